@@ -1,0 +1,117 @@
+// The one machine configuration object (../shared/docs/DESIGN.md "One configuration object").
+// Every behaviour switch lives here; the CLI, config files and the library API all produce a MachineConfig
+// through parseConfig(), which rejects unknown keys and invalid values with a message naming the valid ones.
+
+import type { Vendor } from '../cpu/api.js';
+
+export type Mode = 'bare' | 'kvm';
+/** Seed 000: how QEMU's kvm_handle_debug routes a #DB. */
+export type QemuDbRouting = 'pre-patch' | 'bld-patch' | 'corrected';
+
+export interface MachineConfig {
+  vendor: Vendor;
+  /** CPUID-exposed features. */
+  busLockDetect: boolean;
+  rtm: boolean;
+  /** Guest RAM in MiB. */
+  memoryMiB: number;
+  mode: Mode;
+  /** kvm mode: host IA32_DEBUGCTL value in effect while the host runs (seed 001: a host with bus-lock trap has bit 2 set). */
+  hostDebugctl: number;
+  /** kvm mode, AMD: LBR virtualization (hardware swaps DEBUGCTL on VMRUN/#VMEXIT only when on). */
+  lbrv: boolean;
+  /** Seed 000. */
+  qemuDbRouting: QemuDbRouting;
+  /** Seed 001: KVM/SVM loads the guest DEBUGCTL before VMRUN when LBRV is off (fixed kernels). */
+  svmZeroDebugctl: boolean;
+  /** Seed 002: emulator-originated #DBs are fault-like (fixed kernels). false = the pre-fix behaviour. */
+  emulatorDbFaultLike: boolean;
+  /** Seed 003: merge VMX pending debug exceptions into the #DB payload (Aidan Khoury's patch). */
+  vmxMergePendingDbg: boolean;
+  /** Seed 004: DR6 fixed-1 bits follow the guest's CPUID (kvm_dr6_fixed). */
+  dr6FixedFromCpuid: boolean;
+  /** KVM_CAP_EXCEPTION_PAYLOAD enabled by the VMM. */
+  exceptionPayload: boolean;
+}
+
+export const DEFAULT_CONFIG: Readonly<MachineConfig> = Object.freeze({
+  vendor: 'intel',
+  busLockDetect: true,
+  rtm: false,
+  memoryMiB: 64,
+  mode: 'kvm',
+  hostDebugctl: 0,
+  lbrv: false,
+  qemuDbRouting: 'bld-patch',
+  svmZeroDebugctl: true,
+  emulatorDbFaultLike: true,
+  vmxMergePendingDbg: false,
+  dr6FixedFromCpuid: true,
+  exceptionPayload: true,
+});
+
+type Kind = { type: 'enum'; values: readonly string[] } | { type: 'bool' } | { type: 'int'; min: number; max: number };
+
+/** Schema: key -> kind and one-line description (printed by --help and `monitor config`). */
+export const CONFIG_SCHEMA: Record<keyof MachineConfig, Kind & { flag: string; doc: string }> = {
+  vendor: { type: 'enum', values: ['intel', 'amd'], flag: 'vendor', doc: 'CPU vendor reported by CPUID and modelled by the debug unit and the hypervisor' },
+  busLockDetect: { type: 'bool', flag: 'bus-lock-detect', doc: 'expose CPUID.(7,0):ECX[24] bus-lock detect / BUSLOCKTRAP to the guest' },
+  rtm: { type: 'bool', flag: 'rtm', doc: 'expose CPUID.(7,0):EBX[11] RTM to the guest (DR6.RTM writable)' },
+  memoryMiB: { type: 'int', min: 16, max: 4096, flag: 'memory', doc: 'guest RAM in MiB' },
+  mode: { type: 'enum', values: ['bare', 'kvm'], flag: 'mode', doc: 'bare: no hypervisor; kvm: the KVM model and QEMU glue between gdb and the CPU' },
+  hostDebugctl: { type: 'int', min: 0, max: 0xffff, flag: 'host-debugctl', doc: 'kvm mode: host IA32_DEBUGCTL (seed 001: 4 = host bus-lock trap on)' },
+  lbrv: { type: 'bool', flag: 'lbrv', doc: 'kvm mode, AMD: LBR virtualization (hardware swaps DEBUGCTL)' },
+  qemuDbRouting: { type: 'enum', values: ['pre-patch', 'bld-patch', 'corrected'], flag: 'qemu-db-routing', doc: 'seed 000: QEMU kvm_handle_debug before the BLD patch, as posted, or corrected' },
+  svmZeroDebugctl: { type: 'bool', flag: 'svm-zero-debugctl', doc: 'seed 001: KVM loads the guest DEBUGCTL around VMRUN when LBRV is off' },
+  emulatorDbFaultLike: { type: 'bool', flag: 'emulator-db-fault-like', doc: 'seed 002: #DBs from the KVM emulator are fault-like' },
+  vmxMergePendingDbg: { type: 'bool', flag: 'vmx-merge-pending-dbg', doc: 'seed 003: merge VMX pending debug exceptions into the #DB payload' },
+  dr6FixedFromCpuid: { type: 'bool', flag: 'dr6-fixed-from-cpuid', doc: 'seed 004: DR6 fixed-1 bits follow the guest CPUID (kvm_dr6_fixed)' },
+  exceptionPayload: { type: 'bool', flag: 'exception-payload', doc: 'KVM_CAP_EXCEPTION_PAYLOAD enabled by the VMM' },
+};
+
+export class ConfigError extends Error {}
+
+function coerce(key: keyof MachineConfig, raw: unknown): MachineConfig[keyof MachineConfig] {
+  const k = CONFIG_SCHEMA[key];
+  switch (k.type) {
+    case 'enum':
+      if (typeof raw !== 'string' || !k.values.includes(raw)) {
+        throw new ConfigError(`invalid value ${JSON.stringify(raw)} for ${k.flag}; valid values: ${k.values.join(', ')}`);
+      }
+      return raw as MachineConfig[keyof MachineConfig];
+    case 'bool':
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === 'on' || raw === '1') return true;
+      if (raw === 'false' || raw === 'off' || raw === '0') return false;
+      throw new ConfigError(`invalid value ${JSON.stringify(raw)} for ${k.flag}; valid values: true, false`);
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(raw) ? Number(raw) : NaN;
+      if (!Number.isInteger(n) || n < k.min || n > k.max) {
+        throw new ConfigError(`invalid value ${JSON.stringify(raw)} for ${k.flag}; valid values: integers ${k.min}..${k.max}`);
+      }
+      return n;
+    }
+  }
+}
+
+const FLAG_TO_KEY = new Map(Object.entries(CONFIG_SCHEMA).map(([key, k]) => [k.flag, key as keyof MachineConfig]));
+
+/** Build a validated config from a partial object whose keys are either camelCase keys or CLI flag names. */
+export function parseConfig(partial: Record<string, unknown> = {}, base: Readonly<MachineConfig> = DEFAULT_CONFIG): MachineConfig {
+  const out: MachineConfig = { ...base };
+  for (const [name, raw] of Object.entries(partial)) {
+    if (raw === undefined) continue;
+    const key = (name in CONFIG_SCHEMA ? name : FLAG_TO_KEY.get(name)) as keyof MachineConfig | undefined;
+    if (!key) {
+      throw new ConfigError(`unknown config key ${JSON.stringify(name)}; valid keys: ${Object.keys(CONFIG_SCHEMA).join(', ')}`);
+    }
+    (out as unknown as Record<string, unknown>)[key] = coerce(key, raw);
+  }
+  return out;
+}
+
+export function formatConfig(c: MachineConfig): string {
+  return Object.entries(CONFIG_SCHEMA)
+    .map(([key, k]) => `${k.flag.padEnd(24)} ${String((c as unknown as Record<string, unknown>)[key]).padEnd(10)} ${k.doc}`)
+    .join('\n');
+}

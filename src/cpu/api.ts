@@ -1,0 +1,213 @@
+// The CPU's public surface: everything outside src/cpu talks to the guest CPU through these types.
+// The CPU models silicon (Intel or AMD flavour). It knows nothing of gdb, KVM or QEMU; the layers
+// above observe and steer it only through CpuHooks and the methods of GuestCpu.
+
+export type Vendor = 'intel' | 'amd';
+
+export interface CpuFeatures {
+  /** CPUID.(EAX=7,ECX=0):ECX[24] (Intel BUS_LOCK_DETECT, AMD BUSLOCKTRAP). Makes DR6.BLD writable and DEBUGCTL bit 2 legal. */
+  busLockDetect: boolean;
+  /** CPUID.(EAX=7,ECX=0):EBX[11] RTM. Makes DR6.RTM (bit 16) writable. */
+  rtm: boolean;
+}
+
+/** Port I/O as the CPU sees it. Devices live in src/devices; the machine wires them. */
+export interface IoBus {
+  in(port: number, size: 1 | 2 | 4): number;
+  out(port: number, size: 1 | 2 | 4, value: number): void;
+}
+
+/** x86 GPR numbers in ModRM/REX encoding order (not gdb order). */
+export const enum Gpr {
+  RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7,
+  R8 = 8, R9 = 9, R10 = 10, R11 = 11, R12 = 12, R13 = 13, R14 = 14, R15 = 15,
+}
+
+/** Segment register numbers in encoding order. */
+export const enum Seg { ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5 }
+
+/** How the CPU classifies an exception or event for delivery (Intel SDM Vol. 3 6.5, Table 6-1). */
+export type EventClass = 'fault' | 'trap' | 'abort' | 'interrupt' | 'software-interrupt';
+
+/**
+ * One exception/interrupt about to be delivered through the guest IDT. Handed to CpuHooks.onException
+ * before delivery so a hypervisor model can intercept it (VM exit) instead.
+ */
+export interface ExceptionEvent {
+  vector: number;
+  errorCode: number | undefined;
+  cls: EventClass;
+  /** RIP that would be pushed (fault: the faulting instruction; trap: the next one). */
+  rip: bigint;
+  /** Linear address of the instruction that caused it (start of the instruction). */
+  instructionRip: bigint;
+  /** For #DB: the causes in "pending debug exceptions" (payload) polarity: every cause bit is 1,
+   *  including BLD (bit 11) and RTM (bit 16). 0 for other vectors. */
+  dbPayload: number;
+  /** For #DB: true when raised by ICEBP (0xF1). */
+  icebp: boolean;
+  /** For #PF: the faulting linear address (CR2). */
+  cr2?: bigint;
+}
+
+/** Instructions a hypervisor may intercept (VM exit before the instruction executes). */
+export type InterceptableInstruction = 'cpuid' | 'hlt' | 'rdmsr' | 'wrmsr' | 'mov-dr' | 'in' | 'out' | 'invlpg';
+
+/** Describes a guest MOV to/from DRn for a hook that virtualizes debug registers. */
+export interface DrAccess {
+  write: boolean;
+  dr: number; // 0-7 (4/5 already resolved to 6/7 when CR4.DE=0)
+  gpr: Gpr;
+}
+
+/** Structured record of every #DB the CPU raises (delivered or intercepted). */
+export interface DbEvent {
+  /** Cause bits in payload polarity (see ExceptionEvent.dbPayload). */
+  payload: number;
+  kind: 'fault' | 'trap';
+  /** Which mechanism: 'breakpoint' (B0-B3), 'general-detect', 'single-step', 'branch-step', 'bus-lock', 'icebp', 'task-switch', combinations are in payload. */
+  causes: string[];
+  rip: bigint;
+  cpl: number;
+  dr6Before: number;
+  /** DR6 after the CPU applied the causes (bare metal), or undefined when intercepted before DR6 was written (VMX). */
+  dr6After: number | undefined;
+  intercepted: boolean;
+}
+
+export interface CpuHooks {
+  /** Called before an exception/interrupt is delivered through the IDT. Return true to intercept it
+   *  (the CPU stops with StopReason 'intercept'; architectural state is as at the VM exit: for #DB on
+   *  VMX DR6 is not written, for SVM see GuestCpu.svmDr6OnIntercept). */
+  onException?(ev: ExceptionEvent): boolean;
+  /** Called before an interceptable instruction executes. Return true to take a VM exit (the CPU
+   *  stops with StopReason 'intercept' and RIP at the instruction, nothing executed). */
+  onInstruction?(kind: InterceptableInstruction, rip: bigint): boolean;
+  /** Every #DB raised by the CPU, for logs and `monitor info db`. */
+  onDebugEvent?(ev: DbEvent): void;
+  /** Guest log line (unsupported opcode bytes, triple fault, ...). */
+  onLog?(level: 'debug' | 'info' | 'warn' | 'error', event: string, data: Record<string, unknown>): void;
+}
+
+/** Why CpuRun stopped. */
+export type StopReason =
+  | { kind: 'budget' }                                   // executed the requested number of instructions
+  | { kind: 'hlt' }                                      // HLT (the machine decides whether an interrupt can wake it)
+  | { kind: 'stop-requested'; why: string }              // requestStop() (device, Ctrl-C)
+  | { kind: 'triple-fault'; detail: string }             // shutdown; machine must be reset
+  | { kind: 'intercept'; what: 'exception'; event: ExceptionEvent }
+  | { kind: 'intercept'; what: 'instruction'; instruction: InterceptableInstruction; rip: bigint; length: number }
+  | { kind: 'ext-breakpoint'; rip: bigint }              // debugger code breakpoint outside the architecture (bare mode)
+  | { kind: 'ext-watchpoint'; addr: bigint; write: boolean; rip: bigint }; // debugger watchpoint (bare mode), after the access completed
+
+/** A segment register: selector plus the hidden descriptor cache. */
+export interface SegmentState {
+  selector: number;
+  base: bigint;
+  limit: number;
+  /** Descriptor attribute bits as in the descriptor's bytes 5-6 (type, S, DPL, P, AVL, L, D/B, G), packed:
+   *  bits 0-3 type, 4 S, 5-6 DPL, 7 P, 8 AVL, 9 L, 10 D/B, 11 G. */
+  attrs: number;
+}
+
+export interface TableRegister { base: bigint; limit: number }
+
+/** Guest physical memory: one contiguous ArrayBuffer. Host-side writes (loader, debugger) go through
+ *  writePhys so the decoded-instruction cache sees them. */
+export interface PhysicalMemory {
+  readonly size: number;
+  readonly u8: Uint8Array;
+  readPhys(addr: number, len: number): Uint8Array;
+  writePhys(addr: number, data: Uint8Array): void;
+}
+
+/** Complete architectural register state the loader or the debugger may set in one go. */
+export interface ArchState {
+  gpr: bigint[]; // 16, encoding order
+  rip: bigint;
+  rflags: bigint;
+  seg: SegmentState[]; // 6, Seg order
+  gdtr: TableRegister;
+  idtr: TableRegister;
+  tr: SegmentState;
+  ldtr: SegmentState;
+  cr0: bigint; cr2: bigint; cr3: bigint; cr4: bigint; cr8: bigint;
+  efer: bigint;
+  fsBase: bigint; gsBase: bigint; kernelGsBase: bigint;
+}
+
+/** Debugger-side (outside the architecture) watchpoint, used in bare mode like QEMU TCG's BP_GDB watchpoints. */
+export interface ExternalWatchpoint { addr: bigint; len: number; kind: 'write' | 'read' | 'access' }
+
+export interface CpuOptions {
+  vendor: Vendor;
+  features: CpuFeatures;
+  memory: PhysicalMemory;
+  io: IoBus;
+  hooks?: CpuHooks;
+}
+
+export interface GuestCpu {
+  readonly vendor: Vendor;
+  readonly features: CpuFeatures;
+  hooks: CpuHooks;
+  /** Instructions retired since reset (a JS number; fine up to 2^53). */
+  readonly instructionsRetired: number;
+
+  /** Execute up to maxInstructions instructions (an exception delivery is not an instruction). */
+  run(maxInstructions: number): StopReason;
+  /** Make the current/next run() return { kind: 'stop-requested' } at the next instruction boundary. */
+  requestStop(why: string): void;
+  /** Power-on reset (SDM Vol. 3 10.1.1 values for DR6/DR7/DEBUGCTL etc.). */
+  reset(): void;
+
+  getState(): ArchState;
+  setState(s: ArchState): void;
+  getGpr(r: Gpr): bigint;
+  setGpr(r: Gpr, v: bigint): void;
+  getRip(): bigint;
+  setRip(v: bigint): void;
+  getRflags(): bigint;
+  setRflags(v: bigint): void;
+  getCpl(): number;
+
+  /** Raw hardware debug registers (n = 0-3, 6, 7). No privilege/GD checks: for the hypervisor and debugger. */
+  getDr(n: number): bigint;
+  setDr(n: number, v: bigint): void;
+  /** MSR access from outside the guest (no #GP). Returns undefined for an unknown MSR. */
+  getMsr(index: number): bigint | undefined;
+  setMsr(index: number, v: bigint): boolean;
+
+  /** Deferred #DB causes (payload polarity) held back by a MOV SS/STI shadow: the analogue of VMX's
+   *  GUEST_PENDING_DBG_EXCEPTIONS. The hypervisor model reads and clears it. */
+  pendingDebugExceptions: number;
+  /** Interrupt shadow in effect for the next instruction. */
+  interruptShadow: 'none' | 'sti' | 'mov-ss';
+  /** When true the CPU single-steps as if RFLAGS.TF were set, without the guest seeing TF
+   *  (KVM_GUESTDBG_SINGLESTEP). */
+  hostSingleStep: boolean;
+
+  /** Deliver an event through the guest IDT now (at an instruction boundary), bypassing onException.
+   *  `rf`: value of RF in the pushed RFLAGS image (undefined: the architectural default for cls).
+   *  Returns false if delivery escalated to a triple fault (the CPU is then in shutdown). */
+  injectEvent(vector: number, cls: EventClass, errorCode?: number, opts?: { rf?: boolean; cr2?: bigint }): boolean;
+  /** Complete an instruction the hypervisor emulated: RIP += length, RF cleared, interrupt shadow cleared. */
+  skipInstruction(length: number): void;
+  /** Execute the instruction at RIP (after an instruction intercept) without consulting onInstruction. */
+  executeIntercepted(): StopReason;
+
+  /** CPUID as this CPU answers it. */
+  cpuid(leaf: number, subleaf: number): [number, number, number, number];
+
+  /** Translate a linear address with the current paging mode; undefined if not mapped. */
+  translate(linear: bigint, write: boolean): number | undefined;
+  /** Debugger memory access through the current page tables (no faults, no #DB, no A/D updates). */
+  readVirtual(addr: bigint, len: number): Uint8Array | undefined;
+  writeVirtual(addr: bigint, data: Uint8Array): boolean;
+
+  /** Debugger breakpoints outside the architecture (bare mode, QEMU-TCG style). */
+  setExternalBreakpoints(addrs: readonly bigint[]): void;
+  setExternalWatchpoints(list: readonly ExternalWatchpoint[]): void;
+  /** Skip the external breakpoint at the current RIP for the next instruction (resume after a stop there). */
+  suppressExternalBreakpointOnce(): void;
+}
