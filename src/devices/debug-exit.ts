@@ -1,0 +1,26 @@
+// QEMU's isa-debug-exit device (hw/misc/debugexit.c convention): a guest write of value v to the
+// port ends the run, and the process exit status is (v << 1) | 1 — so it is always odd and a guest
+// cannot fake a plain "0". Guests that want status 1 for success write 0.
+
+import type { PortDevice } from './iobus.js';
+
+export const DEBUG_EXIT_PORT = 0xf4;
+
+export class DebugExit implements PortDevice {
+  readonly name = 'isa-debug-exit';
+  constructor(private readonly onExit: (value: number, code: number) => void) {}
+
+  in(_port: number, size: 1 | 2 | 4): number {
+    return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+  }
+
+  out(_port: number, size: 1 | 2 | 4, value: number): void {
+    const v = size === 1 ? value & 0xff : size === 2 ? value & 0xffff : value >>> 0;
+    this.onExit(v, ((v << 1) | 1) >>> 0);
+  }
+}
+
+/** The exit code as QEMU's process would report it to a shell (8 bits). */
+export function exitStatus(code: number): number {
+  return code & 0xff;
+}

@@ -1,0 +1,287 @@
+// ELF64 executable loader (System V gABI, "ELF-64 Object File Format" v1.5, and the x86-64 psABI).
+// Parsing uses binary-parser; loading copies each PT_LOAD segment to its *physical* address (p_paddr)
+// through PhysicalMemory.writePhys (so the CPU's decoded-instruction cache sees the write) and zeroes
+// the rest of the segment (p_memsz > p_filesz: .bss).
+
+import { Parser } from 'binary-parser';
+import type { PhysicalMemory } from '../cpu/api.js';
+
+// e_ident indices and values (gABI "ELF Identification").
+const ELFMAG = [0x7f, 0x45, 0x4c, 0x46]; // "\x7fELF"
+const EI_CLASS = 4;
+const EI_DATA = 5;
+const ELFCLASS32 = 1;
+const ELFCLASS64 = 2;
+const ELFDATA2LSB = 1;
+// e_type
+const ET_REL = 1;
+const ET_EXEC = 2;
+const ET_DYN = 3;
+const ET_CORE = 4;
+// e_machine
+export const EM_X86_64 = 62;
+const EM_386 = 3;
+// p_type
+export const PT_LOAD = 1;
+// sh_type
+const SHT_SYMTAB = 2;
+// p_flags
+export const PF_X = 1;
+export const PF_W = 2;
+export const PF_R = 4;
+// st_info
+const STT_NAMES = ['notype', 'object', 'func', 'section', 'file', 'common', 'tls'] as const;
+const STB_NAMES = ['local', 'global', 'weak'] as const;
+
+const EHDR_SIZE = 64;
+const PHDR_SIZE = 56;
+const SHDR_SIZE = 64;
+const SYM_SIZE = 24;
+
+export type ElfErrorCode =
+  | 'not-elf'
+  | 'wrong-class'
+  | 'wrong-endianness'
+  | 'wrong-machine'
+  | 'not-executable'
+  | 'truncated'
+  | 'no-segments'
+  | 'segment-outside-memory';
+
+export class ElfError extends Error {
+  constructor(
+    readonly code: ElfErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ElfError';
+  }
+}
+
+const ehdrParser = new Parser()
+  .endianness('little')
+  .array('ident', { type: 'uint8', length: 16 })
+  .uint16('type')
+  .uint16('machine')
+  .uint32('version')
+  .uint64('entry')
+  .uint64('phoff')
+  .uint64('shoff')
+  .uint32('flags')
+  .uint16('ehsize')
+  .uint16('phentsize')
+  .uint16('phnum')
+  .uint16('shentsize')
+  .uint16('shnum')
+  .uint16('shstrndx');
+
+const phdrParser = new Parser()
+  .endianness('little')
+  .uint32('type')
+  .uint32('flags')
+  .uint64('offset')
+  .uint64('vaddr')
+  .uint64('paddr')
+  .uint64('filesz')
+  .uint64('memsz')
+  .uint64('align');
+
+const shdrParser = new Parser()
+  .endianness('little')
+  .uint32('name')
+  .uint32('type')
+  .uint64('flags')
+  .uint64('addr')
+  .uint64('offset')
+  .uint64('size')
+  .uint32('link')
+  .uint32('info')
+  .uint64('addralign')
+  .uint64('entsize');
+
+const symParser = new Parser()
+  .endianness('little')
+  .uint32('name')
+  .uint8('info')
+  .uint8('other')
+  .uint16('shndx')
+  .uint64('value')
+  .uint64('size');
+
+interface Ehdr {
+  ident: number[];
+  type: number;
+  machine: number;
+  entry: bigint;
+  phoff: bigint;
+  shoff: bigint;
+  phentsize: number;
+  phnum: number;
+  shentsize: number;
+  shnum: number;
+}
+interface Phdr {
+  type: number;
+  flags: number;
+  offset: bigint;
+  vaddr: bigint;
+  paddr: bigint;
+  filesz: bigint;
+  memsz: bigint;
+}
+interface Shdr {
+  type: number;
+  offset: bigint;
+  size: bigint;
+  link: number;
+  entsize: bigint;
+}
+interface RawSym {
+  name: number;
+  info: number;
+  shndx: number;
+  value: bigint;
+  size: bigint;
+}
+
+export interface LoadSegment {
+  /** Physical load address (p_paddr). */
+  paddr: number;
+  vaddr: bigint;
+  /** Bytes from the file (p_filesz of them). */
+  data: Uint8Array;
+  memsz: number;
+  flags: number;
+}
+
+export interface ElfSymbol {
+  name: string;
+  value: bigint;
+  size: number;
+  type: (typeof STT_NAMES)[number] | 'other';
+  bind: (typeof STB_NAMES)[number] | 'other';
+}
+
+export interface ElfImage {
+  entry: bigint;
+  segments: LoadSegment[];
+  /** Symbols by name (from .symtab; empty for a stripped file). Later duplicates (locals of the same name) do not override globals. */
+  symbols: Map<string, ElfSymbol>;
+  /** Lowest and highest (exclusive) physical addresses the image occupies. */
+  physLow: number;
+  physHigh: number;
+}
+
+function slice(bytes: Uint8Array, off: bigint, len: bigint, what: string): Uint8Array {
+  const end = off + len;
+  if (off < 0n || end > BigInt(bytes.length)) {
+    throw new ElfError('truncated', `ELF truncated: ${what} at offset ${off} (+${len}) lies beyond the end of the file (${bytes.length} bytes)`);
+  }
+  return bytes.subarray(Number(off), Number(end));
+}
+
+function cstr(bytes: Uint8Array, off: number): string {
+  let end = off;
+  while (end < bytes.length && bytes[end] !== 0) end++;
+  return Buffer.from(bytes.buffer, bytes.byteOffset + off, end - off).toString('latin1');
+}
+
+const hex = (v: bigint | number) => '0x' + v.toString(16);
+
+export interface ParseOptions {
+  /** Guest RAM size in bytes: every PT_LOAD segment must fit below it. */
+  memorySize?: number;
+}
+
+/** Parse and validate an ELF64 x86-64 executable. Throws ElfError with a message meant for a human. */
+export function parseElf(bytes: Uint8Array, opts: ParseOptions = {}): ElfImage {
+  if (bytes.length < 4 || ELFMAG.some((b, i) => bytes[i] !== b)) {
+    throw new ElfError('not-elf', 'not an ELF file (missing the \\x7fELF magic)');
+  }
+  if (bytes.length < EHDR_SIZE) throw new ElfError('truncated', `ELF truncated: ${bytes.length} bytes, shorter than the 64-byte ELF64 header`);
+  const cls = bytes[EI_CLASS];
+  if (cls !== ELFCLASS64) {
+    throw new ElfError('wrong-class', `wrong ELF class: ${cls === ELFCLASS32 ? 'ELFCLASS32 (32-bit)' : `EI_CLASS=${cls}`}; dbstub loads ELFCLASS64 (64-bit) executables`);
+  }
+  if (bytes[EI_DATA] !== ELFDATA2LSB) throw new ElfError('wrong-endianness', 'wrong ELF data encoding: expected little-endian (ELFDATA2LSB)');
+  const eh = ehdrParser.parse(bytes.subarray(0, EHDR_SIZE)) as Ehdr;
+  if (eh.machine !== EM_X86_64) {
+    const name = eh.machine === EM_386 ? 'EM_386 (i386)' : `e_machine=${eh.machine}`;
+    throw new ElfError('wrong-machine', `wrong ELF machine: ${name}; dbstub loads EM_X86_64 (62) executables`);
+  }
+  if (eh.type !== ET_EXEC) {
+    const name = { [ET_REL]: 'ET_REL (relocatable object)', [ET_DYN]: 'ET_DYN (shared object / PIE)', [ET_CORE]: 'ET_CORE (core dump)' }[eh.type] ?? `e_type=${eh.type}`;
+    throw new ElfError('not-executable', `not an executable: ${name}; link a static, non-PIE executable (ET_EXEC), e.g. gcc -static -no-pie`);
+  }
+  if (eh.phnum > 0 && eh.phentsize < PHDR_SIZE) throw new ElfError('truncated', `bad e_phentsize ${eh.phentsize} (expected ${PHDR_SIZE})`);
+
+  const segments: LoadSegment[] = [];
+  let physLow = Infinity;
+  let physHigh = 0;
+  for (let i = 0; i < eh.phnum; i++) {
+    const ph = phdrParser.parse(slice(bytes, eh.phoff + BigInt(i * eh.phentsize), BigInt(PHDR_SIZE), `program header ${i}`)) as Phdr;
+    if (ph.type !== PT_LOAD || ph.memsz === 0n) continue;
+    if (ph.filesz > ph.memsz) throw new ElfError('truncated', `PT_LOAD segment ${i}: p_filesz ${ph.filesz} exceeds p_memsz ${ph.memsz}`);
+    const end = ph.paddr + ph.memsz;
+    if (opts.memorySize !== undefined && end > BigInt(opts.memorySize)) {
+      throw new ElfError(
+        'segment-outside-memory',
+        `PT_LOAD segment ${i} at physical ${hex(ph.paddr)}..${hex(end)} lies outside guest memory (0..${hex(opts.memorySize)}); raise --memory or relink the guest`,
+      );
+    }
+    if (end > BigInt(Number.MAX_SAFE_INTEGER)) throw new ElfError('segment-outside-memory', `PT_LOAD segment ${i} at ${hex(ph.paddr)} is beyond any guest memory`);
+    const data = slice(bytes, ph.offset, ph.filesz, `PT_LOAD segment ${i} data`);
+    segments.push({ paddr: Number(ph.paddr), vaddr: ph.vaddr, data, memsz: Number(ph.memsz), flags: ph.flags });
+    physLow = Math.min(physLow, Number(ph.paddr));
+    physHigh = Math.max(physHigh, Number(end));
+  }
+  if (segments.length === 0) throw new ElfError('no-segments', 'ELF has no PT_LOAD segments: nothing to load');
+
+  return { entry: eh.entry, segments, symbols: readSymbols(bytes, eh), physLow, physHigh };
+}
+
+function readSymbols(bytes: Uint8Array, eh: Ehdr): Map<string, ElfSymbol> {
+  const out = new Map<string, ElfSymbol>();
+  if (eh.shnum === 0 || eh.shoff === 0n || eh.shentsize < SHDR_SIZE) return out;
+  const shdr = (i: number) => shdrParser.parse(slice(bytes, eh.shoff + BigInt(i * eh.shentsize), BigInt(SHDR_SIZE), `section header ${i}`)) as Shdr;
+  for (let i = 0; i < eh.shnum; i++) {
+    const sh = shdr(i);
+    if (sh.type !== SHT_SYMTAB) continue;
+    if (sh.link >= eh.shnum) throw new ElfError('truncated', `.symtab links to string table section ${sh.link}, beyond e_shnum ${eh.shnum}`);
+    const strtab = shdr(sh.link);
+    const str = slice(bytes, strtab.offset, strtab.size, 'symbol string table');
+    const tab = slice(bytes, sh.offset, sh.size, 'symbol table');
+    const ent = sh.entsize >= BigInt(SYM_SIZE) ? Number(sh.entsize) : SYM_SIZE;
+    for (let off = ent; off + SYM_SIZE <= tab.length; off += ent) { // entry 0 is the reserved null symbol
+      const s = symParser.parse(tab.subarray(off, off + SYM_SIZE)) as RawSym;
+      if (s.name === 0 || s.name >= str.length) continue;
+      const name = cstr(str, s.name);
+      const type = STT_NAMES[s.info & 0xf] ?? 'other';
+      if (type === 'section' || type === 'file') continue;
+      const bind = STB_NAMES[s.info >> 4] ?? 'other';
+      const prev = out.get(name);
+      if (prev && prev.bind !== 'local') continue;
+      out.set(name, { name, value: s.value, size: Number(s.size), type, bind });
+    }
+  }
+  return out;
+}
+
+/** Copy the image into guest physical memory: file bytes, then zeros up to p_memsz (.bss). */
+export function loadElf(image: ElfImage, memory: PhysicalMemory): void {
+  for (const seg of image.segments) {
+    if (seg.paddr + seg.memsz > memory.size) {
+      throw new ElfError('segment-outside-memory', `PT_LOAD segment at physical ${hex(seg.paddr)}..${hex(seg.paddr + seg.memsz)} lies outside guest memory (0..${hex(memory.size)})`);
+    }
+    if (seg.data.length > 0) memory.writePhys(seg.paddr, seg.data);
+    const bss = seg.memsz - seg.data.length;
+    if (bss > 0) memory.writePhys(seg.paddr + seg.data.length, new Uint8Array(bss));
+  }
+}
+
+/** Address of a symbol, or throws naming the symbol (tests look up guest variables such as `db_log`). */
+export function symbolAddress(image: Pick<ElfImage, 'symbols'>, name: string): bigint {
+  const s = image.symbols.get(name);
+  if (!s) throw new Error(`symbol ${JSON.stringify(name)} not found in the guest ELF`);
+  return s.value;
+}

@@ -1,0 +1,1 @@
+export { Machine, hex, type RunResult, type RunOptions, type MachineOptions } from './machine.js';

@@ -1,0 +1,284 @@
+// The guest machine without any debugger: config + RAM + CPU + I/O bus + devices + the loaded ELF and
+// its boot state. The hypervisor/VMM layers (src/hv, src/vmm) wrap a Machine; nothing here knows about
+// gdb, KVM or DR6 routing, so the same Machine serves `dbstub run`, tests and the debugger.
+
+import { readFileSync } from 'node:fs';
+import type { CpuHooks, GuestCpu, PhysicalMemory } from '../cpu/api.js';
+import { createCpu, createPhysicalMemory } from '../cpu/index.js';
+import { parseConfig, type MachineConfig } from '../config/config.js';
+import { IoPortBus } from '../devices/iobus.js';
+import { Serial16550, COM1_BASE } from '../devices/serial.js';
+import { DebugExit, DEBUG_EXIT_PORT } from '../devices/debug-exit.js';
+import { ElfError, loadElf, parseElf, type ElfImage, type ElfSymbol } from '../loader/elf.js';
+import { applyBootState, buildBootEnvironment, BOOT_RESERVED_HIGH, BOOT_RESERVED_LOW, type BootInfo } from '../loader/boot.js';
+import { EV, silentLogger, type Logger } from '../log.js';
+
+const RFLAGS_IF = 1n << 9n;
+const ZERO_CHUNK = new Uint8Array(1 << 20);
+
+export type RunResult =
+  | { kind: 'exit'; code: number; value: number }
+  | { kind: 'triple-fault'; detail: string }
+  | { kind: 'budget' }
+  | { kind: 'hlt-forever'; detail: string }
+  | { kind: 'interrupted'; why: string };
+
+export interface RunOptions {
+  /** Stop with { kind: 'budget' } after this many instructions (default: unbounded). */
+  maxInsns?: number;
+  /** Instructions per cpu.run() call between event-loop yields (default 200 000). */
+  sliceInsns?: number;
+  /** Called after every slice (progress displays). */
+  onSlice?: (instructionsRetired: number) => void;
+}
+
+export interface MachineOptions {
+  /** A validated config, or a partial one run through parseConfig (keys or flag names). */
+  config?: MachineConfig | Record<string, unknown>;
+  logger?: Logger;
+  /** Log level for 'guest.serial' lines (default info; the CLI lowers it to debug when it echoes to stdout). */
+  serialLogLevel?: 'info' | 'debug';
+  /** Extra CPU hooks, merged over the machine's logging hooks (onLog/onDebugEvent are chained). */
+  hooks?: CpuHooks;
+  /** For messages: where the ELF came from. */
+  source?: string;
+}
+
+type SerialListener = (text: string, byte: number) => void;
+
+export class Machine {
+  readonly config: MachineConfig;
+  readonly memory: PhysicalMemory;
+  readonly cpu: GuestCpu;
+  readonly io: IoPortBus;
+  readonly serial: Serial16550;
+  readonly debugExit: DebugExit;
+  readonly image: ElfImage;
+  readonly boot: BootInfo;
+  readonly log: Logger;
+  readonly source: string;
+
+  /** Everything the guest wrote to COM1 since the last reset. */
+  serialOutput = '';
+  /** isa-debug-exit status ((v << 1) | 1) once the guest wrote the port; undefined before. */
+  exitCode: number | undefined;
+  /** The raw value the guest wrote to isa-debug-exit. */
+  exitValue: number | undefined;
+
+  private readonly serialListeners = new Set<SerialListener>();
+  private lineBuf = '';
+  private readonly serialLevel: 'info' | 'debug';
+  private interruptWhy: string | undefined;
+
+  constructor(elf: Uint8Array, opts: MachineOptions = {}) {
+    this.config = isFullConfig(opts.config) ? opts.config : parseConfig(opts.config ?? {});
+    this.log = opts.logger ?? silentLogger();
+    this.serialLevel = opts.serialLogLevel ?? 'info';
+    this.source = opts.source ?? '<memory>';
+    const size = this.config.memoryMiB * 1024 * 1024;
+
+    this.image = parseElf(elf, { memorySize: size });
+    for (const seg of this.image.segments) {
+      if (seg.paddr < BOOT_RESERVED_HIGH && seg.paddr + seg.memsz > BOOT_RESERVED_LOW) {
+        throw new ElfError(
+          'segment-outside-memory',
+          `PT_LOAD segment at physical 0x${seg.paddr.toString(16)}..0x${(seg.paddr + seg.memsz).toString(16)} overlaps the boot area ` +
+            `0x${BOOT_RESERVED_LOW.toString(16)}..0x${BOOT_RESERVED_HIGH.toString(16)} (page tables, GDT, TSS, stacks; see docs/BOOT.md); link the guest at 1 MiB`,
+        );
+      }
+    }
+
+    this.memory = createPhysicalMemory(size);
+    this.io = new IoPortBus((port, dir, sz, value) =>
+      this.log.warn({ event: EV.IO_UNCLAIMED, port: hex(port), dir, size: sz, value }, `unclaimed I/O port 0x${port.toString(16)} (${dir}); reads return all ones`),
+    );
+    this.serial = new Serial16550(COM1_BASE, (b) => this.serialByte(b));
+    this.io.attach(COM1_BASE, 8, this.serial);
+    this.debugExit = new DebugExit((value, code) => {
+      this.exitValue = value;
+      this.exitCode = code;
+      this.flushSerialLine();
+      this.log.info({ event: EV.GUEST_EXIT, value, code }, `guest wrote ${value} to isa-debug-exit: exit code ${code}`);
+      this.cpu.requestStop('guest-exit');
+    });
+    this.io.attach(DEBUG_EXIT_PORT, 1, this.debugExit);
+
+    this.cpu = createCpu({
+      vendor: this.config.vendor,
+      features: { busLockDetect: this.config.busLockDetect, rtm: this.config.rtm },
+      memory: this.memory,
+      io: this.io,
+      hooks: this.makeHooks(opts.hooks),
+    });
+
+    loadElf(this.image, this.memory);
+    this.boot = buildBootEnvironment(this.memory, this.image.entry);
+    applyBootState(this.cpu, this.boot);
+    this.log.debug(
+      { event: EV.LOADER_LOADED, path: this.source, entry: hex(this.image.entry), segments: this.image.segments.map((s) => ({ paddr: hex(s.paddr), memsz: s.memsz, flags: s.flags })) },
+      'guest loaded',
+    );
+  }
+
+  /** Read an ELF file and build a machine. File-system errors (ENOENT...) propagate unchanged. */
+  static fromFile(path: string, opts: MachineOptions = {}): Machine {
+    const bytes = readFileSync(path);
+    return new Machine(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { source: path, ...opts });
+  }
+
+  get symbols(): ReadonlyMap<string, ElfSymbol> {
+    return this.image.symbols;
+  }
+
+  /** Address of a guest symbol (throws if absent). */
+  symbol(name: string): bigint {
+    const s = this.image.symbols.get(name);
+    if (!s) throw new Error(`symbol ${JSON.stringify(name)} not found in ${this.source}`);
+    return s.value;
+  }
+
+  /** Bytes of a guest variable by symbol name (through the current page tables; the boot map is identity). */
+  readSymbol(name: string, len?: number): Uint8Array {
+    const s = this.image.symbols.get(name);
+    if (!s) throw new Error(`symbol ${JSON.stringify(name)} not found in ${this.source}`);
+    const n = len ?? s.size;
+    return this.cpu.readVirtual(s.value, n) ?? this.memory.readPhys(Number(s.value), n);
+  }
+
+  /** Subscribe to guest serial output (called per byte with the byte as text). Returns an unsubscribe function. */
+  onSerial(cb: SerialListener): () => void {
+    this.serialListeners.add(cb);
+    return () => this.serialListeners.delete(cb);
+  }
+
+  /** Back to the entry state: RAM cleared and reloaded from the ELF, boot structures rebuilt, CPU reset, devices reset. */
+  reset(): void {
+    for (let a = 0; a < this.memory.size; a += ZERO_CHUNK.length) {
+      this.memory.writePhys(a, a + ZERO_CHUNK.length <= this.memory.size ? ZERO_CHUNK : ZERO_CHUNK.subarray(0, this.memory.size - a));
+    }
+    loadElf(this.image, this.memory);
+    buildBootEnvironment(this.memory, this.image.entry);
+    this.cpu.reset();
+    applyBootState(this.cpu, this.boot);
+    this.serial.reset();
+    this.io.resetReports();
+    this.serialOutput = '';
+    this.lineBuf = '';
+    this.exitCode = undefined;
+    this.exitValue = undefined;
+    this.interruptWhy = undefined;
+    this.log.debug({ event: EV.MACHINE_RESET }, 'machine reset to the entry state');
+  }
+
+  /** Stop a runToCompletion() at the next instruction boundary. */
+  interrupt(why = 'interrupt'): void {
+    this.interruptWhy = why;
+    this.cpu.requestStop(why);
+  }
+
+  /**
+   * Bare execution: no debugger, no hypervisor. Runs in slices and yields to the event loop between
+   * them (setImmediate) so signals, sockets and interrupt() are serviced.
+   */
+  async runToCompletion(opts: RunOptions = {}): Promise<RunResult> {
+    const slice = Math.max(1, opts.sliceInsns ?? 200_000);
+    const limit = opts.maxInsns ?? Infinity;
+    const start = this.cpu.instructionsRetired;
+    this.interruptWhy = undefined;
+    for (;;) {
+      if (this.exitCode !== undefined) return this.exitResult();
+      const done = this.cpu.instructionsRetired - start;
+      if (done >= limit) return { kind: 'budget' };
+      const r = this.cpu.run(Math.min(slice, limit - done));
+      if (this.exitCode !== undefined) return this.exitResult();
+      switch (r.kind) {
+        case 'budget':
+          break;
+        case 'hlt': {
+          this.flushSerialLine();
+          const ifOn = (this.cpu.getRflags() & RFLAGS_IF) !== 0n;
+          // No device raises interrupts, so HLT never wakes up either way; say which case it was.
+          const detail = ifOn ? 'HLT with interrupts enabled but no interrupt source' : 'HLT with interrupts disabled (RFLAGS.IF=0)';
+          this.log.warn({ event: EV.GUEST_FAULT, kind: 'hlt-forever', rip: hex(this.cpu.getRip()), detail }, detail);
+          return { kind: 'hlt-forever', detail };
+        }
+        case 'triple-fault':
+          this.flushSerialLine();
+          this.log.error({ event: EV.GUEST_FAULT, kind: 'triple-fault', detail: r.detail, rip: hex(this.cpu.getRip()) }, `triple fault: ${r.detail}`);
+          return { kind: 'triple-fault', detail: r.detail };
+        case 'stop-requested':
+          return { kind: 'interrupted', why: this.interruptWhy ?? r.why };
+        default:
+          // Intercepts and external breakpoints exist only when a debugger/hypervisor layer set them up.
+          return { kind: 'interrupted', why: `unexpected stop in bare run: ${r.kind}` };
+      }
+      opts.onSlice?.(this.cpu.instructionsRetired - start);
+      if (this.interruptWhy !== undefined) return { kind: 'interrupted', why: this.interruptWhy };
+      await new Promise<void>((res) => setImmediate(res));
+      if (this.interruptWhy !== undefined) return { kind: 'interrupted', why: this.interruptWhy };
+    }
+  }
+
+  private exitResult(): RunResult {
+    return { kind: 'exit', code: this.exitCode!, value: this.exitValue! };
+  }
+
+  private serialByte(b: number): void {
+    const ch = String.fromCharCode(b);
+    this.serialOutput += ch;
+    for (const l of this.serialListeners) l(ch, b);
+    if (b === 0x0a) this.flushSerialLine();
+    else if (b !== 0x0d) {
+      this.lineBuf += ch;
+      if (this.lineBuf.length >= 4096) this.flushSerialLine();
+    }
+  }
+
+  private flushSerialLine(): void {
+    if (this.lineBuf === '' ) return;
+    this.log[this.serialLevel]({ event: EV.GUEST_SERIAL, text: this.lineBuf }, 'serial');
+    this.lineBuf = '';
+  }
+
+  private makeHooks(extra: CpuHooks | undefined): CpuHooks {
+    const log = this.log;
+    return {
+      ...extra,
+      onLog: (level, event, data) => {
+        log[level]({ event: event || EV.CPU_LOG, ...stringifyBigints(data) }, event);
+        extra?.onLog?.(level, event, data);
+      },
+      onDebugEvent: (ev) => {
+        log.debug(
+          {
+            event: EV.DB_EVENT,
+            payload: hex(ev.payload),
+            kind: ev.kind,
+            causes: ev.causes,
+            rip: hex(ev.rip),
+            cpl: ev.cpl,
+            dr6Before: hex(ev.dr6Before),
+            dr6After: ev.dr6After === undefined ? undefined : hex(ev.dr6After),
+            intercepted: ev.intercepted,
+          },
+          '#DB',
+        );
+        extra?.onDebugEvent?.(ev);
+      },
+    };
+  }
+}
+
+function isFullConfig(c: unknown): c is MachineConfig {
+  return typeof c === 'object' && c !== null && 'vendor' in c && 'memoryMiB' in c && 'qemuDbRouting' in c && 'exceptionPayload' in c;
+}
+
+export function hex(v: number | bigint): string {
+  return '0x' + v.toString(16);
+}
+
+function stringifyBigints(d: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(d)) out[k] = typeof v === 'bigint' ? hex(v) : v;
+  return out;
+}
