@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+// Build every guest program with the system toolchain (gcc + GNU as + ld).
+//
+// Convention: a guest is a directory holding *.c and/or *.S files directly:
+//   examples/<name>/            -> build/guests/<name>.elf
+//   test/guests/<a>/.../<name>/ -> build/guests/<a>/.../<name>.elf  (the path below test/guests)
+// The sources are linked with the guest runtime (examples/runtime: start.S, runtime.c, linker.ld at
+// 1 MiB) unless the directory's optional build.json says otherwise:
+//   { "runtime": false,          // link only this directory's sources (then provide _start)
+//     "cflags": ["-O0"],         // appended to the default flags
+//     "ldscript": "my.ld" }      // relative to the guest directory (default: its linker.ld if present,
+//                                //  else examples/runtime/linker.ld)
+// A guest is rebuilt only when an input is newer than its ELF or the command line changed (recorded
+// in <elf>.cmd), so running this before every test run is cheap. Options: --force, --quiet,
+// --update-prebuilt (copy build/guests/hello.elf to examples/prebuilt/hello.elf), and guest names
+// to build only those.
+
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const RUNTIME = join(ROOT, 'examples', 'runtime');
+const OUT = join(ROOT, 'build', 'guests');
+const SKIP_EXAMPLES = new Set(['runtime', 'prebuilt']);
+
+export const CFLAGS = [
+  '-ffreestanding', '-nostdlib', '-static', '-no-pie', '-fno-pic',
+  '-mno-red-zone', '-mno-sse', '-mno-mmx', '-mgeneral-regs-only',
+  '-O2', '-g', '-fno-stack-protector', '-fcf-protection=none',
+  '-fno-asynchronous-unwind-tables', '-fno-tree-loop-distribute-patterns',
+  '-Wall', '-Wl,--build-id=none', '-Wl,-z,noexecstack', '-Wl,-z,max-page-size=4096',
+];
+
+const args = process.argv.slice(2);
+const force = args.includes('--force');
+const quiet = args.includes('--quiet');
+const updatePrebuilt = args.includes('--update-prebuilt');
+const only = args.filter((a) => !a.startsWith('--'));
+
+const isSource = (f) => f.endsWith('.c') || f.endsWith('.S') || f.endsWith('.s');
+
+function discover() {
+  const guests = [];
+  const exDir = join(ROOT, 'examples');
+  if (existsSync(exDir)) {
+    for (const name of readdirSync(exDir).sort()) {
+      const dir = join(exDir, name);
+      if (SKIP_EXAMPLES.has(name) || !statSync(dir).isDirectory()) continue;
+      if (readdirSync(dir).some(isSource)) guests.push({ name, dir });
+    }
+  }
+  const tg = join(ROOT, 'test', 'guests');
+  const walk = (dir) => {
+    const entries = readdirSync(dir, { withFileTypes: true });
+    if (dir !== tg && entries.some((e) => e.isFile() && isSource(e.name))) {
+      guests.push({ name: relative(tg, dir).split(sep).join('/'), dir });
+    }
+    for (const e of entries) if (e.isDirectory()) walk(join(dir, e.name));
+  };
+  if (existsSync(tg)) walk(tg);
+  return guests;
+}
+
+function plan(g) {
+  let cfg = {};
+  const bj = join(g.dir, 'build.json');
+  if (existsSync(bj)) {
+    try {
+      cfg = JSON.parse(readFileSync(bj, 'utf8'));
+    } catch (e) {
+      throw new Error(`${relative(ROOT, bj)}: ${e.message}`);
+    }
+  }
+  const useRuntime = cfg.runtime !== false;
+  const own = readdirSync(g.dir).filter(isSource).sort().map((f) => join(g.dir, f));
+  const sources = useRuntime ? [join(RUNTIME, 'start.S'), join(RUNTIME, 'runtime.c'), ...own] : own;
+  const ldscript = cfg.ldscript ? join(g.dir, cfg.ldscript) : existsSync(join(g.dir, 'linker.ld')) ? join(g.dir, 'linker.ld') : join(RUNTIME, 'linker.ld');
+  const out = join(OUT, ...g.name.split('/')) + '.elf';
+  const argv = [...CFLAGS, ...(cfg.cflags ?? []), `-I${RUNTIME}`, `-I${g.dir}`, '-T', ldscript, '-o', out, ...sources];
+  // Every file that can change the result: sources, headers beside them, build.json, the script itself.
+  const headers = (d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.h')).map((f) => join(d, f)) : []);
+  const inputs = [...sources, ldscript, ...headers(g.dir), ...(useRuntime ? headers(RUNTIME) : []), fileURLToPath(import.meta.url)];
+  if (existsSync(bj)) inputs.push(bj);
+  return { ...g, out, argv, inputs };
+}
+
+function upToDate(p) {
+  if (force || !existsSync(p.out) || !existsSync(p.out + '.cmd')) return false;
+  if (readFileSync(p.out + '.cmd', 'utf8') !== p.argv.join('\n')) return false;
+  const t = statSync(p.out).mtimeMs;
+  return p.inputs.every((f) => statSync(f).mtimeMs <= t);
+}
+
+async function build(p) {
+  mkdirSync(dirname(p.out), { recursive: true });
+  try {
+    await run('gcc', p.argv, { cwd: ROOT });
+  } catch (e) {
+    if (e.code === 'ENOENT') throw new Error('gcc not found: install the system toolchain (Debian: apt-get install gcc binutils)');
+    throw new Error(`building ${p.name} failed:\n${e.stderr || e.message}`);
+  }
+  writeFileSync(p.out + '.cmd', p.argv.join('\n'));
+}
+
+async function main() {
+  let guests = discover();
+  if (only.length) guests = guests.filter((g) => only.includes(g.name));
+  const plans = guests.map(plan);
+  const todo = plans.filter((p) => !upToDate(p));
+  const queue = [...todo];
+  const errors = [];
+  const worker = async () => {
+    for (let p = queue.shift(); p; p = queue.shift()) {
+      try {
+        await build(p);
+      } catch (e) {
+        errors.push(e.message);
+      }
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  if (errors.length) {
+    for (const e of errors) console.error(`build-guests: ${e}`);
+    process.exit(1);
+  }
+  if (!quiet) {
+    console.log(`build-guests: ${plans.length} guests, ${todo.length} rebuilt${todo.length ? ` (${todo.map((p) => p.name).join(', ')})` : ''} -> ${relative(ROOT, OUT)}/`);
+  }
+  if (updatePrebuilt) {
+    copyFileSync(join(OUT, 'hello.elf'), join(ROOT, 'examples', 'prebuilt', 'hello.elf'));
+    if (!quiet) console.log('build-guests: updated examples/prebuilt/hello.elf');
+  }
+}
+
+main().catch((e) => {
+  console.error(`build-guests: ${e.message}`);
+  process.exit(1);
+});
