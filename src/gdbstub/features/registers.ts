@@ -1,0 +1,71 @@
+// g / G / p / P: registers in target.registers order, each little-endian in ceil(bitsize/8) bytes. The layout is
+// exactly the one target.xml declares (regnum = index), so gdb and the stub cannot disagree.
+
+import { E_INVAL, type Reply, type SessionContext } from '../context.js';
+import { bytesToHex, fromLeBytes, hexToBytes, leBytes, parseHexNum } from '../hex.js';
+import type { GdbTarget } from '../target.js';
+
+export function regBytes(target: GdbTarget, index: number): number {
+  return Math.ceil(target.registers[index].bitsize / 8);
+}
+
+/** Hex of one register; `xx` per byte when the target cannot read it (gdb shows it as <unavailable>). */
+export function regHex(target: GdbTarget, index: number): string {
+  const n = regBytes(target, index);
+  try {
+    return bytesToHex(leBytes(BigInt.asUintN(n * 8, target.readRegister(index)), n));
+  } catch {
+    return 'xx'.repeat(n);
+  }
+}
+
+export function readAll(ctx: SessionContext): Reply {
+  let s = '';
+  for (let i = 0; i < ctx.target.registers.length; i++) s += regHex(ctx.target, i);
+  return s;
+}
+
+export function writeAll(ctx: SessionContext, args: string): Reply {
+  const t = ctx.target;
+  const bytes = hexToBytes(args);
+  if (bytes === undefined) return E_INVAL;
+  let off = 0;
+  let ok = true;
+  for (let i = 0; i < t.registers.length && off < bytes.length; i++) {
+    const n = regBytes(t, i);
+    if (off + n > bytes.length) return E_INVAL; // a register cut in half
+    const v = fromLeBytes(bytes.subarray(off, off + n));
+    off += n;
+    // Only write what changed: G carries every register, including ones the target treats as read-only.
+    let cur: bigint | undefined;
+    try {
+      cur = BigInt.asUintN(n * 8, t.readRegister(i));
+    } catch {
+      cur = undefined;
+    }
+    if (cur !== v && !t.writeRegister(i, v)) ok = false;
+  }
+  if (off !== bytes.length) return E_INVAL; // longer than the register file
+  return ok ? 'OK' : E_INVAL;
+}
+
+export function readOne(ctx: SessionContext, args: string): Reply {
+  const idx = parseHexNum(args, 0xffff);
+  if (idx === undefined || idx >= ctx.target.registers.length) return E_INVAL;
+  return regHex(ctx.target, idx);
+}
+
+export function writeOne(ctx: SessionContext, args: string): Reply {
+  const eq = args.indexOf('=');
+  if (eq < 0) return E_INVAL;
+  const idx = parseHexNum(args.slice(0, eq), 0xffff);
+  if (idx === undefined || idx >= ctx.target.registers.length) return E_INVAL;
+  const bytes = hexToBytes(args.slice(eq + 1));
+  if (bytes === undefined || bytes.length !== regBytes(ctx.target, idx)) return E_INVAL;
+  return ctx.target.writeRegister(idx, fromLeBytes(bytes)) ? 'OK' : E_INVAL;
+}
+
+/** Register index by name (rip, rsp, rbp), or -1. */
+export function regIndex(target: GdbTarget, name: string): number {
+  return target.registers.findIndex((r) => r.name === name);
+}

@@ -1,0 +1,91 @@
+// Strict hex and number helpers for packet arguments. Malformed hex is an error, never 0: QEMU's fromhex()
+// silently maps bad digits to 0, and unchecked parsing has crashed other stubs (RSP.md section 5).
+
+/** Value of one ASCII hex digit, or -1. */
+export function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
+  return -1;
+}
+
+const HEX = '0123456789abcdef';
+
+export const U64_MAX = (1n << 64n) - 1n;
+
+/** Parse an unsigned big-endian hex number (gdb's addresses and lengths). undefined when empty, malformed, or wider than maxBits. */
+export function parseHexBig(s: string, maxBits = 64): bigint | undefined {
+  if (s.length === 0 || s.length > 64) return undefined;
+  let v = 0n;
+  for (let i = 0; i < s.length; i++) {
+    const d = hexDigit(s.charCodeAt(i));
+    if (d < 0) return undefined;
+    v = (v << 4n) | BigInt(d);
+  }
+  if (v >> BigInt(maxBits) !== 0n) return undefined;
+  return v;
+}
+
+/** Parse a small unsigned hex number (lengths, register numbers, kinds). undefined when malformed or > limit. */
+export function parseHexNum(s: string, limit = 0x7fffffff): number | undefined {
+  if (s.length === 0 || s.length > 16) return undefined;
+  let v = 0;
+  for (let i = 0; i < s.length; i++) {
+    const d = hexDigit(s.charCodeAt(i));
+    if (d < 0) return undefined;
+    v = v * 16 + d;
+    if (v > limit) return undefined;
+  }
+  return v;
+}
+
+/** Hex string (pairs) to bytes; undefined if odd length or a bad digit. */
+export function hexToBytes(s: string): Uint8Array | undefined {
+  if (s.length % 2 !== 0) return undefined;
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    const hi = hexDigit(s.charCodeAt(2 * i));
+    const lo = hexDigit(s.charCodeAt(2 * i + 1));
+    if (hi < 0 || lo < 0) return undefined;
+    out[i] = (hi << 4) | lo;
+  }
+  return out;
+}
+
+export function bytesToHex(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += HEX[b[i] >> 4] + HEX[b[i] & 15];
+  return s;
+}
+
+export function textToHex(t: string): string {
+  return bytesToHex(new TextEncoder().encode(t));
+}
+
+/** Hex-encoded text (qRcmd) to a string; undefined when the hex is malformed. */
+export function hexToText(s: string): string | undefined {
+  const b = hexToBytes(s);
+  return b === undefined ? undefined : new TextDecoder('utf-8', { fatal: false }).decode(b);
+}
+
+/** Little-endian encoding of an unsigned value into `bytes` bytes (register transfer order on x86). */
+export function leBytes(value: bigint, bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let v = value & ((1n << BigInt(bytes * 8)) - 1n);
+  for (let i = 0; i < bytes; i++) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+export function fromLeBytes(b: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+  return v;
+}
+
+/** Two-digit lowercase hex of a byte (signal numbers, exit codes, checksums). */
+export function hex2(n: number): string {
+  return HEX[(n >> 4) & 15] + HEX[n & 15];
+}
