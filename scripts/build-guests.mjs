@@ -5,8 +5,8 @@
 //   examples/<name>/            -> build/guests/<name>.elf
 //   test/guests/<a>/.../<name>/ -> build/guests/<a>/.../<name>.elf  (the path below test/guests)
 // The sources are linked with the guest runtime (examples/runtime: start.S, runtime.c, linker.ld at
-// 1 MiB) unless the directory's optional build.json says otherwise:
-//   { "runtime": false,          // link only this directory's sources (then provide _start)
+// 1 MiB) unless one of them defines `_start:` itself, or the directory's optional build.json says:
+//   { "runtime": false,          // link only this directory's sources (they provide _start)
 //     "cflags": ["-O0"],         // appended to the default flags
 //     "ldscript": "my.ld" }      // relative to the guest directory (default: its linker.ld if present,
 //                                //  else examples/runtime/linker.ld)
@@ -65,6 +65,25 @@ function discover() {
   return guests;
 }
 
+/** The file plus every file it includes with a quoted relative path (#include "x" / .include "x"), recursively. */
+function withIncludes(file, seen = new Set()) {
+  if (seen.has(file) || !existsSync(file)) return seen;
+  seen.add(file);
+  const text = readFileSync(file, 'utf8');
+  for (const m of text.matchAll(/^\s*(?:#\s*include|\.include)\s+"([^"]+)"/gm)) {
+    for (const dir of [dirname(file), RUNTIME]) {
+      const f = join(dir, m[1]);
+      if (existsSync(f)) {
+        withIncludes(f, seen);
+        break;
+      }
+    }
+  }
+  return seen;
+}
+
+const definesStart = (files) => [...files].some((f) => /^\s*_start\s*:/m.test(readFileSync(f, 'utf8')));
+
 function plan(g) {
   let cfg = {};
   const bj = join(g.dir, 'build.json');
@@ -75,15 +94,18 @@ function plan(g) {
       throw new Error(`${relative(ROOT, bj)}: ${e.message}`);
     }
   }
-  const useRuntime = cfg.runtime !== false;
   const own = readdirSync(g.dir).filter(isSource).sort().map((f) => join(g.dir, f));
+  const ownFiles = new Set();
+  for (const f of own) withIncludes(f, ownFiles);
+  // Default: link the runtime unless the guest brings its own entry point.
+  const useRuntime = cfg.runtime ?? !definesStart(ownFiles);
   const sources = useRuntime ? [join(RUNTIME, 'start.S'), join(RUNTIME, 'runtime.c'), ...own] : own;
   const ldscript = cfg.ldscript ? join(g.dir, cfg.ldscript) : existsSync(join(g.dir, 'linker.ld')) ? join(g.dir, 'linker.ld') : join(RUNTIME, 'linker.ld');
   const out = join(OUT, ...g.name.split('/')) + '.elf';
   const argv = [...CFLAGS, ...(cfg.cflags ?? []), `-I${RUNTIME}`, `-I${g.dir}`, '-T', ldscript, '-o', out, ...sources];
   // Every file that can change the result: sources, headers beside them, build.json, the script itself.
   const headers = (d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.h')).map((f) => join(d, f)) : []);
-  const inputs = [...sources, ldscript, ...headers(g.dir), ...(useRuntime ? headers(RUNTIME) : []), fileURLToPath(import.meta.url)];
+  const inputs = [...ownFiles, ...sources, ldscript, ...headers(g.dir), ...(useRuntime ? headers(RUNTIME) : []), fileURLToPath(import.meta.url)];
   if (existsSync(bj)) inputs.push(bj);
   return { ...g, out, argv, inputs };
 }

@@ -1,0 +1,122 @@
+// `dbstub run GUEST.elf`: run a guest with no debugger to completion (or a budget), echo its serial
+// output to stdout, summarize #DBs on stderr, and exit with the guest's isa-debug-exit status.
+
+import type { Argv } from 'yargs';
+import type { DbEvent } from '../../cpu/api.js';
+import { Machine, type RunResult } from '../../machine/machine.js';
+import { EV } from '../../log.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
+import type { CliCommand } from './index.js';
+
+interface RunArgs {
+  guest: string;
+  'max-insns'?: number;
+  serial: boolean;
+  'success-code'?: number;
+  progress?: boolean;
+  [k: string]: unknown;
+}
+
+export const runCommand: CliCommand = {
+  command: 'run <guest>',
+  describe: 'run a guest ELF without a debugger until it exits through isa-debug-exit',
+  builder: (y: Argv) =>
+    withMachineOptions(
+      y
+        .positional('guest', { type: 'string', describe: 'guest ELF64 executable (linked at 1 MiB, see docs/BOOT.md)', demandOption: true })
+        .option('max-insns', { type: 'number', describe: `stop after this many instructions (exit status ${EXIT.BUDGET})`, requiresArg: true })
+        .option('serial', { type: 'boolean', default: true, describe: 'echo guest serial output (COM1) to stdout; --no-serial to silence' })
+        .option('success-code', { type: 'number', describe: 'exit with 0 when the guest exit status equals this (isa-debug-exit statuses are always odd)', requiresArg: true })
+        .option('progress', { type: 'boolean', describe: 'show instructions retired and rate on stderr (default: on when stderr is a TTY)' }),
+    ),
+  handler: async (raw) => {
+    const argv = raw as RunArgs;
+    const config = configFromArgv(argv);
+    const log = loggerFromArgv(argv);
+    const maxInsns = argv['max-insns'];
+    if (maxInsns !== undefined && (!Number.isSafeInteger(maxInsns) || maxInsns <= 0)) {
+      throw new CliError(`--max-insns must be a positive integer, got ${argv['max-insns']}`, EXIT.USAGE);
+    }
+
+    const dbEvents: DbEvent[] = [];
+    const machine = Machine.fromFile(argv.guest, {
+      config,
+      logger: log,
+      serialLogLevel: argv.serial ? 'debug' : 'info',
+      hooks: { onDebugEvent: (ev) => void (dbEvents.length < 100_000 && dbEvents.push(ev)) },
+    });
+    if (argv.serial) machine.onSerial((text) => void process.stdout.write(text));
+
+    const onSigint = () => machine.interrupt('SIGINT');
+    process.on('SIGINT', onSigint);
+    const showProgress = argv.progress ?? process.stderr.isTTY === true;
+    const t0 = process.hrtime.bigint();
+    let lastShown = 0;
+    let result: RunResult;
+    try {
+      result = await machine.runToCompletion({
+        maxInsns,
+        onSlice: showProgress
+          ? (n) => {
+              const now = Date.now();
+              if (now - lastShown < 500) return;
+              lastShown = now;
+              const s = Number(process.hrtime.bigint() - t0) / 1e9;
+              process.stderr.write(`\r\x1b[K[dbstub] ${n.toLocaleString('en-US')} instructions, ${(n / s / 1e6).toFixed(1)} MIPS`);
+            }
+          : undefined,
+      });
+    } finally {
+      process.off('SIGINT', onSigint);
+      if (showProgress && lastShown) process.stderr.write('\r\x1b[K');
+    }
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const insns = machine.cpu.instructionsRetired;
+    if (argv.serial && machine.serialOutput && !machine.serialOutput.endsWith('\n')) process.stdout.write('\n');
+
+    log.info({ event: EV.RUN_SUMMARY, result, instructions: insns, seconds, mips: insns / seconds / 1e6 }, 'run finished');
+    if (dbEvents.length) process.stderr.write(summarizeDb(dbEvents));
+
+    const stats = `${insns.toLocaleString('en-US')} instructions in ${seconds.toFixed(3)} s`;
+    switch (result.kind) {
+      case 'exit': {
+        const status = result.code & 0xff;
+        process.stderr.write(`dbstub: guest exited: isa-debug-exit value ${result.value} -> status ${status} (${stats})\n`);
+        process.exitCode = argv['success-code'] !== undefined && status === (argv['success-code'] & 0xff) ? 0 : status;
+        return;
+      }
+      case 'triple-fault':
+        process.stderr.write(`dbstub: guest triple fault: ${result.detail} (${stats})\n`);
+        process.exitCode = EXIT.TRIPLE_FAULT;
+        return;
+      case 'budget':
+        process.stderr.write(`dbstub: instruction budget exhausted (--max-insns ${maxInsns}); rip=0x${machine.cpu.getRip().toString(16)} (${stats})\n`);
+        process.exitCode = EXIT.BUDGET;
+        return;
+      case 'hlt-forever':
+        process.stderr.write(`dbstub: guest halted forever: ${result.detail}; rip=0x${machine.cpu.getRip().toString(16)} (${stats})\n`);
+        process.exitCode = EXIT.HLT_FOREVER;
+        return;
+      case 'interrupted':
+        process.stderr.write(`dbstub: interrupted (${result.why}); rip=0x${machine.cpu.getRip().toString(16)} (${stats})\n`);
+        process.exitCode = EXIT.INTERRUPTED;
+        return;
+    }
+  },
+};
+
+/** Bare run: every #DB goes straight to the guest IDT (no debugger, no hypervisor routing). */
+function summarizeDb(events: DbEvent[]): string {
+  const groups = new Map<string, number>();
+  for (const e of events) {
+    const key = `${e.kind} [${e.causes.join('+')}] -> ${e.intercepted ? 'intercepted' : 'guest'}`;
+    groups.set(key, (groups.get(key) ?? 0) + 1);
+  }
+  const lines = [`dbstub: ${events.length} #DB event(s) (bare mode: delivered to the guest IDT):`];
+  for (const [k, n] of groups) lines.push(`  ${String(n).padStart(6)}  ${k}`);
+  const shown = events.slice(0, 20).map(
+    (e) => `  rip=0x${e.rip.toString(16)} cpl=${e.cpl} payload=0x${e.payload.toString(16)} dr6 0x${e.dr6Before.toString(16)} -> ${e.dr6After === undefined ? '(not written)' : '0x' + e.dr6After.toString(16)}`,
+  );
+  return [...lines, ...shown, events.length > 20 ? `  ... ${events.length - 20} more (see the db.event log at debug level)` : ''].filter(Boolean).join('\n') + '\n';
+}

@@ -1,0 +1,77 @@
+// Options shared by every command that builds a machine: one flag per MachineConfig key, generated from
+// CONFIG_SCHEMA so a new switch appears on the CLI without touching this file, plus --config FILE and
+// the logging flags.
+
+import { readFileSync } from 'node:fs';
+import type { Argv, Options } from 'yargs';
+import { CONFIG_SCHEMA, ConfigError, DEFAULT_CONFIG, parseConfig, type MachineConfig } from '../config/config.js';
+import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../log.js';
+import { CliError, EXIT } from './exit-codes.js';
+
+export const CONFIG_GROUP = 'Machine configuration (also keys of --config FILE):';
+export const LOG_GROUP = 'Logging:';
+
+/** yargs option definitions for every MachineConfig key. No yargs defaults: an absent flag must not
+ *  override a value from --config; the default is shown in the description instead. */
+export function configOptions(): Record<string, Options> {
+  const out: Record<string, Options> = {};
+  for (const [key, k] of Object.entries(CONFIG_SCHEMA)) {
+    const def = (DEFAULT_CONFIG as unknown as Record<string, unknown>)[key];
+    const desc = `${k.doc} [default: ${String(def)}]`;
+    if (k.type === 'enum') out[k.flag] = { type: 'string', choices: [...k.values], describe: desc, group: CONFIG_GROUP };
+    else if (k.type === 'bool') out[k.flag] = { type: 'boolean', describe: desc, group: CONFIG_GROUP };
+    else out[k.flag] = { type: 'string', describe: `${desc} (${k.min}..${k.max}, decimal or 0x hex)`, group: CONFIG_GROUP, requiresArg: true };
+  }
+  out.config = { type: 'string', describe: 'JSON file of config keys (camelCase or flag names); flags override it', group: CONFIG_GROUP, requiresArg: true };
+  return out;
+}
+
+export function logOptions(): Record<string, Options> {
+  return {
+    'log-level': { type: 'string', choices: [...LOG_LEVELS], describe: 'log level of the JSON log', group: LOG_GROUP },
+    'log-file': { type: 'string', describe: 'write the JSON log to this file instead of stderr', group: LOG_GROUP, requiresArg: true },
+    'log-pretty': { type: 'boolean', describe: 'human-readable log on a TTY (needs pino-pretty installed; otherwise JSON)', group: LOG_GROUP },
+  };
+}
+
+export function withMachineOptions<T>(y: Argv<T>): Argv<T> {
+  return y.options(configOptions()).options(logOptions()) as unknown as Argv<T>;
+}
+
+/** Config from --config FILE, then each flag given on the command line. */
+export function configFromArgv(argv: Record<string, unknown>): MachineConfig {
+  let base: MachineConfig = { ...DEFAULT_CONFIG };
+  const file = argv.config as string | undefined;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new CliError(`cannot read config file ${file}: ${(e as Error).message}`, EXIT.NO_INPUT);
+    }
+    let obj: unknown;
+    try {
+      obj = JSON.parse(text);
+    } catch (e) {
+      throw new CliError(`config file ${file} is not valid JSON: ${(e as Error).message}`, EXIT.USAGE);
+    }
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new CliError(`config file ${file} must hold a JSON object`, EXIT.USAGE);
+    try {
+      base = parseConfig(obj as Record<string, unknown>);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new CliError(`config file ${file}: ${e.message}`, EXIT.USAGE);
+      throw e;
+    }
+  }
+  const flags: Record<string, unknown> = {};
+  for (const k of Object.values(CONFIG_SCHEMA)) if (argv[k.flag] !== undefined) flags[k.flag] = argv[k.flag];
+  return parseConfig(flags, base);
+}
+
+export function loggerFromArgv(argv: Record<string, unknown>, defaultLevel: LogLevel = 'warn'): Logger {
+  return createLogger({
+    level: (argv['log-level'] as LogLevel | undefined) ?? defaultLevel,
+    file: argv['log-file'] as string | undefined,
+    pretty: argv['log-pretty'] as boolean | undefined,
+  });
+}
