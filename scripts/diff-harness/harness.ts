@@ -1,0 +1,67 @@
+// Ties the pieces together: generate -> assemble (one `as` run) -> run natively (one process) ->
+// run simulated -> compare. Used by test/unit/cpu-diff.
+import { assembleMany } from './asm.js';
+import { compare, report } from './compare.js';
+import { type GenCase, generate, type GenOptions } from './gen.js';
+import type { CaseInput, CaseResult } from './layout.js';
+import { runNative } from './native.js';
+import { type CpuFactory, hostVendor, SimMachine } from './sim.js';
+
+export const DEFAULT_SEED = 0x5eed_d1ffn;
+
+/** Seed and case count: fixed in CI, overridable with DIFF_SEED / DIFF_CASES. */
+export function seedFromEnv(): bigint {
+  const s = process.env.DIFF_SEED;
+  return s ? BigInt(s) : DEFAULT_SEED;
+}
+export function countFromEnv(dflt: number): number {
+  const s = process.env.DIFF_CASES;
+  return s ? Number(s) : dflt;
+}
+
+export interface Prepared {
+  gen: GenCase[];
+  inputs: CaseInput[];
+  native: CaseResult[];
+}
+
+export function prepare(opts: GenOptions): Prepared {
+  const gen = generate(opts);
+  const codes = assembleMany(gen.map((g) => g.asm));
+  const inputs: CaseInput[] = gen.map((g, i) => ({ gpr: g.gpr, rflags: g.rflags, memSeed: g.memSeed, patch: g.patch, code: codes[i]! }));
+  return { gen, inputs, native: runNative(inputs) };
+}
+
+export interface Failure {
+  index: number;
+  gen: GenCase;
+  input: CaseInput;
+  native: CaseResult;
+  sim: CaseResult;
+  diffs: string[];
+  text: string;
+}
+
+export interface FamilyStats {
+  cases: number;
+  faults: number;
+  failures: Failure[];
+  forms: Set<string>;
+}
+
+export function runSim(factory: CpuFactory, p: Prepared, vendor = hostVendor()): Map<string, FamilyStats> {
+  const machine = new SimMachine(factory, vendor);
+  const stats = new Map<string, FamilyStats>();
+  p.gen.forEach((g, i) => {
+    let st = stats.get(g.family);
+    if (!st) stats.set(g.family, (st = { cases: 0, faults: 0, failures: [], forms: new Set() }));
+    st.cases++;
+    st.forms.add(g.form);
+    const nat = p.native[i]!;
+    if (nat.vector >= 0) st.faults++;
+    const sim = machine.run(p.inputs[i]!);
+    const diffs = compare(g, nat, sim);
+    if (diffs.length) st.failures.push({ index: i, gen: g, input: p.inputs[i]!, native: nat, sim, diffs, text: report(g, p.inputs[i]!, nat, sim, diffs) });
+  });
+  return stats;
+}

@@ -1,0 +1,70 @@
+// Shared address-space layout and record formats of the differential harness. The native runner
+// (native-runner.c) and the simulated side (sim.ts) must agree on every constant here.
+
+/** Scratch data page the snippets may address (same linear address natively and simulated). */
+export const SCRATCH_ADDR = 0x100000;
+/** Bytes at SCRATCH_ADDR filled per case from a splitmix64 stream and compared after the run. */
+export const WINDOW = 0x200;
+/** Where the snippet's first byte lives (natively and simulated), so fault RIPs compare directly. */
+export const CODE_ADDR = 0x200000;
+export const MAX_CODE = 56;
+
+export const IN_REC = 224;
+export const OUT_REC = 664;
+export const MAGIC = 0x44494633;
+
+// RFLAGS bits (SDM Vol. 1 3.4.3, Figure 3-8).
+export const CF = 1 << 0;
+export const PF = 1 << 2;
+export const AF = 1 << 4;
+export const ZF = 1 << 6;
+export const SF = 1 << 7;
+export const DF = 1 << 10;
+export const OF = 1 << 11;
+export const ARITH = CF | PF | AF | ZF | SF | OF;
+/** Bits compared after every snippet: the status flags plus DF (no snippet may change DF). */
+export const COMPARED_FLAGS = ARITH | DF;
+
+export interface CaseInput {
+  gpr: bigint[]; // 16, encoding order
+  rflags: number; // only ARITH | DF are used
+  memSeed: bigint;
+  /** Bytes written over the window fill at window offset `off` (at most 8). */
+  patch?: { off: number; bytes: Uint8Array };
+  code: Uint8Array;
+}
+
+export interface CaseResult {
+  gpr: bigint[];
+  rflags: number;
+  rip: bigint;
+  /** -1 when the snippet ran to its end, else the exception vector. */
+  vector: number;
+  errorCode: number;
+  mem: Uint8Array; // WINDOW bytes at SCRATCH_ADDR
+}
+
+const M64 = (1n << 64n) - 1n;
+
+/** The window contents a case starts with. */
+export function initialWindow(c: CaseInput): Uint8Array {
+  const w = fillWindow(c.memSeed);
+  if (c.patch) w.set(c.patch.bytes, c.patch.off);
+  return w;
+}
+
+/** splitmix64 (Steele, Lea, Flood 2014): the same stream native-runner.c writes into the window. */
+export function fillWindow(seed: bigint): Uint8Array {
+  const out = new Uint8Array(WINDOW);
+  const dv = new DataView(out.buffer);
+  let s = seed & M64;
+  for (let i = 0; i < WINDOW; i += 8) {
+    s = (s + 0x9e3779b97f4a7c15n) & M64;
+    let z = s;
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M64;
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M64;
+    z = z ^ (z >> 31n);
+    dv.setBigUint64(i, z, true);
+  }
+  return out;
+}

@@ -1,0 +1,280 @@
+/*
+ * Native side of the CPU differential test (test/unit/cpu-diff).
+ *
+ * Reads a batch of test cases from stdin, runs each one directly on the host CPU and writes one
+ * result record per case to stdout. The record layouts are mirrored in scripts/diff-harness/native.ts
+ * (keep the two in sync; the magic number carries a layout version).
+ *
+ * Address space shared with the simulated side (scripts/diff-harness/sim.ts), all fixed mappings:
+ *   SCRATCH_ADDR  data page the snippets may address; the first WINDOW bytes are filled from a
+ *                 splitmix64 stream seeded per case and returned after the run.
+ *   CODE_ADDR     the snippet itself, so RIP-relative forms and fault RIPs agree with the simulator.
+ *   STATE_ADDR    (native only) register images and the trampoline's bookkeeping.
+ *
+ * A snippet runs with all 16 GPRs (RSP included) and the arithmetic flags + DF loaded from the case.
+ * Exceptions arrive as signals on an alternate stack (the snippet's RSP may be anything); the
+ * kernel's sigcontext gives the architectural vector (trapno), error code, RIP, RFLAGS and GPRs
+ * at the fault, which is what the simulator's IDT handler sees too.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define SCRATCH_ADDR 0x100000
+#define SCRATCH_MAP 0x2000UL
+#define WINDOW 0x200
+#define CODE_ADDR 0x200000
+#define CODE_MAP 0x1000UL
+#define STATE_ADDR 0x300000
+#define MAX_CODE 64
+#define MAGIC 0x44494633u /* "DIF3" */
+
+/* Offsets inside the state page; the trampoline below uses them as absolute addresses. */
+#define ST_IN_GPR 0x000    /* 16 x u64 */
+#define ST_IN_FLAGS 0x080  /* u64 */
+#define ST_OUT_GPR 0x100   /* 16 x u64 */
+#define ST_OUT_FLAGS 0x180 /* u64 */
+#define ST_SAVED_RSP 0x188
+#define ST_JMP_TARGET 0x190
+#define ST_RET_TARGET 0x198
+
+struct in_rec {
+  uint64_t gpr[16];
+  uint64_t rflags;
+  uint64_t mem_seed;
+  uint32_t code_len;
+  uint16_t patch_off; /* window bytes [patch_off, patch_off + patch_len) replaced after the fill */
+  uint16_t patch_len;
+  uint8_t patch[8];
+  uint8_t code[MAX_CODE];
+};
+
+struct out_rec {
+  uint64_t gpr[16];
+  uint64_t rflags;
+  uint64_t rip;    /* fault RIP, or CODE_ADDR + code_len when the snippet completed */
+  int32_t vector;  /* -1: completed; otherwise the exception vector (sigcontext trapno) */
+  uint32_t error_code;
+  uint8_t mem[WINDOW];
+};
+
+_Static_assert(sizeof(struct in_rec) == 224, "in_rec layout");
+_Static_assert(sizeof(struct out_rec) == 664, "out_rec layout");
+
+/* The trampoline: save callee-saved registers and the C stack pointer, load the guest image,
+ * jump to the snippet; the snippet ends with `jmp *ST_RET_TARGET`, which lands on snippet_return.
+ * Absolute 32-bit addressing (no base register) keeps it independent of every GPR. */
+#define S_(x) #x
+#define S(x) S_(x)
+#define ST(off) S(STATE_ADDR) "+" S(off)
+__asm__(
+    ".text\n"
+    ".globl run_snippet\n"
+    "run_snippet:\n"
+    "  push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
+    "  movq %rsp, " ST(ST_SAVED_RSP) "\n"
+    "  pushq " ST(ST_IN_FLAGS) "\n"
+    "  popfq\n"
+    "  movq " ST(ST_IN_GPR + 0x00) ", %rax\n"
+    "  movq " ST(ST_IN_GPR + 0x08) ", %rcx\n"
+    "  movq " ST(ST_IN_GPR + 0x10) ", %rdx\n"
+    "  movq " ST(ST_IN_GPR + 0x18) ", %rbx\n"
+    "  movq " ST(ST_IN_GPR + 0x28) ", %rbp\n"
+    "  movq " ST(ST_IN_GPR + 0x30) ", %rsi\n"
+    "  movq " ST(ST_IN_GPR + 0x38) ", %rdi\n"
+    "  movq " ST(ST_IN_GPR + 0x40) ", %r8\n"
+    "  movq " ST(ST_IN_GPR + 0x48) ", %r9\n"
+    "  movq " ST(ST_IN_GPR + 0x50) ", %r10\n"
+    "  movq " ST(ST_IN_GPR + 0x58) ", %r11\n"
+    "  movq " ST(ST_IN_GPR + 0x60) ", %r12\n"
+    "  movq " ST(ST_IN_GPR + 0x68) ", %r13\n"
+    "  movq " ST(ST_IN_GPR + 0x70) ", %r14\n"
+    "  movq " ST(ST_IN_GPR + 0x78) ", %r15\n"
+    "  movq " ST(ST_IN_GPR + 0x20) ", %rsp\n"
+    "  jmp *" ST(ST_JMP_TARGET) "\n"
+    ".globl snippet_return\n"
+    "snippet_return:\n"
+    "  movq %rax, " ST(ST_OUT_GPR + 0x00) "\n"
+    "  movq %rcx, " ST(ST_OUT_GPR + 0x08) "\n"
+    "  movq %rdx, " ST(ST_OUT_GPR + 0x10) "\n"
+    "  movq %rbx, " ST(ST_OUT_GPR + 0x18) "\n"
+    "  movq %rsp, " ST(ST_OUT_GPR + 0x20) "\n"
+    "  movq %rbp, " ST(ST_OUT_GPR + 0x28) "\n"
+    "  movq %rsi, " ST(ST_OUT_GPR + 0x30) "\n"
+    "  movq %rdi, " ST(ST_OUT_GPR + 0x38) "\n"
+    "  movq %r8, " ST(ST_OUT_GPR + 0x40) "\n"
+    "  movq %r9, " ST(ST_OUT_GPR + 0x48) "\n"
+    "  movq %r10, " ST(ST_OUT_GPR + 0x50) "\n"
+    "  movq %r11, " ST(ST_OUT_GPR + 0x58) "\n"
+    "  movq %r12, " ST(ST_OUT_GPR + 0x60) "\n"
+    "  movq %r13, " ST(ST_OUT_GPR + 0x68) "\n"
+    "  movq %r14, " ST(ST_OUT_GPR + 0x70) "\n"
+    "  movq %r15, " ST(ST_OUT_GPR + 0x78) "\n"
+    "  movq " ST(ST_SAVED_RSP) ", %rsp\n"
+    "  pushfq\n"
+    "  popq " ST(ST_OUT_FLAGS) "\n"
+    "  cld\n" /* the SysV ABI wants DF=0 on return */
+    "  pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
+    "  ret\n");
+
+extern void run_snippet(void);
+extern char snippet_return[];
+
+static sigjmp_buf fault_jmp;
+static volatile sig_atomic_t in_snippet;
+static struct out_rec *cur_out;
+
+/* Linux sigcontext order differs from the encoding order; map encoding index -> REG_*. */
+static const int greg_index[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+                                   REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15};
+
+static void on_fault(int sig, siginfo_t *si, void *ucv) {
+  (void)si;
+  if (!in_snippet) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return;
+  }
+  ucontext_t *uc = (ucontext_t *)ucv;
+  greg_t *g = uc->uc_mcontext.gregs;
+  for (int i = 0; i < 16; i++) cur_out->gpr[i] = (uint64_t)g[greg_index[i]];
+  cur_out->rflags = (uint64_t)g[REG_EFL];
+  cur_out->rip = (uint64_t)g[REG_RIP];
+  cur_out->vector = (int32_t)g[REG_TRAPNO];
+  cur_out->error_code = (uint32_t)g[REG_ERR];
+  in_snippet = 0;
+  siglongjmp(fault_jmp, 1);
+}
+
+static uint64_t splitmix64(uint64_t *s) {
+  uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+/* Same fill as scripts/diff-harness/memfill.ts. */
+static void fill_window(uint8_t *p, uint64_t seed) {
+  uint64_t s = seed;
+  for (int i = 0; i < WINDOW; i += 8) {
+    uint64_t v = splitmix64(&s);
+    memcpy(p + i, &v, 8);
+  }
+}
+
+static void *map_fixed(unsigned long addr, unsigned long len, int prot) {
+  void *p = mmap((void *)addr, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (p == MAP_FAILED || p != (void *)addr) {
+    fprintf(stderr, "native-runner: cannot map %#lx: %s\n", addr, strerror(errno));
+    exit(2);
+  }
+  return p;
+}
+
+static int read_all(void *buf, size_t len) {
+  uint8_t *p = buf;
+  while (len) {
+    ssize_t n = read(0, p, len);
+    if (n <= 0) return -1;
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+static int write_all(const void *buf, size_t len) {
+  const uint8_t *p = buf;
+  while (len) {
+    ssize_t n = write(1, p, len);
+    if (n <= 0) return -1;
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+int main(void) {
+  uint32_t hdr[2];
+  if (read_all(hdr, sizeof hdr) || hdr[0] != MAGIC) {
+    fprintf(stderr, "native-runner: bad header\n");
+    return 2;
+  }
+  uint32_t count = hdr[1];
+  struct in_rec *in = calloc(count ? count : 1, sizeof *in);
+  struct out_rec *out = calloc(count ? count : 1, sizeof *out);
+  if (!in || !out || read_all(in, (size_t)count * sizeof *in)) {
+    fprintf(stderr, "native-runner: short input\n");
+    return 2;
+  }
+
+  uint8_t *scratch = map_fixed(SCRATCH_ADDR, SCRATCH_MAP, PROT_READ | PROT_WRITE);
+  uint8_t *code = map_fixed(CODE_ADDR, CODE_MAP, PROT_READ | PROT_WRITE | PROT_EXEC);
+  uint8_t *state = map_fixed(STATE_ADDR, 0x1000, PROT_READ | PROT_WRITE);
+  *(uint64_t *)(state + ST_JMP_TARGET) = CODE_ADDR;
+  *(uint64_t *)(state + ST_RET_TARGET) = (uint64_t)(uintptr_t)snippet_return;
+
+  static uint8_t altstack[1 << 16];
+  stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
+  if (sigaltstack(&ss, NULL)) return 2;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGFPE, &sa, NULL);
+  sigaction(SIGILL, &sa, NULL);
+  sigaction(SIGSEGV, &sa, NULL);
+  sigaction(SIGBUS, &sa, NULL);
+  sigaction(SIGTRAP, &sa, NULL);
+  alarm(60); /* a runaway snippet kills the batch rather than the test run */
+
+  for (uint32_t i = 0; i < count; i++) {
+    struct in_rec *c = &in[i];
+    struct out_rec *o = &out[i];
+    if (c->code_len > MAX_CODE - 8) {
+      fprintf(stderr, "native-runner: case %u code too long\n", i);
+      return 2;
+    }
+    memset(scratch, 0, SCRATCH_MAP);
+    fill_window(scratch, c->mem_seed);
+    if (c->patch_len > 8 || c->patch_off + c->patch_len > WINDOW) {
+      fprintf(stderr, "native-runner: case %u bad patch\n", i);
+      return 2;
+    }
+    memcpy(scratch + c->patch_off, c->patch, c->patch_len);
+    memset(code, 0xCC, 128);
+    memcpy(code, c->code, c->code_len);
+    /* jmp qword ptr [abs32 ST_RET_TARGET]: FF /4 with SIB base=101 (no base), index=100 (none). */
+    uint8_t *t = code + c->code_len;
+    uint32_t ret_slot = (uint32_t)(STATE_ADDR + ST_RET_TARGET);
+    t[0] = 0xFF; t[1] = 0x24; t[2] = 0x25;
+    memcpy(t + 3, &ret_slot, 4);
+
+    memcpy(state + ST_IN_GPR, c->gpr, sizeof c->gpr);
+    /* Only the arithmetic flags, DF and the fixed bit 1 come from the case (no TF/AC/IF games). */
+    *(uint64_t *)(state + ST_IN_FLAGS) = (c->rflags & 0xCD5ULL) | 0x2ULL | 0x200ULL /* keep IF */;
+
+    cur_out = o;
+    if (sigsetjmp(fault_jmp, 1) == 0) {
+      in_snippet = 1;
+      run_snippet();
+      in_snippet = 0;
+      memcpy(o->gpr, state + ST_OUT_GPR, sizeof o->gpr);
+      o->rflags = *(uint64_t *)(state + ST_OUT_FLAGS);
+      o->rip = CODE_ADDR + c->code_len;
+      o->vector = -1;
+      o->error_code = 0;
+    }
+    memcpy(o->mem, scratch, WINDOW);
+  }
+  if (write_all(out, (size_t)count * sizeof *out)) return 2;
+  return 0;
+}

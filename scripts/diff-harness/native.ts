@@ -1,0 +1,81 @@
+// Builds (once, cached by source hash) and drives scripts/diff-harness/native-runner.c.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type CaseInput, type CaseResult, IN_REC, MAGIC, MAX_CODE, OUT_REC, WINDOW } from './layout.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(HERE, '..', '..');
+export const CACHE_DIR = process.env.DIFF_HARNESS_CACHE ?? join(REPO, 'node_modules', '.cache', 'dbstub-diff-harness');
+
+/** True when the host can run the native side at all (x86-64 Linux with gcc). */
+export function hostCanRunNative(): boolean {
+  return process.arch === 'x64' && process.platform === 'linux';
+}
+
+let builtPath: string | undefined;
+
+export function buildNativeRunner(): string {
+  if (builtPath) return builtPath;
+  const src = join(HERE, 'native-runner.c');
+  const hash = createHash('sha256').update(readFileSync(src)).digest('hex').slice(0, 16);
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const exe = join(CACHE_DIR, `native-runner-${hash}`);
+  if (!existsSync(exe)) {
+    const tmp = `${exe}.${process.pid}.tmp`;
+    execFileSync('gcc', ['-O1', '-Wall', '-o', tmp, src], { stdio: ['ignore', 'inherit', 'inherit'] });
+    renameSync(tmp, exe); // atomic: parallel workers never see a half-written binary
+  }
+  builtPath = exe;
+  return exe;
+}
+
+export function encodeCases(cases: readonly CaseInput[]): Buffer {
+  const buf = Buffer.alloc(8 + cases.length * IN_REC);
+  buf.writeUInt32LE(MAGIC, 0);
+  buf.writeUInt32LE(cases.length, 4);
+  cases.forEach((c, i) => {
+    const o = 8 + i * IN_REC;
+    if (c.code.length > MAX_CODE) throw new Error(`case ${i}: ${c.code.length} code bytes > ${MAX_CODE}`);
+    for (let r = 0; r < 16; r++) buf.writeBigUInt64LE(BigInt.asUintN(64, c.gpr[r]!), o + r * 8);
+    buf.writeBigUInt64LE(BigInt(c.rflags >>> 0), o + 128);
+    buf.writeBigUInt64LE(BigInt.asUintN(64, c.memSeed), o + 136);
+    buf.writeUInt32LE(c.code.length, o + 144);
+    if (c.patch) {
+      if (c.patch.bytes.length > 8 || c.patch.off + c.patch.bytes.length > WINDOW) throw new Error(`case ${i}: bad patch`);
+      buf.writeUInt16LE(c.patch.off, o + 148);
+      buf.writeUInt16LE(c.patch.bytes.length, o + 150);
+      buf.set(c.patch.bytes, o + 152);
+    }
+    buf.set(c.code, o + 160);
+  });
+  return buf;
+}
+
+export function decodeResults(buf: Buffer, n: number): CaseResult[] {
+  if (buf.length !== n * OUT_REC) throw new Error(`native runner returned ${buf.length} bytes, expected ${n * OUT_REC}`);
+  const out: CaseResult[] = [];
+  for (let i = 0; i < n; i++) {
+    const o = i * OUT_REC;
+    const gpr: bigint[] = [];
+    for (let r = 0; r < 16; r++) gpr.push(buf.readBigUInt64LE(o + r * 8));
+    out.push({
+      gpr,
+      rflags: Number(buf.readBigUInt64LE(o + 128) & 0xffffffffn),
+      rip: buf.readBigUInt64LE(o + 136),
+      vector: buf.readInt32LE(o + 144),
+      errorCode: buf.readUInt32LE(o + 148),
+      mem: new Uint8Array(buf.subarray(o + 152, o + 152 + WINDOW)),
+    });
+  }
+  return out;
+}
+
+/** Runs every case on the host CPU (one process for the whole batch). */
+export function runNative(cases: readonly CaseInput[]): CaseResult[] {
+  const exe = buildNativeRunner();
+  const stdout = execFileSync(exe, [], { input: encodeCases(cases), maxBuffer: 1 << 30 });
+  return decodeResults(stdout, cases.length);
+}
