@@ -1,4 +1,5 @@
-// dbstub command-line entry (bin/dbstub.js imports the compiled dist/cli/main.js).
+// dbstub command-line entry: bin/dbstub.js imports the compiled dist/cli/main.js and calls main(argv),
+// which resolves to the process exit status (importing this module has no side effects).
 // Commands live in src/cli/commands/ (see index.ts); this file only wires yargs and maps errors to
 // the exit statuses of exit-codes.ts.
 
@@ -33,6 +34,7 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
     .strict()
     .demandCommand(1, 'name a command (see the list above)')
     .recommendCommands()
+    .exitProcess(false)
     .help()
     .alias('h', 'help')
     .version()
@@ -66,7 +68,3 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
   }
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }
-
-// Run when executed (bin/dbstub.js imports this module for its side effect).
-const status = await main();
-process.exitCode = status;
