@@ -1,0 +1,701 @@
+// A model of one KVM x86 vCPU (Linux ~v6.12 arch/x86/kvm/{x86.c,vmx/vmx.c,svm/svm.c} plus the patches of
+// SEMANTICS.md) between the simulated CPU and the VMM. It owns the guest's *virtual* debug registers
+// (vcpu->arch.db/dr6/dr7), the guest-debug control set by KVM_SET_GUEST_DEBUG, the exception queue with
+// its payload rules, the kvm_run exit area (persistent, so stale fields are reproducible), and the
+// vendor world switch (SVM DEBUGCTL, VMX pending debug exceptions).
+//
+// Hardware mapping: the CPU's getDr/setDr registers are the *effective* (hardware) debug registers while
+// the guest runs. With guest_debug == 0 KVM lets the guest own them (KVM_DEBUGREG_WONT_EXIT): they are
+// loaded from arch before entry and synced back after exit. With guest_debug != 0 every guest MOV DR
+// is intercepted and emulated against arch, and the hardware holds eff_db/effective DR7.
+
+import type { ExceptionEvent, GuestCpu, InterceptableInstruction, StopReason } from '../cpu/api.js';
+import type { MachineConfig } from '../config/config.js';
+import {
+  BP_VECTOR,
+  codeBreakpointHits,
+  DB_VECTOR,
+  DEBUGCTL_BTF,
+  DEBUGCTL_BUS_LOCK_DETECT,
+  DEBUGCTL_LBR,
+  deliverDbPayload,
+  DR6_ACTIVE_LOW,
+  DR6_BD,
+  DR6_BS,
+  DR6_BUS_LOCK,
+  DR6_RTM,
+  DR_TRAP_BITS,
+  DR7_BP_EN_MASK,
+  DR7_GD,
+  dr7Store,
+  drValue64Valid,
+  guestDr6Store,
+  hardwareDr6,
+  kvmDr6Fixed,
+  MSR_IA32_DEBUGCTL,
+  PENDING_DBG_ENABLED_BP,
+  RFLAGS_RF,
+  RFLAGS_TF,
+} from './debugregs.js';
+
+export const KVM_GUESTDBG_ENABLE = 0x1;
+export const KVM_GUESTDBG_SINGLESTEP = 0x2;
+export const KVM_GUESTDBG_USE_SW_BP = 0x10000;
+export const KVM_GUESTDBG_USE_HW_BP = 0x20000;
+export const KVM_GUESTDBG_INJECT_DB = 0x40000;
+export const KVM_GUESTDBG_INJECT_BP = 0x80000;
+export const KVM_GUESTDBG_BLOCKIRQ = 0x100000;
+
+const GP_VECTOR = 13;
+const UD_VECTOR = 6;
+/** VMX exit qualification for #DB: B0-B3, BLD (11), BD (13), BS (14), RTM (16) (SDM Vol. 3C Table 28-1). */
+const VMX_DB_EXIT_QUAL_MASK = DR_TRAP_BITS | DR6_BUS_LOCK | DR6_BD | DR6_BS | DR6_RTM;
+/** Bits of GUEST_PENDING_DBG_EXCEPTIONS merged by Aidan Khoury's patch (seed 003): B0-B3, bit 12, BS, RTM. */
+const VMX_PENDING_DBG_MERGE_MASK = DR_TRAP_BITS | PENDING_DBG_ENABLED_BP | DR6_BS | DR6_RTM;
+const CR4_DE = 1n << 3n;
+
+/** struct kvm_debug_exit_arch as read by userspace. */
+export interface KvmDebugExitArch {
+  exception: number;
+  pc: bigint;
+  dr6: bigint;
+  dr7: bigint;
+}
+
+export type KvmExit =
+  | { reason: 'debug'; debug: KvmDebugExitArch }
+  | { reason: 'hlt' }
+  | { reason: 'budget' }
+  | { reason: 'intr'; why: string }
+  | { reason: 'shutdown'; detail: string };
+
+/**
+ * The kvm_run exit union (bytes 32.. of struct kvm_run). One persistent buffer: a path that does not
+ * write a field leaves whatever an earlier exit of any type put there (SEMANTICS.md §2.3).
+ */
+export class KvmRunArea {
+  readonly bytes = new Uint8Array(32);
+  private readonly dv = new DataView(this.bytes.buffer);
+  /** struct kvm_debug_exit_arch: exception @0, pc @8, dr6 @16, dr7 @24. */
+  get debug(): KvmDebugExitArch {
+    return {
+      exception: this.dv.getUint32(0, true),
+      pc: this.dv.getBigUint64(8, true),
+      dr6: this.dv.getBigUint64(16, true),
+      dr7: this.dv.getBigUint64(24, true),
+    };
+  }
+  setException(v: number): void { this.dv.setUint32(0, v >>> 0, true); }
+  setPc(v: bigint): void { this.dv.setBigUint64(8, BigInt.asUintN(64, v), true); }
+  setDr6(v: number | bigint): void { this.dv.setBigUint64(16, BigInt.asUintN(64, BigInt(v)), true); }
+  setDr7(v: number | bigint): void { this.dv.setBigUint64(24, BigInt.asUintN(64, BigInt(v)), true); }
+  /** KVM_EXIT_IO: direction u8 @0, size u8 @1, port u16 @2, count u32 @4, data_offset u64 @8. */
+  recordIo(out: boolean, size: number, port: number): void {
+    this.dv.setUint8(0, out ? 1 : 0);
+    this.dv.setUint8(1, size);
+    this.dv.setUint16(2, port, true);
+    this.dv.setUint32(4, 1, true);
+    this.dv.setBigUint64(8, 0x1000n, true); // KVM_PIO_PAGE_OFFSET * PAGE_SIZE
+  }
+  /** KVM_EXIT_MMIO: phys_addr u64 @0, data[8] @8, len u32 @16, is_write u8 @20 (overlaps debug.dr6). */
+  recordMmio(physAddr: bigint, len: number, isWrite: boolean): void {
+    this.dv.setBigUint64(0, physAddr, true);
+    this.dv.setBigUint64(8, 0n, true);
+    this.dv.setUint32(16, len >>> 0, true);
+    this.dv.setUint8(20, isWrite ? 1 : 0);
+  }
+}
+
+/** vcpu->arch.exception (plus the userspace-visible split pending/injected). */
+export interface QueuedException {
+  vector: number;
+  /** pending: not yet delivered, payload applies at injection. injected: re-injection, no payload math. */
+  state: 'pending' | 'injected';
+  hasPayload: boolean;
+  payload: number;
+  errorCode?: number;
+  /** Where it came from, for the logs. */
+  source: string;
+}
+
+/** Something KVM did with a #DB, for the VMM's route records and the logs. */
+export type KvmDbNote =
+  | { kind: 'exit'; source: string; debug: KvmDebugExitArch }
+  | { kind: 'queue'; source: string; vector: number; payload: number; hasPayload: boolean }
+  | { kind: 'inject'; vector: number; source: string; payload: number | undefined; dr6Before: number; dr6After: number; rip: bigint; rf: boolean; merged: number };
+
+export interface KvmOptions {
+  /** SVM: DecodeAssists present. Without them dr_interception emulates MOV DR with the full x86 emulator
+   *  (emulate_on_interception), the path of seed 002 (code breakpoint check + GD via check_dr_read).
+   *  Default false so the emulator path exists in this model; see docs/FINDINGS.md. */
+  svmDecodeAssists?: boolean;
+  onDbNote?: (n: KvmDbNote) => void;
+}
+
+export class KvmVcpu {
+  // ---- struct kvm_vcpu / kvm_vcpu_arch state ----
+  guestDebug = 0;
+  guestDebugDr7 = 0;
+  /** debugreg[0..3] from KVM_SET_GUEST_DEBUG (eff_db while USE_HW_BP). */
+  readonly debugDb: bigint[] = [0n, 0n, 0n, 0n];
+  /** The guest's own DR0-3/DR6/DR7 (vcpu->arch.db/dr6/dr7). */
+  readonly db: bigint[] = [0n, 0n, 0n, 0n];
+  dr6 = DR6_ACTIVE_LOW;
+  dr7 = 0x400;
+  singlestepRip: bigint | undefined;
+  exception: QueuedException | undefined;
+  /** VM_EXIT_INSTRUCTION_LEN of the last #BP/ICEBP exit, for soft-exception re-injection. */
+  private eventExitInstLen = 0;
+  /** SVM: vmcb->save.dbgctl (the guest's DEBUGCTL). */
+  vmcbDbgctl = 0;
+  readonly run = new KvmRunArea();
+  readonly stats = { exits: 0, debugExits: 0, reflectedDb: 0, injected: 0 };
+
+  private readonly cpu: GuestCpu;
+  private readonly cfg: MachineConfig;
+  private readonly opts: KvmOptions;
+  /** Hardware DR6 at the moment the CPU raised the #DB (captured in onException). */
+  private hwDr6AtDb = DR6_ACTIVE_LOW;
+  private inGuest = false;
+
+  constructor(cpu: GuestCpu, cfg: MachineConfig, opts: KvmOptions = {}) {
+    this.cpu = cpu;
+    this.cfg = cfg;
+    this.opts = opts;
+    const prev = cpu.hooks;
+    cpu.hooks = {
+      ...prev,
+      onException: (ev) => this.onException(ev),
+      onInstruction: (kind, rip) => this.onInstruction(kind, rip),
+    };
+    this.reset();
+  }
+
+  private get vmx(): boolean {
+    return this.cfg.vendor === 'intel';
+  }
+
+  /** kvm_vcpu_reset (the part this model keeps): DRs to reset values, queue empty. The kvm_run area is not cleared. */
+  reset(): void {
+    this.db.fill(0n);
+    this.dr6 = DR6_ACTIVE_LOW;
+    this.dr7 = 0x400;
+    this.exception = undefined;
+    this.vmcbDbgctl = 0;
+    this.singlestepRip = undefined;
+  }
+
+  // ================= ioctls =================
+
+  /** KVM_SET_GUEST_DEBUG (kvm_arch_vcpu_ioctl_set_guest_debug). */
+  setGuestDebug(control: number, debugreg: readonly bigint[]): void {
+    let c = control >>> 0;
+    if (c & (KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP)) {
+      if (this.exception) throw new Error('EBUSY');
+      this.queue(c & KVM_GUESTDBG_INJECT_DB ? DB_VECTOR : BP_VECTOR, undefined, 'KVM_GUESTDBG_INJECT');
+    }
+    if (!(c & KVM_GUESTDBG_ENABLE)) c = 0;
+    this.guestDebug = c;
+    this.singlestepRip = c & KVM_GUESTDBG_SINGLESTEP ? this.cpu.getRip() : undefined;
+    if (c & KVM_GUESTDBG_USE_HW_BP) {
+      for (let i = 0; i < 4; i++) this.debugDb[i] = debugreg[i] ?? 0n;
+      this.guestDebugDr7 = Number(BigInt.asUintN(32, debugreg[7] ?? 0n)) >>> 0;
+    } else {
+      this.debugDb.fill(0n);
+      this.guestDebugDr7 = 0;
+    }
+  }
+
+  /** KVM_GET_DEBUGREGS. Cap off: a pending payload is delivered first (kvm_handle_exception_payload_quirk). */
+  getDebugRegs(): { db: bigint[]; dr6: bigint; dr7: bigint } {
+    this.payloadQuirk();
+    return { db: [...this.db], dr6: BigInt(this.dr6), dr7: BigInt(this.dr7) };
+  }
+
+  /** KVM_SET_DEBUGREGS: DR6 stored raw (only the 63:32 check), DR7 checked and stored as given. */
+  setDebugRegs(r: { db: readonly bigint[]; dr6: bigint; dr7: bigint }): boolean {
+    if (!drValue64Valid(r.dr6) || !drValue64Valid(r.dr7)) return false;
+    for (let i = 0; i < 4; i++) this.db[i] = r.db[i] ?? 0n;
+    this.dr6 = Number(r.dr6) >>> 0;
+    this.dr7 = Number(r.dr7) >>> 0;
+    return true;
+  }
+
+  /** KVM_GET_VCPU_EVENTS (exception part). */
+  getEvents(): { pending: boolean; injected: boolean; vector: number; hasPayload: boolean; payload: number } | undefined {
+    this.payloadQuirk();
+    const e = this.exception;
+    if (!e) return undefined;
+    if (!this.cfg.exceptionPayload) return { pending: false, injected: true, vector: e.vector, hasPayload: false, payload: 0 };
+    return { pending: e.state === 'pending', injected: e.state === 'injected', vector: e.vector, hasPayload: e.hasPayload, payload: e.payload };
+  }
+
+  /**
+   * KVM_SET_VCPU_EVENTS with one exception, as QEMU's kvm_put_vcpu_events sends it after
+   * kvm_queue_exception. Cap on: pending (+payload). Cap off: injected, no payload (VALID_PAYLOAD -EINVAL).
+   */
+  setException(e: { vector: number; pending: boolean; hasPayload: boolean; payload: number }, source: string): boolean {
+    if (this.cfg.exceptionPayload) {
+      this.exception = e.pending
+        ? { vector: e.vector, state: 'pending', hasPayload: e.hasPayload, payload: e.payload >>> 0, source }
+        : { vector: e.vector, state: 'injected', hasPayload: false, payload: 0, source };
+    } else {
+      if (e.hasPayload && e.pending) return false;
+      this.exception = { vector: e.vector, state: 'injected', hasPayload: false, payload: 0, source };
+    }
+    return true;
+  }
+
+  /** Model an MMIO exit (writes the union's len/is_write over debug.dr6) for the stale-dr6 scenario. */
+  simulateMmioExit(physAddr: bigint, len: number, isWrite: boolean): void {
+    this.run.recordMmio(physAddr, len, isWrite);
+  }
+
+  /** The guest's DEBUGCTL as the guest sees it. */
+  get guestDebugctl(): number {
+    return this.vmx ? Number(this.cpu.getMsr(MSR_IA32_DEBUGCTL) ?? 0n) : this.vmcbDbgctl;
+  }
+
+  // ================= KVM_RUN =================
+
+  /** KVM_RUN: enter the guest until something needs userspace or `budget` instructions retired. */
+  runVcpu(budget: number): KvmExit {
+    const cpu = this.cpu;
+    const start = cpu.instructionsRetired;
+    let guard = 0;
+    for (;;) {
+      const left = budget - (cpu.instructionsRetired - start);
+      if (left <= 0 && !this.exception) return { reason: 'budget' };
+      if (++guard > budget + 1000) return { reason: 'budget' };
+      if (!this.injectEvents()) return { reason: 'shutdown', detail: 'triple fault while KVM injected an exception' };
+      if (left <= 0) return { reason: 'budget' };
+      this.enterGuest();
+      let stop: StopReason;
+      try {
+        this.inGuest = true;
+        stop = cpu.run(left);
+      } finally {
+        this.inGuest = false;
+        this.exitGuest();
+      }
+      this.stats.exits++;
+      const r = this.handleExit(stop);
+      if (r) return r;
+    }
+  }
+
+  // ---- vcpu_enter_guest / exit ----
+
+  private get wontExit(): boolean {
+    return this.guestDebug === 0;
+  }
+
+  private effectiveDr7(): number {
+    return this.guestDebug & KVM_GUESTDBG_USE_HW_BP ? this.guestDebugDr7 : this.dr7;
+  }
+
+  private enterGuest(): void {
+    const cpu = this.cpu;
+    // KVM_GUESTDBG_SINGLESTEP: TF forced in hardware, hidden from the guest (__kvm_set_rflags).
+    cpu.hostSingleStep = (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
+    // vmx_vcpu_run: single-stepping over STI/MOV SS clears the interruptibility state (else VM entry fails).
+    if (this.vmx && cpu.hostSingleStep) cpu.interruptShadow = 'none';
+    const hwBp = (this.guestDebug & KVM_GUESTDBG_USE_HW_BP) !== 0;
+    for (let i = 0; i < 4; i++) cpu.setDr(i, hwBp ? this.debugDb[i]! : this.db[i]!);
+    cpu.setDr(7, BigInt(this.effectiveDr7()));
+    // WONT_EXIT: arch.dr6 goes to hardware; otherwise SVM sets vmcb.dr6 = DR6_ACTIVE_LOW before VMRUN so
+    // the VMCB DR6 at a #DB exit holds only that event's causes (VMX does not write DR6 on a #DB exit).
+    cpu.setDr(6, BigInt(this.wontExit ? this.dr6 : DR6_ACTIVE_LOW));
+    if (!this.vmx) {
+      // Seed 001 / SEMANTICS.md §5: hardware swaps DEBUGCTL only with LBR virtualization enabled.
+      let hw = this.cfg.hostDebugctl;
+      if (this.cfg.lbrv) hw = this.vmcbDbgctl;
+      else if (this.cfg.svmZeroDebugctl && this.cfg.hostDebugctl !== this.vmcbDbgctl) hw = this.vmcbDbgctl;
+      cpu.setMsr(MSR_IA32_DEBUGCTL, BigInt(hw));
+    }
+  }
+
+  private exitGuest(): void {
+    const cpu = this.cpu;
+    if (this.wontExit) {
+      // sync_dirty_debug_regs: the guest owned the hardware DRs.
+      for (let i = 0; i < 4; i++) this.db[i] = cpu.getDr(i);
+      this.dr6 = Number(BigInt.asUintN(32, cpu.getDr(6))) >>> 0;
+      this.dr7 = Number(BigInt.asUintN(32, cpu.getDr(7))) >>> 0;
+    }
+    if (!this.vmx) {
+      if (this.cfg.lbrv) this.vmcbDbgctl = Number(cpu.getMsr(MSR_IA32_DEBUGCTL) ?? 0n);
+      // The host's DEBUGCTL is what runs outside the guest; the guest's value lives in vmcbDbgctl.
+    }
+  }
+
+  // ---- hooks (called by the CPU while it runs) ----
+
+  private onException(ev: ExceptionEvent): boolean {
+    if (!this.inGuest) return false;
+    if (ev.vector === DB_VECTOR) {
+      // #DB is always intercepted (VMX exception bitmap; SVM init_vmcb).
+      this.hwDr6AtDb = Number(BigInt.asUintN(32, this.cpu.getDr(6))) >>> 0;
+      return true;
+    }
+    if (ev.vector === BP_VECTOR) return (this.guestDebug & KVM_GUESTDBG_USE_SW_BP) !== 0;
+    return false;
+  }
+
+  private onInstruction(kind: InterceptableInstruction, _rip: bigint): boolean {
+    if (!this.inGuest) return false;
+    switch (kind) {
+      case 'cpuid':
+        return true; // CPUID always exits on VMX and is intercepted by KVM on SVM
+      case 'mov-dr':
+        return this.guestDebug !== 0;
+      case 'rdmsr':
+      case 'wrmsr':
+        // SVM: DEBUGCTL lives in the VMCB (svm_{get,set}_msr); VMX swaps it through the VMCS.
+        return !this.vmx && Number(this.cpu.getGpr(1 /* RCX */) & 0xffffffffn) === MSR_IA32_DEBUGCTL;
+      case 'in':
+      case 'out': {
+        // Every port access to a VMM device is a KVM_EXIT_IO round trip; only its trace in the union matters.
+        this.run.recordIo(kind === 'out', 1, Number(this.cpu.getGpr(2 /* RDX */) & 0xffffn));
+        return false;
+      }
+      default:
+        return false;
+    }
+  }
+
+  // ---- exit handlers ----
+
+  private handleExit(stop: StopReason): KvmExit | undefined {
+    switch (stop.kind) {
+      case 'budget':
+        return undefined;
+      case 'hlt':
+        return { reason: 'hlt' };
+      case 'stop-requested':
+        return { reason: 'intr', why: stop.why };
+      case 'triple-fault':
+        return { reason: 'shutdown', detail: stop.detail };
+      case 'ext-breakpoint':
+      case 'ext-watchpoint':
+        return undefined; // not used in kvm mode
+      case 'intercept':
+        if (stop.what === 'exception') return this.handleExceptionExit(stop.event);
+        return this.handleInstructionExit(stop.instruction, stop.rip, stop.length);
+    }
+  }
+
+  private handleExceptionExit(ev: ExceptionEvent): KvmExit | undefined {
+    const cpu = this.cpu;
+    if (ev.vector === BP_VECTOR) {
+      // The exit is on the INT3 itself; KVM remembers the instruction length for re-injection.
+      cpu.setRip(ev.instructionRip);
+      this.eventExitInstLen = Number(ev.rip - ev.instructionRip);
+      this.run.setException(BP_VECTOR);
+      this.run.setPc(ev.instructionRip);
+      // dr6/dr7 not written: stale.
+      return this.debugExit('bp-intercept');
+    }
+    if (ev.vector !== DB_VECTOR) {
+      // Not intercepted by this model; reflect unchanged.
+      cpu.setRip(ev.rip);
+      this.exception = { vector: ev.vector, state: 'pending', hasPayload: false, payload: 0, errorCode: ev.errorCode, source: 'reflect' };
+      return undefined;
+    }
+    // #DB: guest state at the exit. Trap-like causes have completed their instruction, fault-like ones not.
+    cpu.setRip(ev.icebp ? ev.instructionRip : ev.rip);
+    const exitToUser = (this.guestDebug & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP)) !== 0;
+    if (this.vmx) {
+      const qual = ev.dbPayload & VMX_DB_EXIT_QUAL_MASK;
+      if (!exitToUser) {
+        if (ev.icebp) {
+          cpu.skipInstruction(Number(ev.rip - ev.instructionRip)); // skip_emulated_instruction (no TF check)
+        } else if ((cpu.getRflags() & RFLAGS_TF) !== 0n && cpu.interruptShadow !== 'none') {
+          // TF under an STI/MOV-SS shadow: VM entry requires BS in the pending debug exceptions.
+          cpu.pendingDebugExceptions |= DR6_BS;
+        }
+        this.stats.reflectedDb++;
+        this.queue(DB_VECTOR, qual, 'vmx-db-intercept');
+        return undefined;
+      }
+      if (ev.icebp) cpu.setRip(ev.rip);
+      this.run.setDr6((qual | DR6_ACTIVE_LOW) >>> 0); // BLD and RTM forced to 1: lost on VMX
+      this.run.setDr7(this.effectiveDr7());
+      this.run.setException(DB_VECTOR);
+      this.run.setPc(cpu.getRip());
+      return this.debugExit('vmx-db-intercept');
+    }
+    // SVM: the VMCB DR6 holds the CPU's write of this event's causes over what KVM loaded before VMRUN.
+    if (ev.icebp) cpu.setRip(ev.rip);
+    const vmcbDr6 = hardwareDr6(this.hwDr6AtDb, ev.dbPayload);
+    cpu.setDr(6, BigInt(vmcbDr6));
+    if (this.wontExit) this.dr6 = vmcbDr6; // svm_sync_dirty_debug_regs runs before the handler
+    if (!exitToUser) {
+      this.stats.reflectedDb++;
+      this.queue(DB_VECTOR, (vmcbDr6 ^ DR6_ACTIVE_LOW) >>> 0, 'svm-db-intercept');
+      return undefined;
+    }
+    this.run.setDr6(vmcbDr6);
+    this.run.setDr7(Number(BigInt.asUintN(32, cpu.getDr(7))));
+    this.run.setException(DB_VECTOR);
+    this.run.setPc(cpu.getRip());
+    return this.debugExit('svm-db-intercept');
+  }
+
+  private debugExit(source: string): KvmExit {
+    this.stats.debugExits++;
+    const debug = this.run.debug;
+    this.opts.onDbNote?.({ kind: 'exit', source, debug });
+    return { reason: 'debug', debug };
+  }
+
+  private handleInstructionExit(kind: InterceptableInstruction, rip: bigint, length: number): KvmExit | undefined {
+    const cpu = this.cpu;
+    switch (kind) {
+      case 'cpuid': {
+        const leaf = Number(cpu.getGpr(0) & 0xffffffffn);
+        const sub = Number(cpu.getGpr(1) & 0xffffffffn);
+        const [a, b, c, d] = cpu.cpuid(leaf, sub);
+        cpu.setGpr(0, BigInt(a >>> 0));
+        cpu.setGpr(3, BigInt(b >>> 0));
+        cpu.setGpr(1, BigInt(c >>> 0));
+        cpu.setGpr(2, BigInt(d >>> 0));
+        return this.skipEmulatedInstruction(length);
+      }
+      case 'mov-dr':
+        return this.vmx || this.opts.svmDecodeAssists ? this.handleDr(rip, length) : this.emulateMovDr(rip, length);
+      case 'rdmsr':
+      case 'wrmsr':
+        return this.svmDebugctlMsr(kind === 'wrmsr', length);
+      default: {
+        const r = cpu.executeIntercepted();
+        return this.handleExit(r);
+      }
+    }
+  }
+
+  /** kvm_skip_emulated_instruction: skip, then single-step if the *old* raw RFLAGS had TF. */
+  private skipEmulatedInstruction(length: number): KvmExit | undefined {
+    const tf = (this.cpu.getRflags() & RFLAGS_TF) !== 0n || (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
+    this.cpu.skipInstruction(length);
+    if (tf) return this.doSingleStep();
+    return undefined;
+  }
+
+  /** kvm_vcpu_do_singlestep. */
+  private doSingleStep(): KvmExit | undefined {
+    if (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) {
+      this.run.setDr6(DR6_BS | DR6_ACTIVE_LOW);
+      this.run.setPc(this.cpu.getRip());
+      this.run.setException(DB_VECTOR);
+      // dr7 not written: stale
+      return this.debugExit('emulator-singlestep');
+    }
+    this.queue(DB_VECTOR, DR6_BS, 'emulator-singlestep');
+    return undefined;
+  }
+
+  /** Decode a MOV to/from DRn at rip: 0F 21 /r (read) or 0F 23 /r (write), optional REX. */
+  private decodeMovDr(rip: bigint): { write: boolean; dr: number; gpr: number } | undefined {
+    const b = this.cpu.readVirtual(rip, 6);
+    if (!b) return undefined;
+    let i = 0;
+    let rex = 0;
+    while (i < 4 && (b[i] === 0x66 || b[i] === 0xf2 || b[i] === 0xf3 || (b[i]! >= 0x40 && b[i]! <= 0x4f))) {
+      if (b[i]! >= 0x40 && b[i]! <= 0x4f) rex = b[i]!;
+      i++;
+    }
+    if (b[i] !== 0x0f || (b[i + 1] !== 0x21 && b[i + 1] !== 0x23)) return undefined;
+    const modrm = b[i + 2]!;
+    const dr = ((modrm >> 3) & 7) | (rex & 4 ? 8 : 0);
+    const gpr = (modrm & 7) | (rex & 1 ? 8 : 0);
+    return { write: b[i + 1] === 0x23, dr, gpr };
+  }
+
+  /** Resolve DR4/DR5 (#UD with CR4.DE) and DR8+ (#UD). */
+  private resolveDr(dr: number): number | undefined {
+    if (dr > 7) return undefined;
+    if (dr === 4 || dr === 5) {
+      if (this.cpu.getState().cr4 & CR4_DE) return undefined;
+      return dr + 2;
+    }
+    return dr;
+  }
+
+  /** VMX handle_dr (and SVM dr_interception with DecodeAssists, minus the GD check). */
+  private handleDr(rip: bigint, length: number): KvmExit | undefined {
+    const cpu = this.cpu;
+    const d = this.decodeMovDr(rip);
+    const dr = d && this.resolveDr(d.dr);
+    if (!d || dr === undefined) return this.queueFault(UD_VECTOR, undefined, 'mov-dr');
+    if (cpu.getCpl() > 0) return this.queueFault(GP_VECTOR, 0, 'mov-dr');
+    if (this.vmx) {
+      // The MOV-DR exit takes priority over general detect, so KVM emulates it, against GUEST_DR7 (the
+      // effective DR7: the debugger's while USE_HW_BP, which never has GD).
+      const dr7 = Number(BigInt.asUintN(32, cpu.getDr(7)));
+      if (dr7 & DR7_GD) {
+        if (this.guestDebug & KVM_GUESTDBG_USE_HW_BP) {
+          this.run.setDr6(DR6_BD | DR6_ACTIVE_LOW);
+          this.run.setDr7(dr7);
+          this.run.setPc(rip);
+          this.run.setException(DB_VECTOR);
+          return this.debugExit('vmx-handle-dr-gd');
+        }
+        this.queue(DB_VECTOR, DR6_BD, 'vmx-handle-dr-gd');
+        return undefined;
+      }
+    }
+    if (!this.movDr(d.write, dr, d.gpr)) return this.queueFault(GP_VECTOR, 0, 'mov-dr');
+    return this.skipEmulatedInstruction(length);
+  }
+
+  /** Full-emulator MOV DR (x86_emulate_instruction via SVM emulate_on_interception), seed 002's path. */
+  private emulateMovDr(rip: bigint, length: number): KvmExit | undefined {
+    const cpu = this.cpu;
+    // kvm_vcpu_check_code_breakpoint: the debugger's DRs first, then the guest's own.
+    if (this.guestDebug & KVM_GUESTDBG_USE_HW_BP && this.guestDebugDr7 & DR7_BP_EN_MASK) {
+      const hits = codeBreakpointHits(rip, this.guestDebugDr7, this.debugDb);
+      if (hits) {
+        this.run.setDr6((hits | DR6_ACTIVE_LOW) >>> 0);
+        this.run.setPc(rip);
+        this.run.setException(DB_VECTOR);
+        return this.debugExit('emulator-code-bp');
+      }
+    }
+    const inhibited = (cpu.getRflags() & RFLAGS_RF) !== 0n || (cpu.interruptShadow === 'mov-ss' && this.vmx);
+    if (this.dr7 & DR7_BP_EN_MASK && !inhibited) {
+      const hits = codeBreakpointHits(rip, this.dr7, this.db);
+      if (hits) {
+        this.queue(DB_VECTOR, hits, 'emulator-code-bp');
+        return undefined; // fault-like: RIP stays on the instruction
+      }
+    }
+    const d = this.decodeMovDr(rip);
+    const dr = d && this.resolveDr(d.dr);
+    if (!d || dr === undefined) return this.queueFault(UD_VECTOR, undefined, 'emulator');
+    if (cpu.getCpl() > 0) return this.queueFault(GP_VECTOR, 0, 'emulator');
+    if (d.write && (dr === 6 || dr === 7) && !drValue64Valid(cpu.getGpr(d.gpr))) return this.queueFault(GP_VECTOR, 0, 'emulator');
+    // check_dr_read: GD from kvm_get_dr(7), which is the guest's own DR7 even while USE_HW_BP.
+    if (this.dr7 & DR7_GD) {
+      this.dr6 = guestDr6Store((this.dr6 & ~DR_TRAP_BITS) | DR6_BD | DR6_ACTIVE_LOW, this.dr6Fixed());
+      this.queue(DB_VECTOR, undefined, 'emulator-gd');
+      if (this.cfg.emulatorDbFaultLike) return undefined; // seed 002 fix: fault-like, nothing else happens
+      // Before the fix the #DB was handled as a trap: the post-instruction single-step check still ran
+      // (kvm_vcpu_do_singlestep), replacing the queued #DB or exiting to userspace with RIP on the MOV.
+      const tf = (cpu.getRflags() & RFLAGS_TF) !== 0n || (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
+      return tf ? this.doSingleStep() : undefined;
+    }
+    this.movDr(d.write, dr, d.gpr);
+    const tf = (cpu.getRflags() & RFLAGS_TF) !== 0n || (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
+    cpu.skipInstruction(length);
+    return tf ? this.doSingleStep() : undefined;
+  }
+
+  private dr6Fixed(): number {
+    return kvmDr6Fixed({ rtm: this.cfg.rtm, busLockDetect: this.cfg.busLockDetect }, this.cfg.dr6FixedFromCpuid);
+  }
+
+  /** kvm_set_dr / kvm_get_dr against the virtual registers. Returns false for #GP. */
+  private movDr(write: boolean, dr: number, gpr: number): boolean {
+    const cpu = this.cpu;
+    if (!write) {
+      const v = dr < 4 ? this.db[dr]! : dr === 6 ? BigInt(this.dr6) : BigInt(this.dr7);
+      cpu.setGpr(gpr, v);
+      return true;
+    }
+    const val = cpu.getGpr(gpr);
+    if (dr < 4) {
+      this.db[dr] = val;
+      return true;
+    }
+    if (!drValue64Valid(val)) return false;
+    if (dr === 6) this.dr6 = guestDr6Store(Number(val) >>> 0, this.dr6Fixed());
+    else this.dr7 = dr7Store(Number(val) >>> 0);
+    return true;
+  }
+
+  /** svm_get_msr / svm_set_msr for DEBUGCTL. */
+  private svmDebugctlMsr(write: boolean, length: number): KvmExit | undefined {
+    const cpu = this.cpu;
+    if (!write) {
+      cpu.setGpr(0, BigInt(this.vmcbDbgctl & 0xffffffff));
+      cpu.setGpr(2, 0n);
+      return this.skipEmulatedInstruction(length);
+    }
+    const v = Number(cpu.getGpr(0) & 0xffffffffn) >>> 0;
+    const hi = cpu.getGpr(2) & 0xffffffffn;
+    // Sean's 2025 series: bits 5:2 reserved (bit 2 allowed with BUSLOCKTRAP in the guest CPUID), BTF suppressed.
+    const allowed = DEBUGCTL_LBR | DEBUGCTL_BTF | (this.cfg.busLockDetect ? DEBUGCTL_BUS_LOCK_DETECT : 0);
+    if (hi !== 0n || v & ~allowed & 0xffff) return this.queueFault(GP_VECTOR, 0, 'wrmsr-debugctl');
+    this.vmcbDbgctl = v & ~DEBUGCTL_BTF;
+    return this.skipEmulatedInstruction(length);
+  }
+
+  // ---- exception queue and injection ----
+
+  /** kvm_queue_exception(_p): pending, payload applied at injection. A second exception replaces a benign one. */
+  private queue(vector: number, payload: number | undefined, source: string, errorCode?: number): void {
+    if (this.exception && this.exception.vector !== vector && vector === GP_VECTOR && this.exception.vector === GP_VECTOR) {
+      // contributory + contributory would be #DF; not reachable in this model
+    }
+    this.exception = { vector, state: 'pending', hasPayload: payload !== undefined, payload: (payload ?? 0) >>> 0, errorCode, source };
+    this.opts.onDbNote?.({ kind: 'queue', source, vector, payload: (payload ?? 0) >>> 0, hasPayload: payload !== undefined });
+  }
+
+  private queueFault(vector: number, errorCode: number | undefined, source: string): undefined {
+    this.queue(vector, undefined, source, errorCode);
+    return undefined;
+  }
+
+  /** Cap off: userspace reads deliver a pending payload right away (kvm_handle_exception_payload_quirk). */
+  private payloadQuirk(): void {
+    const e = this.exception;
+    if (this.cfg.exceptionPayload || !e || e.state !== 'pending' || !e.hasPayload) return;
+    if (e.vector === DB_VECTOR) this.dr6 = this.deliverPayload(e.payload).dr6;
+    e.hasPayload = false;
+  }
+
+  /** kvm_deliver_exception_payload for #DB, with the seed-003 merge of VMX pending debug exceptions. */
+  private deliverPayload(payload: number): { dr6: number; merged: number } {
+    let merged = 0;
+    if (this.vmx && this.cfg.vmxMergePendingDbg) merged = this.cpu.pendingDebugExceptions & VMX_PENDING_DBG_MERGE_MASK;
+    return { dr6: deliverDbPayload(this.dr6, (payload | merged) >>> 0), merged };
+  }
+
+  /** kvm_check_and_inject_events (exception part). Returns false on triple fault. */
+  private injectEvents(): boolean {
+    const e = this.exception;
+    if (!e) return true;
+    this.exception = undefined;
+    const cpu = this.cpu;
+    const dr6Before = this.dr6;
+    let merged = 0;
+    if (e.state === 'pending' && e.vector === DB_VECTOR) {
+      if (e.hasPayload) {
+        const r = this.deliverPayload(e.payload);
+        this.dr6 = r.dr6;
+        merged = r.merged;
+      }
+      // Injection of #DB clears DR7.GD (kvm_update_dr7 follows).
+      if (this.dr7 & DR7_GD) this.dr7 = (this.dr7 & ~DR7_GD) >>> 0;
+    }
+    // Deferred debug causes do not survive an injected event on VMX (the merge above is the only way in).
+    if (this.vmx) cpu.pendingDebugExceptions = 0;
+    let rf = (cpu.getRflags() & RFLAGS_RF) !== 0n;
+    let cls: 'fault' | 'trap' = 'trap';
+    if (e.vector === BP_VECTOR) {
+      // Soft exception re-injected: the pushed RIP is after the INT3.
+      cpu.setRip(cpu.getRip() + BigInt(this.eventExitInstLen || 1));
+    } else if (e.vector !== DB_VECTOR) {
+      // EXCPT_FAULT sets RF=1; trap-like and every #DB (seed 002) leave it as is.
+      cls = 'fault';
+      rf = true;
+    }
+    if (e.vector === DB_VECTOR) {
+      this.opts.onDbNote?.({ kind: 'inject', vector: e.vector, source: e.source, payload: e.hasPayload ? e.payload : undefined, dr6Before, dr6After: this.dr6, rip: cpu.getRip(), rf, merged });
+    }
+    this.stats.injected++;
+    // WONT_EXIT: the guest owns the hardware DR6/DR7, reloaded by enterGuest from arch.
+    return cpu.injectEvent(e.vector, cls, e.errorCode, { rf });
+  }
+}

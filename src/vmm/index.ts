@@ -1,0 +1,695 @@
+// The VMM: QEMU's side of the chain (target/i386/kvm/kvm.c, accel/kvm/kvm-all.c, gdbstub glue), and the
+// GdbTarget the RSP server talks to. In 'bare' mode there is no hypervisor: debugger breakpoints are
+// external to the architecture (like QEMU TCG's BP_GDB) and every #DB goes to the guest's IDT. In 'kvm'
+// mode the KvmVcpu model sits between us and the CPU, and #DBs reach us as KVM_EXIT_DEBUG.
+
+import type { ExternalWatchpoint, GuestCpu, StopReason } from '../cpu/api.js';
+import { formatConfig, type MachineConfig } from '../config/config.js';
+import { BreakpointType, type BreakpointResult, type GdbTarget, type RegisterInfo, type ResumeAction, type StopEvent } from '../gdbstub/target.js';
+import { DB_VECTOR, deliverDbPayload, hex32, MSR_IA32_DEBUGCTL } from '../hv/debugregs.js';
+import { KvmVcpu, type KvmDbNote, type KvmExit } from '../hv/kvm.js';
+import type { Logger } from '../log.js';
+import { kvmHandleDebug, type HandleDebugResult } from './handle-debug.js';
+import { encodeGuestDebug, HwBreakpointTable } from './hw-breakpoints.js';
+import { FEATURE_TYPES, REGISTERS, type RegDef } from './registers.js';
+
+export { kvmHandleDebug } from './handle-debug.js';
+export { HwBreakpointTable, encodeGuestDebug } from './hw-breakpoints.js';
+
+/** What the VMM needs from the machine (src/machine Machine satisfies it). */
+export interface VmmMachine {
+  readonly cpu: GuestCpu;
+  readonly config?: MachineConfig;
+  exitCode: number | undefined;
+  reset(): void;
+}
+
+const SIGINT = 2;
+const SIGTRAP = 5;
+const SIGSEGV = 11;
+const SLICE = 100_000;
+const RING = 64;
+const INT3 = 0xcc;
+
+/** One #DB routing decision (monitor `info db`, log event 'db.route'). */
+export interface DbRoute {
+  seq: number;
+  /** Who decided: QEMU's kvm_handle_debug after a KVM_EXIT_DEBUG, KVM in the kernel, or the bare CPU. */
+  by: 'qemu' | 'kvm' | 'bare';
+  exception: number;
+  pc: bigint;
+  dr6: number;
+  dr7: number;
+  singlestep: boolean;
+  routing?: string;
+  cap: boolean;
+  claim?: HandleDebugResult['claim'];
+  outcome: 'debugger' | 'guest' | 'both' | 'none';
+  reinject?: { vector: number; hasPayload: boolean; payload: number };
+  /** DR6 the guest's handler finally sees (filled in when KVM injects). */
+  guestDr6?: number;
+  source?: string;
+}
+
+export interface RunSummary {
+  result: { kind: 'exit'; code: number } | { kind: 'triple-fault'; detail: string } | { kind: 'hlt' } | { kind: 'budget' } | { kind: 'interrupted'; why: string };
+  instructions: number;
+  routes: { byOutcome: Record<string, number>; byDecider: Record<string, number>; total: number };
+}
+
+interface SwBp {
+  orig: number;
+  refs: number;
+}
+
+export class Vmm implements GdbTarget {
+  readonly registers: readonly RegisterInfo[] = REGISTERS;
+  readonly featureTypes = FEATURE_TYPES;
+  readonly architecture = 'i386:x86-64';
+  readonly kvm: KvmVcpu | undefined;
+  readonly config: MachineConfig;
+
+  private readonly machine: VmmMachine;
+  private readonly cpu: GuestCpu;
+  private readonly log: Logger | undefined;
+  // kvm mode: QEMU's tables
+  private readonly swBps = new Map<bigint, SwBp>();
+  readonly hw = new HwBreakpointTable();
+  // bare mode: TCG-like external breakpoints
+  private readonly bareSw = new Set<bigint>();
+  private readonly bareHw = new Set<bigint>();
+  private readonly bareWatch: (ExternalWatchpoint & { type: BreakpointType })[] = [];
+
+  private singlestep = false;
+  private _running = false;
+  private halted = false;
+  private interruptRequested = false;
+  private pendingStop: ((ev: StopEvent) => void) | undefined;
+  private last: StopEvent = { kind: 'signal', signal: SIGTRAP };
+  private seq = 0;
+  readonly routes: DbRoute[] = [];
+  private awaitingInject: DbRoute | undefined;
+  readonly routeCounts = { byOutcome: {} as Record<string, number>, byDecider: {} as Record<string, number>, total: 0 };
+
+  constructor(machine: VmmMachine, config?: MachineConfig, logger?: Logger) {
+    this.machine = machine;
+    this.cpu = machine.cpu;
+    const cfg = config ?? machine.config;
+    if (!cfg) throw new Error('Vmm needs a MachineConfig');
+    this.config = cfg;
+    this.log = logger;
+    if (cfg.mode === 'kvm') {
+      this.kvm = new KvmVcpu(this.cpu, cfg, { onDbNote: (n) => this.onKvmNote(n) });
+    } else {
+      const prev = this.cpu.hooks.onDebugEvent;
+      this.cpu.hooks = {
+        ...this.cpu.hooks,
+        onDebugEvent: (ev) => {
+          prev?.(ev);
+          if (!ev.intercepted) {
+            this.record({ by: 'bare', exception: DB_VECTOR, pc: ev.rip, dr6: ev.payload, dr7: Number(BigInt.asUintN(32, this.cpu.getDr(7))), singlestep: false, cap: cfg.exceptionPayload, outcome: 'guest', guestDr6: ev.dr6After, source: ev.causes.join('+') });
+          }
+        },
+      };
+    }
+  }
+
+  get running(): boolean {
+    return this._running;
+  }
+
+  // ================= registers =================
+
+  readRegister(index: number): bigint {
+    const def = REGISTERS[index] as RegDef | undefined;
+    if (!def) return 0n;
+    const cpu = this.cpu;
+    const k = def.kind;
+    switch (k.k) {
+      case 'gpr':
+        return BigInt.asUintN(64, cpu.getGpr(k.enc));
+      case 'rip':
+        return BigInt.asUintN(64, cpu.getRip());
+      case 'eflags':
+        return cpu.getRflags() & 0xffffffffn;
+      case 'seg':
+        return BigInt(cpu.getState().seg[k.seg]!.selector);
+      case 'state':
+        return BigInt.asUintN(64, cpu.getState()[k.field]);
+      case 'fpu':
+        return k.dflt;
+      case 'xmm':
+        return 0n;
+      case 'dr':
+        if (this.kvm) {
+          if (k.n < 4) return this.kvm.db[k.n]!;
+          return BigInt(k.n === 6 ? this.kvm.dr6 : this.kvm.dr7);
+        }
+        return BigInt.asUintN(64, cpu.getDr(k.n));
+      case 'debugctl':
+        return this.kvm ? BigInt(this.kvm.guestDebugctl) : (cpu.getMsr(MSR_IA32_DEBUGCTL) ?? 0n);
+    }
+  }
+
+  writeRegister(index: number, value: bigint): boolean {
+    const def = REGISTERS[index] as RegDef | undefined;
+    if (!def || this._running) return false;
+    const cpu = this.cpu;
+    const k = def.kind;
+    const v = BigInt.asUintN(def.bitsize > 64 ? 64 : def.bitsize, value);
+    switch (k.k) {
+      case 'gpr':
+        cpu.setGpr(k.enc, v);
+        return true;
+      case 'rip':
+        cpu.setRip(v);
+        return true;
+      case 'eflags':
+        cpu.setRflags((cpu.getRflags() & ~0xffffffffn) | v);
+        return true;
+      case 'seg': {
+        const s = cpu.getState();
+        s.seg[k.seg] = { ...s.seg[k.seg]!, selector: Number(v & 0xffffn) };
+        cpu.setState(s);
+        return true;
+      }
+      case 'state': {
+        const s = cpu.getState();
+        s[k.field] = v;
+        cpu.setState(s);
+        return true;
+      }
+      case 'fpu':
+      case 'xmm':
+        return true; // not modelled; QEMU also ignores writes to several of these
+      case 'dr':
+        if (this.kvm) {
+          // KVM_SET_DEBUGREGS semantics (raw DR6).
+          const r = this.kvm.getDebugRegs();
+          if (k.n < 4) r.db[k.n] = v;
+          else if (k.n === 6) r.dr6 = v;
+          else r.dr7 = v;
+          return this.kvm.setDebugRegs(r);
+        }
+        cpu.setDr(k.n, v);
+        return true;
+      case 'debugctl':
+        if (this.kvm && this.config.vendor === 'amd') {
+          this.kvm.vmcbDbgctl = Number(v & 0xffffn);
+          return true;
+        }
+        return cpu.setMsr(MSR_IA32_DEBUGCTL, v);
+    }
+  }
+
+  // ================= memory =================
+
+  readMemory(addr: bigint, len: number): Uint8Array | undefined {
+    const data = this.cpu.readVirtual(addr, len);
+    if (!data || this.swBps.size === 0) return data;
+    const out = new Uint8Array(data);
+    for (const [a, bp] of this.swBps) {
+      if (a >= addr && a < addr + BigInt(len)) out[Number(a - addr)] = bp.orig;
+    }
+    return out;
+  }
+
+  writeMemory(addr: bigint, data: Uint8Array): boolean {
+    if (!this.cpu.writeVirtual(addr, data)) return false;
+    for (const [a, bp] of this.swBps) {
+      if (a >= addr && a < addr + BigInt(data.length)) {
+        bp.orig = data[Number(a - addr)]!;
+        this.cpu.writeVirtual(a, Uint8Array.of(INT3));
+      }
+    }
+    return true;
+  }
+
+  // ================= breakpoints =================
+
+  insertBreakpoint(type: BreakpointType, addr: bigint, kind: number): BreakpointResult {
+    const r = this.kvm ? this.insertKvm(type, addr, kind) : this.insertBare(type, addr, kind);
+    this.log?.debug({ event: 'vmm.breakpoint', op: 'insert', type, addr: '0x' + addr.toString(16), kind, result: r }, 'breakpoint insert');
+    return r;
+  }
+
+  removeBreakpoint(type: BreakpointType, addr: bigint, kind: number): BreakpointResult {
+    const r = this.kvm ? this.removeKvm(type, addr, kind) : this.removeBare(type, addr, kind);
+    this.log?.debug({ event: 'vmm.breakpoint', op: 'remove', type, addr: '0x' + addr.toString(16), kind, result: r }, 'breakpoint remove');
+    return r;
+  }
+
+  private insertKvm(type: BreakpointType, addr: bigint, kind: number): BreakpointResult {
+    if (type === BreakpointType.Software) {
+      // kvm_arch_insert_sw_breakpoint: save the byte, write int3; refcounted.
+      const bp = this.swBps.get(addr);
+      if (bp) {
+        bp.refs++;
+        return 'ok';
+      }
+      const orig = this.cpu.readVirtual(addr, 1);
+      if (!orig || !this.cpu.writeVirtual(addr, Uint8Array.of(INT3))) return 'error';
+      this.swBps.set(addr, { orig: orig[0]!, refs: 1 });
+      this.updateGuestDebug();
+      return 'ok';
+    }
+    const r = this.hw.insert(type, addr, kind);
+    if (r === 'ok') this.updateGuestDebug();
+    return r;
+  }
+
+  private removeKvm(type: BreakpointType, addr: bigint, kind: number): BreakpointResult {
+    if (type === BreakpointType.Software) {
+      const bp = this.swBps.get(addr);
+      if (!bp) return 'error';
+      if (--bp.refs > 0) return 'ok';
+      this.swBps.delete(addr);
+      this.cpu.writeVirtual(addr, Uint8Array.of(bp.orig));
+      this.updateGuestDebug();
+      return 'ok';
+    }
+    const r = this.hw.remove(type, addr, kind);
+    if (r === 'ok') this.updateGuestDebug();
+    return r;
+  }
+
+  private insertBare(type: BreakpointType, addr: bigint, kind: number): BreakpointResult {
+    switch (type) {
+      case BreakpointType.Software:
+        this.bareSw.add(addr);
+        break;
+      case BreakpointType.Hardware:
+        this.bareHw.add(addr);
+        break;
+      default: {
+        // TCG accepts any length and read watchpoints.
+        const k = type === BreakpointType.WriteWatch ? 'write' : type === BreakpointType.ReadWatch ? 'read' : 'access';
+        this.bareWatch.push({ addr, len: Math.max(1, kind), kind: k, type });
+      }
+    }
+    this.applyBare();
+    return 'ok';
+  }
+
+  private removeBare(type: BreakpointType, addr: bigint, kind: number): BreakpointResult {
+    let ok: boolean;
+    if (type === BreakpointType.Software) ok = this.bareSw.delete(addr);
+    else if (type === BreakpointType.Hardware) ok = this.bareHw.delete(addr);
+    else {
+      const i = this.bareWatch.findIndex((w) => w.addr === addr && w.type === type && w.len === Math.max(1, kind));
+      ok = i >= 0;
+      if (ok) this.bareWatch.splice(i, 1);
+    }
+    this.applyBare();
+    return ok ? 'ok' : 'error';
+  }
+
+  private applyBare(): void {
+    this.cpu.setExternalBreakpoints([...new Set([...this.bareSw, ...this.bareHw])]);
+    this.cpu.setExternalWatchpoints(this.bareWatch.map(({ addr, len, kind }) => ({ addr, len, kind })));
+  }
+
+  /** kvm_update_guest_debug -> kvm_arch_update_guest_debug -> KVM_SET_GUEST_DEBUG. */
+  private updateGuestDebug(): void {
+    if (!this.kvm) return;
+    const dbg = encodeGuestDebug({ singlestep: this.singlestep, swBreakpoints: this.swBps.size, hw: this.hw.slots, blockIrq: true });
+    this.kvm.setGuestDebug(dbg.control, dbg.debugreg);
+  }
+
+  /** The debugger's DR table as QEMU would load it (for `monitor info dr`). */
+  debuggerDebugRegs(): { control: number; debugreg: bigint[] } {
+    return encodeGuestDebug({ singlestep: this.singlestep, swBreakpoints: this.swBps.size, hw: this.hw.slots, blockIrq: true });
+  }
+
+  // ================= execution =================
+
+  resume(action: ResumeAction, onStop: (ev: StopEvent) => void): void {
+    if (this._running) return;
+    this._running = true;
+    this.halted = false;
+    this.interruptRequested = false;
+    this.pendingStop = onStop;
+    this.singlestep = action.kind === 'step';
+    if (this.kvm) {
+      this.updateGuestDebug();
+      setImmediate(() => this.sliceKvm());
+    } else {
+      this.applyBare();
+      const rip = this.cpu.getRip();
+      if (this.bareSw.has(rip) || this.bareHw.has(rip)) this.cpu.suppressExternalBreakpointOnce();
+      setImmediate(() => this.sliceBare());
+    }
+  }
+
+  interrupt(): void {
+    if (!this._running) return;
+    this.interruptRequested = true;
+    if (this.halted) this.finish({ kind: 'signal', signal: SIGINT, detail: 'interrupted while the guest was halted' });
+    else this.cpu.requestStop('debugger interrupt');
+  }
+
+  lastStop(): StopEvent {
+    return this.last;
+  }
+
+  private finish(ev: StopEvent): void {
+    if (!this._running) return;
+    this._running = false;
+    this.halted = false;
+    this.last = ev;
+    const cb = this.pendingStop;
+    this.pendingStop = undefined;
+    if (this.singlestep && this.kvm) {
+      this.singlestep = false;
+      this.updateGuestDebug();
+    }
+    this.singlestep = false;
+    this.log?.debug({ event: 'vmm.stop', stop: stringifyStop(ev), rip: '0x' + this.cpu.getRip().toString(16) }, 'guest stopped');
+    cb?.(ev);
+  }
+
+  private exitedOr(ev: StopEvent): StopEvent {
+    return this.machine.exitCode !== undefined ? { kind: 'exited', code: this.machine.exitCode } : ev;
+  }
+
+  private sliceBare(): void {
+    if (!this._running) return;
+    if (this.interruptRequested) return this.finish({ kind: 'signal', signal: SIGINT });
+    const step = this.singlestep;
+    const r = this.cpu.run(step ? 1 : SLICE);
+    const ev = this.bareStop(r, step);
+    if (ev) return this.finish(ev);
+    if (this.halted) return; // wait for interrupt()
+    setImmediate(() => this.sliceBare());
+  }
+
+  private bareStop(r: StopReason, step: boolean): StopEvent | undefined {
+    if (this.machine.exitCode !== undefined) return { kind: 'exited', code: this.machine.exitCode };
+    switch (r.kind) {
+      case 'budget':
+        return step ? { kind: 'signal', signal: SIGTRAP } : undefined;
+      case 'ext-breakpoint':
+        return { kind: 'signal', signal: SIGTRAP, reason: this.bareSw.has(r.rip) ? { type: 'swbreak' } : { type: 'hwbreak' } };
+      case 'ext-watchpoint': {
+        const w = this.bareWatch.find((x) => r.addr < x.addr + BigInt(x.len) && x.addr < r.addr + 1n);
+        const type = w?.kind === 'read' ? 'rwatch' : w?.kind === 'access' ? 'awatch' : 'watch';
+        return { kind: 'signal', signal: SIGTRAP, reason: { type, addr: w ? (r.addr < w.addr ? w.addr : r.addr) : r.addr } };
+      }
+      case 'hlt':
+        if (step) return { kind: 'signal', signal: SIGTRAP };
+        this.halted = true;
+        return undefined;
+      case 'stop-requested':
+        return this.exitedOr({ kind: 'signal', signal: SIGINT, detail: r.why });
+      case 'triple-fault':
+        return { kind: 'signal', signal: SIGSEGV, detail: `triple fault: ${r.detail}` };
+      case 'intercept':
+        return { kind: 'signal', signal: SIGTRAP, detail: 'unexpected intercept in bare mode' };
+    }
+  }
+
+  private sliceKvm(): void {
+    if (!this._running) return;
+    if (this.interruptRequested) return this.finish({ kind: 'signal', signal: SIGINT });
+    const exit = this.kvm!.runVcpu(SLICE);
+    const ev = this.kvmExit(exit);
+    if (ev) return this.finish(ev);
+    if (this.halted) return;
+    setImmediate(() => this.sliceKvm());
+  }
+
+  /** kvm_cpu_exec's switch on exit_reason. Returns a stop for gdb, or undefined to keep running. */
+  private kvmExit(exit: KvmExit): StopEvent | undefined {
+    if (this.machine.exitCode !== undefined) return { kind: 'exited', code: this.machine.exitCode };
+    switch (exit.reason) {
+      case 'budget':
+        return undefined;
+      case 'hlt':
+        this.halted = true;
+        return undefined;
+      case 'intr':
+        return this.exitedOr({ kind: 'signal', signal: SIGINT, detail: exit.why });
+      case 'shutdown':
+        return { kind: 'signal', signal: SIGSEGV, detail: `triple fault: ${exit.detail}` };
+      case 'debug': {
+        const d = this.handleDebugExit(exit.debug);
+        if (!d.debuggerStop) return undefined;
+        if (d.watchpointHit) return { kind: 'signal', signal: SIGTRAP, reason: { type: d.watchpointHit.kind === 'access' ? 'awatch' : 'watch', addr: d.watchpointHit.addr } };
+        if (d.claim === 'hw-breakpoint') return { kind: 'signal', signal: SIGTRAP, reason: { type: 'hwbreak' } };
+        if (d.claim === 'sw-breakpoint') return { kind: 'signal', signal: SIGTRAP, reason: { type: 'swbreak' } };
+        return { kind: 'signal', signal: SIGTRAP };
+      }
+    }
+  }
+
+  /** kvm_handle_debug + the re-injection plumbing of SEMANTICS.md §3.4. */
+  handleDebugExit(debug: { exception: number; pc: bigint; dr6: bigint; dr7: bigint }): HandleDebugResult {
+    const kvm = this.kvm!;
+    const cap = this.config.exceptionPayload;
+    const dr6 = Number(BigInt.asUintN(32, debug.dr6)) >>> 0;
+    const dr7 = Number(BigInt.asUintN(32, debug.dr7)) >>> 0;
+    const d = kvmHandleDebug({
+      exception: debug.exception,
+      pc: debug.pc,
+      dr6,
+      dr7,
+      singlestepEnabled: this.singlestep,
+      hwBreakpoints: this.hw.slots,
+      swBreakpointAt: (pc) => this.swBps.has(pc),
+      routing: this.config.qemuDbRouting,
+      exceptionPayloadCap: cap,
+    });
+    const outcome = d.debuggerStop ? (d.reinject ? 'both' : 'debugger') : d.reinject ? 'guest' : 'none';
+    const route = this.record({ by: 'qemu', exception: debug.exception, pc: debug.pc, dr6, dr7, singlestep: this.singlestep, routing: this.config.qemuDbRouting, cap, claim: d.claim, outcome, reinject: d.reinject });
+    if (d.reinject) {
+      // cpu_synchronize_state, kvm_queue_exception, then kvm_arch_put_registers: vcpu events first, debugregs last.
+      const regs = kvm.getDebugRegs();
+      kvm.setException({ vector: d.reinject.vector, pending: cap, hasPayload: d.reinject.hasPayload, payload: d.reinject.payload }, 'qemu-reinject');
+      if (!cap && d.reinject.vector === DB_VECTOR) regs.dr6 = BigInt(d.reinject.payload);
+      kvm.setDebugRegs(regs);
+      this.awaitingInject = route;
+    }
+    return d;
+  }
+
+  private onKvmNote(n: KvmDbNote): void {
+    if (n.kind === 'queue' && n.vector === DB_VECTOR) {
+      this.awaitingInject = this.record({
+        by: 'kvm',
+        exception: DB_VECTOR,
+        pc: this.cpu.getRip(),
+        dr6: n.payload,
+        dr7: this.kvm!.dr7,
+        singlestep: false,
+        cap: this.config.exceptionPayload,
+        outcome: 'guest',
+        source: n.source,
+        reinject: { vector: DB_VECTOR, hasPayload: n.hasPayload, payload: n.payload },
+      });
+    } else if (n.kind === 'inject') {
+      const r = this.awaitingInject;
+      if (r) {
+        r.guestDr6 = n.dr6After;
+        this.awaitingInject = undefined;
+        this.log?.debug({ event: 'db.inject', seq: r.seq, guestDr6: hex32(n.dr6After), payload: n.payload === undefined ? undefined : hex32(n.payload), merged: hex32(n.merged), rf: n.rf }, '#DB injected');
+      }
+    }
+  }
+
+  private record(r: Omit<DbRoute, 'seq'>): DbRoute {
+    const route: DbRoute = { seq: ++this.seq, ...r };
+    this.routes.push(route);
+    if (this.routes.length > RING) this.routes.shift();
+    this.routeCounts.total++;
+    this.routeCounts.byOutcome[route.outcome] = (this.routeCounts.byOutcome[route.outcome] ?? 0) + 1;
+    this.routeCounts.byDecider[route.by] = (this.routeCounts.byDecider[route.by] ?? 0) + 1;
+    if (this.log) {
+      const lvl = route.by === 'qemu' ? 'info' : 'debug';
+      this.log[lvl](
+        {
+          event: 'db.route',
+          seq: route.seq,
+          by: route.by,
+          exception: route.exception,
+          pc: '0x' + route.pc.toString(16),
+          dr6: hex32(route.dr6),
+          dr7: hex32(route.dr7),
+          singlestep: route.singlestep,
+          routing: route.routing,
+          cap: route.cap,
+          claim: route.claim,
+          outcome: route.outcome,
+          reinject: route.reinject && { vector: route.reinject.vector, hasPayload: route.reinject.hasPayload, payload: hex32(route.reinject.payload) },
+          predictedGuestDr6: route.reinject && route.reinject.vector === DB_VECTOR ? hex32(this.predictGuestDr6(route)) : undefined,
+        },
+        '#DB routed',
+      );
+    }
+    return route;
+  }
+
+  /** What the guest's DR6 will be once KVM injects this re-injection (for the log line). */
+  private predictGuestDr6(r: DbRoute): number {
+    const ri = r.reinject!;
+    if (r.by === 'qemu' && !this.config.exceptionPayload) return ri.payload;
+    return ri.hasPayload ? deliverDbPayload(this.kvm?.dr6 ?? 0xffff0ff0, ri.payload) : (this.kvm?.dr6 ?? 0);
+  }
+
+  // ================= run without a debugger =================
+
+  async runToCompletion(maxInsns = Infinity): Promise<RunSummary> {
+    const start = this.cpu.instructionsRetired;
+    this.interruptRequested = false;
+    let result: RunSummary['result'] | undefined;
+    while (!result) {
+      const done = this.cpu.instructionsRetired - start;
+      if (this.machine.exitCode !== undefined) result = { kind: 'exit', code: this.machine.exitCode };
+      else if (done >= maxInsns) result = { kind: 'budget' };
+      else {
+        const n = Math.min(SLICE, maxInsns - done);
+        if (this.kvm) {
+          const e = this.kvm.runVcpu(n);
+          if (this.machine.exitCode !== undefined) result = { kind: 'exit', code: this.machine.exitCode };
+          else if (e.reason === 'hlt') result = { kind: 'hlt' };
+          else if (e.reason === 'shutdown') result = { kind: 'triple-fault', detail: e.detail };
+          else if (e.reason === 'intr') result = { kind: 'interrupted', why: e.why };
+          else if (e.reason === 'debug') this.handleDebugExit(e.debug);
+        } else {
+          const r = this.cpu.run(n);
+          if (this.machine.exitCode !== undefined) result = { kind: 'exit', code: this.machine.exitCode };
+          else if (r.kind === 'hlt') result = { kind: 'hlt' };
+          else if (r.kind === 'triple-fault') result = { kind: 'triple-fault', detail: r.detail };
+          else if (r.kind === 'stop-requested') result = { kind: 'interrupted', why: r.why };
+          else if (r.kind !== 'budget') result = { kind: 'interrupted', why: r.kind };
+        }
+        if (!result) await new Promise<void>((res) => setImmediate(res));
+      }
+    }
+    const summary: RunSummary = {
+      result,
+      instructions: this.cpu.instructionsRetired - start,
+      routes: { byOutcome: { ...this.routeCounts.byOutcome }, byDecider: { ...this.routeCounts.byDecider }, total: this.routeCounts.total },
+    };
+    this.log?.info({ event: 'vmm.run.summary', ...summary, result: summary.result }, '#DB routing summary');
+    return summary;
+  }
+
+  // ================= session =================
+
+  detach(): void {
+    this.clearBreakpoints();
+    this.singlestep = false;
+    this.updateGuestDebug();
+  }
+
+  kill(): void {
+    if (this._running) {
+      this.interruptRequested = true;
+      this.cpu.requestStop('kill');
+      this._running = false;
+      this.pendingStop = undefined;
+    }
+    this.clearBreakpoints(false);
+    this.machine.reset();
+    this.kvm?.reset();
+    this.updateGuestDebug();
+    this.routes.length = 0;
+    this.last = { kind: 'signal', signal: SIGTRAP };
+  }
+
+  private clearBreakpoints(restore = true): void {
+    if (restore) for (const [a, bp] of this.swBps) this.cpu.writeVirtual(a, Uint8Array.of(bp.orig));
+    this.swBps.clear();
+    this.hw.clear();
+    this.bareSw.clear();
+    this.bareHw.clear();
+    this.bareWatch.length = 0;
+    if (!this.kvm) this.applyBare();
+  }
+
+  // ================= monitor =================
+
+  monitor(command: string): string {
+    const words = command.trim().split(/\s+/);
+    const cmd = words.join(' ');
+    if (cmd === '' || cmd === 'help') {
+      return [
+        'monitor commands:',
+        '  help          this text',
+        '  info dr       the guest\'s debug registers and the debugger\'s (KVM_SET_GUEST_DEBUG) table',
+        '  info db [N]   the last N #DB routing decisions (default 16)',
+        '  config        the machine configuration',
+        '  reset         reset the machine to its entry state (breakpoints are kept by gdb)',
+        '',
+      ].join('\n');
+    }
+    if (cmd === 'info dr') return this.infoDr();
+    if (words[0] === 'info' && words[1] === 'db') return this.infoDb(Number(words[2] ?? 16) || 16);
+    if (cmd === 'config') return formatConfig(this.config) + '\n';
+    if (cmd === 'reset') {
+      this.kill();
+      return 'machine reset\n';
+    }
+    return `unknown monitor command: ${command}\n`;
+  }
+
+  private infoDr(): string {
+    const x = (v: bigint | number) => '0x' + BigInt(v).toString(16).padStart(16, '0');
+    const lines: string[] = [];
+    const guest = this.kvm
+      ? { db: this.kvm.db, dr6: this.kvm.dr6, dr7: this.kvm.dr7, dbgctl: this.kvm.guestDebugctl }
+      : { db: [0, 1, 2, 3].map((n) => this.cpu.getDr(n)), dr6: Number(this.cpu.getDr(6)), dr7: Number(this.cpu.getDr(7)), dbgctl: Number(this.cpu.getMsr(MSR_IA32_DEBUGCTL) ?? 0n) };
+    lines.push(`guest (${this.kvm ? "KVM's virtual vcpu->arch registers" : 'hardware'}):`);
+    guest.db.forEach((v, i) => lines.push(`  dr${i} ${x(v)}`));
+    lines.push(`  dr6 ${x(guest.dr6)}`, `  dr7 ${x(guest.dr7)}`, `  debugctl ${x(guest.dbgctl)}`);
+    if (this.kvm) {
+      const dbg = this.debuggerDebugRegs();
+      lines.push(`debugger (KVM_SET_GUEST_DEBUG control ${hex32(this.kvm.guestDebug)}):`);
+      for (let i = 0; i < 4; i++) {
+        const s = this.hw.slots[i];
+        lines.push(`  dr${i} ${x(dbg.debugreg[i]!)}${s ? `  ${s.type} len ${s.len}` : '  (free)'}`);
+      }
+      lines.push(`  dr7 ${x(dbg.debugreg[7]!)}`);
+      lines.push(`  software breakpoints: ${[...this.swBps.keys()].map((a) => '0x' + a.toString(16)).join(' ') || '(none)'}`);
+      lines.push(`hardware (effective while the guest runs):`);
+      for (const n of [0, 1, 2, 3, 6, 7]) lines.push(`  dr${n} ${x(this.cpu.getDr(n))}`);
+      lines.push(`  debugctl ${x(this.cpu.getMsr(MSR_IA32_DEBUGCTL) ?? 0n)}`);
+    } else {
+      lines.push(`debugger (outside the architecture, like QEMU TCG):`);
+      lines.push(`  breakpoints: ${[...this.bareSw, ...this.bareHw].map((a) => '0x' + a.toString(16)).join(' ') || '(none)'}`);
+      lines.push(`  watchpoints: ${this.bareWatch.map((w) => `${w.kind}@0x${w.addr.toString(16)}/${w.len}`).join(' ') || '(none)'}`);
+    }
+    return lines.join('\n') + '\n';
+  }
+
+  private infoDb(n: number): string {
+    const rs = this.routes.slice(-n);
+    if (rs.length === 0) return 'no #DB events yet\n';
+    return (
+      rs
+        .map((r) => {
+          const parts = [
+            `#${r.seq} ${r.by}`,
+            `exc=${r.exception}`,
+            `pc=0x${r.pc.toString(16)}`,
+            r.by === 'qemu' ? `dr6=${hex32(r.dr6)} dr7=${hex32(r.dr7)}` : `payload=${hex32(r.dr6)}`,
+            r.routing ? `routing=${r.routing}` : '',
+            `cap=${r.cap ? 'on' : 'off'}`,
+            r.singlestep ? 'stepping' : '',
+            r.claim ? `claim=${r.claim}` : '',
+            `-> ${r.outcome}`,
+            r.reinject ? `reinject(vec=${r.reinject.vector}${r.reinject.hasPayload ? ` payload=${hex32(r.reinject.payload)}` : ''})` : '',
+            r.guestDr6 !== undefined ? `guest DR6=${hex32(r.guestDr6)}` : '',
+            r.source ? `[${r.source}]` : '',
+          ];
+          return parts.filter(Boolean).join(' ');
+        })
+        .join('\n') + '\n'
+    );
+  }
+}
+
+function stringifyStop(ev: StopEvent): Record<string, unknown> {
+  if (ev.kind === 'exited') return { kind: 'exited', code: ev.code };
+  return { kind: 'signal', signal: ev.signal, reason: ev.reason && { type: ev.reason.type, addr: 'addr' in ev.reason ? '0x' + ev.reason.addr.toString(16) : undefined }, detail: ev.detail };
+}

@@ -1,0 +1,76 @@
+// The register file gdb sees: QEMU's i386:x86-64 layout (RSP.md §2: core with fs_base/gs_base/k_gs_base
+// and the control registers before st0, then SSE) plus a custom feature with the guest's debug registers.
+
+import type { RegisterInfo } from '../gdbstub/target.js';
+
+export const FEATURE_CORE = 'org.gnu.gdb.i386.core';
+export const FEATURE_SSE = 'org.gnu.gdb.i386.sse';
+export const FEATURE_DEBUG = 'org.dbstub.debug';
+
+export type RegKind =
+  | { k: 'gpr'; enc: number }
+  | { k: 'rip' }
+  | { k: 'eflags' }
+  | { k: 'seg'; seg: number }
+  | { k: 'state'; field: 'fsBase' | 'gsBase' | 'kernelGsBase' | 'cr0' | 'cr2' | 'cr3' | 'cr4' | 'cr8' | 'efer' }
+  | { k: 'fpu'; dflt: bigint }
+  | { k: 'xmm' }
+  | { k: 'dr'; n: number }
+  | { k: 'debugctl' };
+
+export interface RegDef extends RegisterInfo {
+  kind: RegKind;
+}
+
+const GPR_GDB_ORDER: [string, number][] = [
+  ['rax', 0], ['rbx', 3], ['rcx', 1], ['rdx', 2], ['rsi', 6], ['rdi', 7], ['rbp', 5], ['rsp', 4],
+  ['r8', 8], ['r9', 9], ['r10', 10], ['r11', 11], ['r12', 12], ['r13', 13], ['r14', 14], ['r15', 15],
+];
+// Seg encoding order: ES=0 CS=1 SS=2 DS=3 FS=4 GS=5; gdb order cs ss ds es fs gs.
+const SEG_GDB_ORDER: [string, number][] = [['cs', 1], ['ss', 2], ['ds', 3], ['es', 0], ['fs', 4], ['gs', 5]];
+
+function build(): RegDef[] {
+  const r: RegDef[] = [];
+  const core = (name: string, bitsize: number, type: string, kind: RegKind, group?: string): void => {
+    r.push({ name, bitsize, type, feature: FEATURE_CORE, kind, ...(group ? { group } : {}) });
+  };
+  for (const [n, enc] of GPR_GDB_ORDER) core(n, 64, n === 'rbp' || n === 'rsp' ? 'data_ptr' : 'int64', { k: 'gpr', enc });
+  core('rip', 64, 'code_ptr', { k: 'rip' });
+  core('eflags', 32, 'int32', { k: 'eflags' });
+  for (const [n, seg] of SEG_GDB_ORDER) core(n, 32, 'int32', { k: 'seg', seg });
+  core('fs_base', 64, 'int64', { k: 'state', field: 'fsBase' });
+  core('gs_base', 64, 'int64', { k: 'state', field: 'gsBase' });
+  core('k_gs_base', 64, 'int64', { k: 'state', field: 'kernelGsBase' });
+  for (const c of ['cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer'] as const) core(c, 64, 'int64', { k: 'state', field: c }, 'system');
+  for (let i = 0; i < 8; i++) core(`st${i}`, 80, 'i387_ext', { k: 'fpu', dflt: 0n }, 'float');
+  const fpuCtl: [string, bigint][] = [['fctrl', 0x37fn], ['fstat', 0n], ['ftag', 0n], ['fiseg', 0n], ['fioff', 0n], ['foseg', 0n], ['fooff', 0n], ['fop', 0n]];
+  for (const [n, d] of fpuCtl) core(n, 32, 'int', { k: 'fpu', dflt: d }, 'float');
+  for (let i = 0; i < 16; i++) r.push({ name: `xmm${i}`, bitsize: 128, type: 'vec128', feature: FEATURE_SSE, kind: { k: 'xmm' }, group: 'vector' });
+  r.push({ name: 'mxcsr', bitsize: 32, type: 'int', feature: FEATURE_SSE, kind: { k: 'fpu', dflt: 0x1f80n }, group: 'vector' });
+  for (const n of [0, 1, 2, 3, 6, 7]) r.push({ name: `dr${n}`, bitsize: 64, type: 'int64', feature: FEATURE_DEBUG, kind: { k: 'dr', n }, group: 'system' });
+  r.push({ name: 'debugctl', bitsize: 64, type: 'int64', feature: FEATURE_DEBUG, kind: { k: 'debugctl' }, group: 'system' });
+  return r;
+}
+
+export const REGISTERS: readonly RegDef[] = build();
+
+/** tdesc types gdb needs inside the SSE feature for `vec128`. */
+export const FEATURE_TYPES: Readonly<Record<string, string>> = {
+  [FEATURE_SSE]: [
+    '<vector id="v4f" type="ieee_single" count="4"/>',
+    '<vector id="v2d" type="ieee_double" count="2"/>',
+    '<vector id="v16i8" type="int8" count="16"/>',
+    '<vector id="v8i16" type="int16" count="8"/>',
+    '<vector id="v4i32" type="int32" count="4"/>',
+    '<vector id="v2i64" type="int64" count="2"/>',
+    '<union id="vec128">',
+    '<field name="v4_float" type="v4f"/>',
+    '<field name="v2_double" type="v2d"/>',
+    '<field name="v16_int8" type="v16i8"/>',
+    '<field name="v8_int16" type="v8i16"/>',
+    '<field name="v4_int32" type="v4i32"/>',
+    '<field name="v2_int64" type="v2i64"/>',
+    '<field name="uint128" type="uint128"/>',
+    '</union>',
+  ].join(''),
+};
