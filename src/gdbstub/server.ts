@@ -101,6 +101,32 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
         held = undefined;
         chunk = all;
       }
+      if (pausing !== undefined) {
+        pausing.push(chunk);
+        return;
+      }
+      feed(chunk);
+    });
+    // A guest started with --run keeps running until a debugger attaches; like QEMU (vm_stop when the gdb
+    // chardev opens) we pause it first and hold the debugger's packets until it has stopped.
+    let pausing: Buffer[] | undefined;
+    if (opts.target.running) {
+      pausing = [];
+      log.info({ event: 'rsp.pause-on-attach', conn: id }, 'pausing the running guest for the debugger');
+      opts.target.interrupt();
+      const poll = (): void => {
+        if (socket.destroyed) return;
+        if (opts.target.running) {
+          setTimeout(poll, 2);
+          return;
+        }
+        const held = pausing ?? [];
+        pausing = undefined;
+        for (const c of held) feed(c);
+      };
+      setTimeout(poll, 0);
+    }
+    const feed = (chunk: Buffer): void => {
       link.receive(chunk, (ev) => {
         switch (ev.type) {
           case 'packet':
@@ -117,7 +143,7 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
             break;
         }
       });
-    });
+    };
     socket.on('error', (err) => log.info({ event: 'rsp.socket-error', conn: id, err: err.message }, 'socket error'));
     socket.on('close', () => {
       session.close();

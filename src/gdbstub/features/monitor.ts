@@ -16,6 +16,7 @@ export function rcmd(ctx: SessionContext, args: string): Reply {
     out = `monitor ${cmd.trim()}: ${e instanceof Error ? e.message : String(e)}\nType "monitor help" for the commands.\n`;
   }
   if (out.length > 0 && !out.endsWith('\n')) out += '\n';
+  if (/^unknown/i.test(out) && !out.includes('monitor help')) out += 'Type "monitor help" for the commands.\n';
   // Each O packet carries at most (packetSize - 1) / 2 bytes of text (2 hex chars per byte, 1 for the `O`);
   // split on characters so multi-byte UTF-8 never straddles two packets.
   const chunkChars = Math.max(1, Math.floor((ctx.packetSize - 1) / 2 / 4));

@@ -1,0 +1,62 @@
+// `dbstub session GUEST SCRIPT.gdb`: one scripted debugging session. Starts the gdb server on a free local
+// port, runs `gdb -nx -batch` with the connection commands (file GUEST, target remote) followed by -x SCRIPT,
+// passes gdb's output through, and exits with gdb's exit status. Owned by the gdbstub helper.
+
+import type { Argv } from 'yargs';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Machine } from '../../machine/machine.js';
+import { Vmm } from '../../vmm/index.js';
+import { startGdbServer } from '../../gdbstub/server.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
+import type { CliCommand } from './index.js';
+
+interface SessionArgs {
+  guest: string;
+  script: string;
+  gdb: string;
+  serial: boolean;
+  [k: string]: unknown;
+}
+
+/** The commands that connect gdb to our server before the user's script runs. */
+export function sessionPrelude(guest: string, host: string, port: number): string[] {
+  return ['set pagination off', 'set confirm off', 'set width 0', 'set architecture i386:x86-64', `file ${resolve(guest)}`, `target remote ${host}:${port}`];
+}
+
+export const sessionCommand: CliCommand = {
+  command: 'session <guest> <script>',
+  describe: 'run a gdb command script against a guest (gdb -batch, connected for you) and exit with gdb’s status',
+  builder: (y: Argv) =>
+    withMachineOptions(
+      y
+        .positional('guest', { type: 'string', describe: 'guest ELF64 executable', demandOption: true })
+        .positional('script', { type: 'string', describe: 'gdb command file (see examples/gdb/*.gdb)', demandOption: true })
+        .option('gdb', { type: 'string', default: 'gdb', describe: 'gdb binary to run', requiresArg: true })
+        .option('serial', { type: 'boolean', default: false, describe: 'echo guest serial output (COM1) to stderr' }),
+    ),
+  handler: async (raw) => {
+    const argv = raw as SessionArgs;
+    if (!existsSync(argv.script)) throw new CliError(`cannot read ${argv.script}: no such file`, EXIT.NO_INPUT);
+    const config = configFromArgv(argv);
+    const log = loggerFromArgv(argv);
+    const machine = Machine.fromFile(argv.guest, { config, logger: log });
+    if (argv.serial) machine.onSerial((text) => void process.stderr.write(text));
+    const vmm = new Vmm(machine, config, log);
+    const server = await startGdbServer({ target: vmm, host: '127.0.0.1', port: 0, logger: log });
+    const args = ['-nx', '-batch', ...sessionPrelude(argv.guest, server.host, server.port).flatMap((c) => ['-ex', c]), '-x', resolve(argv.script)];
+    try {
+      const status = await new Promise<number>((done, fail) => {
+        const child = spawn(argv.gdb, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+        child.on('error', (e) => fail(new CliError(`cannot run ${argv.gdb}: ${e.message}`, EXIT.NO_INPUT)));
+        child.on('close', (code, signal) => done(code ?? (signal ? 128 + 2 : EXIT.INTERNAL)));
+      });
+      process.exitCode = status;
+    } finally {
+      if (vmm.running) vmm.interrupt();
+      await server.close();
+    }
+  },
+};
