@@ -17,7 +17,9 @@ export interface CpuFactory {
 
 export const MEM_SIZE = 0x400000;
 const PML4 = 0x1000, PDPT = 0x2000, PD = 0x3000, PT0 = 0x4000, PT1 = 0x5000;
-const GDT = 0x6000, TSS = 0x6100, IDT = 0x7000, STUBS = 0x8000, STUB_STRIDE = 4, IST_TOP = 0xa000;
+const GDT = 0x6000, TSS = 0x6100, IDT = 0x7000, STUB_STRIDE = 4;
+/** Handler stubs (one HLT per vector) and the top of the IST1 stack exceptions are delivered on. */
+export const STUBS = 0x8000, IST_TOP = 0xa000;
 const SEL_CODE = 0x08, SEL_DATA = 0x10, SEL_TSS = 0x18;
 
 // Paging-structure entry bits (SDM Vol. 3 Table 5-15..5-20).
