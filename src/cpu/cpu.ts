@@ -1,0 +1,1254 @@
+// The x86-64 interpreter core: register file (32-bit halves in typed arrays), lazy flags, 4-level
+// paging with a software TLB, the decoded-instruction cache, exception/interrupt delivery through the
+// 64-bit IDT and the run loop. Instruction semantics live in ops.ts, the debug unit in debug.ts.
+//
+// Linear addresses and RIP are kept as JS numbers holding the *signed* canonical value (bits 63:47
+// equal), which is exact in a double (|v| < 2^47). Non-canonical addresses never reach the TLB: they
+// raise #GP/#SS first (SDM Vol. 1 3.3.7.1).
+
+import type {
+  ArchState, CpuFeatures, CpuHooks, CpuOptions, DbEvent, EventClass, ExceptionEvent, ExternalWatchpoint, Gpr,
+  GuestCpu, InterceptableInstruction, IoBus, SegmentState, StopReason, TableRegister, Vendor,
+} from './api.js';
+import * as A from './arch.js';
+import { DEC_OK, DEC_TOO_LONG, Insn, decode, type ByteSource } from './decoder.js';
+import { GuestMemory } from './memory.js';
+import { installOps, opUndefined } from './ops.js';
+import * as D from './debug.js';
+import * as S from './system.js';
+
+/** Thrown (preallocated, never a new Error) to unwind a faulting instruction. */
+export const FAULT = { fault: true } as const;
+/** Thrown to abandon an instruction because a hook asked for a stop (instruction intercept). */
+export const STOP = { stop: true } as const;
+
+export const TWO32 = 4294967296;
+const CANON_LIMIT = 140737488355328; // 2^47
+
+// Lazy-flag operations.
+export const LF_EAGER = 0, LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5, LF_INC = 6, LF_DEC = 7;
+// lf slots
+export const LF_OP = 0, LF_SZ = 1, LF_R = 2, LF_RH = 3, LF_A = 4, LF_AH = 5, LF_B = 6, LF_BH = 7, LF_C = 8;
+
+const PARITY = new Uint8Array(256);
+for (let v = 0; v < 256; v++) { let p = 1; for (let b = 0; b < 8; b++) p ^= (v >> b) & 1; PARITY[v] = p; }
+
+// TLB permission bits (one entry serves every access kind; the walk computes them all).
+const P_RU = 1, P_WS = 2, P_WU = 4, P_XS = 8, P_XU = 16, P_D = 32;
+export const ACC_R = 0, ACC_W = 1, ACC_X = 2;
+const TLB_SIZE = 256;
+
+// Slow-path ("debug armed") bits: the run loop's fast path tests `slow !== 0` once per instruction.
+export const SL_EXEC_BP = 1, SL_DATA = 2, SL_TF = 4, SL_HOSTSS = 8, SL_PENDING = 16, SL_EXTBP = 32, SL_RF = 64,
+  SL_SHADOW = 128, SL_STOP = 256, SL_TRAP = 512, SL_IO_BP = 1024, SL_DEFERRED = 2048;
+
+export const SHADOW_NONE = 0, SHADOW_STI = 1, SHADOW_MOVSS = 2;
+
+const BUDGET: StopReason = Object.freeze({ kind: 'budget' });
+const HLT: StopReason = Object.freeze({ kind: 'hlt' });
+
+function big64(lo: number, hi: number): bigint { return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0); }
+/** Signed canonical number -> bigint (64-bit two's complement). */
+export function laToBig(v: number): bigint { return BigInt.asUintN(64, BigInt(v)); }
+/** 64-bit bigint -> signed number (exact only if canonical/small). */
+export function bigToLa(v: bigint): number { return Number(BigInt.asIntN(64, v)); }
+
+export class Cpu implements GuestCpu {
+  readonly vendor: Vendor;
+  readonly features: CpuFeatures;
+  hooks: CpuHooks;
+  readonly mem: GuestMemory;
+  readonly io: IoBus;
+  readonly u8: Uint8Array;
+  readonly dv: DataView;
+  readonly memSize: number;
+
+  // ---- register file ----
+  readonly rl = new Int32Array(16);
+  readonly rh = new Int32Array(16);
+  rip = 0;
+  nextRip = 0;
+  /** RFLAGS except the six lazily kept status flags (those are valid here only when lf[LF_OP]==EAGER). */
+  fl = 2;
+  readonly lf = new Int32Array(9);
+  /** Scratch high dword returned by 64-bit reads. */
+  th = 0;
+  cpl = 0;
+  readonly segSel = new Uint16Array(6);
+  readonly segBase = new Float64Array(6); // signed canonical
+  readonly segLimit = new Uint32Array(6);
+  readonly segAttr = new Uint16Array(6);
+  gdtrBase = 0; gdtrLimit = 0;
+  idtrBase = 0; idtrLimit = 0;
+  trSel = 0; trBase = 0; trLimit = 0; trAttr = 0;
+  ldtrSel = 0; ldtrBase = 0; ldtrLimit = 0; ldtrAttr = 0;
+  cr0 = A.CR0_RESET; cr2 = 0; cr3 = 0; cr4 = 0; cr8 = 0; efer = 0;
+  kernelGsBase = 0;
+  star = 0n; lstar = 0n; cstar = 0n; sfmask = 0;
+  tscAux = 0; pat = 0x0007040600070406n; apicBase = 0xfee00900n;
+  sysenterCs = 0n; sysenterEsp = 0n; sysenterEip = 0n;
+  tscOffset = 0;
+  /** XMM0-15, four dwords each. */
+  readonly xmm = new Int32Array(64);
+  mxcsr = 0x1f80;
+
+  // ---- debug registers ----
+  readonly drRaw: bigint[] = [0n, 0n, 0n, 0n];
+  /** DR0-DR3 as signed numbers for matching (NaN when not canonical: never matches). */
+  readonly drLin = new Float64Array(4);
+  dr6 = A.DR6_RESET;
+  dr7 = A.DR7_RESET;
+  debugctl = 0;
+
+  // ---- debug unit / slow path state ----
+  slow = 0;
+  shadow = SHADOW_NONE;
+  shadowNew = SHADOW_NONE;
+  private pendingDbg = 0;
+  private hostSS = false;
+  extBps: number[] = [];
+  extWps: ExternalWatchpoint[] = [];
+  extWpLin: number[] = [];
+  suppressExtBpOnce = false;
+  /** Per-instruction debug bookkeeping (valid while the slow path runs). */
+  dbBeforeRan = false;
+  dbTfStart = false;
+  dbRfStart = false;
+  dbHits = 0;           // B0-B3 data/IO matches of the current instruction
+  dbExtWpHit = -1;      // index of the external watchpoint hit
+  dbExtWpAddr = 0;
+  dbExtWpWrite = false;
+  dbBusLock = false;
+  dbBranch = false;     // the current instruction transferred control (BTF)
+  rfKeep = false;       // IRET loaded RF=1: keep it for the next instruction
+  /** Trap #DB causes held back by an external-watchpoint stop, delivered when run() resumes. */
+  deferredTrap = 0;
+
+  // ---- run state ----
+  retired = 0;
+  shutdown = false;
+  shutdownDetail = '';
+  stopReason: StopReason | null = null;
+  stopWhy = '';
+  /** Instruction intercept bypass for executeIntercepted(). */
+  bypassIntercept = false;
+  // pending exception set by raise()
+  excVec = 0;
+  excErr = -1;
+  excCr2 = 0;
+  /** Start of the instruction being executed (for fault RIP). */
+  insnRip = 0;
+  curInsn: Insn | null = null;
+
+  // ---- TLB ----
+  readonly tlbTag = new Float64Array(TLB_SIZE);
+  readonly tlbPhys = new Int32Array(TLB_SIZE);
+  readonly tlbPerm = new Uint8Array(TLB_SIZE);
+  needR = 0; needW = P_WS | P_D; needX = P_XS;
+
+  // ---- decoded instruction cache ----
+  readonly code = new Map<number, (Insn | undefined)[]>();
+  fLin0 = NaN;                    // linear address of the current fetch page
+  fPhys0 = 0;
+  fArr: (Insn | undefined)[] = [];
+  readonly ibuf = new Uint8Array(16);
+  private readonly scratchInsn = new Insn();
+  private readonly src: ByteSource;
+
+  constructor(opts: CpuOptions) {
+    this.vendor = opts.vendor;
+    this.features = { ...opts.features };
+    this.hooks = opts.hooks ?? {};
+    if (!(opts.memory instanceof GuestMemory)) throw new TypeError('createCpu: memory must come from createPhysicalMemory()');
+    this.mem = opts.memory;
+    this.io = opts.io;
+    this.u8 = this.mem.u8;
+    this.dv = this.mem.dv;
+    this.memSize = this.mem.size;
+    this.mem.onCodeWrite = (ppn) => this.invalidateCodePage(ppn);
+    installOps();
+    const self = this;
+    this.src = {
+      buf: this.ibuf,
+      avail: 0,
+      extend(): void { self.fetchExtend(); },
+    };
+    this.reset();
+  }
+
+  // =====================================================================================
+  // Reset / state
+  // =====================================================================================
+  reset(): void {
+    this.rl.fill(0); this.rh.fill(0);
+    this.rip = 0xfff0; this.fl = 2; this.lf.fill(0);
+    this.cpl = 0;
+    this.segSel.fill(0); this.segBase.fill(0); this.segLimit.fill(0xffff); this.segAttr.fill(A.ATTR_P | A.ATTR_S | 3);
+    this.segSel[1] = 0xf000; this.segBase[1] = 0xffff0000; this.segAttr[1] = A.ATTR_P | A.ATTR_S | 0xb;
+    this.gdtrBase = 0; this.gdtrLimit = 0xffff; this.idtrBase = 0; this.idtrLimit = 0xffff;
+    this.trSel = 0; this.trBase = 0; this.trLimit = 0xffff; this.trAttr = A.ATTR_P | A.SYS_TSS64_BUSY;
+    this.ldtrSel = 0; this.ldtrBase = 0; this.ldtrLimit = 0xffff; this.ldtrAttr = A.ATTR_P | A.SYS_LDT;
+    this.cr0 = A.CR0_RESET; this.cr2 = 0; this.cr3 = 0; this.cr4 = 0; this.cr8 = 0; this.efer = 0;
+    this.kernelGsBase = 0; this.star = 0n; this.lstar = 0n; this.cstar = 0n; this.sfmask = 0; this.tscAux = 0;
+    this.xmm.fill(0); this.mxcsr = 0x1f80;
+    // SDM Vol. 3 10.1.1, Table 10-1: DR0-DR3 = 0, DR6 = FFFF0FF0H, DR7 = 00000400H, DEBUGCTL = 0.
+    for (let n = 0; n < 4; n++) { this.drRaw[n] = 0n; this.drLin[n] = 0; }
+    this.dr6 = A.DR6_RESET; this.dr7 = A.DR7_RESET; this.debugctl = 0;
+    this.shadow = SHADOW_NONE; this.shadowNew = SHADOW_NONE; this.pendingDbg = 0; this.deferredTrap = 0;
+    this.rfKeep = false; this.suppressExtBpOnce = false;
+    this.shutdown = false; this.shutdownDetail = '';
+    this.stopWhy = '';
+    this.flushTlb();
+    this.updateCplMasks();
+    this.recomputeSlow();
+  }
+
+  get instructionsRetired(): number { return this.retired; }
+
+  get pendingDebugExceptions(): number { return this.pendingDbg; }
+  set pendingDebugExceptions(v: number) { this.pendingDbg = v >>> 0; this.recomputeSlow(); }
+  get interruptShadow(): 'none' | 'sti' | 'mov-ss' {
+    return this.shadow === SHADOW_STI ? 'sti' : this.shadow === SHADOW_MOVSS ? 'mov-ss' : 'none';
+  }
+  set interruptShadow(v: 'none' | 'sti' | 'mov-ss') {
+    this.shadow = v === 'sti' ? SHADOW_STI : v === 'mov-ss' ? SHADOW_MOVSS : SHADOW_NONE;
+    this.recomputeSlow();
+  }
+  get hostSingleStep(): boolean { return this.hostSS; }
+  set hostSingleStep(v: boolean) { this.hostSS = v; this.recomputeSlow(); }
+
+  /** Recompute the one "slow path armed" word (DESIGN.md: the debug unit costs nothing when idle). */
+  recomputeSlow(): void {
+    let s = 0;
+    const dr7 = this.dr7;
+    for (let n = 0; n < 4; n++) {
+      if (((dr7 >>> (2 * n)) & 3) === 0) continue;
+      const rw = A.dr7Rw(dr7, n);
+      if (rw === A.DR7_RW_EXEC) s |= SL_EXEC_BP;
+      else if (rw === A.DR7_RW_IO) { if (this.cr4 & A.CR4_DE) s |= SL_IO_BP; }
+      else s |= SL_DATA;
+    }
+    if (this.extWps.length) s |= SL_DATA;
+    if (this.fl & A.RFLAGS_TF) s |= SL_TF;
+    if (this.hostSS) s |= SL_HOSTSS;
+    if (this.pendingDbg) s |= SL_PENDING;
+    if (this.extBps.length) s |= SL_EXTBP;
+    if (this.fl & A.RFLAGS_RF) s |= SL_RF;
+    if (this.shadow || this.shadowNew) s |= SL_SHADOW;
+    if (this.stopWhy) s |= SL_STOP;
+    if (this.deferredTrap) s |= SL_DEFERRED;
+    this.slow = s;
+  }
+
+  getGpr(r: Gpr): bigint { return big64(this.rl[r]!, this.rh[r]!); }
+  setGpr(r: Gpr, v: bigint): void {
+    const u = BigInt.asUintN(64, v);
+    this.rl[r] = Number(u & 0xffffffffn) | 0; this.rh[r] = Number(u >> 32n) | 0;
+  }
+  getRip(): bigint { return laToBig(this.rip); }
+  setRip(v: bigint): void { this.rip = bigToLa(v); }
+  getRflags(): bigint { return BigInt(this.getFlags() >>> 0); }
+  setRflags(v: bigint): void { this.setFlagsAll(Number(BigInt.asUintN(32, v))); }
+  getCpl(): number { return this.cpl; }
+
+  getFlags(): number { this.materialize(); return (this.fl & A.RFLAGS_DEFINED) | A.RFLAGS_FIXED1; }
+  setFlagsAll(v: number): void {
+    this.fl = (v & A.RFLAGS_DEFINED) | A.RFLAGS_FIXED1;
+    this.lf[LF_OP] = LF_EAGER;
+    this.recomputeSlow();
+  }
+
+  private segState(n: number): SegmentState {
+    return { selector: this.segSel[n]!, base: laToBig(this.segBase[n]!), limit: this.segLimit[n]!, attrs: this.segAttr[n]! };
+  }
+
+  getState(): ArchState {
+    const gpr: bigint[] = [];
+    for (let r = 0; r < 16; r++) gpr.push(this.getGpr(r as Gpr));
+    return {
+      gpr, rip: this.getRip(), rflags: this.getRflags(),
+      seg: [0, 1, 2, 3, 4, 5].map((n) => this.segState(n)),
+      gdtr: { base: laToBig(this.gdtrBase), limit: this.gdtrLimit },
+      idtr: { base: laToBig(this.idtrBase), limit: this.idtrLimit },
+      tr: { selector: this.trSel, base: laToBig(this.trBase), limit: this.trLimit, attrs: this.trAttr },
+      ldtr: { selector: this.ldtrSel, base: laToBig(this.ldtrBase), limit: this.ldtrLimit, attrs: this.ldtrAttr },
+      cr0: BigInt(this.cr0 >>> 0), cr2: laToBig(this.cr2), cr3: BigInt(this.cr3), cr4: BigInt(this.cr4 >>> 0),
+      cr8: BigInt(this.cr8), efer: BigInt(this.efer >>> 0),
+      fsBase: laToBig(this.segBase[4]!), gsBase: laToBig(this.segBase[5]!), kernelGsBase: laToBig(this.kernelGsBase),
+    };
+  }
+
+  setState(s: ArchState): void {
+    for (let r = 0; r < 16; r++) this.setGpr(r as Gpr, s.gpr[r] ?? 0n);
+    this.rip = bigToLa(s.rip);
+    for (let n = 0; n < 6; n++) {
+      const g = s.seg[n];
+      if (!g) continue;
+      this.segSel[n] = g.selector; this.segBase[n] = bigToLa(g.base); this.segLimit[n] = g.limit >>> 0; this.segAttr[n] = g.attrs;
+    }
+    const tbl = (t: TableRegister): [number, number] => [bigToLa(t.base), t.limit];
+    [this.gdtrBase, this.gdtrLimit] = tbl(s.gdtr);
+    [this.idtrBase, this.idtrLimit] = tbl(s.idtr);
+    this.trSel = s.tr.selector; this.trBase = bigToLa(s.tr.base); this.trLimit = s.tr.limit >>> 0; this.trAttr = s.tr.attrs;
+    this.ldtrSel = s.ldtr.selector; this.ldtrBase = bigToLa(s.ldtr.base); this.ldtrLimit = s.ldtr.limit >>> 0; this.ldtrAttr = s.ldtr.attrs;
+    this.cr0 = Number(s.cr0 & 0xffffffffn) | 0; this.cr2 = bigToLa(s.cr2); this.cr3 = Number(s.cr3 & 0xffffffffff000n);
+    this.cr4 = Number(s.cr4 & 0xffffffffn) | 0; this.cr8 = Number(s.cr8 & 15n); this.efer = Number(s.efer & 0xffffn);
+    // LMA follows LME & PG (SDM Vol. 3 10.8.5) so a loader may hand us either.
+    if ((this.efer & A.EFER_LME) && (this.cr0 & A.CR0_PG)) this.efer |= A.EFER_LMA;
+    this.segBase[4] = bigToLa(s.fsBase); this.segBase[5] = bigToLa(s.gsBase); this.kernelGsBase = bigToLa(s.kernelGsBase);
+    // CPL is CS.RPL in long mode (SS.DPL equals it for well-formed state).
+    this.cpl = this.segSel[1]! & 3;
+    this.setFlagsAll(Number(BigInt.asUintN(32, s.rflags)));
+    this.flushTlb();
+    this.updateCplMasks();
+    this.recomputeSlow();
+  }
+
+  // =====================================================================================
+  // Debug registers / MSRs from outside
+  // =====================================================================================
+  getDr(n: number): bigint {
+    if (n >= 0 && n < 4) return this.drRaw[n]!;
+    if (n === 6 || n === 4) return BigInt(this.dr6 >>> 0);
+    if (n === 7 || n === 5) return BigInt(this.dr7 >>> 0);
+    return 0n;
+  }
+  setDr(n: number, v: bigint): void {
+    if (n >= 0 && n < 4) {
+      const u = BigInt.asUintN(64, v);
+      this.drRaw[n] = u;
+      const s = BigInt.asIntN(64, u);
+      this.drLin[n] = s >= -(1n << 47n) && s < (1n << 47n) ? Number(s) : NaN;
+    } else if (n === 6 || n === 4) {
+      this.dr6 = Number(BigInt.asUintN(32, v)) >>> 0; // raw, like KVM_SET_DEBUGREGS
+    } else if (n === 7 || n === 5) {
+      this.dr7 = Number(BigInt.asUintN(32, v)) >>> 0;
+    }
+    this.recomputeSlow();
+  }
+
+  getMsr(index: number): bigint | undefined { return S.readMsr(this, index >>> 0); }
+  setMsr(index: number, v: bigint): boolean { return S.writeMsr(this, index >>> 0, BigInt.asUintN(64, v), true); }
+
+  // =====================================================================================
+  // External (debugger) breakpoints
+  // =====================================================================================
+  setExternalBreakpoints(addrs: readonly bigint[]): void {
+    this.extBps = addrs.map((a) => bigToLa(a));
+    this.recomputeSlow();
+  }
+  setExternalWatchpoints(list: readonly ExternalWatchpoint[]): void {
+    this.extWps = list.map((w) => ({ ...w }));
+    this.extWpLin = list.map((w) => bigToLa(w.addr));
+    this.recomputeSlow();
+  }
+  suppressExternalBreakpointOnce(): void { this.suppressExtBpOnce = true; }
+  requestStop(why: string): void { this.stopWhy = why || 'stop'; this.recomputeSlow(); }
+
+  // =====================================================================================
+  // Lazy flags (SDM Vol. 1 3.4.3.1)
+  // =====================================================================================
+  getCF(): number {
+    const lf = this.lf;
+    switch (lf[LF_OP]) {
+      case LF_EAGER: return this.fl & 1;
+      case LF_ADD: return this.ult(lf[LF_R]!, lf[LF_RH]!, lf[LF_A]!, lf[LF_AH]!) ? 1 : 0;
+      case LF_ADC: return (lf[LF_C] ? !this.ult(lf[LF_A]!, lf[LF_AH]!, lf[LF_R]!, lf[LF_RH]!) : this.ult(lf[LF_R]!, lf[LF_RH]!, lf[LF_A]!, lf[LF_AH]!)) ? 1 : 0;
+      case LF_SUB: return this.ult(lf[LF_A]!, lf[LF_AH]!, lf[LF_B]!, lf[LF_BH]!) ? 1 : 0;
+      case LF_SBB: return (lf[LF_C] ? !this.ult(lf[LF_B]!, lf[LF_BH]!, lf[LF_A]!, lf[LF_AH]!) : this.ult(lf[LF_A]!, lf[LF_AH]!, lf[LF_B]!, lf[LF_BH]!)) ? 1 : 0;
+      case LF_LOGIC: return 0;
+      default: return lf[LF_C]!; // INC/DEC preserve CF
+    }
+  }
+  /** Unsigned x < y for the current lazy size. */
+  private ult(xl: number, xh: number, yl: number, yh: number): boolean {
+    if (this.lf[LF_SZ] === 8 && xh !== yh) return (xh >>> 0) < (yh >>> 0);
+    return (xl >>> 0) < (yl >>> 0);
+  }
+  getZF(): number {
+    const lf = this.lf;
+    if (lf[LF_OP] === LF_EAGER) return (this.fl >> 6) & 1;
+    return lf[LF_R] === 0 && (lf[LF_SZ] !== 8 || lf[LF_RH] === 0) ? 1 : 0;
+  }
+  getSF(): number {
+    const lf = this.lf;
+    if (lf[LF_OP] === LF_EAGER) return (this.fl >> 7) & 1;
+    const sz = lf[LF_SZ];
+    if (sz === 8) return lf[LF_RH]! >>> 31;
+    if (sz === 4) return lf[LF_R]! >>> 31;
+    return (lf[LF_R]! >> (sz! * 8 - 1)) & 1;
+  }
+  getOF(): number {
+    const lf = this.lf;
+    const op = lf[LF_OP];
+    if (op === LF_EAGER) return (this.fl >> 11) & 1;
+    if (op === LF_LOGIC) return 0;
+    const sz = lf[LF_SZ]!;
+    let r: number, a: number, b: number;
+    if (sz === 8) { r = lf[LF_RH]!; a = lf[LF_AH]!; b = lf[LF_BH]!; } else { r = lf[LF_R]!; a = lf[LF_A]!; b = lf[LF_B]!; }
+    let x: number;
+    if (op === LF_ADD || op === LF_ADC || op === LF_INC) x = (a ^ r) & (b ^ r);
+    else x = (a ^ b) & (a ^ r);
+    const bit = sz === 8 || sz === 4 ? 31 : sz * 8 - 1;
+    return (x >>> bit) & 1;
+  }
+  getPF(): number {
+    if (this.lf[LF_OP] === LF_EAGER) return (this.fl >> 2) & 1;
+    return PARITY[this.lf[LF_R]! & 0xff]!;
+  }
+  getAF(): number {
+    const lf = this.lf;
+    const op = lf[LF_OP];
+    if (op === LF_EAGER) return (this.fl >> 4) & 1;
+    if (op === LF_LOGIC) return 0;
+    return ((lf[LF_A]! ^ lf[LF_B]! ^ lf[LF_R]!) >> 4) & 1;
+  }
+  /** Fold the lazy status flags into `fl`. */
+  materialize(): void {
+    if (this.lf[LF_OP] === LF_EAGER) return;
+    const f = this.getCF() | (this.getPF() << 2) | (this.getAF() << 4) | (this.getZF() << 6) | (this.getSF() << 7) | (this.getOF() << 11);
+    this.fl = (this.fl & ~A.RFLAGS_ARITH) | f;
+    this.lf[LF_OP] = LF_EAGER;
+  }
+  /** Set status flags eagerly (mask selects which of the six are replaced). */
+  setArith(mask: number, value: number): void {
+    this.materialize();
+    this.fl = (this.fl & ~mask) | (value & mask);
+  }
+  /** Evaluate condition code cc (0-15) as in Jcc/SETcc/CMOVcc (SDM Vol. 1 Appendix B). */
+  cond(cc: number): boolean {
+    const lf = this.lf;
+    let r: number;
+    if (lf[LF_OP] === LF_SUB && lf[LF_SZ] !== 8) {
+      // Fast path for CMP/SUB on <=32-bit operands: compare the operands directly.
+      const sz = lf[LF_SZ]!;
+      const a = lf[LF_A]!, b = lf[LF_B]!;
+      switch (cc >> 1) {
+        case 1: r = (a >>> 0) < (b >>> 0) ? 1 : 0; return (r ^ (cc & 1)) !== 0;
+        case 2: r = a === b ? 1 : 0; return (r ^ (cc & 1)) !== 0;
+        case 3: r = (a >>> 0) <= (b >>> 0) ? 1 : 0; return (r ^ (cc & 1)) !== 0;
+        case 6: case 7: {
+          const sh = 32 - sz * 8;
+          const sa = (a << sh) >> sh, sb = (b << sh) >> sh;
+          r = (cc >> 1) === 6 ? (sa < sb ? 1 : 0) : (sa <= sb ? 1 : 0);
+          return (r ^ (cc & 1)) !== 0;
+        }
+      }
+    }
+    switch (cc >> 1) {
+      case 0: r = this.getOF(); break;
+      case 1: r = this.getCF(); break;
+      case 2: r = this.getZF(); break;
+      case 3: r = this.getCF() | this.getZF(); break;
+      case 4: r = this.getSF(); break;
+      case 5: r = this.getPF(); break;
+      case 6: r = this.getSF() ^ this.getOF(); break;
+      default: r = this.getZF() | (this.getSF() ^ this.getOF()); break;
+    }
+    return (r ^ (cc & 1)) !== 0;
+  }
+
+  // =====================================================================================
+  // Registers by size
+  // =====================================================================================
+  /** Read GPR r at size (1/2/4/8). Returns the low dword (zero-extended for 1/2); for 8 sets th. */
+  getReg(r: number, size: number, rex: number): number {
+    switch (size) {
+      case 1: if (rex === 0 && r >= 4 && r < 8) return (this.rl[r - 4]! >> 8) & 0xff; return this.rl[r]! & 0xff;
+      case 2: return this.rl[r]! & 0xffff;
+      case 4: return this.rl[r]!;
+      default: this.th = this.rh[r]!; return this.rl[r]!;
+    }
+  }
+  setReg(r: number, size: number, rex: number, lo: number, hi: number): void {
+    switch (size) {
+      case 1:
+        if (rex === 0 && r >= 4 && r < 8) { this.rl[r - 4] = (this.rl[r - 4]! & ~0xff00) | ((lo & 0xff) << 8); return; }
+        this.rl[r] = (this.rl[r]! & ~0xff) | (lo & 0xff); return;
+      case 2: this.rl[r] = (this.rl[r]! & ~0xffff) | (lo & 0xffff); return;
+      case 4: this.rl[r] = lo; this.rh[r] = 0; return; // 32-bit writes zero-extend (SDM Vol. 1 3.4.1.1)
+      default: this.rl[r] = lo; this.rh[r] = hi; return;
+    }
+  }
+
+  // =====================================================================================
+  // Effective addresses
+  // =====================================================================================
+  /** Linear address of the ModRM memory operand (signed canonical number). */
+  ea(i: Insn): number {
+    let v: number;
+    if (i.ripRel) {
+      v = this.nextRip + i.disp;
+      if (i.asz === 4) v = v >>> 0;
+    } else {
+      let sum = i.disp, hs = 0;
+      const b = i.base, x = i.index;
+      if (b >= 0) { sum += this.rl[b]! >>> 0; hs = this.rh[b]!; }
+      if (x >= 0) { const m = 1 << i.scale; sum += (this.rl[x]! >>> 0) * m; hs += this.rh[x]! * m; }
+      if (i.asz === 4) v = sum >>> 0;
+      else {
+        const hi = (hs + Math.floor(sum / TWO32)) | 0;
+        if (((hi << 16) >> 16) !== hi) this.nonCanonical(i);
+        v = hi * TWO32 + (sum >>> 0);
+      }
+    }
+    if (i.seg >= 4) {
+      v += this.segBase[i.seg]!;
+      if (v >= CANON_LIMIT || v < -CANON_LIMIT) this.nonCanonical(i);
+    }
+    return v;
+  }
+  private nonCanonical(i: Insn): never {
+    // Memory references through RSP/RBP use SS: #SS(0); otherwise #GP(0) (SDM Vol. 3 6.15).
+    if (i.seg < 0 && (i.base === 4 || i.base === 5)) this.raise(A.VEC_SS, 0);
+    this.raise(A.VEC_GP, 0);
+  }
+  /** Check that a computed linear address is canonical, #GP(0) otherwise. */
+  canon(v: number): number {
+    if (v >= CANON_LIMIT || v < -CANON_LIMIT) this.raise(A.VEC_GP, 0);
+    return v;
+  }
+
+  // =====================================================================================
+  // Exceptions
+  // =====================================================================================
+  raise(vec: number, err: number): never {
+    this.excVec = vec;
+    this.excErr = err;
+    throw FAULT;
+  }
+  raiseUD(): never { this.raise(A.VEC_UD, -1); }
+  raiseGP0(): never { this.raise(A.VEC_GP, 0); }
+
+  // =====================================================================================
+  // Paging (SDM Vol. 3 4.5, 4-level) and the software TLB
+  // =====================================================================================
+  flushTlb(): void {
+    this.tlbTag.fill(NaN);
+    this.fLin0 = NaN;
+  }
+  invlpg(la: number): void {
+    const pg = Math.floor(la / 4096);
+    // Large pages were entered per 4 KiB page, so flush every entry that may belong to a 2M/1G page too.
+    const idx = pg & (TLB_SIZE - 1);
+    this.tlbTag[idx] = NaN;
+    for (let k = 0; k < TLB_SIZE; k++) {
+      const t = this.tlbTag[k]!;
+      if (Math.floor(t / 262144) === Math.floor(pg / 262144)) this.tlbTag[k] = NaN;
+    }
+    this.fLin0 = NaN;
+  }
+  updateCplMasks(): void {
+    const user = this.cpl === 3;
+    this.needR = user ? P_RU : 0;
+    this.needW = (user ? P_WU : P_WS) | P_D;
+    this.needX = user ? P_XU : P_XS;
+    this.fLin0 = NaN;
+  }
+  pagingOn(): boolean { return (this.cr0 & A.CR0_PG) !== 0; }
+
+  /** Translate for access kind acc; returns the physical address (may be >= memSize). Faults raise #PF. */
+  xl(la: number, acc: number): number {
+    const pg = Math.floor(la / 4096);
+    const idx = pg & (TLB_SIZE - 1);
+    if (this.tlbTag[idx] === pg) {
+      const need = acc === ACC_R ? this.needR : acc === ACC_W ? this.needW : this.needX;
+      if ((this.tlbPerm[idx]! & need) === need) return this.tlbPhys[idx]! + (la & 0xfff);
+    }
+    return this.walk(la, acc, this.cpl === 3, false);
+  }
+
+  /** Full page walk. probe=true: no faults (returns -1), no A/D updates, no TLB fill. */
+  walk(la: number, acc: number, user: boolean, probe: boolean): number {
+    const off = la & 0xfff;
+    const pg = Math.floor(la / 4096);
+    if (!(this.cr0 & A.CR0_PG)) {
+      const p = (la >>> 0) - off; // paging off: linear = physical (low 32 bits)
+      if (!probe && p + 4096 <= this.memSize) this.tlbFill(pg, p, P_RU | P_WS | P_WU | P_XS | P_XU | P_D);
+      return p + off;
+    }
+    const hi = Math.floor(la / TWO32) | 0;
+    const lo = la >>> 0;
+    const nxe = (this.efer & A.EFER_NXE) !== 0;
+    let table = this.cr3 - (this.cr3 % 4096);
+    let u = true, w = true, x = true;
+    const idx = [(hi >>> 7) & 0x1ff, ((hi & 0x7f) << 2) | (lo >>> 30), (lo >>> 21) & 0x1ff, (lo >>> 12) & 0x1ff];
+    let frame = 0, pageSize = 4096;
+    const entries: number[] = [];
+    for (let level = 0; level < 4; level++) {
+      const ea = table + idx[level]! * 8;
+      if (ea + 8 > this.memSize) return probe ? -1 : this.pageFault(la, acc, user, 0);
+      const elo = this.dv.getInt32(ea, true), ehi = this.dv.getInt32(ea + 4, true);
+      if (!(elo & A.PTE_P)) return probe ? -1 : this.pageFault(la, acc, user, 0);
+      if ((ehi & A.PTE_HI_XD) && !nxe) return probe ? -1 : this.pageFault(la, acc, user, A.PFEC_RSVD | A.PFEC_P);
+      if (!(elo & A.PTE_US)) u = false;
+      if (!(elo & A.PTE_RW)) w = false;
+      if (ehi & A.PTE_HI_XD) x = false;
+      entries.push(ea);
+      const addr = (ehi & 0xfffff) * TWO32 + ((elo & 0xfffff000) >>> 0);
+      if (level === 0 && (elo & A.PTE_PS)) return probe ? -1 : this.pageFault(la, acc, user, A.PFEC_RSVD | A.PFEC_P);
+      if ((level === 1 || level === 2) && (elo & A.PTE_PS)) {
+        pageSize = level === 1 ? 1 << 30 : 1 << 21;
+        const base = addr - (addr % pageSize);
+        frame = base + ((la - Math.floor(la / pageSize) * pageSize) - off);
+        break;
+      }
+      if (level === 3) { frame = addr; break; }
+      table = addr;
+    }
+    // Permission checks (SDM Vol. 3 4.6).
+    const wp = (this.cr0 & A.CR0_WP) !== 0;
+    let ok = true;
+    if (user && !u) ok = false;
+    else if (acc === ACC_W && !w && (user || wp)) ok = false;
+    else if (acc === ACC_X && !x) ok = false;
+    if (!ok) return probe ? -1 : this.pageFault(la, acc, user, A.PFEC_P);
+    if (probe) return frame + off;
+    // Accessed / dirty (SDM Vol. 3 4.8).
+    for (const ea of entries) {
+      const e = this.dv.getInt32(ea, true);
+      if (!(e & A.PTE_A)) this.physWrite32(ea, e | A.PTE_A);
+    }
+    const leaf = entries[entries.length - 1]!;
+    let dirty = (this.dv.getInt32(leaf, true) & A.PTE_D) !== 0;
+    if (acc === ACC_W && !dirty) { this.physWrite32(leaf, this.dv.getInt32(leaf, true) | A.PTE_D); dirty = true; }
+    let perm = 0;
+    if (u) perm |= P_RU;
+    if (w || !wp) perm |= P_WS;
+    if (u && w) perm |= P_WU;
+    if (x) perm |= P_XS;
+    if (x && u) perm |= P_XU;
+    if (dirty) perm |= P_D;
+    if (frame + 4096 <= this.memSize) this.tlbFill(pg, frame, perm);
+    return frame + off;
+  }
+  private tlbFill(pg: number, frame: number, perm: number): void {
+    const idx = pg & (TLB_SIZE - 1);
+    this.tlbTag[idx] = pg; this.tlbPhys[idx] = frame; this.tlbPerm[idx] = perm;
+  }
+  private physWrite32(p: number, v: number): void {
+    this.dv.setInt32(p, v, true);
+    if (this.mem.codePages[p >>> 12]) this.invalidateCodePage(p >>> 12);
+  }
+  private pageFault(la: number, acc: number, user: boolean, bits: number): never {
+    let err = bits;
+    if (acc === ACC_W) err |= A.PFEC_WR;
+    if (user) err |= A.PFEC_US;
+    if (acc === ACC_X && (this.efer & A.EFER_NXE)) err |= A.PFEC_ID;
+    this.excCr2 = la;
+    this.raise(A.VEC_PF, err);
+  }
+
+  // =====================================================================================
+  // Linear memory access (data). Slow path: page-crossing / outside RAM / debug armed.
+  // =====================================================================================
+  rd8(la: number): number {
+    if (this.slow & SL_DATA) D.dataAccess(this, la, 1, false);
+    const p = this.xl(la, ACC_R);
+    return p < this.memSize ? this.u8[p]! : 0xff;
+  }
+  rd16(la: number): number {
+    if (this.slow & SL_DATA) D.dataAccess(this, la, 2, false);
+    if ((la & 0xfff) <= 0xffe) {
+      const p = this.xl(la, ACC_R);
+      if (p + 2 <= this.memSize) return this.dv.getUint16(p, true);
+    }
+    return this.rdBytes(la, 2);
+  }
+  rd32(la: number): number {
+    if (this.slow & SL_DATA) D.dataAccess(this, la, 4, false);
+    if ((la & 0xfff) <= 0xffc) {
+      const p = this.xl(la, ACC_R);
+      if (p + 4 <= this.memSize) return this.dv.getInt32(p, true);
+    }
+    return this.rdBytes(la, 4) | 0;
+  }
+  /** 64-bit read: returns the low dword, high dword in th. */
+  rd64(la: number): number {
+    if (this.slow & SL_DATA) D.dataAccess(this, la, 8, false);
+    if ((la & 0xfff) <= 0xff8) {
+      const p = this.xl(la, ACC_R);
+      if (p + 8 <= this.memSize) { this.th = this.dv.getInt32(p + 4, true); return this.dv.getInt32(p, true); }
+    }
+    const lo = this.rdBytes(la, 4) | 0;
+    this.th = this.rdBytes(la + 4, 4) | 0;
+    return lo;
+  }
+  rdSized(la: number, size: number): number {
+    switch (size) {
+      case 1: return this.rd8(la);
+      case 2: return this.rd16(la);
+      case 4: return this.rd32(la);
+      default: return this.rd64(la);
+    }
+  }
+  private rdBytes(la: number, n: number): number {
+    // Translate both pages first so a fault on the second page leaves nothing half-read.
+    let v = 0;
+    for (let k = 0; k < n; k++) {
+      const p = this.xl(la + k, ACC_R);
+      v += (p < this.memSize ? this.u8[p]! : 0xff) * 2 ** (8 * k);
+    }
+    return v;
+  }
+  wr8(la: number, v: number): void {
+    if (this.slow & SL_DATA) D.dataAccess(this, la, 1, true);
+    const p = this.xl(la, ACC_W);
+    if (p < this.memSize) {
+      this.u8[p] = v;
+      if (this.mem.codePages[p >>> 12]) this.invalidateCodePage(p >>> 12);
+    }
+  }
+  wr16(la: number, v: number): void {
+    if (this.slow & SL_DATA) D.dataAccess(this, la, 2, true);
+    if ((la & 0xfff) <= 0xffe) {
+      const p = this.xl(la, ACC_W);
+      if (p + 2 <= this.memSize) {
+        this.dv.setUint16(p, v, true);
+        if (this.mem.codePages[p >>> 12]) this.invalidateCodePage(p >>> 12);
+        return;
+      }
+    }
+    this.wrBytes(la, 2, v, 0);
+  }
+  wr32(la: number, v: number): void {
+    if (this.slow & SL_DATA) D.dataAccess(this, la, 4, true);
+    if ((la & 0xfff) <= 0xffc) {
+      const p = this.xl(la, ACC_W);
+      if (p + 4 <= this.memSize) {
+        this.dv.setInt32(p, v, true);
+        if (this.mem.codePages[p >>> 12]) this.invalidateCodePage(p >>> 12);
+        return;
+      }
+    }
+    this.wrBytes(la, 4, v, 0);
+  }
+  wr64(la: number, lo: number, hi: number): void {
+    if (this.slow & SL_DATA) D.dataAccess(this, la, 8, true);
+    if ((la & 0xfff) <= 0xff8) {
+      const p = this.xl(la, ACC_W);
+      if (p + 8 <= this.memSize) {
+        this.dv.setInt32(p, lo, true);
+        this.dv.setInt32(p + 4, hi, true);
+        if (this.mem.codePages[p >>> 12]) this.invalidateCodePage(p >>> 12);
+        return;
+      }
+    }
+    this.wrBytes(la, 8, lo, hi);
+  }
+  wrSized(la: number, size: number, lo: number, hi: number): void {
+    switch (size) {
+      case 1: this.wr8(la, lo); return;
+      case 2: this.wr16(la, lo); return;
+      case 4: this.wr32(la, lo); return;
+      default: this.wr64(la, lo, hi); return;
+    }
+  }
+  private wrBytes(la: number, n: number, lo: number, hi: number): void {
+    const ps: number[] = [];
+    for (let k = 0; k < n; k++) ps.push(this.xl(la + k, ACC_W)); // all translations before any store
+    for (let k = 0; k < n; k++) {
+      const p = ps[k]!;
+      if (p >= this.memSize) continue;
+      this.u8[p] = k < 4 ? (lo >>> (8 * k)) & 0xff : (hi >>> (8 * (k - 4))) & 0xff;
+      if (this.mem.codePages[p >>> 12]) this.invalidateCodePage(p >>> 12);
+    }
+  }
+  /** Probe a write (for RMW and pushes that must fault before any state changes). */
+  probeWrite(la: number, size: number): void {
+    this.xl(la, ACC_W);
+    if (((la & 0xfff) + size) > 4096) this.xl(la + size - 1, ACC_W);
+  }
+  /** Supervisor-implicit accesses (descriptor tables, TSS, IDT): CPL-independent (SDM Vol. 3 4.6.1). */
+  sysRd32(la: number): number {
+    const save = this.cpl;
+    if (save === 3) { this.cpl = 0; this.updateCplMasks(); }
+    try {
+      const p = this.walkOrTlb(la);
+      let v = 0;
+      if ((la & 0xfff) <= 0xffc && p + 4 <= this.memSize) v = this.dv.getInt32(p, true);
+      else for (let k = 0; k < 4; k++) { const q = this.walkOrTlb(la + k); v |= (q < this.memSize ? this.u8[q]! : 0xff) << (8 * k); }
+      return v;
+    } finally {
+      if (save === 3) { this.cpl = 3; this.updateCplMasks(); }
+    }
+  }
+  sysWr32(la: number, v: number): void {
+    const save = this.cpl;
+    if (save === 3) { this.cpl = 0; this.updateCplMasks(); }
+    try {
+      for (let k = 0; k < 4; k++) {
+        const q = this.xl(la + k, ACC_W);
+        if (q < this.memSize) {
+          this.u8[q] = (v >>> (8 * k)) & 0xff;
+          if (this.mem.codePages[q >>> 12]) this.invalidateCodePage(q >>> 12);
+        }
+      }
+    } finally {
+      if (save === 3) { this.cpl = 3; this.updateCplMasks(); }
+    }
+  }
+  private walkOrTlb(la: number): number { return this.xl(la, ACC_R); }
+
+  // =====================================================================================
+  // Stack
+  // =====================================================================================
+  push64(lo: number, hi: number): void {
+    const rsp = this.rl[4]! >>> 0;
+    let sum = rsp - 8;
+    const h = (this.rh[4]! + Math.floor(sum / TWO32)) | 0;
+    sum = sum >>> 0;
+    if (((h << 16) >> 16) !== h) this.raise(A.VEC_SS, 0);
+    this.wr64(h * TWO32 + sum, lo, hi);
+    this.rl[4] = sum | 0; this.rh[4] = h;
+  }
+  push16(v: number): void {
+    const rsp = this.rl[4]! >>> 0;
+    let sum = rsp - 2;
+    const h = (this.rh[4]! + Math.floor(sum / TWO32)) | 0;
+    sum = sum >>> 0;
+    if (((h << 16) >> 16) !== h) this.raise(A.VEC_SS, 0);
+    this.wr16(h * TWO32 + sum, v);
+    this.rl[4] = sum | 0; this.rh[4] = h;
+  }
+  /** Pop 64: returns lo, th = hi. */
+  pop64(): number {
+    const la = this.rspLa();
+    const lo = this.rd64(la);
+    const hi = this.th;
+    this.addRsp(8);
+    this.th = hi;
+    return lo;
+  }
+  pop16(): number {
+    const v = this.rd16(this.rspLa());
+    this.addRsp(2);
+    return v;
+  }
+  rspLa(): number {
+    const h = this.rh[4]!;
+    if (((h << 16) >> 16) !== h) this.raise(A.VEC_SS, 0);
+    return h * TWO32 + (this.rl[4]! >>> 0);
+  }
+  addRsp(n: number): void {
+    const sum = (this.rl[4]! >>> 0) + n;
+    this.rh[4] = (this.rh[4]! + Math.floor(sum / TWO32)) | 0;
+    this.rl[4] = sum | 0;
+  }
+  /** Value of GPR as a signed number (for branch targets); raises #GP if non-canonical. */
+  regLa(r: number): number {
+    const h = this.rh[r]!;
+    if (((h << 16) >> 16) !== h) this.raise(A.VEC_GP, 0);
+    return h * TWO32 + (this.rl[r]! >>> 0);
+  }
+  hiloLa(lo: number, hi: number): number {
+    if (((hi << 16) >> 16) !== hi) this.raise(A.VEC_GP, 0);
+    return hi * TWO32 + (lo >>> 0);
+  }
+  /** Near branch target (SDM: #GP(0) if non-canonical). */
+  jumpTo(target: number): void {
+    if (target >= CANON_LIMIT || target < -CANON_LIMIT) this.raise(A.VEC_GP, 0);
+    this.nextRip = target;
+    this.dbBranch = true;
+  }
+
+  // =====================================================================================
+  // Instruction fetch / decode cache
+  // =====================================================================================
+  invalidateCodePage(ppn: number): void {
+    this.code.delete(ppn);
+    this.mem.codePages[ppn] = 0;
+    if (Math.floor(this.fPhys0 / 4096) === ppn) this.fLin0 = NaN;
+  }
+
+  private fetchLa = 0;
+  private fetchPhys = 0;
+  private fetchExtend(): void {
+    // Bytes beyond the page: translate the next page (its #PF is the fetch's #PF, CR2 = that address).
+    const n = this.src.avail;
+    if (n >= 15) return;
+    const la = this.fetchLa + n;
+    const p = this.xl(la, ACC_X);
+    const room = Math.min(15 - n, 4096 - (p & 0xfff));
+    for (let k = 0; k < room; k++) this.ibuf[n + k] = p + k < this.memSize ? this.u8[p + k]! : 0xff;
+    this.src.avail = n + room;
+  }
+
+  /** Get the decoded instruction at this.rip (cached per physical page). */
+  fetch(): Insn {
+    const rip = this.rip;
+    const off = rip - this.fLin0;
+    if (off >= 0 && off < 4096) {
+      const ins = this.fArr[off];
+      if (ins !== undefined) return ins;
+    }
+    return this.fetchSlow(rip);
+  }
+  private fetchSlow(rip: number): Insn {
+    const p = this.xl(rip, ACC_X);
+    const pageOff = rip & 0xfff;
+    const ppn = Math.floor(p / 4096);
+    const inRam = p < this.memSize;
+    let arr: (Insn | undefined)[] | undefined;
+    if (inRam) {
+      arr = this.code.get(ppn);
+      if (arr === undefined) {
+        arr = new Array(4096);
+        this.code.set(ppn, arr);
+        this.mem.codePages[ppn] = 1;
+      }
+      this.fLin0 = rip - pageOff;
+      this.fPhys0 = p - pageOff;
+      this.fArr = arr;
+      const hit = arr[pageOff];
+      if (hit !== undefined) return hit;
+    }
+    // Decode.
+    this.fetchLa = rip;
+    this.fetchPhys = p;
+    const room = Math.min(15, 4096 - pageOff);
+    for (let k = 0; k < room; k++) this.ibuf[k] = p + k < this.memSize ? this.u8[p + k]! : 0xff;
+    this.src.avail = room;
+    const ins = new Insn();
+    const r = decode(this.src, ins, opUndefined);
+    ins.phys = p;
+    if (r === DEC_TOO_LONG) {
+      ins.fn = opTooLong;
+    }
+    const crosses = pageOff + ins.len > 4096;
+    if (arr !== undefined && !crosses && r !== DEC_TOO_LONG) arr[pageOff] = ins;
+    return ins;
+  }
+
+  // =====================================================================================
+  // Run loop
+  // =====================================================================================
+  run(maxInstructions: number): StopReason {
+    if (this.shutdown) return { kind: 'triple-fault', detail: this.shutdownDetail };
+    this.stopReason = null;
+    let count = 0;
+    // Pending/deferred #DB causes from outside (VM entry with pending debug exceptions, SDM 27.7.3).
+    if (this.slow !== 0) {
+      try {
+        if (D.atRunStart(this)) return this.stopReason ?? BUDGET;
+      } catch (e) {
+        if (!this.handleThrow(e)) return this.stopReason ?? BUDGET;
+      }
+    }
+    for (;;) {
+      try {
+        while (count < maxInstructions) {
+          if (this.slow !== 0 && D.before(this)) break;
+          const ins = this.fetch();
+          this.insnRip = this.rip;
+          this.curInsn = ins;
+          this.nextRip = this.rip + ins.len;
+          ins.fn(this, ins);
+          this.rip = this.nextRip;
+          this.retired++;
+          count++;
+          if (this.slow !== 0 && D.after(this, ins)) break;
+        }
+        break;
+      } catch (e) {
+        if (e === STOP) break;
+        if (!this.handleThrow(e)) break;
+        if (this.stopReason !== null) break;
+      }
+    }
+    if (this.stopReason !== null) return this.stopReason;
+    if (this.shutdown) return { kind: 'triple-fault', detail: this.shutdownDetail };
+    return BUDGET;
+  }
+
+  /** Returns false when the loop must stop. */
+  private handleThrow(e: unknown): boolean {
+    if (e === FAULT) {
+      D.onFault(this);
+      const vec = this.excVec;
+      const err = this.excErr;
+      this.rip = this.insnRip;
+      this.deliverException(vec, err, 'fault', this.insnRip, this.insnRip);
+      return !this.shutdown && this.stopReason === null;
+    }
+    if (e === STOP) return false;
+    if (e === D.DELIVERED) return !this.shutdown && this.stopReason === null;
+    // An internal bug: never let it escape run(). Log it and treat the instruction as undefined.
+    const msg = e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e);
+    this.log('error', 'cpu-internal-error', { rip: '0x' + laToBig(this.insnRip).toString(16), error: msg });
+    this.rip = this.insnRip;
+    this.stopReason = { kind: 'stop-requested', why: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+    return false;
+  }
+
+  log(level: 'debug' | 'info' | 'warn' | 'error', event: string, data: Record<string, unknown>): void {
+    try { this.hooks.onLog?.(level, event, data); } catch { /* a logging hook must not break the CPU */ }
+  }
+
+  /** Consult onInstruction before an interceptable instruction (throws STOP when intercepted). */
+  intercept(kind: InterceptableInstruction, i: Insn): void {
+    if (this.bypassIntercept) { this.bypassIntercept = false; return; }
+    const h = this.hooks.onInstruction;
+    if (h && h(kind, laToBig(this.insnRip))) {
+      this.stopReason = { kind: 'intercept', what: 'instruction', instruction: kind, rip: laToBig(this.insnRip), length: i.len };
+      throw STOP;
+    }
+  }
+
+  // =====================================================================================
+  // Event delivery (SDM Vol. 3 6.12, 6.14, 6.15)
+  // =====================================================================================
+  private classOf(vec: number, cls: EventClass): EventClass { return vec === A.VEC_DF ? 'abort' : cls; }
+
+  makeEvent(vec: number, err: number, cls: EventClass, rip: number, instrRip: number, payload: number, icebp: boolean): ExceptionEvent {
+    const ev: ExceptionEvent = {
+      vector: vec,
+      errorCode: err >= 0 ? err : undefined,
+      cls,
+      rip: laToBig(rip),
+      instructionRip: laToBig(instrRip),
+      dbPayload: payload,
+      icebp,
+    };
+    if (vec === A.VEC_PF) ev.cr2 = laToBig(this.excCr2);
+    return ev;
+  }
+
+  /**
+   * Deliver a hardware exception with the double-fault rules. Consults onException first.
+   * pushRip: RIP to push; instrRip: the instruction that caused it.
+   */
+  deliverException(vec: number, err: number, cls: EventClass, pushRip: number, instrRip: number,
+    pushRf?: boolean, soft = false, ext = 1, skipHook = false): boolean {
+    let first = -1;
+    for (;;) {
+      const c2 = this.classOf(vec, cls);
+      const ev = this.makeEvent(vec, err, c2, pushRip, instrRip, 0, false);
+      if (!skipHook && this.hooks.onException && this.hooks.onException(ev)) {
+        if (vec === A.VEC_PF) this.cr2 = this.excCr2; // the #PF was detected: CR2 is written (a VMM sees it in the exit qualification instead; keep it simple)
+        this.stopReason = { kind: 'intercept', what: 'exception', event: ev };
+        return true;
+      }
+      if (vec === A.VEC_PF) this.cr2 = this.excCr2;
+      try {
+        let rf = pushRf;
+        if (rf === undefined && c2 === 'fault' && vec !== A.VEC_DB) rf = true; // faults push RF=1 (SDM Vol. 3 18.3.1.1)
+        this.deliverIdt(vec, err, pushRip, rf, soft, ext);
+        return true;
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        const second = this.excVec;
+        if (vec === A.VEC_DF) { this.tripleFault(`fault #${second} while delivering #DF`); return false; }
+        const firstIsPf = vec === A.VEC_PF;
+        const firstContrib = ((A.CONTRIBUTORY >>> vec) & 1) !== 0 && vec < 32 && !soft;
+        const secondContrib = ((A.CONTRIBUTORY >>> second) & 1) !== 0;
+        first = vec;
+        if ((firstContrib && secondContrib) || (firstIsPf && (secondContrib || second === A.VEC_PF))) {
+          vec = A.VEC_DF; err = 0; cls = 'abort';
+        } else {
+          vec = second; err = this.excErr; cls = 'fault';
+        }
+        pushRf = undefined; soft = false; ext = 1; skipHook = false;
+        pushRip = instrRip;
+        void first;
+      }
+    }
+  }
+
+  tripleFault(detail: string): void {
+    this.shutdown = true;
+    this.shutdownDetail = detail;
+    this.log('error', 'triple-fault', { rip: '0x' + laToBig(this.insnRip).toString(16), detail });
+    this.stopReason = { kind: 'triple-fault', detail };
+  }
+
+  /** Read an 8-byte descriptor from GDT/LDT; returns [lo, hi] via fields dLo/dHi. Raises #GP(sel) if outside the table. */
+  dLo = 0; dHi = 0;
+  readDescriptor(sel: number, errExt: number): void {
+    const ti = (sel & 4) !== 0;
+    const base = ti ? this.ldtrBase : this.gdtrBase;
+    const limit = ti ? this.ldtrLimit : this.gdtrLimit;
+    const off = sel & 0xfff8;
+    if (off + 7 > limit) this.raise(A.VEC_GP, (sel & 0xfffc) | errExt);
+    this.dLo = this.sysRd32(base + off);
+    this.dHi = this.sysRd32(base + off + 4);
+  }
+  /** Descriptor attrs in api.ts packing from the high dword. */
+  static attrsOf(dHi: number): number { return ((dHi >>> 8) & 0xff) | (((dHi >>> 20) & 0xf) << 8); }
+  static baseOf(dLo: number, dHi: number): number { return ((dLo >>> 16) | ((dHi & 0xff) << 16) | (dHi & 0xff000000)) >>> 0; }
+  static limitOf(dLo: number, dHi: number): number {
+    let l = (dLo & 0xffff) | (dHi & 0xf0000);
+    if (dHi & (1 << 23)) l = ((l << 12) | 0xfff) >>> 0;
+    return l >>> 0;
+  }
+
+  /** Deliver through a 64-bit IDT gate (SDM Vol. 3 6.14.1-6.14.4). */
+  deliverIdt(vec: number, err: number, pushRip: number, pushRf: boolean | undefined, soft: boolean, ext: number): void {
+    const e = soft ? 0 : ext;
+    if (!(this.efer & A.EFER_LMA)) {
+      throw new Error('event delivery outside IA-32e mode is not implemented');
+    }
+    if (vec * 16 + 15 > this.idtrLimit) this.raise(A.VEC_GP, vec * 8 + 2 + e);
+    const g = this.idtrBase + vec * 16;
+    const w0 = this.sysRd32(g), w1 = this.sysRd32(g + 4), w2 = this.sysRd32(g + 8);
+    const type = (w1 >>> 8) & 0x1f, dpl = (w1 >>> 13) & 3, present = (w1 >>> 15) & 1;
+    if (type !== A.SYS_INT_GATE64 && type !== A.SYS_TRAP_GATE64) this.raise(A.VEC_GP, vec * 8 + 2 + e);
+    if (soft && dpl < this.cpl) this.raise(A.VEC_GP, vec * 8 + 2);
+    if (!present) this.raise(A.VEC_NP, vec * 8 + 2 + e);
+    const sel = w0 >>> 16;
+    const ist = w1 & 7;
+    const offLo = ((w0 & 0xffff) | (w1 & 0xffff0000)) >>> 0;
+    const target = w2 * TWO32 + offLo;
+    if ((sel & 0xfffc) === 0) this.raise(A.VEC_GP, e);
+    this.readDescriptor(sel, e);
+    const cAttr = Cpu.attrsOf(this.dHi);
+    const cdpl = (cAttr >> A.ATTR_DPL_SHIFT) & 3;
+    if (!(cAttr & A.ATTR_S) || !(cAttr & 8) || !(cAttr & A.ATTR_L) || (cAttr & A.ATTR_DB) || cdpl > this.cpl) {
+      this.raise(A.VEC_GP, (sel & 0xfffc) | e);
+    }
+    if (!(cAttr & A.ATTR_P)) this.raise(A.VEC_NP, (sel & 0xfffc) | e);
+    const conforming = (cAttr & 4) !== 0;
+    const newCpl = conforming ? this.cpl : cdpl;
+    const oldCpl = this.cpl;
+    let rsp: number;
+    if (ist !== 0) rsp = this.tssRead64(36 + (ist - 1) * 8);
+    else if (newCpl < oldCpl) rsp = this.tssRead64(4 + newCpl * 8);
+    else rsp = this.regLaNoFault(4);
+    if (rsp >= CANON_LIMIT || rsp < -CANON_LIMIT) this.raise(A.VEC_SS, e);
+    rsp = rsp - (((rsp % 16) + 16) % 16); // 64-bit delivery aligns the new stack to 16 (SDM 6.14.2)
+    const flags = this.getFlags();
+    let pushedFlags = flags & ~A.RFLAGS_RF;
+    if (pushRf === true || (pushRf === undefined && (flags & A.RFLAGS_RF))) pushedFlags |= A.RFLAGS_RF;
+    const oldSs = this.segSel[2]!, oldCs = this.segSel[1]!;
+    const oldRsp = big64(this.rl[4]!, this.rh[4]!);
+    // Pushes happen with the new privilege level.
+    this.cpl = newCpl; this.updateCplMasks();
+    try {
+      const n = err >= 0 ? 6 : 5;
+      const top = rsp - n * 8;
+      const rspLo = Number(oldRsp & 0xffffffffn) | 0, rspHi = Number(oldRsp >> 32n) | 0;
+      const ripLo = pushRip >>> 0, ripHi = Math.floor(pushRip / TWO32) | 0;
+      this.stWr64(rsp - 8, oldSs, 0);
+      this.stWr64(rsp - 16, rspLo, rspHi);
+      this.stWr64(rsp - 24, pushedFlags, 0);
+      this.stWr64(rsp - 32, oldCs, 0);
+      this.stWr64(rsp - 40, ripLo, ripHi);
+      if (err >= 0) this.stWr64(rsp - 48, err, 0);
+      // Commit.
+      this.rl[4] = top >>> 0 | 0; this.rh[4] = Math.floor(top / TWO32) | 0;
+    } catch (ex) {
+      this.cpl = oldCpl; this.updateCplMasks();
+      throw ex;
+    }
+    if (newCpl !== oldCpl) {
+      this.segSel[2] = newCpl; // null SS with RPL = new CPL (SDM 6.14.2)
+      this.segBase[2] = 0; this.segLimit[2] = 0; this.segAttr[2] = 0;
+    }
+    this.segSel[1] = (sel & 0xfffc) | newCpl;
+    this.segBase[1] = 0; this.segLimit[1] = Cpu.limitOf(this.dLo, this.dHi); this.segAttr[1] = cAttr;
+    let f = this.fl & ~(A.RFLAGS_TF | A.RFLAGS_NT | A.RFLAGS_RF | A.RFLAGS_VM);
+    if (type === A.SYS_INT_GATE64) f &= ~A.RFLAGS_IF;
+    this.fl = f;
+    this.rip = target; this.nextRip = target;
+    this.dbBranch = true;
+    this.shadow = SHADOW_NONE; this.shadowNew = SHADOW_NONE;
+    this.fLin0 = NaN;
+    this.recomputeSlow();
+  }
+  private stWr64(la: number, lo: number, hi: number): void {
+    // Stack writes during delivery are not data-breakpoint sources we need to model beyond the normal path.
+    this.wr64(la, lo, hi);
+  }
+  private regLaNoFault(r: number): number { return this.rh[r]! * TWO32 + (this.rl[r]! >>> 0); }
+  tssRead64(off: number): number {
+    if (off + 7 > this.trLimit) this.raise(A.VEC_TS, this.trSel & 0xfffc);
+    const lo = this.sysRd32(this.trBase + off), hi = this.sysRd32(this.trBase + off + 4);
+    return hi * TWO32 + (lo >>> 0);
+  }
+
+  // =====================================================================================
+  // GuestCpu event API
+  // =====================================================================================
+  injectEvent(vector: number, cls: EventClass, errorCode?: number, opts?: { rf?: boolean; cr2?: bigint }): boolean {
+    if (this.shutdown) return false;
+    if (opts?.cr2 !== undefined) { this.cr2 = bigToLa(opts.cr2); this.excCr2 = this.cr2; }
+    const soft = cls === 'software-interrupt';
+    const err = errorCode === undefined ? -1 : errorCode;
+    this.insnRip = this.rip;
+    const saveHooks = this.hooks.onException;
+    // Injection bypasses onException (the hypervisor is the one injecting).
+    try {
+      this.hooks.onException = undefined;
+      this.stopReason = null;
+      let rf = opts?.rf;
+      if (rf === undefined && cls === 'fault' && vector !== A.VEC_DB) rf = true;
+      this.deliverException(vector, err, cls, this.rip, this.rip, rf, soft, soft ? 0 : 1);
+    } catch (e) {
+      this.log('error', 'cpu-internal-error', { where: 'injectEvent', error: String(e) });
+      return false;
+    } finally {
+      this.hooks.onException = saveHooks;
+    }
+    return !this.shutdown;
+  }
+
+  skipInstruction(length: number): void {
+    this.rip = this.rip + length;
+    this.fl &= ~A.RFLAGS_RF;
+    this.shadow = SHADOW_NONE; this.shadowNew = SHADOW_NONE;
+    this.recomputeSlow();
+  }
+
+  executeIntercepted(): StopReason {
+    this.bypassIntercept = true;
+    try {
+      return this.run(1);
+    } finally {
+      this.bypassIntercept = false;
+    }
+  }
+
+  // =====================================================================================
+  // CPUID
+  // =====================================================================================
+  cpuid(leaf: number, subleaf: number): [number, number, number, number] { return S.cpuid(this, leaf >>> 0, subleaf >>> 0); }
+
+  // =====================================================================================
+  // Debugger memory access
+  // =====================================================================================
+  translate(linear: bigint, write: boolean): number | undefined {
+    void write;
+    const la = bigToLa(linear);
+    if (la >= CANON_LIMIT || la < -CANON_LIMIT) return undefined;
+    const p = this.walk(la, ACC_R, false, true);
+    return p < 0 ? undefined : p;
+  }
+  readVirtual(addr: bigint, len: number): Uint8Array | undefined {
+    const out = new Uint8Array(len);
+    for (let k = 0; k < len; k++) {
+      const p = this.translate(addr + BigInt(k), false);
+      if (p === undefined || p >= this.memSize) return undefined;
+      out[k] = this.u8[p]!;
+    }
+    return out;
+  }
+  writeVirtual(addr: bigint, data: Uint8Array): boolean {
+    const ps: number[] = [];
+    for (let k = 0; k < data.length; k++) {
+      const p = this.translate(addr + BigInt(k), true);
+      if (p === undefined || p >= this.memSize) return false;
+      ps.push(p);
+    }
+    for (let k = 0; k < data.length; k++) this.mem.writePhys(ps[k]!, data.subarray(k, k + 1));
+    return true;
+  }
+
+  /** Called by debug.ts to deliver a #DB (applies DR6, calls hooks). */
+  emitDbEvent(ev: DbEvent): void {
+    try { this.hooks.onDebugEvent?.(ev); } catch (e) { this.log('error', 'hook-error', { hook: 'onDebugEvent', error: String(e) }); }
+  }
+}
+
+function opTooLong(c: Cpu): void { c.raise(A.VEC_GP, 0); } // SDM Vol. 2 2.3.11: more than 15 bytes -> #GP(0)
+
+export { DEC_OK };

@@ -1,0 +1,213 @@
+// Compact x86 decoder: legacy prefixes (66/67/F2/F3/F0/segment), REX, one- and two-byte opcode maps,
+// ModRM/SIB/displacement/immediates, into a reusable Insn record with the handler chosen at decode
+// time. Decoding happens once per instruction address (the CPU caches the records per physical page),
+// so this code favours clarity over speed. Operand/address size are computed from the decode mode so
+// 32-bit protected/compatibility mode can be added by extending `DecodeMode` (SDM Vol. 2 2.2.1, 3.6).
+
+export type Handler = (c: any, i: Insn) => void;
+
+/** Immediate kinds. */
+export const enum Imm { None = 0, B = 1, W = 2, Z = 3, V = 4, WB = 5, O = 6, BU = 7 }
+
+export const enum OpF {
+  M = 1,        // has ModRM
+  BYTE = 2,     // 8-bit operand
+  D64 = 4,      // default operand size 64 in long mode (push/pop/near branches via ModRM)
+  F64 = 8,      // operand size forced to 64 in long mode (near rel branches)
+  INV64 = 16,   // invalid in 64-bit mode (#UD)
+  LOCKOK = 32,  // LOCK legal when the destination is memory
+  NOREP = 64,
+  MODREG = 128, // ModRM.mod ignored, always a register operand (MOV CR/DR, SDM Vol. 2 MOV CRn)
+}
+
+export class Insn {
+  fn: Handler = undefined as unknown as Handler;
+  len = 0;
+  op = 0;        // 0x000-0x0ff one-byte map, 0x100-0x1ff 0F map
+  osz = 4;       // operand size in bytes
+  asz = 8;       // address size in bytes
+  mod = 0;
+  reg = 0;       // ModRM.reg with REX.R
+  rm = 0;        // ModRM.rm with REX.B (register form) or base (memory)
+  mem = false;   // memory operand present
+  base = -1;     // base GPR, -1 none
+  index = -1;    // index GPR, -1 none
+  scale = 0;     // shift count 0..3
+  disp = 0;      // int32
+  ripRel = false;
+  seg = -1;      // segment override, -1 none
+  imm = 0;       // int32 (sign- or zero-extended per kind)
+  immHi = 0;     // high dword of a 64-bit immediate / sign extension
+  imm2 = 0;      // second immediate (ENTER level)
+  rep = 0;       // 0, 0xf2, 0xf3 (last of them wins)
+  p66 = false;
+  lock = false;
+  rex = 0;       // REX byte (0 if none)
+  rexW = false;
+  flags = 0;     // OpF of the descriptor
+  cc = 0;        // condition code for jcc/setcc/cmovcc
+  phys = 0;      // physical address of the first byte (for logs), -1 when not cached
+  cacheable = true;
+  /** Raw bytes (for the #UD log). */
+  bytes: number[] = [];
+}
+
+interface Desc { flags: number; imm: Imm; fn: Handler | undefined; grp: (Handler | undefined)[] | undefined }
+
+const table: (Desc | undefined)[] = new Array(512).fill(undefined);
+
+export function def(op: number, flags: number, imm: Imm, fn: Handler): void {
+  table[op] = { flags, imm, fn, grp: undefined };
+}
+export function defGroup(op: number, flags: number, imm: Imm, grp: (Handler | undefined)[]): void {
+  table[op] = { flags, imm, fn: undefined, grp };
+}
+/** Group whose immediate depends on ModRM.reg (F6/F7: TEST has an immediate, the others do not). */
+const grpImm: Map<number, (reg: number) => Imm> = new Map();
+export function defGroupImm(op: number, f: (reg: number) => Imm): void { grpImm.set(op, f); }
+
+/** Byte source the decoder reads from: the CPU fills `buf` with what is available in the page and
+ *  `extend()` fetches more (it may raise #PF for the next page, as the hardware fetch would). */
+export interface ByteSource {
+  buf: Uint8Array;
+  avail: number;
+  extend(): void;
+}
+
+/** Decode mode (only 64-bit today; the fields let 16/32-bit code segments reuse this decoder). */
+export interface DecodeMode { long64: boolean }
+
+/** Result codes. */
+export const DEC_OK = 0;
+export const DEC_UD = 1;
+export const DEC_TOO_LONG = 2;
+
+export function decode(src: ByteSource, i: Insn, undefinedHandler: Handler): number {
+  let k = 0;
+  const rd = (): number => {
+    if (k >= 15) throw TOO_LONG;
+    while (k >= src.avail) src.extend();
+    const v = src.buf[k]!;
+    k++;
+    return v;
+  };
+  try {
+    i.osz = 4; i.asz = 8; i.seg = -1; i.rep = 0; i.p66 = false; i.lock = false; i.rex = 0; i.rexW = false;
+    i.mem = false; i.base = -1; i.index = -1; i.scale = 0; i.disp = 0; i.ripRel = false; i.imm = 0; i.immHi = 0;
+    i.imm2 = 0; i.mod = 3; i.reg = 0; i.rm = 0; i.cc = 0; i.cacheable = true;
+    let b = rd();
+    let p67 = false;
+    // Legacy prefixes, then REX must immediately precede the opcode (SDM Vol. 2 2.2.1).
+    for (;;) {
+      if (b === 0x66) i.p66 = true;
+      else if (b === 0x67) p67 = true;
+      else if (b === 0xf2 || b === 0xf3) i.rep = b;
+      else if (b === 0xf0) i.lock = true;
+      else if (b === 0x26 || b === 0x2e || b === 0x36 || b === 0x3e) { /* ignored in 64-bit mode */ }
+      else if (b === 0x64) i.seg = 4;
+      else if (b === 0x65) i.seg = 5;
+      else break;
+      b = rd();
+    }
+    if ((b & 0xf0) === 0x40) {
+      i.rex = b;
+      i.rexW = (b & 8) !== 0;
+      b = rd();
+    }
+    let op = b;
+    if (b === 0x0f) {
+      op = 0x100 | rd();
+    }
+    i.op = op;
+    const d = table[op];
+    if (d === undefined) { i.len = k; i.fn = undefinedHandler; return DEC_UD; }
+    let flags = d.flags;
+    i.flags = flags;
+    if (flags & OpF.INV64) { i.len = k; i.fn = undefinedHandler; return DEC_UD; }
+    // Operand size (SDM Vol. 1 3.6.1 / Vol. 2 Table 2-4).
+    if (flags & OpF.BYTE) i.osz = 1;
+    else if (flags & OpF.F64) i.osz = 8;
+    else if (flags & OpF.D64) i.osz = i.p66 ? 2 : 8;
+    else i.osz = i.rexW ? 8 : i.p66 ? 2 : 4;
+    i.asz = p67 ? 4 : 8;
+    const rexR = (i.rex & 4) << 1, rexX = (i.rex & 2) << 2, rexB = (i.rex & 1) << 3;
+    if (flags & OpF.M) {
+      const m = rd();
+      const mod = m >> 6, reg = (m >> 3) & 7, rm = m & 7;
+      i.mod = mod;
+      i.reg = reg | rexR;
+      if (mod === 3 || (flags & OpF.MODREG)) {
+        i.mod = 3;
+        i.rm = rm | rexB;
+      } else {
+        i.mem = true;
+        if (rm === 4) {
+          const sib = rd();
+          const ss = sib >> 6, idx = ((sib >> 3) & 7) | rexX, base = sib & 7;
+          i.scale = ss;
+          i.index = idx === 4 ? -1 : idx;
+          if (base === 5 && mod === 0) {
+            i.base = -1;
+            i.disp = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
+          } else {
+            i.base = base | rexB;
+          }
+        } else if (rm === 5 && mod === 0) {
+          i.ripRel = true; // RIP-relative in 64-bit mode (SDM Vol. 2 2.2.1.6)
+          i.disp = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
+        } else {
+          i.base = rm | rexB;
+        }
+        if (mod === 1) i.disp = (rd() << 24) >> 24;
+        else if (mod === 2) i.disp = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
+        i.rm = i.base;
+      }
+    } else {
+      i.rm = (op & 7) | rexB;
+      i.reg = i.rm;
+    }
+    // Handler (groups by ModRM.reg).
+    let fn = d.fn;
+    if (d.grp) fn = d.grp[(i.reg & 7)];
+    if (fn === undefined) { i.len = k; i.fn = undefinedHandler; return DEC_UD; }
+    i.fn = fn;
+    // Immediates.
+    let ik = d.imm;
+    const gi = grpImm.get(op);
+    if (gi) ik = gi(i.reg & 7);
+    switch (ik) {
+      case Imm.None: break;
+      case Imm.B: i.imm = (rd() << 24) >> 24; i.immHi = i.imm >> 31; break;
+      case Imm.BU: i.imm = rd(); break;
+      case Imm.W: i.imm = rd() | (rd() << 8); break;
+      case Imm.Z:
+        if (i.osz === 2) { i.imm = ((rd() | (rd() << 8)) << 16) >> 16; }
+        else if (i.osz === 1) { i.imm = (rd() << 24) >> 24; }
+        else { i.imm = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24); }
+        i.immHi = i.imm >> 31;
+        break;
+      case Imm.V:
+        if (i.osz === 2) i.imm = rd() | (rd() << 8);
+        else if (i.osz === 1) i.imm = rd();
+        else {
+          i.imm = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
+          if (i.osz === 8) i.immHi = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
+        }
+        break;
+      case Imm.WB: i.imm = rd() | (rd() << 8); i.imm2 = rd(); break;
+      case Imm.O:
+        i.imm = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
+        if (!p67) i.immHi = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
+        break;
+    }
+    i.len = k;
+    return DEC_OK;
+  } catch (e) {
+    if (e === TOO_LONG) { i.len = 15; return DEC_TOO_LONG; }
+    throw e;
+  } finally {
+    i.bytes = Array.from(src.buf.subarray(0, Math.min(k, src.avail)));
+  }
+}
+
+const TOO_LONG = { tooLong: true };

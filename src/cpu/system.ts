@@ -1,0 +1,510 @@
+// System instructions: control registers, descriptor tables, segment loads, MSRs, CPUID, software
+// interrupts, IRETQ, SYSCALL/SYSRET, HLT. (SDM Vol. 2 and Vol. 3 chapters 2-6.)
+
+import type { Cpu } from './cpu.js';
+import { ACC_W, SHADOW_MOVSS, SL_SHADOW, SL_TRAP, STOP, TWO32, bigToLa, laToBig, Cpu as CpuClass } from './cpu.js';
+import type { Insn } from './decoder.js';
+import * as A from './arch.js';
+
+const HLT_STOP = Object.freeze({ kind: 'hlt' as const });
+
+// ---------------------------------------------------------------------------------------------
+// HLT / INT n / INT3
+// ---------------------------------------------------------------------------------------------
+export function requestHltStop(c: Cpu): void {
+  c.stopReason = HLT_STOP;
+  c.slow |= SL_TRAP; // make the loop run the after-instruction path, which stops
+}
+
+/** INT n / INT3: delivered as part of the instruction; RIP pushed is the next instruction. */
+export function softwareInterrupt(c: Cpu, i: Insn, vec: number, int3: boolean): void {
+  void i;
+  const cls = int3 ? 'trap' : 'software-interrupt';
+  c.stopReason = null;
+  const ok = c.deliverException(vec, -1, cls, c.nextRip, c.insnRip, undefined, true, 0);
+  if (!ok || c.stopReason !== null) {
+    // Intercepted (VM exit): nothing happened, RIP stays at the instruction. Triple fault: stop.
+    throw STOP;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// IRET (SDM Vol. 2 IRET, IA-32e mode)
+// ---------------------------------------------------------------------------------------------
+export function iret(c: Cpu, i: Insn): void {
+  if (!(c.efer & A.EFER_LMA)) c.raiseUD();
+  const sz = i.rexW ? 8 : i.p66 ? 2 : 4;
+  let sp = c.rspLa();
+  const rd = (): number => {
+    let v: number;
+    if (sz === 8) { const lo = c.rd64(sp); const hi = c.th; v = hi * TWO32 + (lo >>> 0); c.th = hi; }
+    else if (sz === 4) v = c.rd32(sp) >>> 0;
+    else v = c.rd16(sp);
+    sp += sz;
+    return v;
+  };
+  const ripLo = sz === 8 ? c.rd64(sp) : sz === 4 ? c.rd32(sp) : c.rd16(sp);
+  const ripHi = sz === 8 ? c.th : 0;
+  sp += sz;
+  const cs = rd() & 0xffff;
+  const flags = rd() >>> 0;
+  const rspV = rd();
+  const rspHi = sz === 8 ? c.th : 0;
+  const ss = rd() & 0xffff;
+  if (flags & A.RFLAGS_NT) c.raiseGP0(); // task return not supported in IA-32e mode
+  const rpl = cs & 3;
+  if ((cs & 0xfffc) === 0) c.raiseGP0();
+  if (rpl < c.cpl) c.raise(A.VEC_GP, cs & 0xfffc);
+  c.readDescriptor(cs, 0);
+  const cAttr = CpuClass.attrsOf(c.dHi);
+  const cdpl = (cAttr >> A.ATTR_DPL_SHIFT) & 3;
+  if (!(cAttr & A.ATTR_S) || !(cAttr & 8)) c.raise(A.VEC_GP, cs & 0xfffc);
+  if ((cAttr & 4) ? cdpl > rpl : cdpl !== rpl) c.raise(A.VEC_GP, cs & 0xfffc);
+  if (!(cAttr & A.ATTR_P)) c.raise(A.VEC_NP, cs & 0xfffc);
+  if (!(cAttr & A.ATTR_L)) c.raise(A.VEC_GP, cs & 0xfffc); // return to compatibility mode: not implemented
+  const csLimit = CpuClass.limitOf(c.dLo, c.dHi);
+  // SS (always popped in 64-bit mode).
+  let ssAttr = 0, ssLimit = 0;
+  if ((ss & 0xfffc) === 0) {
+    // Null SS is legal only when returning to CPL < 3 in 64-bit mode.
+    if (rpl === 3) c.raiseGP0();
+  } else {
+    if ((ss & 3) !== rpl) c.raise(A.VEC_GP, ss & 0xfffc);
+    c.readDescriptor(ss, 0);
+    ssAttr = CpuClass.attrsOf(c.dHi);
+    ssLimit = CpuClass.limitOf(c.dLo, c.dHi);
+    if (!(ssAttr & A.ATTR_S) || (ssAttr & 8) || !(ssAttr & 2) || ((ssAttr >> A.ATTR_DPL_SHIFT) & 3) !== rpl) c.raise(A.VEC_GP, ss & 0xfffc);
+    if (!(ssAttr & A.ATTR_P)) c.raise(A.VEC_SS, ss & 0xfffc);
+  }
+  const target = sz === 8 ? c.hiloLa(ripLo, ripHi) : ripLo >>> 0;
+  // RFLAGS: IOPL only at CPL 0, IF only when CPL <= IOPL (old CPL), VIF/VIP at CPL 0; VM ignored in 64-bit mode.
+  const cur = c.getFlags();
+  const oldCpl = c.cpl;
+  const curIopl = (cur >> A.RFLAGS_IOPL_SHIFT) & 3;
+  let m = A.RFLAGS_ARITH | A.RFLAGS_TF | A.RFLAGS_DF | A.RFLAGS_NT | A.RFLAGS_RF | A.RFLAGS_AC | A.RFLAGS_ID;
+  if (oldCpl === 0) m |= A.RFLAGS_IOPL | A.RFLAGS_VIF | A.RFLAGS_VIP;
+  if (oldCpl <= curIopl) m |= A.RFLAGS_IF;
+  if (sz === 2) m &= 0xffff;
+  const nf = (cur & ~m) | (flags & m);
+  // Commit.
+  c.segSel[1] = cs; c.segBase[1] = 0; c.segLimit[1] = csLimit; c.segAttr[1] = cAttr;
+  c.segSel[2] = ss; c.segBase[2] = 0; c.segLimit[2] = ssLimit; c.segAttr[2] = ssAttr;
+  if (sz === 8) { c.rl[4] = rspV % TWO32 | 0; c.rh[4] = rspHi; }
+  else { c.rl[4] = rspV | 0; c.rh[4] = 0; }
+  if (rpl !== oldCpl) {
+    c.cpl = rpl; c.updateCplMasks();
+    // Data segments with DPL < new CPL become null (SDM Vol. 2 IRET, RETURN-TO-OUTER-PRIVILEGE-LEVEL).
+    for (const s of [0, 3, 4, 5]) {
+      const at = c.segAttr[s]!;
+      const conformingCode = (at & 8) && (at & 4);
+      if (c.segSel[s]! & 0xfffc && !conformingCode && ((at >> A.ATTR_DPL_SHIFT) & 3) < rpl) {
+        c.segSel[s] = 0; c.segAttr[s] = 0;
+      }
+    }
+  }
+  c.setFlagsAll(nf);
+  if (nf & A.RFLAGS_RF) c.rfKeep = true; // RF loaded by IRET survives until the next instruction completes
+  c.jumpTo(target);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SYSCALL / SYSRET (SDM Vol. 2; AMD APM Vol. 2 6.1.1)
+// ---------------------------------------------------------------------------------------------
+export function syscall(c: Cpu): void {
+  if (!(c.efer & A.EFER_SCE) || !(c.efer & A.EFER_LMA)) c.raiseUD();
+  const nr = c.nextRip;
+  const target = Number(BigInt.asIntN(64, c.lstar));
+  c.rl[1] = nr % TWO32 | 0; c.rh[1] = Math.floor(nr / TWO32) | 0;
+  const f = c.getFlags();
+  c.rl[11] = f & ~A.RFLAGS_RF; c.rh[11] = 0;
+  const sel = Number((c.star >> 32n) & 0xffffn);
+  c.segSel[1] = sel & 0xfffc; c.segBase[1] = 0; c.segLimit[1] = 0xffffffff;
+  c.segAttr[1] = A.ATTR_P | A.ATTR_S | 0xb | A.ATTR_L | A.ATTR_G;
+  c.segSel[2] = (sel + 8) & 0xfffc; c.segBase[2] = 0; c.segLimit[2] = 0xffffffff;
+  c.segAttr[2] = A.ATTR_P | A.ATTR_S | 0x3 | A.ATTR_DB | A.ATTR_G;
+  c.setFlagsAll(f & ~(c.sfmask | A.RFLAGS_RF));
+  c.cpl = 0; c.updateCplMasks();
+  c.jumpTo(c.canon(target));
+}
+
+export function sysret(c: Cpu, i: Insn): void {
+  if (!(c.efer & A.EFER_SCE) || !(c.efer & A.EFER_LMA)) c.raiseUD();
+  if (c.cpl !== 0) c.raiseGP0();
+  const sel = Number((c.star >> 48n) & 0xffffn);
+  let target: number;
+  if (i.rexW) {
+    target = c.regLa(1); // non-canonical RCX -> #GP(0) at CPL0 (Intel)
+    c.segSel[1] = ((sel + 16) & 0xfffc) | 3;
+    c.segAttr[1] = A.ATTR_P | A.ATTR_S | 0xb | A.ATTR_L | A.ATTR_G | (3 << A.ATTR_DPL_SHIFT);
+  } else {
+    c.raiseUD(); // return to compatibility mode: not implemented
+  }
+  c.segBase[1] = 0; c.segLimit[1] = 0xffffffff;
+  c.segSel[2] = ((sel + 8) & 0xfffc) | 3; c.segBase[2] = 0; c.segLimit[2] = 0xffffffff;
+  c.segAttr[2] = A.ATTR_P | A.ATTR_S | 0x3 | A.ATTR_DB | A.ATTR_G | (3 << A.ATTR_DPL_SHIFT);
+  const f = (c.rl[11]! & 0x3c7fd7) | 2;
+  c.cpl = 3; c.updateCplMasks();
+  c.setFlagsAll(f);
+  c.jumpTo(target);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MOV to/from control registers (SDM Vol. 2 MOV CRn; Vol. 3 2.5)
+// ---------------------------------------------------------------------------------------------
+export function movCr(c: Cpu, i: Insn): void {
+  if (i.lock) c.raiseUD();
+  const n = i.reg;
+  if (n !== 0 && n !== 2 && n !== 3 && n !== 4 && n !== 8) c.raiseUD();
+  if (c.cpl !== 0) c.raiseGP0();
+  const toCr = (i.op & 0xff) === 0x22;
+  const r = i.rm;
+  if (!toCr) {
+    let lo = 0, hi = 0;
+    switch (n) {
+      case 0: lo = c.cr0; break;
+      case 2: lo = c.cr2 % TWO32 | 0; hi = Math.floor(c.cr2 / TWO32) | 0; break;
+      case 3: lo = c.cr3 % TWO32 | 0; hi = Math.floor(c.cr3 / TWO32) | 0; break;
+      case 4: lo = c.cr4; break;
+      default: lo = c.cr8; break;
+    }
+    c.rl[r] = lo; c.rh[r] = hi;
+    return;
+  }
+  const lo = c.rl[r]!, hi = c.rh[r]!;
+  switch (n) {
+    case 0: {
+      if (hi !== 0) c.raiseGP0();
+      const v = lo | A.CR0_ET;
+      if ((v & A.CR0_PG) && !(v & A.CR0_PE)) c.raiseGP0();
+      if ((v & A.CR0_NW) && !(v & A.CR0_CD)) c.raiseGP0();
+      if ((c.efer & A.EFER_LMA) && !(v & A.CR0_PG)) c.raiseGP0(); // leaving long mode from 64-bit code
+      if ((v & A.CR0_PG) && !(c.cr0 & A.CR0_PG) && (c.efer & A.EFER_LME)) {
+        if (!(c.cr4 & A.CR4_PAE)) c.raiseGP0();
+        c.efer |= A.EFER_LMA;
+      }
+      const changed = c.cr0 ^ v;
+      c.cr0 = v;
+      if (changed & (A.CR0_PG | A.CR0_WP | A.CR0_PE)) c.flushTlb();
+      return;
+    }
+    case 2: c.cr2 = hi * TWO32 + (lo >>> 0); return; // stored as written (may be non-canonical: kept as a number)
+    case 3: {
+      if (hi & ~0xfffff) c.raiseGP0(); // reserved above MAXPHYADDR (52 bits here)
+      c.cr3 = (hi & 0xfffff) * TWO32 + (lo >>> 0);
+      c.flushTlb();
+      return;
+    }
+    case 4: {
+      if (hi !== 0 || (lo & ~A.CR4_SUPPORTED)) c.raiseGP0();
+      if ((c.efer & A.EFER_LMA) && !(lo & A.CR4_PAE)) c.raiseGP0();
+      const changed = c.cr4 ^ lo;
+      c.cr4 = lo;
+      if (changed & (A.CR4_PAE | A.CR4_PGE | A.CR4_PSE | A.CR4_SMEP | A.CR4_SMAP | A.CR4_PCIDE)) c.flushTlb();
+      if (changed & A.CR4_DE) c.recomputeSlow();
+      return;
+    }
+    default:
+      if (hi !== 0 || (lo & ~15)) c.raiseGP0();
+      c.cr8 = lo & 15;
+      return;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Descriptor tables: 0F 00 (SLDT/STR/LLDT/LTR/VERR/VERW), 0F 01 (SGDT/SIDT/LGDT/LIDT/SMSW/LMSW/INVLPG/SWAPGS/RDTSCP)
+// ---------------------------------------------------------------------------------------------
+export function grp6(c: Cpu, i: Insn): void {
+  const k = i.reg & 7;
+  const la = i.mem ? c.ea(i) : 0;
+  const store = (v: number): void => {
+    if (i.mem) c.wr16(la, v); else c.setReg(i.rm, i.osz === 2 ? 2 : i.osz, i.rex, v, 0);
+  };
+  const loadSel = (): number => (i.mem ? c.rd16(la) : c.rl[i.rm]! & 0xffff);
+  switch (k) {
+    case 0: if ((c.cr4 & A.CR4_UMIP) && c.cpl > 0) c.raiseGP0(); store(c.ldtrSel); return;
+    case 1: if ((c.cr4 & A.CR4_UMIP) && c.cpl > 0) c.raiseGP0(); store(c.trSel); return;
+    case 2: { // LLDT
+      if (c.cpl !== 0) c.raiseGP0();
+      const sel = loadSel();
+      if ((sel & 0xfffc) === 0) { c.ldtrSel = sel; c.ldtrAttr = 0; c.ldtrBase = 0; c.ldtrLimit = 0; return; }
+      if (sel & 4) c.raise(A.VEC_GP, sel & 0xfffc);
+      c.readDescriptor(sel, 0);
+      const at = CpuClass.attrsOf(c.dHi);
+      if ((at & A.ATTR_S) || (at & 0xf) !== A.SYS_LDT) c.raise(A.VEC_GP, sel & 0xfffc);
+      if (!(at & A.ATTR_P)) c.raise(A.VEC_NP, sel & 0xfffc);
+      const hiBase = c.sysRd32(c.gdtrBase + (sel & 0xfff8) + 8);
+      c.ldtrSel = sel; c.ldtrAttr = at; c.ldtrLimit = CpuClass.limitOf(c.dLo, c.dHi);
+      c.ldtrBase = hiBase * TWO32 + CpuClass.baseOf(c.dLo, c.dHi);
+      return;
+    }
+    case 3: { // LTR
+      if (c.cpl !== 0) c.raiseGP0();
+      const sel = loadSel();
+      if ((sel & 0xfffc) === 0) c.raiseGP0();
+      if (sel & 4) c.raise(A.VEC_GP, sel & 0xfffc);
+      c.readDescriptor(sel, 0);
+      const at = CpuClass.attrsOf(c.dHi);
+      if ((at & A.ATTR_S) || (at & 0xf) !== A.SYS_TSS64_AVAIL) c.raise(A.VEC_GP, sel & 0xfffc);
+      if (!(at & A.ATTR_P)) c.raise(A.VEC_NP, sel & 0xfffc);
+      const hiBase = c.sysRd32(c.gdtrBase + (sel & 0xfff8) + 8);
+      c.trSel = sel; c.trAttr = (at & ~0xf) | A.SYS_TSS64_BUSY; c.trLimit = CpuClass.limitOf(c.dLo, c.dHi);
+      c.trBase = hiBase * TWO32 + CpuClass.baseOf(c.dLo, c.dHi);
+      c.sysWr32(c.gdtrBase + (sel & 0xfff8) + 4, c.dHi | (2 << 8)); // mark busy
+      return;
+    }
+    default: c.raiseUD(); // VERR/VERW not implemented
+  }
+}
+
+export function grp7(c: Cpu, i: Insn): void {
+  const k = i.reg & 7;
+  if (!i.mem) {
+    const modrm = 0xc0 | ((i.reg & 7) << 3) | (i.rm & 7);
+    if (modrm === 0xf8) { // SWAPGS
+      if (c.cpl !== 0) c.raiseGP0();
+      const t = c.segBase[5]!; c.segBase[5] = c.kernelGsBase; c.kernelGsBase = t;
+      return;
+    }
+    if (modrm === 0xf9) { // RDTSCP
+      if ((c.cr4 & A.CR4_TSD) && c.cpl !== 0) c.raiseGP0();
+      const t = c.retired + c.tscOffset;
+      c.rl[0] = t % TWO32 | 0; c.rh[0] = 0; c.rl[2] = Math.floor(t / TWO32) | 0; c.rh[2] = 0;
+      c.rl[1] = c.tscAux; c.rh[1] = 0;
+      return;
+    }
+    if (modrm === 0xd0) { // XGETBV: XCR0 = x87|SSE
+      if (!(c.cr4 & A.CR4_OSXSAVE)) c.raiseUD();
+      if (c.rl[1] !== 0) c.raiseGP0();
+      c.rl[0] = 3; c.rh[0] = 0; c.rl[2] = 0; c.rh[2] = 0;
+      return;
+    }
+    if (k === 4) { c.setReg(i.rm, i.osz, i.rex, c.cr0 & 0xffff, 0); return; } // SMSW r
+    if (k === 6) { lmsw(c, c.rl[i.rm]! & 0xffff); return; }
+    c.raiseUD();
+  }
+  const la = c.ea(i);
+  switch (k) {
+    case 0: case 1: { // SGDT / SIDT: 10 bytes in 64-bit mode
+      if ((c.cr4 & A.CR4_UMIP) && c.cpl > 0) c.raiseGP0();
+      const base = k === 0 ? c.gdtrBase : c.idtrBase, lim = k === 0 ? c.gdtrLimit : c.idtrLimit;
+      c.probeWrite(la, 10);
+      c.wr16(la, lim);
+      c.wr64(la + 2, base % TWO32 | 0, Math.floor(base / TWO32) | 0);
+      return;
+    }
+    case 2: case 3: { // LGDT / LIDT
+      if (c.cpl !== 0) c.raiseGP0();
+      const lim = c.rd16(la);
+      const lo = c.rd64(la + 2), hi = c.th;
+      const base = c.hiloLa(lo, hi);
+      if (k === 2) { c.gdtrBase = base; c.gdtrLimit = lim; } else { c.idtrBase = base; c.idtrLimit = lim; }
+      return;
+    }
+    case 4: if ((c.cr4 & A.CR4_UMIP) && c.cpl > 0) c.raiseGP0(); c.wr16(la, c.cr0 & 0xffff); return;
+    case 6: lmsw(c, c.rd16(la)); return;
+    case 7: // INVLPG
+      if (c.cpl !== 0) c.raiseGP0();
+      c.intercept('invlpg', i);
+      c.invlpg(la);
+      return;
+    default: c.raiseUD();
+  }
+}
+function lmsw(c: Cpu, v: number): void {
+  if (c.cpl !== 0) c.raiseGP0();
+  // LMSW changes PE/MP/EM/TS only and cannot clear PE.
+  c.cr0 = (c.cr0 & ~0xe) | (v & 0xf) | (c.cr0 & 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segment register loads (SDM Vol. 2 MOV Sreg / POP Sreg; Vol. 3 5.x). 64-bit mode: base/limit
+// ignored for DS/ES/SS; FS/GS base from the descriptor (low 32 bits).
+// ---------------------------------------------------------------------------------------------
+export function loadSeg(c: Cpu, s: number, sel: number): void {
+  if (s === 1) c.raiseUD(); // MOV CS / POP CS are invalid
+  if ((sel & 0xfffc) === 0) {
+    if (s === 2 && (c.cpl === 3 || (sel & 3) !== c.cpl)) c.raiseGP0();
+    c.segSel[s] = sel; c.segAttr[s] = 0; if (s >= 4) c.segBase[s] = 0; c.segLimit[s] = 0;
+    return;
+  }
+  c.readDescriptor(sel, 0);
+  const at = CpuClass.attrsOf(c.dHi);
+  const dpl = (at >> A.ATTR_DPL_SHIFT) & 3, rpl = sel & 3;
+  const err = sel & 0xfffc;
+  if (!(at & A.ATTR_S)) c.raise(A.VEC_GP, err);
+  if (s === 2) {
+    if (rpl !== c.cpl || dpl !== c.cpl || (at & 8) || !(at & 2)) c.raise(A.VEC_GP, err);
+    if (!(at & A.ATTR_P)) c.raise(A.VEC_SS, err);
+  } else {
+    const code = (at & 8) !== 0, readable = (at & 2) !== 0, conforming = code && (at & 4) !== 0;
+    if (code && !readable) c.raise(A.VEC_GP, err);
+    if (!conforming && (rpl > dpl || c.cpl > dpl)) c.raise(A.VEC_GP, err);
+    if (!(at & A.ATTR_P)) c.raise(A.VEC_NP, err);
+  }
+  c.segSel[s] = sel; c.segAttr[s] = at; c.segLimit[s] = CpuClass.limitOf(c.dLo, c.dHi);
+  if (s >= 4) c.segBase[s] = CpuClass.baseOf(c.dLo, c.dHi);
+}
+
+/** MOV SS / POP SS start the MOV-SS shadow (SDM Vol. 3 6.8.3): interrupts and #DB are held for one instruction. */
+function movSsShadow(c: Cpu): void {
+  c.shadowNew = SHADOW_MOVSS;
+  c.slow |= SL_SHADOW;
+}
+
+export function movToSreg(c: Cpu, i: Insn): void {
+  if (i.lock) c.raiseUD();
+  const s = i.reg & 7;
+  if (s > 5 || s === 1) c.raiseUD();
+  const sel = i.mem ? c.rd16(c.ea(i)) : c.rl[i.rm]! & 0xffff;
+  loadSeg(c, s, sel);
+  if (s === 2) movSsShadow(c);
+}
+
+export function popSreg(c: Cpu, i: Insn, s: number): void {
+  const sz = i.osz === 2 ? 2 : 8;
+  const la = c.rspLa();
+  const sel = c.rd16(la);
+  loadSeg(c, s, sel);
+  c.addRsp(sz);
+  if (s === 2) movSsShadow(c);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MSRs
+// ---------------------------------------------------------------------------------------------
+export function readMsr(c: Cpu, idx: number): bigint | undefined {
+  switch (idx) {
+    case A.MSR_IA32_EFER: return BigInt(c.efer >>> 0);
+    case A.MSR_IA32_STAR: return c.star;
+    case A.MSR_IA32_LSTAR: return c.lstar;
+    case A.MSR_IA32_CSTAR: return c.cstar;
+    case A.MSR_IA32_FMASK: return BigInt(c.sfmask >>> 0);
+    case A.MSR_IA32_FS_BASE: return laToBig(c.segBase[4]!);
+    case A.MSR_IA32_GS_BASE: return laToBig(c.segBase[5]!);
+    case A.MSR_IA32_KERNEL_GS_BASE: return laToBig(c.kernelGsBase);
+    case A.MSR_IA32_DEBUGCTL: return BigInt(c.debugctl >>> 0);
+    case A.MSR_IA32_TSC: return BigInt(Math.floor(c.retired + c.tscOffset));
+    case A.MSR_IA32_TSC_AUX: return BigInt(c.tscAux >>> 0);
+    case A.MSR_IA32_PAT: return c.pat;
+    case A.MSR_IA32_APIC_BASE: return c.apicBase;
+    case A.MSR_IA32_SYSENTER_CS: return c.sysenterCs;
+    case A.MSR_IA32_SYSENTER_ESP: return c.sysenterEsp;
+    case A.MSR_IA32_SYSENTER_EIP: return c.sysenterEip;
+    default: return undefined;
+  }
+}
+
+/** Debugctl bits this model accepts (SEMANTICS.md 1.3): LBR, BTF, BUS_LOCK_DETECT (if enumerated), and on
+ *  Intel TR/BTS/BTINT/FREEZE_* which are stored without effect. On AMD bits 6:3 are reserved-MBZ. */
+function debugctlValid(c: Cpu, v: bigint): boolean {
+  if (v >> 32n) return false;
+  const n = Number(v);
+  let ok = A.DEBUGCTL_LBR | A.DEBUGCTL_BTF;
+  if (c.features.busLockDetect) ok |= A.DEBUGCTL_BUS_LOCK_DETECT;
+  if (c.vendor === 'intel') ok |= A.DEBUGCTL_TR | A.DEBUGCTL_BTS | A.DEBUGCTL_BTINT | A.DEBUGCTL_FREEZE_LBRS_ON_PMI |
+    A.DEBUGCTL_FREEZE_PERFMON_ON_PMI | A.DEBUGCTL_FREEZE_WHILE_SMM | (c.features.rtm ? A.DEBUGCTL_RTM_DEBUG : 0);
+  return (n & ~ok) === 0;
+}
+
+function canonicalBig(v: bigint): boolean {
+  const s = BigInt.asIntN(64, v);
+  return s >= -(1n << 47n) && s < (1n << 47n);
+}
+
+/** Returns false for an unknown MSR or an illegal value (the instruction path turns that into #GP(0)). */
+export function writeMsr(c: Cpu, idx: number, v: bigint, external: boolean): boolean {
+  void external;
+  switch (idx) {
+    case A.MSR_IA32_EFER: {
+      const n = Number(v & 0xffffffffn);
+      if (v >> 32n || (n & ~A.EFER_SUPPORTED)) return false;
+      // LMA is read-only; LME cannot change while paging is on.
+      if (((n ^ c.efer) & A.EFER_LME) && (c.cr0 & A.CR0_PG)) return false;
+      const nv = (n & ~A.EFER_LMA) | (c.efer & A.EFER_LMA);
+      if ((nv ^ c.efer) & A.EFER_NXE) c.flushTlb();
+      c.efer = nv;
+      return true;
+    }
+    case A.MSR_IA32_STAR: c.star = v; return true;
+    case A.MSR_IA32_LSTAR: if (!canonicalBig(v)) return false; c.lstar = v; return true;
+    case A.MSR_IA32_CSTAR: if (!canonicalBig(v)) return false; c.cstar = v; return true;
+    case A.MSR_IA32_FMASK: c.sfmask = Number(v & 0xffffffffn) | 0; return true;
+    case A.MSR_IA32_FS_BASE: if (!canonicalBig(v)) return false; c.segBase[4] = bigToLa(v); return true;
+    case A.MSR_IA32_GS_BASE: if (!canonicalBig(v)) return false; c.segBase[5] = bigToLa(v); return true;
+    case A.MSR_IA32_KERNEL_GS_BASE: if (!canonicalBig(v)) return false; c.kernelGsBase = bigToLa(v); return true;
+    case A.MSR_IA32_DEBUGCTL:
+      if (!debugctlValid(c, v)) return false;
+      c.debugctl = Number(v);
+      c.recomputeSlow();
+      return true;
+    case A.MSR_IA32_TSC: c.tscOffset = Number(v) - c.retired; return true;
+    case A.MSR_IA32_TSC_AUX: if (v >> 32n) return false; c.tscAux = Number(v); return true;
+    case A.MSR_IA32_PAT: c.pat = v; return true;
+    case A.MSR_IA32_APIC_BASE: c.apicBase = v; return true;
+    case A.MSR_IA32_SYSENTER_CS: c.sysenterCs = v; return true;
+    case A.MSR_IA32_SYSENTER_ESP: c.sysenterEsp = v; return true;
+    case A.MSR_IA32_SYSENTER_EIP: c.sysenterEip = v; return true;
+    default: return false;
+  }
+}
+
+export function rdmsrInsn(c: Cpu): void {
+  const v = readMsr(c, c.rl[1]! >>> 0);
+  if (v === undefined) c.raiseGP0();
+  c.rl[0] = Number(v & 0xffffffffn) | 0; c.rh[0] = 0;
+  c.rl[2] = Number((v >> 32n) & 0xffffffffn) | 0; c.rh[2] = 0;
+}
+export function wrmsrInsn(c: Cpu): void {
+  const v = (BigInt(c.rl[2]! >>> 0) << 32n) | BigInt(c.rl[0]! >>> 0);
+  if (!writeMsr(c, c.rl[1]! >>> 0, v, false)) c.raiseGP0();
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPUID
+// ---------------------------------------------------------------------------------------------
+function str4(s: string, k: number): number {
+  return (s.charCodeAt(k) | (s.charCodeAt(k + 1) << 8) | (s.charCodeAt(k + 2) << 16) | (s.charCodeAt(k + 3) << 24)) | 0;
+}
+export function cpuid(c: Cpu, leaf: number, sub: number): [number, number, number, number] {
+  const intel = c.vendor === 'intel';
+  const vendor = intel ? 'GenuineIntel' : 'AuthenticAMD';
+  const maxBasic = 0xd, maxExt = 0x80000008;
+  // Unknown leaves: Intel answers leaves above the maximum with the highest basic leaf's data
+  // (SDM Vol. 2 CPUID "If a value entered ... is higher than the maximum"); AMD returns zeros.
+  if (leaf > maxBasic && leaf < 0x80000000) {
+    if (!intel) return [0, 0, 0, 0];
+    leaf = maxBasic;
+  }
+  if (leaf > maxExt) {
+    if (!intel) return [0, 0, 0, 0];
+    leaf = maxBasic;
+  }
+  switch (leaf) {
+    case 0: return [maxBasic, str4(vendor, 0), str4(vendor, 8), str4(vendor, 4)];
+    case 1: {
+      const eax = intel ? 0x000906ea : 0x00a20f10; // family/model/stepping of a plausible part
+      const ebx = (0 << 24) | (1 << 16) | (8 << 8); // APIC ID 0, 1 logical processor, CLFLUSH 64 bytes
+      const ecx = A.CPUID1_ECX_SSE3 | A.CPUID1_ECX_CX16 | A.CPUID1_ECX_POPCNT;
+      const edx = A.CPUID1_EDX_FPU | A.CPUID1_EDX_DE | A.CPUID1_EDX_PSE | A.CPUID1_EDX_TSC | A.CPUID1_EDX_MSR |
+        A.CPUID1_EDX_PAE | A.CPUID1_EDX_CX8 | A.CPUID1_EDX_APIC | A.CPUID1_EDX_SEP | A.CPUID1_EDX_PGE |
+        A.CPUID1_EDX_CMOV | A.CPUID1_EDX_PAT | A.CPUID1_EDX_CLFSH | A.CPUID1_EDX_FXSR | A.CPUID1_EDX_SSE | A.CPUID1_EDX_SSE2;
+      return [eax, ebx, ecx, edx];
+    }
+    case 7: {
+      if (sub !== 0) return [0, 0, 0, 0];
+      const ebx = (c.features.rtm ? A.CPUID7_EBX_RTM : 0);
+      const ecx = c.features.busLockDetect ? A.CPUID7_ECX_BUS_LOCK_DETECT : 0;
+      return [0, ebx, ecx, 0];
+    }
+    case 0x80000000: return [maxExt, intel ? 0 : str4(vendor, 0), intel ? 0 : str4(vendor, 8), intel ? 0 : str4(vendor, 4)];
+    case 0x80000001: {
+      const ecx = A.CPUID81_ECX_LAHF | A.CPUID81_ECX_ABM;
+      const edx = A.CPUID81_EDX_SYSCALL | A.CPUID81_EDX_NX | A.CPUID81_EDX_LM;
+      return [0, 0, ecx, edx];
+    }
+    case 0x80000008: return [0x3028, 0, 0, 0]; // 40-bit physical, 48-bit linear
+    default: return [0, 0, 0, 0];
+  }
+}
+
+void ACC_W; void TWO32;
