@@ -245,7 +245,10 @@ export class Machine {
     return {
       ...extra,
       onLog: (level, event, data) => {
-        log[level]({ event: event || EV.CPU_LOG, ...stringifyBigints(data) }, event);
+        const name = cpuEventName(event);
+        // The machine reports the triple fault itself (guest.fault) when run() returns; keep the CPU's detail at debug.
+        const lvl = name === EV.CPU_LOG && /triple/i.test(event) ? 'debug' : level;
+        log[lvl]({ ...stringifyBigints(data), event: name, cpuEvent: event }, event);
         extra?.onLog?.(level, event, data);
       },
       onDebugEvent: (ev) => {
@@ -267,6 +270,13 @@ export class Machine {
       },
     };
   }
+}
+
+/** Map the CPU's own diagnostic names onto the stable event names of src/log.ts. */
+function cpuEventName(event: string): string {
+  if (event.startsWith('cpu.')) return event;
+  if (/(^|[^a-z])ud([^a-z]|$)|unsupported|unimplemented|invalid.?opcode/i.test(event)) return EV.CPU_UD;
+  return EV.CPU_LOG;
 }
 
 function isFullConfig(c: unknown): c is MachineConfig {
