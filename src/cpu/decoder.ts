@@ -171,6 +171,8 @@ export function decode(src: ByteSource, i: Insn, undefinedHandler: Handler): num
     if (d.grp) fn = d.grp[(i.reg & 7)];
     if (fn === undefined) { i.len = k; i.fn = undefinedHandler; return DEC_UD; }
     i.fn = fn;
+    // LOCK is legal only on the lockable RMW forms with a memory destination (SDM Vol. 2 LOCK): #UD otherwise.
+    if (i.lock && (!(flags & OpF.LOCKOK) || !i.mem)) i.fn = lockUd;
     // Immediates.
     let ik = d.imm;
     const gi = grpImm.get(op);
@@ -211,3 +213,6 @@ export function decode(src: ByteSource, i: Insn, undefinedHandler: Handler): num
 }
 
 const TOO_LONG = { tooLong: true };
+let lockUdHandler: Handler | undefined;
+export function setLockUdHandler(h: Handler): void { lockUdHandler = h; }
+const lockUd: Handler = (c, i) => { lockUdHandler!(c, i); };

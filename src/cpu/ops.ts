@@ -8,7 +8,7 @@ import {
   LF_SBB, LF_SUB, LF_SZ, SHADOW_MOVSS, SHADOW_NONE, SHADOW_STI, SL_SHADOW, SL_TRAP, TWO32, laToBig,
 } from './cpu.js';
 import * as A from './arch.js';
-import { Imm, Insn, OpF, def, defGroup, defGroupImm } from './decoder.js';
+import { Imm, Insn, OpF, def, defGroup, defGroupImm, setLockUdHandler } from './decoder.js';
 import { R, divu128, mulu32, muls64, mulu64, neg64, sar64, shl64, shr64, bit64 } from './alu.js';
 import * as D from './debug.js';
 import * as S from './system.js';
@@ -164,7 +164,7 @@ function shiftOp(c: Cpu, i: Insn, kind: number, count: number): void {
   count &= sz === 8 ? 63 : 31;
   if (i.lock) c.raiseUD();
   let a = rmReadRmw(c, i, sz); let ah = sz === 8 ? c.th : 0;
-  if (count === 0) return; // no flags, no write
+  if (count === 0) { if (!i.mem && sz === 4) c.rh[i.rm] = 0; return; } // no flags; a 32-bit register still zero-extends
   let r = 0, rh = 0, cf = 0, of = 0;
   const msb = (lo: number, hi: number): number => sz === 8 ? hi >>> 31 : (lo >>> (bits - 1)) & 1;
   switch (kind) {
@@ -242,7 +242,7 @@ function shxd(c: Cpu, i: Insn, right: boolean, count: number): void {
   count &= sz === 8 ? 63 : 31;
   const a = rmReadRmw(c, i, sz); const ah = sz === 8 ? c.th : 0;
   const b = c.getReg(i.reg, sz, i.rex); const bh = sz === 8 ? c.th : 0;
-  if (count === 0) return;
+  if (count === 0) { if (!i.mem && sz === 4) c.rh[i.rm] = 0; return; }
   let r: number, rh = 0, cf: number;
   if (sz === 8) {
     if (!right) { shl64(a, ah, count); const l = R.lo, h = R.hi; shr64(b, bh, 64 - count); r = l | R.lo; rh = h | R.hi; cf = bit64(a, ah, 64 - count); }
@@ -411,11 +411,18 @@ const opMovGE: H = (c, i) => { if (i.lock) c.raiseUD(); const v = rmRead(c, i, i
 const opMovEI: H = (c, i) => { if (i.lock) c.raiseUD(); if (i.mem) LA = c.ea(i); rmWrite(c, i, i.osz, i.imm, i.immHi); };
 const opMovRI: H = (c, i) => { c.setReg(i.rm, i.osz, i.rex, i.imm, i.immHi); };
 const opLea: H = (c, i) => {
-  if (!i.mem || i.lock) c.raiseUD();
-  const save = i.seg; i.seg = -1; // LEA ignores segment overrides
-  let v: number;
-  try { v = c.ea(i); } finally { i.seg = save; }
-  c.setReg(i.reg, i.osz, i.rex, v >>> 0 | 0, Math.floor(v / TWO32) | 0);
+  if (!i.mem) c.raiseUD();
+  // LEA computes the offset only: no segment base, no canonical check (SDM Vol. 2 LEA).
+  let lo: number, hi: number;
+  if (i.ripRel) { const v = c.nextRip + i.disp; lo = v % TWO32 | 0; hi = Math.floor(v / TWO32) | 0; }
+  else {
+    let sum = i.disp, hs = 0;
+    if (i.base >= 0) { sum += c.rl[i.base]! >>> 0; hs = c.rh[i.base]!; }
+    if (i.index >= 0) { const m = 1 << i.scale; sum += (c.rl[i.index]! >>> 0) * m; hs += c.rh[i.index]! * m; }
+    lo = sum % TWO32 | 0; hi = (hs + Math.floor(sum / TWO32)) | 0;
+  }
+  if (i.asz === 4) hi = 0;
+  c.setReg(i.reg, i.osz, i.rex, lo, hi);
 };
 const opMovzx: H = (c, i) => {
   const ssz = (i.op & 1) ? 2 : 1;
@@ -1040,6 +1047,7 @@ let installed = false;
 export function installOps(): void {
   if (installed) return;
   installed = true;
+  setLockUdHandler((c: Cpu) => c.raiseUD());
   const M = OpF.M, B = OpF.BYTE, D64 = OpF.D64, F64 = OpF.F64, L = OpF.LOCKOK;
   for (let k = 0; k < 8; k++) {
     const b = k << 3;
