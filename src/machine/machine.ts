@@ -14,7 +14,7 @@ import { applyBootState, buildBootEnvironment, BOOT_RESERVED_HIGH, BOOT_RESERVED
 import { EV, silentLogger, type Logger } from '../log.js';
 
 const RFLAGS_IF = 1n << 9n;
-const ZERO_CHUNK = new Uint8Array(1 << 20);
+const ZERO_PAGE = new Uint8Array(4096);
 
 export type RunResult =
   | { kind: 'exit'; code: number; value: number }
@@ -153,9 +153,7 @@ export class Machine {
 
   /** Back to the entry state: RAM cleared and reloaded from the ELF, boot structures rebuilt, CPU reset, devices reset. */
   reset(): void {
-    for (let a = 0; a < this.memory.size; a += ZERO_CHUNK.length) {
-      this.memory.writePhys(a, a + ZERO_CHUNK.length <= this.memory.size ? ZERO_CHUNK : ZERO_CHUNK.subarray(0, this.memory.size - a));
-    }
+    this.zeroMemory();
     loadElf(this.image, this.memory);
     buildBootEnvironment(this.memory, this.image.entry);
     this.cpu.reset();
@@ -168,6 +166,24 @@ export class Machine {
     this.exitValue = undefined;
     this.interruptWhy = undefined;
     this.log.debug({ event: EV.MACHINE_RESET }, 'machine reset to the entry state');
+  }
+
+  /** Clear RAM through writePhys (so the CPU's decoded-instruction cache sees it), touching only the
+   *  4 KiB pages that are not already zero: a guest dirties a few pages of a 64 MiB RAM. */
+  private zeroMemory(): void {
+    const u8 = this.memory.u8;
+    const words = new Uint32Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 2);
+    const zero = ZERO_PAGE;
+    for (let page = 0; page < u8.byteLength; page += 4096) {
+      const w0 = page >>> 2;
+      const end = Math.min(w0 + 1024, words.length);
+      for (let w = w0; w < end; w++) {
+        if (words[w] !== 0) {
+          this.memory.writePhys(page, zero.subarray(0, Math.min(4096, u8.byteLength - page)));
+          break;
+        }
+      }
+    }
   }
 
   /** Stop a runToCompletion() at the next instruction boundary. */
