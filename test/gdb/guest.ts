@@ -1,0 +1,28 @@
+// Build the real-gdb tests' own guest (test/gdb/guests/watch.c) with the platform's runtime and the same flags
+// as scripts/build-guests.mjs, once per process, into a temporary directory.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const RUNTIME = join(ROOT, 'examples', 'runtime');
+
+const CFLAGS = [
+  '-ffreestanding', '-nostdlib', '-static', '-no-pie', '-fno-pic', '-mno-red-zone', '-mno-sse', '-mno-mmx',
+  '-mgeneral-regs-only', '-O2', '-g', '-fno-stack-protector', '-fcf-protection=none', '-fno-asynchronous-unwind-tables',
+  '-Wall', '-Wl,--build-id=none', '-Wl,-z,noexecstack', '-Wl,-z,max-page-size=4096',
+];
+
+let built: string | undefined;
+
+export function watchGuest(): string {
+  if (built) return built;
+  const out = join(mkdtempSync(join(tmpdir(), 'dbstub-gdb-guest-')), 'watch.elf');
+  execFileSync('gcc', [
+    ...CFLAGS, `-I${RUNTIME}`, '-T', join(RUNTIME, 'linker.ld'), '-o', out,
+    join(RUNTIME, 'start.S'), join(RUNTIME, 'runtime.c'), join(ROOT, 'test', 'gdb', 'guests', 'watch.c'),
+  ]);
+  built = out;
+  return out;
+}
