@@ -237,6 +237,8 @@ export class Cpu implements GuestCpu {
     if (this.shadow || this.shadowNew) s |= SL_SHADOW;
     if (this.stopWhy) s |= SL_STOP;
     if (this.deferredTrap) s |= SL_DEFERRED;
+    // Per-instruction debug bookkeeping in flight: the after-instruction path must still run.
+    if (this.dbBeforeRan || this.dbHits || this.dbBusLock || this.dbExtWpHit >= 0 || this.stopReason !== null) s |= SL_TRAP;
     this.slow = s;
   }
 
