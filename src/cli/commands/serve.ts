@@ -7,7 +7,9 @@ import type { Argv } from 'yargs';
 import { resolve } from 'node:path';
 import { Machine } from '../../machine/machine.js';
 import { Vmm } from '../../vmm/index.js';
-import { startGdbServer } from '../../gdbstub/server.js';
+import { startGdbServer, type GdbServer } from '../../gdbstub/server.js';
+import type { MachineConfig } from '../../config/config.js';
+import type { Logger } from '../../log.js';
 import type { StopEvent } from '../../gdbstub/target.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
@@ -27,6 +29,37 @@ export function describeStop(ev: StopEvent): string {
   return `guest stopped with signal ${ev.signal}${ev.detail ? `: ${ev.detail}` : ''}`;
 }
 
+export interface ServeOptions {
+  guest: string;
+  port: number;
+  host: string;
+  /** Start the guest before any debugger attaches (it is paused when one does). */
+  run: boolean;
+  config: MachineConfig;
+  logger: Logger;
+  onSerial?: (text: string) => void;
+  /** Stops of the --run execution that happen with no debugger attached. */
+  onStop?: (ev: StopEvent) => void;
+}
+
+/** The machine, its VMM and the gdb server, as `dbstub serve` runs them (exported for tests and embedding). */
+export async function startServe(o: ServeOptions): Promise<{ machine: Machine; vmm: Vmm; server: GdbServer; stop(): Promise<void> }> {
+  const machine = Machine.fromFile(o.guest, { config: o.config, logger: o.logger });
+  if (o.onSerial) machine.onSerial(o.onSerial);
+  const vmm = new Vmm(machine, o.config, o.logger);
+  const server = await startGdbServer({ target: vmm, host: o.host, port: o.port, logger: o.logger });
+  if (o.run) vmm.resume({ kind: 'continue' }, (ev) => o.onStop?.(ev));
+  return {
+    machine,
+    vmm,
+    server,
+    stop: async () => {
+      if (vmm.running) vmm.interrupt();
+      await server.close();
+    },
+  };
+}
+
 export const serveCommand: CliCommand = {
   command: 'serve <guest>',
   describe: 'load a guest and wait for gdb (target remote HOST:PORT); the guest waits at its entry until gdb continues',
@@ -44,15 +77,12 @@ export const serveCommand: CliCommand = {
     if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new CliError(`--port must be 0..65535, got ${argv.port}`, EXIT.USAGE);
     const config = configFromArgv(argv);
     const log = loggerFromArgv(argv, 'info');
-    const machine = Machine.fromFile(argv.guest, { config, logger: log });
-    if (argv.serial) machine.onSerial((text) => void process.stdout.write(text));
-    const vmm = new Vmm(machine, config, log);
-    const server = await startGdbServer({ target: vmm, host: argv.host, port: argv.port, logger: log });
+    const served = await startServe({ guest: argv.guest, port: argv.port, host: argv.host, run: argv.run, config, logger: log, onSerial: argv.serial ? (t) => void process.stdout.write(t) : undefined, onStop: (ev) => process.stderr.write(`dbstub: ${describeStop(ev)}\n`) });
+    const { server } = served;
     process.stderr.write(
       `dbstub: gdb server on ${server.host}:${server.port}, guest ${argv.run ? 'running' : 'halted at its entry'}\n` +
         `dbstub: connect with: gdb -ex 'target remote ${server.host}:${server.port}' ${resolve(argv.guest)}\n`,
     );
-    if (argv.run) vmm.resume({ kind: 'continue' }, (ev) => process.stderr.write(`dbstub: ${describeStop(ev)}\n`));
     await new Promise<void>((done) => {
       const stop = () => {
         process.off('SIGINT', stop);
@@ -62,8 +92,7 @@ export const serveCommand: CliCommand = {
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
-    if (vmm.running) vmm.interrupt();
-    await server.close();
+    await served.stop();
     process.stderr.write('dbstub: server closed\n');
   },
 };
