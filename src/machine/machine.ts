@@ -291,7 +291,7 @@ export class Machine {
 /** Map the CPU's own diagnostic names onto the stable event names of src/log.ts. */
 function cpuEventName(event: string): string {
   if (event.startsWith('cpu.')) return event;
-  if (/(^|[^a-z])ud([^a-z]|$)|unsupported|unimplemented|invalid.?opcode/i.test(event)) return EV.CPU_UD;
+  if (/(^|[^a-z])ud([^a-z]|$)|unsupported|unimplemented|(invalid|undefined).?opcode/i.test(event)) return EV.CPU_UD;
   return EV.CPU_LOG;
 }
 

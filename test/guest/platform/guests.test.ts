@@ -2,6 +2,14 @@
 // completion on the bare machine. Expected serial output is computed here, independently of the guest.
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../../src/machine/machine.js';
+import { createLogger } from '../../../src/log.js';
+
+/** A logger whose JSON lines are collected for assertions. */
+function capturingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(JSON.parse(s)) } });
+  return { logger, lines };
+}
 
 const GUESTS = 'build/guests';
 const load = (name: string, config: Record<string, unknown> = {}) => Machine.fromFile(`${GUESTS}/${name}.elf`, { config: { mode: 'bare', ...config } });
@@ -126,13 +134,26 @@ describe('cpl3: round trip through the IDT', () => {
 });
 
 describe('ud: #UD delivered to the guest handler', () => {
-  it('reports UD2 and an SSE instruction (CR4.OSFXSR=0) at their RIPs', async () => {
+  it('reports UD2, an SSE instruction (CR4.OSFXSR=0) and an unsupported x87 one at their RIPs', async () => {
     const m = load('ud');
     const r = await m.runToCompletion({ maxInsns: 10_000_000 });
-    const ud2 = m.symbol('ud2_site');
-    const sse = m.symbol('sse_site');
-    expect(m.serialOutput).toBe(`#UD at rip=0x${ud2.toString(16)}\n#UD at rip=0x${sse.toString(16)}\nud: ok\n`);
+    const at = (sym: string) => `#UD at rip=0x${m.symbol(sym).toString(16)}\n`;
+    expect(m.serialOutput).toBe(at('ud2_site') + at('sse_site') + at('x87_site') + 'ud: ok\n');
     expect(r).toEqual({ kind: 'exit', code: 1, value: 0 });
+  });
+
+  it('logs the unsupported opcode with its bytes as cpu.ud', async () => {
+    const { logger, lines } = capturingLogger();
+    const m = Machine.fromFile(`${GUESTS}/ud.elf`, { config: { mode: 'bare' }, logger });
+    await m.runToCompletion({ maxInsns: 10_000_000 });
+    const ud = lines.filter((l) => l.event === 'cpu.ud');
+    const x87 = `0x${m.symbol('x87_site').toString(16)}`;
+    expect(ud.some((l) => l.rip === x87 && String(l.bytes).startsWith('db'))).toBe(true);
+    // UD2 is architecturally #UD, not an unsupported opcode: it must not be reported as one.
+    const ud2 = `0x${m.symbol('ud2_site').toString(16)}`;
+    expect(ud.some((l) => l.rip === ud2)).toBe(false);
+    expect(lines.some((l) => l.event === 'guest.exit' && l.code === 1)).toBe(true);
+    expect(lines.filter((l) => l.event === 'guest.serial').map((l) => l.text)).toContain('ud: ok');
   });
 });
 
@@ -141,6 +162,7 @@ describe('triple fault', () => {
     const m = load('triple');
     const r = await m.runToCompletion({ maxInsns: 10_000_000 });
     expect(r.kind).toBe('triple-fault');
+    expect((r as { detail: string }).detail).toMatch(/#DF|double/i);
     expect(m.serialOutput).toBe('triple: loading an empty IDT and executing UD2\n');
     expect(m.exitCode).toBeUndefined();
   });
