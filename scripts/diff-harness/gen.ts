@@ -40,6 +40,8 @@ export interface GenCase {
   memIgnore: [number, number][];
   /** Why something is masked (printed with a mismatch). */
   notes: string[];
+  /** Input classes this case belongs to (e.g. 'lea-noncanonical-ea'); GenOptions.avoid drops cases by tag. */
+  tags: string[];
 }
 
 /** Per-case builder state. */
@@ -59,6 +61,7 @@ export class Ctx {
   readonly gprMask: bigint[] = new Array<bigint>(16).fill(M64);
   readonly memIgnore: [number, number][] = [];
   readonly notes: string[] = [];
+  readonly tags: string[] = [];
 
   constructor(readonly rng: Rng) {
     for (let i = 0; i < 16; i++) this.gpr.push(interesting(rng, rng.pick([8, 16, 32, 64] as const)));
@@ -279,6 +282,7 @@ export const FORMS: Form[] = [
         src = 'cl';
       }
       const masked = count & (size === 64 ? 0x3f : 0x1f);
+      if (masked === 0 && size === 32 && d.k === 'reg') c.tags.push('count0-r32');
       const rotate = op[0] === 'r' && op !== 'rcl' && op !== 'rcr' ? 'rot' : op === 'rcl' || op === 'rcr' ? 'rc' : 'shift';
       if (masked !== 0) {
         // SDM Vol. 2 SAL/SAR/SHL/SHR, RCL/RCR/ROL/ROR "Flags Affected": OF is defined only for 1-bit
@@ -310,6 +314,7 @@ export const FORMS: Form[] = [
         else c.gpr[RCX] = (c.gpr[RCX]! & ~0xffn) | BigInt(count);
       }
       const masked = count & (size === 64 ? 0x3f : 0x1f);
+      if (masked === 0 && size === 32 && d.k === 'reg') c.tags.push('count0-r32');
       // SDM Vol. 2 SHLD/SHRD: count masked to 5 (6 with REX.W) bits; 0 changes nothing. "If the count
       // is greater than the operand size, the result is undefined" and so are the flags (16-bit only).
       // Otherwise: OF defined for 1-bit shifts only, AF undefined whenever a shift occurs.
@@ -518,12 +523,19 @@ export const FORMS: Form[] = [
       const index = c.rng.pick([0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
       const scale = c.rng.pick([1, 2, 4, 8]);
       let addr: string;
+      const g = (r: number): bigint => c.gpr[r]!;
+      let ea: bigint | undefined; // undefined: RIP-relative (always canonical here)
       switch (c.rng.int(5)) {
-        case 0: addr = `[${names[base]}]`; break;
-        case 1: addr = `[${names[base]}${ds}]`; break;
-        case 2: addr = `[${names[base]}+${names[index]}*${scale}${ds}]`; break;
-        case 3: addr = `[${names[index]}*${scale}${ds}]`; break;
+        case 0: addr = `[${names[base]}]`; ea = g(base); break;
+        case 1: addr = `[${names[base]}${ds}]`; ea = g(base) + BigInt(disp); break;
+        case 2: addr = `[${names[base]}+${names[index]}*${scale}${ds}]`; ea = g(base) + g(index) * BigInt(scale) + BigInt(disp); break;
+        case 3: addr = `[${names[index]}*${scale}${ds}]`; ea = g(index) * BigInt(scale) + BigInt(disp); break;
         default: addr = a32 ? `[eip${ds}]` : `[rip${ds}]`;
+      }
+      // LEA never accesses memory, so a non-canonical effective address is just a number (SDM Vol. 2 LEA).
+      if (ea !== undefined && !a32) {
+        const top = BigInt.asUintN(64, ea) >> 47n;
+        if (top !== 0n && top !== 0x1ffffn) c.tags.push('lea-noncanonical-ea');
       }
       return { asm: `lea ${d.text}, ${addr}`, form: `lea r${size}, a${a32 ? 32 : 64}` };
     },
@@ -581,6 +593,51 @@ export const FORMS: Form[] = [
     },
   },
   {
+    family: 'prefixes',
+    weight: 3,
+    build(c) {
+      // Prefixes that must not change an ALU instruction in 64-bit mode: CS/DS/ES/SS overrides are
+      // ignored (SDM Vol. 1 3.3.7.1); 66H is ignored when REX.W is set (SDM Vol. 2 2.2.1.2); a REX
+      // that does not immediately precede the opcode is ignored (SDM Vol. 2 2.2.1); repeated 66H is
+      // one override. Too many prefixes make the instruction longer than 15 bytes: #GP(0) (SDM Vol. 2 2.3.11).
+      const op = c.rng.pick(['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp']);
+      const size = pickSize(c.rng, [16, 32, 64]);
+      const variant = c.rng.pick(['rr', 'ri', 'mr', 'rm']);
+      let inner: string;
+      if (variant === 'rr') inner = `${op} ${c.reg(size).text}, ${c.reg(size).text}`;
+      else if (variant === 'ri') inner = `${op} ${c.reg(size).text}, ${immText(imm(c.rng, size))}`;
+      else {
+        const m = c.mem(size);
+        const r = c.reg(size);
+        inner = variant === 'mr' ? `${op} ${m.text}, ${r.text}` : `${op} ${r.text}, ${m.text}`;
+      }
+      const pre: number[] = [];
+      const seg = (): number => c.rng.pick([0x2e, 0x26, 0x36, 0x3e]);
+      for (let n = c.rng.int(3); n > 0; n--) pre.push(seg());
+      if (size !== 32 && c.rng.chance(0.5)) pre.push(0x66);
+      if (c.rng.chance(0.4)) {
+        pre.push(0x40 | c.rng.int(16), seg()); // stray REX, then a legacy prefix
+        c.tags.push('stray-rex');
+      }
+      if (c.rng.chance(0.05)) for (let n = 0; n < 10; n++) pre.push(seg()); // > 15 bytes
+      if (LOGIC.has(op)) c.undef(AF, AF_LOGIC);
+      const bytes = pre.length ? `.byte ${pre.map((b) => `0x${b.toString(16)}`).join(', ')}; ` : '';
+      return { asm: `${bytes}${inner}`, form: `${pre.map((b) => b.toString(16)).join(' ')} ${op} ${variant} ${size}` };
+    },
+  },
+  {
+    family: 'invalid64',
+    weight: 1,
+    build(c) {
+      // Opcodes that are invalid in 64-bit mode ("i64" in SDM Vol. 2 Table A-2) and UD2: #UD.
+      const enc = c.rng.pick([
+        [0x06], [0x07], [0x0e], [0x16], [0x17], [0x1e], [0x1f], [0x27], [0x2f], [0x37], [0x3f], [0x60], [0x61],
+        [0x82, 0xc0, 0x01], [0x9a, 1, 2, 3, 4, 5, 6], [0xce], [0xd4, 0x0a], [0xd5, 0x0a], [0xea, 1, 2, 3, 4, 5, 6], [0x0f, 0x0b],
+      ]);
+      return { asm: `.byte ${enc.map((b) => `0x${b.toString(16)}`).join(', ')}`, form: `#UD ${enc[0]!.toString(16)}` };
+    },
+  },
+  {
     family: 'lock-ud',
     weight: 1,
     build(c) {
@@ -588,9 +645,12 @@ export const FORMS: Form[] = [
       // #UD (SDM Vol. 2 LOCK: "...otherwise an invalid-opcode exception (#UD) may be generated").
       const size = pickSize(c.rng, [16, 32, 64]);
       const a = c.reg(size), b = c.reg(size);
+      // GNU as encodes XCHG with AX/EAX/RAX as 90+r (except XCHG EAX, EAX, which needs 87 C0).
+      const shortXchg = (a.idx === 0 || b.idx === 0) && !(size === 32 && a.idx === 0 && b.idx === 0);
       const insn = c.rng.pick([`add ${a.text}, ${b.text}`, `xadd ${a.text}, ${b.text}`, `cmpxchg ${a.text}, ${b.text}`,
         `bts ${a.text}, ${b.text}`, `inc ${a.text}`, `not ${a.text}`, `xchg ${a.text}, ${b.text}`, `mov ${a.text}, ${b.text}`,
         `lea ${a.text}, [rax+8]`, `cmp ${a.text}, ${b.text}`]);
+      if (insn.startsWith('xchg') && shortXchg) c.tags.push('lock-90');
       return { asm: `.byte 0xf0; ${insn}`, form: `lock ${insn.split(' ')[0]} reg` };
     },
   },
@@ -602,6 +662,10 @@ export interface GenOptions {
   /** Families to leave out (see KNOWN_SIM_BUGS in the test). */
   exclude?: readonly string[];
   only?: readonly string[];
+  /** Cases carrying any of these tags are drawn again (see KNOWN_SIM_BUGS in the test). */
+  avoidTags?: readonly string[];
+  /** Filled with how many cases each avoided tag removed. */
+  avoided?: Map<string, number>;
 }
 
 export function generate(opts: GenOptions): GenCase[] {
@@ -619,10 +683,16 @@ export function generate(opts: GenOptions): GenCase[] {
     }
     const c = new Ctx(rng);
     const { asm, form: label } = form.build(c);
+    const hit = c.tags.find((t) => opts.avoidTags?.includes(t));
+    if (hit) {
+      opts.avoided?.set(hit, (opts.avoided.get(hit) ?? 0) + 1);
+      i--; // draw another case in its place
+      continue;
+    }
     out.push({
       family: form.family, form: label, asm,
       gpr: c.gpr.slice(), rflags: c.rflags, memSeed: c.memSeed, patch: c.patch,
-      undefFlags: c.undefFlags, gprMask: c.gprMask.slice(), memIgnore: c.memIgnore.slice(), notes: c.notes.slice(),
+      undefFlags: c.undefFlags, gprMask: c.gprMask.slice(), memIgnore: c.memIgnore.slice(), notes: c.notes.slice(), tags: c.tags.slice(),
     });
   }
   return out;

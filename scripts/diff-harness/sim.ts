@@ -155,7 +155,7 @@ export class SimMachine {
     if (off >= 0 && off <= 256 * STUB_STRIDE) {
       const vector = Math.floor(off / STUB_STRIDE); // RIP at the HLT or just after it
       const sp = this.cpu.getGpr(4);
-      const frame = this.cpu.readVirtual(sp, 48);
+      const frame = this.cpu.readVirtual(sp, ERROR_CODE_VECTORS.has(vector) ? 48 : 40);
       if (!frame) {
         res.vector = -2;
         res.note = `vector ${vector} delivered but the frame at RSP=0x${sp.toString(16)} is unreadable`;
