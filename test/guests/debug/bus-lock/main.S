@@ -16,10 +16,9 @@
         .else
         call bl_body
         .endif
-        lea buf(%rip), %rsi
-        mov 62(%rsi), %eax
-        MARK 0xa0, %rax
-        mov 124(%rsi), %rax
+        mov buf+62(%rip), %eax
+        MARK 0xa0, %rax                 /* MARK clobbers %rsi: address buf directly */
+        mov buf+124(%rip), %rax
         MARK 0xa1, %rax
         .endm
 
