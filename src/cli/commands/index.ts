@@ -4,6 +4,8 @@
 
 import type { Argv } from 'yargs';
 import { runCommand } from './run.js';
+import { serveCommand } from './serve.js';
+import { sessionCommand } from './session.js';
 
 export interface CliCommand {
   /** yargs command string, e.g. 'run <guest>'. */
@@ -13,4 +15,4 @@ export interface CliCommand {
   handler: (argv: Record<string, unknown>) => Promise<void> | void;
 }
 
-export const COMMANDS: CliCommand[] = [runCommand];
+export const COMMANDS: CliCommand[] = [runCommand, serveCommand, sessionCommand];
