@@ -20,7 +20,7 @@ beforeAll(() => {
 
 function dbstub(...args: string[]) {
   const entry = `import(${JSON.stringify(join(OUT, 'cli/main.js'))}).then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', entry, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', entry, '--', ...args], { encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
