@@ -42,6 +42,9 @@ const TLB_SIZE = 256;
 export const SL_EXEC_BP = 1, SL_DATA = 2, SL_TF = 4, SL_HOSTSS = 8, SL_PENDING = 16, SL_EXTBP = 32, SL_RF = 64,
   SL_SHADOW = 128, SL_STOP = 256, SL_TRAP = 512, SL_IO_BP = 1024, SL_DEFERRED = 2048;
 
+/** Bits that need the per-instruction before/after path (data/I-O breakpoints only hook the accesses). */
+export const SL_PER_INSN = ~(SL_DATA | SL_IO_BP);
+
 export const SHADOW_NONE = 0, SHADOW_STI = 1, SHADOW_MOVSS = 2;
 
 const BUDGET: StopReason = Object.freeze({ kind: 'budget' });
@@ -96,6 +99,12 @@ export class Cpu implements GuestCpu {
   readonly drRaw: bigint[] = [0n, 0n, 0n, 0n];
   /** DR0-DR3 as signed numbers for matching (NaN when not canonical: never matches). */
   readonly drLin = new Float64Array(4);
+  /** Enabled data breakpoints, precomputed by recomputeSlow for the access hook. */
+  readonly dbpBase = new Float64Array(4);
+  readonly dbpEnd = new Float64Array(4);
+  readonly dbpBit = new Int32Array(4);
+  readonly dbpWriteOnly = new Uint8Array(4);
+  dbpCount = 0;
   dr6 = A.DR6_RESET;
   dr7 = A.DR7_RESET;
   debugctl = 0;
@@ -221,13 +230,25 @@ export class Cpu implements GuestCpu {
   recomputeSlow(): void {
     let s = 0;
     const dr7 = this.dr7;
+    let nd = 0;
     for (let n = 0; n < 4; n++) {
       if (((dr7 >>> (2 * n)) & 3) === 0) continue;
       const rw = A.dr7Rw(dr7, n);
       if (rw === A.DR7_RW_EXEC) s |= SL_EXEC_BP;
       else if (rw === A.DR7_RW_IO) { if (this.cr4 & A.CR4_DE) s |= SL_IO_BP; }
-      else s |= SL_DATA;
+      else {
+        const d = this.drLin[n]!;
+        if (d !== d) continue; // non-canonical: never matches
+        // The address is aligned down to LEN (SDM 18.2.5): precompute [base, end) for the access hook.
+        const len = A.dr7Len(dr7, n);
+        const base = d - (((d % len) + len) % len);
+        this.dbpBase[nd] = base; this.dbpEnd[nd] = base + len; this.dbpBit[nd] = 1 << n;
+        this.dbpWriteOnly[nd] = rw === A.DR7_RW_WRITE ? 1 : 0;
+        nd++;
+        s |= SL_DATA;
+      }
     }
+    this.dbpCount = nd;
     if (this.extWps.length) s |= SL_DATA;
     if (this.fl & A.RFLAGS_TF) s |= SL_TF;
     if (this.hostSS) s |= SL_HOSTSS;
@@ -940,7 +961,7 @@ export class Cpu implements GuestCpu {
     for (;;) {
       try {
         while (count < maxInstructions) {
-          if (this.slow !== 0 && D.before(this)) break;
+          if ((this.slow & SL_PER_INSN) !== 0 && D.before(this)) break;
           const ins = this.fetch();
           this.insnRip = this.rip;
           this.curInsn = ins;
@@ -949,7 +970,7 @@ export class Cpu implements GuestCpu {
           this.rip = this.nextRip;
           this.retired++;
           count++;
-          if (this.slow !== 0 && D.after(this, ins)) break;
+          if ((this.slow & SL_PER_INSN) !== 0 && D.after(this, ins)) break;
         }
         break;
       } catch (e) {

@@ -138,20 +138,11 @@ export function before(c: Cpu): boolean {
 
 /** Data access hook (called only when SL_DATA is armed). */
 export function dataAccess(c: Cpu, la: number, size: number, write: boolean): void {
-  const dr7 = c.dr7;
-  if (dr7 & 0xff) {
-    for (let n = 0; n < 4; n++) {
-      if (((dr7 >>> (2 * n)) & 3) === 0) continue;
-      const rw = A.dr7Rw(dr7, n);
-      if (rw === A.DR7_RW_EXEC || rw === A.DR7_RW_IO) continue;
-      if (rw === A.DR7_RW_WRITE && !write) continue;
-      const len = A.dr7Len(dr7, n);
-      const d = c.drLin[n]!;
-      if (d !== d) continue; // NaN: non-canonical DR never matches
-      // The breakpoint address is aligned down to LEN (SDM 18.2.5); any overlapping byte matches.
-      const base = d - (((d % len) + len) % len);
-      if (la < base + len && la + size > base) { c.dbHits |= 1 << n; c.slow |= SL_TRAP; }
-    }
+  const end = la + size;
+  for (let k = 0; k < c.dbpCount; k++) {
+    if (!write && c.dbpWriteOnly[k]) continue;
+    // Any overlapping byte matches (SDM 18.2.5: the access need not start at the breakpoint address).
+    if (la < c.dbpEnd[k]! && end > c.dbpBase[k]!) { c.dbHits |= c.dbpBit[k]!; c.slow |= SL_TRAP; }
   }
   const wps = c.extWps;
   for (let k = 0; k < wps.length; k++) {
@@ -299,4 +290,4 @@ export function movDr(c: Cpu, i: Insn): void {
 
 /** Thrown after a #DB was delivered from inside an instruction handler: the loop continues at the handler. */
 export const DELIVERED = { delivered: true } as const;
-void FAULT; void SL_DATA;
+

@@ -507,4 +507,4 @@ export function cpuid(c: Cpu, leaf: number, sub: number): [number, number, numbe
   }
 }
 
-void ACC_W; void TWO32;
+
