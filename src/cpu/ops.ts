@@ -1029,6 +1029,72 @@ const op0F13: H = (c, i) => {
   c.wr64(c.ea(i), x[s]!, x[s + 1]!);
 };
 
+/** 128-bit source operand of an SSE2 integer op into the scratch S4 (aligned memory required). */
+const S4 = new Int32Array(4);
+const B16 = new Uint8Array(16), O16 = new Uint8Array(16);
+function xmmSrc(c: Cpu, i: Insn): void {
+  const x = c.xmm;
+  if (!i.mem) { const s = i.rm * 4; S4[0] = x[s]!; S4[1] = x[s + 1]!; S4[2] = x[s + 2]!; S4[3] = x[s + 3]!; return; }
+  const la = c.ea(i); if (la & 15) c.raiseGP0();
+  S4[0] = c.rd64(la); S4[1] = c.th; S4[2] = c.rd64(la + 8); S4[3] = c.th;
+}
+function sse66(c: Cpu, i: Insn): void { sseCheck(c); if (!i.p66 || i.rep) c.raiseUD(); }
+const opPAnd: H = (c, i) => { sse66(c, i); xmmSrc(c, i); const d = i.reg * 4; for (let k = 0; k < 4; k++) c.xmm[d + k] &= S4[k]!; };
+const opPOr: H = (c, i) => { sse66(c, i); xmmSrc(c, i); const d = i.reg * 4; for (let k = 0; k < 4; k++) c.xmm[d + k] |= S4[k]!; };
+const opPAddSubQ: H = (c, i) => {
+  sse66(c, i); xmmSrc(c, i);
+  const sub = (i.op & 0xff) === 0xfb, x = c.xmm, d = i.reg * 4;
+  for (let q = 0; q < 2; q++) {
+    const a = x[d + 2 * q]! >>> 0, b = S4[2 * q]! >>> 0;
+    const s = sub ? a - b : a + b;
+    x[d + 2 * q] = s | 0;
+    x[d + 2 * q + 1] = (sub ? x[d + 2 * q + 1]! - S4[2 * q + 1]! - (s < 0 ? 1 : 0) : x[d + 2 * q + 1]! + S4[2 * q + 1]! + (s >= TWO32 ? 1 : 0)) | 0;
+  }
+};
+const opPshufd: H = (c, i) => {
+  sse66(c, i); xmmSrc(c, i);
+  const d = i.reg * 4, o = i.imm & 0xff;
+  for (let k = 0; k < 4; k++) c.xmm[d + k] = S4[(o >> (2 * k)) & 3]!;
+};
+const opPunpckhqdq: H = (c, i) => {
+  sse66(c, i); xmmSrc(c, i);
+  const d = i.reg * 4, x = c.xmm;
+  x[d] = x[d + 2]!; x[d + 1] = x[d + 3]!; x[d + 2] = S4[2]!; x[d + 3] = S4[3]!;
+};
+/** 66 0F 72/73 /r ib: shifts by immediate of dwords / qwords / whole register bytes. */
+const opPShiftImm: H = (c, i) => {
+  sse66(c, i);
+  if (i.mem) c.raiseUD();
+  const x = c.xmm, d = i.rm * 4, n = i.imm & 0xff, k = i.reg & 7, op = i.op & 0xff;
+  if (op === 0x72) {
+    for (let j = 0; j < 4; j++) {
+      const v = x[d + j]!;
+      if (k === 2) x[d + j] = n > 31 ? 0 : v >>> n;
+      else if (k === 4) x[d + j] = v >> Math.min(n, 31);
+      else if (k === 6) x[d + j] = n > 31 ? 0 : v << n;
+      else c.raiseUD();
+    }
+    return;
+  }
+  if (k === 2 || k === 6) {
+    for (let q = 0; q < 2; q++) {
+      const lo = x[d + 2 * q]!, hi = x[d + 2 * q + 1]!;
+      if (n > 63) { x[d + 2 * q] = 0; x[d + 2 * q + 1] = 0; continue; }
+      if (k === 2) shr64(lo, hi, n); else shl64(lo, hi, n);
+      x[d + 2 * q] = R.lo; x[d + 2 * q + 1] = R.hi;
+    }
+    return;
+  }
+  if (k === 3 || k === 7) { // PSRLDQ / PSLLDQ: byte shifts of the whole register
+    const b = B16, out = O16;
+    for (let j = 0; j < 16; j++) b[j] = (x[d + (j >> 2)]! >>> (8 * (j & 3))) & 0xff;
+    for (let j = 0; j < 16; j++) { const s = k === 3 ? j + n : j - n; out[j] = s >= 0 && s < 16 ? b[s]! : 0; }
+    for (let j = 0; j < 4; j++) x[d + j] = out[4 * j]! | (out[4 * j + 1]! << 8) | (out[4 * j + 2]! << 16) | (out[4 * j + 3]! << 24);
+    return;
+  }
+  c.raiseUD();
+};
+
 // ---------------------------------------------------------------------------------------------
 // Undefined opcodes
 // ---------------------------------------------------------------------------------------------
@@ -1190,6 +1256,14 @@ export function installOps(): void {
   def(0x17f, M, Imm.None, op0F7F);
   def(0x1d6, M, Imm.None, op0FD6);
   def(0x1ef, M, Imm.None, op0FEF);
+  def(0x1db, M, Imm.None, opPAnd);
+  def(0x1eb, M, Imm.None, opPOr);
+  def(0x1d4, M, Imm.None, opPAddSubQ);
+  def(0x1fb, M, Imm.None, opPAddSubQ);
+  def(0x170, M, Imm.BU, opPshufd);
+  def(0x16d, M, Imm.None, opPunpckhqdq);
+  def(0x172, M, Imm.BU, opPShiftImm);
+  def(0x173, M, Imm.BU, opPShiftImm);
   def(0x1a0, D64, Imm.None, opPushFsGs);
   def(0x1a1, D64, Imm.None, opPopFsGs);
   def(0x1a8, D64, Imm.None, opPushFsGs);
