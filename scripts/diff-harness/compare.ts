@@ -45,7 +45,7 @@ function hasErrorCode(v: number): boolean {
   return [8, 10, 11, 12, 13, 14, 17, 21, 29, 30].includes(v);
 }
 function outcome(r: CaseResult): string {
-  return r.vector === -1 ? 'completed' : r.vector === -2 ? 'no result' : `exception vector ${r.vector} at 0x${r.rip.toString(16)}`;
+  return r.vector === -1 ? 'completed' : r.vector === -2 ? 'no result' : r.vector === -3 ? 'timed out' : `exception vector ${r.vector} at 0x${r.rip.toString(16)}`;
 }
 export function hex(v: bigint): string {
   return `0x${BigInt.asUintN(64, v).toString(16).padStart(16, '0')}`;

@@ -95,9 +95,10 @@ export class Ctx {
   }
 
   /** A memory operand of `size` bytes somewhere in window[lo, hi). */
-  mem(size: Size, lo = 0x40, hi = 0x1c0, ptr = true): MemOp {
+  mem(size: Size, lo = 0x40, hi = 0x1c0, ptr = true, align = 1): MemOp {
     const bytes = size / 8;
-    const off = this.rng.range(lo, hi - bytes);
+    let off = this.rng.range(lo, hi - bytes);
+    off -= off % align;
     const target = BigInt(0x100000 + off);
     const usable: number[] = [];
     for (let i = 0; i < 16; i++) {
@@ -635,6 +636,184 @@ export const FORMS: Form[] = [
         [0x82, 0xc0, 0x01], [0x9a, 1, 2, 3, 4, 5, 6], [0xce], [0xd4, 0x0a], [0xd5, 0x0a], [0xea, 1, 2, 3, 4, 5, 6], [0x0f, 0x0b],
       ]);
       return { asm: `.byte ${enc.map((b) => `0x${b.toString(16)}`).join(', ')}`, form: `#UD ${enc[0]!.toString(16)}` };
+    },
+  },
+  {
+    family: 'bitcount',
+    weight: 2,
+    build(c) {
+      // POPCNT (CPUID.01H:ECX[23]) and LZCNT (CPUID.80000001H:ECX[5]); both advertised by the
+      // simulator. TZCNT needs BMI1, which the simulator does not advertise (F3 0F BC is BSF there).
+      const op = c.rng.pick(['popcnt', 'lzcnt']);
+      const size = pickSize(c.rng, [16, 32, 64]);
+      const s = c.rm(size);
+      const d = c.reg(size);
+      if (c.rng.chance(0.2)) c.write(s, 0n);
+      // SDM Vol. 2 POPCNT: OF, SF, ZF, AF, CF, PF cleared, ZF set for a zero source (all defined).
+      // LZCNT: "ZF flag is set to 1 in case of zero output ... CF flag is set to 1 if input was zero
+      // and cleared otherwise. OF, SF, PF and AF flags are undefined."
+      if (op === 'lzcnt') c.undef(OF | SF | PF | AF, 'LZCNT: OF, SF, PF, AF undefined');
+      return { asm: `${op} ${d.text}, ${s.text}`, form: `${op} r${size}, ${kindOf(s)}` };
+    },
+  },
+  {
+    family: 'flagops',
+    weight: 1,
+    build(c) {
+      // LAHF/SAHF (valid in 64-bit mode with CPUID.80000001H:ECX[0]), CMC/CLC/STC/CLD/STD: all defined.
+      const op = c.rng.pick(['lahf', 'sahf', 'cmc', 'clc', 'stc', 'cld', 'std', 'lahf; sahf', 'sahf; lahf']);
+      if (c.rng.chance(0.3)) c.rflags |= DF;
+      return { asm: op, form: op };
+    },
+  },
+  {
+    family: 'cmpxchg8b',
+    weight: 2,
+    build(c) {
+      // CMPXCHG8B/16B m64/m128 (SDM Vol. 2): compares rDX:rAX with the operand; equal stores rCX:rBX
+      // (ZF=1), else loads the operand into rDX:rAX (ZF=0); other flags unaffected. A misaligned
+      // m128 is #GP(0).
+      const wide = c.rng.chance(0.5);
+      for (const r of [RAX, RCX, RDX, 3]) c.implicit.add(r);
+      const m = c.mem(64, 0x40, 0x1c0 - 8, false, wide && c.rng.chance(0.85) ? 16 : 1);
+      const win = c.memBytes();
+      const q = (o: number): bigint => {
+        let v = 0n;
+        for (let i = 7; i >= 0; i--) v = (v << 8n) | BigInt(win[o + i]!);
+        return v;
+      };
+      if (c.rng.chance(0.5)) {
+        if (wide) { c.gpr[RAX] = q(m.off); c.gpr[RDX] = q(m.off + 8); }
+        else { c.gpr[RAX] = (c.gpr[RAX]! & ~0xffffffffn & M64) | (q(m.off) & 0xffffffffn); c.gpr[RDX] = (c.gpr[RDX]! & ~0xffffffffn & M64) | (q(m.off) >> 32n); }
+      }
+      const lock = c.rng.chance(0.5) ? 'lock ' : '';
+      return { asm: `${lock}cmpxchg${wide ? '16b xmmword' : '8b qword'} ptr ${m.text}`, form: `${lock}cmpxchg${wide ? '16b' : '8b'}` };
+    },
+  },
+  {
+    family: 'branch',
+    weight: 3,
+    build(c) {
+      // Jcc (rel8 and, with {disp32}, rel32), LOOP/LOOPE/LOOPNE, JRCXZ/JECXZ, with 32-bit address size
+      // (67H: ECX is the counter). Taken or not shows in RDX.
+      const kind = c.rng.pick(['jcc', 'loop', 'jrcxz', 'back']);
+      c.gpr[RCX] = c.rng.pick([0n, 1n, 2n, 0x100000000n, 0xffffffff00000001n, interesting(c.rng, 64)]);
+      if (kind === 'jcc') {
+        const cc = c.rng.pick(CONDS);
+        const near = c.rng.chance(0.4) ? '{disp32} ' : '';
+        return { asm: `${near}j${cc} 1f; add edx, 7; 1: add edx, 1`, form: `j${cc}${near ? ' rel32' : ''}` };
+      }
+      if (kind === 'loop') {
+        const op = c.rng.pick(['loop', 'loope', 'loopne']);
+        const a32 = c.rng.chance(0.3) ? 'addr32 ' : '';
+        return { asm: `${a32}${op} 1f; add edx, 7; 1: add edx, 1`, form: `${a32}${op}` };
+      }
+      if (kind === 'jrcxz') {
+        const op = c.rng.pick(['jrcxz', 'jecxz']);
+        return { asm: `${op} 1f; add edx, 7; 1: add edx, 1`, form: op };
+      }
+      const op = c.rng.pick(['loop', 'dec ecx; jnz', 'sub rcx, 1; jnz']);
+      // Small counts; upper RCX bits only where the loop counts in ECX.
+      c.gpr[RCX] = BigInt(c.rng.range(1, 6)) | (op.startsWith('dec') && c.rng.chance(0.5) ? 0xabcd00000000n : 0n);
+      return { asm: `2: add edx, 3; ${op} 2b`, form: `backward ${op}` };
+    },
+  },
+  {
+    family: 'stack',
+    weight: 4,
+    build(c) {
+      // PUSH/POP/CALL/RET/ENTER/LEAVE/PUSHF/POPF with RSP inside the shared window.
+      c.implicit.add(RSP);
+      const sp = 0x100100 + c.rng.range(-0x10, 0x10) * (c.rng.chance(0.7) ? 8 : 1);
+      c.gpr[RSP] = BigInt(sp);
+      const r64 = (): string => c.reg(64, [RSP]).text;
+      const r16 = (): string => c.reg(16, [RSP]).text;
+      const op = c.rng.int(14);
+      let asm: string;
+      switch (op) {
+        case 0: asm = `push ${r64()}`; break;
+        case 1: asm = `pop ${r64()}`; break;
+        case 2: asm = `push ${r16()}`; break;
+        case 3: asm = `pop ${r16()}`; break;
+        case 4: asm = `push ${immText(c.rng.chance(0.5) ? c.rng.range(-128, 127) : Number(signed(interesting(c.rng, 32), 32)))}`; break;
+        case 5: asm = c.rng.chance(0.5) ? 'push rsp' : 'pop rsp'; break;
+        // POP with an RSP-based destination uses RSP after the increment (SDM Vol. 2 POP).
+        case 6: asm = `pop qword ptr [rsp+${c.rng.pick([0, 8, 16, -8])}]`.replace('+-', '-'); break;
+        case 7: asm = `push qword ptr [rsp+${c.rng.pick([0, 8, 16])}]`; break;
+        case 8: asm = `call 1f; ud2; 1: pop ${r64()}`; break;
+        case 9: {
+          const r = r64();
+          asm = `lea ${r}, [rip+1f]; push ${r}; lea ${r}, [rip+2f]; push ${r}; ret${c.rng.chance(0.5) ? ' 8' : ''}; ud2; 2: add ecx, 5; 1:`;
+          break;
+        }
+        case 10: {
+          c.gpr[5] = BigInt(0x100100 + c.rng.range(-0x10, 0x10) * 8); // RBP inside the window
+          asm = c.rng.chance(0.5) ? 'leave' : `enter ${c.rng.pick([0, 8, 16, 0x28])}, ${c.rng.pick([0, 1, 2, 3])}`;
+          break;
+        }
+        case 11: asm = 'pushfq; pop rax'; break;
+        case 12: {
+          // Only status flags and DF through POPF: TF/AC/IF would differ between a CPL3 host process and
+          // the CPL0 simulator (SDM Vol. 2 POPF, Table 4-16).
+          const v = c.rng.u64() & BigInt(ARITH | DF);
+          asm = `push ${Number(v) | 0x202}; popfq`;
+          break;
+        }
+        default: asm = `push ${r64()}; pop ${r64()}`;
+      }
+      return { asm, form: asm.replace(/[re]?[a-z0-9]+[wdb]?(?=[;,\]]|$)/g, (x) => (R64.includes(x) || R16.includes(x) ? 'r' : x)).replace(/-?\d+/g, 'n') };
+    },
+  },
+  {
+    family: 'mov',
+    weight: 3,
+    build(c) {
+      const k = c.rng.int(5);
+      const size = pickSize(c.rng);
+      maybeLegacy8(c, size);
+      if (k === 0) {
+        const d = c.rm(size);
+        return { asm: `mov ${d.text}, ${immText(imm(c.rng, size))}`, form: `mov ${kindOf(d)}, imm` };
+      }
+      if (k === 1) {
+        const d = c.reg(64);
+        return { asm: `movabs ${d.text}, ${c.rng.u64()}`, form: 'movabs r64, imm64' };
+      }
+      if (k === 2) {
+        // MOV with a 64-bit absolute address (A0-A3 moffs64), accumulator only.
+        const acc = c.fixedReg(RAX, size);
+        const off = c.rng.range(0x40, 0x1c0 - size / 8);
+        const a = `0x${(0x100000 + off).toString(16)}`;
+        return c.rng.chance(0.5) ? { asm: `movabs ${acc.text}, [${a}]`, form: `movabs acc${size}, moffs` } : { asm: `movabs [${a}], ${acc.text}`, form: `movabs moffs, acc${size}` };
+      }
+      if (k === 3) {
+        // XLAT: AL = [RBX + AL] (zero-extended AL, SDM Vol. 2 XLAT).
+        c.gpr[3] = BigInt(0x100000 + c.rng.range(0, 0x100));
+        return { asm: 'xlat', form: 'xlat' };
+      }
+      const a = c.reg(size), b = c.rm(size);
+      return { asm: c.rng.chance(0.5) || b.k === 'mem' ? `mov ${a.text}, ${b.text}` : `{load} mov ${a.text}, ${b.text}`, form: `mov r${size}, ${kindOf(b)}` };
+    },
+  },
+  {
+    family: 'riprel',
+    weight: 2,
+    build(c) {
+      // RIP-relative ALU operands (SDM Vol. 2 2.2.1.6): hand-encoded so the displacement lands in the
+      // window: EA = address of the next instruction + disp32.
+      const ops = [0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38]; // add or adc sbb and sub xor cmp
+      const base = c.rng.pick(ops);
+      const dirLoad = c.rng.chance(0.5);
+      const w = c.rng.chance(0.5);
+      const reg = c.rng.int(16);
+      const rex = 0x40 | (w ? 8 : 0) | (reg >= 8 ? 4 : 0);
+      const code = [...(rex !== 0x40 ? [rex] : []), base | (dirLoad ? 3 : 1), ((reg & 7) << 3) | 5];
+      const len = code.length + 4;
+      const target = 0x100000 + c.rng.range(0x40, 0x1b8);
+      const disp = target - (0x200000 + len);
+      for (let i = 0; i < 4; i++) code.push((disp >> (8 * i)) & 0xff);
+      if (base === 0x20 || base === 0x08 || base === 0x30) c.undef(AF, AF_LOGIC);
+      return { asm: `.byte ${code.map((b) => `0x${b.toString(16)}`).join(', ')}`, form: `riprel ${base.toString(16)}${dirLoad ? ' load' : ' store'} ${w ? 64 : 32}` };
     },
   },
   {

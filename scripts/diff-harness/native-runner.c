@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -61,7 +62,7 @@ struct out_rec {
   uint64_t gpr[16];
   uint64_t rflags;
   uint64_t rip;    /* fault RIP, or CODE_ADDR + code_len when the snippet completed */
-  int32_t vector;  /* -1: completed; otherwise the exception vector (sigcontext trapno) */
+  int32_t vector;  /* -1: completed; -3: timed out; otherwise the exception vector (sigcontext trapno) */
   uint32_t error_code;
   uint8_t mem[WINDOW];
 };
@@ -145,6 +146,12 @@ static void on_fault(int sig, siginfo_t *si, void *ucv) {
   }
   ucontext_t *uc = (ucontext_t *)ucv;
   greg_t *g = uc->uc_mcontext.gregs;
+  if (sig == SIGALRM) {
+    /* A snippet that loops (a generator bug or a long REP) is reported, not fatal. */
+    cur_out->vector = -3;
+    in_snippet = 0;
+    siglongjmp(fault_jmp, 1);
+  }
   for (int i = 0; i < 16; i++) cur_out->gpr[i] = (uint64_t)g[greg_index[i]];
   cur_out->rflags = (uint64_t)g[REG_EFL];
   cur_out->rip = (uint64_t)g[REG_RIP];
@@ -234,7 +241,7 @@ int main(void) {
   sigaction(SIGSEGV, &sa, NULL);
   sigaction(SIGBUS, &sa, NULL);
   sigaction(SIGTRAP, &sa, NULL);
-  alarm(60); /* a runaway snippet kills the batch rather than the test run */
+  sigaction(SIGALRM, &sa, NULL);
 
   for (uint32_t i = 0; i < count; i++) {
     struct in_rec *c = &in[i];
@@ -263,7 +270,10 @@ int main(void) {
     *(uint64_t *)(state + ST_IN_FLAGS) = (c->rflags & 0xCD5ULL) | 0x2ULL | 0x200ULL /* keep IF */;
 
     cur_out = o;
+    struct itimerval limit = {.it_interval = {0, 0}, .it_value = {0, 200000}}; /* 200 ms per case */
+    struct itimerval off = {{0, 0}, {0, 0}};
     if (sigsetjmp(fault_jmp, 1) == 0) {
+      setitimer(ITIMER_REAL, &limit, NULL);
       in_snippet = 1;
       run_snippet();
       in_snippet = 0;
@@ -273,6 +283,7 @@ int main(void) {
       o->vector = -1;
       o->error_code = 0;
     }
+    setitimer(ITIMER_REAL, &off, NULL);
     memcpy(o->mem, scratch, WINDOW);
   }
   if (write_all(out, (size_t)count * sizeof *out)) return 2;

@@ -127,7 +127,8 @@ export class SimMachine {
     this.cpu.setState({
       ...this.base,
       gpr: c.gpr.map((v) => BigInt.asUintN(64, v)),
-      rflags: BigInt(c.rflags & COMPARED_FLAGS) | 2n,
+      // IF=1 like the host process (only visible through PUSHF; no interrupt source exists here).
+      rflags: BigInt(c.rflags & COMPARED_FLAGS) | 0x202n,
     });
     let note: string | undefined;
     let stop;
