@@ -987,6 +987,8 @@ export class Cpu implements GuestCpu {
   /** Returns false when the loop must stop. */
   private handleThrow(e: unknown): boolean {
     if (e === FAULT) {
+      // A fault on the instruction in a MOV-SS shadow discards the held-back trap causes.
+      if (this.shadow === SHADOW_MOVSS) this.pendingDbg = 0;
       D.onFault(this);
       const vec = this.excVec;
       const err = this.excErr;
@@ -995,7 +997,11 @@ export class Cpu implements GuestCpu {
       return !this.shutdown && this.stopReason === null;
     }
     if (e === STOP) return false;
-    if (e === D.DELIVERED) return !this.shutdown && this.stopReason === null;
+    if (e === D.DELIVERED) {
+      if (this.shadow === SHADOW_MOVSS) this.pendingDbg = 0; // fault-like #DB (GD) in the shadow: held traps dropped
+      D.onFault(this);
+      return !this.shutdown && this.stopReason === null;
+    }
     // An internal bug: never let it escape run(). Log it and treat the instruction as undefined.
     const msg = e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e);
     this.log('error', 'cpu-internal-error', { rip: '0x' + laToBig(this.insnRip).toString(16), error: msg });

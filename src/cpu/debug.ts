@@ -63,7 +63,7 @@ export function raiseDb(c: Cpu, payload: number, kind: 'fault' | 'trap', pushRip
     c.emitDbEvent(dbe);
     return true;
   }
-  if (!icebp) c.dr6 = applyDr6(c.dr6, payload);
+  if (!icebp || payload !== 0) c.dr6 = applyDr6(c.dr6, payload);
   // General detect: the CPU clears DR7.GD on entry to the #DB handler so it can use the DRs (SDM 18.2.4).
   if (payload & A.DR6_BD) { c.dr7 &= ~A.DR7_GD; }
   dbe.dr6After = c.dr6;
@@ -227,7 +227,13 @@ export function after(c: Cpu, ins: Insn): boolean {
 export function icebp(c: Cpu, i: Insn): void {
   void i;
   c.stopReason = null;
-  if (raiseDb(c, 0, 'trap', c.nextRip, c.insnRip, true)) {
+  // Data-breakpoint causes held back by a MOV SS shadow are merged into the ICEBP #DB (seed 003 bare
+  // metal: DR6 = B0); a held single-step is not reported, and ICEBP itself is never single-stepped
+  // (its #DB delivery clears TF).
+  let payload = 0;
+  if (c.shadow === SHADOW_MOVSS) { payload = c.pendingDebugExceptions & A.DR6_BMASK; c.pendingDebugExceptions = 0; }
+  c.dbTfStart = false;
+  if (raiseDb(c, payload, 'trap', c.nextRip, c.insnRip, true)) {
     const sr = c.stopReason as { kind: string } | null;
     if (sr !== null && sr.kind === 'intercept') c.nextRip = c.insnRip; // exit on the ICEBP itself
     throw STOP;
@@ -259,6 +265,10 @@ export function movDr(c: Cpu, i: Insn): void {
   if (c.dr7 & A.DR7_GD) {
     // General detect: fault-like #DB before the access, RIP at the MOV (not deferred by MOV SS).
     c.stopReason = null;
+    // The faulting MOV DR does not complete: a single-step or data trap held back by a preceding
+    // MOV SS is discarded with it, and nothing of this instruction is reported after it.
+    if (c.shadow === SHADOW_MOVSS) c.pendingDebugExceptions = 0;
+    c.dbBeforeRan = false; c.dbTfStart = false; c.dbHits = 0;
     if (raiseDb(c, A.DR6_BD, 'fault', c.insnRip, c.insnRip, false)) { throw STOP; }
     throw DELIVERED;
   }

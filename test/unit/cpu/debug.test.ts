@@ -232,4 +232,25 @@ describe('debug unit', () => {
     expect(w({ busLockDetect: true, vendor: 'amd' }, 4n)).toBe(0xffff07f0n);
     expect(w({ busLockDetect: false, rtm: true })).toBe(0xfffe0ff0n);
   });
+  it('MOV SS on a watched operand then ICEBP: one #DB, RIP after ICEBP, DR6 = B0 (held cause merged)', () => {
+    const m = makeMachine();
+    m.mem.u8[DATA] = 0x10;
+    m.load(`mov $${DATA}, %rcx\n mov %rcx, %dr0\n mov $0x70001, %eax\n mov %rax, %dr7\n mov ${DATA}, %ss\n int1\n nop`);
+    const ev = dbEvents(m);
+    runToHlt(m);
+    expect(haltedVector(m)).toBe(1);
+    expect(m.cpu.getDr(6)).toBe(0xffff0ff1n);
+    expect(m.mem.u8[Number(frame(m).rip)]).toBe(0x90);
+    expect(ev.length).toBe(1);
+  });
+  it('MOV SS with TF then a GD-faulting MOV DR: BD only (the held BS is discarded with the faulting instruction)', () => {
+    const m = makeMachine();
+    m.mem.u8[DATA] = 0x10;
+    m.load(`mov $0x2400, %eax\n mov %rax, %dr7\n pushf\n orq $0x100, (%rsp)\n popf\n mov ${DATA}, %ss\n mov %rax, %dr6`);
+    runToHlt(m);
+    expect(haltedVector(m)).toBe(1);
+    expect(m.cpu.getDr(6)).toBe(0xffff2ff0n);
+    expect(frame(m).rflags & 0x100).toBe(0x100);
+    expect(m.cpu.pendingDebugExceptions).toBe(0);
+  });
 });
