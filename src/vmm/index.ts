@@ -49,6 +49,8 @@ export interface DbRoute {
   /** DR6 the guest's handler finally sees (filled in when KVM injects). */
   guestDr6?: number;
   source?: string;
+  /** A known-defect marker shown by `monitor info db` and logged as a warning. */
+  note?: string;
 }
 
 export interface RunSummary {
@@ -84,6 +86,8 @@ export class Vmm implements GdbTarget {
   private _running = false;
   private halted = false;
   private interruptRequested = false;
+  /** True only while cpu.run / kvm.runVcpu executes synchronously inside a slice. */
+  private inSlice = false;
   private pendingStop: ((ev: StopEvent) => void) | undefined;
   private last: StopEvent = { kind: 'signal', signal: SIGTRAP };
   private seq = 0;
@@ -345,7 +349,11 @@ export class Vmm implements GdbTarget {
     if (!this._running) return;
     this.interruptRequested = true;
     if (this.halted) this.finish({ kind: 'signal', signal: SIGINT, detail: 'interrupted while the guest was halted' });
-    else this.cpu.requestStop('debugger interrupt');
+    // A slice runs synchronously, so a Ctrl-C from the socket always arrives between slices and the next
+    // slice sees interruptRequested before it enters the CPU. Asking the CPU to stop as well would leave
+    // that request pending, and the next resume would stop at once (the gdbstub helper's Ctrl-C bug).
+    // Only a call made from inside a running slice (a hook) needs the CPU's own stop request.
+    else if (this.inSlice) this.cpu.requestStop('debugger interrupt');
   }
 
   lastStop(): StopEvent {
@@ -376,7 +384,13 @@ export class Vmm implements GdbTarget {
     if (!this._running) return;
     if (this.interruptRequested) return this.finish({ kind: 'signal', signal: SIGINT });
     const step = this.singlestep;
-    const r = this.cpu.run(step ? 1 : SLICE);
+    this.inSlice = true;
+    let r: StopReason;
+    try {
+      r = this.cpu.run(step ? 1 : SLICE);
+    } finally {
+      this.inSlice = false;
+    }
     const ev = this.bareStop(r, step);
     if (ev) return this.finish(ev);
     if (this.halted) return; // wait for interrupt()
@@ -411,7 +425,13 @@ export class Vmm implements GdbTarget {
   private sliceKvm(): void {
     if (!this._running) return;
     if (this.interruptRequested) return this.finish({ kind: 'signal', signal: SIGINT });
-    const exit = this.kvm!.runVcpu(SLICE);
+    this.inSlice = true;
+    let exit: KvmExit;
+    try {
+      exit = this.kvm!.runVcpu(SLICE);
+    } finally {
+      this.inSlice = false;
+    }
     const ev = this.kvmExit(exit);
     if (ev) return this.finish(ev);
     if (this.halted) return;
@@ -460,7 +480,17 @@ export class Vmm implements GdbTarget {
       exceptionPayloadCap: cap,
     });
     const outcome = d.debuggerStop ? (d.reinject ? 'both' : 'debugger') : d.reinject ? 'guest' : 'none';
-    const route = this.record({ by: 'qemu', exception: debug.exception, pc: debug.pc, dr6, dr7, singlestep: this.singlestep, routing: this.config.qemuDbRouting, cap, claim: d.claim, outcome, reinject: d.reinject });
+    // SEMANTICS.md §4 defect 3 / §7.10: the posted patch tests DR6.BLD without checking exception == #DB. A #BP
+    // exit does not write kvm_run->debug.arch.dr6, so the stale value decides; it is 0 on a fresh vCPU (the
+    // kvm_run page is allocated zeroed) and an MMIO exit's `len` after one. The debugger's own int3 is then
+    // also queued to the guest, which takes an #BP it never executed on the next entry. Real QEMU with the
+    // patch does this too; it is a finding, not a model artefact, so it is flagged rather than hidden.
+    const note =
+      this.config.qemuDbRouting === 'bld-patch' && debug.exception !== DB_VECTOR && d.debuggerStop && d.reinject
+        ? `spurious #BP: bld-patch queued the debugger's int3 to the guest because the stale kvm_run dr6 ${hex32(dr6)} has bit 11 = 0 (SEMANTICS.md §4 defect 3; use qemu-db-routing corrected or pre-patch)`
+        : undefined;
+    const route = this.record({ by: 'qemu', exception: debug.exception, pc: debug.pc, dr6, dr7, singlestep: this.singlestep, routing: this.config.qemuDbRouting, cap, claim: d.claim, outcome, reinject: d.reinject, note });
+    if (note) this.log?.warn({ event: 'db.spurious-bp', seq: route.seq, pc: '0x' + debug.pc.toString(16), dr6: hex32(dr6) }, note);
     if (d.reinject) {
       // cpu_synchronize_state, kvm_queue_exception, then kvm_arch_put_registers: vcpu events first, debugregs last.
       const regs = kvm.getDebugRegs();
@@ -585,7 +615,7 @@ export class Vmm implements GdbTarget {
   kill(): void {
     if (this._running) {
       this.interruptRequested = true;
-      this.cpu.requestStop('kill');
+      if (this.inSlice) this.cpu.requestStop('kill');
       this._running = false;
       this.pendingStop = undefined;
     }
@@ -682,7 +712,7 @@ export class Vmm implements GdbTarget {
             r.guestDr6 !== undefined ? `guest DR6=${hex32(r.guestDr6)}` : '',
             r.source ? `[${r.source}]` : '',
           ];
-          return parts.filter(Boolean).join(' ');
+          return parts.filter(Boolean).join(' ') + (r.note ? `\n    !! ${r.note}` : '');
         })
         .join('\n') + '\n'
     );

@@ -1,0 +1,109 @@
+// The Vmm's run loop against the real machine and the real-gdb tests' guest (test/gdb/guests/watch.c), without
+// the RSP layer: resume after a Ctrl-C, and what happens after a software-breakpoint stop per routing.
+import { describe, expect, it } from 'vitest';
+import type { QemuDbRouting } from '../../../src/config/config.js';
+import { BreakpointType, type StopEvent } from '../../../src/gdbstub/target.js';
+import { Machine } from '../../../src/machine/machine.js';
+import { Vmm } from '../../../src/vmm/index.js';
+import { watchGuest } from '../../gdb/guest.js';
+
+const RIP = 16; // gdb amd64 register order: rax..r15, rip
+
+function resume(vmm: Vmm, kind: 'continue' | 'step'): Promise<StopEvent> {
+  return new Promise((res) => vmm.resume({ kind }, res));
+}
+
+function poke32(m: Machine, name: string, v: number): void {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v, true);
+  if (!m.cpu.writeVirtual(m.symbol(name), b)) throw new Error(`cannot write ${name}`);
+}
+
+function rig(cfg: Record<string, unknown>): { machine: Machine; vmm: Vmm } {
+  const machine = Machine.fromFile(watchGuest(), { config: cfg });
+  return { machine, vmm: new Vmm(machine) };
+}
+
+describe('Vmm: resume after an interrupt', () => {
+  for (const mode of ['kvm', 'bare'] as const)
+    it(`${mode}: a continue after a Ctrl-C stop runs on to the guest exit`, async () => {
+      const { machine, vmm } = rig({ mode, qemuDbRouting: 'corrected' });
+      poke32(machine, 'spin_enabled', 1);
+      const first = resume(vmm, 'continue');
+      // Let a few slices run, then interrupt from the event loop as the RSP server does on 0x03.
+      await new Promise((r) => setTimeout(r, 30));
+      expect(vmm.running).toBe(true);
+      vmm.interrupt();
+      expect(await first).toMatchObject({ kind: 'signal', signal: 2 });
+      const spin = machine.symbol('spin');
+      const pc = vmm.readRegister(RIP)!;
+      expect(pc >= spin && pc < spin + 0x30n).toBe(true);
+      // Before the fix the CPU's stop request was still pending here: this resume stopped at once with SIGINT.
+      const retired = machine.cpu.instructionsRetired;
+      const second = resume(vmm, 'continue');
+      await new Promise((r) => setTimeout(r, 30));
+      expect(machine.cpu.instructionsRetired).toBeGreaterThan(retired);
+      poke32(machine, 'stop_spin', 1);
+      expect(await second).toEqual({ kind: 'exited', code: 15 });
+    });
+
+  for (const mode of ['kvm', 'bare'] as const)
+    it(`${mode}: stepi after a Ctrl-C stop executes exactly one instruction`, async () => {
+      const { machine, vmm } = rig({ mode, qemuDbRouting: 'corrected' });
+      poke32(machine, 'spin_enabled', 1);
+      const first = resume(vmm, 'continue');
+      await new Promise((r) => setTimeout(r, 20));
+      vmm.interrupt();
+      await first;
+      const n = machine.cpu.instructionsRetired;
+      expect(await resume(vmm, 'step')).toEqual({ kind: 'signal', signal: 5 });
+      expect(machine.cpu.instructionsRetired).toBe(n + 1);
+    });
+});
+
+describe('Vmm kvm mode: stepping off a software breakpoint (stale kvm_run dr6, SEMANTICS.md §4 defect 3)', () => {
+  // A fresh vCPU's kvm_run area is zero, so the debug.arch.dr6 that the #BP exit leaves unwritten has bit 11 = 0.
+  const cases: [QemuDbRouting, boolean][] = [
+    ['bld-patch', true],
+    ['pre-patch', false],
+    ['corrected', false],
+  ];
+  for (const [qemuDbRouting, spurious] of cases)
+    it(`${qemuDbRouting}: first Z0 hit ${spurious ? 'also queues a spurious #BP to the guest' : 'goes to the debugger only'}`, async () => {
+      const { machine, vmm } = rig({ mode: 'kvm', qemuDbRouting });
+      const main = machine.symbol('main');
+      expect(vmm.insertBreakpoint(BreakpointType.Software, main, 1)).toBe('ok');
+      expect(await resume(vmm, 'continue')).toEqual({ kind: 'signal', signal: 5, reason: { type: 'swbreak' } });
+      expect(vmm.readRegister(RIP)).toBe(main);
+      const route = vmm.routes.at(-1)!;
+      expect(route).toMatchObject({ by: 'qemu', exception: 3, dr6: 0, claim: 'sw-breakpoint', outcome: spurious ? 'both' : 'debugger' });
+      expect(vmm.monitor('info db').includes('spurious #BP')).toBe(spurious);
+      vmm.removeBreakpoint(BreakpointType.Software, main, 1);
+      await resume(vmm, 'step');
+      const pc = vmm.readRegister(RIP)!;
+      // The injected #BP vectors through IDT entry 3: the step ends inside the runtime's isr3 stub (16 bytes).
+      const isr3 = machine.symbol('isr3');
+      if (spurious) expect(pc >= isr3 && pc < isr3 + 16n).toBe(true);
+      else expect(pc > main && pc < main + 16n).toBe(true);
+      // A #DB exit (the step) has since written dr6 with bit 11 = 1: a second Z0 hit is clean under every routing.
+      if (!spurious) {
+        const bump = machine.symbol('bump');
+        vmm.insertBreakpoint(BreakpointType.Software, bump, 1);
+        expect(await resume(vmm, 'continue')).toEqual({ kind: 'signal', signal: 5, reason: { type: 'swbreak' } });
+        vmm.removeBreakpoint(BreakpointType.Software, bump, 1);
+        expect(await resume(vmm, 'continue')).toEqual({ kind: 'exited', code: 15 });
+      }
+    });
+
+  it('bld-patch: a Z0 hit after a #DB exit (dr6 bit 11 = 1 in the union) is clean', async () => {
+    const { machine, vmm } = rig({ mode: 'kvm', qemuDbRouting: 'bld-patch' });
+    // One gdb stepi first: its #DB exit writes debug.arch.dr6 = 0xffff4ff0.
+    expect(await resume(vmm, 'step')).toEqual({ kind: 'signal', signal: 5 });
+    const main = machine.symbol('main');
+    vmm.insertBreakpoint(BreakpointType.Software, main, 1);
+    expect(await resume(vmm, 'continue')).toEqual({ kind: 'signal', signal: 5, reason: { type: 'swbreak' } });
+    expect(vmm.routes.at(-1)).toMatchObject({ exception: 3, dr6: 0xffff4ff0, outcome: 'debugger' });
+    vmm.removeBreakpoint(BreakpointType.Software, main, 1);
+    expect(await resume(vmm, 'continue')).toEqual({ kind: 'exited', code: 15 });
+  });
+});
