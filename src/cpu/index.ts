@@ -5,6 +5,7 @@ import { createPhysicalMemory as mkMem } from './memory.js';
 
 export * from './api.js';
 export * as arch from './arch.js';
+export * from './arch.js';
 
 /** Create a guest CPU (power-on reset state) over the given physical memory and I/O bus. */
 export function createCpu(opts: CpuOptions): GuestCpu { return new Cpu(opts); }
