@@ -275,4 +275,31 @@ describe('exceptions and privilege', () => {
     expect(reg(m, 1)).toBe(99n); // stopped after the first mismatch at index 100
     expect(reg(m, 4)).toBe(BigInt(KSTACK));
   });
+  it('a JS error inside the CPU (here: a throwing hook) never escapes run(): logged, stop-requested', () => {
+    const m = makeMachine();
+    m.cpu.hooks.onInstruction = () => { throw new Error('boom'); };
+    m.load(`nop\n cpuid\n hlt`);
+    const r = m.cpu.run(100);
+    expect(r.kind).toBe('stop-requested');
+    expect(m.logs.some((l) => l.event === 'cpu-internal-error' && l.level === 'error')).toBe(true);
+    expect(m.cpu.getRip()).toBe(BigInt(CODE + 1));
+  });
+  it('injectEvent delivers an external interrupt through the IDT (IF cleared by the interrupt gate), IRETQ returns', () => {
+    const m = makeMachine();
+    m.load(`sti\n nop\n nop\n hlt`);
+    m.mem.writePhys(0x8000 + 0x20 * 16, new Uint8Array([0x48, 0xcf])); // vector 0x20: iretq
+    m.cpu.run(2);
+    expect(m.cpu.injectEvent(0x20, 'interrupt')).toBe(true);
+    expect(m.cpu.getRip()).toBe(BigInt(0x8000 + 0x20 * 16));
+    expect(Number(m.cpu.getRflags()) & 0x200).toBe(0);
+    expect(m.cpu.run(100).kind).toBe('hlt');
+    expect(Number(m.cpu.getRflags()) & 0x200).toBe(0x200);
+  });
+  it('requestStop stops at the next instruction boundary', () => {
+    const m = makeMachine();
+    m.load(`1: jmp 1b`);
+    m.cpu.requestStop('ctrl-c');
+    expect(m.cpu.run(1000)).toEqual({ kind: 'stop-requested', why: 'ctrl-c' });
+    expect(m.cpu.run(1000).kind).toBe('budget');
+  });
 });
