@@ -6,7 +6,7 @@ import type { Machine } from '../../../src/machine/index.js';
 import { Vmm } from '../../../src/vmm/index.js';
 
 export const ELF = 'build/guests/kvm/dbchain.elf';
-export const SC = { buslock: 1, tf: 2, gd: 3, codebp: 4, movss: 5, dr6zero: 6, buslockThenTf: 7, int3: 8, readDr6: 9 } as const;
+export const SC = { buslock: 1, tf: 2, gd: 3, codebp: 4, movss: 5, dr6zero: 6, buslockThenTf: 7, int3: 8, readDr6: 9, cpuid: 10, tfThenB1: 11 } as const;
 
 export interface DbRec { rip: bigint; dr6: number; dr7: number; rflags: bigint }
 

@@ -17,6 +17,10 @@ volatile u64 scenario;
 volatile u64 enable_bld = 1;
 volatile u64 dr6_readback;
 volatile u64 bp_count;
+/* Scenario 11 (§7.3): the handler leaves DR6 alone so the second #DB shows what stays sticky. */
+volatile u64 db_keep_dr6;
+/* Scenario 6 (§7.16): set DEBUGCTL.BUS_LOCK_DETECT/BLCKDB around the DR6 write (AMD: BLD writable only then). */
+volatile u64 dr6zero_blckdb;
 /* Split-lock target: a dword at offset 62 of a 64-byte aligned line crosses into the next line. */
 volatile u8 lockbuf[192] __attribute__((aligned(64)));
 volatile u16 ss_probe = SEL_KERNEL_DATA;
@@ -26,9 +30,10 @@ static inline u64 rd_dr7(void) { u64 v; __asm__ volatile("mov %%dr7, %0" : "=r"(
 static inline void wr_dr6(u64 v) { __asm__ volatile("mov %0, %%dr6" : : "r"(v)); }
 static inline void wr_dr7(u64 v) { __asm__ volatile("mov %0, %%dr7" : : "r"(v)); }
 static inline void wr_dr0(u64 v) { __asm__ volatile("mov %0, %%dr0" : : "r"(v)); }
+static inline void wr_dr1(u64 v) { __asm__ volatile("mov %0, %%dr1" : : "r"(v)); }
 static inline void wrmsr(u32 msr, u64 v) { __asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32))); }
 
-extern char buslock_insn[], tf_insn[], gd_insn[], cbp_insn[], movss_insn[], after_cpuid[];
+extern char buslock_insn[], tf_insn[], gd_insn[], cbp_insn[], movss_insn[], after_cpuid[], cpuid_insn[], b1_insn[];
 
 static void db_handler(struct frame *f) {
   u64 dr6 = rd_dr6();
@@ -40,7 +45,7 @@ static void db_handler(struct frame *f) {
     db_log[n].rflags = f->rflags;
   }
   db_count = n + 1;
-  wr_dr6(db_reset);
+  if (!db_keep_dr6) wr_dr6(db_reset);
   f->rflags &= ~RFLAGS_TF;
   /* Fault-like (code breakpoint B0-B3 on an execute slot, or BD): resume past the breakpoint with RF. */
   if (dr6 & 0x200f) f->rflags |= RFLAGS_RF;
@@ -97,8 +102,24 @@ static void sc_movss(void) {
 }
 
 static void sc_dr6zero(void) {
+  if (dr6zero_blckdb) wrmsr(MSR_DEBUGCTL, 1u << 2);
   wr_dr6(0);
   dr6_readback = rd_dr6();
+  if (dr6zero_blckdb) wrmsr(MSR_DEBUGCTL, 0);
+}
+
+/* §7.13: a plain CPUID (always intercepted and skipped by KVM) for gdb to stepi over. */
+static void sc_cpuid(void) {
+  u32 a = 0, b, c = 0, d;
+  __asm__ volatile(".globl cpuid_insn\ncpuid_insn: cpuid\n" : "+a"(a), "=b"(b), "+c"(c), "=d"(d) : : "memory");
+}
+
+/* §7.3: single-step trap (BS), then, without the guest clearing DR6, a DR1 instruction breakpoint (B1). */
+static void sc_tf_then_b1(void) {
+  wr_dr1((u64)b1_insn);
+  wr_dr7(0x400 | (1u << 2)); /* L1, execute, len 1 */
+  __asm__ volatile("pushfq\n orq $0x100, (%%rsp)\n popfq\n nop\n .globl b1_insn\nb1_insn: nop\n" : : : "memory", "cc");
+  wr_dr7(0x400);
 }
 
 int main(void) {
@@ -114,6 +135,8 @@ int main(void) {
     case 7: sc_buslock(); sc_tf(); break;
     case 8: __asm__ volatile("int3"); break;
     case 9: dr6_readback = rd_dr6(); break;
+    case 10: sc_cpuid(); break;
+    case 11: sc_tf_then_b1(); break;
     default: break;
   }
   puts("dbchain done\n");
