@@ -6,7 +6,7 @@
 // SDM references are to the Intel 64 and IA-32 Architectures Software Developer's Manual, Vol. 2
 // (instruction set reference, "Flags Affected" of each instruction); AMD APM Vol. 3 agrees on which
 // flags are undefined for every form generated here.
-import { AF, ARITH, CF, OF, PF, SF, WINDOW, ZF, DF, fillWindow } from './layout.js';
+import { AF, ARITH, CF, OF, PF, SCRATCH_ADDR, SF, WINDOW, ZF, DF, fillWindow } from './layout.js';
 import { interesting, maskOf, Rng, signed, type Size } from './rng.js';
 
 export const R64 = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
@@ -99,7 +99,7 @@ export class Ctx {
     const bytes = size / 8;
     let off = this.rng.range(lo, hi - bytes);
     off -= off % align;
-    const target = BigInt(0x100000 + off);
+    const target = BigInt(SCRATCH_ADDR + off);
     const usable: number[] = [];
     for (let i = 0; i < 16; i++) {
       if (this.implicit.has(i) || this.pinned.has(i)) continue;
@@ -573,8 +573,8 @@ export const FORMS: Form[] = [
       // RSI/RDI far enough from the window's edges for n elements in either direction.
       const src = c.rng.range(0x70, 0x90);
       const dst = c.rng.chance(0.2) ? src + c.rng.range(-8, 8) : c.rng.range(0x130, 0x150);
-      c.gpr[RSI] = BigInt(0x100000 + src);
-      c.gpr[RDI] = BigInt(0x100000 + dst);
+      c.gpr[RSI] = BigInt(SCRATCH_ADDR + src);
+      c.gpr[RDI] = BigInt(SCRATCH_ADDR + dst);
       if (rep) c.gpr[RCX] = BigInt(n);
       else if (c.rng.chance(0.5)) c.gpr[RCX] = c.rng.u64();
       if ((op === 'cmps' || op === 'scas') && c.rng.chance(0.5)) {
@@ -724,7 +724,7 @@ export const FORMS: Form[] = [
     build(c) {
       // PUSH/POP/CALL/RET/ENTER/LEAVE/PUSHF/POPF with RSP inside the shared window.
       c.implicit.add(RSP);
-      const sp = 0x100100 + c.rng.range(-0x10, 0x10) * (c.rng.chance(0.7) ? 8 : 1);
+      const sp = SCRATCH_ADDR + 0x100 + c.rng.range(-0x10, 0x10) * (c.rng.chance(0.7) ? 8 : 1);
       c.gpr[RSP] = BigInt(sp);
       const r64 = (): string => c.reg(64, [RSP]).text;
       const r16 = (): string => c.reg(16, [RSP]).text;
@@ -747,7 +747,7 @@ export const FORMS: Form[] = [
           break;
         }
         case 10: {
-          c.gpr[5] = BigInt(0x100100 + c.rng.range(-0x10, 0x10) * 8); // RBP inside the window
+          c.gpr[5] = BigInt(SCRATCH_ADDR + 0x100 + c.rng.range(-0x10, 0x10) * 8); // RBP inside the window
           asm = c.rng.chance(0.5) ? 'leave' : `enter ${c.rng.pick([0, 8, 16, 0x28])}, ${c.rng.pick([0, 1, 2, 3])}`;
           break;
         }
@@ -783,12 +783,12 @@ export const FORMS: Form[] = [
         // MOV with a 64-bit absolute address (A0-A3 moffs64), accumulator only.
         const acc = c.fixedReg(RAX, size);
         const off = c.rng.range(0x40, 0x1c0 - size / 8);
-        const a = `0x${(0x100000 + off).toString(16)}`;
+        const a = `0x${(SCRATCH_ADDR + off).toString(16)}`;
         return c.rng.chance(0.5) ? { asm: `movabs ${acc.text}, [${a}]`, form: `movabs acc${size}, moffs` } : { asm: `movabs [${a}], ${acc.text}`, form: `movabs moffs, acc${size}` };
       }
       if (k === 3) {
         // XLAT: AL = [RBX + AL] (zero-extended AL, SDM Vol. 2 XLAT).
-        c.gpr[3] = BigInt(0x100000 + c.rng.range(0, 0x100));
+        c.gpr[3] = BigInt(SCRATCH_ADDR + c.rng.range(0, 0x100));
         return { asm: 'xlat', form: 'xlat' };
       }
       const a = c.reg(size), b = c.rm(size);
@@ -809,11 +809,44 @@ export const FORMS: Form[] = [
       const rex = 0x40 | (w ? 8 : 0) | (reg >= 8 ? 4 : 0);
       const code = [...(rex !== 0x40 ? [rex] : []), base | (dirLoad ? 3 : 1), ((reg & 7) << 3) | 5];
       const len = code.length + 4;
-      const target = 0x100000 + c.rng.range(0x40, 0x1b8);
+      const target = SCRATCH_ADDR + c.rng.range(0x40, 0x1b8);
       const disp = target - (0x200000 + len);
       for (let i = 0; i < 4; i++) code.push((disp >> (8 * i)) & 0xff);
       if (base === 0x20 || base === 0x08 || base === 0x30) c.undef(AF, AF_LOGIC);
       return { asm: `.byte ${code.map((b) => `0x${b.toString(16)}`).join(', ')}`, form: `riprel ${base.toString(16)}${dirLoad ? ' load' : ' store'} ${w ? 64 : 32}` };
+    },
+  },
+  {
+    family: 'pagecross',
+    weight: 2,
+    build(c) {
+      // Accesses running from the window's last bytes into the unmapped page after it: #PF with
+      // CR2 = first byte of that page, W/R from the access, and no partial store (a faulting
+      // instruction changes no architectural state, SDM Vol. 3 7.5 "Faults"). REP string
+      // instructions fault in the middle with RCX/RSI/RDI describing the completed iterations
+      // (SDM Vol. 2 REP: "...the registers are updated as if the instruction ... stopped").
+      const k = c.rng.int(4);
+      const size = pickSize(c.rng, [16, 32, 64]);
+      const bytes = size / 8;
+      if (k === 3) {
+        const op = c.rng.pick(['stos', 'movs', 'lods']);
+        const sfx = c.rng.pick(['b', 'w', 'd', 'q']);
+        const width = { b: 1, w: 2, d: 4, q: 8 }[sfx]!;
+        const fit = c.rng.range(1, 6); // elements before the end of the window
+        const start = WINDOW - width * fit + (c.rng.chance(0.3) ? 1 : 0);
+        c.gpr[RCX] = BigInt(fit + c.rng.range(1, 6));
+        c.gpr[RDI] = BigInt(SCRATCH_ADDR + (op === 'lods' ? 0x40 : start));
+        c.gpr[RSI] = BigInt(SCRATCH_ADDR + (op === 'lods' ? start : 0x40));
+        return { asm: `rep ${op}${sfx}`, form: `rep ${op}${sfx} crossing` };
+      }
+      const m = c.mem(size, WINDOW - bytes + 1, WINDOW + bytes - 1);
+      const r = c.reg(size);
+      if (k === 0) return { asm: `mov ${m.text}, ${r.text}`, form: `store m${size} crossing` };
+      if (k === 1) return { asm: `mov ${r.text}, ${m.text}`, form: `load m${size} crossing` };
+      const op = c.rng.pick(['add', 'lock add', 'xchg', 'inc', 'lock xadd', 'cmpxchg', 'bts', 'cmp']);
+      const src = op === 'bts' ? String(c.rng.int(size)) : r.text; // an immediate bit offset stays in the operand
+      if (op !== 'cmp') c.tags.push('rmw-pagecross');
+      return { asm: op === 'inc' ? `inc ${m.text}` : `${op} ${m.text}, ${src}`, form: `${op} m${size} crossing` };
     },
   },
   {

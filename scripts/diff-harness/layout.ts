@@ -1,8 +1,12 @@
 // Shared address-space layout and record formats of the differential harness. The native runner
 // (native-runner.c) and the simulated side (sim.ts) must agree on every constant here.
 
-/** Scratch data page the snippets may address (same linear address natively and simulated). */
-export const SCRATCH_ADDR = 0x100000;
+/** Scratch data the snippets may address (same linear addresses natively and simulated): two
+ *  pages, SCRATCH_MAP_BASE..SCRATCH_MAP_END, with the compared window at their very end so a
+ *  page-crossing access at the window's top faults (#PF) on both sides. */
+export const SCRATCH_MAP_BASE = 0x100000;
+export const SCRATCH_MAP_END = 0x102000;
+export const SCRATCH_ADDR = 0x101e00;
 /** Bytes at SCRATCH_ADDR filled per case from a splitmix64 stream and compared after the run. */
 export const WINDOW = 0x200;
 /** Where the snippet's first byte lives (natively and simulated), so fault RIPs compare directly. */
@@ -10,8 +14,8 @@ export const CODE_ADDR = 0x200000;
 export const MAX_CODE = 56;
 
 export const IN_REC = 224;
-export const OUT_REC = 664;
-export const MAGIC = 0x44494633;
+export const OUT_REC = 672;
+export const MAGIC = 0x44494634;
 
 // RFLAGS bits (SDM Vol. 1 3.4.3, Figure 3-8).
 export const CF = 1 << 0;
@@ -41,6 +45,8 @@ export interface CaseResult {
   /** -1 when the snippet ran to its end, else the exception vector. */
   vector: number;
   errorCode: number;
+  /** For #PF: the faulting linear address (CR2; natively the kernel's si_addr). */
+  cr2: bigint;
   mem: Uint8Array; // WINDOW bytes at SCRATCH_ADDR
 }
 

@@ -6,8 +6,9 @@
  * (keep the two in sync; the magic number carries a layout version).
  *
  * Address space shared with the simulated side (scripts/diff-harness/sim.ts), all fixed mappings:
- *   SCRATCH_ADDR  data page the snippets may address; the first WINDOW bytes are filled from a
- *                 splitmix64 stream seeded per case and returned after the run.
+ *   SCRATCH_MAP   two data pages the snippets may address; the last WINDOW bytes (at SCRATCH_ADDR)
+ *                 are filled from a splitmix64 stream seeded per case and returned after the run;
+ *                 the page after them is unmapped, so page-crossing accesses fault.
  *   CODE_ADDR     the snippet itself, so RIP-relative forms and fault RIPs agree with the simulator.
  *   STATE_ADDR    (native only) register images and the trampoline's bookkeeping.
  *
@@ -29,14 +30,15 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define SCRATCH_ADDR 0x100000
+#define SCRATCH_MAP_BASE 0x100000
 #define SCRATCH_MAP 0x2000UL
+#define SCRATCH_ADDR 0x101e00
 #define WINDOW 0x200
 #define CODE_ADDR 0x200000
 #define CODE_MAP 0x1000UL
 #define STATE_ADDR 0x300000
 #define MAX_CODE 64
-#define MAGIC 0x44494633u /* "DIF3" */
+#define MAGIC 0x44494634u /* "DIF4" */
 
 /* Offsets inside the state page; the trampoline below uses them as absolute addresses. */
 #define ST_IN_GPR 0x000    /* 16 x u64 */
@@ -64,11 +66,12 @@ struct out_rec {
   uint64_t rip;    /* fault RIP, or CODE_ADDR + code_len when the snippet completed */
   int32_t vector;  /* -1: completed; -3: timed out; otherwise the exception vector (sigcontext trapno) */
   uint32_t error_code;
+  uint64_t cr2; /* si_addr of a #PF */
   uint8_t mem[WINDOW];
 };
 
 _Static_assert(sizeof(struct in_rec) == 224, "in_rec layout");
-_Static_assert(sizeof(struct out_rec) == 664, "out_rec layout");
+_Static_assert(sizeof(struct out_rec) == 672, "out_rec layout");
 
 /* The trampoline: save callee-saved registers and the C stack pointer, load the guest image,
  * jump to the snippet; the snippet ends with `jmp *ST_RET_TARGET`, which lands on snippet_return.
@@ -138,7 +141,6 @@ static const int greg_index[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, 
                                    REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15};
 
 static void on_fault(int sig, siginfo_t *si, void *ucv) {
-  (void)si;
   if (!in_snippet) {
     signal(sig, SIG_DFL);
     raise(sig);
@@ -157,6 +159,7 @@ static void on_fault(int sig, siginfo_t *si, void *ucv) {
   cur_out->rip = (uint64_t)g[REG_RIP];
   cur_out->vector = (int32_t)g[REG_TRAPNO];
   cur_out->error_code = (uint32_t)g[REG_ERR];
+  cur_out->cr2 = cur_out->vector == 14 ? (uint64_t)(uintptr_t)si->si_addr : 0;
   in_snippet = 0;
   siglongjmp(fault_jmp, 1);
 }
@@ -222,7 +225,8 @@ int main(void) {
     return 2;
   }
 
-  uint8_t *scratch = map_fixed(SCRATCH_ADDR, SCRATCH_MAP, PROT_READ | PROT_WRITE);
+  uint8_t *scratch_map = map_fixed(SCRATCH_MAP_BASE, SCRATCH_MAP, PROT_READ | PROT_WRITE);
+  uint8_t *scratch = scratch_map + (SCRATCH_ADDR - SCRATCH_MAP_BASE);
   uint8_t *code = map_fixed(CODE_ADDR, CODE_MAP, PROT_READ | PROT_WRITE | PROT_EXEC);
   uint8_t *state = map_fixed(STATE_ADDR, 0x1000, PROT_READ | PROT_WRITE);
   *(uint64_t *)(state + ST_JMP_TARGET) = CODE_ADDR;
@@ -250,7 +254,7 @@ int main(void) {
       fprintf(stderr, "native-runner: case %u code too long\n", i);
       return 2;
     }
-    memset(scratch, 0, SCRATCH_MAP);
+    memset(scratch_map, 0, SCRATCH_MAP);
     fill_window(scratch, c->mem_seed);
     if (c->patch_len > 8 || c->patch_off + c->patch_len > WINDOW) {
       fprintf(stderr, "native-runner: case %u bad patch\n", i);
@@ -282,6 +286,7 @@ int main(void) {
       o->rip = CODE_ADDR + c->code_len;
       o->vector = -1;
       o->error_code = 0;
+      o->cr2 = 0;
     }
     setitimer(ITIMER_REAL, &off, NULL);
     memcpy(o->mem, scratch, WINDOW);

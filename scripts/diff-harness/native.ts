@@ -67,7 +67,8 @@ export function decodeResults(buf: Buffer, n: number): CaseResult[] {
       rip: buf.readBigUInt64LE(o + 136),
       vector: buf.readInt32LE(o + 144),
       errorCode: buf.readUInt32LE(o + 148),
-      mem: new Uint8Array(buf.subarray(o + 152, o + 152 + WINDOW)),
+      cr2: buf.readBigUInt64LE(o + 152),
+      mem: new Uint8Array(buf.subarray(o + 160, o + 160 + WINDOW)),
     });
   }
   return out;

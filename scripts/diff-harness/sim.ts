@@ -8,7 +8,7 @@
 // or which vector was delivered; the interrupt frame gives RIP, RFLAGS and RSP at the fault.
 import { readFileSync } from 'node:fs';
 import type { ArchState, CpuOptions, GuestCpu, PhysicalMemory, SegmentState, Vendor } from '../../src/cpu/api.js';
-import { type CaseInput, type CaseResult, CODE_ADDR, COMPARED_FLAGS, initialWindow, SCRATCH_ADDR, WINDOW } from './layout.js';
+import { type CaseInput, type CaseResult, CODE_ADDR, COMPARED_FLAGS, initialWindow, SCRATCH_ADDR, SCRATCH_MAP_BASE, SCRATCH_MAP_END, WINDOW } from './layout.js';
 
 export interface CpuFactory {
   createCpu(opts: CpuOptions): GuestCpu;
@@ -68,8 +68,7 @@ export class SimMachine {
       this.w64(pt + ((page >> 12) & 511) * 8, BigInt(page) | PTE_P | PTE_RW);
     };
     for (let p = 0x1000; p < IST_TOP; p += 0x1000) present(p); // tables, GDT, TSS, IDT, stubs, IST stack
-    present(SCRATCH_ADDR);
-    present(SCRATCH_ADDR + 0x1000);
+    for (let p = SCRATCH_MAP_BASE; p < SCRATCH_MAP_END; p += 0x1000) present(p);
     present(CODE_ADDR);
 
     // GDT: null, 64-bit code, data, 64-bit TSS (16 bytes) (SDM Vol. 3 3.4.5, 8.2.3).
@@ -117,9 +116,9 @@ export class SimMachine {
   }
 
   run(c: CaseInput): SimResult {
-    const scratch = new Uint8Array(0x2000);
-    scratch.set(initialWindow(c));
-    this.mem.writePhys(SCRATCH_ADDR, scratch);
+    const scratch = new Uint8Array(SCRATCH_MAP_END - SCRATCH_MAP_BASE);
+    scratch.set(initialWindow(c), SCRATCH_ADDR - SCRATCH_MAP_BASE);
+    this.mem.writePhys(SCRATCH_MAP_BASE, scratch);
     const code = new Uint8Array(64).fill(0xcc);
     code.set(c.code);
     code[c.code.length] = 0xf4; // HLT ends the snippet
@@ -141,7 +140,7 @@ export class SimMachine {
     for (let i = 0; i < 16; i++) gpr.push(this.cpu.getGpr(i));
     const rip = this.cpu.getRip();
     const mem = this.mem.readPhys(SCRATCH_ADDR, WINDOW).slice();
-    const res: SimResult = { gpr, rflags: Number(this.cpu.getRflags() & 0xffffffffn), rip, vector: -1, errorCode: 0, mem };
+    const res: SimResult = { gpr, rflags: Number(this.cpu.getRflags() & 0xffffffffn), rip, vector: -1, errorCode: 0, cr2: 0n, mem };
     if (note || !stop || stop.kind !== 'hlt') {
       res.vector = -2;
       res.note = note ?? `stopped with ${JSON.stringify(stop, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))}`;
@@ -169,6 +168,7 @@ export class SimMachine {
         o = 8;
       }
       res.vector = vector;
+      if (vector === 14) res.cr2 = this.cpu.getState().cr2;
       res.rip = dv.getBigUint64(o, true);
       res.rflags = Number(dv.getBigUint64(o + 16, true) & 0xffffffffn);
       res.gpr[4] = dv.getBigUint64(o + 24, true);

@@ -3,7 +3,7 @@
 // instruction, nothing written); results and remainders in the right halves otherwise.
 import { describe, expect, it } from 'vitest';
 import { IST_TOP } from '../../../scripts/diff-harness/sim.js';
-import { ARITH, CODE_ADDR, defaultGpr, expectRun, lo, run1, runAll, sim, type Snip, withLow } from './helpers.js';
+import { ARITH, CODE_ADDR, defaultGpr, expectRun, lo, run1, runAll, SCRATCH_ADDR, sim, type Snip, withLow } from './helpers.js';
 
 const ALL = ARITH;
 const unchanged = (s: Snip): Record<string, bigint> => {
@@ -18,7 +18,7 @@ describe('DIV/IDIV', () => {
     for (const op of ['div', 'idiv']) {
       for (const [r, rcx] of [['cl', 0xabcdef00n], ['cx', 0xabcd0000n], ['ecx', 0xabcdef0000000000n], ['rcx', 0n]] as const)
         snips.push({ code: `${op} ${r}`, regs: { rcx, rax: 5n, rdx: 0n }, flags: ALL, undef: ALL });
-      snips.push({ code: `${op} dword ptr [rsi]`, regs: { rsi: 0x100100n }, mem: { off: 0x100, bytes: [0, 0, 0, 0] }, flags: 0, undef: ALL });
+      snips.push({ code: `${op} dword ptr [rsi]`, regs: { rsi: BigInt(SCRATCH_ADDR) + 0x100n }, mem: { off: 0x100, bytes: [0, 0, 0, 0] }, flags: 0, undef: ALL });
     }
     for (const r of runAll(snips)) expectRun(r, de(r.snip));
   });

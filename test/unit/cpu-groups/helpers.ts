@@ -83,12 +83,18 @@ export interface Expect {
   clear?: number;
   mem?: { off: number; bytes: number[] };
   rip?: bigint;
+  /** Exception error code bits: (code & mask) === value. */
+  errorCode?: { mask: number; value: number };
+  /** #PF faulting address. */
+  cr2?: bigint;
 }
 
 function check(label: string, res: CaseResult & { note?: string }, e: Expect): void {
   const where = `${label}${res.note ? ` (${res.note})` : ''}`;
   expect(res.vector, `${where}: outcome`).toBe(e.vector ?? -1);
   if (e.rip !== undefined) expect(res.rip, `${where}: RIP`).toBe(e.rip);
+  if (e.errorCode) expect(res.errorCode & e.errorCode.mask, `${where}: error code 0x${res.errorCode.toString(16)}`).toBe(e.errorCode.value);
+  if (e.cr2 !== undefined) expect(`0x${res.cr2.toString(16)}`, `${where}: CR2`).toBe(`0x${e.cr2.toString(16)}`);
   for (const [name, v] of Object.entries(e.regs ?? {})) {
     const i = R64.indexOf(name);
     expect(i, `unknown register ${name}`).toBeGreaterThanOrEqual(0);
