@@ -3,7 +3,7 @@
 // a label; `nm` gives the offsets and `objcopy -O binary` the bytes. Results are cached by text hash.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_DIR } from './native.js';
 
@@ -42,6 +42,8 @@ export function assembleMany(snippets: readonly string[]): Uint8Array[] {
     writeFileSync(`${offPath}.${process.pid}`, JSON.stringify(offsets));
     renameSync(`${binPath}.${process.pid}`, binPath);
     renameSync(`${offPath}.${process.pid}`, offPath);
+    rmSync(sPath, { force: true });
+    rmSync(oPath, { force: true });
   }
   const bin = readFileSync(binPath);
   const offsets = JSON.parse(readFileSync(offPath, 'utf8')) as number[];
