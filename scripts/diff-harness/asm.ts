@@ -31,7 +31,7 @@ export function assembleMany(snippets: readonly string[]): Uint8Array[] {
       const err = String((e as { stderr?: Buffer }).stderr ?? e);
       throw new Error(`as failed:\n${err.split('\n').slice(0, 20).join('\n')}\n(source ${sPath})`);
     }
-    const nm = execFileSync('nm', ['-n', oPath], { encoding: 'utf8' });
+    const nm = execFileSync('nm', ['-n', oPath], { encoding: 'utf8', maxBuffer: 1 << 30 });
     const offsets = new Array<number>(snippets.length + 1).fill(-1);
     for (const line of nm.split('\n')) {
       const m = /^([0-9a-f]+) t s(\d+)$/.exec(line.trim());
