@@ -333,6 +333,10 @@ export class KvmVcpu {
 
   private onException(ev: ExceptionEvent): boolean {
     if (!this.inGuest) return false;
+    // INT n (CD ib) is a software interrupt, not an exception: the VMX exception bitmap and the SVM
+    // exception intercepts do not apply (SVM has a separate INTn intercept KVM does not set). So `int $1`
+    // goes through the guest's gate 1 with no DR6 change and `int $3` is not a #BP exit (only INT3, CC).
+    if (ev.cls === 'software-interrupt') return false;
     if (ev.vector === DB_VECTOR) {
       // #DB is always intercepted (VMX exception bitmap; SVM init_vmcb).
       this.hwDr6AtDb = Number(BigInt.asUintN(32, this.cpu.getDr(6))) >>> 0;
@@ -380,6 +384,11 @@ export class KvmVcpu {
       case 'ext-watchpoint':
         return undefined; // not used in kvm mode
       case 'intercept':
+        // SVM has no counterpart of VMX's GUEST_PENDING_DBG_EXCEPTIONS: debug traps the CPU was holding back
+        // (MOV SS / STI shadow) when a #VMEXIT happens are not saved in the VMCB and are lost. On VMX they
+        // stay in the VMCS field (cpu.pendingDebugExceptions) and are delivered after the next VM entry
+        // unless KVM injects an event (injectEvents). [analysis; AMD APM Vol. 2 15.7 lists no such field]
+        if (!this.vmx) this.cpu.pendingDebugExceptions = 0;
         if (stop.what === 'exception') return this.handleExceptionExit(stop.event);
         return this.handleInstructionExit(stop.instruction, stop.rip, stop.length);
     }
