@@ -1,0 +1,219 @@
+// `npm run bench`: the figures of issue 8, each the median of several runs, printed as a table and written
+// as JSON under bench/results/ (latest.json and run-<time>.json, both git-ignored; `--record NAME` also
+// writes NAME.json to be committed). Speed is only ever reported here, never asserted in tests.
+//
+// Options: --runs N (default 5)  --quick (3 runs, smaller counts)  --skip-qemu  --skip-gdb  --skip-mips
+//          --stepi N (default 2000)  --watch-every N iterations (default 100)  --watch-hits N (default 500)
+//          --sortcrc-words N (default 262144 = 1 MiB)  --record NAME
+
+import { cpus, hostname, loadavg } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildBenchGuests, sameCode } from './guests.js';
+import { measureMips, runGuestOnce, type MipsFigure } from './mips.js';
+import { attachTime, GDB, peakRss, rateOf, runGdbScript, gdbScript, startDbstub, startQemuUser, stepiBody, watchBody, type GdbRate, type Server } from './gdb.js';
+import { findQemu, qemuRate, startQemuSystem, type QemuRate } from './qemu.js';
+import { fmt, median, ROOT, timed } from './util.js';
+
+const argv = process.argv.slice(2);
+const flag = (n: string) => argv.includes(`--${n}`);
+const opt = (n: string, d: number) => {
+  const i = argv.indexOf(`--${n}`);
+  return i >= 0 ? Number(argv[i + 1]) : d;
+};
+const optStr = (n: string) => {
+  const i = argv.indexOf(`--${n}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+
+const quick = flag('quick');
+const RUNS = opt('runs', quick ? 3 : 5);
+const STEPI = opt('stepi', quick ? 500 : 2000);
+const WATCH_EVERY = opt('watch-every', 100);
+const WATCH_HITS = opt('watch-hits', quick ? 100 : 500);
+const LOOP_ITERS = quick ? 500_000 : 2_000_000;
+const SORT_WORDS = opt('sortcrc-words', quick ? 65536 : 262144);
+const FOREVER = 1_000_000_000_000; // iterations for the gdb runs: never finishes
+const SKIPPED = 'QEMU not installed: skipped';
+
+interface Row {
+  section: string;
+  what: string;
+  value: string;
+  unit: string;
+  note?: string;
+}
+const rows: Row[] = [];
+const json: Record<string, unknown> = {};
+const row = (section: string, what: string, value: string, unit: string, note?: string) => {
+  rows.push({ section, what, value, unit, note });
+  console.log(`  ${what.padEnd(58)} ${value.padStart(10)} ${unit}${note ? `   (${note})` : ''}`);
+};
+
+async function medianGdb(n: number, start: () => Promise<Server>, elf: string, body: string[], key: string, mustSee?: RegExp): Promise<GdbRate & { runs: number[] }> {
+  const rates: number[] = [];
+  let last: GdbRate | undefined;
+  for (let i = 0; i < n; i++) {
+    const s = await start();
+    try {
+      const out = await runGdbScript(gdbScript(s.port, elf, body));
+      last = rateOf(out, key, mustSee);
+      if (!last.ok) return { ...last, runs: rates };
+      rates.push(last.rate);
+    } finally {
+      await s.stop();
+    }
+  }
+  return { ...last!, rate: median(rates), runs: rates };
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const cpuModel = cpus()[0]?.model ?? 'unknown';
+  const qemu = flag('skip-qemu') ? { user: undefined, system: undefined, version: undefined } : findQemu();
+  json.env = {
+    date: new Date().toISOString(),
+    host: hostname(),
+    cpu: cpuModel,
+    cores: cpus().length,
+    node: process.version,
+    gdb: /GNU gdb .*$/m.exec(timed(GDB, ['--version']).stdout)?.[0],
+    qemu: qemu.version,
+    loadavgStart: loadavg(),
+    runs: RUNS,
+  };
+  console.log(`dbstub bench: ${cpuModel} x${cpus().length}, node ${process.version}, ${RUNS} runs per figure (medians), load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+
+  const g = buildBenchGuests();
+  const codeSame = {
+    int_loop: sameCode([g.loop, g.linux, ...(g.multiboot ? [g.multiboot.replace(/\.bin$/, '.elf')] : [])], 'int_loop'),
+    sort_crc: sameCode([g.sortcrc, g.linux, ...(g.multiboot ? [g.multiboot.replace(/\.bin$/, '.elf')] : [])], 'sort_crc'),
+  };
+  json.workloadCodeIdentical = codeSame;
+
+  // Instructions per unit of work, counted by dbstub (the same machine code runs under QEMU and natively).
+  // (Two non-zero counts: int_loop(0, ...) returns before its prologue.)
+  const loop1 = await runGuestOnce(g.loop, 'bare', [1000, 0]);
+  const loopN = await runGuestOnce(g.loop, 'bare', [LOOP_ITERS, 0]);
+  const perIter = (loopN.instructions - loop1.instructions) / (LOOP_ITERS - 1000);
+  const sort0 = await runGuestOnce(g.sortcrc, 'bare', [SORT_WORDS, 0]);
+  const sort1 = await runGuestOnce(g.sortcrc, 'bare', [SORT_WORDS, 1]);
+  const perRep = sort1.instructions - sort0.instructions;
+  json.instructionsPerUnit = { int_loop_iteration: perIter, sort_crc_repetition: perRep, sortcrcWords: SORT_WORDS };
+
+  // ---------------- MIPS ----------------
+  if (!flag('skip-mips')) {
+    console.log('\nSimulated instruction rate (MIPS, higher is better)');
+    const figs: MipsFigure[] = [];
+    for (const [name, elf, params] of [
+      ['loop', g.loop, [LOOP_ITERS, 0]],
+      ['sortcrc', g.sortcrc, [SORT_WORDS, 1]],
+    ] as const) {
+      const byMode: Record<string, MipsFigure> = {};
+      for (const mode of ['bare', 'armed', 'kvm'] as const) {
+        const f = await measureMips(name, elf, mode, [params[0], params[1]], RUNS);
+        figs.push(f);
+        byMode[mode] = f;
+        const label = { bare: 'bare, debug unit idle', armed: 'bare, 4 armed DR0-DR3 data bps (never hit)', kvm: 'kvm mode through the Vmm, no debugger' }[mode];
+        row('mips', `${name}: dbstub ${label}`, fmt(f.mips), 'MIPS', `${(f.instructions / 1e6).toFixed(1)} M insns, ${f.secondsMedian.toFixed(2)} s`);
+      }
+      const loss = (1 - byMode.armed!.mips / byMode.bare!.mips) * 100;
+      row('mips', `${name}: loss with 4 armed breakpoints`, fmt(loss), '%', 'target <= 10 %');
+      (json as Record<string, unknown>)[`armedLossPct_${name}`] = loss;
+      // QEMU and native on the same machine code.
+      const units = name === 'loop' ? perIter : perRep;
+      const short: [number, number] = name === 'loop' ? [1_000_000, 0] : [SORT_WORDS, 1];
+      const long: [number, number] = name === 'loop' ? [201_000_000, 0] : [SORT_WORDS, 11];
+      const w = name === 'loop' ? 'loop' : 'sortcrc';
+      const qr: Record<string, QemuRate | string> = {};
+      if (qemu.user) {
+        qr.user = qemuRate('user', qemu.user, g.linux, w, units, short, long, RUNS);
+        row('mips', `${name}: qemu-x86_64 (user mode, TCG), static Linux build`, fmt((qr.user as QemuRate).mips, 0), 'MIPS', 'time of long run - short run');
+      } else row('mips', `${name}: qemu-x86_64`, '-', '', SKIPPED);
+      if (qemu.system && g.multiboot) {
+        qr.system = qemuRate('system', qemu.system, g.multiboot, w, units, short, long, RUNS);
+        row('mips', `${name}: qemu-system-x86_64 -accel tcg, Multiboot image`, fmt((qr.system as QemuRate).mips, 0), 'MIPS', 'time of long run - short run');
+      } else row('mips', `${name}: qemu-system-x86_64 -accel tcg`, '-', '', SKIPPED);
+      qr.native = qemuRate('native', g.linux, g.linux, w, units, short, long, RUNS);
+      row('mips', `${name}: native on the host CPU (same static build)`, fmt((qr.native as QemuRate).mips, 0), 'MIPS', 'reference');
+      (json as Record<string, unknown>)[`qemu_${name}`] = qr;
+    }
+    json.mips = figs;
+  }
+
+  // ---------------- gdb ----------------
+  if (!flag('skip-gdb')) {
+    console.log('\nReal gdb against the stubs (higher is better)');
+    const loopSetup = (every: number) => [`set var bench_params[0]=${FOREVER}`, `set var bench_params[1]=${every}`];
+    const gj: Record<string, unknown> = {};
+    const stepiDb = await medianGdb(RUNS, () => startDbstub(g.loop, { mode: 'kvm' }), g.loop, stepiBody(STEPI, loopSetup(0)), 'stepi');
+    row('gdb', `stepi round trips: dbstub serve (kvm mode), ${STEPI} stepi`, fmt(stepiDb.rate, 0), '/s', stepiDb.note);
+    const stepiBare = await medianGdb(RUNS, () => startDbstub(g.loop, { mode: 'bare' }), g.loop, stepiBody(STEPI, loopSetup(0)), 'stepi');
+    row('gdb', `stepi round trips: dbstub serve (bare mode)`, fmt(stepiBare.rate, 0), '/s', stepiBare.note);
+    gj.stepi = { dbstubKvm: stepiDb, dbstubBare: stepiBare };
+    if (qemu.user) {
+      const r = await medianGdb(RUNS, () => startQemuUser(qemu.user!, g.linux, ['loop', String(FOREVER), '0']), g.linux, stepiBody(STEPI), 'stepi');
+      row('gdb', `stepi round trips: qemu-x86_64 -g (user mode)`, fmt(r.rate, 0), '/s', r.note);
+      (gj.stepi as Record<string, unknown>).qemuUser = r;
+    } else row('gdb', 'stepi round trips: qemu-x86_64 -g', '-', '', SKIPPED);
+    if (qemu.system && g.multiboot) {
+      const r = await medianGdb(RUNS, () => startQemuSystem(qemu.system!, g.multiboot!, `loop ${FOREVER} 0`), g.multiboot.replace(/\.bin$/, '.elf'), stepiBody(STEPI), 'stepi');
+      row('gdb', `stepi round trips: qemu-system-x86_64 -gdb (TCG)`, fmt(r.rate, 0), '/s', r.note);
+      (gj.stepi as Record<string, unknown>).qemuSystem = r;
+    } else row('gdb', 'stepi round trips: qemu-system-x86_64', '-', '', SKIPPED);
+
+    const hw = /Hardware watchpoint 2: bench_tick/;
+    const wDb = await medianGdb(RUNS, () => startDbstub(g.loop, { mode: 'kvm' }), g.loop, watchBody(WATCH_HITS, loopSetup(WATCH_EVERY)), 'watch', hw);
+    row('gdb', `watchpoint hits (every ${WATCH_EVERY} iterations = ${WATCH_EVERY * perIter} insns): dbstub kvm`, fmt(wDb.rate, 0), 'hits/s', wDb.note);
+    const wBare = await medianGdb(RUNS, () => startDbstub(g.loop, { mode: 'bare' }), g.loop, watchBody(WATCH_HITS, loopSetup(WATCH_EVERY)), 'watch', hw);
+    row('gdb', `watchpoint hits: dbstub bare`, fmt(wBare.rate, 0), 'hits/s', wBare.note);
+    gj.watch = { everyIterations: WATCH_EVERY, dbstubKvm: wDb, dbstubBare: wBare };
+    if (qemu.user) {
+      const r = await medianGdb(1, () => startQemuUser(qemu.user!, g.linux, ['loop', String(FOREVER), String(WATCH_EVERY)]), g.linux, watchBody(WATCH_HITS), 'watch', hw);
+      row('gdb', `watchpoint hits: qemu-x86_64 -g (user mode)`, r.ok ? fmt(r.rate, 0) : 'n/a', r.ok ? 'hits/s' : '', r.ok ? undefined : 'qemu-user gdbstub has no watchpoints (Z2 unsupported)');
+      (gj.watch as Record<string, unknown>).qemuUser = r;
+    }
+    if (qemu.system && g.multiboot) {
+      const r = await medianGdb(RUNS, () => startQemuSystem(qemu.system!, g.multiboot!, `loop ${FOREVER} ${WATCH_EVERY}`), g.multiboot.replace(/\.bin$/, '.elf'), watchBody(WATCH_HITS), 'watch', hw);
+      row('gdb', `watchpoint hits: qemu-system-x86_64 -gdb (TCG)`, fmt(r.rate, 0), 'hits/s', r.note);
+      (gj.watch as Record<string, unknown>).qemuSystem = r;
+    } else row('gdb', 'watchpoint hits: qemu-system-x86_64', '-', '', SKIPPED);
+
+    const att = [];
+    for (let i = 0; i < RUNS; i++) att.push(await attachTime(g.loop));
+    const a = { total: median(att.map((x) => x.total)), listen: median(att.map((x) => x.listen)), gdbConnect: median(att.map((x) => x.gdbConnect)), gdbAlone: median(att.map((x) => x.gdbAlone)) };
+    row('gdb', 'spawn `dbstub serve` -> gdb prompt after `target remote`', fmt(a.total * 1000, 0), 'ms', `server listening ${fmt(a.listen * 1000, 0)} ms + gdb start & connect ${fmt(a.gdbConnect * 1000, 0)} ms (gdb alone ${fmt(a.gdbAlone * 1000, 0)} ms)`);
+    gj.attach = a;
+
+    const rss: Record<string, number | undefined> = {};
+    for (const mib of [64, 1024]) {
+      const v: number[] = [];
+      for (let i = 0; i < Math.min(RUNS, 3); i++) {
+        const r = await peakRss(g.sortcrc, mib);
+        if (r.vmHwmKb !== undefined && r.gdbOk) v.push(r.vmHwmKb);
+      }
+      rss[`memory${mib}MiB`] = v.length ? median(v) : undefined;
+      row('gdb', `peak RSS of dbstub serve --memory ${mib} (gdb runs sortcrc to exit)`, fmt(v.length ? median(v) / 1024 : undefined), 'MiB', 'VmHWM');
+    }
+    gj.peakRssKb = rss;
+    json.gdb = gj;
+  }
+
+  (json.env as Record<string, unknown>).loadavgEnd = loadavg();
+  json.rows = rows;
+  json.seconds = (Date.now() - t0) / 1000;
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const text = JSON.stringify(json, null, 2) + '\n';
+  writeFileSync(join(dir, 'latest.json'), text);
+  writeFileSync(join(dir, `run-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), text);
+  const rec = optStr('record');
+  if (rec) writeFileSync(join(dir, `${rec}.json`), text);
+  console.log(`\nworkload code identical across builds: int_loop ${codeSame.int_loop}, sort_crc ${codeSame.sort_crc}; ${perIter} insns/iteration, ${perRep} insns/sortcrc repetition`);
+  console.log(`wrote bench/results/latest.json${rec ? ` and bench/results/${rec}.json` : ''} (${json.seconds} s)`);
+}
+
+main().catch((e) => {
+  console.error(`bench: ${e instanceof Error ? e.stack : e}`);
+  process.exit(1);
+});
