@@ -567,7 +567,13 @@ export class Vmm implements GdbTarget {
 
   // ================= run without a debugger =================
 
-  async runToCompletion(maxInsns = Infinity): Promise<RunSummary> {
+  /**
+   * Run with no debugger attached until the guest exits, halts, triple-faults, is interrupted
+   * (machine.interrupt / cpu.requestStop, e.g. on SIGINT) or retires `maxInsns` instructions. In kvm mode every
+   * slice is a KVM_RUN, so #DBs go through KvmVcpu and, on a KVM_EXIT_DEBUG, kvm_handle_debug. Logs one
+   * 'vmm.run.summary' event; formatRunSummary() renders the same data for a terminal.
+   */
+  async runToCompletion(maxInsns = Infinity, opts: { onSlice?: (instructions: number) => void } = {}): Promise<RunSummary> {
     const start = this.cpu.instructionsRetired;
     this.interruptRequested = false;
     let result: RunSummary['result'] | undefined;
@@ -592,7 +598,10 @@ export class Vmm implements GdbTarget {
           else if (r.kind === 'stop-requested') result = { kind: 'interrupted', why: r.why };
           else if (r.kind !== 'budget') result = { kind: 'interrupted', why: r.kind };
         }
-        if (!result) await new Promise<void>((res) => setImmediate(res));
+        if (!result) {
+          opts.onSlice?.(this.cpu.instructionsRetired - start);
+          await new Promise<void>((res) => setImmediate(res));
+        }
       }
     }
     const summary: RunSummary = {
@@ -602,6 +611,23 @@ export class Vmm implements GdbTarget {
     };
     this.log?.info({ event: 'vmm.run.summary', ...summary, result: summary.result }, '#DB routing summary');
     return summary;
+  }
+
+  /** Human-readable #DB routing summary of a run (for `dbstub run` on stderr). */
+  formatRunSummary(s: RunSummary, recent = 8): string {
+    const c = this.config;
+    const head =
+      c.mode === 'kvm'
+        ? `dbstub: #DB routing (kvm mode, ${c.vendor}, qemu-db-routing=${c.qemuDbRouting}, exception-payload=${c.exceptionPayload ? 'on' : 'off'}): ${s.routes.total} decision(s)`
+        : `dbstub: #DB routing (bare mode, ${c.vendor}: every #DB delivered by the CPU to the guest IDT): ${s.routes.total} decision(s)`;
+    if (s.routes.total === 0) return head + '\n';
+    const fmt = (o: Record<string, number>) => Object.entries(o).map(([k, n]) => `${k} ${n}`).join(', ');
+    const lines = [head, `  by decider: ${fmt(s.routes.byDecider)}`, `  by outcome: ${fmt(s.routes.byOutcome)}`];
+    const notes = this.routes.filter((r) => r.note).length;
+    if (notes) lines.push(`  !! ${notes} decision(s) flagged as known defects (see below / docs/FINDINGS.md)`);
+    lines.push(`  last ${Math.min(recent, this.routes.length)}:`);
+    for (const l of this.infoDb(recent).trimEnd().split('\n')) lines.push('    ' + l);
+    return lines.join('\n') + '\n';
   }
 
   // ================= session =================

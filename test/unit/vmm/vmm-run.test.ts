@@ -107,3 +107,33 @@ describe('Vmm kvm mode: stepping off a software breakpoint (stale kvm_run dr6, S
     expect(await resume(vmm, 'continue')).toEqual({ kind: 'exited', code: 15 });
   });
 });
+
+describe('Vmm.runToCompletion for `dbstub run`', () => {
+  it('kvm mode: #DBs go through KVM, progress callback per slice, summary text names the routing', async () => {
+    const { readFileSync } = await import('node:fs');
+    const bytes = readFileSync('build/guests/kvm/dbchain.elf');
+    const machine = new Machine(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { config: { mode: 'kvm', vendor: 'amd', qemuDbRouting: 'corrected' } });
+    const b = new Uint8Array(8);
+    b[0] = 2; // scenario 2: the guest single-steps itself once
+    machine.cpu.writeVirtual(machine.symbol('scenario'), b);
+    const vmm = new Vmm(machine);
+    const seen: number[] = [];
+    const s = await vmm.runToCompletion(Infinity, { onSlice: (n) => seen.push(n) });
+    expect(s.result).toEqual({ kind: 'exit', code: 1 });
+    expect(s.routes).toMatchObject({ total: 1, byDecider: { kvm: 1 }, byOutcome: { guest: 1 } });
+    expect(seen.every((n, i) => i === 0 || n >= seen[i - 1]!)).toBe(true);
+    const text = vmm.formatRunSummary(s);
+    expect(text).toContain('#DB routing (kvm mode, amd, qemu-db-routing=corrected, exception-payload=on): 1 decision(s)');
+    expect(text).toMatch(/by decider: kvm 1\n {2}by outcome: guest 1\n/);
+    expect(text).toContain(`#1 kvm exc=1 pc=0x${(machine.symbol('tf_insn') + 1n).toString(16)} payload=0x00004000 cap=on -> guest reinject(vec=1 payload=0x00004000) guest DR6=0xffff4ff0 [svm-db-intercept]`);
+  });
+
+  it('kvm mode: a machine interrupt (SIGINT) ends the run as interrupted', async () => {
+    const { machine, vmm } = rig({ mode: 'kvm' });
+    poke32(machine, 'spin_enabled', 1);
+    const p = vmm.runToCompletion();
+    await new Promise((r) => setTimeout(r, 20));
+    machine.interrupt('SIGINT');
+    expect((await p).result).toEqual({ kind: 'interrupted', why: 'SIGINT' });
+  });
+});
