@@ -14,6 +14,7 @@ import * as A from './arch.js';
 import { DEC_OK, DEC_TOO_LONG, Insn, decode, type ByteSource } from './decoder.js';
 import { GuestMemory } from './memory.js';
 import { installOps, opUndefined } from './ops.js';
+import { specialize } from './fast.js';
 import * as D from './debug.js';
 import * as S from './system.js';
 
@@ -937,6 +938,8 @@ export class Cpu implements GuestCpu {
     ins.phys = p;
     if (r === DEC_TOO_LONG) {
       ins.fn = opTooLong;
+    } else if (r === DEC_OK) {
+      specialize(ins);
     }
     const crosses = pageOff + ins.len > 4096;
     if (arr !== undefined && !crosses && r !== DEC_TOO_LONG) arr[pageOff] = ins;

@@ -48,6 +48,9 @@ export class Insn {
   cc = 0;        // condition code for jcc/setcc/cmovcc
   phys = 0;      // physical address of the first byte (for logs), -1 when not cached
   cacheable = true;
+  /** Destination / source register of a specialised handler (fast.ts), set at decode time. */
+  fd = 0;
+  fs = 0;
   /** Raw bytes (for the #UD log). */
   bytes: number[] = [];
 }

@@ -158,6 +158,9 @@ function setResultFlags(c: Cpu, sz: number, r: number, rh: number, cf: number, o
   c.setArith(A.RFLAGS_ARITH, cf | (pf << 2) | (af << 4) | (zf << 6) | (sf << 7) | (of << 11));
 }
 
+/** Most significant bit of a sz-byte value (no closure: shifts are hot). */
+function msbOf(sz: number, lo: number, hi: number): number { return sz === 8 ? hi >>> 31 : (lo >>> (sz * 8 - 1)) & 1; }
+
 function shiftOp(c: Cpu, i: Insn, kind: number, count: number): void {
   const sz = i.osz;
   const bits = sz * 8;
@@ -166,7 +169,6 @@ function shiftOp(c: Cpu, i: Insn, kind: number, count: number): void {
   let a = rmReadRmw(c, i, sz); let ah = sz === 8 ? c.th : 0;
   if (count === 0) { if (!i.mem && sz === 4) c.rh[i.rm] = 0; return; } // no flags; a 32-bit register still zero-extends
   let r = 0, rh = 0, cf = 0, of = 0;
-  const msb = (lo: number, hi: number): number => sz === 8 ? hi >>> 31 : (lo >>> (bits - 1)) & 1;
   switch (kind) {
     case 0: case 1: { // ROL / ROR
       const n = count % bits;
@@ -179,8 +181,8 @@ function shiftOp(c: Cpu, i: Insn, kind: number, count: number): void {
         if (n === 0) r = a;
         if (sz === 4) r |= 0;
       }
-      if (kind === 0) { cf = r & 1; of = msb(r, rh) ^ cf; }
-      else { cf = msb(r, rh); of = cf ^ (sz === 8 ? (rh >>> 30) & 1 : (r >>> (bits - 2)) & 1); }
+      if (kind === 0) { cf = r & 1; of = msbOf(sz, r, rh) ^ cf; }
+      else { cf = msbOf(sz, r, rh); of = cf ^ (sz === 8 ? (rh >>> 30) & 1 : (r >>> (bits - 2)) & 1); }
       c.materialize();
       c.fl = (c.fl & ~(A.RFLAGS_CF | A.RFLAGS_OF)) | cf | (of << 11);
       rmWrite(c, i, sz, r, rh);
@@ -192,7 +194,7 @@ function shiftOp(c: Cpu, i: Insn, kind: number, count: number): void {
       r = a; rh = ah;
       while (n-- > 0) {
         if (kind === 2) {
-          const out = msb(r, rh);
+          const out = msbOf(sz, r, rh);
           if (sz === 8) { shl64(r, rh, 1); r = R.lo | cf; rh = R.hi; } else r = trunc((r << 1) | cf, sz);
           cf = out;
         } else {
@@ -201,7 +203,7 @@ function shiftOp(c: Cpu, i: Insn, kind: number, count: number): void {
           cf = out;
         }
       }
-      of = kind === 2 ? msb(r, rh) ^ cf : msb(r, rh) ^ (sz === 8 ? (rh >>> 30) & 1 : (r >>> (bits - 2)) & 1);
+      of = kind === 2 ? msbOf(sz, r, rh) ^ cf : msbOf(sz, r, rh) ^ (sz === 8 ? (rh >>> 30) & 1 : (r >>> (bits - 2)) & 1);
       c.materialize();
       c.fl = (c.fl & ~(A.RFLAGS_CF | A.RFLAGS_OF)) | cf | (of << 11);
       rmWrite(c, i, sz, r, rh);
@@ -214,12 +216,12 @@ function shiftOp(c: Cpu, i: Insn, kind: number, count: number): void {
         r = count >= 32 ? 0 : trunc(a << count, sz);
         cf = count <= bits ? (count === 32 ? a & 1 : (a >>> (bits - count)) & 1) : 0;
       }
-      of = msb(r, rh) ^ cf;
+      of = msbOf(sz, r, rh) ^ cf;
       break;
     case 5: // SHR
       if (sz === 8) { shr64(a, ah, count); r = R.lo; rh = R.hi; cf = bit64(a, ah, count - 1); }
       else { const u = a & mask(sz); r = trunc(u >>> count, sz); cf = (u >>> (count - 1)) & 1; }
-      of = msb(a, ah);
+      of = msbOf(sz, a, ah);
       break;
     default: { // SAR
       if (sz === 8) { sar64(a, ah, count); r = R.lo; rh = R.hi; cf = bit64(a, ah, count - 1); }

@@ -1,0 +1,217 @@
+// Specialised handlers for the most frequent instruction forms (register-register and register-immediate
+// integer ALU ops at 32/64-bit operand size, MOV between registers and memory, INC/DEC of a register,
+// JZ/JNZ, MOV r, imm). The generic handlers in ops.ts switch on operand size, direction and ALU kind for
+// every execution; these are chosen once at decode time (specialize()) and do only the work of their form.
+//
+// Semantics are exactly those of the generic handlers (ops.ts alu()/incdec()/opMovEG/opMovGE/opJcc): the
+// same lazy-flag record (SDM Vol. 1 3.4.3.1 status flags), 32-bit destinations zero-extend (SDM Vol. 1
+// 3.4.1.1), memory goes through Cpu.rd*/wr* so paging, the TLB, data breakpoints and code-page
+// invalidation are unchanged. Forms with LOCK, byte/word operands or ADC/SBB keep the generic handler.
+
+import type { Cpu } from './cpu.js';
+import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB, TWO32 } from './cpu.js';
+import type { Insn } from './decoder.js';
+
+type H = (c: Cpu, i: Insn) => void;
+
+// ---- lazy-flag record (same layout as ops.ts setLazy) ----
+function lazy(c: Cpu, op: number, sz: number, r: number, rh: number, a: number, ah: number, b: number, bh: number, cin: number): void {
+  const lf = c.lf;
+  lf[0] = op; lf[1] = sz; lf[2] = r; lf[3] = rh; lf[4] = a; lf[5] = ah; lf[6] = b; lf[7] = bh; lf[8] = cin;
+}
+
+// ---- 64-bit cores: destination register d, source (b, bh) ----
+function add64(c: Cpu, d: number, b: number, bh: number): void {
+  const rl = c.rl, rh = c.rh;
+  const a = rl[d]!, ah = rh[d]!;
+  const s = (a >>> 0) + (b >>> 0);
+  const r = s | 0, h = (ah + bh + (s >= TWO32 ? 1 : 0)) | 0;
+  rl[d] = r; rh[d] = h;
+  lazy(c, LF_ADD, 8, r, h, a, ah, b, bh, 0);
+}
+function sub64(c: Cpu, d: number, b: number, bh: number, write: boolean): void {
+  const rl = c.rl, rh = c.rh;
+  const a = rl[d]!, ah = rh[d]!;
+  const s = (a >>> 0) - (b >>> 0);
+  const r = s | 0, h = (ah - bh - (s < 0 ? 1 : 0)) | 0;
+  if (write) { rl[d] = r; rh[d] = h; }
+  lazy(c, LF_SUB, 8, r, h, a, ah, b, bh, 0);
+}
+function logic64(c: Cpu, d: number, b: number, bh: number, k: number, write: boolean): void {
+  const rl = c.rl, rh = c.rh;
+  const a = rl[d]!, ah = rh[d]!;
+  let r: number, h: number;
+  if (k === 1) { r = a | b; h = ah | bh; } else if (k === 4) { r = a & b; h = ah & bh; } else { r = a ^ b; h = ah ^ bh; }
+  if (write) { rl[d] = r; rh[d] = h; }
+  lazy(c, LF_LOGIC, 8, r, h, a, ah, b, bh, 0);
+}
+// ---- 32-bit cores ----
+function add32(c: Cpu, d: number, b: number): void {
+  const a = c.rl[d]!;
+  const r = (a + b) | 0;
+  c.rl[d] = r; c.rh[d] = 0;
+  lazy(c, LF_ADD, 4, r, 0, a, 0, b, 0, 0);
+}
+function sub32(c: Cpu, d: number, b: number, write: boolean): void {
+  const a = c.rl[d]!;
+  const r = (a - b) | 0;
+  if (write) { c.rl[d] = r; c.rh[d] = 0; }
+  lazy(c, LF_SUB, 4, r, 0, a, 0, b, 0, 0);
+}
+function logic32(c: Cpu, d: number, b: number, k: number, write: boolean): void {
+  const a = c.rl[d]!;
+  const r = k === 1 ? a | b : k === 4 ? a & b : a ^ b;
+  if (write) { c.rl[d] = r; c.rh[d] = 0; }
+  lazy(c, LF_LOGIC, 4, r, 0, a, 0, b, 0, 0);
+}
+
+// Register-register (i.fd = destination / first operand, i.fs = source).
+const add64RR: H = (c, i) => add64(c, i.fd, c.rl[i.fs]!, c.rh[i.fs]!);
+const sub64RR: H = (c, i) => sub64(c, i.fd, c.rl[i.fs]!, c.rh[i.fs]!, true);
+const cmp64RR: H = (c, i) => sub64(c, i.fd, c.rl[i.fs]!, c.rh[i.fs]!, false);
+const or64RR: H = (c, i) => logic64(c, i.fd, c.rl[i.fs]!, c.rh[i.fs]!, 1, true);
+const and64RR: H = (c, i) => logic64(c, i.fd, c.rl[i.fs]!, c.rh[i.fs]!, 4, true);
+const xor64RR: H = (c, i) => logic64(c, i.fd, c.rl[i.fs]!, c.rh[i.fs]!, 6, true);
+const test64RR: H = (c, i) => logic64(c, i.fd, c.rl[i.fs]!, c.rh[i.fs]!, 4, false);
+const add32RR: H = (c, i) => add32(c, i.fd, c.rl[i.fs]!);
+const sub32RR: H = (c, i) => sub32(c, i.fd, c.rl[i.fs]!, true);
+const cmp32RR: H = (c, i) => sub32(c, i.fd, c.rl[i.fs]!, false);
+const or32RR: H = (c, i) => logic32(c, i.fd, c.rl[i.fs]!, 1, true);
+const and32RR: H = (c, i) => logic32(c, i.fd, c.rl[i.fs]!, 4, true);
+const xor32RR: H = (c, i) => logic32(c, i.fd, c.rl[i.fs]!, 6, true);
+const test32RR: H = (c, i) => logic32(c, i.fd, c.rl[i.fs]!, 4, false);
+// Register-immediate (sign-extended immediate in imm/immHi).
+const add64RI: H = (c, i) => add64(c, i.fd, i.imm, i.immHi);
+const sub64RI: H = (c, i) => sub64(c, i.fd, i.imm, i.immHi, true);
+const cmp64RI: H = (c, i) => sub64(c, i.fd, i.imm, i.immHi, false);
+const or64RI: H = (c, i) => logic64(c, i.fd, i.imm, i.immHi, 1, true);
+const and64RI: H = (c, i) => logic64(c, i.fd, i.imm, i.immHi, 4, true);
+const xor64RI: H = (c, i) => logic64(c, i.fd, i.imm, i.immHi, 6, true);
+const test64RI: H = (c, i) => logic64(c, i.fd, i.imm, i.immHi, 4, false);
+const add32RI: H = (c, i) => add32(c, i.fd, i.imm);
+const sub32RI: H = (c, i) => sub32(c, i.fd, i.imm, true);
+const cmp32RI: H = (c, i) => sub32(c, i.fd, i.imm, false);
+const or32RI: H = (c, i) => logic32(c, i.fd, i.imm, 1, true);
+const and32RI: H = (c, i) => logic32(c, i.fd, i.imm, 4, true);
+const xor32RI: H = (c, i) => logic32(c, i.fd, i.imm, 6, true);
+const test32RI: H = (c, i) => logic32(c, i.fd, i.imm, 4, false);
+
+// ALU kind (ModRM.reg / opcode bits 5:3): 0 ADD 1 OR 2 ADC 3 SBB 4 AND 5 SUB 6 XOR 7 CMP; 8 = TEST.
+const RR64: (H | undefined)[] = [add64RR, or64RR, undefined, undefined, and64RR, sub64RR, xor64RR, cmp64RR, test64RR];
+const RR32: (H | undefined)[] = [add32RR, or32RR, undefined, undefined, and32RR, sub32RR, xor32RR, cmp32RR, test32RR];
+const RI64: (H | undefined)[] = [add64RI, or64RI, undefined, undefined, and64RI, sub64RI, xor64RI, cmp64RI, test64RI];
+const RI32: (H | undefined)[] = [add32RI, or32RI, undefined, undefined, and32RI, sub32RI, xor32RI, cmp32RI, test32RI];
+
+// ---- MOV ----
+const mov64RR: H = (c, i) => { c.rl[i.fd] = c.rl[i.fs]!; c.rh[i.fd] = c.rh[i.fs]!; };
+const mov32RR: H = (c, i) => { c.rl[i.fd] = c.rl[i.fs]!; c.rh[i.fd] = 0; };
+const mov64Load: H = (c, i) => { const lo = c.rd64(c.ea(i)); c.rl[i.fd] = lo; c.rh[i.fd] = c.th; };
+const mov32Load: H = (c, i) => { const lo = c.rd32(c.ea(i)); c.rl[i.fd] = lo; c.rh[i.fd] = 0; };
+const mov64Store: H = (c, i) => { const lo = c.rl[i.fs]!, hi = c.rh[i.fs]!; c.wr64(c.ea(i), lo, hi); };
+const mov32Store: H = (c, i) => { const lo = c.rl[i.fs]!; c.wr32(c.ea(i), lo); };
+const mov64RI: H = (c, i) => { c.rl[i.fd] = i.imm; c.rh[i.fd] = i.immHi; };
+const mov32RI: H = (c, i) => { c.rl[i.fd] = i.imm; c.rh[i.fd] = 0; };
+
+// ---- INC / DEC register (CF preserved: SDM Vol. 2 INC/DEC) ----
+const inc64R: H = (c, i) => {
+  const cf = c.getCF();
+  const rl = c.rl, rh = c.rh, d = i.fd;
+  const a = rl[d]!, ah = rh[d]!;
+  const s = (a >>> 0) + 1;
+  const r = s | 0, h = (ah + (s >= TWO32 ? 1 : 0)) | 0;
+  rl[d] = r; rh[d] = h;
+  lazy(c, LF_INC, 8, r, h, a, ah, 1, 0, cf);
+};
+const dec64R: H = (c, i) => {
+  const cf = c.getCF();
+  const rl = c.rl, rh = c.rh, d = i.fd;
+  const a = rl[d]!, ah = rh[d]!;
+  const s = (a >>> 0) - 1;
+  const r = s | 0, h = (ah - (s < 0 ? 1 : 0)) | 0;
+  rl[d] = r; rh[d] = h;
+  lazy(c, LF_DEC, 8, r, h, a, ah, 1, 0, cf);
+};
+const inc32R: H = (c, i) => {
+  const cf = c.getCF();
+  const d = i.fd, a = c.rl[d]!, r = (a + 1) | 0;
+  c.rl[d] = r; c.rh[d] = 0;
+  lazy(c, LF_INC, 4, r, 0, a, 0, 1, 0, cf);
+};
+const dec32R: H = (c, i) => {
+  const cf = c.getCF();
+  const d = i.fd, a = c.rl[d]!, r = (a - 1) | 0;
+  c.rl[d] = r; c.rh[d] = 0;
+  lazy(c, LF_DEC, 4, r, 0, a, 0, 1, 0, cf);
+};
+
+// ---- JZ / JNZ ----
+const jz: H = (c, i) => { if (c.getZF() !== 0) c.jumpTo(c.nextRip + i.imm); };
+const jnz: H = (c, i) => { if (c.getZF() === 0) c.jumpTo(c.nextRip + i.imm); };
+
+/**
+ * Replace a freshly decoded record's generic handler by a specialised one when its form has one.
+ * Called once per decode (never on the execution path). LOCK-prefixed forms are left alone (the decoder
+ * already routes an illegal LOCK to #UD and the legal ones need the bus-lock check).
+ */
+export function specialize(i: Insn): void {
+  if (i.lock) return;
+  const op = i.op, sz = i.osz;
+  if (sz !== 8 && sz !== 4) return;
+  const w = sz === 8;
+  if (op < 0x40) {
+    const form = op & 7, k = (op >> 3) & 7;
+    if ((form === 1 || form === 3) && !i.mem) {
+      const h = (w ? RR64 : RR32)[k];
+      if (h === undefined) return;
+      if (form === 1) { i.fd = i.rm; i.fs = i.reg; } else { i.fd = i.reg; i.fs = i.rm; }
+      i.fn = h;
+    } else if (form === 5) {
+      const h = (w ? RI64 : RI32)[k];
+      if (h === undefined) return;
+      i.fd = 0;
+      i.fn = h;
+    }
+    return;
+  }
+  switch (op) {
+    case 0x81: case 0x83: {
+      if (i.mem) return;
+      const h = (w ? RI64 : RI32)[i.reg & 7];
+      if (h === undefined) return;
+      i.fd = i.rm;
+      i.fn = h;
+      return;
+    }
+    case 0x85:
+      if (i.mem) return;
+      i.fd = i.rm; i.fs = i.reg;
+      i.fn = (w ? RR64 : RR32)[8]!;
+      return;
+    case 0xa9:
+      i.fd = 0;
+      i.fn = (w ? RI64 : RI32)[8]!;
+      return;
+    case 0x89:
+      if (i.mem) { i.fs = i.reg; i.fn = w ? mov64Store : mov32Store; }
+      else { i.fd = i.rm; i.fs = i.reg; i.fn = w ? mov64RR : mov32RR; }
+      return;
+    case 0x8b:
+      if (i.mem) { i.fd = i.reg; i.fn = w ? mov64Load : mov32Load; }
+      else { i.fd = i.reg; i.fs = i.rm; i.fn = w ? mov64RR : mov32RR; }
+      return;
+    case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf:
+      i.fd = i.rm;
+      i.fn = w ? mov64RI : mov32RI;
+      return;
+    case 0xff: {
+      if (i.mem) return;
+      const k = i.reg & 7;
+      if (k > 1) return;
+      i.fd = i.rm;
+      i.fn = k === 0 ? (w ? inc64R : inc32R) : (w ? dec64R : dec32R);
+      return;
+    }
+    case 0x74: case 0x184: i.fn = jz; return;
+    case 0x75: case 0x185: i.fn = jnz; return;
+  }
+}
