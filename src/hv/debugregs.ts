@@ -2,46 +2,27 @@
 // All DR6/DR7 values here are unsigned 32-bit JS numbers: bits 63:32 of DR6/DR7 are reserved-0 and KVM
 // rejects them (kvm_dr6_valid / kvm_dr7_valid), so they never need to be carried.
 
-// ---- DR6 (SDM Vol. 3B 19.2.3; AMD APM Vol. 2 13.1.1.3). Bits 11 and 16 are active-low in DR6. ----
-export const DR6_B0 = 1 << 0;
-export const DR6_B1 = 1 << 1;
-export const DR6_B2 = 1 << 2;
-export const DR6_B3 = 1 << 3;
+// ---- DR6 / DR7 / IA32_DEBUGCTL: the architectural constants live in src/cpu/arch.ts (SDM Vol. 3B 19.2);
+// the KVM model re-exports them under the names KVM itself uses (arch/x86/include/asm/kvm_host.h). ----
+export {
+  DR6_B0, DR6_B1, DR6_B2, DR6_B3, DR6_BD, DR6_BS, DR6_BT, DR6_RTM, DR6_ACTIVE_LOW, DR6_VOLATILE,
+  DR7_LE, DR7_GE, DR7_RTM, DR7_GD, DR7_VOLATILE, DR7_RW_SHIFT, DR7_LEN_SHIFT,
+  MSR_IA32_DEBUGCTL, DEBUGCTL_LBR, DEBUGCTL_BTF, DEBUGCTL_BUS_LOCK_DETECT,
+} from '../cpu/arch.js';
+import {
+  DR6_BMASK, DR6_BLD, DR6_ENABLED_BP, DR6_ACTIVE_LOW, DR6_VOLATILE, DR6_BD, DR6_BS, DR6_BT, DR6_RTM,
+  DR7_ENABLE_MASK, DR7_FIXED1, DR7_VOLATILE, DR7_RW_SHIFT, DR7_LEN_SHIFT,
+} from '../cpu/arch.js';
 /** B0-B3 (uapi DR_TRAP_BITS). */
-export const DR_TRAP_BITS = 0xf;
-/** Bus-lock detected: active-low in DR6, active-high in payload format. */
-export const DR6_BUS_LOCK = 1 << 11;
+export const DR_TRAP_BITS = DR6_BMASK;
+/** Bus-lock detected (KVM's DR6_BUS_LOCK): active-low in DR6, active-high in payload format. */
+export const DR6_BUS_LOCK = DR6_BLD;
 /** "Enabled breakpoint": exists only in the pending-debug-exceptions (payload) format, never in DR6. */
-export const PENDING_DBG_ENABLED_BP = 1 << 12;
-export const DR6_BD = 1 << 13;
-export const DR6_BS = 1 << 14;
-export const DR6_BT = 1 << 15;
-/** RTM: active-low in DR6. */
-export const DR6_RTM = 1 << 16;
-/** Architectural reset value and the set of bits that read as 1 when no cause is reported. */
-export const DR6_ACTIVE_LOW = 0xffff0ff0;
-/** KVM: bits the guest may change at all (B0-3, BLD, BD, BS, BT, RTM). */
-export const DR6_VOLATILE = 0x0001e80f;
-/** KVM: bits fixed to 1 for every guest (ACTIVE_LOW & ~VOLATILE). */
-export const DR6_FIXED_1 = 0xfffe07f0;
-
-// ---- DR7 (SDM Vol. 3B 19.2.4) ----
-export const DR7_BP_EN_MASK = 0xff;
-export const DR7_LE = 1 << 8;
-export const DR7_GE = 1 << 9;
-export const DR7_FIXED_1 = 0x400;
-export const DR7_RTM = 1 << 11;
-export const DR7_GD = 1 << 13;
-export const DR7_VOLATILE = 0xffff2bff;
-export const DR7_RW_SHIFT = 16;
-export const DR7_LEN_SHIFT = 18;
-
-// ---- IA32_DEBUGCTL (MSR 0x1D9; arch/x86/include/asm/msr-index.h) ----
-export const MSR_IA32_DEBUGCTL = 0x1d9;
-export const DEBUGCTL_LBR = 1 << 0;
-export const DEBUGCTL_BTF = 1 << 1;
-/** Intel BUS_LOCK_DETECT / AMD BLCKDB. */
-export const DEBUGCTL_BUS_LOCK_DETECT = 1 << 2;
+export const PENDING_DBG_ENABLED_BP = DR6_ENABLED_BP;
+/** KVM: bits fixed to 1 for every guest (ACTIVE_LOW & ~VOLATILE) = 0xFFFE07F0. */
+export const DR6_FIXED_1 = (DR6_ACTIVE_LOW & ~DR6_VOLATILE) >>> 0;
+export const DR7_BP_EN_MASK = DR7_ENABLE_MASK;
+export const DR7_FIXED_1 = DR7_FIXED1;
 
 // ---- exception vectors ----
 export const DB_VECTOR = 1;

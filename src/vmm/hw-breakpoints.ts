@@ -4,15 +4,10 @@
 import { BreakpointType } from '../gdbstub/target.js';
 import { DR7_FIXED_1, DR7_GE } from '../hv/debugregs.js';
 import type { HwBreakpoint } from './handle-debug.js';
+import { KVM_GUESTDBG_BLOCKIRQ, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP, KVM_GUESTDBG_USE_HW_BP, KVM_GUESTDBG_USE_SW_BP } from '../hv/kvm.js';
+/** KVM_SET_GUEST_DEBUG control flags, re-exported for the VMM's callers. */
+export { KVM_GUESTDBG_BLOCKIRQ, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP, KVM_GUESTDBG_USE_HW_BP, KVM_GUESTDBG_USE_SW_BP };
 
-/** KVM_SET_GUEST_DEBUG control flags (include/uapi/linux/kvm.h, arch/x86/include/uapi/asm/kvm.h). */
-export const KVM_GUESTDBG_ENABLE = 0x1;
-export const KVM_GUESTDBG_SINGLESTEP = 0x2;
-export const KVM_GUESTDBG_USE_SW_BP = 0x10000;
-export const KVM_GUESTDBG_USE_HW_BP = 0x20000;
-export const KVM_GUESTDBG_INJECT_DB = 0x40000;
-export const KVM_GUESTDBG_INJECT_BP = 0x80000;
-export const KVM_GUESTDBG_BLOCKIRQ = 0x100000;
 
 /** struct kvm_guest_debug */
 export interface KvmGuestDebug {
