@@ -106,6 +106,10 @@ export class Cpu implements GuestCpu {
   readonly dbpBit = new Int32Array(4);
   readonly dbpWriteOnly = new Uint8Array(4);
   dbpCount = 0;
+  /** Bounding range [dbLo, dbHi) of every armed data breakpoint and external watchpoint (empty when none):
+   *  an access outside it cannot match, so the per-access hook is skipped with two compares. */
+  dbLo = Infinity;
+  dbHi = -Infinity;
   dr6 = A.DR6_RESET;
   dr7 = A.DR7_RESET;
   debugctl = 0;
@@ -251,6 +255,13 @@ export class Cpu implements GuestCpu {
     }
     this.dbpCount = nd;
     if (this.extWps.length) s |= SL_DATA;
+    let lo = Infinity, hi = -Infinity;
+    for (let k = 0; k < nd; k++) { lo = Math.min(lo, this.dbpBase[k]!); hi = Math.max(hi, this.dbpEnd[k]!); }
+    for (let k = 0; k < this.extWps.length; k++) {
+      const a = this.extWpLin[k]!;
+      lo = Math.min(lo, a); hi = Math.max(hi, a + this.extWps[k]!.len);
+    }
+    this.dbLo = lo; this.dbHi = hi;
     if (this.fl & A.RFLAGS_TF) s |= SL_TF;
     if (this.hostSS) s |= SL_HOSTSS;
     if (this.pendingDbg) s |= SL_PENDING;
@@ -667,12 +678,12 @@ export class Cpu implements GuestCpu {
   // Linear memory access (data). Slow path: page-crossing / outside RAM / debug armed.
   // =====================================================================================
   rd8(la: number): number {
-    if (this.slow & SL_DATA) D.dataAccess(this, la, 1, false);
+    if (la < this.dbHi && la + 1 > this.dbLo) D.dataAccess(this, la, 1, false);
     const p = this.xl(la, ACC_R);
     return p < this.memSize ? this.u8[p]! : 0xff;
   }
   rd16(la: number): number {
-    if (this.slow & SL_DATA) D.dataAccess(this, la, 2, false);
+    if (la < this.dbHi && la + 2 > this.dbLo) D.dataAccess(this, la, 2, false);
     if ((la & 0xfff) <= 0xffe) {
       const p = this.xl(la, ACC_R);
       if (p + 2 <= this.memSize) return this.dv.getUint16(p, true);
@@ -680,7 +691,7 @@ export class Cpu implements GuestCpu {
     return this.rdBytes(la, 2);
   }
   rd32(la: number): number {
-    if (this.slow & SL_DATA) D.dataAccess(this, la, 4, false);
+    if (la < this.dbHi && la + 4 > this.dbLo) D.dataAccess(this, la, 4, false);
     if ((la & 0xfff) <= 0xffc) {
       const p = this.xl(la, ACC_R);
       if (p + 4 <= this.memSize) return this.dv.getInt32(p, true);
@@ -689,7 +700,7 @@ export class Cpu implements GuestCpu {
   }
   /** 64-bit read: returns the low dword, high dword in th. */
   rd64(la: number): number {
-    if (this.slow & SL_DATA) D.dataAccess(this, la, 8, false);
+    if (la < this.dbHi && la + 8 > this.dbLo) D.dataAccess(this, la, 8, false);
     if ((la & 0xfff) <= 0xff8) {
       const p = this.xl(la, ACC_R);
       if (p + 8 <= this.memSize) { this.th = this.dv.getInt32(p + 4, true); return this.dv.getInt32(p, true); }
@@ -716,7 +727,7 @@ export class Cpu implements GuestCpu {
     return v;
   }
   wr8(la: number, v: number): void {
-    if (this.slow & SL_DATA) D.dataAccess(this, la, 1, true);
+    if (la < this.dbHi && la + 1 > this.dbLo) D.dataAccess(this, la, 1, true);
     const p = this.xl(la, ACC_W);
     if (p < this.memSize) {
       this.u8[p] = v;
@@ -724,7 +735,7 @@ export class Cpu implements GuestCpu {
     }
   }
   wr16(la: number, v: number): void {
-    if (this.slow & SL_DATA) D.dataAccess(this, la, 2, true);
+    if (la < this.dbHi && la + 2 > this.dbLo) D.dataAccess(this, la, 2, true);
     if ((la & 0xfff) <= 0xffe) {
       const p = this.xl(la, ACC_W);
       if (p + 2 <= this.memSize) {
@@ -736,7 +747,7 @@ export class Cpu implements GuestCpu {
     this.wrBytes(la, 2, v, 0);
   }
   wr32(la: number, v: number): void {
-    if (this.slow & SL_DATA) D.dataAccess(this, la, 4, true);
+    if (la < this.dbHi && la + 4 > this.dbLo) D.dataAccess(this, la, 4, true);
     if ((la & 0xfff) <= 0xffc) {
       const p = this.xl(la, ACC_W);
       if (p + 4 <= this.memSize) {
@@ -748,7 +759,7 @@ export class Cpu implements GuestCpu {
     this.wrBytes(la, 4, v, 0);
   }
   wr64(la: number, lo: number, hi: number): void {
-    if (this.slow & SL_DATA) D.dataAccess(this, la, 8, true);
+    if (la < this.dbHi && la + 8 > this.dbLo) D.dataAccess(this, la, 8, true);
     if ((la & 0xfff) <= 0xff8) {
       const p = this.xl(la, ACC_W);
       if (p + 8 <= this.memSize) {
@@ -908,7 +919,7 @@ export class Cpu implements GuestCpu {
     }
     return this.fetchSlow(rip);
   }
-  private fetchSlow(rip: number): Insn {
+  fetchSlow(rip: number): Insn {
     const p = this.xl(rip, ACC_X);
     const pageOff = rip & 0xfff;
     const ppn = Math.floor(p / 4096);
@@ -965,10 +976,15 @@ export class Cpu implements GuestCpu {
       try {
         while (count < maxInstructions) {
           if ((this.slow & SL_PER_INSN) !== 0 && D.before(this)) break;
-          const ins = this.fetch();
-          this.insnRip = this.rip;
-          this.curInsn = ins;
-          this.nextRip = this.rip + ins.len;
+          // Inline fetch: while RIP stays in the current code page the record comes straight from the
+          // page's array (no translation, no Map lookup).
+          const rip = this.rip;
+          const off = rip - this.fLin0;
+          let ins: Insn | undefined;
+          if (off >= 0 && off < 4096) ins = this.fArr[off];
+          if (ins === undefined) ins = this.fetchSlow(rip);
+          this.insnRip = rip;
+          this.nextRip = rip + ins.len;
           ins.fn(this, ins);
           this.rip = this.nextRip;
           this.retired++;
