@@ -447,7 +447,8 @@ export class Cpu implements GuestCpu {
   }
   /** Set status flags eagerly (mask selects which of the six are replaced). */
   setArith(mask: number, value: number): void {
-    this.materialize();
+    // Replacing all six status flags needs no evaluation of the lazy record.
+    if (mask === A.RFLAGS_ARITH) this.lf[LF_OP] = LF_EAGER; else this.materialize();
     this.fl = (this.fl & ~mask) | (value & mask);
   }
   /** Evaluate condition code cc (0-15) as in Jcc/SETcc/CMOVcc (SDM Vol. 1 Appendix B). */

@@ -9,7 +9,9 @@
 // invalidation are unchanged. Forms with LOCK, byte/word operands or ADC/SBB keep the generic handler.
 
 import type { Cpu } from './cpu.js';
-import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB, TWO32 } from './cpu.js';
+import { LF_ADD, LF_DEC, LF_EAGER, LF_INC, LF_LOGIC, LF_SUB, TWO32 } from './cpu.js';
+import { RFLAGS_ARITH } from './arch.js';
+import { R, bit64, sar64, shl64, shr64 } from './alu.js';
 import type { Insn } from './decoder.js';
 
 type H = (c: Cpu, i: Insn) => void;
@@ -148,6 +150,59 @@ const dec32R: H = (c, i) => {
 const jz: H = (c, i) => { if (c.getZF() !== 0) c.jumpTo(c.nextRip + i.imm); };
 const jnz: H = (c, i) => { if (c.getZF() === 0) c.jumpTo(c.nextRip + i.imm); };
 
+// ---- CMOVcc register (SDM Vol. 2 CMOVcc: a 32-bit destination is zero-extended even when not taken) ----
+const cmov64RR: H = (c, i) => { if (c.cond(i.op & 15)) { c.rl[i.fd] = c.rl[i.fs]!; c.rh[i.fd] = c.rh[i.fs]!; } };
+const cmov32RR: H = (c, i) => { const v = c.rl[i.fs]!; if (c.cond(i.op & 15)) c.rl[i.fd] = v; c.rh[i.fd] = 0; };
+
+// ---- SHL / SHR / SAR register by a constant non-zero count (i.fs = masked count) ----
+// Flags as ops.ts shiftOp: CF = last bit shifted out, OF = (count 1 definition, kept for every count
+// like the generic handler), AF = 0, SF/ZF/PF from the result; all six written eagerly.
+function shiftFlags(c: Cpu, r: number, zero: boolean, sign: number, cf: number, of: number): void {
+  let p = r & 0xff; p ^= p >> 4; p ^= p >> 2; p ^= p >> 1;
+  const v = cf | (((~p) & 1) << 2) | ((zero ? 1 : 0) << 6) | (sign << 7) | (of << 11);
+  c.lf[0] = LF_EAGER;
+  c.fl = (c.fl & ~RFLAGS_ARITH) | v;
+}
+const shl32: H = (c, i) => {
+  const d = i.fd, n = i.fs, a = c.rl[d]!;
+  const r = a << n, cf = (a >>> (32 - n)) & 1;
+  c.rl[d] = r; c.rh[d] = 0;
+  shiftFlags(c, r, r === 0, r >>> 31, cf, (r >>> 31) ^ cf);
+};
+const shr32: H = (c, i) => {
+  const d = i.fd, n = i.fs, a = c.rl[d]!;
+  const r = (a >>> n) | 0, cf = (a >>> (n - 1)) & 1;
+  c.rl[d] = r; c.rh[d] = 0;
+  shiftFlags(c, r, r === 0, r >>> 31, cf, a >>> 31);
+};
+const sar32: H = (c, i) => {
+  const d = i.fd, n = i.fs, a = c.rl[d]!;
+  const r = a >> n, cf = (a >> (n - 1)) & 1;
+  c.rl[d] = r; c.rh[d] = 0;
+  shiftFlags(c, r, r === 0, r >>> 31, cf, 0);
+};
+const shl64R: H = (c, i) => {
+  const d = i.fd, n = i.fs, a = c.rl[d]!, ah = c.rh[d]!;
+  shl64(a, ah, n); const r = R.lo, h = R.hi;
+  const cf = bit64(a, ah, 64 - n);
+  c.rl[d] = r; c.rh[d] = h;
+  shiftFlags(c, r, (r | h) === 0, h >>> 31, cf, (h >>> 31) ^ cf);
+};
+const shr64R: H = (c, i) => {
+  const d = i.fd, n = i.fs, a = c.rl[d]!, ah = c.rh[d]!;
+  shr64(a, ah, n); const r = R.lo, h = R.hi;
+  const cf = bit64(a, ah, n - 1);
+  c.rl[d] = r; c.rh[d] = h;
+  shiftFlags(c, r, (r | h) === 0, h >>> 31, cf, ah >>> 31);
+};
+const sar64R: H = (c, i) => {
+  const d = i.fd, n = i.fs, a = c.rl[d]!, ah = c.rh[d]!;
+  sar64(a, ah, n); const r = R.lo, h = R.hi;
+  const cf = bit64(a, ah, n - 1);
+  c.rl[d] = r; c.rh[d] = h;
+  shiftFlags(c, r, (r | h) === 0, h >>> 31, cf, 0);
+};
+
 /**
  * Replace a freshly decoded record's generic handler by a specialised one when its form has one.
  * Called once per decode (never on the execution path). LOCK-prefixed forms are left alone (the decoder
@@ -171,6 +226,12 @@ export function specialize(i: Insn): void {
       i.fd = 0;
       i.fn = h;
     }
+    return;
+  }
+  if (op >= 0x140 && op <= 0x14f) {
+    if (i.mem) return;
+    i.fd = i.reg; i.fs = i.rm;
+    i.fn = w ? cmov64RR : cmov32RR;
     return;
   }
   switch (op) {
@@ -209,6 +270,17 @@ export function specialize(i: Insn): void {
       if (k > 1) return;
       i.fd = i.rm;
       i.fn = k === 0 ? (w ? inc64R : inc32R) : (w ? dec64R : dec32R);
+      return;
+    }
+    case 0xc1: case 0xd1: {
+      if (i.mem) return;
+      const k = i.reg & 7;
+      const n = (op === 0xd1 ? 1 : i.imm) & (w ? 63 : 31);
+      if (n === 0) return;
+      i.fd = i.rm; i.fs = n;
+      if (k === 4 || k === 6) i.fn = w ? shl64R : shl32;
+      else if (k === 5) i.fn = w ? shr64R : shr32;
+      else if (k === 7) i.fn = w ? sar64R : sar32;
       return;
     }
     case 0x74: case 0x184: i.fn = jz; return;
