@@ -51,6 +51,12 @@ function discover() {
       const dir = join(exDir, name);
       if (SKIP_EXAMPLES.has(name) || !statSync(dir).isDirectory()) continue;
       if (readdirSync(dir).some(isSource)) guests.push({ name, dir });
+      // A directory of guests (examples/seeds/<scenario>/): one level down, built as <name>/<scenario>.elf.
+      else
+        for (const sub of readdirSync(dir).sort()) {
+          const sd = join(dir, sub);
+          if (statSync(sd).isDirectory() && readdirSync(sd).some(isSource)) guests.push({ name: `${name}/${sub}`, dir: sd });
+        }
     }
   }
   const tg = join(ROOT, 'test', 'guests');

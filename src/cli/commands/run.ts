@@ -1,10 +1,14 @@
 // `dbstub run GUEST.elf`: run a guest with no debugger to completion (or a budget), echo its serial
 // output to stdout, summarize #DBs on stderr, and exit with the guest's isa-debug-exit status.
+// kvm mode (the default) runs through the Vmm, so every #DB takes the KVM -> QEMU path and the summary
+// says how each was routed (debugger / guest / both) and the DR6 the guest saw; bare mode runs the
+// Machine directly (every #DB goes to the guest IDT).
 
 import type { Argv } from 'yargs';
 import type { DbEvent } from '../../cpu/api.js';
 import { Machine, type RunResult } from '../../machine/machine.js';
 import { EV } from '../../log.js';
+import { Vmm, type RunSummary } from '../../vmm/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
 import type { CliCommand } from './index.js';
@@ -48,6 +52,9 @@ export const runCommand: CliCommand = {
     });
     if (argv.serial) machine.onSerial((text) => void process.stdout.write(text));
 
+    // kvm mode: the VMM owns the run loop (each slice is a KVM_RUN); its routing table is the summary.
+    const vmm = config.mode === 'kvm' ? new Vmm(machine, config, log) : undefined;
+    let vmmSummary: RunSummary | undefined;
     const onSigint = () => machine.interrupt('SIGINT');
     process.on('SIGINT', onSigint);
     const showProgress = argv.progress ?? process.stderr.isTTY === true;
@@ -55,18 +62,21 @@ export const runCommand: CliCommand = {
     let lastShown = 0;
     let result: RunResult;
     try {
-      result = await machine.runToCompletion({
-        maxInsns,
-        onSlice: showProgress
-          ? (n) => {
-              const now = Date.now();
-              if (now - lastShown < 500) return;
-              lastShown = now;
-              const s = Number(process.hrtime.bigint() - t0) / 1e9;
-              process.stderr.write(`\r\x1b[K[dbstub] ${n.toLocaleString('en-US')} instructions, ${(n / s / 1e6).toFixed(1)} MIPS`);
-            }
-          : undefined,
-      });
+      const onSlice = showProgress
+        ? (n: number) => {
+            const now = Date.now();
+            if (now - lastShown < 500) return;
+            lastShown = now;
+            const s = Number(process.hrtime.bigint() - t0) / 1e9;
+            process.stderr.write(`\r\x1b[K[dbstub] ${n.toLocaleString('en-US')} instructions, ${(n / s / 1e6).toFixed(1)} MIPS`);
+          }
+        : undefined;
+      if (vmm) {
+        vmmSummary = await vmm.runToCompletion(maxInsns ?? Infinity, { onSlice });
+        result = resultFromVmm(vmmSummary, machine);
+      } else {
+        result = await machine.runToCompletion({ maxInsns, onSlice });
+      }
     } finally {
       process.off('SIGINT', onSigint);
       if (showProgress && lastShown) process.stderr.write('\r\x1b[K');
@@ -76,7 +86,8 @@ export const runCommand: CliCommand = {
     if (argv.serial && machine.serialOutput && !machine.serialOutput.endsWith('\n')) process.stdout.write('\n');
 
     log.info({ event: EV.RUN_SUMMARY, result, instructions: insns, seconds, mips: insns / seconds / 1e6 }, 'run finished');
-    if (dbEvents.length) process.stderr.write(summarizeDb(dbEvents));
+    if (vmm && vmmSummary) process.stderr.write(vmm.formatRunSummary(vmmSummary, 16));
+    else if (dbEvents.length) process.stderr.write(summarizeDb(dbEvents));
 
     const stats = `${insns.toLocaleString('en-US')} instructions in ${seconds.toFixed(3)} s`;
     switch (result.kind) {
@@ -105,6 +116,21 @@ export const runCommand: CliCommand = {
     }
   },
 };
+
+/** The Vmm's run result in the Machine's RunResult shape (one switch below prints both). */
+function resultFromVmm(s: RunSummary, machine: Machine): RunResult {
+  const r = s.result;
+  switch (r.kind) {
+    case 'exit':
+      return { kind: 'exit', code: r.code, value: machine.exitValue ?? r.code >> 1 };
+    case 'hlt': {
+      const ifOn = (machine.cpu.getRflags() & 0x200n) !== 0n; // RFLAGS.IF (SDM Vol. 1 3.4.3.3)
+      return { kind: 'hlt-forever', detail: ifOn ? 'HLT with interrupts enabled but no interrupt source' : 'HLT with interrupts disabled (RFLAGS.IF=0)' };
+    }
+    default:
+      return r;
+  }
+}
 
 /** Bare run: every #DB goes straight to the guest IDT (no debugger, no hypervisor routing). */
 function summarizeDb(events: DbEvent[]): string {

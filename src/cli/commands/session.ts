@@ -49,7 +49,11 @@ export const sessionCommand: CliCommand = {
     const args = ['-nx', '-batch', ...sessionPrelude(argv.guest, server.host, server.port).flatMap((c) => ['-ex', c]), '-x', resolve(argv.script)];
     try {
       const status = await new Promise<number>((done, fail) => {
-        const child = spawn(argv.gdb, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+        // Piped and forwarded (not inherited) so an in-process caller of main() that replaces
+        // process.stdout/stderr.write (the example tests) sees gdb's output too.
+        const child = spawn(argv.gdb, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        child.stdout.on('data', (d: Buffer) => void process.stdout.write(d));
+        child.stderr.on('data', (d: Buffer) => void process.stderr.write(d));
         child.on('error', (e) => fail(new CliError(`cannot run ${argv.gdb}: ${e.message}`, EXIT.NO_INPUT)));
         child.on('close', (code, signal) => done(code ?? (signal ? 128 + 2 : EXIT.INTERNAL)));
       });

@@ -1,0 +1,29 @@
+/* Seed 003 (KVM/VMX "Merge pending debug causes when vectoring #DB"): DR0 watches the MOV SS operand, TF
+ * is set, then `mov (mem),%ss; cpuid`. The MOV-SS shadow holds the B0 trap; CPUID exits to KVM on VMX and
+ * KVM queues a single-step #DB. Silicon gives DR6 = BS|B0 (0xffff4ff1); KVM without the patch loses B0
+ * (0xffff4ff0). SEMANTICS.md §6, §7.15. */
+#include "../seed.h"
+
+extern char movss_insn[], cpuid_insn[], cpuid_end[];
+volatile u16 ss_probe = SEL_KERNEL_DATA;
+
+int main(void) {
+  u32 a = 0, b, c = 0, d;
+  seed_init();
+  seed_label("movss_insn", movss_insn, cpuid_insn);
+  seed_label("cpuid_insn", cpuid_insn, cpuid_end);
+  puts("003: DR0 watches the MOV SS operand, TF=1, mov (mem),%ss; cpuid\n");
+  wr_dr0((u64)&ss_probe);
+  wr_dr7(0x401 | (3u << 16) | (1u << 18)); /* L0, R/W0=11 (read/write), LEN0=01 (2 bytes) */
+  __asm__ volatile(
+      "pushfq\n orq $0x100, (%%rsp)\n popfq\n"
+      ".globl movss_insn\nmovss_insn: movw (%4), %%ss\n"
+      ".globl cpuid_insn\ncpuid_insn: cpuid\n"
+      ".globl cpuid_end\ncpuid_end: nop\n"
+      : "+a"(a), "=b"(b), "+c"(c), "=d"(d)
+      : "r"(&ss_probe)
+      : "memory", "cc");
+  wr_dr7(0x400);
+  seed_done();
+  return 0;
+}
