@@ -212,6 +212,7 @@ export class Cpu implements GuestCpu {
     this.rfKeep = false; this.suppressExtBpOnce = false;
     this.shutdown = false; this.shutdownDetail = '';
     this.stopWhy = '';
+    this.retired = 0; // api.ts: instructionsRetired counts since reset
     this.flushTlb();
     this.updateCplMasks();
     this.recomputeSlow();
@@ -534,6 +535,11 @@ export class Cpu implements GuestCpu {
     }
     return v;
   }
+  /** Canonical check of an address formed from the ModRM operand (BT bit strings): #SS(0)/#GP(0) as ea(). */
+  canonEa(i: Insn, v: number): number {
+    if (v >= CANON_LIMIT || v < -CANON_LIMIT) this.nonCanonical(i);
+    return v;
+  }
   private nonCanonical(i: Insn): never {
     // Memory references through RSP/RBP use SS: #SS(0); otherwise #GP(0) (SDM Vol. 3 6.15).
     if (i.seg < 0 && (i.base === 4 || i.base === 5)) this.raise(A.VEC_SS, 0);
@@ -793,7 +799,8 @@ export class Cpu implements GuestCpu {
   /** Probe a write (for RMW and pushes that must fault before any state changes). */
   probeWrite(la: number, size: number): void {
     this.xl(la, ACC_W);
-    if (((la & 0xfff) + size) > 4096) this.xl(la + size - 1, ACC_W);
+    // The second page is probed at its first byte: that is the address a #PF there reports in CR2.
+    if (((la & 0xfff) + size) > 4096) this.xl(la + (4096 - (la & 0xfff)), ACC_W);
   }
   /** Supervisor-implicit accesses (descriptor tables, TSS, IDT): CPL-independent (SDM Vol. 3 4.6.1). */
   sysRd32(la: number): number {

@@ -100,8 +100,12 @@ export function decode(src: ByteSource, i: Insn, undefinedHandler: Handler): num
     i.imm2 = 0; i.mod = 3; i.reg = 0; i.rm = 0; i.cc = 0; i.cacheable = true;
     let b = rd();
     let p67 = false;
-    // Legacy prefixes, then REX must immediately precede the opcode (SDM Vol. 2 2.2.1).
+    // Legacy prefixes and REX. A REX prefix counts only when it immediately precedes the opcode (or 0FH):
+    // one followed by a legacy prefix is ignored, and of several REX prefixes only the last one counts
+    // (SDM Vol. 2 2.2.1).
+    let rex = 0;
     for (;;) {
+      if ((b & 0xf0) === 0x40) { rex = b; b = rd(); continue; }
       if (b === 0x66) i.p66 = true;
       else if (b === 0x67) p67 = true;
       else if (b === 0xf2 || b === 0xf3) i.rep = b;
@@ -110,13 +114,11 @@ export function decode(src: ByteSource, i: Insn, undefinedHandler: Handler): num
       else if (b === 0x64) i.seg = 4;
       else if (b === 0x65) i.seg = 5;
       else break;
+      rex = 0;
       b = rd();
     }
-    if ((b & 0xf0) === 0x40) {
-      i.rex = b;
-      i.rexW = (b & 8) !== 0;
-      b = rd();
-    }
+    i.rex = rex;
+    i.rexW = (rex & 8) !== 0;
     let op = b;
     if (b === 0x0f) {
       op = 0x100 | rd();

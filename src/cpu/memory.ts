@@ -35,15 +35,15 @@ export class GuestMemory implements PhysicalMemory {
   }
 
   writePhys(addr: number, data: Uint8Array): void {
-    for (let i = 0; i < data.length; i++) {
-      const a = addr + i;
-      if (a < 0 || a >= this.size) continue;
-      this.u8[a] = data[i]!;
-    }
-    const first = Math.max(0, addr) >>> 12;
-    const last = Math.min(this.size - 1, addr + data.length - 1) >>> 12;
-    for (let p = first; p <= last && data.length > 0; p++) {
-      if (this.codePages[p] !== 0 && this.onCodeWrite) this.onCodeWrite(p);
+    // Clip to RAM (bytes outside it are dropped), one block copy, then drop decoded code of the pages hit.
+    const start = Math.max(0, addr);
+    const end = Math.min(this.size, addr + data.length);
+    if (end <= start) return;
+    this.u8.set(data.subarray(start - addr, end - addr), start);
+    const cb = this.onCodeWrite;
+    if (cb === undefined) return;
+    for (let p = start >>> 12, last = (end - 1) >>> 12; p <= last; p++) {
+      if (this.codePages[p] !== 0) cb(p);
     }
   }
 }

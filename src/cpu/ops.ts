@@ -30,7 +30,7 @@ function rmRead(c: Cpu, i: Insn, sz: number): number {
 function rmReadRmw(c: Cpu, i: Insn, sz: number): number {
   if (!i.mem) return c.getReg(i.rm, sz, i.rex);
   LA = c.ea(i);
-  c.xl(LA, ACC_W);
+  c.probeWrite(LA, sz); // both pages when the operand crosses one: a #PF on either reports W/R=1
   return c.rdSized(LA, sz);
 }
 function rmWrite(c: Cpu, i: Insn, sz: number, lo: number, hi: number): void {
@@ -648,11 +648,11 @@ function btCore(c: Cpu, i: Insn, kind: number, bitOff: number, bitOffHi: number,
       else if (sz === 4) off = bitOff | 0;
       else off = (bitOff << 16) >> 16;
       const unit = Math.floor(off / bits);
-      la = c.canon(la + unit * sz);
+      la = c.canonEa(i, la + unit * sz); // #SS(0) through RSP/RBP, #GP(0) otherwise
       bit = off - unit * bits;
     } else bit = bitOff & (bits - 1);
     LA = la;
-    if (kind !== 0) c.xl(la, ACC_W);
+    if (kind !== 0) c.probeWrite(la, sz);
     v = c.rdSized(la, sz); vh = sz === 8 ? c.th : 0;
   }
   const cf = bit < 32 ? (v >>> bit) & 1 : (vh >>> (bit - 32)) & 1;
@@ -740,7 +740,7 @@ const grp9: H = (c, i) => {
   const la = c.ea(i);
   LA = la;
   if (wide && (la & 15) !== 0) c.raiseGP0(); // CMPXCHG16B requires 16-byte alignment
-  c.xl(la, ACC_W);
+  c.probeWrite(la, wide ? 16 : 8); // a page-crossing CMPXCHG8B faults as a write on either page
   const rl = c.rl, rh = c.rh;
   if (!wide) {
     const lo = c.rd32(la), hi = c.rd32(la + 4);
@@ -1101,9 +1101,20 @@ const opPShiftImm: H = (c, i) => {
 // Undefined opcodes
 // ---------------------------------------------------------------------------------------------
 export const opUndefined: H = (c, i) => {
+  // Log the bytes at RIP (up to the 15-byte instruction limit, stopping at an unmapped page), not only
+  // the ones the decoder consumed before giving up: DB E3 (FNINIT) must show both bytes.
+  const rip = laToBig(c.insnRip);
+  const at = c.readVirtual(rip, 15);
+  let shown: number[] = i.bytes;
+  if (at !== undefined) shown = Array.from(at);
+  else {
+    const part: number[] = [];
+    for (let k = 0; k < 15; k++) { const b = c.readVirtual(rip + BigInt(k), 1); if (b === undefined) break; part.push(b[0]!); }
+    if (part.length >= shown.length) shown = part;
+  }
   c.log('warn', 'undefined-opcode', {
-    rip: '0x' + laToBig(c.insnRip).toString(16),
-    bytes: i.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' '),
+    rip: '0x' + rip.toString(16),
+    bytes: shown.map((b) => b.toString(16).padStart(2, '0')).join(' '),
   });
   c.raiseUD();
 };
