@@ -203,13 +203,17 @@ const sar64R: H = (c, i) => {
   shiftFlags(c, r, (r | h) === 0, h >>> 31, cf, 0);
 };
 
+let enabled = true;
+/** Test hook: turn specialisation off so the generic handlers can be compared with these (per decode). */
+export function setSpecialize(on: boolean): void { enabled = on; }
+
 /**
  * Replace a freshly decoded record's generic handler by a specialised one when its form has one.
  * Called once per decode (never on the execution path). LOCK-prefixed forms are left alone (the decoder
  * already routes an illegal LOCK to #UD and the legal ones need the bus-lock check).
  */
 export function specialize(i: Insn): void {
-  if (i.lock) return;
+  if (i.lock || !enabled) return;
   const op = i.op, sz = i.osz;
   if (sz !== 8 && sz !== 4) return;
   const w = sz === 8;
