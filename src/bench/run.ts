@@ -80,6 +80,9 @@ async function main(): Promise<void> {
     gdb: /GNU gdb .*$/m.exec(timed(GDB, ['--version']).stdout)?.[0],
     qemu: qemu.version,
     loadavgStart: loadavg(),
+    // The figures depend on the CPU interpreter, which changes under other helpers: say which tree was measured.
+    commit: timed('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']).stdout.trim(),
+    dirtySrcFiles: timed('git', ['-C', ROOT, 'status', '--porcelain', 'src']).stdout.split('\n').filter(Boolean).length,
     runs: RUNS,
   };
   console.log(`dbstub bench: ${cpuModel} x${cpus().length}, node ${process.version}, ${RUNS} runs per figure (medians), load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
