@@ -396,11 +396,13 @@ export function readMsr(c: Cpu, idx: number): bigint | undefined {
 
 /** Debugctl bits this model accepts (SEMANTICS.md 1.3): LBR, BTF, BUS_LOCK_DETECT (if enumerated), and on
  *  Intel TR/BTS/BTINT/FREEZE_* which are stored without effect. On AMD bits 6:3 are reserved-MBZ. */
-function debugctlValid(c: Cpu, v: bigint): boolean {
+function debugctlValid(c: Cpu, v: bigint, external: boolean): boolean {
   if (v >> 32n) return false;
   const n = Number(v);
   let ok = A.DEBUGCTL_LBR | A.DEBUGCTL_BTF;
-  if (c.features.busLockDetect) ok |= A.DEBUGCTL_BUS_LOCK_DETECT;
+  // The CPUID gate is what the guest is told; a host-side writer (the hypervisor model loading the host's
+  // DEBUGCTL around VMRUN, seed 001) programs the silicon itself, which has the bit.
+  if (c.features.busLockDetect || external) ok |= A.DEBUGCTL_BUS_LOCK_DETECT;
   if (c.vendor === 'intel') ok |= A.DEBUGCTL_TR | A.DEBUGCTL_BTS | A.DEBUGCTL_BTINT | A.DEBUGCTL_FREEZE_LBRS_ON_PMI |
     A.DEBUGCTL_FREEZE_PERFMON_ON_PMI | A.DEBUGCTL_FREEZE_WHILE_SMM | (c.features.rtm ? A.DEBUGCTL_RTM_DEBUG : 0);
   return (n & ~ok) === 0;
@@ -413,7 +415,6 @@ function canonicalBig(v: bigint): boolean {
 
 /** Returns false for an unknown MSR or an illegal value (the instruction path turns that into #GP(0)). */
 export function writeMsr(c: Cpu, idx: number, v: bigint, external: boolean): boolean {
-  void external;
   switch (idx) {
     case A.MSR_IA32_EFER: {
       const n = Number(v & 0xffffffffn);
@@ -433,7 +434,7 @@ export function writeMsr(c: Cpu, idx: number, v: bigint, external: boolean): boo
     case A.MSR_IA32_GS_BASE: if (!canonicalBig(v)) return false; c.segBase[5] = bigToLa(v); return true;
     case A.MSR_IA32_KERNEL_GS_BASE: if (!canonicalBig(v)) return false; c.kernelGsBase = bigToLa(v); return true;
     case A.MSR_IA32_DEBUGCTL:
-      if (!debugctlValid(c, v)) return false;
+      if (!debugctlValid(c, v, external)) return false;
       c.debugctl = Number(v);
       c.recomputeSlow();
       return true;

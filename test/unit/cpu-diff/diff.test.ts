@@ -20,13 +20,11 @@ import { createCpu, createPhysicalMemory } from '../../../src/cpu/index.js';
  * generator tags such cases and draws others instead; the count of avoided cases is printed.
  * Reproducers: test/unit/cpu-groups/known-bugs.ts. Remove an entry once the bug is fixed.
  */
-const KNOWN_SIM_BUGS: Record<string, string> = {
-  'stray-rex': 'a REX prefix followed by another prefix (legacy or REX) raises #UD; hardware ignores that REX (SDM Vol. 2 2.2.1)',
-  'rmw-pagecross': 'a read-modify-write access crossing into a not-present page reports #PF with W/R=0; hardware reports W/R=1',
-};
+const KNOWN_SIM_BUGS: Record<string, string> = {};
 // Fixed since first found (kept as generator tags, compared again): 'lea-noncanonical-ea' (LEA faulted
 // on a non-canonical address), 'count0-r32' (32-bit shifts by 0 kept bits 63:32), 'lock-90' (LOCK NOP
-// and LOCK XCHG r, rAX executed) - all fixed in e51ad02.
+// and LOCK XCHG r, rAX executed) - all fixed in e51ad02; 'stray-rex' (REX followed by another prefix
+// raised #UD) and 'rmw-pagecross' (#PF W/R=0 on an RMW crossing into a missing page) - fixed with fixed-bugs.test.ts.
 
 const seed = seedFromEnv();
 const count = countFromEnv(8000);
