@@ -1,17 +1,8 @@
-// Kept out of the vitest glob: cannot pass until the CPU accepts a hypervisor (external) write of
-// DEBUGCTL.BUS_LOCK_DETECT while the guest CPUID lacks bus-lock detect. Rename to .test.ts once it does.
-//
 // SEMANTICS.md §7.14 / seed 001: AMD host with bus-lock trap on (host DEBUGCTL = 4), LBRV off, guest CPUID
 // without BUSLOCKTRAP, guest split lock at CPL3. Before the 2025 fix (svmZeroDebugctl false) the host's
 // DEBUGCTL runs in the guest, the split lock raises a #DB KVM reflects with payload 0x800 -> guest DR6
-// 0xffff07f0 (the §2.5 math ignores kvm_dr6_fixed).
-//
-// CPU discrepancy: src/cpu/system.ts debugctlValid() gates bit 2 on features.busLockDetect for every
-// writer; GuestCpu.setMsr (documented "from outside the guest (no #GP)") returns false, so KvmVcpu.enterGuest
-// cannot load the host value and the hardware DEBUGCTL stays 0. Minimal reproducer:
-//   const cpu = createCpu({ vendor: 'amd', features: { busLockDetect: false, rtm: false }, memory, io });
-//   cpu.setMsr(0x1d9, 4n)      // -> false (want true: the silicon has BusLockTrap, only the guest CPUID hides it)
-//   cpu.getMsr(0x1d9)          // -> 0n   (want 4n)
+// 0xffff07f0 (the §2.5 math ignores kvm_dr6_fixed). The hypervisor model loads the host value through
+// GuestCpu.setMsr, which (as a host-side writer) may set bit 2 whatever the guest's CPUID says.
 import { describe, expect, it } from 'vitest';
 import { boot, dbLog, hx, SC } from './helpers.js';
 
