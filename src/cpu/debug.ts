@@ -66,6 +66,9 @@ export function raiseDb(c: Cpu, payload: number, kind: 'fault' | 'trap', pushRip
   if (!icebp || payload !== 0) c.dr6 = applyDr6(c.dr6, payload);
   // General detect: the CPU clears DR7.GD on entry to the #DB handler so it can use the DRs (SDM 18.2.4).
   if (payload & A.DR6_BD) { c.dr7 &= ~A.DR7_GD; }
+  // Generating a #DB clears DEBUGCTL.BTF (SDM Vol. 3 19.4.3, 18.4.3 in older editions): a debugger sets
+  // it again before each branch step. Like DR6, left alone when the #DB is intercepted.
+  c.debugctl &= ~A.DEBUGCTL_BTF;
   dbe.dr6After = c.dr6;
   c.emitDbEvent(dbe);
   // Fault-like #DBs (code breakpoint, general detect) push RF=0 (seed 002); traps push the current RF.
