@@ -53,8 +53,8 @@ export function gdbScript(port: number, file: string | undefined, body: string[]
   return script;
 }
 
-export async function runGdbScript(script: string, timeoutMs = 300_000): Promise<RunOut> {
-  return timedAsync(GDB, ['-nx', '-batch', '-x', script], { timeoutMs });
+export async function runGdbScript(script: string, timeoutMs = 300_000, keepLines?: RegExp): Promise<RunOut> {
+  return timedAsync(GDB, ['-nx', '-batch', '-x', script], { timeoutMs, keepLines });
 }
 
 /** `BENCH key=value ...` lines printed by the Python parts of the scripts. */

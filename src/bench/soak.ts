@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   }, SAMPLE_MS);
   let out;
   try {
-    out = await runGdbScript(gdbScript(port, g.loop, body(OPS)), 3_600_000);
+    out = await runGdbScript(gdbScript(port, g.loop, body(OPS)), 3_600_000, /^SOAK /);
   } finally {
     clearInterval(timer);
   }

@@ -52,13 +52,20 @@ export function timed(cmd: string, args: string[], opts: { timeoutMs?: number; i
 }
 
 /** Same as timed() but asynchronous, so a server running in this process keeps being served. */
-export function timedAsync(cmd: string, args: string[], opts: { timeoutMs?: number } = {}): Promise<RunOut> {
+export function timedAsync(cmd: string, args: string[], opts: { timeoutMs?: number; keepLines?: RegExp } = {}): Promise<RunOut> {
   return new Promise((res, rej) => {
     const t0 = now();
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    // keepLines: keep only matching stdout lines (the soak must not grow its own heap with gdb's output).
+    let partial = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      if (!opts.keepLines) return void (stdout += d);
+      const lines = (partial + d).split('\n');
+      partial = lines.pop()!;
+      for (const l of lines) if (opts.keepLines.test(l)) stdout += l + '\n';
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 600_000);
     child.on('error', (e) => {
