@@ -22,21 +22,25 @@ export function configOptions(): Record<string, Options> {
     else if (k.type === 'bool') out[k.flag] = { type: 'boolean', describe: desc, group: CONFIG_GROUP };
     else out[k.flag] = { type: 'string', describe: `${desc} (${k.min}..${k.max}, decimal or 0x hex)`, group: CONFIG_GROUP, requiresArg: true };
   }
-  out.config = { type: 'string', describe: 'JSON file of config keys (camelCase or flag names); flags override it', group: CONFIG_GROUP, requiresArg: true };
+  out.config = { type: 'string', describe: 'JSON file of config keys (camelCase or flag names); flags override it [default: none]', group: CONFIG_GROUP, requiresArg: true };
   return out;
 }
 
-export function logOptions(): Record<string, Options> {
+export function logOptions(defaultLevel: LogLevel = 'warn'): Record<string, Options> {
   return {
-    'log-level': { type: 'string', choices: [...LOG_LEVELS], describe: 'log level of the JSON log', group: LOG_GROUP },
-    'log-file': { type: 'string', describe: 'write the JSON log to this file instead of stderr', group: LOG_GROUP, requiresArg: true },
-    'log-pretty': { type: 'boolean', describe: 'human-readable log on a TTY (needs pino-pretty installed; otherwise JSON)', group: LOG_GROUP },
+    'log-level': { type: 'string', choices: [...LOG_LEVELS], describe: `log level of the JSON log [default: ${defaultLevel}]`, group: LOG_GROUP },
+    'log-file': { type: 'string', describe: 'write the JSON log to this file instead of stderr [default: stderr]', group: LOG_GROUP, requiresArg: true },
+    'log-pretty': { type: 'boolean', describe: 'human-readable log on a TTY (needs pino-pretty installed; otherwise JSON) [default: false]', group: LOG_GROUP },
   };
 }
 
-export function withMachineOptions<T>(y: Argv<T>): Argv<T> {
-  return y.options(configOptions()).options(logOptions()) as unknown as Argv<T>;
+/** `defaultLevel` must match what the command passes to loggerFromArgv (shown in --help). */
+export function withMachineOptions<T>(y: Argv<T>, defaultLevel: LogLevel = 'warn'): Argv<T> {
+  return y.options(configOptions()).options(logOptions(defaultLevel)) as unknown as Argv<T>;
 }
+
+/** Exit statuses every machine-building command shares (README "Exit codes"). */
+export const COMMON_EXIT_HELP = `${EXIT.USAGE} bad command line or invalid configuration; ${EXIT.BAD_ELF} not a loadable ELF64 x86-64 executable; ${EXIT.NO_INPUT} a file cannot be read; ${EXIT.INTERNAL} internal error.`;
 
 /** Config from --config FILE, then each flag given on the command line. */
 export function configFromArgv(argv: Record<string, unknown>): MachineConfig {

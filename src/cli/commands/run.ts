@@ -10,7 +10,7 @@ import { Machine, type RunResult } from '../../machine/machine.js';
 import { EV } from '../../log.js';
 import { Vmm, type RunSummary } from '../../vmm/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
+import { COMMON_EXIT_HELP, configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
 import type { CliCommand } from './index.js';
 
 interface RunArgs {
@@ -29,10 +29,14 @@ export const runCommand: CliCommand = {
     withMachineOptions(
       y
         .positional('guest', { type: 'string', describe: 'guest ELF64 executable (linked at 1 MiB, see docs/BOOT.md)', demandOption: true })
-        .option('max-insns', { type: 'number', describe: `stop after this many instructions (exit status ${EXIT.BUDGET})`, requiresArg: true })
+        .option('max-insns', { type: 'number', describe: `stop after this many instructions (exit status ${EXIT.BUDGET}) [default: no limit]`, requiresArg: true })
         .option('serial', { type: 'boolean', default: true, describe: 'echo guest serial output (COM1) to stdout; --no-serial to silence' })
-        .option('success-code', { type: 'number', describe: 'exit with 0 when the guest exit status equals this (isa-debug-exit statuses are always odd)', requiresArg: true })
-        .option('progress', { type: 'boolean', describe: 'show instructions retired and rate on stderr (default: on when stderr is a TTY)' }),
+        .option('success-code', { type: 'number', describe: 'exit with 0 when the guest exit status equals this (isa-debug-exit statuses are always odd) [default: none, the guest status is passed through]', requiresArg: true })
+        .option('progress', { type: 'boolean', describe: 'show instructions retired and rate on stderr [default: on when stderr is a TTY]' })
+        .epilog(
+          `Exit status: the guest's isa-debug-exit status ((value << 1) | 1, mod 256), or 0 if it equals --success-code; ` +
+            `${EXIT.TRIPLE_FAULT} triple fault; ${EXIT.BUDGET} --max-insns ran out; ${EXIT.HLT_FOREVER} HLT with nothing to wake it; ${EXIT.INTERRUPTED} Ctrl-C; ${COMMON_EXIT_HELP}`,
+        ),
     ),
   handler: async (raw) => {
     const argv = raw as RunArgs;

@@ -12,7 +12,7 @@ import type { MachineConfig } from '../../config/config.js';
 import type { Logger } from '../../log.js';
 import type { StopEvent } from '../../gdbstub/target.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
+import { COMMON_EXIT_HELP, configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
 import type { CliCommand } from './index.js';
 
 interface ServeArgs {
@@ -70,7 +70,9 @@ export const serveCommand: CliCommand = {
         .option('port', { type: 'number', default: 1234, describe: 'TCP port (0 picks a free one)', requiresArg: true })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (the protocol has no authentication: keep it local)', requiresArg: true })
         .option('run', { type: 'boolean', default: false, describe: 'start the guest now instead of waiting for gdb to continue it' })
-        .option('serial', { type: 'boolean', default: true, describe: 'echo guest serial output (COM1) to stdout' }),
+        .option('serial', { type: 'boolean', default: true, describe: 'echo guest serial output (COM1) to stdout' })
+        .epilog(`Exit status: 0 after Ctrl-C or SIGTERM closed the server; ${COMMON_EXIT_HELP}`),
+      'info',
     ),
   handler: async (raw) => {
     const argv = raw as ServeArgs;

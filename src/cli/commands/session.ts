@@ -10,7 +10,7 @@ import { Machine } from '../../machine/machine.js';
 import { Vmm } from '../../vmm/index.js';
 import { startGdbServer } from '../../gdbstub/server.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
+import { COMMON_EXIT_HELP, configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
 import type { CliCommand } from './index.js';
 
 interface SessionArgs {
@@ -35,7 +35,8 @@ export const sessionCommand: CliCommand = {
         .positional('guest', { type: 'string', describe: 'guest ELF64 executable', demandOption: true })
         .positional('script', { type: 'string', describe: 'gdb command file (see examples/gdb/*.gdb)', demandOption: true })
         .option('gdb', { type: 'string', default: 'gdb', describe: 'gdb binary to run', requiresArg: true })
-        .option('serial', { type: 'boolean', default: false, describe: 'echo guest serial output (COM1) to stderr' }),
+        .option('serial', { type: 'boolean', default: false, describe: 'echo guest serial output (COM1) to stderr' })
+        .epilog(`Exit status: gdb's exit status (0 when the script ran to its end); ${EXIT.NO_INPUT} also when the script or the gdb binary cannot be found; ${COMMON_EXIT_HELP}`),
     ),
   handler: async (raw) => {
     const argv = raw as SessionArgs;

@@ -37,3 +37,16 @@ describe('dbstub run: #DB routing summary', () => {
     expect(t.stderr).toMatch(/triple fault/);
   });
 });
+
+describe('--help', () => {
+  for (const cmd of ['run', 'serve', 'session'])
+    it(`${cmd} --help shows defaults, valid values and exit statuses`, async () => {
+      const r = await dbstub([cmd, '--help']);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('[choices: "pre-patch", "bld-patch", "corrected"]');
+      expect(r.stdout).toContain('[default: bld-patch]');
+      expect(r.stdout).toMatch(/log level of the JSON log \[default: (warn|info)\]/);
+      expect(r.stdout).toContain('Exit status:');
+      expect(r.stdout).toContain('64 bad command line or invalid configuration');
+    });
+});
