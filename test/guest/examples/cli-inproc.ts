@@ -18,10 +18,17 @@ export async function dbstub(args: string[]): Promise<CliResult> {
   process.exitCode = undefined;
   process.stdout.write = ((c: string | Uint8Array) => (out.push(typeof c === 'string' ? c : Buffer.from(c).toString('utf8')), true)) as typeof process.stdout.write;
   process.stderr.write = ((c: string | Uint8Array) => (err.push(typeof c === 'string' ? c : Buffer.from(c).toString('utf8')), true)) as typeof process.stderr.write;
+  // yargs prints --help through console.log, which vitest intercepts before process.stdout.
+  const cl = console.log;
+  const ce = console.error;
+  console.log = (...a: unknown[]) => void out.push(a.join(' ') + '\n');
+  console.error = (...a: unknown[]) => void err.push(a.join(' ') + '\n');
   let status: number;
   try {
     status = await main(args);
   } finally {
+    console.log = cl;
+    console.error = ce;
     process.stdout.write = ow;
     process.stderr.write = ew;
     process.exitCode = savedExit;

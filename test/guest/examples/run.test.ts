@@ -47,6 +47,6 @@ describe('--help', () => {
       expect(r.stdout).toContain('[default: bld-patch]');
       expect(r.stdout).toMatch(/log level of the JSON log \[default: (warn|info)\]/);
       expect(r.stdout).toContain('Exit status:');
-      expect(r.stdout).toContain('64 bad command line or invalid configuration');
+      expect(r.stdout).toMatch(/64 bad command line or\s+invalid\s+configuration/);
     });
 });
