@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Argv, Options } from 'yargs';
+import { parse as parseYaml } from 'yaml';
 import { CONFIG_SCHEMA, ConfigError, DEFAULT_CONFIG, parseConfig, type MachineConfig } from '../config/config.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../log.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -22,7 +23,7 @@ export function configOptions(): Record<string, Options> {
     else if (k.type === 'bool') out[k.flag] = { type: 'boolean', describe: desc, group: CONFIG_GROUP };
     else out[k.flag] = { type: 'string', describe: `${desc} (${k.min}..${k.max}, decimal or 0x hex)`, group: CONFIG_GROUP, requiresArg: true };
   }
-  out.config = { type: 'string', describe: 'JSON file of config keys (camelCase or flag names); flags override it [default: none]', group: CONFIG_GROUP, requiresArg: true };
+  out.config = { type: 'string', describe: 'JSON or YAML (.yaml/.yml) file of config keys (camelCase or flag names); flags override it [default: none]', group: CONFIG_GROUP, requiresArg: true };
   return out;
 }
 
@@ -53,13 +54,16 @@ export function configFromArgv(argv: Record<string, unknown>): MachineConfig {
     } catch (e) {
       throw new CliError(`cannot read config file ${file}: ${(e as Error).message}`, EXIT.NO_INPUT);
     }
+    // DESIGN.md: the config comes from a JSON or YAML file; .yaml/.yml go through the yaml package, the rest is JSON.
+    const isYaml = /\.ya?ml$/i.test(file);
+    const format = isYaml ? 'YAML' : 'JSON';
     let obj: unknown;
     try {
-      obj = JSON.parse(text);
+      obj = isYaml ? parseYaml(text) : JSON.parse(text);
     } catch (e) {
-      throw new CliError(`config file ${file} is not valid JSON: ${(e as Error).message}`, EXIT.USAGE);
+      throw new CliError(`config file ${file} is not valid ${format}: ${(e as Error).message}`, EXIT.USAGE);
     }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new CliError(`config file ${file} must hold a JSON object`, EXIT.USAGE);
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new CliError(`config file ${file} must hold a ${format} object`, EXIT.USAGE);
     try {
       base = parseConfig(obj as Record<string, unknown>);
     } catch (e) {
