@@ -76,6 +76,14 @@ static inline void outb(u16 port, u8 v) { __asm__ volatile("outb %0, %1" : : "a"
 static inline u8 inb(u16 port) { u8 v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline u16 read_cs(void) { u16 v; __asm__ volatile("mov %%cs, %0" : "=r"(v)); return v; }
 static inline u64 read_rflags(void) { u64 v; __asm__ volatile("pushfq; popq %0" : "=r"(v)); return v; }
+/* Debug registers and WRMSR (CPL0 only: MOV DR and WRMSR #GP at CPL>0), shared by the debug guests. */
+static inline u64 rd_dr6(void) { u64 v; __asm__ volatile("mov %%dr6, %0" : "=r"(v)); return v; }
+static inline u64 rd_dr7(void) { u64 v; __asm__ volatile("mov %%dr7, %0" : "=r"(v)); return v; }
+static inline void wr_dr6(u64 v) { __asm__ volatile("mov %0, %%dr6" : : "r"(v)); }
+static inline void wr_dr7(u64 v) { __asm__ volatile("mov %0, %%dr7" : : "r"(v)); }
+static inline void wr_dr0(u64 v) { __asm__ volatile("mov %0, %%dr0" : : "r"(v)); }
+static inline void wr_dr1(u64 v) { __asm__ volatile("mov %0, %%dr1" : : "r"(v)); }
+static inline void wrmsr(u32 msr, u64 v) { __asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32))); }
 
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);

@@ -14,13 +14,6 @@
 #define MSR_IA32_DEBUGCTL 0x1d9
 #define DEBUGCTL_BUS_LOCK_DETECT (1ull << 2) /* Intel BUS_LOCK_DETECT, AMD BLCKDB */
 
-static inline u64 rd_dr6(void) { u64 v; __asm__ volatile("mov %%dr6, %0" : "=r"(v)); return v; }
-static inline u64 rd_dr7(void) { u64 v; __asm__ volatile("mov %%dr7, %0" : "=r"(v)); return v; }
-static inline void wr_dr6(u64 v) { __asm__ volatile("mov %0, %%dr6" : : "r"(v)); }
-static inline void wr_dr7(u64 v) { __asm__ volatile("mov %0, %%dr7" : : "r"(v)); }
-static inline void wr_dr0(u64 v) { __asm__ volatile("mov %0, %%dr0" : : "r"(v)); }
-static inline void wr_dr1(u64 v) { __asm__ volatile("mov %0, %%dr1" : : "r"(v)); }
-static inline void wrmsr(u32 msr, u64 v) { __asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32))); }
 
 struct seed_label { const char *name; u64 at, after; };
 static struct seed_label seed_labels[8];

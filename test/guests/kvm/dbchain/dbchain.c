@@ -25,13 +25,6 @@ volatile u64 dr6zero_blckdb;
 volatile u8 lockbuf[192] __attribute__((aligned(64)));
 volatile u16 ss_probe = SEL_KERNEL_DATA;
 
-static inline u64 rd_dr6(void) { u64 v; __asm__ volatile("mov %%dr6, %0" : "=r"(v)); return v; }
-static inline u64 rd_dr7(void) { u64 v; __asm__ volatile("mov %%dr7, %0" : "=r"(v)); return v; }
-static inline void wr_dr6(u64 v) { __asm__ volatile("mov %0, %%dr6" : : "r"(v)); }
-static inline void wr_dr7(u64 v) { __asm__ volatile("mov %0, %%dr7" : : "r"(v)); }
-static inline void wr_dr0(u64 v) { __asm__ volatile("mov %0, %%dr0" : : "r"(v)); }
-static inline void wr_dr1(u64 v) { __asm__ volatile("mov %0, %%dr1" : : "r"(v)); }
-static inline void wrmsr(u32 msr, u64 v) { __asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32))); }
 
 extern char buslock_insn[], tf_insn[], gd_insn[], cbp_insn[], movss_insn[], after_cpuid[], cpuid_insn[], b1_insn[];
 
