@@ -23,6 +23,10 @@ export const enum Gpr {
   R8 = 8, R9 = 9, R10 = 10, R11 = 11, R12 = 12, R13 = 13, R14 = 14, R15 = 15,
 }
 
+/** Operating modes (SDM Vol. 3 2.2 / Vol. 1 3.1): real-address, 16/32-bit protected, IA-32e compatibility
+ *  (16/32-bit code segment) and 64-bit. virtual-8086 is not modelled (reported as unsupported). */
+export type CpuMode = 'real' | 'protected16' | 'protected32' | 'compat16' | 'compat32' | 'long64';
+
 /** Segment register numbers in encoding order. */
 export const enum Seg { ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5 }
 
@@ -139,12 +143,43 @@ export interface ArchState {
 /** Debugger-side (outside the architecture) watchpoint, used in bare mode like QEMU TCG's BP_GDB watchpoints. */
 export interface ExternalWatchpoint { addr: bigint; len: number; kind: 'write' | 'read' | 'access' }
 
+/** A window of guest-physical space that is a device, not RAM (the local APIC page at 0xFEE00000).
+ *  The CPU routes every access that falls inside it here instead of to memory; an 8-byte access is
+ *  split into two 4-byte ones (low dword first). Fetching code from it is not supported (#GP-free
+ *  0xFF bytes, like unbacked space). */
+export interface MmioRegion {
+  /** Page-aligned physical base. */
+  readonly base: number;
+  /** Multiple of 4096. */
+  readonly size: number;
+  read(offset: number, size: 1 | 2 | 4): number;
+  write(offset: number, size: 1 | 2 | 4, value: number): void;
+}
+
+/** What drives the CPU's maskable-interrupt input (the local APIC). The CPU knows nothing of the
+ *  APIC's registers: it asks for a vector at instruction boundaries and acknowledges what it delivers. */
+export interface InterruptController {
+  /** Vector of the highest-priority interrupt the controller would deliver now, or -1. The CPU calls
+   *  this only at an instruction boundary with RFLAGS.IF=1 and no STI/MOV SS shadow in effect
+   *  (SDM Vol. 3 6.8.3), and only after notifyInterrupt() said something may have changed. */
+  pendingVector(): number;
+  /** The CPU has started delivering `vector` through the IDT (the controller moves it IRR -> ISR). */
+  acknowledge(vector: number): void;
+  /** RDMSR/WRMSR of IA32_APIC_BASE (0x1B) and the x2APIC range 0x800-0x8FF. `undefined`/false: #GP(0). */
+  readMsr(index: number): bigint | undefined;
+  writeMsr(index: number, value: bigint): boolean;
+}
+
 export interface CpuOptions {
   vendor: Vendor;
   features: CpuFeatures;
   memory: PhysicalMemory;
   io: IoBus;
   hooks?: CpuHooks;
+  /** Device windows in physical space (non-overlapping, outside RAM or shadowing it). */
+  mmio?: MmioRegion[];
+  /** The interrupt controller on INTR; without one the CPU never takes maskable interrupts. */
+  interrupts?: InterruptController;
 }
 
 export interface GuestCpu {
@@ -204,6 +239,21 @@ export interface GuestCpu {
   /** Debugger memory access through the current page tables (no faults, no #DB, no A/D updates). */
   readVirtual(addr: bigint, len: number): Uint8Array | undefined;
   writeVirtual(addr: bigint, data: Uint8Array): boolean;
+
+  /** Virtual time in ticks: one tick per retired instruction, plus the ticks skipped while halted
+   *  (HLT with IF=1 and a timer armed jumps the clock to the timer's tick). Devices derive their
+   *  time from it, so runs are deterministic. */
+  readonly clock: number;
+  /** Arm the CPU's one timer event (undefined disarms): once clock >= tick the CPU calls fn at the
+   *  next instruction boundary, then re-checks the interrupt controller. */
+  setTimer(tick: number | undefined, fn?: () => void): void;
+  /** The interrupt controller's output may have changed (new IRR bit, TPR/EOI): check pendingVector()
+   *  at the next instruction boundary where interrupts are enabled. */
+  notifyInterrupt(): void;
+  /** True while the CPU waits in HLT for an interrupt (run() returns { kind: 'hlt' } when nothing armed can wake it). */
+  readonly halted: boolean;
+  /** Execution mode as the manuals name it (derived from CR0.PE, EFER.LMA, CS.L and CS.D). */
+  readonly mode: CpuMode;
 
   /** Debugger breakpoints outside the architecture (bare mode, QEMU-TCG style). */
   setExternalBreakpoints(addrs: readonly bigint[]): void;

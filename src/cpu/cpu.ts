@@ -7,7 +7,7 @@
 // raise #GP/#SS first (SDM Vol. 1 3.3.7.1).
 
 import type {
-  ArchState, CpuFeatures, CpuHooks, CpuOptions, DbEvent, EventClass, ExceptionEvent, ExternalWatchpoint, Gpr,
+  ArchState, CpuFeatures, CpuMode, CpuHooks, CpuOptions, DbEvent, EventClass, ExceptionEvent, ExternalWatchpoint, Gpr,
   GuestCpu, InterceptableInstruction, IoBus, SegmentState, StopReason, TableRegister, Vendor,
 } from './api.js';
 import * as A from './arch.js';
@@ -219,6 +219,15 @@ export class Cpu implements GuestCpu {
   }
 
   get instructionsRetired(): number { return this.retired; }
+
+  // ---- platform contract (api.ts); the full model of modes, timer and interrupts is being built ----
+  get clock(): number { return this.retired; }
+  timerTick: number | undefined = undefined;
+  timerFn: (() => void) | undefined = undefined;
+  setTimer(tick: number | undefined, fn?: () => void): void { this.timerTick = tick; this.timerFn = fn; }
+  notifyInterrupt(): void { /* maskable interrupts not modelled yet */ }
+  get halted(): boolean { return false; }
+  get mode(): CpuMode { return 'long64'; }
 
   get pendingDebugExceptions(): number { return this.pendingDbg; }
   set pendingDebugExceptions(v: number) { this.pendingDbg = v >>> 0; this.recomputeSlow(); }
