@@ -11,7 +11,7 @@ import type {
   GuestCpu, InterceptableInstruction, IoBus, SegmentState, StopReason, TableRegister, Vendor,
 } from './api.js';
 import * as A from './arch.js';
-import { DEC_OK, DEC_TOO_LONG, Insn, decode, type ByteSource } from './decoder.js';
+import { DEC_OK, DEC_TOO_LONG, Insn, MODE_LONG64, decode, type ByteSource, type DecodeMode } from './decoder.js';
 import { GuestMemory } from './memory.js';
 import { installOps, opUndefined } from './ops.js';
 import { specialize } from './fast.js';
@@ -219,6 +219,16 @@ export class Cpu implements GuestCpu {
   }
 
   get instructionsRetired(): number { return this.retired; }
+
+  // ---- mode summary for the instruction semantics (maintained by the mode logic on every CR0/EFER/CS/SS change) ----
+  /** Decoder defaults of the current code segment; the decoded-instruction cache is flushed when it changes. */
+  decodeMode: DecodeMode = MODE_LONG64;
+  /** 64-bit mode (EFER.LMA=1 and CS.L=1): no segment bases except FS/GS, canonical checks, RIP not truncated. */
+  long64 = true;
+  /** SS.B: the stack pointer is ESP (true) or SP (false) outside 64-bit mode (SDM Vol. 3 3.4.5.1). */
+  ss32 = true;
+  /** Outside 64-bit mode: CS/DS/ES/SS all have base 0 and a 4 GiB limit, so segmentation is a no-op. */
+  flatSegs = true;
 
   // ---- platform contract (api.ts); the full model of modes, timer and interrupts is being built ----
   get clock(): number { return this.retired; }
@@ -962,7 +972,7 @@ export class Cpu implements GuestCpu {
     for (let k = 0; k < room; k++) this.ibuf[k] = p + k < this.memSize ? this.u8[p + k]! : 0xff;
     this.src.avail = room;
     const ins = new Insn();
-    const r = decode(this.src, ins, opUndefined);
+    const r = decode(this.src, ins, opUndefined, this.decodeMode);
     ins.phys = p;
     if (r === DEC_TOO_LONG) {
       ins.fn = opTooLong;

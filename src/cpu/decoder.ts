@@ -77,15 +77,21 @@ export interface ByteSource {
   extend(): void;
 }
 
-/** Decode mode (only 64-bit today; the fields let 16/32-bit code segments reuse this decoder). */
-export interface DecodeMode { long64: boolean }
+/** Decode mode: 64-bit mode, or a 16/32-bit code segment (protected, compatibility or real mode) whose
+ *  CS.D bit gives the default operand and address size (SDM Vol. 1 3.6, Vol. 2 2.2.1). The CPU keeps one
+ *  object per mode and hands the current one to decode(). */
+export interface DecodeMode { readonly long64: boolean; readonly def32: boolean }
+export const MODE_LONG64: DecodeMode = Object.freeze({ long64: true, def32: true });
+export const MODE_DEF32: DecodeMode = Object.freeze({ long64: false, def32: true });
+export const MODE_DEF16: DecodeMode = Object.freeze({ long64: false, def32: false });
 
 /** Result codes. */
 export const DEC_OK = 0;
 export const DEC_UD = 1;
 export const DEC_TOO_LONG = 2;
 
-export function decode(src: ByteSource, i: Insn, undefinedHandler: Handler): number {
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- `mode` is consumed as 16/32-bit decoding lands
+export function decode(src: ByteSource, i: Insn, undefinedHandler: Handler, mode: DecodeMode = MODE_LONG64): number {
   let k = 0;
   const rd = (): number => {
     if (k >= 15) throw TOO_LONG;
