@@ -66,6 +66,23 @@ static void seed_init(void) {
   idt_set_handler(VEC_BP, seed_bp_handler);
 }
 
+/* The split lock of seeds 000 and 001: a LOCK INC of the dword at offset 62 of a 64-byte aligned line
+ * crosses into the next line (SDM Vol. 3 9.1.2.2 / "split lock"). Call seed_split_lock_at_cpl3() after
+ * seed_init(); it labels the locked instruction "buslock_insn" so a trap after it prints "after buslock_insn". */
+extern char buslock_insn[], buslock_end[];
+static volatile u8 seed_lockbuf[128] __attribute__((aligned(64)));
+
+static __attribute__((unused)) u64 seed_user_split_lock(u64 arg) {
+  (void)arg;
+  __asm__ volatile(".globl buslock_insn\nbuslock_insn: lock incl (%0)\n.globl buslock_end\nbuslock_end: nop\n" : : "r"(&seed_lockbuf[62]) : "memory");
+  return 0;
+}
+
+static __attribute__((unused)) void seed_split_lock_at_cpl3(void) {
+  seed_label("buslock_insn", buslock_insn, buslock_end);
+  run_at_cpl3(seed_user_split_lock, 0);
+}
+
 static void seed_done(void) {
   puts("guest saw ");
   put_dec(seed_db_count);
