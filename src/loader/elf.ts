@@ -1,5 +1,5 @@
-// ELF64 executable loader (System V gABI, "ELF-64 Object File Format" v1.5, and the x86-64 psABI).
-// Parsing uses binary-parser; loading copies each PT_LOAD segment to its *physical* address (p_paddr)
+// ELF executable loader (System V gABI, "ELF-64 Object File Format" v1.5, the x86-64 psABI, and for
+// 32-bit Multiboot kernels the i386 psABI / ELF32 layout of the gABI). Parsing uses binary-parser; loading copies each PT_LOAD segment to its *physical* address (p_paddr)
 // through PhysicalMemory.writePhys (so the CPU's decoded-instruction cache sees the write) and zeroes
 // the rest of the segment (p_memsz > p_filesz: .bss).
 
@@ -20,7 +20,7 @@ const ET_DYN = 3;
 const ET_CORE = 4;
 // e_machine
 export const EM_X86_64 = 62;
-const EM_386 = 3;
+export const EM_386 = 3;
 // p_type
 export const PT_LOAD = 1;
 // sh_type
@@ -33,10 +33,19 @@ export const PF_R = 4;
 const STT_NAMES = ['notype', 'object', 'func', 'section', 'file', 'common', 'tls'] as const;
 const STB_NAMES = ['local', 'global', 'weak'] as const;
 
+// Structure sizes per class (gABI "ELF Header", "Program Header", "Sections", "Symbol Table").
 const EHDR_SIZE = 64;
 const PHDR_SIZE = 56;
 const SHDR_SIZE = 64;
 const SYM_SIZE = 24;
+const EHDR32_SIZE = 52;
+const PHDR32_SIZE = 32;
+const SHDR32_SIZE = 40;
+const SYM32_SIZE = 16;
+
+/** Which ELF classes a caller accepts: the 64-bit boot environment needs ELFCLASS64/EM_X86_64, a
+ *  Multiboot kernel is ELFCLASS32/EM_386 (QEMU's -kernel loads those only). */
+export type ElfClassWanted = 'elf64' | 'elf32' | 'any';
 
 export type ElfErrorCode =
   | 'not-elf'
@@ -108,6 +117,100 @@ const symParser = new Parser()
   .uint64('value')
   .uint64('size');
 
+// ELF32 layouts: same fields, 32-bit addresses and offsets, and the program header's p_flags moved
+// after p_memsz; symbols put st_value/st_size before st_info.
+const ehdr32Parser = new Parser()
+  .endianness('little')
+  .array('ident', { type: 'uint8', length: 16 })
+  .uint16('type')
+  .uint16('machine')
+  .uint32('version')
+  .uint32('entry')
+  .uint32('phoff')
+  .uint32('shoff')
+  .uint32('flags')
+  .uint16('ehsize')
+  .uint16('phentsize')
+  .uint16('phnum')
+  .uint16('shentsize')
+  .uint16('shnum')
+  .uint16('shstrndx');
+
+const phdr32Parser = new Parser()
+  .endianness('little')
+  .uint32('type')
+  .uint32('offset')
+  .uint32('vaddr')
+  .uint32('paddr')
+  .uint32('filesz')
+  .uint32('memsz')
+  .uint32('flags')
+  .uint32('align');
+
+const shdr32Parser = new Parser()
+  .endianness('little')
+  .uint32('name')
+  .uint32('type')
+  .uint32('flags')
+  .uint32('addr')
+  .uint32('offset')
+  .uint32('size')
+  .uint32('link')
+  .uint32('info')
+  .uint32('addralign')
+  .uint32('entsize');
+
+const sym32Parser = new Parser()
+  .endianness('little')
+  .uint32('name')
+  .uint32('value')
+  .uint32('size')
+  .uint8('info')
+  .uint8('other')
+  .uint16('shndx');
+
+/** Class-specific sizes and parsers; ELF32 fields are widened to bigint so the rest of the code is shared. */
+interface ClassLayout {
+  bits: 32 | 64;
+  ehdrSize: number;
+  phdrSize: number;
+  shdrSize: number;
+  symSize: number;
+  ehdr: (b: Uint8Array) => Ehdr;
+  phdr: (b: Uint8Array) => Phdr;
+  shdr: (b: Uint8Array) => Shdr;
+  sym: (b: Uint8Array) => RawSym;
+}
+
+const widen = <T extends object>(o: Record<string, unknown>, keys: readonly string[]): T => {
+  for (const k of keys) o[k] = BigInt(o[k] as number);
+  return o as T;
+};
+
+const LAYOUT64: ClassLayout = {
+  bits: 64,
+  ehdrSize: EHDR_SIZE,
+  phdrSize: PHDR_SIZE,
+  shdrSize: SHDR_SIZE,
+  symSize: SYM_SIZE,
+  ehdr: (b) => ehdrParser.parse(b) as Ehdr,
+  phdr: (b) => phdrParser.parse(b) as Phdr,
+  shdr: (b) => shdrParser.parse(b) as Shdr,
+  sym: (b) => symParser.parse(b) as RawSym,
+};
+
+const LAYOUT32: ClassLayout = {
+  bits: 32,
+  ehdrSize: EHDR32_SIZE,
+  phdrSize: PHDR32_SIZE,
+  shdrSize: SHDR32_SIZE,
+  symSize: SYM32_SIZE,
+  ehdr: (b) => widen<Ehdr>(ehdr32Parser.parse(b) as Record<string, unknown>, ['entry', 'phoff', 'shoff']),
+  phdr: (b) => widen<Phdr>(phdr32Parser.parse(b) as Record<string, unknown>, ['offset', 'vaddr', 'paddr', 'filesz', 'memsz']),
+  shdr: (b) => widen<Shdr>(shdr32Parser.parse(b) as Record<string, unknown>, ['offset', 'size', 'entsize']),
+  sym: (b) => widen<RawSym>(sym32Parser.parse(b) as Record<string, unknown>, ['value', 'size']),
+};
+
 interface Ehdr {
   ident: number[];
   type: number;
@@ -163,6 +266,8 @@ export interface ElfSymbol {
 }
 
 export interface ElfImage {
+  /** ELFCLASS32 (an i386 Multiboot kernel) or ELFCLASS64 (x86-64). */
+  bits: 32 | 64;
   entry: bigint;
   segments: LoadSegment[];
   /** Symbols by name (from .symtab; empty for a stripped file). Later duplicates (locals of the same name) do not override globals. */
@@ -191,35 +296,48 @@ const hex = (v: bigint | number) => '0x' + v.toString(16);
 export interface ParseOptions {
   /** Guest RAM size in bytes: every PT_LOAD segment must fit below it. */
   memorySize?: number;
+  /** Accepted classes (default 'elf64': the 64-bit boot environment of docs/BOOT.md). */
+  elfClass?: ElfClassWanted;
 }
 
-/** Parse and validate an ELF64 x86-64 executable. Throws ElfError with a message meant for a human. */
+/** Parse and validate an ELF64 x86-64 (or, when asked, ELF32 i386) executable. Throws ElfError with a message meant for a human. */
 export function parseElf(bytes: Uint8Array, opts: ParseOptions = {}): ElfImage {
+  const wanted = opts.elfClass ?? 'elf64';
   if (bytes.length < 4 || ELFMAG.some((b, i) => bytes[i] !== b)) {
     throw new ElfError('not-elf', 'not an ELF file (missing the \\x7fELF magic)');
   }
-  if (bytes.length < EHDR_SIZE) throw new ElfError('truncated', `ELF truncated: ${bytes.length} bytes, shorter than the 64-byte ELF64 header`);
-  const cls = bytes[EI_CLASS];
-  if (cls !== ELFCLASS64) {
-    throw new ElfError('wrong-class', `wrong ELF class: ${cls === ELFCLASS32 ? 'ELFCLASS32 (32-bit)' : `EI_CLASS=${cls}`}; dbstub loads ELFCLASS64 (64-bit) executables`);
+  const cls = bytes.length > EI_CLASS ? bytes[EI_CLASS] : undefined;
+  const clsName = cls === ELFCLASS32 ? 'ELFCLASS32 (32-bit)' : cls === ELFCLASS64 ? 'ELFCLASS64 (64-bit)' : `EI_CLASS=${cls}`;
+  if (cls !== ELFCLASS32 && cls !== ELFCLASS64) {
+    throw new ElfError('wrong-class', `wrong ELF class: ${clsName}; dbstub loads ELFCLASS64 (64-bit) executables and ELFCLASS32 Multiboot kernels`);
   }
+  if (wanted === 'elf64' && cls !== ELFCLASS64) {
+    throw new ElfError('wrong-class', `wrong ELF class: ${clsName}; dbstub loads ELFCLASS64 (64-bit) executables, or 32-bit kernels that carry a Multiboot header (docs/BOOT.md)`);
+  }
+  if (wanted === 'elf32' && cls !== ELFCLASS32) {
+    throw new ElfError('wrong-class', `wrong ELF class: ${clsName}; a Multiboot kernel without the a.out kludge (header flag bit 16) must be ELFCLASS32`);
+  }
+  const L = cls === ELFCLASS64 ? LAYOUT64 : LAYOUT32;
+  if (bytes.length < L.ehdrSize) throw new ElfError('truncated', `ELF truncated: ${bytes.length} bytes, shorter than the ${L.ehdrSize}-byte ELF${L.bits} header`);
   if (bytes[EI_DATA] !== ELFDATA2LSB) throw new ElfError('wrong-endianness', 'wrong ELF data encoding: expected little-endian (ELFDATA2LSB)');
-  const eh = ehdrParser.parse(bytes.subarray(0, EHDR_SIZE)) as Ehdr;
-  if (eh.machine !== EM_X86_64) {
-    const name = eh.machine === EM_386 ? 'EM_386 (i386)' : `e_machine=${eh.machine}`;
-    throw new ElfError('wrong-machine', `wrong ELF machine: ${name}; dbstub loads EM_X86_64 (62) executables`);
+  const eh = L.ehdr(bytes.subarray(0, L.ehdrSize));
+  const wantMachine = L.bits === 64 ? EM_X86_64 : EM_386;
+  if (eh.machine !== wantMachine) {
+    const name = eh.machine === EM_386 ? 'EM_386 (i386)' : eh.machine === EM_X86_64 ? 'EM_X86_64 (x86-64)' : `e_machine=${eh.machine}`;
+    const want = L.bits === 64 ? 'EM_X86_64 (62) executables' : 'ELFCLASS32 kernels for EM_386 (3)';
+    throw new ElfError('wrong-machine', `wrong ELF machine: ${name}; dbstub loads ${want}`);
   }
   if (eh.type !== ET_EXEC) {
     const name = { [ET_REL]: 'ET_REL (relocatable object)', [ET_DYN]: 'ET_DYN (shared object / PIE)', [ET_CORE]: 'ET_CORE (core dump)' }[eh.type] ?? `e_type=${eh.type}`;
     throw new ElfError('not-executable', `not an executable: ${name}; link a static, non-PIE executable (ET_EXEC), e.g. gcc -static -no-pie`);
   }
-  if (eh.phnum > 0 && eh.phentsize < PHDR_SIZE) throw new ElfError('truncated', `bad e_phentsize ${eh.phentsize} (expected ${PHDR_SIZE})`);
+  if (eh.phnum > 0 && eh.phentsize < L.phdrSize) throw new ElfError('truncated', `bad e_phentsize ${eh.phentsize} (expected ${L.phdrSize})`);
 
   const segments: LoadSegment[] = [];
   let physLow = Infinity;
   let physHigh = 0;
   for (let i = 0; i < eh.phnum; i++) {
-    const ph = phdrParser.parse(slice(bytes, eh.phoff + BigInt(i * eh.phentsize), BigInt(PHDR_SIZE), `program header ${i}`)) as Phdr;
+    const ph = L.phdr(slice(bytes, eh.phoff + BigInt(i * eh.phentsize), BigInt(L.phdrSize), `program header ${i}`));
     if (ph.type !== PT_LOAD || ph.memsz === 0n) continue;
     if (ph.filesz > ph.memsz) throw new ElfError('truncated', `PT_LOAD segment ${i}: p_filesz ${ph.filesz} exceeds p_memsz ${ph.memsz}`);
     const end = ph.paddr + ph.memsz;
@@ -237,13 +355,13 @@ export function parseElf(bytes: Uint8Array, opts: ParseOptions = {}): ElfImage {
   }
   if (segments.length === 0) throw new ElfError('no-segments', 'ELF has no PT_LOAD segments: nothing to load');
 
-  return { entry: eh.entry, segments, symbols: readSymbols(bytes, eh), physLow, physHigh };
+  return { bits: L.bits, entry: eh.entry, segments, symbols: readSymbols(bytes, eh, L), physLow, physHigh };
 }
 
-function readSymbols(bytes: Uint8Array, eh: Ehdr): Map<string, ElfSymbol> {
+function readSymbols(bytes: Uint8Array, eh: Ehdr, L: ClassLayout): Map<string, ElfSymbol> {
   const out = new Map<string, ElfSymbol>();
-  if (eh.shnum === 0 || eh.shoff === 0n || eh.shentsize < SHDR_SIZE) return out;
-  const shdr = (i: number) => shdrParser.parse(slice(bytes, eh.shoff + BigInt(i * eh.shentsize), BigInt(SHDR_SIZE), `section header ${i}`)) as Shdr;
+  if (eh.shnum === 0 || eh.shoff === 0n || eh.shentsize < L.shdrSize) return out;
+  const shdr = (i: number) => L.shdr(slice(bytes, eh.shoff + BigInt(i * eh.shentsize), BigInt(L.shdrSize), `section header ${i}`));
   for (let i = 0; i < eh.shnum; i++) {
     const sh = shdr(i);
     if (sh.type !== SHT_SYMTAB) continue;
@@ -251,9 +369,9 @@ function readSymbols(bytes: Uint8Array, eh: Ehdr): Map<string, ElfSymbol> {
     const strtab = shdr(sh.link);
     const str = slice(bytes, strtab.offset, strtab.size, 'symbol string table');
     const tab = slice(bytes, sh.offset, sh.size, 'symbol table');
-    const ent = sh.entsize >= BigInt(SYM_SIZE) ? Number(sh.entsize) : SYM_SIZE;
-    for (let off = ent; off + SYM_SIZE <= tab.length; off += ent) { // entry 0 is the reserved null symbol
-      const s = symParser.parse(tab.subarray(off, off + SYM_SIZE)) as RawSym;
+    const ent = sh.entsize >= BigInt(L.symSize) ? Number(sh.entsize) : L.symSize;
+    for (let off = ent; off + L.symSize <= tab.length; off += ent) { // entry 0 is the reserved null symbol
+      const s = L.sym(tab.subarray(off, off + L.symSize));
       if (s.name === 0 || s.name >= str.length) continue;
       const name = cstr(str, s.name);
       const type = STT_NAMES[s.info & 0xf] ?? 'other';
