@@ -8,15 +8,17 @@
 
 import type {
   ArchState, CpuFeatures, CpuMode, CpuHooks, CpuOptions, DbEvent, EventClass, ExceptionEvent, ExternalWatchpoint, Gpr,
-  GuestCpu, InterceptableInstruction, IoBus, SegmentState, StopReason, TableRegister, Vendor,
+  GuestCpu, InterceptableInstruction, InterruptController, IoBus, MmioRegion, SegmentState, StopReason, TableRegister, Vendor,
 } from './api.js';
 import * as A from './arch.js';
-import { DEC_OK, DEC_TOO_LONG, Insn, MODE_LONG64, decode, type ByteSource, type DecodeMode } from './decoder.js';
+import { DEC_OK, DEC_TOO_LONG, Insn, MODE_DEF32, MODE_LONG64, decode, type ByteSource, type DecodeMode } from './decoder.js';
 import { GuestMemory } from './memory.js';
 import { installOps, opUndefined } from './ops.js';
 import { specialize } from './fast.js';
 import * as D from './debug.js';
 import * as S from './system.js';
+import { cpuMode, updateMode } from './mode.js';
+import * as P from './paging32.js';
 
 /** Thrown (preallocated, never a new Error) to unwind a faulting instruction. */
 export const FAULT = { fault: true } as const;
@@ -38,10 +40,15 @@ for (let v = 0; v < 256; v++) { let p = 1; for (let b = 0; b < 8; b++) p ^= (v >
 const P_RU = 1, P_WS = 2, P_WU = 4, P_XS = 8, P_XU = 16, P_D = 32;
 export const ACC_R = 0, ACC_W = 1, ACC_X = 2;
 const TLB_SIZE = 256;
+/** Added to the physical address of a device (MMIO) frame by the walk: no RAM lies that high, so every
+ *  access fails the fast paths' `p + n <= memSize` test and is routed to the device (memory slow path). */
+export const MMIO_BIAS = 4503599627370496; // 2^52, beyond MAXPHYADDR
 
 // Slow-path ("debug armed") bits: the run loop's fast path tests `slow !== 0` once per instruction.
 export const SL_EXEC_BP = 1, SL_DATA = 2, SL_TF = 4, SL_HOSTSS = 8, SL_PENDING = 16, SL_EXTBP = 32, SL_RF = 64,
-  SL_SHADOW = 128, SL_STOP = 256, SL_TRAP = 512, SL_IO_BP = 1024, SL_DEFERRED = 2048;
+  SL_SHADOW = 128, SL_STOP = 256, SL_TRAP = 512, SL_IO_BP = 1024, SL_DEFERRED = 2048,
+  /** A maskable interrupt may be deliverable (IF=1 and the controller was notified) or the timer bound moved. */
+  SL_EVENT = 4096;
 
 /** Bits that need the per-instruction before/after path (data/I-O breakpoints only hook the accesses). */
 export const SL_PER_INSN = ~(SL_DATA | SL_IO_BP);
@@ -154,6 +161,14 @@ export class Cpu implements GuestCpu {
   insnRip = 0;
   curInsn: Insn | null = null;
 
+  // ---- PAE PDPTE registers (paging32.ts) ----
+  readonly pdpteLo = new Int32Array(4);
+  readonly pdpteHi = new Int32Array(4);
+
+  // ---- devices on the CPU's buses (api.ts CpuOptions) ----
+  readonly mmio: MmioRegion[];
+  readonly interrupts: InterruptController | undefined;
+
   // ---- TLB ----
   readonly tlbTag = new Float64Array(TLB_SIZE);
   readonly tlbPhys = new Int32Array(TLB_SIZE);
@@ -161,7 +176,11 @@ export class Cpu implements GuestCpu {
   needR = 0; needW = P_WS | P_D; needX = P_XS;
 
   // ---- decoded instruction cache ----
-  readonly code = new Map<number, (Insn | undefined)[]>();
+  /** One decoded-instruction map per decode mode (64-bit, 32-bit and 16-bit code segments): the same bytes
+   *  decode differently in each, and a trampoline page is executed in more than one. */
+  private readonly codeByMode = [new Map<number, (Insn | undefined)[]>(), new Map<number, (Insn | undefined)[]>(), new Map<number, (Insn | undefined)[]>()];
+  /** The map of the current decode mode. */
+  code = this.codeByMode[0]!;
   fLin0 = NaN;                    // linear address of the current fetch page
   fPhys0 = 0;
   fArr: (Insn | undefined)[] = [];
@@ -176,6 +195,8 @@ export class Cpu implements GuestCpu {
     if (!(opts.memory instanceof GuestMemory)) throw new TypeError('createCpu: memory must come from createPhysicalMemory()');
     this.mem = opts.memory;
     this.io = opts.io;
+    this.mmio = (opts.mmio ?? []).slice();
+    this.interrupts = opts.interrupts;
     this.u8 = this.mem.u8;
     this.dv = this.mem.dv;
     this.memSize = this.mem.size;
@@ -213,8 +234,11 @@ export class Cpu implements GuestCpu {
     this.shutdown = false; this.shutdownDetail = '';
     this.stopWhy = '';
     this.retired = 0; // api.ts: instructionsRetired counts since reset
+    this.haltSkipped = 0; this.haltedState = false; this.timerTick = undefined; this.timerFn = undefined;
+    this.irqCheck = this.interrupts !== undefined;
     this.flushTlb();
     this.updateCplMasks();
+    updateMode(this);
     this.recomputeSlow();
   }
 
@@ -230,14 +254,31 @@ export class Cpu implements GuestCpu {
   /** Outside 64-bit mode: CS/DS/ES/SS all have base 0 and a 4 GiB limit, so segmentation is a no-op. */
   flatSegs = true;
 
+  /** CS base used by instruction fetch (0 in 64-bit mode): RIP holds the offset (EIP) in CS. */
+  csBase = 0;
+  /** Why the current mode cannot execute (real / virtual-8086 mode), '' when it can. */
+  unsupported = '';
+  private unsupportedLogged = '';
+
+  /** Switch the decode mode and the decoded-instruction cache that belongs to it (mode.ts). */
+  setDecodeMode(dm: DecodeMode): void {
+    this.decodeMode = dm;
+    this.code = this.codeByMode[dm === MODE_LONG64 ? 0 : dm === MODE_DEF32 ? 1 : 2]!;
+    this.fLin0 = NaN;
+  }
+  /** True while run() executes (mode.ts stops the loop when code enters an unsupported mode). */
+  inRun = false;
+  /** The stop run() returns while the mode is unsupported; logged once per reason. */
+  private unsupportedStop(): StopReason {
+    if (this.unsupportedLogged !== this.unsupported) {
+      this.unsupportedLogged = this.unsupported;
+      this.log('error', 'cpu-unsupported-mode', { mode: cpuMode(this), rip: '0x' + laToBig(this.rip).toString(16), reason: this.unsupported });
+    }
+    return { kind: 'stop-requested', why: `unsupported CPU mode: ${this.unsupported}` };
+  }
+
   // ---- platform contract (api.ts); the full model of modes, timer and interrupts is being built ----
-  get clock(): number { return this.retired; }
-  timerTick: number | undefined = undefined;
-  timerFn: (() => void) | undefined = undefined;
-  setTimer(tick: number | undefined, fn?: () => void): void { this.timerTick = tick; this.timerFn = fn; }
-  notifyInterrupt(): void { /* maskable interrupts not modelled yet */ }
-  get halted(): boolean { return false; }
-  get mode(): CpuMode { return 'long64'; }
+  get mode(): CpuMode { return cpuMode(this); }
 
   get pendingDebugExceptions(): number { return this.pendingDbg; }
   set pendingDebugExceptions(v: number) { this.pendingDbg = v >>> 0; this.recomputeSlow(); }
@@ -290,6 +331,7 @@ export class Cpu implements GuestCpu {
     if (this.shadow || this.shadowNew) s |= SL_SHADOW;
     if (this.stopWhy) s |= SL_STOP;
     if (this.deferredTrap) s |= SL_DEFERRED;
+    if ((this.irqCheck && (this.fl & A.RFLAGS_IF) !== 0) || this.rebound) s |= SL_EVENT;
     // Per-instruction debug bookkeeping in flight: the after-instruction path must still run.
     if (this.dbBeforeRan || this.dbHits || this.dbBusLock || this.dbExtWpHit >= 0 || this.stopReason !== null) s |= SL_TRAP;
     this.slow = s;
@@ -301,7 +343,7 @@ export class Cpu implements GuestCpu {
     this.rl[r] = Number(u & 0xffffffffn) | 0; this.rh[r] = Number(u >> 32n) | 0;
   }
   getRip(): bigint { return laToBig(this.rip); }
-  setRip(v: bigint): void { this.rip = bigToLa(v); }
+  setRip(v: bigint): void { this.rip = bigToLa(v); this.haltedState = false; }
   getRflags(): bigint { return BigInt(this.getFlags() >>> 0); }
   setRflags(v: bigint): void { this.setFlagsAll(Number(BigInt.asUintN(32, v))); }
   getCpl(): number { return this.cpl; }
@@ -346,16 +388,23 @@ export class Cpu implements GuestCpu {
     [this.idtrBase, this.idtrLimit] = tbl(s.idtr);
     this.trSel = s.tr.selector; this.trBase = bigToLa(s.tr.base); this.trLimit = s.tr.limit >>> 0; this.trAttr = s.tr.attrs;
     this.ldtrSel = s.ldtr.selector; this.ldtrBase = bigToLa(s.ldtr.base); this.ldtrLimit = s.ldtr.limit >>> 0; this.ldtrAttr = s.ldtr.attrs;
-    this.cr0 = Number(s.cr0 & 0xffffffffn) | 0; this.cr2 = bigToLa(s.cr2); this.cr3 = Number(s.cr3 & 0xffffffffff000n);
+    // CR3 keeps its low bits: with PAE paging outside IA-32e mode bits 31:5 locate the PDPT (SDM 4.4.1).
+    this.cr0 = Number(s.cr0 & 0xffffffffn) | 0; this.cr2 = bigToLa(s.cr2); this.cr3 = Number(s.cr3 & 0xffffffffffff8n);
     this.cr4 = Number(s.cr4 & 0xffffffffn) | 0; this.cr8 = Number(s.cr8 & 15n); this.efer = Number(s.efer & 0xffffn);
     // LMA follows LME & PG (SDM Vol. 3 10.8.5) so a loader may hand us either.
     if ((this.efer & A.EFER_LME) && (this.cr0 & A.CR0_PG)) this.efer |= A.EFER_LMA;
-    this.segBase[4] = bigToLa(s.fsBase); this.segBase[5] = bigToLa(s.gsBase); this.kernelGsBase = bigToLa(s.kernelGsBase);
-    // CPL is CS.RPL in long mode (SS.DPL equals it for well-formed state).
+    // IA32_FS_BASE/IA32_GS_BASE alias the hidden FS/GS bases; in IA-32e mode the MSR fields are the
+    // authority (the descriptor base is 32-bit), outside it the segment state is.
+    if (this.efer & A.EFER_LMA) { this.segBase[4] = bigToLa(s.fsBase); this.segBase[5] = bigToLa(s.gsBase); }
+    this.kernelGsBase = bigToLa(s.kernelGsBase);
+    // CPL is CS.RPL (SS.DPL equals it for well-formed state).
     this.cpl = this.segSel[1]! & 3;
     this.setFlagsAll(Number(BigInt.asUintN(32, s.rflags)));
+    this.haltedState = false; // the debugger or loader moved the CPU on
     this.flushTlb();
+    P.reloadPdptesNoFault(this);
     this.updateCplMasks();
+    updateMode(this);
     this.recomputeSlow();
   }
 
@@ -532,6 +581,7 @@ export class Cpu implements GuestCpu {
   // =====================================================================================
   /** Linear address of the ModRM memory operand (signed canonical number). */
   ea(i: Insn): number {
+    if (i.leg) return this.eaLeg(i);
     let v: number;
     if (i.ripRel) {
       v = this.nextRip + i.disp;
@@ -554,8 +604,47 @@ export class Cpu implements GuestCpu {
     }
     return v;
   }
+  /**
+   * Outside 64-bit mode (SDM Vol. 3 3.4, 5.3): offset = base + index*scale + disp modulo 2^32 (2^16 with
+   * 16-bit addressing), linear = segment base + offset modulo 2^32. The segment checks run only when the
+   * segments are not flat or FS/GS is used: an unusable (null) segment gives #GP(0), an offset whose last
+   * byte (operand size i.osz) is beyond the limit gives #GP(0), or #SS(0) for SS (SDM Vol. 3 6.15
+   * "Interrupt 12/13"). Expand-down data segments are not modelled (checked as expand-up).
+   */
+  eaLeg(i: Insn): number {
+    const off = this.eaOffLeg(i);
+    const s = i.eseg;
+    if (s < 4 && this.flatSegs) return off;
+    return this.segLinear(s, off, i.osz);
+  }
+  /** Offset (effective address) of the ModRM operand outside 64-bit mode, wrapped to the address size. */
+  eaOffLeg(i: Insn): number {
+    let off = i.disp;
+    const b = i.base, x = i.index;
+    if (b >= 0) off += this.rl[b]!;
+    if (x >= 0) off += this.rl[x]! << i.scale;
+    return i.asz === 2 ? off & 0xffff : off >>> 0;
+  }
+  /** Linear address of the ModRM operand's offset + k (second half of a BOUND pair or a far pointer), given
+   *  `la` = ea(i); the offset wraps to the address size and the segment limit is checked for `k` bytes. */
+  eaLegPlus(i: Insn, la: number, k: number): number {
+    const s = i.eseg;
+    if (s < 4 && this.flatSegs && i.asz === 4) return (la + k) >>> 0;
+    const off = i.asz === 2 ? (this.eaOffLeg(i) + k) & 0xffff : (this.eaOffLeg(i) + k) >>> 0;
+    if (s < 4 && this.flatSegs) return off;
+    return this.segLinear(s, off, k === 2 ? 2 : 4);
+  }
+  /** Linear address of `off` (already wrapped to the address size) in segment s, with the usability and
+   *  limit checks of a data access of `size` bytes (legacy modes only). */
+  segLinear(s: number, off: number, size: number): number {
+    const vec = s === 2 ? A.VEC_SS : A.VEC_GP;
+    if (!(this.segAttr[s]! & A.ATTR_P)) this.raise(vec, 0);
+    if (off + size - 1 > this.segLimit[s]!) this.raise(vec, 0);
+    return (this.segBase[s]! + off) >>> 0;
+  }
   /** Canonical check of an address formed from the ModRM operand (BT bit strings): #SS(0)/#GP(0) as ea(). */
   canonEa(i: Insn, v: number): number {
+    if (i.leg) return v >>> 0; // 32-bit linear addresses wrap (the bit-string displacement is not limit-checked)
     if (v >= CANON_LIMIT || v < -CANON_LIMIT) this.nonCanonical(i);
     return v;
   }
@@ -625,9 +714,11 @@ export class Cpu implements GuestCpu {
     const pg = Math.floor(la / 4096);
     if (!(this.cr0 & A.CR0_PG)) {
       const p = (la >>> 0) - off; // paging off: linear = physical (low 32 bits)
-      if (!probe && p + 4096 <= this.memSize) this.tlbFill(pg, p, P_RU | P_WS | P_WU | P_XS | P_XU | P_D);
-      return p + off;
+      if (probe) return this.mmio.length !== 0 && this.mmioAt(p) >= 0 ? -1 : p + off;
+      return this.mapFrame(pg, p, P_RU | P_WS | P_WU | P_XS | P_XU | P_D) + off;
     }
+    // Outside IA-32e mode: 32-bit or PAE paging (paging32.ts); LMA implies 4-level paging below.
+    if (!(this.efer & A.EFER_LMA)) return (this.cr4 & A.CR4_PAE) ? P.walkPae(this, la, acc, user, probe) : P.walkLegacy(this, la, acc, user, probe);
     const hi = Math.floor(la / TWO32) | 0;
     const lo = la >>> 0;
     const nxe = (this.efer & A.EFER_NXE) !== 0;
@@ -657,7 +748,16 @@ export class Cpu implements GuestCpu {
       if (level === 3) { frame = addr; break; }
       table = addr;
     }
-    // Permission checks (SDM Vol. 3 4.6).
+    return this.finishWalk(la, acc, user, probe, u, w, x, frame, entries);
+  }
+
+  /** The part of every paging mode's walk after the last entry: permission checks (SDM Vol. 3 4.6),
+   *  accessed/dirty bits (4.8) and the TLB fill. `entries` are the physical addresses of the entries
+   *  used, leaf last; A and D sit in the low dword of 4- and 8-byte entries alike. */
+  finishWalk(la: number, acc: number, user: boolean, probe: boolean, u: boolean, w: boolean, x: boolean,
+    frame: number, entries: number[]): number {
+    const off = la & 0xfff;
+    const pg = Math.floor(la / 4096);
     const wp = (this.cr0 & A.CR0_WP) !== 0;
     let ok = true;
     if (user && !u) ok = false;
@@ -680,18 +780,24 @@ export class Cpu implements GuestCpu {
     if (x) perm |= P_XS;
     if (x && u) perm |= P_XU;
     if (dirty) perm |= P_D;
-    if (frame + 4096 <= this.memSize) this.tlbFill(pg, frame, perm);
-    return frame + off;
+    return this.mapFrame(pg, frame, perm) + off;
   }
-  private tlbFill(pg: number, frame: number, perm: number): void {
+  /** Enter a translation in the TLB if the frame is plain RAM; device (MMIO) frames are never cached and
+   *  come back biased above any RAM address so every access takes the slow, routed path. */
+  mapFrame(pg: number, frame: number, perm: number): number {
+    if (this.mmio.length !== 0 && this.mmioAt(frame) >= 0) return frame + MMIO_BIAS;
+    if (frame + 4096 <= this.memSize) this.tlbFill(pg, frame, perm);
+    return frame;
+  }
+  tlbFill(pg: number, frame: number, perm: number): void {
     const idx = pg & (TLB_SIZE - 1);
     this.tlbTag[idx] = pg; this.tlbPhys[idx] = frame; this.tlbPerm[idx] = perm;
   }
-  private physWrite32(p: number, v: number): void {
+  physWrite32(p: number, v: number): void {
     this.dv.setInt32(p, v, true);
     if (this.mem.codePages[p >>> 12]) this.invalidateCodePage(p >>> 12);
   }
-  private pageFault(la: number, acc: number, user: boolean, bits: number): never {
+  pageFault(la: number, acc: number, user: boolean, bits: number): never {
     let err = bits;
     if (acc === ACC_W) err |= A.PFEC_WR;
     if (user) err |= A.PFEC_US;
@@ -706,13 +812,14 @@ export class Cpu implements GuestCpu {
   rd8(la: number): number {
     if (la < this.dbHi && la + 1 > this.dbLo) D.dataAccess(this, la, 1, false);
     const p = this.xl(la, ACC_R);
-    return p < this.memSize ? this.u8[p]! : 0xff;
+    return p < this.memSize ? this.u8[p]! : this.physReadSlow(p, 1);
   }
   rd16(la: number): number {
     if (la < this.dbHi && la + 2 > this.dbLo) D.dataAccess(this, la, 2, false);
     if ((la & 0xfff) <= 0xffe) {
       const p = this.xl(la, ACC_R);
       if (p + 2 <= this.memSize) return this.dv.getUint16(p, true);
+      return this.physReadSlow(p, 2);
     }
     return this.rdBytes(la, 2);
   }
@@ -721,6 +828,7 @@ export class Cpu implements GuestCpu {
     if ((la & 0xfff) <= 0xffc) {
       const p = this.xl(la, ACC_R);
       if (p + 4 <= this.memSize) return this.dv.getInt32(p, true);
+      return this.physReadSlow(p, 4) | 0;
     }
     return this.rdBytes(la, 4) | 0;
   }
@@ -730,6 +838,10 @@ export class Cpu implements GuestCpu {
     if ((la & 0xfff) <= 0xff8) {
       const p = this.xl(la, ACC_R);
       if (p + 8 <= this.memSize) { this.th = this.dv.getInt32(p + 4, true); return this.dv.getInt32(p, true); }
+      // A device sees an 8-byte access as two dwords, low first (api.ts MmioRegion).
+      const lo = this.physReadSlow(p, 4) | 0;
+      this.th = this.physReadSlow(p + 4, 4) | 0;
+      return lo;
     }
     const lo = this.rdBytes(la, 4) | 0;
     this.th = this.rdBytes(la + 4, 4) | 0;
@@ -748,7 +860,7 @@ export class Cpu implements GuestCpu {
     let v = 0;
     for (let k = 0; k < n; k++) {
       const p = this.xl(la + k, ACC_R);
-      v += (p < this.memSize ? this.u8[p]! : 0xff) * 2 ** (8 * k);
+      v += (p < this.memSize ? this.u8[p]! : this.physReadSlow(p, 1)) * 2 ** (8 * k);
     }
     return v;
   }
@@ -758,7 +870,7 @@ export class Cpu implements GuestCpu {
     if (p < this.memSize) {
       this.u8[p] = v;
       if (this.mem.codePages[p >>> 12]) this.invalidateCodePage(p >>> 12);
-    }
+    } else this.physWriteSlow(p, 1, v & 0xff);
   }
   wr16(la: number, v: number): void {
     if (la < this.dbHi && la + 2 > this.dbLo) D.dataAccess(this, la, 2, true);
@@ -769,6 +881,8 @@ export class Cpu implements GuestCpu {
         if (this.mem.codePages[p >>> 12]) this.invalidateCodePage(p >>> 12);
         return;
       }
+      this.physWriteSlow(p, 2, v & 0xffff);
+      return;
     }
     this.wrBytes(la, 2, v, 0);
   }
@@ -781,6 +895,8 @@ export class Cpu implements GuestCpu {
         if (this.mem.codePages[p >>> 12]) this.invalidateCodePage(p >>> 12);
         return;
       }
+      this.physWriteSlow(p, 4, v >>> 0);
+      return;
     }
     this.wrBytes(la, 4, v, 0);
   }
@@ -794,6 +910,9 @@ export class Cpu implements GuestCpu {
         if (this.mem.codePages[p >>> 12]) this.invalidateCodePage(p >>> 12);
         return;
       }
+      this.physWriteSlow(p, 4, lo >>> 0);
+      this.physWriteSlow(p + 4, 4, hi >>> 0);
+      return;
     }
     this.wrBytes(la, 8, lo, hi);
   }
@@ -810,9 +929,40 @@ export class Cpu implements GuestCpu {
     for (let k = 0; k < n; k++) ps.push(this.xl(la + k, ACC_W)); // all translations before any store
     for (let k = 0; k < n; k++) {
       const p = ps[k]!;
-      if (p >= this.memSize) continue;
-      this.u8[p] = k < 4 ? (lo >>> (8 * k)) & 0xff : (hi >>> (8 * (k - 4))) & 0xff;
+      const b = k < 4 ? (lo >>> (8 * k)) & 0xff : (hi >>> (8 * (k - 4))) & 0xff;
+      if (p >= this.memSize) { this.physWriteSlow(p, 1, b); continue; }
+      this.u8[p] = b;
       if (this.mem.codePages[p >>> 12]) this.invalidateCodePage(p >>> 12);
+    }
+  }
+
+  // =====================================================================================
+  // Physical accesses outside RAM: MMIO regions (api.ts MmioRegion) or unbacked space (all ones)
+  // =====================================================================================
+  /** Index of the MMIO region holding physical address p (unbiased), or -1. */
+  mmioAt(p: number): number {
+    const r = this.mmio;
+    for (let k = 0; k < r.length; k++) { const m = r[k]!; if (p >= m.base && p < m.base + m.size) return k; }
+    return -1;
+  }
+  /** Read `size` bytes at a physical address the fast path refused: a device, unbacked space (reads as
+   *  all ones, like an open bus) or the last bytes of RAM. */
+  physReadSlow(p: number, size: 1 | 2 | 4): number {
+    const a = p >= MMIO_BIAS ? p - MMIO_BIAS : p;
+    const k = this.mmio.length !== 0 ? this.mmioAt(a) : -1;
+    if (k >= 0) { const m = this.mmio[k]!; return m.read(a - m.base, size) >>> 0; }
+    let v = 0;
+    for (let j = 0; j < size; j++) v += (a + j < this.memSize ? this.u8[a + j]! : 0xff) * 2 ** (8 * j);
+    return v;
+  }
+  physWriteSlow(p: number, size: 1 | 2 | 4, v: number): void {
+    const a = p >= MMIO_BIAS ? p - MMIO_BIAS : p;
+    const k = this.mmio.length !== 0 ? this.mmioAt(a) : -1;
+    if (k >= 0) { const m = this.mmio[k]!; m.write(a - m.base, size, v >>> 0); return; }
+    for (let j = 0; j < size; j++) {
+      if (a + j >= this.memSize) continue; // unbacked: writes are dropped
+      this.u8[a + j] = (v >>> (8 * j)) & 0xff;
+      if (this.mem.codePages[(a + j) >>> 12]) this.invalidateCodePage((a + j) >>> 12);
     }
   }
   /** Probe a write (for RMW and pushes that must fault before any state changes). */
@@ -887,12 +1037,57 @@ export class Cpu implements GuestCpu {
     this.addRsp(2);
     return v;
   }
+  // ---- legacy-mode stack (SDM Vol. 1 6.2, Vol. 3 3.4.5.1): SS.B selects ESP or SP, pushes/pops of 2 or 4 bytes ----
+  /** Stack pointer (ESP or SP per SS.B) plus `delta`, wrapped to the stack-address size. */
+  spPlus(delta: number): number {
+    return this.ss32 ? (this.rl[4]! + delta) >>> 0 : (this.rl[4]! + delta) & 0xffff;
+  }
+  /** Linear address of stack offset `off` (wrapped) for an access of `size` bytes: SS base and limit (#SS(0)). */
+  stackLin(off: number, size: number): number {
+    if (this.flatSegs) return off;
+    return this.segLinear(2, off, size);
+  }
+  /** Write ESP or SP (SP writes keep the upper half of ESP). */
+  setSp(v: number): void {
+    if (this.ss32) { this.rl[4] = v | 0; this.rh[4] = 0; } else this.rl[4] = (this.rl[4]! & ~0xffff) | (v & 0xffff);
+  }
+  /** PUSH of a 2- or 4-byte value outside 64-bit mode; nothing changes when the write faults. */
+  pushLeg(v: number, size: number): void {
+    const sp = this.spPlus(-size);
+    this.wrSized(this.stackLin(sp, size), size, v, 0);
+    this.setSp(sp);
+  }
+  /** Store at [SP - k*size] without moving SP (PUSHA / ENTER build their frame before committing SP). */
+  stackWriteAt(delta: number, size: number, v: number): void {
+    this.wrSized(this.stackLin(this.spPlus(delta), size), size, v, 0);
+  }
+  /** Read [SP + delta] (no SP change). */
+  stackReadAt(delta: number, size: number): number {
+    return size === 2 ? this.rd16(this.stackLin(this.spPlus(delta), 2)) : this.rd32(this.stackLin(this.spPlus(delta), 4));
+  }
+  /** POP of a 2- or 4-byte value outside 64-bit mode (the value is zero-extended for 2). */
+  popLeg(size: number): number {
+    const v = this.stackReadAt(0, size);
+    this.setSp(this.spPlus(size));
+    return v;
+  }
+  /** Near branch outside 64-bit mode: EIP truncated to the operand size (IP for 16), #GP(0) beyond the CS limit
+   *  (SDM Vol. 2 JMP/CALL/Jcc/RET "If the target is not within the code segment limit: #GP(0)"). */
+  jumpLeg(target: number, osz: number): void {
+    const t = osz === 2 ? target & 0xffff : target >>> 0;
+    if (!this.flatSegs && t > this.segLimit[1]!) this.raise(A.VEC_GP, 0);
+    this.nextRip = t;
+    this.dbBranch = true;
+  }
+
   rspLa(): number {
+    if (!this.long64) return this.stackLin(this.spPlus(0), 1);
     const h = this.rh[4]!;
     if (((h << 16) >> 16) !== h) this.raise(A.VEC_SS, 0);
     return h * TWO32 + (this.rl[4]! >>> 0);
   }
   addRsp(n: number): void {
+    if (!this.long64) { this.setSp(this.spPlus(n)); return; }
     const sum = (this.rl[4]! >>> 0) + n;
     this.rh[4] = (this.rh[4]! + Math.floor(sum / TWO32)) | 0;
     this.rl[4] = sum | 0;
@@ -909,6 +1104,7 @@ export class Cpu implements GuestCpu {
   }
   /** Near branch target (SDM: #GP(0) if non-canonical). */
   jumpTo(target: number): void {
+    if (!this.long64) { this.jumpLeg(target, 4); return; }
     if (target >= CANON_LIMIT || target < -CANON_LIMIT) this.raise(A.VEC_GP, 0);
     this.nextRip = target;
     this.dbBranch = true;
@@ -918,7 +1114,7 @@ export class Cpu implements GuestCpu {
   // Instruction fetch / decode cache
   // =====================================================================================
   invalidateCodePage(ppn: number): void {
-    this.code.delete(ppn);
+    for (let k = 0; k < 3; k++) this.codeByMode[k]!.delete(ppn);
     this.mem.codePages[ppn] = 0;
     if (Math.floor(this.fPhys0 / 4096) === ppn) this.fLin0 = NaN;
   }
@@ -989,10 +1185,20 @@ export class Cpu implements GuestCpu {
   // =====================================================================================
   run(maxInstructions: number): StopReason {
     if (this.shutdown) return { kind: 'triple-fault', detail: this.shutdownDetail };
+    if (this.unsupported) return this.unsupportedStop();
     this.stopReason = null;
+    this.inRun = true;
+    try {
+      return this.runLoop(maxInstructions);
+    } finally {
+      this.inRun = false;
+    }
+  }
+
+  private runLoop(maxInstructions: number): StopReason {
     let count = 0;
     // Pending/deferred #DB causes from outside (VM entry with pending debug exceptions, SDM 27.7.3).
-    if (this.slow !== 0) {
+    if (this.slow !== 0 && !this.haltedState) {
       try {
         if (D.atRunStart(this)) return this.stopReason ?? BUDGET;
       } catch (e) {
@@ -1000,9 +1206,28 @@ export class Cpu implements GuestCpu {
       }
     }
     for (;;) {
+      if (this.haltedState) {
+        const r = this.haltWait();
+        if (r !== null) return r;
+        if (this.stopReason !== null || this.shutdown) break;
+      }
+      if (this.timerTick !== undefined && this.clock >= this.timerTick) {
+        this.fireTimer();
+        continue; // the timer may have armed another deadline or an interrupt
+      }
+      if (count >= maxInstructions) break;
+      // The timer is checked by bounding the inner loop with its deadline (no per-instruction compare).
+      let limit = maxInstructions;
+      const tt = this.timerTick;
+      if (tt !== undefined && count + (tt - this.clock) < limit) limit = count + (tt - this.clock);
+      this.rebound = false;
+      let stopped = false;
       try {
-        while (count < maxInstructions) {
-          if ((this.slow & SL_PER_INSN) !== 0 && D.before(this)) break;
+        while (count < limit) {
+          if ((this.slow & SL_PER_INSN) !== 0) {
+            if (this.rebound) break; // setTimer() during the slice: recompute the bound
+            if (this.beforeInsn()) { stopped = true; break; }
+          }
           // Inline fetch: while RIP stays in the current code page the record comes straight from the
           // page's array (no translation, no Map lookup).
           const rip = this.rip;
@@ -1016,18 +1241,99 @@ export class Cpu implements GuestCpu {
           this.rip = this.nextRip;
           this.retired++;
           count++;
-          if ((this.slow & SL_PER_INSN) !== 0 && D.after(this, ins)) break;
+          if ((this.slow & SL_PER_INSN) !== 0 && D.after(this, ins)) { stopped = true; break; }
         }
-        break;
       } catch (e) {
-        if (e === STOP) break;
-        if (!this.handleThrow(e)) break;
-        if (this.stopReason !== null) break;
+        if (e === STOP || !this.handleThrow(e) || this.stopReason !== null) stopped = true;
+      }
+      if (stopped) {
+        // HLT completed: wait for an interrupt (or the timer) at the top of the loop.
+        if (this.haltedState && this.stopReason !== null && this.stopReason.kind === 'hlt') { this.stopReason = null; continue; }
+        break;
       }
     }
     if (this.stopReason !== null) return this.stopReason;
     if (this.shutdown) return { kind: 'triple-fault', detail: this.shutdownDetail };
     return BUDGET;
+  }
+
+  // =====================================================================================
+  // Maskable interrupts, HLT and the virtual clock (api.ts InterruptController, setTimer)
+  // =====================================================================================
+  /** Ticks the clock jumped while halted (api.ts clock = retired + skipped). */
+  haltSkipped = 0;
+  /** In HLT, waiting for an interrupt (SDM Vol. 2 HLT). */
+  haltedState = false;
+  timerTick: number | undefined = undefined;
+  timerFn: (() => void) | undefined = undefined;
+  /** notifyInterrupt() said the controller may have a vector: ask it at the next boundary with IF=1. */
+  irqCheck = false;
+  /** setTimer() ran inside a slice: the inner loop's bound is stale. */
+  rebound = false;
+
+  get clock(): number { return this.retired + this.haltSkipped; }
+  get halted(): boolean { return this.haltedState; }
+  setTimer(tick: number | undefined, fn?: () => void): void {
+    this.timerTick = tick;
+    this.timerFn = tick === undefined ? undefined : fn;
+    if (this.inRun) { this.rebound = true; this.slow |= SL_EVENT; }
+  }
+  notifyInterrupt(): void {
+    if (this.interrupts === undefined) return;
+    this.irqCheck = true;
+    if (this.fl & A.RFLAGS_IF) this.slow |= SL_EVENT;
+  }
+  private fireTimer(): void {
+    const fn = this.timerFn;
+    this.timerTick = undefined; this.timerFn = undefined;
+    try { fn?.(); } catch (e) { this.log('error', 'hook-error', { hook: 'timer', error: String(e) }); }
+  }
+
+  /** Before an instruction on the slow path: a maskable interrupt first (SDM Vol. 3 6.9: external
+   *  interrupts are taken at instruction boundaries), then the debug unit. True: stop the loop. */
+  private beforeInsn(): boolean {
+    if ((this.slow & SL_EVENT) !== 0 && this.irqCheck && this.takeInterrupt()) return true;
+    if ((this.slow & SL_PER_INSN & ~SL_EVENT) !== 0) return D.before(this);
+    return false;
+  }
+
+  /** Deliver the controller's pending vector if interrupts are enabled and no STI/MOV SS shadow holds them
+   *  off (SDM Vol. 3 6.8.3). Returns true when the loop must stop (intercepted, triple fault). */
+  private takeInterrupt(): boolean {
+    const ic = this.interrupts;
+    if (ic === undefined || !(this.fl & A.RFLAGS_IF)) { this.recomputeSlow(); return false; }
+    if (this.shadow !== SHADOW_NONE) return false;
+    const v = ic.pendingVector();
+    if (v < 0) { this.irqCheck = false; this.recomputeSlow(); return false; }
+    this.haltedState = false;
+    this.insnRip = this.rip;
+    this.stopReason = null;
+    // As for every event, onException sees it first (the hypervisor model may take the exit).
+    this.deliverException(v, -1, 'interrupt', this.rip, this.rip, undefined, false, 1);
+    if (this.stopReason !== null) return true;
+    try { ic.acknowledge(v); } catch (e) { this.log('error', 'hook-error', { hook: 'acknowledge', error: String(e) }); }
+    this.recomputeSlow();
+    return this.shutdown;
+  }
+
+  /** HLT: wake for a deliverable interrupt; with IF=1 and the timer armed, jump the clock to its deadline
+   *  and fire it; else stay halted and report 'hlt'. null: running again. */
+  private haltWait(): StopReason | null {
+    for (let guard = 0; guard < 1000; guard++) {
+      const ifOn = (this.fl & A.RFLAGS_IF) !== 0;
+      if (ifOn && this.irqCheck && this.interrupts !== undefined) {
+        const before = this.haltedState;
+        if (this.takeInterrupt()) return this.stopReason ?? (this.shutdown ? { kind: 'triple-fault', detail: this.shutdownDetail } : HLT);
+        if (before && !this.haltedState) return null; // woken: the handler runs
+      }
+      if (ifOn && this.timerTick !== undefined) {
+        if (this.timerTick > this.clock) this.haltSkipped += this.timerTick - this.clock;
+        this.fireTimer();
+        continue;
+      }
+      return HLT;
+    }
+    return HLT; // a timer that re-arms itself forever without raising an interrupt
   }
 
   /** Returns false when the loop must stop. */
@@ -1251,6 +1557,7 @@ export class Cpu implements GuestCpu {
     const err = errorCode === undefined ? -1 : errorCode;
     this.insnRip = this.rip;
     const saveHooks = this.hooks.onException;
+    this.haltedState = false; // an injected event wakes a halted CPU
     // Injection bypasses onException (the hypervisor is the one injecting).
     try {
       this.hooks.onException = undefined;

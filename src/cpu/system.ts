@@ -5,13 +5,16 @@ import type { Cpu } from './cpu.js';
 import { ACC_W, SHADOW_MOVSS, SL_SHADOW, SL_TRAP, STOP, TWO32, bigToLa, laToBig, Cpu as CpuClass } from './cpu.js';
 import type { Insn } from './decoder.js';
 import * as A from './arch.js';
+import { loadSegment } from './segments.js';
 
 const HLT_STOP = Object.freeze({ kind: 'hlt' as const });
 
 // ---------------------------------------------------------------------------------------------
 // HLT / INT n / INT3
 // ---------------------------------------------------------------------------------------------
+/** HLT completed: the CPU waits (Cpu.haltWait wakes it for an interrupt or the timer, else run() returns 'hlt'). */
 export function requestHltStop(c: Cpu): void {
+  c.haltedState = true;
   c.stopReason = HLT_STOP;
   c.slow |= SL_TRAP; // make the loop run the after-instruction path, which stops
 }
@@ -320,30 +323,9 @@ function lmsw(c: Cpu, v: number): void {
 // Segment register loads (SDM Vol. 2 MOV Sreg / POP Sreg; Vol. 3 5.x). 64-bit mode: base/limit
 // ignored for DS/ES/SS; FS/GS base from the descriptor (low 32 bits).
 // ---------------------------------------------------------------------------------------------
-export function loadSeg(c: Cpu, s: number, sel: number): void {
-  if (s === 1) c.raiseUD(); // MOV CS / POP CS are invalid
-  if ((sel & 0xfffc) === 0) {
-    if (s === 2 && (c.cpl === 3 || (sel & 3) !== c.cpl)) c.raiseGP0();
-    c.segSel[s] = sel; c.segAttr[s] = 0; if (s >= 4) c.segBase[s] = 0; c.segLimit[s] = 0;
-    return;
-  }
-  c.readDescriptor(sel, 0);
-  const at = CpuClass.attrsOf(c.dHi);
-  const dpl = (at >> A.ATTR_DPL_SHIFT) & 3, rpl = sel & 3;
-  const err = sel & 0xfffc;
-  if (!(at & A.ATTR_S)) c.raise(A.VEC_GP, err);
-  if (s === 2) {
-    if (rpl !== c.cpl || dpl !== c.cpl || (at & 8) || !(at & 2)) c.raise(A.VEC_GP, err);
-    if (!(at & A.ATTR_P)) c.raise(A.VEC_SS, err);
-  } else {
-    const code = (at & 8) !== 0, readable = (at & 2) !== 0, conforming = code && (at & 4) !== 0;
-    if (code && !readable) c.raise(A.VEC_GP, err);
-    if (!conforming && (rpl > dpl || c.cpl > dpl)) c.raise(A.VEC_GP, err);
-    if (!(at & A.ATTR_P)) c.raise(A.VEC_NP, err);
-  }
-  c.segSel[s] = sel; c.segAttr[s] = at; c.segLimit[s] = CpuClass.limitOf(c.dLo, c.dHi);
-  if (s >= 4) c.segBase[s] = CpuClass.baseOf(c.dLo, c.dHi);
-}
+export { loadSegment };
+/** Former name, kept for callers of the earlier API. */
+export const loadSeg = loadSegment;
 
 /** MOV SS / POP SS start the MOV-SS shadow (SDM Vol. 3 6.8.3): interrupts and #DB are held for one instruction. */
 function movSsShadow(c: Cpu): void {

@@ -1,0 +1,60 @@
+// The operating mode and the "mode summary" the instruction semantics read (Cpu.decodeMode, long64,
+// ss32, flatSegs, csBase). SDM Vol. 3 2.2 (modes of operation) and 9.8.5 / 10.8.5 (IA-32e mode: LMA with
+// CS.L selects 64-bit or compatibility mode); Vol. 1 3.6 (CS.D gives the default operand/address size).
+//
+// updateMode() is called after every change of CR0, EFER, CS or SS and of any segment's hidden part; it is
+// cheap, never called per instruction, and switches the decoded-instruction cache when the decode mode
+// changes (a page may hold 32-bit and 64-bit code, e.g. a Multiboot trampoline).
+
+import type { CpuMode } from './api.js';
+import type { Cpu } from './cpu.js';
+import { MODE_DEF16, MODE_DEF32, MODE_LONG64, type DecodeMode } from './decoder.js';
+import * as A from './arch.js';
+
+const SEG_ES = 0, SEG_CS = 1, SEG_SS = 2, SEG_DS = 3;
+const FLAT_LIMIT = 0xffffffff;
+
+/** Recompute the mode summary from CR0.PE, EFER.LMA, CS.L/CS.D and SS.B. */
+export function updateMode(c: Cpu): void {
+  const lma = (c.efer & A.EFER_LMA) !== 0;
+  const csAttr = c.segAttr[SEG_CS]!;
+  const long64 = lma && (csAttr & A.ATTR_L) !== 0;
+  const dm: DecodeMode = long64 ? MODE_LONG64 : (csAttr & A.ATTR_DB) !== 0 ? MODE_DEF32 : MODE_DEF16;
+  c.long64 = long64;
+  // 64-bit mode ignores SS.B (RSP is always used); elsewhere SS.B chooses ESP or SP (SDM Vol. 3 3.4.5.1).
+  c.ss32 = long64 || (c.segAttr[SEG_SS]! & A.ATTR_DB) !== 0;
+  c.csBase = long64 ? 0 : c.segBase[SEG_CS]!;
+  let flat = true;
+  if (!long64) {
+    for (const s of [SEG_ES, SEG_CS, SEG_SS, SEG_DS]) {
+      if (c.segBase[s] !== 0 || c.segLimit[s] !== FLAT_LIMIT) { flat = false; break; }
+    }
+  }
+  c.flatSegs = flat;
+  if (dm !== c.decodeMode) c.setDecodeMode(dm);
+  const why = unsupportedModeReason(c) ?? '';
+  if (why !== c.unsupported) {
+    c.unsupported = why;
+    // Entered from running code (MOV CR0 clearing PE, IRET to virtual-8086): stop at the next boundary.
+    if (why && c.inRun) c.requestStop(`unsupported CPU mode: ${why}`);
+  }
+}
+
+/** CpuMode as api.ts names it. virtual-8086 is reported through unsupportedModeReason(). */
+export function cpuMode(c: Cpu): CpuMode {
+  if (!(c.cr0 & A.CR0_PE)) return 'real';
+  const csAttr = c.segAttr[SEG_CS]!;
+  const d = (csAttr & A.ATTR_DB) !== 0;
+  if (c.efer & A.EFER_LMA) {
+    if (csAttr & A.ATTR_L) return 'long64';
+    return d ? 'compat32' : 'compat16';
+  }
+  return d ? 'protected32' : 'protected16';
+}
+
+/** A precise message when the CPU is in a mode this model does not execute, else undefined. */
+export function unsupportedModeReason(c: Cpu): string | undefined {
+  if (!(c.cr0 & A.CR0_PE)) return 'real-address mode (CR0.PE=0) is not modelled: enter protected mode before handing the CPU over';
+  if ((c.fl & A.RFLAGS_VM) && !(c.efer & A.EFER_LMA)) return 'virtual-8086 mode (EFLAGS.VM=1) is not modelled';
+  return undefined;
+}
