@@ -20,9 +20,9 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-export async function startDbstub(elf: string, opts: { mode?: 'kvm' | 'bare'; memoryMiB?: number; extra?: string[] } = {}): Promise<Server> {
+export async function startDbstub(elf: string, opts: { mode?: 'kvm' | 'bare'; memoryMiB?: number; extra?: string[]; nodeArgs?: string[] } = {}): Promise<Server> {
   const t0 = now();
-  const args = [DBSTUB_BIN, 'serve', elf, '--port', '0', '--no-serial', '--log-level', 'warn', '--mode', opts.mode ?? 'kvm', '--memory', String(opts.memoryMiB ?? 64), ...(opts.extra ?? [])];
+  const args = [...(opts.nodeArgs ?? []), DBSTUB_BIN, 'serve', elf, '--port', '0', '--no-serial', '--log-level', 'warn', '--mode', opts.mode ?? 'kvm', '--memory', String(opts.memoryMiB ?? 64), ...(opts.extra ?? [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.resume();
   const { m, t } = await waitFor(child, 'stderr', /gdb server on [^:\s]+:(\d+)/);

@@ -1,11 +1,17 @@
 // Profile the interpreter on a bench guest: `node dist/bench/profile.js [--guest loop|sortcrc]
 // [--mode bare|armed|kvm] [--top N]`. Re-runs itself under `node --cpu-prof` (profile written to
 // bench/results/, git-ignored) and prints the functions with the most self time, plus the totals by file.
+//
+// `--gdb stepi|watch [--n N] [--mode kvm|bare]` profiles the RSP path instead: `dbstub serve` runs under
+// `node --cpu-prof` while real gdb does N stepi (or N continues to a hardware watchpoint on bench_tick written
+// every 100 iterations) on the loop guest, as `npm run bench` does; the server's profile is analysed after
+// SIGTERM closed it. `--gdb attach` profiles start-up: spawn, gdb's `target remote`, detach.
 
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gdbScript, runGdbScript, startDbstub, stepiBody, watchBody, rateOf } from './gdb.js';
 import { buildBenchGuests } from './guests.js';
 import { runGuestOnce, type MipsMode } from './mips.js';
 import { ROOT } from './util.js';
@@ -18,6 +24,8 @@ const opt = (n: string, d: string) => {
 const guest = opt('guest', 'loop') as 'loop' | 'sortcrc';
 const mode = opt('mode', 'bare') as MipsMode;
 const top = Number(opt('top', '25'));
+const gdbWhat = opt('gdb', '') as '' | 'stepi' | 'watch' | 'attach';
+const gdbN = Number(opt('n', gdbWhat === 'stepi' ? '5000' : '2000'));
 const DIR = join(ROOT, 'bench', 'results');
 
 interface ProfNode {
@@ -56,16 +64,40 @@ function analyze(file: string): void {
   for (const [k, t] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${pct(t)}  ${k}`);
 }
 
-if (process.env.DBSTUB_BENCH_PROFILE_CHILD) {
+function newestProfile(since: number): string {
+  const files = readdirSync(DIR)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(DIR, f))
+    .filter((f) => statSync(f).mtimeMs >= since)
+    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+  if (!files.length) throw new Error('no profile written');
+  return files[files.length - 1]!;
+}
+
+/** The server side of real-gdb stepi / watchpoint loops (or attach) under the profiler. */
+async function profileGdb(): Promise<void> {
+  const g = buildBenchGuests();
+  const before = Date.now();
+  const server = await startDbstub(g.loop, { mode: mode === 'bare' ? 'bare' : 'kvm', nodeArgs: ['--cpu-prof', '--cpu-prof-dir', DIR] });
+  // The loop never finishes (bench_params[0] huge); bench_tick is written every 100 iterations.
+  const setup = ['set var bench_params[0]=1000000000000', `set var bench_params[1]=${gdbWhat === 'watch' ? 100 : 0}`];
+  const body = gdbWhat === 'stepi' ? stepiBody(gdbN, setup) : gdbWhat === 'watch' ? watchBody(gdbN, setup) : [];
+  const out = await runGdbScript(gdbScript(server.port, g.loop, [...body, 'detach']));
+  await server.stop();
+  if (gdbWhat !== 'attach') {
+    const r = rateOf(out, gdbWhat);
+    console.log(`gdb ${gdbWhat} x${gdbN} (${mode === 'bare' ? 'bare' : 'kvm'} mode): ${r.ok ? `${r.rate.toFixed(0)}/s (under the profiler)` : r.note}`);
+  }
+  analyze(newestProfile(before));
+}
+
+if (gdbWhat !== '') {
+  await profileGdb();
+} else if (process.env.DBSTUB_BENCH_PROFILE_CHILD) {
   await child();
 } else {
   const before = Date.now();
   const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', DIR, fileURLToPath(import.meta.url), ...argv], { stdio: 'inherit', env: { ...process.env, DBSTUB_BENCH_PROFILE_CHILD: '1' } });
   if (r.status !== 0) process.exit(r.status ?? 1);
-  const files = readdirSync(DIR)
-    .filter((f) => f.endsWith('.cpuprofile'))
-    .map((f) => join(DIR, f))
-    .filter((f) => statSync(f).mtimeMs >= before);
-  if (!files.length) throw new Error('no profile written');
-  analyze(files[files.length - 1]!);
+  analyze(newestProfile(before));
 }
