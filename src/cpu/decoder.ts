@@ -7,7 +7,8 @@
 export type Handler = (c: any, i: Insn) => void;
 
 /** Immediate kinds. */
-export const enum Imm { None = 0, B = 1, W = 2, Z = 3, V = 4, WB = 5, O = 6, BU = 7 }
+export const enum Imm { None = 0, B = 1, W = 2, Z = 3, V = 4, WB = 5, O = 6, BU = 7, P = 8 }
+// Imm.P: far pointer ptr16:16 / ptr16:32 of CALL/JMP far (9A/EA, legacy modes only): offset in imm, selector in imm2.
 
 export const enum OpF {
   M = 1,        // has ModRM
@@ -35,7 +36,12 @@ export class Insn {
   scale = 0;     // shift count 0..3
   disp = 0;      // int32
   ripRel = false;
-  seg = -1;      // segment override, -1 none
+  seg = -1;      // segment override, -1 none (outside 64-bit mode 26/2E/36/3E count too: 0 ES .. 5 GS)
+  /** Decoded outside 64-bit mode (16/32-bit code segment): addresses are segment base + 16/32-bit offset. */
+  leg = false;
+  /** Outside 64-bit mode: the segment of the ModRM memory operand, the override or the default (DS, or SS
+   *  for (E)SP/(E)BP-based forms; SDM Vol. 1 3.7.4 / Vol. 2 Table 2-1). */
+  eseg = 3;
   imm = 0;       // int32 (sign- or zero-extended per kind)
   immHi = 0;     // high dword of a 64-bit immediate / sign extension
   imm2 = 0;      // second immediate (ENTER level)
@@ -58,6 +64,11 @@ export class Insn {
 interface Desc { flags: number; imm: Imm; fn: Handler | undefined; grp: (Handler | undefined)[] | undefined }
 
 const table: (Desc | undefined)[] = new Array(512).fill(undefined);
+/** Legacy-mode (16/32-bit code segment) entries that differ from the 64-bit table: opcodes invalid in
+ *  64-bit mode (PUSH ES, DAA, PUSHA, BOUND, LES, INTO, AAM, far CALL/JMP ptr, ...), opcodes with another
+ *  meaning (40-4F INC/DEC, 63 ARPL) and handlers whose 64-bit semantics (stack width, RIP, addressing)
+ *  differ. Lookups fall back to `table` when no legacy entry exists. */
+const table32: (Desc | undefined)[] = new Array(512).fill(undefined);
 
 export function def(op: number, flags: number, imm: Imm, fn: Handler): void {
   table[op] = { flags, imm, fn, grp: undefined };
@@ -65,6 +76,16 @@ export function def(op: number, flags: number, imm: Imm, fn: Handler): void {
 export function defGroup(op: number, flags: number, imm: Imm, grp: (Handler | undefined)[]): void {
   table[op] = { flags, imm, fn: undefined, grp };
 }
+/** Register a legacy-mode entry (see table32). cpu-sys32 registers far CALL/JMP (9A, EA, FF /3 /5) here. */
+export function def32(op: number, flags: number, imm: Imm, fn: Handler): void {
+  table32[op] = { flags, imm, fn, grp: undefined };
+}
+export function defGroup32(op: number, flags: number, imm: Imm, grp: (Handler | undefined)[]): void {
+  table32[op] = { flags, imm, fn: undefined, grp };
+}
+/** Far CALL/JMP through memory (FF /3, FF /5) outside 64-bit mode: system.ts installs its handlers here
+ *  (the legacy FF group of ops-legacy.ts calls them; #UD while unset). */
+export const farIndirect: { call: Handler | undefined; jmp: Handler | undefined } = { call: undefined, jmp: undefined };
 /** Group whose immediate depends on ModRM.reg (F6/F7: TEST has an immediate, the others do not). */
 const grpImm: Map<number, (reg: number) => Imm> = new Map();
 export function defGroupImm(op: number, f: (reg: number) => Imm): void { grpImm.set(op, f); }
@@ -90,8 +111,9 @@ export const DEC_OK = 0;
 export const DEC_UD = 1;
 export const DEC_TOO_LONG = 2;
 
-// eslint-disable-next-line @typescript-eslint/no-unused-vars -- `mode` is consumed as 16/32-bit decoding lands
 export function decode(src: ByteSource, i: Insn, undefinedHandler: Handler, mode: DecodeMode = MODE_LONG64): number {
+  if (!mode.long64) return decodeLegacy(src, i, undefinedHandler, mode.def32);
+  i.leg = false;
   let k = 0;
   const rd = (): number => {
     if (k >= 15) throw TOO_LONG;
@@ -211,6 +233,152 @@ export function decode(src: ByteSource, i: Insn, undefinedHandler: Handler, mode
       case Imm.O:
         i.imm = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
         if (!p67) i.immHi = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
+        break;
+    }
+    i.len = k;
+    return DEC_OK;
+  } catch (e) {
+    if (e === TOO_LONG) { i.len = 15; return DEC_TOO_LONG; }
+    throw e;
+  } finally {
+    i.bytes = Array.from(src.buf.subarray(0, Math.min(k, src.avail)));
+  }
+}
+
+// Segment register numbers (SDM Vol. 3 3.4.2 order, as in Cpu.segSel).
+const SEG_ES = 0, SEG_CS = 1, SEG_SS = 2, SEG_DS = 3, SEG_FS = 4, SEG_GS = 5;
+// 16-bit ModRM addressing (SDM Vol. 2 Table 2-1): base and index register of each r/m value
+// (BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP (disp16 alone when mod=00), BX).
+const RM16_BASE = [3, 3, 5, 5, 6, 7, 5, 3];
+const RM16_INDEX = [6, 7, 6, 7, -1, -1, -1, -1];
+const REG_ESP = 4, REG_EBP = 5;
+
+/**
+ * Decode in a 16/32-bit code segment (protected mode or IA-32e compatibility mode; SDM Vol. 2 2.2.1 and
+ * Vol. 1 3.6): no REX (40-4F are INC/DEC), CS.D gives the default operand and address size and 66/67
+ * toggle them, D64/F64 do not apply, ES/CS/SS/DS overrides count, 16-bit ModRM forms, no RIP-relative
+ * addressing, moffs and far pointers sized by the address / operand size.
+ */
+function decodeLegacy(src: ByteSource, i: Insn, undefinedHandler: Handler, def32: boolean): number {
+  let k = 0;
+  const rd = (): number => {
+    if (k >= 15) throw TOO_LONG;
+    while (k >= src.avail) src.extend();
+    const v = src.buf[k]!;
+    k++;
+    return v;
+  };
+  try {
+    i.leg = true;
+    i.osz = 4; i.asz = 4; i.seg = -1; i.rep = 0; i.p66 = false; i.lock = false; i.rex = 0; i.rexW = false;
+    i.mem = false; i.base = -1; i.index = -1; i.scale = 0; i.disp = 0; i.ripRel = false; i.imm = 0; i.immHi = 0;
+    i.imm2 = 0; i.mod = 3; i.reg = 0; i.rm = 0; i.cc = 0; i.cacheable = true; i.eseg = SEG_DS;
+    let b = rd();
+    let p67 = false;
+    for (;;) {
+      if (b === 0x66) i.p66 = true;
+      else if (b === 0x67) p67 = true;
+      else if (b === 0xf2 || b === 0xf3) i.rep = b;
+      else if (b === 0xf0) i.lock = true;
+      else if (b === 0x26) i.seg = SEG_ES;
+      else if (b === 0x2e) i.seg = SEG_CS;
+      else if (b === 0x36) i.seg = SEG_SS;
+      else if (b === 0x3e) i.seg = SEG_DS;
+      else if (b === 0x64) i.seg = SEG_FS;
+      else if (b === 0x65) i.seg = SEG_GS;
+      else break;
+      b = rd();
+    }
+    let op = b;
+    if (b === 0x0f) op = 0x100 | rd();
+    i.op = op;
+    const d = table32[op] ?? table[op];
+    if (d === undefined) { i.len = k; i.fn = undefinedHandler; return DEC_UD; }
+    const flags = d.flags;
+    i.flags = flags;
+    // Operand / address size: CS.D default, toggled by 66 / 67 (SDM Vol. 1 3.6, Vol. 2 Table 2-4 does not
+    // apply: no REX.W, no 64-bit defaults). MOV CR/DR always move 32 bits outside 64-bit mode.
+    const o32 = def32 !== i.p66, a32 = def32 !== p67;
+    if (flags & OpF.BYTE) i.osz = 1;
+    else if (flags & OpF.MODREG) i.osz = 4;
+    else i.osz = o32 ? 4 : 2;
+    i.asz = a32 ? 4 : 2;
+    if (flags & OpF.M) {
+      const m = rd();
+      const mod = m >> 6, reg = (m >> 3) & 7, rm = m & 7;
+      i.mod = mod;
+      i.reg = reg;
+      if (mod === 3 || (flags & OpF.MODREG)) {
+        i.mod = 3;
+        i.rm = rm;
+      } else {
+        i.mem = true;
+        let ss = false;
+        if (!a32) {
+          // 16-bit forms (SDM Vol. 2 Table 2-1); BP-based forms use SS.
+          if (mod === 0 && rm === 6) {
+            i.disp = rd() | (rd() << 8);
+          } else {
+            i.base = RM16_BASE[rm]!;
+            i.index = RM16_INDEX[rm]!;
+            ss = i.base === REG_EBP;
+          }
+          if (mod === 1) i.disp = (rd() << 24) >> 24;
+          else if (mod === 2) i.disp = ((rd() | (rd() << 8)) << 16) >> 16;
+        } else {
+          if (rm === 4) {
+            const sib = rd();
+            const sc = sib >> 6, idx = (sib >> 3) & 7, base = sib & 7;
+            i.scale = sc;
+            i.index = idx === 4 ? -1 : idx;
+            if (base === 5 && mod === 0) {
+              i.base = -1;
+              i.disp = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
+            } else {
+              i.base = base;
+            }
+          } else if (rm === 5 && mod === 0) {
+            i.disp = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24); // disp32, no RIP-relative form here
+          } else {
+            i.base = rm;
+          }
+          if (mod === 1) i.disp = (rd() << 24) >> 24;
+          else if (mod === 2) i.disp = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
+          ss = i.base === REG_ESP || i.base === REG_EBP; // SDM Vol. 1 3.7.4: ESP/EBP base -> SS
+        }
+        i.rm = i.base;
+        i.eseg = i.seg >= 0 ? i.seg : ss ? SEG_SS : SEG_DS;
+      }
+    } else {
+      i.rm = op & 7;
+      i.reg = i.rm;
+    }
+    let fn = d.fn;
+    if (d.grp) fn = d.grp[i.reg];
+    if (fn === undefined) { i.len = k; i.fn = undefinedHandler; return DEC_UD; }
+    i.fn = fn;
+    if (i.lock && (!(flags & OpF.LOCKOK) || !i.mem)) i.fn = lockUd;
+    let ik = d.imm;
+    const gi = grpImm.get(op);
+    if (gi) ik = gi(i.reg);
+    switch (ik) {
+      case Imm.None: break;
+      case Imm.B: i.imm = (rd() << 24) >> 24; i.immHi = i.imm >> 31; break;
+      case Imm.BU: i.imm = rd(); break;
+      case Imm.W: i.imm = rd() | (rd() << 8); break;
+      case Imm.Z: case Imm.V:
+        if (i.osz === 2) i.imm = ik === Imm.Z ? ((rd() | (rd() << 8)) << 16) >> 16 : rd() | (rd() << 8);
+        else if (i.osz === 1) i.imm = ik === Imm.Z ? (rd() << 24) >> 24 : rd();
+        else i.imm = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
+        i.immHi = ik === Imm.Z ? i.imm >> 31 : 0;
+        break;
+      case Imm.WB: i.imm = rd() | (rd() << 8); i.imm2 = rd(); break;
+      case Imm.O: // moffs: as wide as the address size
+        i.imm = a32 ? rd() | (rd() << 8) | (rd() << 16) | (rd() << 24) : rd() | (rd() << 8);
+        break;
+      case Imm.P: // ptr16:32 / ptr16:16: offset first, then the selector
+        i.imm = i.osz === 4 ? rd() | (rd() << 8) | (rd() << 16) | (rd() << 24) : rd() | (rd() << 8);
+        i.imm2 = rd() | (rd() << 8);
         break;
     }
     i.len = k;

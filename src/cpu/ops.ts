@@ -12,36 +12,37 @@ import { Imm, Insn, OpF, def, defGroup, defGroupImm, setLockUdHandler } from './
 import { R, divu128, mulu32, muls64, mulu64, neg64, sar64, shl64, shr64, bit64 } from './alu.js';
 import * as D from './debug.js';
 import * as S from './system.js';
+import { installLegacyOps } from './ops-legacy.js';
 
 type H = (c: Cpu, i: Insn) => void;
 
 let LA = 0; // linear address of the current memory operand (set by rmRead/rmAddr)
 
-function mask(sz: number): number { return sz === 1 ? 0xff : sz === 2 ? 0xffff : -1; }
-function trunc(v: number, sz: number): number { return sz === 1 ? v & 0xff : sz === 2 ? v & 0xffff : v | 0; }
+export function mask(sz: number): number { return sz === 1 ? 0xff : sz === 2 ? 0xffff : -1; }
+export function trunc(v: number, sz: number): number { return sz === 1 ? v & 0xff : sz === 2 ? v & 0xffff : v | 0; }
 
 /** Read the ModRM r/m operand (register or memory). For 8-byte operands the high dword is in c.th. */
-function rmRead(c: Cpu, i: Insn, sz: number): number {
+export function rmRead(c: Cpu, i: Insn, sz: number): number {
   if (!i.mem) return c.getReg(i.rm, sz, i.rex);
   LA = c.ea(i);
   return c.rdSized(LA, sz);
 }
 /** Read for read-modify-write: translate for write first so a fault reports W=1 (SDM 4.7). */
-function rmReadRmw(c: Cpu, i: Insn, sz: number): number {
+export function rmReadRmw(c: Cpu, i: Insn, sz: number): number {
   if (!i.mem) return c.getReg(i.rm, sz, i.rex);
   LA = c.ea(i);
   c.probeWrite(LA, sz); // both pages when the operand crosses one: a #PF on either reports W/R=1
   return c.rdSized(LA, sz);
 }
-function rmWrite(c: Cpu, i: Insn, sz: number, lo: number, hi: number): void {
+export function rmWrite(c: Cpu, i: Insn, sz: number, lo: number, hi: number): void {
   if (!i.mem) c.setReg(i.rm, sz, i.rex, lo, hi);
   else c.wrSized(LA, sz, lo, hi);
 }
-function checkLock(c: Cpu, i: Insn): void {
+export function checkLock(c: Cpu, i: Insn): void {
   // LOCK is legal only with a memory destination of the listed RMW instructions (SDM Vol. 2 LOCK).
   if (i.lock && (!i.mem || !(i.flags & OpF.LOCKOK))) c.raiseUD();
 }
-function busLockCheck(c: Cpu, i: Insn, sz: number, implicit: boolean): void {
+export function busLockCheck(c: Cpu, i: Insn, sz: number, implicit: boolean): void {
   if ((i.lock || implicit) && i.mem && ((LA & 63) + sz) > 64) D.busLock(c);
 }
 
@@ -113,7 +114,7 @@ const opAluAI: H = (c, i) => { // op AL/eAX, imm
   const r = alu(c, k, sz, a, ah, i.imm, i.immHi);
   if (k !== 7) c.setReg(0, sz, 0, r, c.th);
 };
-const opGrp1: H = (c, i) => { // 80/81/83 op Ev, imm
+export const opGrp1: H = (c, i) => { // 80/81/83 op Ev, imm
   const k = i.reg & 7, sz = i.osz;
   if (k !== 7) checkLock(c, i); else if (i.lock) c.raiseUD();
   const a = k === 7 ? rmRead(c, i, sz) : rmReadRmw(c, i, sz); const ah = c.th;
@@ -133,7 +134,7 @@ const opTestAI: H = (c, i) => {
   alu(c, 4, sz, a, ah, i.imm, i.immHi);
 };
 
-function incdec(c: Cpu, i: Insn, dec: boolean, sz: number, reg: boolean): void {
+export function incdec(c: Cpu, i: Insn, dec: boolean, sz: number, reg: boolean): void {
   const cf = c.getCF();
   let a: number, ah = 0;
   if (reg) { a = c.getReg(i.rm, sz, i.rex); ah = sz === 8 ? c.th : 0; }
@@ -151,7 +152,7 @@ function incdec(c: Cpu, i: Insn, dec: boolean, sz: number, reg: boolean): void {
 // ---------------------------------------------------------------------------------------------
 // Shifts and rotates (SDM Vol. 2 SAL/SAR/SHL/SHR, RCL/RCR/ROL/ROR)
 // ---------------------------------------------------------------------------------------------
-function setResultFlags(c: Cpu, sz: number, r: number, rh: number, cf: number, of: number, af = 0): void {
+export function setResultFlags(c: Cpu, sz: number, r: number, rh: number, cf: number, of: number, af = 0): void {
   const zf = (sz === 8 ? (r | rh) === 0 : trunc(r, sz) === 0) ? 1 : 0;
   const sf = sz === 8 ? rh >>> 31 : (trunc(r, sz) >>> (sz * 8 - 1)) & 1;
   let p = r & 0xff; p ^= p >> 4; p ^= p >> 2; p ^= p >> 1; const pf = (~p) & 1;
@@ -424,6 +425,7 @@ const opLea: H = (c, i) => {
     lo = sum % TWO32 | 0; hi = (hs + Math.floor(sum / TWO32)) | 0;
   }
   if (i.asz === 4) hi = 0;
+  else if (i.asz === 2) { lo &= 0xffff; hi = 0; } // 16-bit addressing (legacy modes only): offset mod 2^16
   c.setReg(i.reg, i.osz, i.rex, lo, hi);
 };
 const opMovzx: H = (c, i) => {
@@ -579,7 +581,7 @@ const opClc: H = (c) => { c.materialize(); c.fl &= ~A.RFLAGS_CF; };
 const opStc: H = (c) => { c.materialize(); c.fl |= A.RFLAGS_CF; };
 const opCld: H = (c) => { c.fl &= ~A.RFLAGS_DF; };
 const opStd: H = (c) => { c.fl |= A.RFLAGS_DF; };
-function iopl(c: Cpu): number { return (c.fl >> A.RFLAGS_IOPL_SHIFT) & 3; }
+export function iopl(c: Cpu): number { return (c.fl >> A.RFLAGS_IOPL_SHIFT) & 3; }
 const opCli: H = (c) => { if (c.cpl > iopl(c)) c.raiseGP0(); c.fl &= ~A.RFLAGS_IF; };
 const opSti: H = (c) => {
   if (c.cpl > iopl(c)) c.raiseGP0();
@@ -593,17 +595,18 @@ const opPushf: H = (c, i) => {
   const f = c.getFlags() & ~(A.RFLAGS_RF | A.RFLAGS_VM); // pushed image has RF and VM cleared (SDM PUSHF)
   pushV(c, i.osz, f, 0);
 };
-const opPopf: H = (c, i) => {
-  const v = i.osz === 2 ? c.pop16() : c.pop64();
+const opPopf: H = (c, i) => popfApply(c, i.osz, i.osz === 2 ? c.pop16() : c.pop64());
+/** POPF's write of the popped image `v` (operand size sz) into RFLAGS. */
+export function popfApply(c: Cpu, sz: number, v: number): void {
   const cur = c.getFlags();
   // SDM Vol. 2 POPF, protected/64-bit mode: RF cleared, VM/VIP/VIF unaffected; IOPL only at CPL 0;
   // IF only when CPL <= IOPL.
   let m = A.RFLAGS_ARITH | A.RFLAGS_TF | A.RFLAGS_DF | A.RFLAGS_NT | A.RFLAGS_AC | A.RFLAGS_ID;
   if (c.cpl === 0) m |= A.RFLAGS_IOPL;
   if (c.cpl <= iopl(c)) m |= A.RFLAGS_IF;
-  if (i.osz === 2) m &= 0xffff;
+  if (sz === 2) m &= 0xffff;
   c.setFlagsAll(((cur & ~m) | (v & m)) & ~A.RFLAGS_RF);
-};
+}
 const opCbw: H = (c, i) => {
   const rl = c.rl, rh = c.rh;
   if (i.osz === 2) rl[0] = (rl[0]! & ~0xffff) | (((rl[0]! << 24) >> 24) & 0xffff);
@@ -1305,6 +1308,7 @@ export function installOps(): void {
   def(0x1c0, M | B | L, Imm.None, opXadd);
   def(0x1c1, M | L, Imm.None, opXadd);
   def(0x1c7, M | L, Imm.None, grp9);
+  installLegacyOps();
   void LF_EAGER; void LF_ADD; void SHADOW_MOVSS; void SHADOW_NONE; void SL_TRAP;
 }
 
