@@ -81,8 +81,9 @@ export const MB_GDT = Uint8Array.from([
 ]);
 export const MB_SEL_CODE = 0x08;
 export const MB_SEL_DATA = 0x10;
-/** The registers multiboot.S leaves behind (measured under QEMU 7.2): ESP on SeaBIOS's stack, EDX = the
- *  fw_cfg data port 0x511 it last used, EDI 0x1000, ECX = the entry address it jumped through. */
+/** The registers multiboot.S leaves behind (measured under QEMU 7.2): ESP on SeaBIOS's stack, EDI 0x1000,
+ *  ECX = the entry address it jumped through, and in EDX the fw_cfg data port 0x511 it last loaded into DX
+ *  over the mem_upper value it had computed in EDX, whose high 16 bits stay (0 below 65 MiB of RAM). */
 export const MB_ESP = 0x6f08;
 export const MB_EDX = 0x511;
 export const MB_EDI = 0x1000;
@@ -361,12 +362,12 @@ const TYPE_TSS32_BUSY = 0xb;
 const TYPE_LDT = 0x2;
 
 /** Multiboot 3.2 machine state, with QEMU's values where the spec leaves them undefined. */
-export function multibootEntryState(entry: number): ArchState {
+export function multibootEntryState(entry: number, memUpperKiB: number): ArchState {
   const flat = (selector: number, type: number): SegmentState => ({ selector, base: 0n, limit: 0xffffffff, attrs: type | SEG_S | SEG_P | SEG_DB | SEG_G });
   const gpr = new Array<bigint>(16).fill(0n);
   gpr[0] = BigInt(MULTIBOOT_BOOTLOADER_MAGIC); // EAX
   gpr[1] = BigInt(entry); // ECX
-  gpr[2] = BigInt(MB_EDX); // EDX
+  gpr[2] = BigInt(((memUpperKiB & 0xffff0000) | MB_EDX) >>> 0); // EDX
   gpr[3] = BigInt(MB_INFO_ADDR); // EBX
   gpr[4] = BigInt(MB_ESP); // ESP
   gpr[7] = BigInt(MB_EDI); // EDI
@@ -507,7 +508,7 @@ export function planMultiboot(bytes: Uint8Array, opts: MultibootOptions): Multib
     modules,
     memLowerKiB: MB_MEM_LOWER_KIB,
     memUpperKiB,
-    state: multibootEntryState(k.entry),
+    state: multibootEntryState(k.entry, memUpperKiB),
   };
 }
 

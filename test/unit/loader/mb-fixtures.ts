@@ -52,8 +52,13 @@ export function file(name: string, data: Uint8Array | string): string {
   return p;
 }
 
-export function dumpKernel(): Built {
-  return build('mb-dump', readFileSync(join(FIXTURES, 'mb-dump.S'), 'utf8'), readFileSync(join(FIXTURES, 'mb-dump.ld'), 'utf8'), 32);
+/** The state-dumping kernel: ELF32 (flags 0x3), or with `kludge` the same code with header flag bit 16
+ *  shipped as a flat binary (objcopy -O binary), loaded through the a.out-kludge addresses. */
+export function dumpKernel(kludge = false): Built {
+  let src = readFileSync(join(FIXTURES, 'mb-dump.S'), 'utf8');
+  if (kludge) src = src.replace('.set MB_FLAGS, 0x00000003', '.set MB_FLAGS, 0x00010003');
+  const elf = build(kludge ? 'mb-dump-kludge' : 'mb-dump', src, readFileSync(join(FIXTURES, 'mb-dump.ld'), 'utf8'), 32);
+  return kludge ? flat(elf, 'mb-dump-kludge') : elf;
 }
 
 /** ELF32 kernel with text at 1 MiB and a data segment at 2 MiB whose bss is larger than its file part:

@@ -252,6 +252,10 @@ describe('entry state (Multiboot 3.2 plus what QEMU leaves where the spec says u
     expect([s.gpr[4], s.gpr[1], s.gpr[2], s.gpr[7]]).toEqual([0x6f08n, 0x100010n, 0x511n, 0x1000n]);
     expect(s.idtr).toEqual({ base: 0n, limit: 0x3ff });
   });
+  it('EDX keeps the high half of mem_upper under the port number (128 MiB: 0x10511)', () => {
+    const big = planMultiboot(rawImage(0, 0x10003, { size: 0x1000, fields: [0x100000, 0x100000, 0, 0, 0x100010] }), { memorySize: 128 * MiB, kernelName: 'k' });
+    expect(big.state.gpr[2]).toBe(0x10511n);
+  });
 });
 
 const withBinutils = (name: string) => (HAVE_BINUTILS ? name : `${name} (SKIPPED: binutils as/ld/objcopy not installed)`);

@@ -1,0 +1,106 @@
+// The same Multiboot kernel under qemu-system-x86_64 -kernel and through dbstub's loader: the kernel
+// (fixtures/mb-dump.S) prints its entry registers, the GDT it finds loaded, the info structure, the
+// memory map, the command line, the loader name and every module on COM1. Under QEMU that text comes
+// from the real boot; for dbstub it is rendered from the loader's entry state and memory image the
+// same way the kernel reads them (until the CPU runs 32-bit code, the kernel itself is not run here).
+// Skipped, with the reason in the test name, when QEMU or binutils are missing.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { ArchState, Vendor } from '../../../src/cpu/api.js';
+import { loadMultiboot, parseInitrd, planMultiboot } from '../../../src/loader/multiboot.js';
+import { FakeMemory } from './fake-memory.js';
+import { dumpKernel, file, HAVE_BINUTILS } from './mb-fixtures.js';
+
+const MiB = 1024 * 1024;
+
+function qemuPath(): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', 'command -v qemu-system-x86_64'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+const QEMU = qemuPath();
+const skipReason = !QEMU ? 'qemu-system-x86_64 not installed' : !HAVE_BINUTILS ? 'binutils not installed' : undefined;
+if (skipReason) console.log(`qemu-compare: SKIPPED (${skipReason})`);
+
+const h32 = (v: number | bigint) => (Number(BigInt.asUintN(32, BigInt(v))) >>> 0).toString(16).toUpperCase().padStart(8, '0');
+const dumpBytes = (b: Uint8Array) => {
+  const lines: string[] = [];
+  for (let i = 0; i < b.length; i += 16) lines.push([...b.subarray(i, i + 16)].map((x) => x.toString(16).toUpperCase().padStart(2, '0')).join(''));
+  return lines;
+};
+
+/** What fixtures/mb-dump.S prints, computed from an entry state and a memory image. */
+function render(s: ArchState, mem: FakeMemory): string {
+  const rd = (a: number, n: number) => mem.u8.subarray(a, a + n);
+  const u32 = (a: number) => new DataView(mem.u8.buffer).getUint32(a, true);
+  const cstr = (a: number) => {
+    let e = a;
+    while (mem.u8[e] !== 0) e++;
+    return Buffer.from(mem.u8.subarray(a, e)).toString('latin1');
+  };
+  const g = s.gpr;
+  const out = [
+    `eax=${h32(g[0]!)}`, `ebx=${h32(g[3]!)}`, `esp=${h32(g[4]!)}`, `ecx=${h32(g[1]!)}`, `edx=${h32(g[2]!)}`, `esi=${h32(g[6]!)}`, `edi=${h32(g[7]!)}`, `ebp=${h32(g[5]!)}`,
+    `eflags=${h32(s.rflags)}`, `cr0=${h32(s.cr0)}`, `cr4=${h32(s.cr4)}`,
+    ...['cs', 'ds', 'es', 'fs', 'gs', 'ss'].map((n) => `${n}=${h32(s.seg[{ es: 0, cs: 1, ss: 2, ds: 3, fs: 4, gs: 5 }[n]!]!.selector)}`),
+    `gdtr.limit=${h32(s.gdtr.limit)}`, `gdtr.base=${h32(s.gdtr.base)}`, `idtr.limit=${h32(s.idtr.limit)}`, `idtr.base=${h32(s.idtr.base)}`,
+  ];
+  const mbi = Number(g[3]!);
+  out.push('gdt:', ...dumpBytes(rd(Number(s.gdtr.base), s.gdtr.limit + 1)));
+  out.push('mbi:', ...dumpBytes(rd(mbi, 88)));
+  out.push('mmap:', ...dumpBytes(rd(u32(mbi + 48), u32(mbi + 44))));
+  out.push(`cmdline=${cstr(u32(mbi + 16))}`, `loader=${cstr(u32(mbi + 64))}`);
+  for (let i = 0, m = u32(mbi + 24); i < u32(mbi + 20); i++, m += 16) {
+    out.push('mod:', ...dumpBytes(rd(m, 16)), `modcmd=${cstr(u32(m + 8))}`, 'moddata:', ...dumpBytes(rd(u32(m), 16)));
+  }
+  out.push('end');
+  return out.join('\n') + '\n';
+}
+
+interface Case {
+  name: string;
+  vendor: Vendor;
+  cpu: string;
+  memoryMiB: number;
+  append?: string;
+  initrd?: string;
+  kludge?: boolean;
+}
+
+function runBoth(c: Case): { qemu: string; dbstub: string; status: number | null; format: string } {
+  const k = dumpKernel(c.kludge);
+  file('m1.bin', 'module one contents\n');
+  file('m2.bin', new Uint8Array(5000).map((_, i) => (i * 13 + 7) & 0xff));
+  const dir = k.path.slice(0, k.path.lastIndexOf('/'));
+  const args = ['-accel', 'tcg', '-cpu', c.cpu, '-m', String(c.memoryMiB), '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot', '-nodefaults',
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', k.path];
+  if (c.append !== undefined) args.push('-append', c.append);
+  if (c.initrd !== undefined) args.push('-initrd', c.initrd);
+  const r = spawnSync(QEMU!, args, { cwd: dir, encoding: 'latin1', timeout: 30_000 });
+  const modules = c.initrd === undefined ? [] : parseInitrd(c.initrd).map((m) => ({ ...m, data: new Uint8Array(readFileSync(`${dir}/${m.path}`)) }));
+  const img = planMultiboot(k.bytes, { memorySize: c.memoryMiB * MiB, kernelName: k.path, append: c.append, modules, vendor: c.vendor });
+  const mem = new FakeMemory(c.memoryMiB * MiB);
+  loadMultiboot(img, mem);
+  return { qemu: r.stdout.replace(/\r/g, ''), dbstub: render(img.state, mem), status: r.status, format: img.format };
+}
+
+const CASES: Case[] = [
+  { name: 'Intel CPU model, 64 MiB, -append and two -initrd modules (one with arguments)', vendor: 'intel', cpu: 'qemu64,vendor=GenuineIntel', memoryMiB: 64, append: 'hello world', initrd: 'm1.bin argA argB,m2.bin' },
+  { name: 'AMD CPU model (qemu64), 128 MiB, no -append, no modules', vendor: 'amd', cpu: 'qemu64', memoryMiB: 128 },
+  { name: 'a.out-kludge flat binary, 16 MiB, one module', vendor: 'intel', cpu: 'qemu64,vendor=GenuineIntel', memoryMiB: 16, append: 'x=1', initrd: 'm2.bin', kludge: true },
+];
+
+describe('Multiboot entry state and boot information: dbstub vs qemu-system-x86_64 -kernel', () => {
+  for (const c of CASES) {
+    const name = skipReason ? `${c.name} (SKIPPED: ${skipReason})` : c.name;
+    it.skipIf(skipReason !== undefined)(name, () => {
+      const r = runBoth(c);
+      expect(r.status).toBe((0x10 << 1) | 1); // the kernel ran to its isa-debug-exit
+      expect(r.format).toBe(c.kludge ? 'aout-kludge' : 'elf32');
+      expect(r.dbstub).toBe(r.qemu);
+    });
+  }
+});
