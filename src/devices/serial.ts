@@ -1,6 +1,15 @@
-// A transmit-only 16550A UART, enough for a guest's polled serial driver (register map from the
-// PC16550D datasheet). The transmitter is infinitely fast: LSR always reports THRE|TEMT, so a guest
-// polling "transmit holding register empty" before each byte never waits. Nothing is ever received.
+// A 16550A UART for a guest's polled serial driver (register map from the PC16550D datasheet), with
+// the register values QEMU's hw/char/serial.c has after reset (LCR 0, MCR OUT2, divisor 12, MSR
+// DCD|DSR|CTS, IIR "no interrupt", LSR THRE|TEMT). The transmitter is infinitely fast: LSR always
+// reports THRE|TEMT, so a guest polling "transmit holding register empty" never waits.
+//
+// Modelled: the divisor latch (LCR.DLAB), LCR/MCR/scratch read back, FCR's FIFO-enable reflected in
+// IIR bits 7:6, the THR-empty interrupt identification in IIR when IER enables it (cleared by reading
+// IIR, as QEMU does), and MCR loopback (bit 4): a transmitted byte is received back (LSR.DR, RBR) and
+// MSR mirrors the MCR outputs, which drivers use to test the UART before using it.
+// Not modelled: input from the host (nothing is received outside loopback) and the IRQ line (COM1's
+// IRQ4 reaches no interrupt controller); the receive "FIFO" holds one byte (a second byte in
+// loopback sets LSR.OE as a 16450 would).
 
 import type { PortDevice } from './iobus.js';
 
@@ -16,22 +25,49 @@ const REG_LSR = 5;
 const REG_MSR = 6;
 const REG_SCR = 7;
 
-const LCR_DLAB = 0x80;
+export const LCR_DLAB = 0x80;
+export const IER_ERBFI = 0x01; // received data available
+export const IER_ETBEI = 0x02; // transmitter holding register empty
+const IER_WRITABLE = 0x0f;
+export const IIR_NO_INTERRUPT = 0x01;
+export const IIR_THRE = 0x02;
+export const IIR_RDA = 0x04;
+/** IIR bits 7:6 read 11 when the FIFOs are enabled (FCR bit 0). */
+export const IIR_FIFO_ENABLED = 0xc0;
+export const FCR_FIFO_ENABLE = 0x01;
+export const FCR_CLEAR_RX = 0x02;
+export const MCR_DTR = 0x01;
+export const MCR_RTS = 0x02;
+export const MCR_OUT1 = 0x04;
+export const MCR_OUT2 = 0x08;
+export const MCR_LOOP = 0x10;
+const MCR_WRITABLE = 0x1f;
+export const LSR_DR = 0x01;
+export const LSR_OE = 0x02;
 /** LSR bit 5 THRE (transmit holding register empty) | bit 6 TEMT (transmitter empty). */
 export const LSR_THRE = 0x20;
 export const LSR_TEMT = 0x40;
-const IIR_NO_INTERRUPT = 0x01;
-/** MSR: CTS, DSR, DCD asserted (a terminal is "connected"). */
-const MSR_CONNECTED = 0x10 | 0x20 | 0x80;
+export const MSR_CTS = 0x10;
+export const MSR_DSR = 0x20;
+export const MSR_RI = 0x40;
+export const MSR_DCD = 0x80;
+/** MSR outside loopback: CTS, DSR, DCD asserted (a terminal is "connected"), as QEMU. */
+const MSR_CONNECTED = MSR_CTS | MSR_DSR | MSR_DCD;
+/** Divisor after reset: 12 (9600 baud from the 1.8432 MHz clock), as QEMU. */
+const DIVISOR_RESET = 0x0c;
 
 export class Serial16550 implements PortDevice {
   readonly name: string;
   private ier = 0;
-  private lcr = 0x03;
-  private mcr = 0;
+  private lcr = 0;
+  private mcr = MCR_OUT2;
   private scr = 0;
-  private dll = 1;
+  private dll = DIVISOR_RESET;
   private dlm = 0;
+  private fifoEnabled = false;
+  private thrInterruptPending = false;
+  private rbr = 0;
+  private lsrExtra = 0; // DR / OE
 
   constructor(
     private readonly base: number,
@@ -43,23 +79,35 @@ export class Serial16550 implements PortDevice {
 
   reset(): void {
     this.ier = 0;
-    this.lcr = 0x03;
-    this.mcr = 0;
+    this.lcr = 0;
+    this.mcr = MCR_OUT2;
     this.scr = 0;
-    this.dll = 1;
+    this.dll = DIVISOR_RESET;
     this.dlm = 0;
+    this.fifoEnabled = false;
+    this.thrInterruptPending = false;
+    this.rbr = 0;
+    this.lsrExtra = 0;
   }
 
   in(port: number, _size: 1 | 2 | 4): number {
     const dlab = (this.lcr & LCR_DLAB) !== 0;
     switch (port - this.base) {
-      case REG_THR_RBR_DLL: return dlab ? this.dll : 0;
+      case REG_THR_RBR_DLL:
+        if (dlab) return this.dll;
+        this.lsrExtra &= ~(LSR_DR | LSR_OE);
+        return this.rbr;
       case REG_IER_DLM: return dlab ? this.dlm : this.ier;
-      case REG_IIR_FCR: return IIR_NO_INTERRUPT;
+      case REG_IIR_FCR: {
+        const id = this.interruptId();
+        // Reading IIR while it reports THR empty clears that interrupt (PC16550D Table II).
+        if (id === IIR_THRE) this.thrInterruptPending = false;
+        return id | (this.fifoEnabled ? IIR_FIFO_ENABLED : 0);
+      }
       case REG_LCR: return this.lcr;
       case REG_MCR: return this.mcr;
-      case REG_LSR: return LSR_THRE | LSR_TEMT;
-      case REG_MSR: return MSR_CONNECTED;
+      case REG_LSR: return LSR_THRE | LSR_TEMT | this.lsrExtra;
+      case REG_MSR: return this.msr();
       case REG_SCR: return this.scr;
       default: return 0xff;
     }
@@ -71,17 +119,51 @@ export class Serial16550 implements PortDevice {
     switch (port - this.base) {
       case REG_THR_RBR_DLL:
         if (dlab) this.dll = v;
-        else this.onByte(v);
+        else this.transmit(v);
         return;
       case REG_IER_DLM:
         if (dlab) this.dlm = v;
-        else this.ier = v & 0x0f;
+        else {
+          const was = this.ier;
+          this.ier = v & IER_WRITABLE;
+          // Enabling the THR-empty interrupt with THR empty raises it at once.
+          if ((this.ier & IER_ETBEI) !== 0 && (was & IER_ETBEI) === 0) this.thrInterruptPending = true;
+        }
         return;
-      case REG_IIR_FCR: return; // FIFO control: accepted, nothing to model
+      case REG_IIR_FCR:
+        this.fifoEnabled = (v & FCR_FIFO_ENABLE) !== 0;
+        if ((v & FCR_CLEAR_RX) !== 0) this.lsrExtra &= ~(LSR_DR | LSR_OE);
+        return;
       case REG_LCR: this.lcr = v; return;
-      case REG_MCR: this.mcr = v & 0x1f; return;
+      case REG_MCR: this.mcr = v & MCR_WRITABLE; return;
       case REG_SCR: this.scr = v; return;
       default: return; // LSR/MSR are read-only
     }
+  }
+
+  private transmit(v: number): void {
+    if ((this.mcr & MCR_LOOP) !== 0) {
+      // Loopback: the serial output is looped to the receiver inside the chip; nothing leaves it.
+      if ((this.lsrExtra & LSR_DR) !== 0) this.lsrExtra |= LSR_OE;
+      this.rbr = v;
+      this.lsrExtra |= LSR_DR;
+    } else {
+      this.onByte(v);
+    }
+    this.thrInterruptPending = true; // the byte left THR at once
+  }
+
+  /** IIR bits 3:0: highest-priority pending source among those IER enables. */
+  private interruptId(): number {
+    if ((this.ier & IER_ERBFI) !== 0 && (this.lsrExtra & LSR_DR) !== 0) return IIR_RDA;
+    if ((this.ier & IER_ETBEI) !== 0 && this.thrInterruptPending) return IIR_THRE;
+    return IIR_NO_INTERRUPT;
+  }
+
+  private msr(): number {
+    if ((this.mcr & MCR_LOOP) === 0) return MSR_CONNECTED;
+    // Loopback: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD (PC16550D MCR bit 4).
+    const m = this.mcr;
+    return ((m & MCR_DTR) ? MSR_DSR : 0) | ((m & MCR_RTS) ? MSR_CTS : 0) | ((m & MCR_OUT1) ? MSR_RI : 0) | ((m & MCR_OUT2) ? MSR_DCD : 0);
   }
 }

@@ -1,0 +1,190 @@
+// The 8254 programmable interval timer at ports 0x40-0x43 (Intel 8254 datasheet, order 231164),
+// enough for guests that program it or read its counters: control words (counter select, read/write
+// mode LSB/MSB/both, operating mode), the counter-latch command, the read-back command (count and
+// status latches), and counters that count down from the CPU clock.
+//
+// Time: one CPU clock tick (GuestCpu.clock: one retired instruction) = one PIT input cycle (the real
+// input is 1.193182 MHz; there is no wall-clock relation here, so runs are deterministic).
+// Not modelled: the counters' outputs go nowhere: no IRQ0 (the PIC never raises interrupts), no
+// speaker, no port 0x61 (gate of counter 2 and its output); gates are treated as high. BCD counting
+// is accepted but counts in binary.
+
+import type { PortDevice } from './iobus.js';
+
+export const PIT_COUNTER0 = 0x40;
+export const PIT_CONTROL = 0x43;
+
+// Control word fields.
+export const CW_SC_SHIFT = 6; // counter select; 11 = read-back command
+export const CW_RW_SHIFT = 4; // 00 latch, 01 LSB, 10 MSB, 11 LSB then MSB
+export const CW_MODE_SHIFT = 1;
+export const CW_BCD = 1;
+const SC_READ_BACK = 3;
+const RW_LATCH = 0;
+const RW_LSB = 1;
+const RW_MSB = 2;
+const RW_BOTH = 3;
+// Read-back command bits (active low latches).
+export const RB_NOT_COUNT = 1 << 5;
+export const RB_NOT_STATUS = 1 << 4;
+// Status byte.
+export const STATUS_OUT = 1 << 7;
+export const STATUS_NULL_COUNT = 1 << 6;
+
+class Counter {
+  mode = 3;
+  rw = RW_BOTH;
+  bcd = false;
+  /** Count loaded into the counting element; 0 means 0x10000. */
+  count = 0x10000;
+  loadTick = 0;
+  private writeLow = true; // next byte written in RW_BOTH mode is the LSB
+  private readLow = true;
+  private pendingLow = 0;
+  private latched: number[] = [];
+  private status: number | undefined;
+
+  constructor(private readonly clock: () => number) {}
+
+  reset(): void {
+    // QEMU (hw/timer/i8254_common.c) resets every counter to mode 3 with a count of 0 (= 65536).
+    this.mode = 3;
+    this.rw = RW_BOTH;
+    this.bcd = false;
+    this.load(0);
+    this.writeLow = this.readLow = true;
+    this.latched = [];
+    this.status = undefined;
+  }
+
+  control(cw: number): void {
+    const rw = (cw >>> CW_RW_SHIFT) & 3;
+    if (rw === RW_LATCH) {
+      this.latchCount();
+      return;
+    }
+    this.rw = rw;
+    let mode = (cw >>> CW_MODE_SHIFT) & 7;
+    if (mode > 5) mode -= 4; // 110b and 111b are aliases of modes 2 and 3
+    this.mode = mode;
+    this.bcd = (cw & CW_BCD) !== 0;
+    this.writeLow = this.readLow = true;
+    this.latched = [];
+  }
+
+  latchCount(): void {
+    if (this.latched.length > 0) return; // a second latch before the read is ignored
+    const c = this.current();
+    this.latched = this.rw === RW_LSB ? [c & 0xff] : this.rw === RW_MSB ? [c >>> 8] : [c & 0xff, c >>> 8];
+  }
+
+  latchStatus(): void {
+    if (this.status !== undefined) return;
+    this.status = (this.out() ? STATUS_OUT : 0) | (this.rw << CW_RW_SHIFT) | (this.mode << CW_MODE_SHIFT) | (this.bcd ? CW_BCD : 0);
+  }
+
+  read(): number {
+    if (this.status !== undefined) {
+      const s = this.status;
+      this.status = undefined;
+      return s;
+    }
+    if (this.latched.length > 0) return this.latched.shift()!;
+    const c = this.current();
+    switch (this.rw) {
+      case RW_LSB: return c & 0xff;
+      case RW_MSB: return c >>> 8;
+      default: {
+        const low = this.readLow;
+        this.readLow = !low;
+        return low ? c & 0xff : c >>> 8;
+      }
+    }
+  }
+
+  write(v: number): void {
+    switch (this.rw) {
+      case RW_LSB: this.load(v); return;
+      case RW_MSB: this.load(v << 8); return;
+      default:
+        if (this.writeLow) this.pendingLow = v;
+        else this.load(this.pendingLow | (v << 8));
+        this.writeLow = !this.writeLow;
+    }
+  }
+
+  private load(v: number): void {
+    this.count = v === 0 ? 0x10000 : v;
+    this.loadTick = this.clock();
+  }
+
+  /** Counting-element value now (16 bits; 0x10000 reads as 0). */
+  current(): number {
+    const d = this.clock() - this.loadTick;
+    const n = this.count;
+    switch (this.mode) {
+      case 2: return (n - (d % n)) & 0xffff; // rate generator: n..1, reload
+      case 3: return (n - ((2 * d) % n)) & 0xffff; // square wave: decrements by 2
+      default: return (n - d) & 0xffff; // modes 0, 1, 4, 5: wrap after terminal count
+    }
+  }
+
+  /** OUT pin level now, as the status byte reports it. */
+  out(): boolean {
+    const d = this.clock() - this.loadTick;
+    const n = this.count;
+    switch (this.mode) {
+      case 0: case 1: return d >= n; // high at terminal count
+      case 2: return d % n !== n - 1; // low for one cycle when the count is 1
+      case 3: return d % n < Math.ceil(n / 2); // high for the first half period
+      default: return d !== n; // modes 4, 5: one low pulse at terminal count
+    }
+  }
+}
+
+export class Pit8254 implements PortDevice {
+  readonly name = 'pit';
+  private readonly counters: Counter[];
+
+  /** `clock` is the CPU's virtual clock (GuestCpu.clock). */
+  constructor(clock: () => number) {
+    this.counters = [new Counter(clock), new Counter(clock), new Counter(clock)];
+    this.reset();
+  }
+
+  reset(): void {
+    for (const c of this.counters) c.reset();
+  }
+
+  /** Current count of counter n (0-2), for tests and monitors. */
+  count(n: number): number {
+    return this.counters[n]!.current();
+  }
+
+  in(port: number, _size: 1 | 2 | 4): number {
+    const n = port - PIT_COUNTER0;
+    if (n >= 0 && n < 3) return this.counters[n]!.read();
+    return 0xff; // the control register cannot be read (the 8254 leaves the bus floating)
+  }
+
+  out(port: number, _size: 1 | 2 | 4, value: number): void {
+    const v = value & 0xff;
+    const n = port - PIT_COUNTER0;
+    if (n >= 0 && n < 3) {
+      this.counters[n]!.write(v);
+      return;
+    }
+    const sc = v >>> CW_SC_SHIFT;
+    if (sc !== SC_READ_BACK) {
+      this.counters[sc]!.control(v);
+      return;
+    }
+    // Read-back: bits 3:1 select counters 0-2; latches are active low.
+    for (let i = 0; i < 3; i++) {
+      if ((v & (2 << i)) === 0) continue;
+      const c = this.counters[i]!;
+      if ((v & RB_NOT_STATUS) === 0) c.latchStatus();
+      if ((v & RB_NOT_COUNT) === 0) c.latchCount();
+    }
+  }
+}
