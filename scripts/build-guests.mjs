@@ -8,8 +8,12 @@
 // 1 MiB) unless one of them defines `_start:` itself, or the directory's optional build.json says:
 //   { "runtime": false,          // link only this directory's sources (they provide _start)
 //     "cflags": ["-O0"],         // appended to the default flags
-//     "ldscript": "my.ld" }      // relative to the guest directory (default: its linker.ld if present,
+//     "ldscript": "my.ld",       // relative to the guest directory (default: its linker.ld if present,
 //                                //  else examples/runtime/linker.ld)
+//     "arch": "i386",            // a 32-bit guest: gcc -m32 (ld -m elf_i386, ELF32); default x86_64
+//     "multiboot": true }        // check the linked ELF boots with QEMU's -kernel: a Multiboot v1 header
+//                                //  in the first 8 KiB; with the a.out kludge (ELF64 kernels), the file
+//                                //  bytes from the header on must mirror memory (examples/multiboot/)
 // A guest is rebuilt only when an input is newer than its ELF or the command line changed (recorded
 // in <elf>.cmd), so running this before every test run is cheap. Options: --force, --quiet,
 // --update-prebuilt (copy build/guests/hello.elf to examples/prebuilt/hello.elf), and guest names
@@ -108,12 +112,63 @@ function plan(g) {
   const sources = useRuntime ? [join(RUNTIME, 'start.S'), join(RUNTIME, 'runtime.c'), ...own] : own;
   const ldscript = cfg.ldscript ? join(g.dir, cfg.ldscript) : existsSync(join(g.dir, 'linker.ld')) ? join(g.dir, 'linker.ld') : join(RUNTIME, 'linker.ld');
   const out = join(OUT, ...g.name.split('/')) + '.elf';
-  const argv = [...CFLAGS, ...(cfg.cflags ?? []), `-I${RUNTIME}`, `-I${g.dir}`, '-T', ldscript, '-o', out, ...sources];
+  if (cfg.arch !== undefined && !ARCH_FLAGS[cfg.arch]) throw new Error(`${relative(ROOT, bj)}: "arch" must be one of ${Object.keys(ARCH_FLAGS).join(', ')}`);
+  // Extra flags only when build.json asks, so every existing guest's recorded command stays the same.
+  const argv = [...CFLAGS, ...(cfg.arch ? ARCH_FLAGS[cfg.arch] : []), ...(cfg.cflags ?? []), `-I${RUNTIME}`, `-I${g.dir}`, '-T', ldscript, '-o', out, ...sources];
   // Every file that can change the result: sources, headers beside them, build.json, the script itself.
   const headers = (d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.h')).map((f) => join(d, f)) : []);
   const inputs = [...ownFiles, ...sources, ldscript, ...headers(g.dir), ...(useRuntime ? headers(RUNTIME) : []), fileURLToPath(import.meta.url)];
   if (existsSync(bj)) inputs.push(bj);
-  return { ...g, out, argv, inputs };
+  return { ...g, out, argv, inputs, multiboot: cfg.multiboot === true };
+}
+
+const ARCH_FLAGS = { x86_64: [], i386: ['-m32'] };
+
+// Multiboot Specification 0.6.96, 3.1: the header (magic, flags, checksum; with flags bit 16 also
+// header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr) lies 4-aligned in the first 8192
+// bytes of the file. QEMU's -kernel loads an ELF64 only through the a.out kludge, copying the file from
+// (header offset - (header_addr - load_addr)) for (load_end_addr - load_addr) bytes: so that must be
+// exactly where the ELF's PT_LOAD puts those bytes.
+const MB_HEADER_MAGIC = 0x1badb002;
+const MB_AOUT_KLUDGE = 1 << 16;
+const MB_SEARCH_BYTES = 8192;
+export function checkMultiboot(file) {
+  const b = readFileSync(file);
+  let off = -1;
+  for (let i = 0; i + 12 <= Math.min(b.length, MB_SEARCH_BYTES); i += 4) {
+    if (b.readUInt32LE(i) === MB_HEADER_MAGIC && ((b.readUInt32LE(i) + b.readUInt32LE(i + 4) + b.readUInt32LE(i + 8)) >>> 0) === 0) {
+      off = i;
+      break;
+    }
+  }
+  if (off < 0) throw new Error(`${relative(ROOT, file)}: no Multiboot header in the first ${MB_SEARCH_BYTES} bytes`);
+  const flags = b.readUInt32LE(off + 4);
+  const elf64 = b[4] === 2;
+  if (elf64 && !(flags & MB_AOUT_KLUDGE)) throw new Error(`${relative(ROOT, file)}: an ELF64 Multiboot kernel needs the a.out kludge (flags bit 16): QEMU refuses ELF64 otherwise`);
+  if (!(flags & MB_AOUT_KLUDGE)) return;
+  const [headerAddr, loadAddr, loadEnd, bssEnd, entry] = [12, 16, 20, 24, 28].map((k) => b.readUInt32LE(off + k));
+  const fileStart = off - (headerAddr - loadAddr);
+  const bad = (why) => { throw new Error(`${relative(ROOT, file)}: Multiboot a.out kludge: ${why}`); };
+  if (fileStart < 0) bad('load_addr is before the file start');
+  if (loadEnd && fileStart + (loadEnd - loadAddr) > b.length) bad('load_end_addr is past the end of the file');
+  if (bssEnd && bssEnd < loadEnd) bad('bss_end_addr is below load_end_addr');
+  if (entry < loadAddr || entry >= (bssEnd || loadEnd || loadAddr + b.length - fileStart)) bad('entry_addr is outside the image');
+  // The PT_LOAD holding header_addr must map file offset (header offset) to header_addr, i.e. the file mirrors memory.
+  const phoff = elf64 ? Number(b.readBigUInt64LE(32)) : b.readUInt32LE(28);
+  const phentsize = b.readUInt16LE(elf64 ? 54 : 42);
+  const phnum = b.readUInt16LE(elf64 ? 56 : 44);
+  for (let i = 0; i < phnum; i++) {
+    const p = phoff + i * phentsize;
+    if (b.readUInt32LE(p) !== 1) continue; // PT_LOAD
+    const pOff = elf64 ? Number(b.readBigUInt64LE(p + 8)) : b.readUInt32LE(p + 4);
+    const pVaddr = elf64 ? Number(b.readBigUInt64LE(p + 16)) : b.readUInt32LE(p + 8);
+    const pFilesz = elf64 ? Number(b.readBigUInt64LE(p + 32)) : b.readUInt32LE(p + 16);
+    if (headerAddr < pVaddr || headerAddr >= pVaddr + pFilesz) continue;
+    if (pOff - pVaddr !== off - headerAddr) bad('the PT_LOAD holding the header does not mirror memory in the file');
+    if (loadEnd && loadEnd > pVaddr + pFilesz) bad('load_end_addr is past the PT_LOAD file bytes (put the bss after _edata)');
+    return;
+  }
+  bad('no PT_LOAD holds header_addr');
 }
 
 function upToDate(p) {
@@ -131,6 +186,7 @@ async function build(p) {
     if (e.code === 'ENOENT') throw new Error('gcc not found: install the system toolchain (Debian: apt-get install gcc binutils)');
     throw new Error(`building ${p.name} failed:\n${e.stderr || e.message}`);
   }
+  if (p.multiboot) checkMultiboot(p.out);
   writeFileSync(p.out + '.cmd', p.argv.join('\n'));
 }
 

@@ -1,0 +1,294 @@
+/* lm64: a Multiboot kernel that enters in 32-bit protected mode (start.S), switches to long mode and
+ * exercises what hypervisor test kernels use on a QEMU PC: its own GDT with a TSS and an IDT,
+ * exceptions with and without error codes, the 8259 PICs masked, the local APIC timer (one-shot and
+ * periodic) waking HLT, the STI shadow, a self-IPI held back by the TPR, fw_cfg, a CPL3 round trip,
+ * and x2APIC when CPUID offers it. The COM1 transcript is the same under qemu-system-x86_64 -kernel
+ * and dbstub for the same -m/-append/-initrd (test/guest/multiboot). Exits through isa-debug-exit. */
+#include "../common/kernel.h"
+
+/* ---- descriptors (SDM Vol. 3 3.4.5 (Segment Descriptors), 7.2.3 (TSS Descriptor in 64-bit mode)) ---- */
+#define SEL_KERNEL_CODE 0x08
+#define SEL_KERNEL_DATA 0x10
+#define SEL_USER_DATA 0x1b
+#define SEL_USER_CODE 0x23
+#define SEL_TSS 0x28
+#define SEL_BEYOND_GDT 0x63 /* index 12 with RPL 3: past the GDT limit, so MOV to DS #GPs */
+#define DESC_KERNEL_CODE64 0x00af9a000000ffffull
+#define DESC_KERNEL_DATA 0x00cf92000000ffffull
+#define DESC_USER_DATA 0x00cff2000000ffffull
+#define DESC_USER_CODE64 0x00affa000000ffffull
+#define TSS_TYPE_AVAILABLE_64 0x9
+#define DESC_PRESENT (1ull << 47)
+#define GATE_TYPE_INTERRUPT_64 0xe
+#define GATE_PRESENT 0x80
+#define RFLAGS_IF (1u << 9)
+
+enum { VEC_DE = 0, VEC_BP = 3, VEC_UD = 6, VEC_GP = 13, VEC_PF = 14, VEC_SYSCALL = 0x80 };
+#define SYS_BACK_TO_KERNEL 1
+#define USER_RESULT_MAGIC 0x5a5a
+
+struct frame {
+  u64 r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+  u64 vector, error_code;
+  u64 rip, cs, rflags, rsp, ss;
+};
+
+struct tss64 {
+  u32 reserved0;
+  u64 rsp[3];
+  u64 reserved1;
+  u64 ist[7];
+  u64 reserved2;
+  u16 reserved3, iomap_base;
+} __attribute__((packed));
+
+struct idt_gate {
+  u16 offset_lo, selector;
+  u8 ist, type_attr;
+  u16 offset_mid;
+  u32 offset_hi, reserved;
+} __attribute__((packed));
+
+static u64 gdt[7] __attribute__((aligned(16)));
+static struct tss64 tss __attribute__((aligned(16)));
+static struct idt_gate idt[256] __attribute__((aligned(16)));
+static u8 isr_stack[16384] __attribute__((aligned(16)));
+static u8 user_stack[8192] __attribute__((aligned(16)));
+
+extern const u64 isr_vectors_0_31[32];
+extern char isr_64[], isr_65[], isr_128[], isr_255[];
+extern u64 enter_user(void (*entry)(u64), u64 user_rsp, u64 arg);
+extern __attribute__((noreturn)) void resume_kernel(u64 value);
+
+struct pseudo_desc {
+  u16 limit;
+  u64 base;
+} __attribute__((packed));
+
+static void set_gate(int vec, void *handler, int dpl) {
+  uptr a = (uptr)handler;
+  idt[vec] = (struct idt_gate){(u16)a, SEL_KERNEL_CODE, 0, (u8)(GATE_PRESENT | (dpl << 5) | GATE_TYPE_INTERRUPT_64),
+                               (u16)(a >> 16), (u32)(a >> 32), 0};
+}
+
+static void setup_descriptors(void) {
+  tss.rsp[0] = (uptr)(isr_stack + sizeof isr_stack);
+  tss.iomap_base = sizeof tss; /* no I/O permission bitmap */
+  uptr t = (uptr)&tss;
+  u64 limit = sizeof tss - 1;
+  gdt[0] = 0;
+  gdt[1] = DESC_KERNEL_CODE64;
+  gdt[2] = DESC_KERNEL_DATA;
+  gdt[3] = DESC_USER_DATA;
+  gdt[4] = DESC_USER_CODE64;
+  gdt[5] = (limit & 0xffff) | ((u64)(t & 0xffffff) << 16) | ((u64)TSS_TYPE_AVAILABLE_64 << 40) | DESC_PRESENT |
+           ((u64)((t >> 24) & 0xff) << 56);
+  gdt[6] = t >> 32;
+  struct pseudo_desc g = {sizeof gdt - 1, (uptr)gdt};
+  __asm__ volatile("lgdt %0\n\t"
+                   "pushq %1\n\t"
+                   "leaq 1f(%%rip), %%rax\n\t"
+                   "pushq %%rax\n\t"
+                   "lretq\n"
+                   "1:\n\t"
+                   "mov %2, %%eax\n\t"
+                   "mov %%eax, %%ds\n\t"
+                   "mov %%eax, %%es\n\t"
+                   "mov %%eax, %%ss\n\t"
+                   "ltr %w3"
+                   :
+                   : "m"(g), "i"(SEL_KERNEL_CODE), "i"(SEL_KERNEL_DATA), "r"(SEL_TSS)
+                   : "rax", "memory");
+  for (int v = 0; v < 32; v++) set_gate(v, (void *)(uptr)isr_vectors_0_31[v], v == VEC_BP ? 3 : 0);
+  set_gate(TIMER_VECTOR, isr_64, 0);
+  set_gate(IPI_VECTOR, isr_65, 0);
+  set_gate(VEC_SYSCALL, isr_128, 3);
+  set_gate(LAPIC_SPURIOUS_VECTOR, isr_255, 0);
+  struct pseudo_desc i = {sizeof idt - 1, (uptr)idt};
+  __asm__ volatile("lidt %0" : : "m"(i));
+  u16 tr;
+  __asm__ volatile("str %0" : "=r"(tr));
+  puts("gdt: loaded, tr=");
+  put_hex(tr);
+  puts(" tss_busy=");
+  put_dec(((gdt[5] >> 40) & 0xf) == 0xb); /* LTR marks the TSS descriptor busy (type 0xB) */
+  puts("\nidt: loaded\n");
+}
+
+/* ---- exceptions we cause on purpose: expected vector, where it must be reported, where to resume ---- */
+static volatile struct expected {
+  u64 vector, rip, resume;
+} expect_q[4];
+static volatile u32 expect_head, expect_tail; /* a queue: several exceptions in a row (CPL3: #BP then #GP) */
+#define expect (expect_q[expect_head % 4])
+
+static void report_exception(struct frame *f) {
+  u64 cr2;
+  __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+  puts("exc: vector=");
+  put_dec((u32)f->vector);
+  puts(" error=");
+  put_hex(f->error_code);
+  puts(" cpl=");
+  put_dec(f->cs & 3);
+  puts(" cs=");
+  put_hex(f->cs);
+  puts(" ss=");
+  put_hex(f->ss);
+  if (f->vector == VEC_PF) {
+    puts(" cr2=");
+    put_hex(cr2);
+  }
+  puts(" rip_as_expected=");
+  puts(f->rip == expect.rip ? "yes" : "no");
+  puts("\n");
+}
+
+void isr_dispatch(struct frame *f) {
+  switch (f->vector) {
+  case TIMER_VECTOR:
+    timer_ticks++;
+    last_irq_rip = f->rip;
+    lapic_eoi();
+    return;
+  case IPI_VECTOR:
+    ipi_count++;
+    lapic_eoi();
+    return;
+  case LAPIC_SPURIOUS_VECTOR:
+    spurious_count++; /* no EOI for the spurious vector (SDM Vol. 3 11.9) */
+    return;
+  case VEC_SYSCALL:
+    puts("syscall: from cpl=");
+    put_dec(f->cs & 3);
+    puts(" cs=");
+    put_hex(f->cs);
+    puts(" ss=");
+    put_hex(f->ss);
+    puts(" rax=");
+    put_hex(f->rax);
+    puts("\n");
+    if (f->rax == SYS_BACK_TO_KERNEL) resume_kernel(f->rdi);
+    return;
+  }
+  if (expect_head != expect_tail && f->vector == expect.vector) {
+    report_exception(f);
+    if (expect.resume) f->rip = expect.resume;
+    expect_head++;
+    return;
+  }
+  puts("unexpected exception: vector=");
+  put_dec((u32)f->vector);
+  puts(" error=");
+  put_hex(f->error_code);
+  puts(" rip=");
+  put_hex(f->rip);
+  puts("\n");
+  fail("unexpected exception");
+}
+
+static void arm(u64 vector, void *rip, void *resume) {
+  volatile struct expected *e = &expect_q[expect_tail % 4];
+  e->vector = vector;
+  e->rip = (uptr)rip;
+  e->resume = (uptr)resume;
+  expect_tail++;
+}
+static void disarmed(const char *what) { check(expect_head == expect_tail, what); }
+
+extern char bp_after[], ud_site[], ud_end[], gp_site[], gp_end[], de_site[], de_end[], pf_site[], pf_end[];
+#define UNMAPPED_4G 0x100000000ull /* PML4[0] -> PDPT[4]: not present, so a read #PFs with error code 0 */
+
+static __attribute__((noinline, noclone)) void kernel_exceptions(void) {
+  arm(VEC_BP, bp_after, 0); /* #BP is a trap: the frame points after INT3 */
+  __asm__ volatile("int3\n.globl bp_after\nbp_after:" ::: "memory");
+  disarmed("#BP not taken");
+  arm(VEC_UD, ud_site, ud_end); /* faults point at the instruction */
+  __asm__ volatile(".globl ud_site\nud_site: ud2\n.globl ud_end\nud_end:" ::: "memory");
+  disarmed("#UD not taken");
+  arm(VEC_GP, gp_site, gp_end);
+  __asm__ volatile("mov %0, %%eax\n.globl gp_site\ngp_site: mov %%eax, %%ds\n.globl gp_end\ngp_end:\n\t"
+                   "mov %1, %%eax\n\tmov %%eax, %%ds"
+                   : : "i"(SEL_BEYOND_GDT), "i"(SEL_KERNEL_DATA) : "rax", "memory");
+  disarmed("#GP not taken");
+  arm(VEC_DE, de_site, de_end);
+  __asm__ volatile("xor %%edx, %%edx\n\tmov $1, %%eax\n\txor %%ecx, %%ecx\n"
+                   ".globl de_site\nde_site: div %%ecx\n.globl de_end\nde_end:" ::: "rax", "rcx", "rdx", "memory");
+  disarmed("#DE not taken");
+  arm(VEC_PF, pf_site, pf_end);
+  __asm__ volatile("mov %0, %%rcx\n.globl pf_site\npf_site: mov (%%rcx), %%eax\n.globl pf_end\npf_end:"
+                   : : "r"(UNMAPPED_4G) : "rax", "rcx", "memory");
+  disarmed("#PF not taken");
+}
+
+/* ---- CPL3 ---- */
+extern char user_bp_after[], user_hlt_site[], user_hlt_end[];
+static volatile u16 user_cs_seen;
+
+/* Runs at CPL3 (all pages are user-accessible): INT3 through a DPL3 gate, a privileged HLT (#GP(0)),
+ * then back to CPL0 with int $0x80. */
+static __attribute__((noinline, noclone)) void user_main(u64 arg) {
+  u16 cs;
+  __asm__ volatile("mov %%cs, %0" : "=r"(cs));
+  user_cs_seen = cs;
+  __asm__ volatile("int3\n.globl user_bp_after\nuser_bp_after:\n\t"
+                   ".globl user_hlt_site\nuser_hlt_site: hlt\n.globl user_hlt_end\nuser_hlt_end:" ::: "memory");
+  __asm__ volatile("int $0x80" : : "a"(SYS_BACK_TO_KERNEL), "D"(arg + 1) : "memory");
+  for (;;) {}
+}
+
+static void cpl3_round_trip(void) {
+  arm(VEC_BP, user_bp_after, 0);
+  arm(VEC_GP, user_hlt_site, user_hlt_end); /* HLT at CPL3: #GP(0) (SDM Vol. 2A HLT) */
+  u64 r = enter_user(user_main, (uptr)(user_stack + sizeof user_stack), USER_RESULT_MAGIC);
+  puts("cpl3: back at cpl=");
+  u16 cs;
+  __asm__ volatile("mov %%cs, %0" : "=r"(cs));
+  put_dec(cs & 3);
+  puts(" user_cs=");
+  put_hex(user_cs_seen);
+  puts(" result=");
+  put_hex(r);
+  puts("\n");
+  check(r == USER_RESULT_MAGIC + 1, "CPL3 round trip result");
+  disarmed("CPL3 #BP/#GP not taken");
+}
+
+static void print_mode(void) {
+  u64 cr0, cr4, efer = rdmsr(0xc0000080);
+  u16 cs;
+  __asm__ volatile("mov %%cr0, %0; mov %%cr4, %1; mov %%cs, %2" : "=r"(cr0), "=r"(cr4), "=r"(cs));
+  puts("cpu: long mode efer.lme=");
+  put_dec((efer >> 8) & 1);
+  puts(" efer.lma=");
+  put_dec((efer >> 10) & 1);
+  puts(" cr0.pg=");
+  put_dec((cr0 >> 31) & 1);
+  puts(" cr4.pae=");
+  put_dec((cr4 >> 5) & 1);
+  puts(" cs=");
+  put_hex(cs);
+  puts("\n");
+}
+
+void kmain(u32 magic, u32 info) {
+  serial_init();
+  puts("lm64: 64-bit code running\n");
+  print_mode();
+  print_mb_info(magic, (const struct mb_info *)(uptr)info);
+  setup_descriptors();
+  kernel_exceptions();
+  probe_unused_port();
+  pic_mask_all();
+  lapic_enable();
+  lapic_timer_tests();
+  sti_shadow_test();
+  self_ipi_test();
+  print_fw_cfg();
+  cpl3_round_trip();
+  x2apic_test();
+  puts("spurious: ");
+  put_dec(spurious_count);
+  puts("\nlm64: done\n");
+  debug_exit(EXIT_OK);
+}

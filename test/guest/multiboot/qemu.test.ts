@@ -1,0 +1,24 @@
+// The Multiboot example kernels under qemu-system-x86_64 -kernel (the reference dbstub is compared with):
+// every line of the COM1 transcript against what the test computes from its inputs (RAM size, -append,
+// the two -initrd modules it writes) and the emulated PC's constants. Skipped, visibly, without QEMU.
+import { describe, expect, it } from 'vitest';
+import { EXIT_OK_STATUS, KERNELS, expectedTranscript, hasQemu, makeInputs, runQemu, X2APIC_ABSENT, type KernelName } from './transcript.js';
+
+if (!hasQemu) console.warn('test/guest/multiboot/qemu.test.ts: qemu-system-x86_64 not found: the QEMU reference runs are skipped');
+
+describe('Multiboot kernels under QEMU (reference)', () => {
+  const cases: Array<[KernelName, number]> = [
+    ['lm64', 64],
+    ['lm64', 200],
+    ['pm32', 64],
+  ];
+  for (const [kernel, ramMiB] of cases)
+    it.skipIf(!hasQemu)(`${kernel} -m ${ramMiB}: transcript as computed, isa-debug-exit status ${EXIT_OK_STATUS} (skipped: qemu-system-x86_64 not installed)`, async () => {
+      const inp = makeInputs(ramMiB);
+      const r = await runQemu(KERNELS[kernel], inp);
+      // QEMU 7.2's TCG offers no x2APIC; its default CPU model (qemu64) is AuthenticAMD.
+      expect(r.lines).toEqual(expectedTranscript(kernel, KERNELS[kernel], inp, { vendor: 'amd', x2apic: false }));
+      expect(r.lines).toContain(X2APIC_ABSENT);
+      expect(r.status).toBe(EXIT_OK_STATUS);
+    });
+});
