@@ -9,6 +9,7 @@ import { parseConfig, type MachineConfig } from '../config/config.js';
 import { IoPortBus } from '../devices/iobus.js';
 import { Serial16550, COM1_BASE } from '../devices/serial.js';
 import { DebugExit, DEBUG_EXIT_PORT } from '../devices/debug-exit.js';
+import { PcDevices } from '../devices/pc.js';
 import { ElfError, loadElf, parseElf, type ElfImage, type ElfSymbol } from '../loader/elf.js';
 import { applyBootState, buildBootEnvironment, BOOT_RESERVED_HIGH, BOOT_RESERVED_LOW, type BootInfo } from '../loader/boot.js';
 import { EV, silentLogger, type Logger } from '../log.js';
@@ -53,6 +54,8 @@ export class Machine {
   readonly io: IoPortBus;
   readonly serial: Serial16550;
   readonly debugExit: DebugExit;
+  /** Local APIC, 8259A pair, 8254 PIT, fw_cfg (src/devices/pc.ts). */
+  readonly devices: PcDevices;
   readonly image: ElfImage;
   readonly boot: BootInfo;
   readonly log: Logger;
@@ -102,6 +105,7 @@ export class Machine {
       this.cpu.requestStop('guest-exit');
     });
     this.io.attach(DEBUG_EXIT_PORT, 1, this.debugExit);
+    this.devices = new PcDevices({ io: this.io, ramSize: size, log: (level, event, data) => this.log[level]({ ...data, event }, event) });
 
     this.cpu = createCpu({
       vendor: this.config.vendor,
@@ -109,7 +113,9 @@ export class Machine {
       memory: this.memory,
       io: this.io,
       hooks: this.makeHooks(opts.hooks),
+      ...this.devices.cpuOptions(),
     });
+    this.devices.attachCpu(this.cpu);
 
     loadElf(this.image, this.memory);
     this.boot = buildBootEnvironment(this.memory, this.image.entry);
@@ -159,6 +165,7 @@ export class Machine {
     this.cpu.reset();
     applyBootState(this.cpu, this.boot);
     this.serial.reset();
+    this.devices.reset();
     this.io.resetReports();
     this.serialOutput = '';
     this.lineBuf = '';
