@@ -1,0 +1,127 @@
+// Real gdb against the lm64 Multiboot kernel: a hardware breakpoint on a 32-bit entry-path label
+// (entry32_long_mode, protected mode, paging off) and one on a 64-bit function (kmain), registers at
+// each, a single step from each. qemu-system-x86_64 -s -S is the reference: its gdbstub presents the
+// i386:x86-64 register set in every CPU mode, so gdb shows rip/rax... while the guest runs 32-bit code.
+// dbstub must show the same, from the first breakpoint on (before it, QEMU sits at the BIOS reset
+// vector 0xfff0 while dbstub waits at the Multiboot entry: there is no BIOS).
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runGdb } from '../../gdb/gdb-runner.js';
+import { startServe } from '../../../src/cli/commands/serve.js';
+import { parseConfig } from '../../../src/config/config.js';
+import { silentLogger } from '../../../src/log.js';
+import { hasQemu, initrdArg, KERNELS, makeInputs, QEMU, qemuArgs, type BootInputs } from './transcript.js';
+
+const KERNEL = KERNELS.lm64;
+const MB_BOOTLOADER_MAGIC = 0x2badb002;
+const CR0_PE = 0x1;
+const CR0_ET = 0x10; // QEMU's CR0 at the Multiboot entry: PE | ET
+const EFER_LME = 1 << 8;
+const EFER_LMA = 1 << 10;
+const SEL_BOOT_CODE = 0x8; // the boot GDT's code segment (QEMU's Multiboot ROM: 0x8 flat 32-bit; ours: 64-bit)
+
+/** Symbol addresses of the kernel, from nm (binutils builds the guests anyway). */
+function symbols(elf: string): Map<string, bigint> {
+  const m = new Map<string, bigint>();
+  for (const line of execFileSync('nm', [elf], { encoding: 'utf8' }).split('\n')) {
+    const [addr, , name] = line.trim().split(/\s+/);
+    if (addr && name) m.set(name, BigInt('0x' + addr));
+  }
+  return m;
+}
+
+const SCRIPT = [
+  'hbreak entry32_long_mode',
+  'hbreak kmain',
+  'continue',
+  'info registers rip cs',
+  'p/x $ebx',
+  'p/x $cr0',
+  'p/x $efer',
+  'stepi',
+  'p/x $pc',
+  'continue',
+  'info registers rip cs',
+  'p/x $rdi',
+  'p/x $cr0 & 0x80000001',
+  'p/x $efer',
+  'stepi',
+  'p/x $pc',
+];
+
+/** gdb's output from the first breakpoint hit on, without the session's closing noise. */
+function fromFirstStop(out: string): string {
+  const i = out.indexOf('\nBreakpoint 1,');
+  expect(i, out).toBeGreaterThanOrEqual(0);
+  return out
+    .slice(i + 1)
+    .split('\n')
+    .filter((l) => !/^\[Inferior|Remote connection closed|killed|^qemu-system/.test(l))
+    .join('\n');
+}
+const printed = (out: string): string[] => [...out.matchAll(/^\$\d+ = (.*)$/gm)].map((m) => m[1]!);
+
+const freePort = (): Promise<number> =>
+  new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
+    });
+  });
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+async function gdbOnQemu(inp: BootInputs): Promise<string> {
+  const port = await freePort();
+  const q = spawn(QEMU, [...qemuArgs(KERNEL, inp).map((a) => (a === 'stdio' ? 'null' : a)), '-gdb', `tcp:127.0.0.1:${port}`, '-S'], { stdio: 'ignore' });
+  cleanups.push(() => void q.kill('SIGKILL'));
+  // QEMU opens the gdb socket before it runs anything (-S): retry the connection briefly.
+  for (let attempt = 0; ; attempt++) {
+    const r = await runGdb(port, [...SCRIPT, 'kill'], { file: KERNEL });
+    const all = r.stdout + r.stderr;
+    if (all.includes('Breakpoint 1,') || attempt === 20) return all;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+async function gdbOnDbstub(inp: BootInputs): Promise<string> {
+  const config = parseConfig({ vendor: 'amd', memoryMiB: inp.ramMiB, append: inp.append, initrd: initrdArg(inp), qemuDbRouting: 'corrected' });
+  const s = await startServe({ guest: KERNEL, port: 0, host: '127.0.0.1', run: false, config, logger: silentLogger() });
+  cleanups.push(() => s.stop());
+  const r = await runGdb(s.server.port, [...SCRIPT, 'kill'], { file: KERNEL });
+  return r.stdout + r.stderr;
+}
+
+/** What both machines must show, computed from the kernel's symbols. */
+function checkSession(out: string, sym: Map<string, bigint>): void {
+  const e32 = sym.get('entry32_long_mode')!;
+  const k = sym.get('kmain')!;
+  expect(out).toMatch(new RegExp(`^Breakpoint 1, entry32_long_mode \\(\\)`, 'm'));
+  expect(out).toMatch(new RegExp(`^rip\\s+0x${e32.toString(16)}\\s+0x${e32.toString(16)} <entry32_long_mode>`, 'm'));
+  expect(out).toMatch(/^Breakpoint 2, kmain \(magic=732803074, info=\d+\)/m);
+  expect(out).toMatch(new RegExp(`^rip\\s+0x${k.toString(16)}\\s+0x${k.toString(16)} <kmain>`, 'm'));
+  expect(out).toMatch(new RegExp(`^cs\\s+0x${SEL_BOOT_CODE.toString(16)}\\s`, 'm'));
+  const p = printed(out);
+  expect(p).toHaveLength(8);
+  const [ebx, cr0, efer32, pcAfterStep32, rdi, cr0pg, efer64, pcAfterStep64] = p;
+  expect(Number(ebx)).toBeGreaterThan(0); // the Multiboot info pointer the loader passed in EBX
+  expect(Number(cr0)).toBe(CR0_PE | CR0_ET); // paging still off at the label
+  expect(Number(efer32)).toBe(0);
+  expect(BigInt(pcAfterStep32!)).toBe(e32 + 5n); // mov $imm32, %eax is 5 bytes
+  expect(Number(rdi)).toBe(MB_BOOTLOADER_MAGIC);
+  expect(Number(cr0pg)).toBe(0x80000001);
+  expect(Number(efer64)).toBe(EFER_LME | EFER_LMA);
+  expect(BigInt(pcAfterStep64!)).toBeGreaterThan(k);
+}
+
+describe('real gdb on the lm64 Multiboot kernel', () => {
+  const sym = symbols(KERNEL);
+  it.skipIf(!hasQemu)('QEMU -s -S (reference): hbreak in 32-bit entry code and in 64-bit kmain, registers, stepi (skipped: qemu-system-x86_64 not installed)', async () => {
+    checkSession(fromFirstStop(await gdbOnQemu(makeInputs(64))), sym);
+  });
+});
