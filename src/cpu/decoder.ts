@@ -83,9 +83,10 @@ export function def32(op: number, flags: number, imm: Imm, fn: Handler): void {
 export function defGroup32(op: number, flags: number, imm: Imm, grp: (Handler | undefined)[]): void {
   table32[op] = { flags, imm, fn: undefined, grp };
 }
-/** Far CALL/JMP through memory (FF /3, FF /5) outside 64-bit mode: system.ts installs its handlers here
- *  (the legacy FF group of ops-legacy.ts calls them; #UD while unset). */
-export const farIndirect: { call: Handler | undefined; jmp: Handler | undefined } = { call: undefined, jmp: undefined };
+/** Far CALL/JMP outside 64-bit mode: the decoder and ops-legacy.ts own the encodings (9A/EA ptr16:16/32 with
+ *  imm = offset, imm2 = selector; FF /3, FF /5 m16:16/32 through ModRM); system.ts installs the semantics
+ *  here (#UD while unset). Safe to assign at module load: this module imports nothing. */
+export const farOps: { callPtr?: Handler; jmpPtr?: Handler; callMem?: Handler; jmpMem?: Handler } = {};
 /** Group whose immediate depends on ModRM.reg (F6/F7: TEST has an immediate, the others do not). */
 const grpImm: Map<number, (reg: number) => Imm> = new Map();
 export function defGroupImm(op: number, f: (reg: number) => Imm): void { grpImm.set(op, f); }

@@ -11,9 +11,10 @@
 import type { Cpu } from './cpu.js';
 import { SHADOW_MOVSS, SL_SHADOW } from './cpu.js';
 import * as A from './arch.js';
-import { Imm, Insn, OpF, def32, defGroup32, farIndirect } from './decoder.js';
+import { Imm, Insn, OpF, def32, defGroup32, farOps } from './decoder.js';
 import { alu, checkLock, incdec, opGrp1, popfApply, rmRead, rmReadRmw, rmWrite, setResultFlags } from './ops.js';
 import * as S from './system.js';
+import { loadSegment } from './segments.js';
 
 type H = (c: Cpu, i: Insn) => void;
 
@@ -22,17 +23,8 @@ const EAX = 0, ECX = 1, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
 
 function osMask(sz: number): number { return sz === 2 ? 0xffff : -1; }
 
-// ---------------------------------------------------------------------------------------------
-// Segment-register loads.
-// SWITCH-OVER POINT: cpu-sys32 exports `loadSegment(c, seg, selector)` from system.ts with the
-// protected-mode descriptor checks and base/limit for every segment register (SDM Vol. 3 5.4-5.6).
-// Until it exists, the 64-bit `loadSeg` (checks, base for FS/GS only) stands in.
-// ---------------------------------------------------------------------------------------------
-type SegLoader = (c: Cpu, s: number, sel: number) => void;
-function loadSegment(c: Cpu, s: number, sel: number): void {
-  const f = (S as unknown as Record<string, unknown>)['loadSegment'] as SegLoader | undefined;
-  if (f !== undefined) f(c, s, sel); else S.loadSeg(c, s, sel);
-}
+// Segment-register loads go through segments.ts loadSegment (protected-mode descriptor checks, the hidden
+// part of every segment register, the mode summary; SDM Vol. 3 5.4-5.6).
 /** POP SS / MOV SS / LSS start the MOV-SS interrupt shadow (SDM Vol. 3 6.8.3). */
 function ssShadow(c: Cpu): void { c.shadowNew = SHADOW_MOVSS; c.slow |= SL_SHADOW; }
 
@@ -166,8 +158,8 @@ const grp5: H = (c, i) => {
     case 4: if (i.lock) c.raiseUD(); c.jumpLeg(rmRead(c, i, sz), sz); return;
     case 6: if (i.lock) c.raiseUD(); c.pushLeg(rmRead(c, i, sz), sz); return;
     case 3: case 5: {
-      // Far CALL/JMP through memory belong to system.ts (registered in decoder.farIndirect).
-      const h = k === 3 ? farIndirect.call : farIndirect.jmp;
+      // Far CALL/JMP through memory: semantics in system.ts (decoder.farOps); a register operand is #UD.
+      const h = k === 3 ? farOps.callMem : farOps.jmpMem;
       if (h === undefined || !i.mem) { c.raiseUD(); return; }
       h(c, i);
       return;
@@ -175,6 +167,10 @@ const grp5: H = (c, i) => {
     default: c.raiseUD();
   }
 };
+
+/** 9A CALL ptr16:16/32, EA JMP ptr16:16/32: semantics in system.ts (decoder.farOps). */
+const opCallFarPtr: H = (c, i) => { const h = farOps.callPtr; if (h === undefined) { c.raiseUD(); return; } h(c, i); };
+const opJmpFarPtr: H = (c, i) => { const h = farOps.jmpPtr; if (h === undefined) { c.raiseUD(); return; } h(c, i); };
 
 // ---------------------------------------------------------------------------------------------
 // Memory-offset moves, string instructions, XLAT (SDM Vol. 2 MOV moffs, MOVS/STOS/LODS/CMPS/SCAS, XLAT):
@@ -422,6 +418,8 @@ export function installLegacyOps(): void {
   def32(0xe8, 0, Imm.Z, opCallRel);
   def32(0xe9, 0, Imm.Z, opJmpRel);
   def32(0xeb, 0, Imm.B, opJmpRel);
+  def32(0x9a, 0, Imm.P, opCallFarPtr);
+  def32(0xea, 0, Imm.P, opJmpFarPtr);
   defGroup32(0xff, M | L, Imm.None, [grp5, grp5, grp5, grp5, grp5, grp5, grp5]);
   def32(0x1b2, M, Imm.None, opLss);
   def32(0x1b4, M, Imm.None, opLfs);

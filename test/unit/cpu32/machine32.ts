@@ -1,6 +1,5 @@
 // A CPU in 32-bit protected mode with flat segments and paging off (the Multiboot entry state) for the
-// instruction tests. Until cpu-sys32's mode machinery derives the mode from CR0/EFER/CS, the mode summary
-// fields the instruction semantics read (decodeMode, long64, ss32, flatSegs) are set here directly.
+// instruction tests. setState derives the mode summary (decodeMode, long64, ss32, flatSegs) from CR0, EFER, CS, SS.
 import { createCpu, createPhysicalMemory } from '../../../src/cpu/index.js';
 import type { ArchState, ExceptionEvent, GuestCpu, PhysicalMemory, SegmentState } from '../../../src/cpu/api.js';
 import { MODE_DEF16, MODE_DEF32 } from '../../../src/cpu/decoder.js';
@@ -61,11 +60,10 @@ export function make32(opts: { code16?: boolean; stack16?: boolean } = {}): M32 
   st.gpr[4] = BigInt(opts.stack16 ? STACK16 : STACK);
   cpu.setState(st);
   const c = cpu as unknown as Cpu;
-  c.decodeMode = opts.code16 ? MODE_DEF16 : MODE_DEF32;
-  c.long64 = false;
-  c.ss32 = !opts.stack16;
-  c.flatSegs = !opts.code16 && !opts.stack16;
-  c.code.clear(); c.fLin0 = NaN;
+  // setState derives the mode summary from CR0/EFER/CS/SS (mode.ts); the tests rely on it being this:
+  if (c.long64 || c.decodeMode !== (opts.code16 ? MODE_DEF16 : MODE_DEF32) || c.ss32 !== !opts.stack16) {
+    throw new Error(`make32: unexpected mode summary ${cpu.mode}`);
+  }
   const m: M32 = {
     cpu, c, mem, dv, exc, io,
     load(src, at = opts.code16 ? CODE16 : CODE) { mem.writePhys(at, asm32(src, at, opts.code16 ? 16 : 32)); },
