@@ -34,7 +34,7 @@ export interface M32 {
 
 function seg(selector: number, attrs: number, limit = 0xffffffff): SegmentState { return { selector, base: 0n, limit, attrs }; }
 
-export function make32(opts: { code16?: boolean; stack16?: boolean } = {}): M32 {
+export function make32(opts: { code16?: boolean; stack16?: boolean; ds?: { base: number; limit: number } } = {}): M32 {
   const mem = createPhysicalMemory(4 << 20);
   const dv = new DataView(mem.u8.buffer, mem.u8.byteOffset, mem.u8.byteLength);
   // GDT: 0x08 flat code (32- or 16-bit), 0x10 flat 32-bit data (for segment-register loads).
@@ -52,7 +52,9 @@ export function make32(opts: { code16?: boolean; stack16?: boolean } = {}): M32 
   const ss = opts.stack16 ? seg(0x10, ATTR_DATA16, 0xffff) : seg(0x10, ATTR_DATA32);
   const st: ArchState = {
     gpr: new Array(16).fill(0n), rip: BigInt(opts.code16 ? CODE16 : CODE), rflags: 2n,
-    seg: [seg(0x10, ATTR_DATA32), cs, ss, seg(0x10, ATTR_DATA32), seg(0x10, ATTR_DATA32), seg(0x10, ATTR_DATA32)],
+    seg: [seg(0x10, ATTR_DATA32), cs, ss,
+      opts.ds ? { selector: 0x10, base: BigInt(opts.ds.base), limit: opts.ds.limit, attrs: ATTR_DATA32 } : seg(0x10, ATTR_DATA32),
+      seg(0x10, ATTR_DATA32), seg(0x10, ATTR_DATA32)],
     gdtr: { base: BigInt(GDT), limit: 0x17 }, idtr: { base: 0n, limit: 0 },
     tr: { selector: 0, base: 0n, limit: 0x67, attrs: 0x8b }, ldtr: { selector: 0, base: 0n, limit: 0, attrs: 0 },
     cr0: 0x11n, cr2: 0n, cr3: 0n, cr4: 0n, cr8: 0n, efer: 0n, fsBase: 0n, gsBase: 0n, kernelGsBase: 0n,
