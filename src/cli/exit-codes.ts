@@ -4,7 +4,7 @@
 export const EXIT = {
   /** Bad command line or invalid configuration (EX_USAGE). */
   USAGE: 64,
-  /** The guest file is not a loadable ELF64 x86-64 executable (EX_DATAERR). */
+  /** The guest file is not a loadable ELF64 x86-64 executable or Multiboot kernel (EX_DATAERR). */
   BAD_ELF: 65,
   /** A named file does not exist or cannot be read (EX_NOINPUT). */
   NO_INPUT: 66,

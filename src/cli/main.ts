@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError } from '../config/config.js';
 import { ElfError } from '../loader/elf.js';
+import { MultibootError } from '../loader/multiboot.js';
 import { COMMANDS } from './commands/index.js';
 import { CliError, EXIT } from './exit-codes.js';
 
@@ -18,6 +19,7 @@ export function classifyError(err: unknown): [string, number] {
   if (err instanceof CliError) return [err.message, err.exitCode];
   if (err instanceof ConfigError) return [err.message, EXIT.USAGE];
   if (err instanceof ElfError) return [`bad ELF: ${err.message}`, EXIT.BAD_ELF];
+  if (err instanceof MultibootError) return [`bad Multiboot kernel: ${err.message}`, EXIT.BAD_ELF];
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
     return [`cannot read ${(err as NodeJS.ErrnoException).path ?? 'file'}: ${code === 'ENOENT' ? 'no such file' : code}`, EXIT.NO_INPUT];
@@ -40,7 +42,7 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
     .version()
     .wrap(Math.min(120, process.stdout.columns || 100))
     .epilog(
-      `Exit codes: guest isa-debug-exit status (value<<1|1); ${EXIT.USAGE} usage/config; ${EXIT.BAD_ELF} bad ELF; ${EXIT.NO_INPUT} file not found; ` +
+      `Exit codes: guest isa-debug-exit status (value<<1|1); ${EXIT.USAGE} usage/config; ${EXIT.BAD_ELF} bad ELF or Multiboot kernel; ${EXIT.NO_INPUT} file not found; ` +
         `${EXIT.INTERNAL} internal error; ${EXIT.TRIPLE_FAULT} triple fault; ${EXIT.BUDGET} --max-insns exhausted; ${EXIT.HLT_FOREVER} HLT forever; ${EXIT.INTERRUPTED} SIGINT.`,
     )
     .fail((msg, err) => {

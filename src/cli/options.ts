@@ -21,6 +21,7 @@ export function configOptions(): Record<string, Options> {
     const desc = `${k.doc} [default: ${String(def)}]`;
     if (k.type === 'enum') out[k.flag] = { type: 'string', choices: [...k.values], describe: desc, group: CONFIG_GROUP };
     else if (k.type === 'bool') out[k.flag] = { type: 'boolean', describe: desc, group: CONFIG_GROUP };
+    else if (k.type === 'string') out[k.flag] = { type: 'string', describe: `${k.doc} [default: ${def === '' ? 'none' : JSON.stringify(def)}]`, group: CONFIG_GROUP, requiresArg: true };
     else out[k.flag] = { type: 'string', describe: `${desc} (${k.min}..${k.max}, decimal or 0x hex)`, group: CONFIG_GROUP, requiresArg: true };
   }
   out.config = { type: 'string', describe: 'JSON or YAML (.yaml/.yml) file of config keys (camelCase or flag names); flags override it [default: none]', group: CONFIG_GROUP, requiresArg: true };
@@ -41,7 +42,7 @@ export function withMachineOptions<T>(y: Argv<T>, defaultLevel: LogLevel = 'warn
 }
 
 /** Exit statuses every machine-building command shares (README "Exit codes"). */
-export const COMMON_EXIT_HELP = `${EXIT.USAGE} bad command line or invalid configuration; ${EXIT.BAD_ELF} not a loadable ELF64 x86-64 executable; ${EXIT.NO_INPUT} a file cannot be read; ${EXIT.INTERNAL} internal error.`;
+export const COMMON_EXIT_HELP = `${EXIT.USAGE} bad command line or invalid configuration; ${EXIT.BAD_ELF} not a loadable ELF64 x86-64 executable or Multiboot kernel (bad checksum, ELF64 without the a.out kludge, bad addresses, outside RAM...); ${EXIT.NO_INPUT} a file (guest, --initrd module, --config) cannot be read; ${EXIT.INTERNAL} internal error.`;
 
 /** Config from --config FILE, then each flag given on the command line. */
 export function configFromArgv(argv: Record<string, unknown>): MachineConfig {

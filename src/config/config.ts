@@ -5,6 +5,10 @@
 import type { Vendor } from '../cpu/api.js';
 
 export type Mode = 'bare' | 'kvm';
+/** How the guest file is booted (docs/BOOT.md "Choosing the boot protocol"): auto = Multiboot when the
+ *  file carries a valid Multiboot header in its first 8 KiB (as qemu-system-x86_64 -kernel would), else
+ *  dbstub's 64-bit ELF boot environment. */
+export type BootProtocol = 'auto' | 'multiboot' | 'elf64';
 /** Seed 000: how QEMU's kvm_handle_debug routes a #DB. */
 export type QemuDbRouting = 'pre-patch' | 'bld-patch' | 'corrected';
 
@@ -32,6 +36,12 @@ export interface MachineConfig {
   dr6FixedFromCpuid: boolean;
   /** KVM_CAP_EXCEPTION_PAYLOAD enabled by the VMM. */
   exceptionPayload: boolean;
+  /** Boot protocol for the guest file. */
+  boot: BootProtocol;
+  /** Multiboot kernel command line (QEMU -append); the kernel path is put in front of it, as QEMU does. */
+  append: string;
+  /** Multiboot modules in QEMU's -initrd syntax: "file1 args,file2" ('' = none). */
+  initrd: string;
 }
 
 export const DEFAULT_CONFIG: Readonly<MachineConfig> = Object.freeze({
@@ -48,9 +58,12 @@ export const DEFAULT_CONFIG: Readonly<MachineConfig> = Object.freeze({
   vmxMergePendingDbg: false,
   dr6FixedFromCpuid: true,
   exceptionPayload: true,
+  boot: 'auto',
+  append: '',
+  initrd: '',
 });
 
-type Kind = { type: 'enum'; values: readonly string[] } | { type: 'bool' } | { type: 'int'; min: number; max: number };
+type Kind = { type: 'enum'; values: readonly string[] } | { type: 'bool' } | { type: 'int'; min: number; max: number } | { type: 'string' };
 
 /** Schema: key -> kind and one-line description (printed by --help and `monitor config`). */
 export const CONFIG_SCHEMA: Record<keyof MachineConfig, Kind & { flag: string; doc: string }> = {
@@ -67,6 +80,9 @@ export const CONFIG_SCHEMA: Record<keyof MachineConfig, Kind & { flag: string; d
   vmxMergePendingDbg: { type: 'bool', flag: 'vmx-merge-pending-dbg', doc: 'seed 003: merge VMX pending debug exceptions into the #DB payload' },
   dr6FixedFromCpuid: { type: 'bool', flag: 'dr6-fixed-from-cpuid', doc: 'seed 004: DR6 fixed-1 bits follow the guest CPUID (kvm_dr6_fixed)' },
   exceptionPayload: { type: 'bool', flag: 'exception-payload', doc: 'KVM_CAP_EXCEPTION_PAYLOAD enabled by the VMM' },
+  boot: { type: 'enum', values: ['auto', 'multiboot', 'elf64'], flag: 'boot', doc: 'boot protocol: auto = Multiboot if the file has a Multiboot header in its first 8 KiB, else the 64-bit ELF environment' },
+  append: { type: 'string', flag: 'append', doc: 'Multiboot kernel command line, as QEMU -append (QEMU puts the kernel path in front)' },
+  initrd: { type: 'string', flag: 'initrd', doc: 'Multiboot modules, as QEMU -initrd: "file1 arg1 arg2,file2" (,, for a comma)' },
 };
 
 export class ConfigError extends Error {}
@@ -84,6 +100,9 @@ function coerce(key: keyof MachineConfig, raw: unknown): MachineConfig[keyof Mac
       if (raw === 'true' || raw === 'on' || raw === '1') return true;
       if (raw === 'false' || raw === 'off' || raw === '0') return false;
       throw new ConfigError(`invalid value ${JSON.stringify(raw)} for ${k.flag}; valid values: true, false`);
+    case 'string':
+      if (typeof raw !== 'string') throw new ConfigError(`invalid value ${JSON.stringify(raw)} for ${k.flag}; valid values: a string`);
+      return raw;
     case 'int': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(raw) ? Number(raw) : NaN;
       if (!Number.isInteger(n) || n < k.min || n > k.max) {
@@ -112,6 +131,9 @@ export function parseConfig(partial: Record<string, unknown> = {}, base: Readonl
 
 export function formatConfig(c: MachineConfig): string {
   return Object.entries(CONFIG_SCHEMA)
-    .map(([key, k]) => `${k.flag.padEnd(24)} ${String((c as unknown as Record<string, unknown>)[key]).padEnd(10)} ${k.doc}`)
+    .map(([key, k]) => {
+      const v = (c as unknown as Record<string, unknown>)[key];
+      return `${k.flag.padEnd(24)} ${(k.type === 'string' ? JSON.stringify(v) : String(v)).padEnd(10)} ${k.doc}`;
+    })
     .join('\n');
 }

@@ -119,7 +119,8 @@ export type MultibootErrorCode =
   | 'bad-address'
   | 'truncated'
   | 'outside-memory'
-  | 'overlap';
+  | 'overlap'
+  | 'bad-module';
 
 export class MultibootError extends Error {
   constructor(

@@ -10,8 +10,10 @@ import { IoPortBus } from '../devices/iobus.js';
 import { Serial16550, COM1_BASE } from '../devices/serial.js';
 import { DebugExit, DEBUG_EXIT_PORT } from '../devices/debug-exit.js';
 import { PcDevices } from '../devices/pc.js';
-import { ElfError, loadElf, parseElf, type ElfImage, type ElfSymbol } from '../loader/elf.js';
-import { applyBootState, buildBootEnvironment, BOOT_RESERVED_HIGH, BOOT_RESERVED_LOW, type BootInfo } from '../loader/boot.js';
+import type { ElfImage, ElfSymbol } from '../loader/elf.js';
+import { applyBootState, type BootInfo } from '../loader/boot.js';
+import { loadBootImage, prepareBootImage, type BootImage } from '../loader/image.js';
+import type { ModuleInput, MultibootImage } from '../loader/multiboot.js';
 import { EV, silentLogger, type Logger } from '../log.js';
 
 const RFLAGS_IF = 1n << 9n;
@@ -43,6 +45,11 @@ export interface MachineOptions {
   hooks?: CpuHooks;
   /** For messages: where the ELF came from. */
   source?: string;
+  /** Multiboot: the kernel name put in front of the command line, as QEMU does with its -kernel argument
+   *  (default: `source`, i.e. the path given to fromFile). */
+  kernelName?: string;
+  /** Multiboot modules already in memory; replaces the files of config.initrd (library API). */
+  modules?: ModuleInput[];
 }
 
 type SerialListener = (text: string, byte: number) => void;
@@ -56,8 +63,13 @@ export class Machine {
   readonly debugExit: DebugExit;
   /** Local APIC, 8259A pair, 8254 PIT, fw_cfg (src/devices/pc.ts). */
   readonly devices: PcDevices;
+  /** The guest's ELF (symbols, entry). A flat a.out-kludge Multiboot kernel gets one segment and no symbols. */
   readonly image: ElfImage;
+  /** How the guest was booted (config.boot decides; docs/BOOT.md) and, for Multiboot, the full layout. */
+  readonly bootProtocol: 'elf64' | 'multiboot';
+  readonly multiboot: MultibootImage | undefined;
   readonly boot: BootInfo;
+  private readonly bootImage: BootImage;
   readonly log: Logger;
   readonly source: string;
 
@@ -80,16 +92,19 @@ export class Machine {
     this.source = opts.source ?? '<memory>';
     const size = this.config.memoryMiB * 1024 * 1024;
 
-    this.image = parseElf(elf, { memorySize: size });
-    for (const seg of this.image.segments) {
-      if (seg.paddr < BOOT_RESERVED_HIGH && seg.paddr + seg.memsz > BOOT_RESERVED_LOW) {
-        throw new ElfError(
-          'segment-outside-memory',
-          `PT_LOAD segment at physical 0x${seg.paddr.toString(16)}..0x${(seg.paddr + seg.memsz).toString(16)} overlaps the boot area ` +
-            `0x${BOOT_RESERVED_LOW.toString(16)}..0x${BOOT_RESERVED_HIGH.toString(16)} (page tables, GDT, TSS, stacks; see docs/BOOT.md); link the guest at 1 MiB`,
-        );
-      }
-    }
+    this.bootImage = prepareBootImage(elf, {
+      protocol: this.config.boot,
+      memorySize: size,
+      vendor: this.config.vendor,
+      kernelName: opts.kernelName ?? this.source,
+      append: this.config.append,
+      initrd: this.config.initrd,
+      modules: opts.modules,
+      warn: (msg) => this.log.warn({ event: EV.LOADER_LOADED, path: this.source }, msg),
+    });
+    this.image = this.bootImage.image;
+    this.bootProtocol = this.bootImage.protocol;
+    this.multiboot = this.bootImage.protocol === 'multiboot' ? this.bootImage.multiboot : undefined;
 
     this.memory = createPhysicalMemory(size);
     this.io = new IoPortBus((port, dir, sz, value) =>
@@ -117,11 +132,18 @@ export class Machine {
     });
     this.devices.attachCpu(this.cpu);
 
-    loadElf(this.image, this.memory);
-    this.boot = buildBootEnvironment(this.memory, this.image.entry);
+    this.boot = loadBootImage(this.bootImage, this.memory);
     applyBootState(this.cpu, this.boot);
+    const mb = this.multiboot;
     this.log.debug(
-      { event: EV.LOADER_LOADED, path: this.source, entry: hex(this.image.entry), segments: this.image.segments.map((s) => ({ paddr: hex(s.paddr), memsz: s.memsz, flags: s.flags })) },
+      {
+        event: EV.LOADER_LOADED,
+        path: this.source,
+        protocol: this.bootProtocol,
+        entry: hex(this.image.entry),
+        segments: this.image.segments.map((s) => ({ paddr: hex(s.paddr), memsz: s.memsz, flags: s.flags })),
+        ...(mb && { format: mb.format, cmdline: mb.cmdline, modules: mb.modules.map((m) => ({ start: hex(m.start), end: hex(m.end), cmdline: m.cmdline })) }),
+      },
       'guest loaded',
     );
   }
@@ -160,8 +182,7 @@ export class Machine {
   /** Back to the entry state: RAM cleared and reloaded from the ELF, boot structures rebuilt, CPU reset, devices reset. */
   reset(): void {
     this.zeroMemory();
-    loadElf(this.image, this.memory);
-    buildBootEnvironment(this.memory, this.image.entry);
+    loadBootImage(this.bootImage, this.memory);
     this.cpu.reset();
     applyBootState(this.cpu, this.boot);
     this.serial.reset();
