@@ -149,6 +149,9 @@ const dec32R: H = (c, i) => {
 // ---- JZ / JNZ ----
 const jz: H = (c, i) => { if (c.getZF() !== 0) c.jumpTo(c.nextRip + i.imm); };
 const jnz: H = (c, i) => { if (c.getZF() === 0) c.jumpTo(c.nextRip + i.imm); };
+// Outside 64-bit mode (32-bit operand size): EIP wraps at 2^32 and the CS limit applies (Cpu.jumpLeg).
+const jzLeg: H = (c, i) => { if (c.getZF() !== 0) c.jumpLeg(c.nextRip + i.imm, 4); };
+const jnzLeg: H = (c, i) => { if (c.getZF() === 0) c.jumpLeg(c.nextRip + i.imm, 4); };
 
 // ---- CMOVcc register (SDM Vol. 2 CMOVcc: a 32-bit destination is zero-extended even when not taken) ----
 const cmov64RR: H = (c, i) => { if (c.cond(i.op & 15)) { c.rl[i.fd] = c.rl[i.fs]!; c.rh[i.fd] = c.rh[i.fs]!; } };
@@ -211,6 +214,12 @@ export function setSpecialize(on: boolean): void { enabled = on; }
  * Replace a freshly decoded record's generic handler by a specialised one when its form has one.
  * Called once per decode (never on the execution path). LOCK-prefixed forms are left alone (the decoder
  * already routes an illegal LOCK to #UD and the legal ones need the bus-lock check).
+ *
+ * Records decoded for a 16/32-bit code segment (i.leg) get the same 32-bit specialisations: operand size 4
+ * means the same register semantics there (writing zeros to the upper halves is invisible outside 64-bit
+ * mode), memory forms go through Cpu.ea (segment base/limit when i.leg), and 16-bit operand sizes are never
+ * specialised (the size check below). Only the branches differ: jzLeg/jnzLeg. Opcodes 40-4F are INC/DEC
+ * outside 64-bit mode and never reach the op < 0x40 table.
  */
 export function specialize(i: Insn): void {
   if (i.lock || !enabled) return;
@@ -287,7 +296,7 @@ export function specialize(i: Insn): void {
       else if (k === 7) i.fn = w ? sar64R : sar32;
       return;
     }
-    case 0x74: case 0x184: i.fn = jz; return;
-    case 0x75: case 0x185: i.fn = jnz; return;
+    case 0x74: case 0x184: i.fn = i.leg ? jzLeg : jz; return;
+    case 0x75: case 0x185: i.fn = i.leg ? jnzLeg : jnz; return;
   }
 }

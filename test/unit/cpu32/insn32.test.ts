@@ -267,3 +267,28 @@ describe('32-bit code segment: data instructions', () => {
   });
   void EAX;
 });
+
+describe('32-bit code segment: decode-time specialisations (fast.ts)', () => {
+  it('specialised and generic handlers leave the same registers, flags and memory', async () => {
+    const { setSpecialize } = await import('../../../src/cpu/fast.js');
+    const src = `
+      mov $0x9e3779b9, %eax; mov $0x7f4a7c15, %ebx; mov $${DATA}, %edi; mov $200, %ecx
+    1: add %ebx, %eax; xor %eax, %ebx; sub $0x1234, %ebx; and $0xfffff0ff, %eax; or %ecx, %ebx
+      shl $3, %eax; shr $1, %ebx; sar $2, %eax; cmp %ebx, %eax; cmovl %ebx, %edx; test $0x100, %eax
+      mov %eax, (%edi); mov 4(%edi), %esi; add %esi, %ebx; mov %ebx, 4(%edi); inc %edx; dec %esi
+      add $4, %edi; and $0x${(DATA + 0xfc).toString(16)}, %edi
+      cmp $0, %ecx; jz 2f
+      dec %ecx; jnz 1b
+    2:`;
+    const runOnce = (spec: boolean) => {
+      setSpecialize(spec);
+      try {
+        const { m, k } = run(src);
+        return { k, regs: [0, 1, 2, 3, 4, 5, 6, 7].map((r) => m.r(r)), fl: m.flags(), mem: Array.from(m.mem.u8.subarray(DATA, DATA + 0x104)) };
+      } finally { setSpecialize(true); }
+    };
+    const a = runOnce(true), b = runOnce(false);
+    expect(a.k).toBe('hlt');
+    expect(a).toEqual(b);
+  });
+});
