@@ -5,6 +5,8 @@
 import type { PortDevice } from './iobus.js';
 
 export const DEBUG_EXIT_PORT = 0xf4;
+/** Ports claimed, as `-device isa-debug-exit,iobase=0xf4,iosize=0x04`: a write to any of 0xF4-0xF7 exits. */
+export const DEBUG_EXIT_IOSIZE = 4;
 
 export class DebugExit implements PortDevice {
   readonly name = 'isa-debug-exit';

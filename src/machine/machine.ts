@@ -8,7 +8,7 @@ import { createCpu, createPhysicalMemory } from '../cpu/index.js';
 import { parseConfig, type MachineConfig } from '../config/config.js';
 import { IoPortBus } from '../devices/iobus.js';
 import { Serial16550, COM1_BASE } from '../devices/serial.js';
-import { DebugExit, DEBUG_EXIT_PORT } from '../devices/debug-exit.js';
+import { DebugExit, DEBUG_EXIT_IOSIZE, DEBUG_EXIT_PORT } from '../devices/debug-exit.js';
 import { PcDevices } from '../devices/pc.js';
 import type { ElfImage, ElfSymbol } from '../loader/elf.js';
 import { applyBootState, type BootInfo } from '../loader/boot.js';
@@ -119,7 +119,7 @@ export class Machine {
       this.log.info({ event: EV.GUEST_EXIT, value, code }, `guest wrote ${value} to isa-debug-exit: exit code ${code}`);
       this.cpu.requestStop('guest-exit');
     });
-    this.io.attach(DEBUG_EXIT_PORT, 1, this.debugExit);
+    this.io.attach(DEBUG_EXIT_PORT, DEBUG_EXIT_IOSIZE, this.debugExit);
     this.devices = new PcDevices({ io: this.io, ramSize: size, log: (level, event, data) => this.log[level]({ ...data, event }, event) });
 
     this.cpu = createCpu({

@@ -34,6 +34,14 @@ describe('machine device wiring', () => {
     expect([m.io.in(0x21, 1), m.io.in(0xa1, 1)]).toEqual([0xff, 0xff]);
   });
 
+  it('isa-debug-exit claims 0xF4-0xF7 (iosize=0x04) and takes the whole value of a wider write', () => {
+    const { m } = machine();
+    expect(m.io.deviceAt(0xf7)?.name).toBe('isa-debug-exit');
+    expect(m.io.deviceAt(0xf8)).toBeUndefined();
+    m.io.out(0xf6, 2, 0x0102);
+    expect([m.exitValue, m.exitCode]).toEqual([0x0102, 0x0205]);
+  });
+
   it('the PIT counts with the CPU clock', async () => {
     const { m } = machine();
     m.io.out(0x43, 1, 0x30); // counter 0, LSB/MSB, mode 0
