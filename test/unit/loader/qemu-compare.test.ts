@@ -2,13 +2,15 @@
 // (fixtures/mb-dump.S) prints its entry registers, the GDT it finds loaded, the info structure, the
 // memory map, the command line, the loader name and every module on COM1. Under QEMU that text comes
 // from the real boot; for dbstub it is rendered from the loader's entry state and memory image the
-// same way the kernel reads them (until the CPU runs 32-bit code, the kernel itself is not run here).
-// Skipped, with the reason in the test name, when QEMU or binutils are missing.
+// same way the kernel reads them, and the kernel itself also runs in a dbstub Machine: all three texts
+// must be equal. Skipped, with the reason in the test name, when QEMU or binutils are missing (the
+// dbstub-only half needs binutils alone).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ArchState, Vendor } from '../../../src/cpu/api.js';
 import { loadMultiboot, parseInitrd, planMultiboot } from '../../../src/loader/multiboot.js';
+import { Machine } from '../../../src/machine/machine.js';
 import { FakeMemory } from './fake-memory.js';
 import { dumpKernel, file, HAVE_BINUTILS } from './mb-fixtures.js';
 
@@ -70,17 +72,32 @@ interface Case {
   kludge?: boolean;
 }
 
-function runBoth(c: Case): { qemu: string; dbstub: string; status: number | null; format: string } {
+function prepare(c: Case) {
   const k = dumpKernel(c.kludge);
   file('m1.bin', 'module one contents\n');
   file('m2.bin', new Uint8Array(5000).map((_, i) => (i * 13 + 7) & 0xff));
   const dir = k.path.slice(0, k.path.lastIndexOf('/'));
+  // Module paths absolute, so QEMU (any cwd) and dbstub (the test's cwd) read the same files and report the same strings.
+  const initrd = c.initrd?.replace(/(^|,)/g, `$1${dir}/`);
+  return { k, dir, initrd };
+}
+
+/** The kernel run in a dbstub Machine (bare mode): its serial output and exit status. */
+async function runDbstub(c: Case): Promise<{ out: string; status: number | undefined }> {
+  const { k, initrd } = prepare(c);
+  const m = Machine.fromFile(k.path, { config: { mode: 'bare', vendor: c.vendor, memoryMiB: c.memoryMiB, append: c.append ?? '', initrd: initrd ?? '' } });
+  const r = await m.runToCompletion({ maxInsns: 5_000_000 });
+  return { out: m.serialOutput, status: r.kind === 'exit' ? r.code : undefined };
+}
+
+function runBoth(c: Case): { qemu: string; dbstub: string; status: number | null; format: string } {
+  const { k, dir, initrd } = prepare(c);
   const args = ['-accel', 'tcg', '-cpu', c.cpu, '-m', String(c.memoryMiB), '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot', '-nodefaults',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', k.path];
   if (c.append !== undefined) args.push('-append', c.append);
-  if (c.initrd !== undefined) args.push('-initrd', c.initrd);
+  if (initrd !== undefined) args.push('-initrd', initrd);
   const r = spawnSync(QEMU!, args, { cwd: dir, encoding: 'latin1', timeout: 30_000 });
-  const modules = c.initrd === undefined ? [] : parseInitrd(c.initrd).map((m) => ({ ...m, data: new Uint8Array(readFileSync(`${dir}/${m.path}`)) }));
+  const modules = initrd === undefined ? [] : parseInitrd(initrd).map((m) => ({ ...m, data: new Uint8Array(readFileSync(m.path)) }));
   const img = planMultiboot(k.bytes, { memorySize: c.memoryMiB * MiB, kernelName: k.path, append: c.append, modules, vendor: c.vendor });
   const mem = new FakeMemory(c.memoryMiB * MiB);
   loadMultiboot(img, mem);
@@ -102,5 +119,25 @@ describe('Multiboot entry state and boot information: dbstub vs qemu-system-x86_
       expect(r.format).toBe(c.kludge ? 'aout-kludge' : 'elf32');
       expect(r.dbstub).toBe(r.qemu);
     });
+    it.skipIf(skipReason !== undefined)(`${name}: the kernel run by dbstub prints what it printed under QEMU`, async () => {
+      const q = runBoth(c);
+      const d = await runDbstub(c);
+      expect(d.status).toBe(q.status);
+      expect(d.out).toBe(q.qemu);
+    });
   }
+});
+
+describe(HAVE_BINUTILS ? 'the dump kernel run by dbstub' : 'the dump kernel run by dbstub (SKIPPED: binutils not installed)', () => {
+  it.skipIf(!HAVE_BINUTILS)('prints exactly the entry state and boot information the loader produced', async () => {
+    const c = CASES[0]!;
+    const d = await runDbstub(c);
+    const { k, initrd } = prepare(c);
+    const modules = parseInitrd(initrd!).map((m) => ({ ...m, data: new Uint8Array(readFileSync(m.path)) }));
+    const img = planMultiboot(k.bytes, { memorySize: c.memoryMiB * MiB, kernelName: k.path, append: c.append, modules, vendor: c.vendor });
+    const mem = new FakeMemory(c.memoryMiB * MiB);
+    loadMultiboot(img, mem);
+    expect(d.status).toBe((0x10 << 1) | 1);
+    expect(d.out).toBe(render(img.state, mem));
+  });
 });
