@@ -19,6 +19,7 @@ import * as D from './debug.js';
 import * as S from './system.js';
 import { cpuMode, updateMode } from './mode.js';
 import * as P from './paging32.js';
+import { deliverIdt32 } from './delivery32.js';
 
 /** Thrown (preallocated, never a new Error) to unwind a faulting instruction. */
 export const FAULT = { fault: true } as const;
@@ -202,6 +203,7 @@ export class Cpu implements GuestCpu {
     this.memSize = this.mem.size;
     this.mem.onCodeWrite = (ppn) => this.invalidateCodePage(ppn);
     installOps();
+    S.installSystemOps();
     const self = this;
     this.src = {
       buf: this.ibuf,
@@ -1143,8 +1145,11 @@ export class Cpu implements GuestCpu {
     return this.fetchSlow(rip);
   }
   fetchSlow(rip: number): Insn {
-    const p = this.xl(rip, ACC_X);
-    const pageOff = rip & 0xfff;
+    // RIP is the offset in CS; the fetch is from CS.base + EIP outside 64-bit mode (SDM Vol. 3 3.4.2).
+    // fLin0 is kept in RIP terms, so the inline fetch of the run loop needs no base addition.
+    const la = this.csBase === 0 ? rip : (rip + this.csBase) >>> 0;
+    const p = this.xl(la, ACC_X);
+    const pageOff = la & 0xfff;
     const ppn = Math.floor(p / 4096);
     const inRam = p < this.memSize;
     let arr: (Insn | undefined)[] | undefined;
@@ -1162,7 +1167,7 @@ export class Cpu implements GuestCpu {
       if (hit !== undefined) return hit;
     }
     // Decode.
-    this.fetchLa = rip;
+    this.fetchLa = la;
     this.fetchPhys = p;
     const room = Math.min(15, 4096 - pageOff);
     for (let k = 0; k < room; k++) this.ibuf[k] = p + k < this.memSize ? this.u8[p + k]! : 0xff;
@@ -1467,7 +1472,12 @@ export class Cpu implements GuestCpu {
   deliverIdt(vec: number, err: number, pushRip: number, pushRf: boolean | undefined, soft: boolean, ext: number): void {
     const e = soft ? 0 : ext;
     if (!(this.efer & A.EFER_LMA)) {
-      throw new Error('event delivery outside IA-32e mode is not implemented');
+      // Protected mode: 8-byte gates, 32-bit frames, TSS SS0:ESP0 (delivery32.ts).
+      deliverIdt32(this, vec, err, pushRip, pushRf, soft, ext);
+      this.dbBranch = true;
+      this.shadow = SHADOW_NONE; this.shadowNew = SHADOW_NONE;
+      this.recomputeSlow();
+      return;
     }
     if (vec * 16 + 15 > this.idtrLimit) this.raise(A.VEC_GP, vec * 8 + 2 + e);
     const g = this.idtrBase + vec * 16;
@@ -1533,6 +1543,7 @@ export class Cpu implements GuestCpu {
     this.rip = target; this.nextRip = target;
     this.dbBranch = true;
     this.shadow = SHADOW_NONE; this.shadowNew = SHADOW_NONE;
+    updateMode(this); // from compatibility mode the handler runs in 64-bit mode
     this.fLin0 = NaN;
     this.recomputeSlow();
   }

@@ -121,7 +121,8 @@ export function before(c: Cpu): boolean {
     // Instruction breakpoints (SDM 18.3.1.1): DR7 enabled, R/W=00, LEN ignored; suppressed by RF=1, and on
     // Intel in the MOV-SS shadow (KVM's emulator models the same inhibit, SEMANTICS.md 2.8).
     if ((c.slow & SL_EXEC_BP) && !(fl & A.RFLAGS_RF) && !(c.vendor === 'intel' && c.shadow === SHADOW_MOVSS)) {
-      const la = rip + c.segBase[1]! * 0; // CS base is 0 in 64-bit mode
+      // DR0-DR3 hold linear addresses: CS.base + EIP outside 64-bit mode (csBase is 0 in 64-bit mode).
+      const la = c.csBase === 0 ? rip : (rip + c.csBase) >>> 0;
       let hits = 0;
       const dr7 = c.dr7;
       for (let n = 0; n < 4; n++) {
@@ -283,10 +284,11 @@ export function movDr(c: Cpu, i: Insn): void {
     if (n < 4) { const v = c.drRaw[n]!; lo = Number(v & 0xffffffffn) | 0; hi = Number(v >> 32n) | 0; }
     else if (n === 6) lo = c.dr6 | 0;
     else lo = c.dr7 | 0;
-    c.rl[r] = lo; c.rh[r] = hi;
+    // Outside 64-bit mode the operand is 32 bits (SDM Vol. 2 MOV DRn): the upper half is not written.
+    c.rl[r] = lo; c.rh[r] = c.long64 ? hi : 0;
     return;
   }
-  const lo = c.rl[r]!, hi = c.rh[r]!;
+  const lo = c.rl[r]!, hi = c.long64 ? c.rh[r]! : 0;
   if (n < 4) {
     c.setDr(n, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
     return;

@@ -6,8 +6,30 @@ import { ACC_W, SHADOW_MOVSS, SL_SHADOW, SL_TRAP, STOP, TWO32, bigToLa, laToBig,
 import type { Insn } from './decoder.js';
 import * as A from './arch.js';
 import { loadSegment } from './segments.js';
+import { updateMode } from './mode.js';
+import * as P from './paging32.js';
+import { farCall, farCallIndirect, farJump, farJumpIndirect, farReturn, iretProtected } from './far.js';
+import { Imm, def, farOps } from './decoder.js';
 
 const HLT_STOP = Object.freeze({ kind: 'hlt' as const });
+
+// ---------------------------------------------------------------------------------------------
+// Opcode registration for the system instructions whose table entries ops.ts does not define
+// ---------------------------------------------------------------------------------------------
+let installed = false;
+/** Far JMP/CALL (legacy modes, through decoder.farOps) and RETF (CB/CA, all modes). */
+export function installSystemOps(): void {
+  if (installed) return;
+  installed = true;
+  // The encodings (9A/EA ptr16:16/32 with imm = offset, imm2 = selector; FF /3 /5) are decoded by the legacy
+  // table of ops-legacy.ts, which calls these semantics.
+  farOps.jmpPtr = (c: Cpu, i: Insn) => farJump(c, i.imm2 & 0xffff, i.osz === 2 ? i.imm & 0xffff : i.imm >>> 0);
+  farOps.callPtr = (c: Cpu, i: Insn) => farCall(c, i.imm2 & 0xffff, i.osz === 2 ? i.imm & 0xffff : i.imm >>> 0, i.osz);
+  farOps.jmpMem = farJumpIndirect;
+  farOps.callMem = farCallIndirect;
+  def(0xca, 0, Imm.W, farReturn);
+  def(0xcb, 0, Imm.None, farReturn);
+}
 
 // ---------------------------------------------------------------------------------------------
 // HLT / INT n / INT3
@@ -35,7 +57,7 @@ export function softwareInterrupt(c: Cpu, i: Insn, vec: number, int3: boolean): 
 // IRET (SDM Vol. 2 IRET, IA-32e mode)
 // ---------------------------------------------------------------------------------------------
 export function iret(c: Cpu, i: Insn): void {
-  if (!(c.efer & A.EFER_LMA)) c.raiseUD();
+  if (!(c.efer & A.EFER_LMA)) { iretProtected(c, i); return; }
   const sz = i.rexW ? 8 : i.p66 ? 2 : 4;
   let sp = c.rspLa();
   const rd = (): number => {
@@ -64,10 +86,12 @@ export function iret(c: Cpu, i: Insn): void {
   if (!(cAttr & A.ATTR_S) || !(cAttr & 8)) c.raise(A.VEC_GP, cs & 0xfffc);
   if ((cAttr & 4) ? cdpl > rpl : cdpl !== rpl) c.raise(A.VEC_GP, cs & 0xfffc);
   if (!(cAttr & A.ATTR_P)) c.raise(A.VEC_NP, cs & 0xfffc);
-  if (!(cAttr & A.ATTR_L)) c.raise(A.VEC_GP, cs & 0xfffc); // return to compatibility mode: not implemented
+  if ((cAttr & A.ATTR_L) && (cAttr & A.ATTR_DB)) c.raise(A.VEC_GP, cs & 0xfffc);
+  // CS.L=0 returns to compatibility mode: the segment base and limit apply there.
   const csLimit = CpuClass.limitOf(c.dLo, c.dHi);
+  const csBase = (cAttr & A.ATTR_L) ? 0 : CpuClass.baseOf(c.dLo, c.dHi);
   // SS (always popped in 64-bit mode).
-  let ssAttr = 0, ssLimit = 0;
+  let ssAttr = 0, ssLimit = 0, ssBase = 0;
   if ((ss & 0xfffc) === 0) {
     // Null SS is legal only when returning to CPL < 3 in 64-bit mode.
     if (rpl === 3) c.raiseGP0();
@@ -76,6 +100,7 @@ export function iret(c: Cpu, i: Insn): void {
     c.readDescriptor(ss, 0);
     ssAttr = CpuClass.attrsOf(c.dHi);
     ssLimit = CpuClass.limitOf(c.dLo, c.dHi);
+    ssBase = CpuClass.baseOf(c.dLo, c.dHi);
     if (!(ssAttr & A.ATTR_S) || (ssAttr & 8) || !(ssAttr & 2) || ((ssAttr >> A.ATTR_DPL_SHIFT) & 3) !== rpl) c.raise(A.VEC_GP, ss & 0xfffc);
     if (!(ssAttr & A.ATTR_P)) c.raise(A.VEC_SS, ss & 0xfffc);
   }
@@ -90,8 +115,8 @@ export function iret(c: Cpu, i: Insn): void {
   if (sz === 2) m &= 0xffff;
   const nf = (cur & ~m) | (flags & m);
   // Commit.
-  c.segSel[1] = cs; c.segBase[1] = 0; c.segLimit[1] = csLimit; c.segAttr[1] = cAttr;
-  c.segSel[2] = ss; c.segBase[2] = 0; c.segLimit[2] = ssLimit; c.segAttr[2] = ssAttr;
+  c.segSel[1] = cs; c.segBase[1] = csBase; c.segLimit[1] = csLimit; c.segAttr[1] = cAttr;
+  c.segSel[2] = ss; c.segBase[2] = ssBase; c.segLimit[2] = ssLimit; c.segAttr[2] = ssAttr;
   if (sz === 8) { c.rl[4] = rspV % TWO32 | 0; c.rh[4] = rspHi; }
   else { c.rl[4] = rspV | 0; c.rh[4] = 0; }
   if (rpl !== oldCpl) {
@@ -107,7 +132,10 @@ export function iret(c: Cpu, i: Insn): void {
   }
   c.setFlagsAll(nf);
   if (nf & A.RFLAGS_RF) c.rfKeep = true; // RF loaded by IRET survives until the next instruction completes
-  c.jumpTo(target);
+  updateMode(c); // 64-bit or compatibility mode after the return
+  c.fLin0 = NaN;
+  c.nextRip = (cAttr & A.ATTR_L) ? target : target >>> 0;
+  c.dbBranch = true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -170,47 +198,81 @@ export function movCr(c: Cpu, i: Insn): void {
       case 4: lo = c.cr4; break;
       default: lo = c.cr8; break;
     }
-    c.rl[r] = lo; c.rh[r] = hi;
+    // Outside 64-bit mode the operand is 32 bits (SDM Vol. 2 MOV CRn).
+    c.rl[r] = lo; c.rh[r] = c.long64 ? hi : 0;
     return;
   }
-  const lo = c.rl[r]!, hi = c.rh[r]!;
+  const lo = c.rl[r]!, hi = c.long64 ? c.rh[r]! : 0;
   switch (n) {
-    case 0: {
-      if (hi !== 0) c.raiseGP0();
-      const v = lo | A.CR0_ET;
-      if ((v & A.CR0_PG) && !(v & A.CR0_PE)) c.raiseGP0();
-      if ((v & A.CR0_NW) && !(v & A.CR0_CD)) c.raiseGP0();
-      if ((c.efer & A.EFER_LMA) && !(v & A.CR0_PG)) c.raiseGP0(); // leaving long mode from 64-bit code
-      if ((v & A.CR0_PG) && !(c.cr0 & A.CR0_PG) && (c.efer & A.EFER_LME)) {
-        if (!(c.cr4 & A.CR4_PAE)) c.raiseGP0();
-        c.efer |= A.EFER_LMA;
-      }
-      const changed = c.cr0 ^ v;
-      c.cr0 = v;
-      if (changed & (A.CR0_PG | A.CR0_WP | A.CR0_PE)) c.flushTlb();
-      return;
-    }
-    case 2: c.cr2 = hi * TWO32 + (lo >>> 0); return; // stored as written (may be non-canonical: kept as a number)
+    case 0: movToCr0(c, hi, lo); return;
+    case 2: c.cr2 = c.long64 ? hi * TWO32 + (lo >>> 0) : lo >>> 0; return; // stored as written
     case 3: {
       if (hi & ~0xfffff) c.raiseGP0(); // reserved above MAXPHYADDR (52 bits here)
+      const old = c.cr3;
       c.cr3 = (hi & 0xfffff) * TWO32 + (lo >>> 0);
+      // PAE paging outside IA-32e mode: MOV CR3 loads the PDPTE registers (SDM 4.4.1); a reserved bit in a
+      // present PDPTE is #GP(0) and the MOV has no effect.
+      if (P.paeLegacyActive(c)) {
+        try { P.loadPdptes(c); } catch (e) { c.cr3 = old; throw e; }
+      }
       c.flushTlb();
       return;
     }
-    case 4: {
-      if (hi !== 0 || (lo & ~A.CR4_SUPPORTED)) c.raiseGP0();
-      if ((c.efer & A.EFER_LMA) && !(lo & A.CR4_PAE)) c.raiseGP0();
-      const changed = c.cr4 ^ lo;
-      c.cr4 = lo;
-      if (changed & (A.CR4_PAE | A.CR4_PGE | A.CR4_PSE | A.CR4_SMEP | A.CR4_SMAP | A.CR4_PCIDE)) c.flushTlb();
-      if (changed & A.CR4_DE) c.recomputeSlow();
-      return;
-    }
+    case 4: movToCr4(c, hi, lo); return;
     default:
       if (hi !== 0 || (lo & ~15)) c.raiseGP0();
       c.cr8 = lo & 15;
       return;
   }
+}
+
+/** MOV to CR0 (SDM Vol. 2 MOV CRn; Vol. 3 10.8.5 / 11.8.5 "Initializing IA-32e Mode"). */
+function movToCr0(c: Cpu, hi: number, lo: number): void {
+  if (hi !== 0) c.raiseGP0();
+  const v = lo | A.CR0_ET; // ET is hardwired to 1
+  if ((v & A.CR0_PG) && !(v & A.CR0_PE)) c.raiseGP0();
+  if ((v & A.CR0_NW) && !(v & A.CR0_CD)) c.raiseGP0();
+  const enablingPg = (v & A.CR0_PG) !== 0 && (c.cr0 & A.CR0_PG) === 0;
+  const disablingPg = (v & A.CR0_PG) === 0 && (c.cr0 & A.CR0_PG) !== 0;
+  let efer = c.efer;
+  if (enablingPg && (efer & A.EFER_LME)) {
+    // Activating IA-32e mode needs CR4.PAE, and is refused from a code segment with L=1.
+    if (!(c.cr4 & A.CR4_PAE)) c.raiseGP0();
+    if (c.segAttr[1]! & A.ATTR_L) c.raiseGP0();
+    efer |= A.EFER_LMA;
+  }
+  if (disablingPg && (efer & A.EFER_LMA)) {
+    // Leaving IA-32e mode is done from compatibility mode (SDM 10.8.5.4); in 64-bit mode it is #GP(0).
+    if (c.long64) c.raiseGP0();
+    efer &= ~A.EFER_LMA;
+  }
+  const old = c.cr0;
+  const oldEfer = c.efer;
+  c.cr0 = v; c.efer = efer;
+  // Enabling PAE paging outside IA-32e mode loads the PDPTE registers (SDM 4.4.1).
+  if (enablingPg && P.paeLegacyActive(c)) {
+    try { P.loadPdptes(c); } catch (e) { c.cr0 = old; c.efer = oldEfer; throw e; }
+  }
+  if ((old ^ v) & (A.CR0_PG | A.CR0_WP | A.CR0_PE)) c.flushTlb();
+  if (efer !== oldEfer || ((old ^ v) & A.CR0_PE)) {
+    c.log('debug', 'cpu-mode-change', { cr0: '0x' + (v >>> 0).toString(16), efer: '0x' + (efer >>> 0).toString(16) });
+    updateMode(c);
+  }
+}
+
+/** MOV to CR4 (SDM Vol. 2 MOV CRn; Vol. 3 2.5). */
+function movToCr4(c: Cpu, hi: number, lo: number): void {
+  if (hi !== 0 || (lo & ~A.CR4_SUPPORTED)) c.raiseGP0();
+  if ((c.efer & A.EFER_LMA) && !(lo & A.CR4_PAE)) c.raiseGP0(); // PAE cannot be cleared in IA-32e mode
+  const old = c.cr4;
+  const changed = old ^ lo;
+  c.cr4 = lo;
+  // With PAE paging active, a change of PAE, PSE or PGE reloads the PDPTE registers (SDM 4.4.1).
+  if ((changed & (A.CR4_PAE | A.CR4_PSE | A.CR4_PGE)) && P.paeLegacyActive(c)) {
+    try { P.loadPdptes(c); } catch (e) { c.cr4 = old; throw e; }
+  }
+  if (changed & (A.CR4_PAE | A.CR4_PGE | A.CR4_PSE | A.CR4_SMEP | A.CR4_SMAP | A.CR4_PCIDE)) c.flushTlb();
+  if (changed & A.CR4_DE) c.recomputeSlow();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -235,7 +297,7 @@ export function grp6(c: Cpu, i: Insn): void {
       const at = CpuClass.attrsOf(c.dHi);
       if ((at & A.ATTR_S) || (at & 0xf) !== A.SYS_LDT) c.raise(A.VEC_GP, sel & 0xfffc);
       if (!(at & A.ATTR_P)) c.raise(A.VEC_NP, sel & 0xfffc);
-      const hiBase = c.sysRd32(c.gdtrBase + (sel & 0xfff8) + 8);
+      const hiBase = systemDescriptorHighBase(c, sel);
       c.ldtrSel = sel; c.ldtrAttr = at; c.ldtrLimit = CpuClass.limitOf(c.dLo, c.dHi);
       c.ldtrBase = hiBase * TWO32 + CpuClass.baseOf(c.dLo, c.dHi);
       return;
@@ -249,7 +311,7 @@ export function grp6(c: Cpu, i: Insn): void {
       const at = CpuClass.attrsOf(c.dHi);
       if ((at & A.ATTR_S) || (at & 0xf) !== A.SYS_TSS64_AVAIL) c.raise(A.VEC_GP, sel & 0xfffc);
       if (!(at & A.ATTR_P)) c.raise(A.VEC_NP, sel & 0xfffc);
-      const hiBase = c.sysRd32(c.gdtrBase + (sel & 0xfff8) + 8);
+      const hiBase = systemDescriptorHighBase(c, sel);
       c.trSel = sel; c.trAttr = (at & ~0xf) | A.SYS_TSS64_BUSY; c.trLimit = CpuClass.limitOf(c.dLo, c.dHi);
       c.trBase = hiBase * TWO32 + CpuClass.baseOf(c.dLo, c.dHi);
       c.sysWr32(c.gdtrBase + (sel & 0xfff8) + 4, c.dHi | (2 << 8)); // mark busy
@@ -287,9 +349,15 @@ export function grp7(c: Cpu, i: Insn): void {
   }
   const la = c.ea(i);
   switch (k) {
-    case 0: case 1: { // SGDT / SIDT: 10 bytes in 64-bit mode
+    case 0: case 1: { // SGDT / SIDT: 10 bytes in 64-bit mode, 6 bytes (limit, 32-bit base) otherwise
       if ((c.cr4 & A.CR4_UMIP) && c.cpl > 0) c.raiseGP0();
       const base = k === 0 ? c.gdtrBase : c.idtrBase, lim = k === 0 ? c.gdtrLimit : c.idtrLimit;
+      if (!c.long64) {
+        c.probeWrite(la, 6);
+        c.wr16(la, lim);
+        c.wr32(la + 2, base | 0);
+        return;
+      }
       c.probeWrite(la, 10);
       c.wr16(la, lim);
       c.wr64(la + 2, base % TWO32 | 0, Math.floor(base / TWO32) | 0);
@@ -298,8 +366,15 @@ export function grp7(c: Cpu, i: Insn): void {
     case 2: case 3: { // LGDT / LIDT
       if (c.cpl !== 0) c.raiseGP0();
       const lim = c.rd16(la);
-      const lo = c.rd64(la + 2), hi = c.th;
-      const base = c.hiloLa(lo, hi);
+      let base: number;
+      if (!c.long64) {
+        // 6-byte operand; with a 16-bit operand size only 24 bits of the base are used (SDM Vol. 2 LGDT).
+        const b = c.rd32(la + 2) >>> 0;
+        base = i.osz === 2 ? b & 0xffffff : b;
+      } else {
+        const lo = c.rd64(la + 2), hi = c.th;
+        base = c.hiloLa(lo, hi);
+      }
       if (k === 2) { c.gdtrBase = base; c.gdtrLimit = lim; } else { c.idtrBase = base; c.idtrLimit = lim; }
       return;
     }
@@ -313,6 +388,12 @@ export function grp7(c: Cpu, i: Insn): void {
     default: c.raiseUD();
   }
 }
+/** Bits 63:32 of a system descriptor's base: IA-32e mode uses 16-byte LDT/TSS descriptors (SDM Vol. 3
+ *  7.2.3), legacy protected mode 8-byte ones. */
+function systemDescriptorHighBase(c: Cpu, sel: number): number {
+  return (c.efer & A.EFER_LMA) ? c.sysRd32(c.gdtrBase + (sel & 0xfff8) + 8) : 0;
+}
+
 function lmsw(c: Cpu, v: number): void {
   if (c.cpl !== 0) c.raiseGP0();
   // LMSW changes PE/MP/EM/TS only and cannot clear PE.
@@ -354,7 +435,14 @@ export function popSreg(c: Cpu, i: Insn, s: number): void {
 // ---------------------------------------------------------------------------------------------
 // MSRs
 // ---------------------------------------------------------------------------------------------
+/** IA32_APIC_BASE and the x2APIC register MSRs belong to the local APIC (SDM Vol. 3 11.4.4, 11.12.1). */
+export const MSR_X2APIC_FIRST = 0x800, MSR_X2APIC_LAST = 0x8ff;
+function apicMsr(c: Cpu, idx: number): boolean {
+  return c.interrupts !== undefined && (idx === A.MSR_IA32_APIC_BASE || (idx >= MSR_X2APIC_FIRST && idx <= MSR_X2APIC_LAST));
+}
+
 export function readMsr(c: Cpu, idx: number): bigint | undefined {
+  if (apicMsr(c, idx)) return c.interrupts!.readMsr(idx);
   switch (idx) {
     case A.MSR_IA32_EFER: return BigInt(c.efer >>> 0);
     case A.MSR_IA32_STAR: return c.star;
@@ -397,6 +485,7 @@ function canonicalBig(v: bigint): boolean {
 
 /** Returns false for an unknown MSR or an illegal value (the instruction path turns that into #GP(0)). */
 export function writeMsr(c: Cpu, idx: number, v: bigint, external: boolean): boolean {
+  if (apicMsr(c, idx)) return c.interrupts!.writeMsr(idx, v);
   switch (idx) {
     case A.MSR_IA32_EFER: {
       const n = Number(v & 0xffffffffn);
@@ -406,6 +495,7 @@ export function writeMsr(c: Cpu, idx: number, v: bigint, external: boolean): boo
       const nv = (n & ~A.EFER_LMA) | (c.efer & A.EFER_LMA);
       if ((nv ^ c.efer) & A.EFER_NXE) c.flushTlb();
       c.efer = nv;
+      updateMode(c);
       return true;
     }
     case A.MSR_IA32_STAR: c.star = v; return true;

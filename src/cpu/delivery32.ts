@@ -1,0 +1,118 @@
+// Event delivery through a protected-mode (non-IA-32e) IDT: 8-byte 32-bit interrupt and trap gates
+// (SDM Vol. 3 6.10-6.12). Same privilege: EFLAGS, CS, EIP [, error code] are pushed on the current stack.
+// Inner privilege: SS:ESP for the new CPL come from the 32-bit TSS (SS0:ESP0 at offsets 8 and 4, SDM 8.2.1)
+// and the old SS, ESP are pushed first. Interrupt gates clear IF; every gate clears TF, NT, RF and VM
+// (SDM 6.12.1.2). Task gates and 16-bit gates are not modelled (#GP with a log line).
+// In IA-32e mode (also from compatibility mode) Cpu.deliverIdt uses the 16-byte 64-bit gates instead.
+
+import type { Cpu } from './cpu.js';
+import { Cpu as CpuClass } from './cpu.js';
+import { updateMode } from './mode.js';
+import { DESC_CODE, DESC_CONFORMING, DESC_WRITABLE, SEG_CS, SEG_SS, commitSegment, markAccessed } from './segments.js';
+import * as A from './arch.js';
+
+/** Gate types in a legacy IDT (SDM Vol. 3 Table 3-2). */
+export const SYS_TASK_GATE = 0x5;
+export const SYS_INT_GATE16 = 0x6;
+export const SYS_TRAP_GATE16 = 0x7;
+export const SYS_INT_GATE32 = 0xe;
+export const SYS_TRAP_GATE32 = 0xf;
+/** 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n (SDM Vol. 3 Figure 8-2). */
+const TSS32_ESP0 = 4;
+const TSS32_SS0 = 8;
+
+/** Raise `vec` with an error code naming the IDT entry (EXT, IDT=1: SDM 6.13). */
+function idtFault(c: Cpu, vec: number, gate: number, ext: number): never { c.raise(vec, gate * 8 + 2 + ext); }
+
+export function deliverIdt32(c: Cpu, vec: number, err: number, pushEip: number, pushRf: boolean | undefined, soft: boolean, ext: number): void {
+  const e = soft ? 0 : ext;
+  if (vec * 8 + 7 > c.idtrLimit) idtFault(c, A.VEC_GP, vec, e);
+  const g = c.idtrBase + vec * 8;
+  const w0 = c.sysRd32(g), w1 = c.sysRd32(g + 4);
+  const type = (w1 >>> 8) & 0x1f, dpl = (w1 >>> 13) & 3, present = (w1 >>> 15) & 1;
+  if (type === SYS_TASK_GATE || type === SYS_INT_GATE16 || type === SYS_TRAP_GATE16) {
+    c.log('warn', 'cpu-unsupported', { what: type === SYS_TASK_GATE ? 'task gate in the IDT' : '16-bit interrupt/trap gate', vector: vec });
+    idtFault(c, A.VEC_GP, vec, e);
+  }
+  if (type !== SYS_INT_GATE32 && type !== SYS_TRAP_GATE32) idtFault(c, A.VEC_GP, vec, e);
+  // INT n / INT3 / INTO check the gate's DPL against CPL (SDM 6.12.1.1).
+  if (soft && dpl < c.cpl) idtFault(c, A.VEC_GP, vec, 0);
+  if (!present) idtFault(c, A.VEC_NP, vec, e);
+  const sel = w0 >>> 16;
+  const offset = ((w0 & 0xffff) | (w1 & 0xffff0000)) >>> 0;
+  if ((sel & 0xfffc) === 0) c.raise(A.VEC_GP, e);
+  c.readDescriptor(sel, e);
+  const cLo = c.dLo, cHi = c.dHi;
+  const cAttr = CpuClass.attrsOf(cHi);
+  const cdpl = (cAttr >> A.ATTR_DPL_SHIFT) & 3;
+  if (!(cAttr & A.ATTR_S) || !(cAttr & DESC_CODE) || cdpl > c.cpl) c.raise(A.VEC_GP, (sel & 0xfffc) | e);
+  if (!(cAttr & A.ATTR_P)) c.raise(A.VEC_NP, (sel & 0xfffc) | e);
+  if (offset > CpuClass.limitOf(cLo, cHi)) c.raise(A.VEC_GP, e);
+  const oldCpl = c.cpl;
+  const newCpl = (cAttr & DESC_CONFORMING) ? oldCpl : cdpl;
+  const flags = c.getFlags();
+  let pushedFlags = flags & ~A.RFLAGS_RF;
+  if (pushRf === true || (pushRf === undefined && (flags & A.RFLAGS_RF))) pushedFlags |= A.RFLAGS_RF;
+  const oldSs = c.segSel[SEG_SS]!, oldCs = c.segSel[SEG_CS]!, oldEsp = c.rl[4]! >>> 0;
+  const n = err >= 0 ? 4 : 3;
+
+  if (newCpl < oldCpl) {
+    // Inner privilege: the new stack from the TSS, checked as SDM 6.12.1 lists (#TS for a bad SS).
+    const espOff = TSS32_ESP0 + newCpl * 8, ssOff = TSS32_SS0 + newCpl * 8;
+    if (ssOff + 1 > c.trLimit) c.raise(A.VEC_TS, (c.trSel & 0xfffc) | e);
+    const newEsp = c.sysRd32(c.trBase + espOff) >>> 0;
+    const newSs = c.sysRd32(c.trBase + ssOff) & 0xffff;
+    if ((newSs & 0xfffc) === 0) c.raise(A.VEC_TS, e);
+    if ((newSs & 3) !== newCpl) c.raise(A.VEC_TS, (newSs & 0xfffc) | e);
+    c.readDescriptor(newSs, e);
+    const sAttr = CpuClass.attrsOf(c.dHi);
+    if (!(sAttr & A.ATTR_S) || (sAttr & DESC_CODE) || !(sAttr & DESC_WRITABLE) || ((sAttr >> A.ATTR_DPL_SHIFT) & 3) !== newCpl) {
+      c.raise(A.VEC_TS, (newSs & 0xfffc) | e);
+    }
+    if (!(sAttr & A.ATTR_P)) c.raise(A.VEC_SS, (newSs & 0xfffc) | e);
+    const sLo = c.dLo, sHi = c.dHi;
+    const ssBase = CpuClass.baseOf(sLo, sHi);
+    const big = (sAttr & A.ATTR_DB) !== 0;
+    const wrap = (v: number): number => (big ? v >>> 0 : v & 0xffff);
+    const at = (k: number): number => (ssBase + wrap(newEsp - 4 * k)) >>> 0;
+    // The pushes are supervisor accesses at the new CPL; nothing is committed until all of them succeeded.
+    c.cpl = newCpl; c.updateCplMasks();
+    try {
+      c.wr32(at(1), oldSs);
+      c.wr32(at(2), oldEsp);
+      c.wr32(at(3), pushedFlags);
+      c.wr32(at(4), oldCs);
+      c.wr32(at(5), pushEip >>> 0);
+      if (err >= 0) c.wr32(at(6), err);
+    } catch (ex) {
+      c.cpl = oldCpl; c.updateCplMasks();
+      throw ex;
+    }
+    c.dLo = sLo; c.dHi = sHi;
+    markAccessed(c, newSs);
+    commitSegment(c, SEG_SS, newSs);
+    const top = wrap(newEsp - 4 * (n + 2));
+    if (big) { c.rl[4] = top | 0; c.rh[4] = 0; } else c.rl[4] = (c.rl[4]! & ~0xffff) | top;
+  } else {
+    // Same privilege: push on the current stack (ESP or SP per SS.B).
+    const base = c.segBase[SEG_SS]!;
+    const wrap = (v: number): number => (c.ss32 ? v >>> 0 : v & 0xffff);
+    const at = (k: number): number => (base + wrap(oldEsp - 4 * k)) >>> 0;
+    c.wr32(at(1), pushedFlags);
+    c.wr32(at(2), oldCs);
+    c.wr32(at(3), pushEip >>> 0);
+    if (err >= 0) c.wr32(at(4), err);
+    const top = wrap(oldEsp - 4 * n);
+    if (c.ss32) { c.rl[4] = top | 0; c.rh[4] = 0; } else c.rl[4] = (c.rl[4]! & ~0xffff) | top;
+  }
+  c.dLo = cLo; c.dHi = cHi;
+  markAccessed(c, sel);
+  commitSegment(c, SEG_CS, (sel & 0xfffc) | newCpl);
+  if (newCpl !== oldCpl) { c.cpl = newCpl; c.updateCplMasks(); }
+  let f = c.fl & ~(A.RFLAGS_TF | A.RFLAGS_NT | A.RFLAGS_RF | A.RFLAGS_VM);
+  if (type === SYS_INT_GATE32) f &= ~A.RFLAGS_IF;
+  c.fl = f;
+  updateMode(c);
+  c.rip = offset; c.nextRip = offset;
+  c.fLin0 = NaN;
+}

@@ -1,0 +1,229 @@
+// The Multiboot trampoline: 32-bit flat protected mode, PAE page tables, EFER.LME, CR0.PG (EFER.LMA=1,
+// compatibility mode), far JMP to a 64-bit code segment (SDM Vol. 3 10.8.5 / 11.8.5), with the mode and
+// EFER checked at every step, and the #GP(0) cases of the switch.
+import { describe, expect, it } from 'vitest';
+import { CODE, CS64, KCS, PT_AREA, makeSys, type Sys } from './sys.js';
+
+const EFER_LME = 0x100n, EFER_LMA = 0x400n;
+const PML4 = PT_AREA, PDPT = PT_AREA + 0x1000, PD = PT_AREA + 0x2000;
+
+/** Identity-map the first 4 MiB with 2 MiB pages (4-level tables; the PDPT also serves PAE legacy use). */
+function identityTables(s: Sys): void {
+  s.w64(PML4, BigInt(PDPT | 3));
+  s.w64(PDPT, BigInt(PD | 3));
+  s.w64(PD, 0x83n);
+  s.w64(PD + 8, 0x200083n);
+}
+
+const TRAMPOLINE = `
+.code32
+  out %al, $0xe9                    # 1: protected32, EFER=0
+  mov $0xc0000080, %ecx
+  rdmsr
+  or $0x100, %eax                   # EFER.LME
+  wrmsr
+  mov $2, %al
+  out %al, $0xe9                    # 2: still protected32, LME=1 LMA=0
+  mov %cr4, %eax
+  or $0x20, %eax                    # CR4.PAE
+  mov %eax, %cr4
+  mov $${PML4}, %eax
+  mov %eax, %cr3
+  mov %cr0, %eax
+  or $0x80000000, %eax              # CR0.PG: IA-32e mode activated (LMA=1), compatibility mode
+  mov %eax, %cr0
+  mov $3, %al
+  out %al, $0xe9                    # 3: compat32
+  ljmp $${CS64}, $long64
+.code64
+long64:
+  mov $0x123456789, %rax            # a 64-bit immediate only decodes right in 64-bit mode
+  mov %rax, %rbx
+  mov $4, %al
+  out %al, $0xe9                    # 4: long64
+  hlt
+`;
+
+describe('32-bit protected mode -> long mode (Multiboot trampoline)', () => {
+  it('walks protected32 -> (LME) -> compat32 (LMA) -> long64 with EFER as the SDM describes', () => {
+    const s = makeSys();
+    identityTables(s);
+    s.load(TRAMPOLINE);
+    expect(s.cpu.mode).toBe('protected32');
+    const r = s.cpu.run(1000);
+    expect(r.kind).toBe('hlt');
+    expect(s.exc).toEqual([]);
+    const cp = s.checkpoints.map((c) => [c.value & 0xff, c.mode, c.efer & (EFER_LME | EFER_LMA)]);
+    expect(cp).toEqual([
+      [0, 'protected32', 0n],
+      [2, 'protected32', EFER_LME],
+      [3, 'compat32', EFER_LME | EFER_LMA],
+      [4, 'long64', EFER_LME | EFER_LMA],
+    ]);
+    expect(s.cpu.getGpr(3)).toBe(0x123456789n);
+    expect(s.cpu.getState().seg[1]!.selector).toBe(CS64);
+  });
+
+  it('decodes the same physical bytes per mode: 48 FF C0 is DEC EAX; INC EAX in 32-bit code and INC RAX in 64-bit code', () => {
+    const s = makeSys();
+    identityTables(s);
+    const SUB = CODE + 0x800;
+    // The subroutine page is executed in both modes; its decoded records must not leak between them.
+    s.load(`
+.code32
+  .byte 0x48, 0xff, 0xc0
+  ret
+`, SUB);
+    s.load(`
+.code32
+  mov $5, %eax
+  call ${SUB}
+  mov %eax, %esi                   # 32-bit result
+  mov $0xc0000080, %ecx
+  rdmsr
+  or $0x100, %eax
+  wrmsr
+  mov %cr4, %eax
+  or $0x20, %eax
+  mov %eax, %cr4
+  mov $${PML4}, %eax
+  mov %eax, %cr3
+  mov %cr0, %eax
+  or $0x80000000, %eax
+  mov %eax, %cr0
+  ljmp $${CS64}, $1f
+.code64
+1:
+  mov $0x80000, %rsp
+  mov $5, %eax
+  call ${SUB}
+  mov %rax, %rdi                   # 64-bit result
+  hlt
+`);
+    expect(s.cpu.run(1000).kind).toBe('hlt');
+    expect(s.exc).toEqual([]);
+    expect(s.cpu.getGpr(6)).toBe(5n); // dec, inc
+    expect(s.cpu.getGpr(7)).toBe(6n); // inc rax
+  });
+
+  it('#GP(0): CR0.PG with EFER.LME=1 but CR4.PAE=0', () => {
+    const s = makeSys();
+    identityTables(s);
+    s.load(`
+.code32
+  mov $0xc0000080, %ecx
+  rdmsr
+  or $0x100, %eax
+  wrmsr
+  mov $${PML4}, %eax
+  mov %eax, %cr3
+  mov %cr0, %eax
+  or $0x80000000, %eax
+  mov %eax, %cr0
+  hlt
+`);
+    const r = s.cpu.run(100);
+    expect(r.kind).toBe('intercept');
+    expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[13, 0]]);
+    expect(s.cpu.getMsr(0xc0000080)! & EFER_LMA).toBe(0n);
+    expect(s.cpu.mode).toBe('protected32');
+  });
+
+  it('#GP(0): changing EFER.LME while paging is on', () => {
+    const s = makeSys();
+    // 32-bit paging with a 4 MiB PSE page mapping the first 4 MiB.
+    s.w32(PT_AREA, 0x83);
+    s.load(`
+.code32
+  mov %cr4, %eax
+  or $0x10, %eax                    # PSE
+  mov %eax, %cr4
+  mov $${PT_AREA}, %eax
+  mov %eax, %cr3
+  mov %cr0, %eax
+  or $0x80000000, %eax
+  mov %eax, %cr0
+  mov $7, %al
+  out %al, $0xe9
+  mov $0xc0000080, %ecx
+  rdmsr
+  or $0x100, %eax
+  wrmsr
+  hlt
+`);
+    const r = s.cpu.run(100);
+    expect(r.kind).toBe('intercept');
+    expect(s.checkpoints.map((c) => c.mode)).toEqual(['protected32']);
+    expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[13, 0]]);
+    expect(s.cpu.getMsr(0xc0000080)).toBe(0n);
+  });
+
+  function inLongMode(extra: string, s = makeSys()): Sys {
+    identityTables(s);
+    s.load(`
+.code32
+  mov $0xc0000080, %ecx
+  rdmsr
+  or $0x100, %eax
+  wrmsr
+  mov %cr4, %eax
+  or $0x20, %eax
+  mov %eax, %cr4
+  mov $${PML4}, %eax
+  mov %eax, %cr3
+  mov %cr0, %eax
+  or $0x80000000, %eax
+  mov %eax, %cr0
+${extra}
+`);
+    return s;
+  }
+
+  it('#GP(0): clearing CR4.PAE while EFER.LMA=1 (compatibility mode)', () => {
+    const s = inLongMode(`
+  mov $3, %al
+  out %al, $0xe9
+  mov %cr4, %eax
+  and $~0x20, %eax
+  mov %eax, %cr4
+  hlt`);
+    expect(s.cpu.run(100).kind).toBe('intercept');
+    expect(s.checkpoints.map((c) => c.mode)).toEqual(['compat32']);
+    expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[13, 0]]);
+  });
+
+  it('#GP(0): clearing CR0.PG in 64-bit mode; from compatibility mode it leaves IA-32e mode (LMA=0)', () => {
+    const s = inLongMode(`
+  ljmp $${CS64}, $1f
+.code64
+1:
+  mov %cr0, %rax
+  btr $31, %rax
+  mov %rax, %cr0
+  hlt`);
+    expect(s.cpu.run(100).kind).toBe('intercept');
+    expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[13, 0]]);
+    expect(s.cpu.mode).toBe('long64');
+
+    const t = inLongMode(`
+  mov %cr0, %eax
+  and $0x7fffffff, %eax
+  mov %eax, %cr0
+  mov $5, %al
+  out %al, $0xe9
+  hlt`);
+    expect(t.cpu.run(100).kind).toBe('hlt');
+    expect(t.exc).toEqual([]);
+    expect(t.checkpoints.map((c) => [c.mode, c.efer & (EFER_LME | EFER_LMA)])).toEqual([['protected32', EFER_LME]]);
+  });
+
+  it('#GP(selector): far JMP to a code segment with L=1 and D=1 in IA-32e mode', () => {
+    const s = inLongMode(`
+  ljmp $0x38, $0`);
+    // GDT entry 7: L=1 and D=1 together are reserved.
+    s.setGdt(7, (0x00affb000000ffffn) | (1n << 54n));
+    expect(s.cpu.run(100).kind).toBe('intercept');
+    expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[13, 0x38]]);
+    expect(s.cpu.getState().seg[1]!.selector).toBe(KCS);
+  });
+});
