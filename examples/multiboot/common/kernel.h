@@ -244,13 +244,16 @@ static void print_fw_cfg(void) {
 }
 
 /* An unassigned port: the ISA bus floats, reads return all ones. 0x2f8 (COM2) has no device when
- * only one -serial is given. */
+ * only one -serial is given. Read twice: dbstub logs the first access only. */
 #define UNUSED_PORT 0x2f8
 static void probe_unused_port(void) {
+  u8 first = inb(UNUSED_PORT), second = inb(UNUSED_PORT);
   puts("io: unused port ");
   put_hex(UNUSED_PORT);
   puts(" reads ");
-  put_hex(inb(UNUSED_PORT));
+  put_hex(first);
+  puts(" then ");
+  put_hex(second);
   puts("\n");
 }
 

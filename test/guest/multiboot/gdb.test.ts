@@ -13,6 +13,8 @@ import { parseConfig } from '../../../src/config/config.js';
 import { silentLogger } from '../../../src/log.js';
 import { hasQemu, initrdArg, KERNELS, makeInputs, QEMU, qemuArgs, type BootInputs } from './transcript.js';
 
+if (!hasQemu) console.warn('test/guest/multiboot/gdb.test.ts: qemu-system-x86_64 not found: the gdb sessions against qemu -s -S are skipped');
+
 const KERNEL = KERNELS.lm64;
 const MB_BOOTLOADER_MAGIC = 0x2badb002;
 const CR0_PE = 0x1;
@@ -121,7 +123,21 @@ function checkSession(out: string, sym: Map<string, bigint>): void {
 
 describe('real gdb on the lm64 Multiboot kernel', () => {
   const sym = symbols(KERNEL);
-  it.skipIf(!hasQemu)('QEMU -s -S (reference): hbreak in 32-bit entry code and in 64-bit kmain, registers, stepi (skipped: qemu-system-x86_64 not installed)', async () => {
+  it.skipIf(!hasQemu)('QEMU -s -S (reference): hbreak in 32-bit entry code and in 64-bit kmain, registers, stepi (skips when qemu-system-x86_64 is not installed)', async () => {
     checkSession(fromFirstStop(await gdbOnQemu(makeInputs(64))), sym);
+  });
+});
+
+describe('real gdb on the lm64 Multiboot kernel in dbstub', () => {
+  const sym = symbols(KERNEL);
+  it('dbstub serve: hbreak in 32-bit entry code and in 64-bit kmain, registers, stepi, i386:x86-64 register set', async () => {
+    const out = await gdbOnDbstub(makeInputs(64));
+    expect(out).toMatch(/^_start \(\) at .*lm64\/start\.S:\d+$/m); // waits at the Multiboot entry (no BIOS to run)
+    checkSession(fromFirstStop(out), sym);
+  });
+  it.skipIf(!hasQemu)('dbstub serve shows what qemu -s -S shows, from the first breakpoint on (skips when qemu-system-x86_64 is not installed)', async () => {
+    const inp = makeInputs(64);
+    const [d, q] = await Promise.all([gdbOnDbstub(inp), gdbOnQemu(inp)]);
+    expect(fromFirstStop(d)).toBe(fromFirstStop(q));
   });
 });

@@ -13,7 +13,7 @@ describe('Multiboot kernels under QEMU (reference)', () => {
     ['pm32', 64],
   ];
   for (const [kernel, ramMiB] of cases)
-    it.skipIf(!hasQemu)(`${kernel} -m ${ramMiB}: transcript as computed, isa-debug-exit status ${EXIT_OK_STATUS} (skipped: qemu-system-x86_64 not installed)`, async () => {
+    it.skipIf(!hasQemu)(`${kernel} -m ${ramMiB}: transcript as computed, isa-debug-exit status ${EXIT_OK_STATUS} (skips when qemu-system-x86_64 is not installed)`, async () => {
       const inp = makeInputs(ramMiB);
       const r = await runQemu(KERNELS[kernel], inp);
       // QEMU 7.2's TCG offers no x2APIC; its default CPU model (qemu64) is AuthenticAMD.

@@ -2,7 +2,7 @@
 // line), the COM1 transcript they must print, computed from those inputs and the RAM size, and runners
 // for qemu-system-x86_64 -kernel and for dbstub. Shared by the dbstub-side and the QEMU-side tests.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { dbstub } from '../examples/cli-inproc.js';
@@ -113,7 +113,7 @@ function mbInfoLines(kernelPath: string, inp: BootInputs, vendor: 'amd' | 'intel
 const LAPIC_VERSION = 0x50014; // version 0x14, max LVT entry 5
 const PERIODIC_TICKS = 5; // PERIODIC_TICKS in common/kernel.h
 const PIT_PIC_LINES = [
-  'io: unused port 0x2f8 reads 0xff',
+  'io: unused port 0x2f8 reads 0xff then 0xff', // an unassigned ISA port floats high
   'pic: masked imr1=0xff imr2=0xff',
   'apic: base=0xfee00000 bsp=1 enabled=1',
   `apic: id=0x0 version=${hex(LAPIC_VERSION)} svr=0x1ff`,
@@ -191,6 +191,8 @@ export interface GuestRun {
   lines: string[];
   status: number | null;
   stderr: string;
+  /** dbstub only: the JSON log (--log-file). */
+  log?: string;
 }
 
 function runChild(cmd: string, args: string[], timeoutMs: number): Promise<GuestRun> {
@@ -215,7 +217,8 @@ function runChild(cmd: string, args: string[], timeoutMs: number): Promise<Guest
   });
 }
 
-export const QEMU = 'qemu-system-x86_64';
+/** The QEMU binary (DBSTUB_QEMU overrides it; a name that does not exist shows how the tests skip without QEMU). */
+export const QEMU = process.env.DBSTUB_QEMU ?? 'qemu-system-x86_64';
 export const hasQemu = ((): boolean => {
   try {
     execFileSync(QEMU, ['--version'], { stdio: 'ignore' });
@@ -241,6 +244,8 @@ export function dbstubArgs(kernelPath: string, inp: BootInputs, vendor: 'amd' | 
 }
 /** Runs the CLI in-process (src/cli/main.ts, the code bin/dbstub.js runs from dist/), so no stale dist/. */
 export async function runDbstub(kernelPath: string, inp: BootInputs, vendor: 'amd' | 'intel'): Promise<GuestRun> {
-  const r = await dbstub(dbstubArgs(kernelPath, inp, vendor));
-  return { lines: r.stdout.replace(/\r/g, '').split('\n').filter((l) => l !== ''), status: r.status, stderr: r.stderr };
+  const logFile = join(mkdtempSync(join(tmpdir(), 'dbstub-mb-log-')), 'run.log');
+  const r = await dbstub([...dbstubArgs(kernelPath, inp, vendor), '--log-file', logFile]);
+  const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+  return { lines: r.stdout.replace(/\r/g, '').split('\n').filter((l) => l !== ''), status: r.status, stderr: r.stderr, log };
 }
