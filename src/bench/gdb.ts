@@ -69,33 +69,43 @@ export function benchValues(out: RunOut): Record<string, number> {
   return vals;
 }
 
-/** Python loop timing `n` repetitions of a gdb command; prints BENCH <key>_s=SECONDS <key>_n=N. */
-export function timedLoop(key: string, command: string, n: number): string[] {
+/** Python loop timing `n` repetitions of a gdb command; prints BENCH <key>_s=SECONDS <key>_n=N, and with
+ *  `serverPid` also <key>_cpu=SECONDS: the CPU time (user + system, from /proc/PID/stat) the server process
+ *  spent during the loop. Wall time on a shared machine moves with the load of other processes; the server's
+ *  own CPU time per round trip moves far less, so it is the figure to compare before/after a change. */
+export function timedLoop(key: string, command: string, n: number, serverPid?: number): string[] {
+  const cpu = serverPid === undefined ? [] : [`def server_cpu():`, `    f = open("/proc/${serverPid}/stat").read().rsplit(")", 1)[1].split()`, `    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")`];
   return [
     'python',
-    'import time',
+    'import time, os',
+    ...cpu,
+    ...(serverPid === undefined ? [] : ['c0 = server_cpu()']),
     't0 = time.perf_counter()',
     `for i in range(${n}):`,
     `    gdb.execute(${JSON.stringify(command)}, to_string=True)`,
-    `print("BENCH ${key}_s=%f ${key}_n=%d" % (time.perf_counter() - t0, ${n}))`,
+    serverPid === undefined
+      ? `print("BENCH ${key}_s=%f ${key}_n=%d" % (time.perf_counter() - t0, ${n}))`
+      : `print("BENCH ${key}_s=%f ${key}_n=%d ${key}_cpu=%f" % (time.perf_counter() - t0, ${n}, server_cpu() - c0))`,
     'end',
   ];
 }
 
 /** Steps: stop at int_loop (so both stubs step the same code), then n stepi. */
-export function stepiBody(n: number, setup: string[] = []): string[] {
-  return [...setup, 'hbreak int_loop', 'continue', 'delete', ...timedLoop('stepi', 'stepi', n)];
+export function stepiBody(n: number, setup: string[] = [], serverPid?: number): string[] {
+  return [...setup, 'hbreak int_loop', 'continue', 'delete', ...timedLoop('stepi', 'stepi', n, serverPid)];
 }
 
 /** Hardware watchpoint on bench_tick, which the guest writes every tickEvery iterations; n continues. */
-export function watchBody(n: number, setup: string[] = []): string[] {
-  return [...setup, 'hbreak int_loop', 'continue', 'delete', 'watch bench_tick', 'info watchpoints', ...timedLoop('watch', 'continue', n)];
+export function watchBody(n: number, setup: string[] = [], serverPid?: number): string[] {
+  return [...setup, 'hbreak int_loop', 'continue', 'delete', 'watch bench_tick', 'info watchpoints', ...timedLoop('watch', 'continue', n, serverPid)];
 }
 
 export interface GdbRate {
   rate: number;
   seconds: number;
   n: number;
+  /** Server CPU seconds per operation (user + system), when the loop measured it. */
+  cpuPerOp?: number;
   ok: boolean;
   note?: string;
 }
@@ -106,7 +116,8 @@ export function rateOf(out: RunOut, key: string, mustSee?: RegExp): GdbRate {
   const n = v[`${key}_n`];
   if (s === undefined || n === undefined) return { rate: NaN, seconds: NaN, n: 0, ok: false, note: `no BENCH line (gdb status ${out.status}): ${(out.stderr || out.stdout).slice(-300)}` };
   if (mustSee && !mustSee.test(out.stdout)) return { rate: n / s, seconds: s, n, ok: false, note: `expected ${mustSee} in gdb output` };
-  return { rate: n / s, seconds: s, n, ok: true };
+  const cpu = v[`${key}_cpu`];
+  return { rate: n / s, seconds: s, n, ok: true, ...(cpu === undefined ? {} : { cpuPerOp: cpu / n }) };
 }
 
 /** Spawn-to-prompt: dbstub serve spawned at t0; gdb connects as soon as the port is printed; the figure is

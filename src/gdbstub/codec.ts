@@ -100,58 +100,79 @@ function goodCount(n: number): boolean {
  * carries binary data (`}` starts a two-byte escape pair). Defensively, raw `#`, `$`, `*` are escaped so the
  * frame is always well formed. With rle, runs of one plain byte are compressed; escape pairs are never part of
  * a run (gdb expands repeats before it unescapes, so a repeated escape would corrupt the data).
+ *
+ * Every reply goes through here, so it writes straight into one output buffer and sums the checksum on the
+ * way (no intermediate arrays): a frame is at most 2 bytes per payload byte (escape pairs; a run spends at most
+ * 3 bytes per 4 or more payload bytes) plus `$`, `#` and two checksum digits.
  */
 export function encodePacket(payload: string | Uint8Array, opts: { rle?: boolean } = {}): Uint8Array {
-  const p = toBytes(payload);
-  const out: number[] = [CH_DOLLAR];
+  const p = typeof payload === 'string' ? Buffer.from(payload, 'latin1') : payload;
+  const n = p.length;
+  const rle = opts.rle === true;
+  const out = Buffer.allocUnsafe(2 * n + 4);
+  out[0] = CH_DOLLAR;
+  let o = 1;
+  let sum = 0;
   let i = 0;
-  while (i < p.length) {
-    const b = p[i];
+  while (i < n) {
+    const b = p[i]!;
     if (b === CH_ESCAPE) {
       // Escape pair: copied as-is unless its second byte would break the frame; a lone `}` is itself escaped.
-      const next = i + 1 < p.length ? p[i + 1] : -1;
-      if (next >= 0 && next !== CH_HASH && next !== CH_DOLLAR && next !== CH_STAR) {
-        out.push(CH_ESCAPE, p[i + 1]);
-        i += 2;
-      } else {
-        out.push(CH_ESCAPE, CH_ESCAPE ^ 0x20);
-        i += 1;
-      }
+      const next = i + 1 < n ? p[i + 1]! : -1;
+      const second = next >= 0 && next !== CH_HASH && next !== CH_DOLLAR && next !== CH_STAR ? next : CH_ESCAPE ^ 0x20;
+      out[o++] = CH_ESCAPE;
+      out[o++] = second;
+      sum += CH_ESCAPE + second;
+      i += second === next ? 2 : 1;
       continue;
     }
     if (b === CH_HASH || b === CH_DOLLAR || b === CH_STAR) {
-      out.push(CH_ESCAPE, b ^ 0x20);
+      out[o++] = CH_ESCAPE;
+      out[o++] = b ^ 0x20;
+      sum += CH_ESCAPE + (b ^ 0x20);
       i += 1;
       continue;
     }
     let run = 1;
-    while (i + run < p.length && p[i + run] === b) run++;
+    while (i + run < n && p[i + run] === b) run++;
     i += run;
-    out.push(b);
+    out[o++] = b;
+    sum += b;
     let extra = run - 1;
-    if (!opts.rle) {
-      while (extra-- > 0) out.push(b);
+    if (!rle || extra < RLE_MIN_REPEAT) {
+      while (extra-- > 0) {
+        out[o++] = b;
+        sum += b;
+      }
       continue;
     }
     while (extra > 0) {
       if (extra < RLE_MIN_REPEAT) {
-        while (extra-- > 0) out.push(b);
+        while (extra-- > 0) {
+          out[o++] = b;
+          sum += b;
+        }
         break;
       }
       let k = Math.min(extra, RLE_MAX_REPEAT);
       while (!goodCount(k)) k--;
-      out.push(CH_STAR, k + RLE_BIAS);
+      out[o++] = CH_STAR;
+      out[o++] = k + RLE_BIAS;
+      sum += CH_STAR + k + RLE_BIAS;
       extra -= k;
       // Repeat the literal before the next count so every `*` follows a plain byte.
       if (extra > 0) {
-        out.push(b);
+        out[o++] = b;
+        sum += b;
         extra--;
       }
     }
   }
-  const sum = checksum(Uint8Array.from(out), 1);
-  out.push(CH_HASH, hexChar(sum >> 4), hexChar(sum & 15));
-  return Uint8Array.from(out);
+  sum &= 0xff;
+  out[o++] = CH_HASH;
+  out[o++] = hexChar(sum >> 4);
+  out[o++] = hexChar(sum & 15);
+  return new Uint8Array(out.buffer, out.byteOffset, o);
 }
 
 function hexChar(n: number): number {

@@ -85,6 +85,36 @@ export function fromLeBytes(b: Uint8Array): bigint {
   return v;
 }
 
+/** Two lowercase hex digits of every byte value, for leHex. */
+const BYTE_HEX: readonly string[] = Array.from({ length: 256 }, (_, b) => HEX[b >> 4] + HEX[b & 15]);
+
+function u32LeHex(w: number): string {
+  return BYTE_HEX[w & 0xff]! + BYTE_HEX[(w >>> 8) & 0xff]! + BYTE_HEX[(w >>> 16) & 0xff]! + BYTE_HEX[w >>> 24]!;
+}
+
+/**
+ * Little-endian hex of the low `bytes` bytes of an unsigned value (register transfer order on x86): the same
+ * text as bytesToHex(leBytes(value, bytes)), in 32-bit pieces rather than one BigInt shift per byte, because
+ * every `g` reply and stop reply formats registers this way.
+ */
+export function leHex(value: bigint, bytes: number): string {
+  let v = BigInt.asUintN(bytes * 8, value);
+  if (v === 0n) return '00'.repeat(bytes); // most of the x87/SSE file
+  let s = '';
+  let left = bytes;
+  while (left >= 4) {
+    s += u32LeHex(Number(v & 0xffffffffn));
+    v >>= 32n;
+    left -= 4;
+  }
+  let w = Number(v);
+  for (; left > 0; left--) {
+    s += BYTE_HEX[w & 0xff]!;
+    w >>>= 8;
+  }
+  return s;
+}
+
 /** Two-digit lowercase hex of a byte (signal numbers, exit codes, checksums). */
 export function hex2(n: number): string {
   return HEX[(n >> 4) & 15] + HEX[n & 15];

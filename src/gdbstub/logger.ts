@@ -6,6 +6,13 @@ export interface RspLogger {
   info(obj: Record<string, unknown>, msg?: string): void;
   warn(obj: Record<string, unknown>, msg?: string): void;
   error(obj: Record<string, unknown>, msg?: string): void;
+  /** pino's: lets hot paths skip building debug-only fields (packet renderings) when debug is off. */
+  isLevelEnabled?(level: string): boolean;
+}
+
+/** True when `log.debug` records anything (loggers without isLevelEnabled are assumed to). */
+export function debugEnabled(log: RspLogger): boolean {
+  return typeof log.isLevelEnabled === 'function' ? log.isLevelEnabled('debug') : log !== silentLogger;
 }
 
 export const silentLogger: RspLogger = {

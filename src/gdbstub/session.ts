@@ -14,7 +14,7 @@ import {
   type SessionContext,
 } from './context.js';
 import { bytesToLatin1, DEFAULT_PACKET_SIZE } from './codec.js';
-import { renderPacket, silentLogger, type RspLogger } from './logger.js';
+import { debugEnabled, renderPacket, silentLogger, type RspLogger } from './logger.js';
 import { buildStopReply } from './stop-reply.js';
 import type { GdbTarget, ResumeAction, StopEvent } from './target.js';
 import * as bp from './features/breakpoints.js';
@@ -51,6 +51,8 @@ export class GdbSession implements SessionContext {
   private readonly sendRaw: (payload: string | Uint8Array) => void;
   private readonly onNoAck: () => void;
   private readonly conn: number | undefined;
+  /** Per-packet debug lines render every packet; decided once per session so a quiet log costs nothing. */
+  private readonly tracePackets: boolean;
 
   constructor(opts: SessionOptions) {
     this.target = opts.target;
@@ -59,6 +61,7 @@ export class GdbSession implements SessionContext {
     this.sendRaw = opts.send;
     this.onNoAck = opts.onNoAck ?? (() => {});
     this.conn = opts.conn;
+    this.tracePackets = debugEnabled(this.log);
     this.targetXml = targetXmlCache(this);
   }
 
@@ -68,7 +71,7 @@ export class GdbSession implements SessionContext {
 
   private out(payload: string | Uint8Array): void {
     if (this.closed) return;
-    this.log.debug({ event: 'rsp.packet', dir: 'out', conn: this.conn, data: renderPacket(payload) });
+    if (this.tracePackets) this.log.debug({ event: 'rsp.packet', dir: 'out', conn: this.conn, data: renderPacket(payload) });
     this.sendRaw(payload);
   }
 
@@ -87,7 +90,7 @@ export class GdbSession implements SessionContext {
   resume(action: ResumeAction): void {
     const gen = ++this.resumeGen;
     this.running = true;
-    this.log.debug({ event: 'rsp.resume', conn: this.conn, action: action.kind, signal: action.signal });
+    if (this.tracePackets) this.log.debug({ event: 'rsp.resume', conn: this.conn, action: action.kind, signal: action.signal });
     this.target.resume(action, (ev) => {
       // Only the first stop of the latest resume counts, and nothing is sent on a dead session.
       if (gen !== this.resumeGen || !this.running) return;
@@ -135,7 +138,7 @@ export class GdbSession implements SessionContext {
 
   handlePacket(payload: Uint8Array): void {
     if (this.closed) return;
-    this.log.debug({ event: 'rsp.packet', dir: 'in', conn: this.conn, data: renderPacket(payload) });
+    if (this.tracePackets) this.log.debug({ event: 'rsp.packet', dir: 'in', conn: this.conn, data: renderPacket(payload) });
     if (this.running) {
       // All-stop: gdb sends nothing but 0x03 while the target runs. Answering would be taken as the stop reply.
       this.log.warn({ event: 'rsp.packet-while-running', conn: this.conn, data: renderPacket(payload, 40) }, 'packet ignored while running');

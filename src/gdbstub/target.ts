@@ -43,6 +43,9 @@ export interface GdbTarget {
   readonly architecture: string;
 
   readRegister(index: number): bigint;
+  /** Optional: every register at once, in `registers` order (the `g` reply). A target whose registers come
+   *  from one state snapshot implements it so `g` takes one snapshot rather than one per register. */
+  readRegisters?(): readonly bigint[];
   /** Returns false when the value cannot be written (the stub replies E..). */
   writeRegister(index: number, value: bigint): boolean;
 

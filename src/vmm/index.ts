@@ -3,7 +3,7 @@
 // external to the architecture (like QEMU TCG's BP_GDB) and every #DB goes to the guest's IDT. In 'kvm'
 // mode the KvmVcpu model sits between us and the CPU, and #DBs reach us as KVM_EXIT_DEBUG.
 
-import type { ExternalWatchpoint, GuestCpu, StopReason } from '../cpu/api.js';
+import type { ArchState, ExternalWatchpoint, GuestCpu, StopReason } from '../cpu/api.js';
 import { formatConfig, type MachineConfig } from '../config/config.js';
 import { BreakpointType, type BreakpointResult, type GdbTarget, type RegisterInfo, type ResumeAction, type StopEvent } from '../gdbstub/target.js';
 import { DB_VECTOR, deliverDbPayload, hex32, MSR_IA32_DEBUGCTL } from '../hv/debugregs.js';
@@ -122,11 +122,29 @@ export class Vmm implements GdbTarget {
     return this._running;
   }
 
+  /** Whether a log line at `level` would be written: stops, breakpoints and #DB routes happen at every gdb
+   *  round trip, so their log objects (hex strings) are only built when someone will read them. */
+  private logs(level: 'debug' | 'info'): boolean {
+    return this.log !== undefined && (typeof this.log.isLevelEnabled !== 'function' || this.log.isLevelEnabled(level));
+  }
+
   // ================= registers =================
 
   readRegister(index: number): bigint {
     const def = REGISTERS[index] as RegDef | undefined;
-    if (!def) return 0n;
+    return def ? this.regValue(def, undefined) : 0n;
+  }
+
+  /** The whole register file from one getState() snapshot (gdb's `g`, at nearly every stop). */
+  readRegisters(): bigint[] {
+    const st = this.cpu.getState();
+    const out: bigint[] = new Array(REGISTERS.length);
+    for (let i = 0; i < REGISTERS.length; i++) out[i] = this.regValue(REGISTERS[i]!, st);
+    return out;
+  }
+
+  /** One register; segment and system registers from `st` when given (else a fresh snapshot). */
+  private regValue(def: RegDef, st: ArchState | undefined): bigint {
     const cpu = this.cpu;
     const k = def.kind;
     switch (k.k) {
@@ -137,9 +155,9 @@ export class Vmm implements GdbTarget {
       case 'eflags':
         return cpu.getRflags() & 0xffffffffn;
       case 'seg':
-        return BigInt(cpu.getState().seg[k.seg]!.selector);
+        return BigInt((st ?? cpu.getState()).seg[k.seg]!.selector);
       case 'state':
-        return BigInt.asUintN(64, cpu.getState()[k.field]);
+        return BigInt.asUintN(64, (st ?? cpu.getState())[k.field]);
       case 'fpu':
         return k.dflt;
       case 'xmm':
@@ -233,13 +251,13 @@ export class Vmm implements GdbTarget {
 
   insertBreakpoint(type: BreakpointType, addr: bigint, kind: number): BreakpointResult {
     const r = this.kvm ? this.insertKvm(type, addr, kind) : this.insertBare(type, addr, kind);
-    this.log?.debug({ event: 'vmm.breakpoint', op: 'insert', type, addr: '0x' + addr.toString(16), kind, result: r }, 'breakpoint insert');
+    if (this.logs('debug')) this.log!.debug({ event: 'vmm.breakpoint', op: 'insert', type, addr: '0x' + addr.toString(16), kind, result: r }, 'breakpoint insert');
     return r;
   }
 
   removeBreakpoint(type: BreakpointType, addr: bigint, kind: number): BreakpointResult {
     const r = this.kvm ? this.removeKvm(type, addr, kind) : this.removeBare(type, addr, kind);
-    this.log?.debug({ event: 'vmm.breakpoint', op: 'remove', type, addr: '0x' + addr.toString(16), kind, result: r }, 'breakpoint remove');
+    if (this.logs('debug')) this.log!.debug({ event: 'vmm.breakpoint', op: 'remove', type, addr: '0x' + addr.toString(16), kind, result: r }, 'breakpoint remove');
     return r;
   }
 
@@ -372,7 +390,7 @@ export class Vmm implements GdbTarget {
       this.updateGuestDebug();
     }
     this.singlestep = false;
-    this.log?.debug({ event: 'vmm.stop', stop: stringifyStop(ev), rip: '0x' + this.cpu.getRip().toString(16) }, 'guest stopped');
+    if (this.logs('debug')) this.log!.debug({ event: 'vmm.stop', stop: stringifyStop(ev), rip: '0x' + this.cpu.getRip().toString(16) }, 'guest stopped');
     cb?.(ev);
   }
 
@@ -521,7 +539,7 @@ export class Vmm implements GdbTarget {
       if (r) {
         r.guestDr6 = n.dr6After;
         this.awaitingInject = undefined;
-        this.log?.debug({ event: 'db.inject', seq: r.seq, guestDr6: hex32(n.dr6After), payload: n.payload === undefined ? undefined : hex32(n.payload), merged: hex32(n.merged), rf: n.rf }, '#DB injected');
+        if (this.logs('debug')) this.log!.debug({ event: 'db.inject', seq: r.seq, guestDr6: hex32(n.dr6After), payload: n.payload === undefined ? undefined : hex32(n.payload), merged: hex32(n.merged), rf: n.rf }, '#DB injected');
       }
     }
   }
@@ -533,8 +551,8 @@ export class Vmm implements GdbTarget {
     this.routeCounts.total++;
     this.routeCounts.byOutcome[route.outcome] = (this.routeCounts.byOutcome[route.outcome] ?? 0) + 1;
     this.routeCounts.byDecider[route.by] = (this.routeCounts.byDecider[route.by] ?? 0) + 1;
-    if (this.log) {
-      const lvl = route.by === 'qemu' ? 'info' : 'debug';
+    const lvl = route.by === 'qemu' ? 'info' : 'debug';
+    if (this.log && this.logs(lvl)) {
       this.log[lvl](
         {
           event: 'db.route',

@@ -2,7 +2,7 @@
 // exactly the one target.xml declares (regnum = index), so gdb and the stub cannot disagree.
 
 import { E_INVAL, type Reply, type SessionContext } from '../context.js';
-import { bytesToHex, fromLeBytes, hexToBytes, leBytes, parseHexNum } from '../hex.js';
+import { fromLeBytes, hexToBytes, leHex, parseHexNum } from '../hex.js';
 import type { GdbTarget } from '../target.js';
 
 export function regBytes(target: GdbTarget, index: number): number {
@@ -13,15 +13,26 @@ export function regBytes(target: GdbTarget, index: number): number {
 export function regHex(target: GdbTarget, index: number): string {
   const n = regBytes(target, index);
   try {
-    return bytesToHex(leBytes(BigInt.asUintN(n * 8, target.readRegister(index)), n));
+    return leHex(target.readRegister(index), n);
   } catch {
     return 'xx'.repeat(n);
   }
 }
 
+/** `g`: gdb asks for it at nearly every stop, so one bulk read when the target offers it. */
 export function readAll(ctx: SessionContext): Reply {
+  const t = ctx.target;
+  let values: readonly bigint[] | undefined;
+  try {
+    values = t.readRegisters?.();
+  } catch {
+    values = undefined; // fall back to one read per register, which marks only the failing ones `xx`
+  }
   let s = '';
-  for (let i = 0; i < ctx.target.registers.length; i++) s += regHex(ctx.target, i);
+  for (let i = 0; i < t.registers.length; i++) {
+    const v = values?.[i];
+    s += v === undefined ? regHex(t, i) : leHex(v, regBytes(t, i));
+  }
   return s;
 }
 

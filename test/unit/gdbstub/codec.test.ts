@@ -167,6 +167,76 @@ describe('run-length encoding', () => {
   });
 });
 
+/** The encoder as first written (an array of numbers, then copied): the fast encodePacket must match it byte for byte. */
+function referenceEncode(payload: string | Uint8Array, rle: boolean): string {
+  const p = typeof payload === 'string' ? b(payload) : payload;
+  const out: number[] = [0x24];
+  const good = (k: number) => ![0x23, 0x24, 0x2a, 0x7d].includes(k + 29);
+  let i = 0;
+  while (i < p.length) {
+    const c = p[i];
+    if (c === 0x7d) {
+      const next = i + 1 < p.length ? p[i + 1] : -1;
+      if (next >= 0 && next !== 0x23 && next !== 0x24 && next !== 0x2a) {
+        out.push(0x7d, next);
+        i += 2;
+      } else {
+        out.push(0x7d, 0x5d);
+        i += 1;
+      }
+      continue;
+    }
+    if (c === 0x23 || c === 0x24 || c === 0x2a) {
+      out.push(0x7d, c ^ 0x20);
+      i += 1;
+      continue;
+    }
+    let run = 1;
+    while (i + run < p.length && p[i + run] === c) run++;
+    i += run;
+    out.push(c);
+    let extra = run - 1;
+    if (!rle) {
+      while (extra-- > 0) out.push(c);
+      continue;
+    }
+    while (extra > 0) {
+      if (extra < 3) {
+        while (extra-- > 0) out.push(c);
+        break;
+      }
+      let k = Math.min(extra, 97);
+      while (!good(k)) k--;
+      out.push(0x2a, k + 29);
+      extra -= k;
+      if (extra > 0) {
+        out.push(c);
+        extra--;
+      }
+    }
+  }
+  const sum = checksum(Uint8Array.from(out), 1);
+  return s(Uint8Array.from(out)) + '#' + sum.toString(16).padStart(2, '0');
+}
+
+describe('encodePacket matches the reference encoder byte for byte', () => {
+  it('on arbitrary bytes, framing characters and runs, with and without RLE', () => {
+    const run = fc.tuple(fc.constantFrom(0x30, 0x66, 0x7d, 0x23, 0x24, 0x2a, 0x5d, 0x00, 0xff), fc.integer({ min: 1, max: 120 }));
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 400 }), fc.array(run, { maxLength: 10 }).map((rs) => Uint8Array.from(rs.flatMap(([c, n]) => Array(n).fill(c))))), fc.boolean(), (data, rle) => {
+        expect(s(encodePacket(data, { rle }))).toBe(referenceEncode(data, rle));
+        expect(s(encodePacket(s(data), { rle }))).toBe(referenceEncode(data, rle));
+      }),
+      { numRuns: 500 },
+    );
+  });
+  it('returns a plain Uint8Array holding only the frame', () => {
+    const f = encodePacket('OK');
+    expect(f.constructor).toBe(Uint8Array);
+    expect(f.length).toBe(6);
+  });
+});
+
 describe('packet size limit', () => {
   it('reports an oversize packet, keeps its checksum, and stays in sync', () => {
     const big = 'M0,10:' + '0'.repeat(100);

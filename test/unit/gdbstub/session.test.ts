@@ -74,11 +74,14 @@ describe('queries', () => {
 });
 
 describe('stop replies', () => {
-  it('? reports the last stop with thread and expedited rbp/rsp/rip', () => {
+  it('? reports the last stop with thread and expedited rax..r15 and rip (so gdb needs no g to show the frame)', () => {
     const t = setup();
     const r = t.one('?');
     const tg = t.target;
-    expect(r).toBe(`T05thread:01;6:${hex(tg.regs[6], 8)};7:${hex(tg.regs[7], 8)};10:${hex(tg.regs[16], 8)};`);
+    let expedited = '';
+    for (let i = 0; i <= 16; i++) expedited += `${i.toString(16)}:${hex(tg.regs[i], 8)};`;
+    expect(r).toBe(`T05thread:01;${expedited}`);
+    expect(r).not.toMatch(/;11:/); // eflags (register 0x11) is not expedited
   });
   it('reports watch/rwatch/awatch with the data address', () => {
     const t = setup();

@@ -137,3 +137,16 @@ describe('Vmm.runToCompletion for `dbstub run`', () => {
     expect((await p).result).toEqual({ kind: 'interrupted', why: 'SIGINT' });
   });
 });
+
+describe('Vmm.readRegisters (the bulk g read)', () => {
+  for (const mode of ['kvm', 'bare'] as const)
+    it(`${mode}: equals readRegister for every register after the guest ran and stopped`, async () => {
+      const { machine, vmm } = rig({ mode, qemuDbRouting: 'corrected' });
+      // Run a little so RIP, the GPRs, segment and system registers hold guest-written values.
+      for (let i = 0; i < 200; i++) await resume(vmm, 'step');
+      const bulk = vmm.readRegisters();
+      expect(bulk).toHaveLength(vmm.registers.length);
+      for (let i = 0; i < vmm.registers.length; i++) expect(bulk[i], vmm.registers[i]!.name).toBe(vmm.readRegister(i));
+      expect(bulk[RIP]).toBe(machine.cpu.getRip());
+    });
+});
