@@ -16,7 +16,7 @@
 
 import type { ArchState, SegmentState, Vendor } from '../cpu/api.js';
 import type { PhysicalMemory } from '../cpu/api.js';
-import { EM_386, EM_X86_64, parseElf, type ElfImage } from './elf.js';
+import { EM_386, EM_X86_64, parseElf, PF_X, type ElfImage } from './elf.js';
 
 // ---- Header (Multiboot 3.1.1, 3.1.2) ----
 export const MULTIBOOT_HEADER_MAGIC = 0x1badb002;
@@ -260,6 +260,19 @@ export interface MultibootImage {
 
 const pageAlign = (n: number) => Math.ceil(n / PAGE) * PAGE;
 
+/** e_entry is a virtual address. For a kernel linked higher-half (p_vaddr != p_paddr) QEMU's ELF loader
+ *  moves the entry into the executable segment's physical range when it falls inside that segment's file
+ *  bytes (checked under QEMU 7.2: a kernel at VMA 0xC0100000, LMA 0x100000 starts at 0x10000C). */
+function physicalEntry(elf: ElfImage): number {
+  let entry = elf.entry;
+  for (const s of elf.segments) {
+    const vaddr = s.vaddr;
+    if (!(s.flags & PF_X) || vaddr === BigInt(s.paddr)) continue;
+    if (elf.entry >= vaddr && elf.entry < vaddr + BigInt(s.data.length)) entry = elf.entry - vaddr + BigInt(s.paddr);
+  }
+  return Number(entry & 0xffffffffn);
+}
+
 /** The kernel bytes as QEMU copies them: [loadAddr, loadAddr + kernelSize). */
 function kernelBytes(bytes: Uint8Array, h: MultibootHeader): { format: MultibootImage['format']; elf: ElfImage | undefined; loadAddr: number; kernel: Uint8Array; entry: number } {
   const isElf = bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
@@ -280,7 +293,7 @@ function kernelBytes(bytes: Uint8Array, h: MultibootHeader): { format: Multiboot
     const loadAddr = elf.physLow;
     const kernel = new Uint8Array(elf.physHigh - elf.physLow);
     for (const s of elf.segments) kernel.set(s.data, s.paddr - loadAddr); // bss and gaps stay zero
-    return { format: 'elf32', elf, loadAddr, kernel, entry: Number(elf.entry & 0xffffffffn) };
+    return { format: 'elf32', elf, loadAddr, kernel, entry: physicalEntry(elf) };
   }
   // a.out kludge (3.1.3): the file from (offset - (header_addr - load_addr)) is loaded at load_addr.
   // QEMU's checks, in its order and with its meaning.

@@ -135,3 +135,34 @@ SECTIONS {
 }`,
   };
 }
+
+/** Higher-half ELF32 kernel: .text at VMA 0xC0100000, LMA 1 MiB, e_entry virtual. It prints 'A' and the
+ *  physical address it runs at (CALL/POP, 4 bytes big-endian) on COM1, then exits with value 0x12. */
+export const ELF32_HIGHER_HALF = {
+  src: `
+    .section .multiboot, "a"
+    .align 4
+    .long 0x1BADB002, 0x3, -(0x1BADB002 + 0x3)
+    .text
+    .code32
+    .globl _start
+_start:
+    mov $0x41, %al
+    mov $0x3f8, %dx
+    out %al, %dx
+    call 1f
+1:  pop %eax
+    mov $4, %ecx
+2:  rol $8, %eax
+    out %al, %dx
+    loop 2b
+    mov $0x12, %al
+    out %al, $0xf4
+    hlt
+`,
+  lds: `ENTRY(_start)
+SECTIONS {
+  . = 0xC0100000;
+  .text : AT(0x100000) { *(.multiboot) *(.text) }
+}`,
+};

@@ -16,7 +16,7 @@ import {
 } from '../../../src/loader/multiboot.js';
 import { ElfError } from '../../../src/loader/elf.js';
 import { FakeMemory } from './fake-memory.js';
-import { build, ELF32_TWO_SEGMENTS, elf64Kernel, flat, HAVE_BINUTILS } from './mb-fixtures.js';
+import { build, ELF32_HIGHER_HALF, ELF32_TWO_SEGMENTS, elf64Kernel, flat, HAVE_BINUTILS } from './mb-fixtures.js';
 
 const MiB = 1024 * 1024;
 const MAGIC = 0x1badb002;
@@ -277,6 +277,14 @@ describe.skipIf(!HAVE_BINUTILS)(withBinutils('ELF kernels built with as/ld'), ()
     expect(mem.u8[0x180000]).toBe(0); // gap between the segments
     expect(img.kernelSize).toBe(0x203004 - 0x100000);
     expect(img.modsAddr).toBe(0x204000);
+  });
+  it('a higher-half ELF32 (VMA != LMA) enters at the physical address of e_entry, as QEMU does', () => {
+    const k = build('hh', ELF32_HIGHER_HALF.src, ELF32_HIGHER_HALF.lds, 32);
+    const img = planMultiboot(k.bytes, { memorySize: 64 * MiB, kernelName: k.path });
+    expect(img.elf!.entry).toBe(0xc010000cn);
+    expect(img.entry).toBe(0x10000c);
+    expect(img.state.rip).toBe(0x10000cn);
+    expect(img.loadAddr).toBe(0x100000);
   });
   it('ELF64 with the a.out kludge loads the kludge range (QEMU ignores the ELF headers then)', () => {
     const k = build('k64', elf64Kernel(true).src, elf64Kernel(true).lds, 64);

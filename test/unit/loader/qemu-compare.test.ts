@@ -12,7 +12,7 @@ import type { ArchState, Vendor } from '../../../src/cpu/api.js';
 import { loadMultiboot, parseInitrd, planMultiboot } from '../../../src/loader/multiboot.js';
 import { Machine } from '../../../src/machine/machine.js';
 import { FakeMemory } from './fake-memory.js';
-import { dumpKernel, file, HAVE_BINUTILS } from './mb-fixtures.js';
+import { build, dumpKernel, ELF32_HIGHER_HALF, file, HAVE_BINUTILS } from './mb-fixtures.js';
 
 const MiB = 1024 * 1024;
 
@@ -139,5 +139,19 @@ describe(HAVE_BINUTILS ? 'the dump kernel run by dbstub' : 'the dump kernel run 
     loadMultiboot(img, mem);
     expect(d.status).toBe((0x10 << 1) | 1);
     expect(d.out).toBe(render(img.state, mem));
+  });
+});
+
+describe('a higher-half kernel under QEMU and dbstub', () => {
+  const name = 'enters at the physical entry and prints the same bytes';
+  it.skipIf(skipReason !== undefined)(skipReason ? `${name} (SKIPPED: ${skipReason})` : name, async () => {
+    const k = build('hh-q', ELF32_HIGHER_HALF.src, ELF32_HIGHER_HALF.lds, 32);
+    const q = spawnSync(QEMU!, ['-accel', 'tcg', '-m', '64', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot', '-nodefaults',
+      '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', k.path], { encoding: 'latin1', timeout: 30_000 });
+    const m = Machine.fromFile(k.path, { config: { mode: 'bare' } });
+    const r = await m.runToCompletion({ maxInsns: 100_000 });
+    expect(q.stdout).toBe('A\x00\x10\x00\x18'); // 'A', then the physical return address 0x100018
+    expect(m.serialOutput).toBe(q.stdout);
+    expect(r.kind === 'exit' && r.code).toBe(q.status);
   });
 });
