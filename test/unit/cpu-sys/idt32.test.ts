@@ -1,0 +1,154 @@
+// Event delivery through a 32-bit IDT (SDM Vol. 3 6.12): exact stack frames with and without a privilege
+// change (TSS SS0:ESP0), EFLAGS bits cleared by interrupt/trap gates, error codes, IRETD back to the same
+// and to an outer privilege level, far CALL/RETF, and a RETF that drops to CPL 3.
+import { describe, expect, it } from 'vitest';
+import { CODE, IDT, KCS, KDS, KSTACK0, STACK, UCS, UDS, USTACK, gate32, makeSys } from './sys.js';
+
+const IF = 0x200, TF = 0x100;
+const HANDLER = 0x30000;
+
+describe('32-bit IDT delivery', () => {
+  it('same privilege, interrupt gate: pushes EFLAGS, CS, EIP; clears IF and TF', () => {
+    const s = makeSys();
+    s.intercept = false;
+    s.setIdt32(0x30, gate32(KCS, HANDLER, 0xe));
+    s.load('.code32\n  hlt', HANDLER);
+    s.load(`
+.code32
+  sti
+  nop
+  int $0x30
+after:
+  hlt`);
+    expect(s.cpu.run(100).kind).toBe('hlt');
+    const esp = Number(s.cpu.getGpr(4));
+    expect(esp).toBe(STACK - 12);
+    const eip = s.r32(esp), cs = s.r32(esp + 4), fl = s.r32(esp + 8);
+    // int $0x30 is 2 bytes at CODE+2 (sti, nop).
+    expect([eip, cs, fl & (IF | 2)]).toEqual([CODE + 4, KCS, IF | 2]);
+    expect(Number(s.cpu.getRflags()) & IF).toBe(0);
+    expect(s.cpu.getRip()).toBe(BigInt(HANDLER + 1));
+    expect(s.exc.map((e) => [e.vector, e.cls])).toEqual([[0x30, 'software-interrupt']]);
+  });
+
+  it('trap gate keeps IF; an exception with an error code pushes it below EIP', () => {
+    const s = makeSys();
+    s.intercept = false;
+    s.setIdt32(13, gate32(KCS, HANDLER, 0xf));
+    s.load('.code32\n  hlt', HANDLER);
+    s.load(`
+.code32
+  sti
+  mov $0x1230, %ax
+  mov %ax, %ds          # selector 0x1230 is beyond the GDT limit: #GP(0x1230)
+  hlt`);
+    expect(s.cpu.run(100).kind).toBe('hlt');
+    const esp = Number(s.cpu.getGpr(4));
+    expect(esp).toBe(STACK - 16);
+    expect([s.r32(esp), s.r32(esp + 4), s.r32(esp + 8), s.r32(esp + 12) & IF]).toEqual([0x1230, CODE + 5, KCS, IF]);
+    expect(Number(s.cpu.getRflags()) & IF).toBe(IF);
+  });
+
+  it('CPL3 -> CPL0: stack switch from the TSS, frame SS, ESP, EFLAGS, CS, EIP; IRETD returns to CPL3', () => {
+    const s = makeSys({ cpl3: true });
+    s.intercept = false;
+    s.setIdt32(0x80, gate32(KCS, HANDLER, 0xe, 3));
+    // Handler: record ESP and CS, then return.
+    s.load(`
+.code32
+  mov %esp, %esi
+  mov %cs, %edi
+  mov $0x55, %al
+  out %al, $0xe9
+  iret`, HANDLER);
+    s.load(`
+.code32
+  mov $0x11, %al
+  out %al, $0xe9
+  int $0x80
+back:
+  mov %cs, %ebx
+  mov %ss, %ecx
+  mov $0x22, %al
+  out %al, $0xe9
+  jmp .`);
+    const r = s.cpu.run(30);
+    expect(r.kind).toBe('budget');
+    expect(s.exc.map((e) => [e.vector, e.cls])).toEqual([[0x80, 'software-interrupt']]);
+    const frame = KSTACK0 - 20;
+    expect(Number(s.cpu.getGpr(6))).toBe(frame); // ESI = handler ESP
+    expect([s.r32(frame), s.r32(frame + 4), s.r32(frame + 8) & ~0x8d5, s.r32(frame + 12), s.r32(frame + 16)])
+      .toEqual([CODE + 6, UCS, 2, USTACK, UDS]);
+    expect(Number(s.cpu.getGpr(7)) & 0xffff).toBe(KCS);
+    expect(s.checkpoints.map((c) => [c.value & 0xff, c.cpl, c.mode])).toEqual([[0x11, 3, 'protected32'], [0x55, 0, 'protected32'], [0x22, 3, 'protected32']]);
+    // Back at CPL3 with the user stack and selectors.
+    expect([Number(s.cpu.getGpr(3)) & 0xffff, Number(s.cpu.getGpr(1)) & 0xffff, Number(s.cpu.getGpr(4))]).toEqual([UCS, UDS, USTACK]);
+  });
+
+  it('a gate with DPL < CPL refuses INT n from CPL3 with #GP(vector*8+2)', () => {
+    const s = makeSys({ cpl3: true });
+    s.setIdt32(0x80, gate32(KCS, HANDLER, 0xe, 0));
+    s.setIdt32(13, gate32(KCS, HANDLER, 0xe, 0));
+    s.load('.code32\n  int $0x80\n  hlt');
+    expect(s.cpu.run(10).kind).toBe('intercept'); // onException intercepts: look at the first event only
+    expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[0x80, undefined]]);
+    s.intercept = false;
+    const t = makeSys({ cpl3: true });
+    t.intercept = false;
+    t.setIdt32(0x80, gate32(KCS, HANDLER, 0xe, 0));
+    t.setIdt32(13, gate32(KCS, HANDLER, 0xe, 0));
+    t.load('.code32\n  hlt', HANDLER);
+    t.load('.code32\n  int $0x80\n  hlt');
+    expect(t.cpu.run(10).kind).toBe('hlt');
+    const esp = Number(t.cpu.getGpr(4));
+    expect(esp).toBe(KSTACK0 - 24);
+    expect(t.r32(esp)).toBe(0x80 * 8 + 2); // error code: IDT bit set, EXT=0 (software interrupt)
+    expect(t.r32(esp + 4)).toBe(CODE); // a fault: EIP of the INT instruction
+  });
+
+  it('far CALL/RETF at the same privilege and a RETF that drops to CPL 3', () => {
+    const s = makeSys();
+    s.intercept = false;
+    s.load(`
+.code32
+  lcall $${KCS}, $sub
+  mov %esp, %ebp
+  push $${UDS}
+  push $${USTACK}
+  push $${UCS}
+  push $user
+  lret
+sub:
+  mov (%esp), %esi
+  mov 4(%esp), %edi
+  lret
+user:
+  mov $0x33, %al
+  out %al, $0xe9
+  jmp .`);
+    expect(s.cpu.run(30).kind).toBe('budget');
+    expect(s.exc).toEqual([]);
+    expect(Number(s.cpu.getGpr(6))).toBe(CODE + 7); // return EIP pushed by the 7-byte lcall
+    expect(Number(s.cpu.getGpr(7))).toBe(KCS);
+    expect(Number(s.cpu.getGpr(5))).toBe(STACK);
+    expect(s.checkpoints.map((c) => [c.value & 0xff, c.cpl])).toEqual([[0x33, 3]]);
+    const st = s.cpu.getState();
+    expect([st.seg[1]!.selector, st.seg[2]!.selector, Number(st.gpr[4])]).toEqual([UCS, UDS, USTACK]);
+    // DS (DPL 0) is not accessible at CPL 3: RETF to the outer level nulled it.
+    expect(st.seg[3]!.selector).toBe(0);
+  });
+
+  it('#GP while delivering #GP (IDT entry 13 empty) escalates to #DF through the 32-bit IDT', () => {
+    const s = makeSys();
+    s.intercept = false;
+    s.setIdt32(8, gate32(KCS, HANDLER + 0x10, 0xe));
+    s.load('.code32\n  hlt', HANDLER + 0x10);
+    s.load('.code32\n  mov $0x1230, %ax\n  mov %ax, %ds\n  hlt');
+    expect(s.cpu.run(10).kind).toBe('hlt');
+    expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[13, 0x1230], [8, 0]]);
+    expect(s.cpu.getRip()).toBe(BigInt(HANDLER + 0x11));
+    const esp = Number(s.cpu.getGpr(4));
+    expect([s.r32(esp), s.r32(esp + 4), s.r32(esp + 8)]).toEqual([0, CODE + 4, KCS]);
+    void TF; void KDS; void IDT;
+  });
+});
