@@ -35,7 +35,12 @@ export function build(name: string, src: string, lds: string, bits: 32 | 64): Bu
   writeFileSync(s, src);
   writeFileSync(l, lds);
   execFileSync('as', [bits === 32 ? '--32' : '--64', '-o', o, s]);
-  execFileSync('ld', ['-m', bits === 32 ? 'elf_i386' : 'elf_x86_64', '--no-warn-rwx-segments', '-T', l, '-o', out, o], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ld = (extra: string[]) => execFileSync('ld', ['-m', bits === 32 ? 'elf_i386' : 'elf_x86_64', ...extra, '-T', l, '-o', out, o], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    ld(['--no-warn-rwx-segments']); // binutils >= 2.39 warns about the RWX segment these tiny kernels have
+  } catch {
+    ld([]);
+  }
   return { path: out, bytes: new Uint8Array(readFileSync(out)) };
 }
 
