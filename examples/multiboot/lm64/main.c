@@ -147,9 +147,7 @@ static void report_exception(struct frame *f) {
 void isr_dispatch(struct frame *f) {
   switch (f->vector) {
   case TIMER_VECTOR:
-    timer_ticks++;
-    last_irq_rip = f->rip;
-    lapic_eoi();
+    timer_interrupt(f->rip);
     return;
   case IPI_VECTOR:
     ipi_count++;

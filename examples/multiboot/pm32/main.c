@@ -141,9 +141,7 @@ static void disarmed(const char *what) { check(expect_head == expect_tail, what)
 void isr_dispatch(struct frame *f) {
   switch (f->vector) {
   case TIMER_VECTOR:
-    timer_ticks++;
-    last_irq_rip = f->eip;
-    lapic_eoi();
+    timer_interrupt(f->eip);
     return;
   case IPI_VECTOR:
     ipi_count++;

@@ -112,6 +112,8 @@ function mbInfoLines(kernelPath: string, inp: BootInputs, vendor: 'amd' | 'intel
 // Constants of the emulated PC both machines must show (QEMU 7.2, KVM alike).
 const LAPIC_VERSION = 0x50014; // version 0x14, max LVT entry 5
 const PERIODIC_TICKS = 5; // PERIODIC_TICKS in common/kernel.h
+const TIMER_VECTOR = 0x40;
+const LVT_MASKED = 1 << 16; // SDM Vol. 3 Figure 11-8 (Local Vector Table)
 const PIT_PIC_LINES = [
   'io: unused port 0x2f8 reads 0xff then 0xff', // an unassigned ISA port floats high
   'pic: masked imr1=0xff imr2=0xff',
@@ -119,7 +121,7 @@ const PIT_PIC_LINES = [
   `apic: id=0x0 version=${hex(LAPIC_VERSION)} svr=0x1ff`,
   'timer: divide=0x3',
   'timer: one-shot ticks=1 current_after=0x0 lvt=0x40',
-  `timer: periodic ticks=${PERIODIC_TICKS} hlt_wakeups=${PERIODIC_TICKS} current_in_range=yes stopped_current=0x0`,
+  `timer: periodic ticks=${PERIODIC_TICKS} hlt_wakeups_in_range=yes current_in_range=yes lvt=${hex(LVT_MASKED | TIMER_VECTOR)} stopped_current=0x0`,
   'sti: pending before=0 seen_in_shadow=0 after=1 taken_at_shadow_end=yes',
   'ipi: self vector=0x41 taken_with_tpr_high=0 taken_after_tpr_0=1 icr_idle=yes',
 ];
