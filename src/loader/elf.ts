@@ -298,6 +298,8 @@ export interface ParseOptions {
   memorySize?: number;
   /** Accepted classes (default 'elf64': the 64-bit boot environment of docs/BOOT.md). */
   elfClass?: ElfClassWanted;
+  /** Load any e_type by its program headers, as QEMU's ELF loader does for -kernel (default: ET_EXEC only). */
+  anyType?: boolean;
 }
 
 /** Parse and validate an ELF64 x86-64 (or, when asked, ELF32 i386) executable. Throws ElfError with a message meant for a human. */
@@ -327,7 +329,7 @@ export function parseElf(bytes: Uint8Array, opts: ParseOptions = {}): ElfImage {
     const want = L.bits === 64 ? 'EM_X86_64 (62) executables' : 'ELFCLASS32 kernels for EM_386 (3)';
     throw new ElfError('wrong-machine', `wrong ELF machine: ${name}; dbstub loads ${want}`);
   }
-  if (eh.type !== ET_EXEC) {
+  if (eh.type !== ET_EXEC && !opts.anyType) {
     const name = { [ET_REL]: 'ET_REL (relocatable object)', [ET_DYN]: 'ET_DYN (shared object / PIE)', [ET_CORE]: 'ET_CORE (core dump)' }[eh.type] ?? `e_type=${eh.type}`;
     throw new ElfError('not-executable', `not an executable: ${name}; link a static, non-PIE executable (ET_EXEC), e.g. gcc -static -no-pie`);
   }

@@ -289,7 +289,9 @@ function kernelBytes(bytes: Uint8Array, h: MultibootHeader): { format: Multiboot
     if (!isElf || machine !== EM_386) {
       throw new MultibootError('not-elf32', `Multiboot header at offset ${h.offset} without the a.out kludge (flag bit 16), so the kernel must be an ELF32 i386 executable, and this file is ${isElf ? `an ELF with e_machine=${machine}` : 'not an ELF file'}`);
     }
-    const elf = parseElf(bytes, { elfClass: 'elf32' });
+    // QEMU's ELF loader never looks at e_type: an ET_DYN (PIE-linked) or even ET_REL file with program
+    // headers is loaded by them like an ET_EXEC (checked under QEMU 7.2).
+    const elf = parseElf(bytes, { elfClass: 'elf32', anyType: true });
     const loadAddr = elf.physLow;
     const kernel = new Uint8Array(elf.physHigh - elf.physLow);
     for (const s of elf.segments) kernel.set(s.data, s.paddr - loadAddr); // bss and gaps stay zero

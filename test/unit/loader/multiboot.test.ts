@@ -314,8 +314,19 @@ describe.skipIf(!HAVE_BINUTILS)(withBinutils('ELF kernels built with as/ld'), ()
   it('a malformed ELF32 kernel gives an ElfError naming the field', () => {
     const k = build('two-seg-bad', ELF32_TWO_SEGMENTS.src, ELF32_TWO_SEGMENTS.lds, 32);
     const b = k.bytes.slice();
-    new DataView(b.buffer).setUint16(16, 3, true); // e_type = ET_DYN
+    new DataView(b.buffer).setUint16(42, 20, true); // e_phentsize below the 32-byte ELF32 program header
     expect(() => planMultiboot(b, { memorySize: 64 * MiB, kernelName: 'x' })).toThrow(ElfError);
-    expect(() => planMultiboot(b, { memorySize: 64 * MiB, kernelName: 'x' })).toThrow(/ET_DYN/);
+    expect(() => planMultiboot(b, { memorySize: 64 * MiB, kernelName: 'x' })).toThrow(/bad e_phentsize 20 \(expected 32\)/);
+  });
+  it('e_type is not checked for Multiboot ELF32 kernels (QEMU loads ET_DYN/ET_REL by their program headers)', () => {
+    const k = build('two-seg-dyn', ELF32_TWO_SEGMENTS.src, ELF32_TWO_SEGMENTS.lds, 32);
+    const exec = planMultiboot(k.bytes, { memorySize: 64 * MiB, kernelName: 'x' });
+    for (const type of [1, 3]) {
+      const b = k.bytes.slice();
+      new DataView(b.buffer).setUint16(16, type, true);
+      const img = planMultiboot(b, { memorySize: 64 * MiB, kernelName: 'x' });
+      expect(img.entry).toBe(exec.entry);
+      expect([...img.buf]).toEqual([...exec.buf]);
+    }
   });
 });

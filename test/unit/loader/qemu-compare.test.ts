@@ -154,4 +154,18 @@ describe('a higher-half kernel under QEMU and dbstub', () => {
     expect(m.serialOutput).toBe(q.stdout);
     expect(r.kind === 'exit' && r.code).toBe(q.status);
   });
+  const dynName = 'the same kernel with e_type ET_DYN boots in both (neither checks e_type)';
+  it.skipIf(skipReason !== undefined)(skipReason ? `${dynName} (SKIPPED: ${skipReason})` : dynName, async () => {
+    const k = build('hh-dyn', ELF32_HIGHER_HALF.src, ELF32_HIGHER_HALF.lds, 32);
+    const b = k.bytes.slice();
+    new DataView(b.buffer).setUint16(16, 3, true);
+    const path = file('hh-dyn.elf', b);
+    const q = spawnSync(QEMU!, ['-accel', 'tcg', '-m', '64', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot', '-nodefaults',
+      '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', path], { encoding: 'latin1', timeout: 30_000 });
+    const m = Machine.fromFile(path, { config: { mode: 'bare' } });
+    const r = await m.runToCompletion({ maxInsns: 100_000 });
+    expect(q.status).toBe((0x12 << 1) | 1);
+    expect(m.serialOutput).toBe(q.stdout);
+    expect(r.kind === 'exit' && r.code).toBe(q.status);
+  });
 });
