@@ -86,6 +86,9 @@ const SVR_WRITABLE = 0xff | SVR_APIC_SOFTWARE_ENABLE | SVR_FOCUS_PROCESSOR_CHECK
 // LVT fields (SDM 11.5.1 Figure 11-8).
 export const LVT_VECTOR = 0xff;
 export const LVT_DELIVERY_MODE = 0x7 << 8;
+/** Delivery modes of LINT0/LINT1 (bits 10:8): NMI 100b, ExtINT 111b. */
+export const LVT_DELIVERY_NMI = 0x4 << 8;
+export const LVT_DELIVERY_EXTINT = 0x7 << 8;
 export const LVT_DELIVERY_STATUS = 1 << 12;
 export const LVT_INPUT_PIN_POLARITY = 1 << 13;
 export const LVT_REMOTE_IRR = 1 << 14;
@@ -305,9 +308,11 @@ export class LocalApic implements MmioRegion, InterruptController {
     // SDM 11.12.1.2: in x2APIC mode the MMIO interface behaves like a globally disabled xAPIC; a
     // disabled APIC's page is not decoded (11.4.3), which reads like unbacked space: all ones.
     if (this.mode !== 'xapic') return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
-    // Registers are 32 bits on 16-byte boundaries accessed with aligned 32-bit loads (SDM 11.4.1);
-    // narrower or misaligned reads return 0, as QEMU's apic_mem_read does for size < 4.
-    if (size !== 4 || (offset & 0xf) !== 0) return 0;
+    // Registers are 32 bits on 16-byte boundaries accessed with 32-bit loads (SDM 11.4.1). As QEMU's
+    // apic_mem_read (checked with test/guests/devices/probe): narrower reads return 0, and a 32-bit
+    // read anywhere inside a 16-byte slot reads that slot's register.
+    if (size !== 4) return 0;
+    offset &= ~0xf;
     if (offset === APIC_EOI || offset === APIC_RRD) return 0; // EOI is write-only; remote read not supported
     const v = this.readRegister(offset);
     if (v === undefined) {
@@ -318,8 +323,8 @@ export class LocalApic implements MmioRegion, InterruptController {
   }
 
   write(offset: number, size: 1 | 2 | 4, value: number): void {
-    if (this.mode !== 'xapic' || size !== 4 || (offset & 0xf) !== 0) return;
-    if (!this.writeRegister(offset, value >>> 0)) this.logError(ESR_ILLEGAL_REGISTER_ADDRESS);
+    if (this.mode !== 'xapic' || size !== 4) return;
+    if (!this.writeRegister(offset & ~0xf, value >>> 0)) this.logError(ESR_ILLEGAL_REGISTER_ADDRESS);
   }
 
   // ---------------------------------------------------------------- registers (shared by both interfaces)

@@ -7,9 +7,12 @@ import type { CpuOptions } from '../cpu/api.js';
 import type { DeviceLog } from './device-log.js';
 import { FwCfg, FW_CFG_PORT_SEL } from './fwcfg.js';
 import type { IoPortBus } from './iobus.js';
-import { LocalApic, type ApicHost } from './lapic.js';
-import { DualPic, PIC_MASTER_COMMAND, PIC_SLAVE_COMMAND } from './pic.js';
-import { Pit8254, PIT_COUNTER0 } from './pit.js';
+import {
+  APIC_LVT_LINT0, APIC_LVT_LINT1, APIC_SVR, LocalApic, LVT_DELIVERY_EXTINT, LVT_DELIVERY_NMI, LVT_TRIGGER_MODE, SVR_APIC_SOFTWARE_ENABLE,
+  type ApicHost,
+} from './lapic.js';
+import { DualPic, ICW1_IC4, ICW1_INIT, ICW4_8086, PIC_MASTER_COMMAND, PIC_MASTER_DATA, PIC_SLAVE_COMMAND, PIC_SLAVE_DATA } from './pic.js';
+import { CW_MODE_SHIFT, CW_RW_SHIFT, Pit8254, PIT_CONTROL, PIT_COUNTER0 } from './pit.js';
 
 export interface PcDevicesOptions {
   io: IoPortBus;
@@ -45,6 +48,35 @@ export class PcDevices {
   attachCpu(host: ApicHost): void {
     this.host = host;
     this.lapic.attach(host);
+  }
+
+  /**
+   * The device state QEMU's firmware (SeaBIOS and its Multiboot option ROM) leaves for a `-kernel`
+   * guest, measured with test/guests/devices/probe under qemu-system-x86_64 7.2: both 8259As
+   * initialized (vector bases 0x08 and 0x70, cascade on IR2) with masks 0xB8/0x8E, PIT counter 0 in
+   * mode 2 (rate generator, count 65536), the local APIC software-enabled (SVR 0x1FF, spurious vector
+   * 0xFF) with LINT0 = ExtINT and LINT1 = NMI, both level-triggered. A Multiboot kernel booted by
+   * dbstub starts from the same state, so what it reads back matches QEMU. Done through the devices'
+   * own register interfaces, as the firmware does it.
+   */
+  firmwareHandoff(): void {
+    const pic = this.pic;
+    for (const [cmd, data, base, icw3, mask] of [
+      [PIC_MASTER_COMMAND, PIC_MASTER_DATA, 0x08, 0x04, 0xb8],
+      [PIC_SLAVE_COMMAND, PIC_SLAVE_DATA, 0x70, 0x02, 0x8e],
+    ] as const) {
+      pic.out(cmd, 1, ICW1_INIT | ICW1_IC4);
+      pic.out(data, 1, base);
+      pic.out(data, 1, icw3);
+      pic.out(data, 1, ICW4_8086);
+      pic.out(data, 1, mask);
+    }
+    this.pit.out(PIT_CONTROL, 1, (2 << CW_MODE_SHIFT) | (3 << CW_RW_SHIFT)); // counter 0, LSB then MSB, mode 2
+    this.pit.out(PIT_COUNTER0, 1, 0);
+    this.pit.out(PIT_COUNTER0, 1, 0);
+    this.lapic.write(APIC_SVR, 4, SVR_APIC_SOFTWARE_ENABLE | 0xff);
+    this.lapic.write(APIC_LVT_LINT0, 4, LVT_TRIGGER_MODE | LVT_DELIVERY_EXTINT);
+    this.lapic.write(APIC_LVT_LINT1, 4, LVT_TRIGGER_MODE | LVT_DELIVERY_NMI);
   }
 
   /** Power-on state of every device here. */

@@ -18,6 +18,8 @@ export const PIC_SLAVE_DATA = 0xa1;
 export const ICW1_IC4 = 1 << 0; // ICW4 needed
 export const ICW1_SNGL = 1 << 1; // single PIC: no ICW3
 export const ICW1_INIT = 1 << 4;
+/** ICW4 bit 0 uPM: 8086/8088 mode. */
+export const ICW4_8086 = 1 << 0;
 // OCW3 (command port, bits 4:3 = 01).
 export const OCW3_SELECT = 1 << 3;
 export const OCW3_RR = 1 << 1; // read register command

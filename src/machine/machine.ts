@@ -131,6 +131,8 @@ export class Machine {
       ...this.devices.cpuOptions(),
     });
     this.devices.attachCpu(this.cpu);
+    // A Multiboot kernel comes from firmware on QEMU: start it from the device state that firmware leaves.
+    if (this.bootProtocol === 'multiboot') this.devices.firmwareHandoff();
 
     this.boot = loadBootImage(this.bootImage, this.memory);
     applyBootState(this.cpu, this.boot);
@@ -187,6 +189,7 @@ export class Machine {
     applyBootState(this.cpu, this.boot);
     this.serial.reset();
     this.devices.reset();
+    if (this.bootProtocol === 'multiboot') this.devices.firmwareHandoff();
     this.io.resetReports();
     this.serialOutput = '';
     this.lineBuf = '';
