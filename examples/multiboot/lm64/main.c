@@ -12,11 +12,15 @@
 #define SEL_USER_DATA 0x1b
 #define SEL_USER_CODE 0x23
 #define SEL_TSS 0x28
+#define SEL_KERNEL_CODE32 0x38
+#define SEL_USER_CODE32 0x43
 #define SEL_BEYOND_GDT 0x63 /* index 12 with RPL 3: past the GDT limit, so MOV to DS #GPs */
 #define DESC_KERNEL_CODE64 0x00af9a000000ffffull
 #define DESC_KERNEL_DATA 0x00cf92000000ffffull
 #define DESC_USER_DATA 0x00cff2000000ffffull
 #define DESC_USER_CODE64 0x00affa000000ffffull
+#define DESC_KERNEL_CODE32 0x00cf9a000000ffffull /* L=0, D=1: compatibility mode */
+#define DESC_USER_CODE32 0x00cffa000000ffffull
 #define TSS_TYPE_AVAILABLE_64 0x9
 #define DESC_PRESENT (1ull << 47)
 #define GATE_TYPE_INTERRUPT_64 0xe
@@ -49,7 +53,7 @@ struct idt_gate {
   u32 offset_hi, reserved;
 } __attribute__((packed));
 
-static u64 gdt[7] __attribute__((aligned(16)));
+static u64 gdt[9] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static u8 isr_stack[16384] __attribute__((aligned(16)));
@@ -57,7 +61,10 @@ static u8 user_stack[8192] __attribute__((aligned(16)));
 
 extern const u64 isr_vectors_0_31[32];
 extern char isr_64[], isr_65[], isr_128[], isr_255[];
-extern u64 enter_user(void (*entry)(u64), u64 user_rsp, u64 arg);
+extern u64 enter_user(const void *entry, u64 user_rsp, u64 arg, u64 cs);
+extern void compat_call(void);
+extern char compat_user[];
+extern volatile u32 compat_results[3]; /* DEC EAX result, bytes per PUSH, CS */
 extern __attribute__((noreturn)) void resume_kernel(u64 value);
 
 struct pseudo_desc {
@@ -84,6 +91,8 @@ static void setup_descriptors(void) {
   gdt[5] = (limit & 0xffff) | ((u64)(t & 0xffffff) << 16) | ((u64)TSS_TYPE_AVAILABLE_64 << 40) | DESC_PRESENT |
            ((u64)((t >> 24) & 0xff) << 56);
   gdt[6] = t >> 32;
+  gdt[7] = DESC_KERNEL_CODE32;
+  gdt[8] = DESC_USER_CODE32;
   struct pseudo_desc g = {sizeof gdt - 1, (uptr)gdt};
   __asm__ volatile("lgdt %0\n\t"
                    "pushq %1\n\t"
@@ -238,7 +247,7 @@ static __attribute__((noinline, noclone)) void user_main(u64 arg) {
 static void cpl3_round_trip(void) {
   arm(VEC_BP, user_bp_after, 0);
   arm(VEC_GP, user_hlt_site, user_hlt_end); /* HLT at CPL3: #GP(0) (SDM Vol. 2A HLT) */
-  u64 r = enter_user(user_main, (uptr)(user_stack + sizeof user_stack), USER_RESULT_MAGIC);
+  u64 r = enter_user(user_main, (uptr)(user_stack + sizeof user_stack), USER_RESULT_MAGIC, SEL_USER_CODE);
   puts("cpl3: back at cpl=");
   u16 cs;
   __asm__ volatile("mov %%cs, %0" : "=r"(cs));
@@ -250,6 +259,30 @@ static void cpl3_round_trip(void) {
   puts("\n");
   check(r == USER_RESULT_MAGIC + 1, "CPL3 round trip result");
   disarmed("CPL3 #BP/#GP not taken");
+  /* 32-bit user code: the upper halves of the GPRs are undefined after compatibility mode (SDM Vol. 1
+   * 3.4.1.1), so only the low 32 bits of the result count. */
+  r = enter_user(compat_user, (uptr)(user_stack + sizeof user_stack), 0, SEL_USER_CODE32);
+  puts("cpl3-compat: back at cpl=0 user_cs=");
+  put_hex((u32)r);
+  puts("\n");
+}
+
+static void compat_mode_test(void) {
+  compat_call();
+  u64 efer = rdmsr(0xc0000080);
+  u16 cs;
+  __asm__ volatile("mov %%cs, %0" : "=r"(cs));
+  puts("compat: cs=");
+  put_hex(compat_results[2]);
+  puts(" dec_eax=");
+  put_hex(compat_results[0]);
+  puts(" push_bytes=");
+  put_dec(compat_results[1]);
+  puts(" back cs=");
+  put_hex(cs);
+  puts(" efer.lma=");
+  put_dec((efer >> 10) & 1);
+  puts("\n");
 }
 
 static void print_mode(void) {
@@ -276,6 +309,7 @@ void kmain(u32 magic, u32 info) {
   print_mb_info(magic, (const struct mb_info *)(uptr)info);
   setup_descriptors();
   kernel_exceptions();
+  compat_mode_test();
   probe_unused_port();
   pic_mask_all();
   lapic_enable();

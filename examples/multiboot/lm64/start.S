@@ -223,11 +223,11 @@ isr_vectors_0_31:
         .quad   isr_\v
         .endr
 
-/* enter_user(entry RDI, user stack RSI, arg RDX): IRETQ to CPL3 (SDM Vol. 3 6.14.3 (IRET in
- * IA-32e Mode)); returns at CPL0 with the value the user code passed to int $0x80 once the syscall
- * handler calls resume_kernel(value). */
+/* enter_user(entry RDI, user stack RSI, arg RDX, code selector RCX): IRETQ to CPL3 (SDM Vol. 3
+ * 6.14.3 (IRET in IA-32e Mode)); a 64-bit code segment runs the user code in 64-bit mode, a 32-bit one
+ * in compatibility mode. Returns at CPL0 with the value the user code passed to int $0x80 once the
+ * syscall handler calls resume_kernel(value). */
 #define SEL_USER_DATA 0x1b
-#define SEL_USER_CODE 0x23
 #define RFLAGS_FIXED 0x2
         .text
         .globl  enter_user
@@ -243,10 +243,55 @@ enter_user:
         pushq   $SEL_USER_DATA
         push    %rsi
         pushq   $RFLAGS_FIXED
-        pushq   $SEL_USER_CODE
+        push    %rcx
         push    %rdi
         mov     %rax, %rdi
         iretq
+
+/* Compatibility mode at CPL0 (SDM Vol. 3 5.2.1 (Code-Segment Descriptor in 64-bit Mode)): RETFQ to
+ * a 32-bit code segment (CS.L=0, CS.D=1) runs compat32_body as 32-bit code while EFER.LMA stays 1;
+ * its 32-bit RETF returns to 64-bit code. Results land in compat_results (C reads them). */
+#define SEL_KERNEL_CODE32 0x38
+        .globl  compat_call
+compat_call:
+        push    %rbx
+        push    %rbp
+        mov     %rsp, %rbp
+        pushq   $SEL_KERNEL_CODE32
+        lea     compat32_body(%rip), %rax
+        push    %rax
+        lretq
+compat_back64:
+        mov     %rbp, %rsp
+        pop     %rbp
+        pop     %rbx
+        ret
+
+        .code32
+compat32_body:
+        mov     $5, %eax
+        .byte   0x48                    /* DEC EAX here; in 64-bit mode the same byte is a REX.W prefix */
+        mov     %eax, compat_results
+        mov     %esp, %ecx
+        push    %eax                    /* 32-bit stack operations: 4 bytes */
+        sub     %esp, %ecx
+        pop     %eax
+        mov     %ecx, compat_results + 4
+        mov     %cs, %eax
+        mov     %eax, compat_results + 8
+        push    $SEL_BOOT_CODE64
+        push    $compat_back64
+        lret                            /* 32-bit RETF: pops EIP then CS */
+
+/* 32-bit user code (CPL3, compatibility mode): report CS back through int $0x80 (a 64-bit IDT gate). */
+        .globl  compat_user
+compat_user:
+        mov     %cs, %eax
+        mov     %eax, %edi
+        mov     $1, %eax                /* SYS_BACK_TO_KERNEL */
+        int     $0x80
+1:      jmp     1b
+        .code64
 
         .globl  resume_kernel
 resume_kernel:
@@ -280,6 +325,8 @@ boot_gdt_ptr:
 mb_magic:       .long 0
 mb_info:        .long 0
 kernel_resume_rsp: .quad 0
+        .globl  compat_results
+compat_results: .long 0, 0, 0
 
         .bss
         .align  4096

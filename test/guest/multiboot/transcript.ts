@@ -157,12 +157,16 @@ export function expectedTranscript(
       'exc: vector=13 error=0x60 cpl=0 cs=0x8 ss=0x10 rip_as_expected=yes', // selector 0x63 -> index 12, TI 0
       'exc: vector=0 error=0x0 cpl=0 cs=0x8 ss=0x10 rip_as_expected=yes',
       'exc: vector=14 error=0x0 cpl=0 cs=0x8 ss=0x10 cr2=0x100000000 rip_as_expected=yes',
+      // compatibility mode at CPL0: 0x48 is DEC EAX (not REX.W), PUSH moves ESP by 4, then back to 64-bit
+      'compat: cs=0x38 dec_eax=0x4 push_bytes=4 back cs=0x8 efer.lma=1',
       ...PIT_PIC_LINES,
       fwCfgLine(inp),
       'exc: vector=3 error=0x0 cpl=3 cs=0x23 ss=0x1b rip_as_expected=yes',
       'exc: vector=13 error=0x0 cpl=3 cs=0x23 ss=0x1b rip_as_expected=yes', // HLT at CPL3: #GP(0)
       'syscall: from cpl=3 cs=0x23 ss=0x1b rax=0x1',
       'cpl3: back at cpl=0 user_cs=0x23 result=0x5a5b',
+      'syscall: from cpl=3 cs=0x43 ss=0x1b rax=0x1', // 32-bit user code (compatibility mode) through a 64-bit gate
+      'cpl3-compat: back at cpl=0 user_cs=0x43',
       x2,
       'spurious: 0',
       'lm64: done',
