@@ -1,4 +1,4 @@
-// Assembles many small snippets with one `as --64` run (GNU as is the independent encoder: the
+// Assembles many small snippets with one `as --64` (or `as --32`) run (GNU as is the independent encoder: the
 // simulator decodes with its own decoder, so encodings come from a third party). Each snippet gets
 // a label; `nm` gives the offsets and `objcopy -O binary` the bytes. Results are cached by text hash.
 import { execFileSync } from 'node:child_process';
@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { CACHE_DIR } from './native.js';
 
 /** Each entry: Intel syntax (noprefix), several instructions separated by ';' or newlines. */
-export function assembleMany(snippets: readonly string[]): Uint8Array[] {
-  const lines = ['.intel_syntax noprefix', '.text'];
+export function assembleMany(snippets: readonly string[], bits: 32 | 64 = 64): Uint8Array[] {
+  const lines = ['.intel_syntax noprefix', `.code${bits}`, '.text'];
   snippets.forEach((s, i) => {
     lines.push(`s${i}:`);
     for (const part of s.split(/[;\n]/)) if (part.trim()) lines.push(`  ${part.trim()}`);
@@ -26,7 +26,7 @@ export function assembleMany(snippets: readonly string[]): Uint8Array[] {
     const oPath = join(CACHE_DIR, `asm-${tag}.o`);
     writeFileSync(sPath, text);
     try {
-      execFileSync('as', ['--64', '-o', oPath, sPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync('as', [bits === 32 ? '--32' : '--64', '-o', oPath, sPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (e) {
       const err = String((e as { stderr?: Buffer }).stderr ?? e);
       throw new Error(`as failed:\n${err.split('\n').slice(0, 20).join('\n')}\n(source ${sPath})`);

@@ -28,7 +28,9 @@ export function compare(g: GenCase, nat: CaseResult, sim: CaseResult & { note?: 
   if ((nat.rflags & flagMask) !== (sim.rflags & flagMask))
     diffs.push(`RFLAGS (compared ${flagNames(flagMask)}): native ${flagNames(nat.rflags & flagMask)}, simulator ${flagNames(sim.rflags & flagMask)}`);
   for (let i = 0; i < 16; i++) {
-    const m = faulted ? (1n << 64n) - 1n : g.gprMask[i]!;
+    // In a 32-bit code segment only EAX..EDI bits 31:0 are architectural (SDM Vol. 1 3.4.1.1).
+    const m = g.compat32 ? (i < 8 ? (faulted ? 0xffffffffn : g.gprMask[i]! & 0xffffffffn) : 0n) : faulted ? (1n << 64n) - 1n : g.gprMask[i]!;
+    if (m === 0n) continue;
     if ((nat.gpr[i]! & m) !== (sim.gpr[i]! & m))
       diffs.push(`${R64[i]}: native ${hex(nat.gpr[i]!)}, simulator ${hex(sim.gpr[i]!)}${m !== (1n << 64n) - 1n ? ` (mask ${hex(m)})` : ''}`);
   }

@@ -42,7 +42,14 @@ export interface GenCase {
   notes: string[];
   /** Input classes this case belongs to (e.g. 'lea-noncanonical-ea'); GenOptions.avoid drops cases by tag. */
   tags: string[];
+  /** Runs in a 32-bit code segment (IA-32e compatibility mode): only EAX..EDI bits 31:0 are compared. */
+  compat32?: boolean;
 }
+
+/** IA-32e compatibility mode (gen32.ts): only EAX..EDI, no 64-bit operand size, no REX (so 8-bit
+ *  registers 4-7 are AH..BH), 32-bit addressing. Set while generate32() builds its cases. */
+let compat32 = false;
+export function setCompat32(on: boolean): void { compat32 = on; }
 
 /** Per-case builder state. */
 export class Ctx {
@@ -56,7 +63,9 @@ export class Ctx {
   /** Registers the instruction uses implicitly (never used for addressing). */
   readonly implicit = new Set<number>();
   /** Only AL..BH/AH..BH and no REX: lets the generator use AH, CH, DH, BH. */
-  legacy8 = false;
+  legacy8 = compat32;
+  /** Built for a 32-bit code segment (see setCompat32). */
+  readonly compat = compat32;
   undefFlags = 0;
   readonly gprMask: bigint[] = new Array<bigint>(16).fill(M64);
   readonly memIgnore: [number, number][] = [];
@@ -74,7 +83,7 @@ export class Ctx {
 
   private regChoices(size: Size, exclude: readonly number[]): number[] {
     const out: number[] = [];
-    const lim = size === 8 && this.legacy8 ? 8 : 16;
+    const lim = (size === 8 && this.legacy8) || this.compat ? 8 : 16;
     for (let i = 0; i < lim; i++) if (!this.pinned.has(i) && !exclude.includes(i)) out.push(i);
     return out;
   }
@@ -103,10 +112,10 @@ export class Ctx {
     const usable: number[] = [];
     for (let i = 0; i < 16; i++) {
       if (this.implicit.has(i) || this.pinned.has(i)) continue;
-      if (this.legacy8 && i >= 8) continue;
+      if ((this.legacy8 || this.compat) && i >= 8) continue;
       usable.push(i);
     }
-    const addr32 = this.rng.chance(0.1);
+    const addr32 = this.compat || this.rng.chance(0.1);
     const base = this.rng.pick(usable);
     const disp = this.rng.pick([0, this.rng.range(-128, 127), this.rng.range(-0x300, 0x300)]);
     let text: string;
@@ -183,14 +192,14 @@ export class Ctx {
   }
 }
 
-function imm(rng: Rng, size: Size): number | bigint {
+export function imm(rng: Rng, size: Size): number | bigint {
   if (size === 8) return rng.int(256);
   if (rng.chance(0.5)) return rng.range(-128, 127);
   if (size === 16) return rng.range(-32768, 32767);
   return Number(signed(interesting(rng, 32), 32));
 }
-const immText = (v: number | bigint): string => (v < 0 ? `-${-BigInt(v)}` : `${v}`);
-const pickSize = (rng: Rng, sizes: readonly Size[] = [8, 16, 32, 64]): Size => rng.pick(sizes);
+export const immText = (v: number | bigint): string => (v < 0 ? `-${-BigInt(v)}` : `${v}`);
+export const pickSize = (rng: Rng, sizes: readonly Size[] = [8, 16, 32, 64]): Size => rng.pick(compat32 ? sizes.filter((x) => x !== 64) : sizes);
 
 /** Count values for shifts: boundaries of every operand size plus random bytes. */
 function shiftCount(rng: Rng): number {
@@ -211,10 +220,10 @@ const AF_LOGIC = 'AND/OR/XOR/TEST: "The state of the AF flag is undefined" (SDM 
 
 /** Operands for an 8-bit form may use AH..BH only when nothing needs a REX prefix. */
 function maybeLegacy8(c: Ctx, size: Size): void {
-  c.legacy8 = size === 8 && c.rng.chance(0.35);
+  c.legacy8 = c.compat || (size === 8 && c.rng.chance(0.35));
 }
 
-const CONDS = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
+export const CONDS = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 
 export const FORMS: Form[] = [
   {
@@ -482,7 +491,7 @@ export const FORMS: Form[] = [
     build(c) {
       // 16-bit BSWAP is excluded: "When the BSWAP instruction references a 16-bit register, the
       // result is undefined" (SDM Vol. 2 BSWAP).
-      const d = c.reg(c.rng.pick([32, 64] as const));
+      const d = c.reg(pickSize(c.rng, [32, 64]));
       return { asm: `bswap ${d.text}`, form: `bswap r${d.size}` };
     },
   },

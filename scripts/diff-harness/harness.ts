@@ -3,6 +3,7 @@
 import { assembleMany } from './asm.js';
 import { compare, report } from './compare.js';
 import { type GenCase, generate, type GenOptions } from './gen.js';
+import { generate32 } from './gen32.js';
 import type { CaseInput, CaseResult } from './layout.js';
 import { runNative } from './native.js';
 import { type CpuFactory, hostVendor, SimMachine } from './sim.js';
@@ -26,10 +27,16 @@ export interface Prepared {
 }
 
 export function prepare(opts: GenOptions): Prepared {
-  const gen = generate(opts);
-  const codes = assembleMany(gen.map((g) => g.asm));
+  return prepareCases(generate(opts), false);
+}
+/** The 32-bit (compatibility-mode) sample: gen32.ts forms, `as --32`, native runner --compat32. */
+export function prepare32(opts: GenOptions): Prepared {
+  return prepareCases(generate32(opts), true);
+}
+function prepareCases(gen: GenCase[], compat32: boolean): Prepared {
+  const codes = assembleMany(gen.map((g) => g.asm), compat32 ? 32 : 64);
   const inputs: CaseInput[] = gen.map((g, i) => ({ gpr: g.gpr, rflags: g.rflags, memSeed: g.memSeed, patch: g.patch, code: codes[i]! }));
-  return { gen, inputs, native: runNative(inputs) };
+  return { gen, inputs, native: runNative(inputs, compat32) };
 }
 
 export interface Failure {
@@ -50,7 +57,7 @@ export interface FamilyStats {
 }
 
 export function runSim(factory: CpuFactory, p: Prepared, vendor = hostVendor()): Map<string, FamilyStats> {
-  const machine = new SimMachine(factory, vendor);
+  const machine = new SimMachine(factory, vendor, p.gen.length > 0 && p.gen[0]!.compat32 === true);
   const stats = new Map<string, FamilyStats>();
   p.gen.forEach((g, i) => {
     let st = stats.get(g.family);

@@ -48,6 +48,18 @@
 #define ST_SAVED_RSP 0x188
 #define ST_JMP_TARGET 0x190
 #define ST_RET_TARGET 0x198
+#define ST_FAR_PTR 0x1a0 /* m16:32 far pointer CODE_ADDR:USER32_CS for the switch to compatibility mode */
+
+/* Compatibility mode (argv[1] == "--compat32"): the snippet runs in Linux's 32-bit user code segment,
+ * i.e. IA-32e compatibility mode (SDM Vol. 3 2.2, 5.2.1). Entered from 64-bit code by a far JMP through
+ * ST_FAR_PTR (stub at CODE_ADDR + COMPAT_ENTRY), left by `ljmp $USER_CS, $CODE_ADDR + COMPAT_EXIT`
+ * appended to the snippet, where 64-bit code continues to snippet_return. DS/ES hold the flat user data
+ * selector so 32-bit data accesses see a usable flat segment, as in a 32-bit process. */
+#define USER32_CS 0x23
+#define USER_CS 0x33
+#define USER_DS 0x2b
+#define COMPAT_EXIT 0xc0
+#define COMPAT_ENTRY 0xe0
 
 struct in_rec {
   uint64_t gpr[16];
@@ -211,7 +223,8 @@ static int write_all(const void *buf, size_t len) {
   return 0;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  int compat32 = argc > 1 && strcmp(argv[1], "--compat32") == 0;
   uint32_t hdr[2];
   if (read_all(hdr, sizeof hdr) || hdr[0] != MAGIC) {
     fprintf(stderr, "native-runner: bad header\n");
@@ -229,8 +242,14 @@ int main(void) {
   uint8_t *scratch = scratch_map + (SCRATCH_ADDR - SCRATCH_MAP_BASE);
   uint8_t *code = map_fixed(CODE_ADDR, CODE_MAP, PROT_READ | PROT_WRITE | PROT_EXEC);
   uint8_t *state = map_fixed(STATE_ADDR, 0x1000, PROT_READ | PROT_WRITE);
-  *(uint64_t *)(state + ST_JMP_TARGET) = CODE_ADDR;
+  *(uint64_t *)(state + ST_JMP_TARGET) = compat32 ? CODE_ADDR + COMPAT_ENTRY : CODE_ADDR;
   *(uint64_t *)(state + ST_RET_TARGET) = (uint64_t)(uintptr_t)snippet_return;
+  *(uint32_t *)(state + ST_FAR_PTR) = CODE_ADDR;
+  *(uint16_t *)(state + ST_FAR_PTR + 4) = USER32_CS;
+  if (compat32) {
+    uint16_t ds = USER_DS;
+    __asm__ volatile("mov %0, %%ds\n mov %0, %%es" : : "r"(ds));
+  }
 
   static uint8_t altstack[1 << 16];
   stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
@@ -261,11 +280,23 @@ int main(void) {
       return 2;
     }
     memcpy(scratch + c->patch_off, c->patch, c->patch_len);
-    memset(code, 0xCC, 128);
+    memset(code, 0xCC, 0x100);
     memcpy(code, c->code, c->code_len);
     /* jmp qword ptr [abs32 ST_RET_TARGET]: FF /4 with SIB base=101 (no base), index=100 (none). */
     uint8_t *t = code + c->code_len;
     uint32_t ret_slot = (uint32_t)(STATE_ADDR + ST_RET_TARGET);
+    if (compat32) {
+      /* 32-bit code: ljmp $USER_CS, $CODE_ADDR+COMPAT_EXIT (EA ptr16:32), 64-bit code there goes on. */
+      uint32_t exit_at = CODE_ADDR + COMPAT_EXIT;
+      uint16_t cs64 = USER_CS;
+      t[0] = 0xEA; memcpy(t + 1, &exit_at, 4); memcpy(t + 5, &cs64, 2);
+      t = code + COMPAT_EXIT;
+      /* 64-bit entry stub: jmp far m16:32 [abs32 ST_FAR_PTR] (FF /5, SIB no base/index). */
+      uint8_t *e = code + COMPAT_ENTRY;
+      uint32_t far_slot = (uint32_t)(STATE_ADDR + ST_FAR_PTR);
+      e[0] = 0xFF; e[1] = 0x2C; e[2] = 0x25;
+      memcpy(e + 3, &far_slot, 4);
+    }
     t[0] = 0xFF; t[1] = 0x24; t[2] = 0x25;
     memcpy(t + 3, &ret_slot, 4);
 

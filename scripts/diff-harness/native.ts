@@ -74,9 +74,10 @@ export function decodeResults(buf: Buffer, n: number): CaseResult[] {
   return out;
 }
 
-/** Runs every case on the host CPU (one process for the whole batch). */
-export function runNative(cases: readonly CaseInput[]): CaseResult[] {
+/** Runs every case on the host CPU (one process for the whole batch); compat32: in the 32-bit user code
+ *  segment (IA-32e compatibility mode). */
+export function runNative(cases: readonly CaseInput[], compat32 = false): CaseResult[] {
   const exe = buildNativeRunner();
-  const stdout = execFileSync(exe, [], { input: encodeCases(cases), maxBuffer: 1 << 30 });
+  const stdout = execFileSync(exe, compat32 ? ['--compat32'] : [], { input: encodeCases(cases), maxBuffer: 1 << 30 });
   return decodeResults(stdout, cases.length);
 }

@@ -20,7 +20,9 @@ const PML4 = 0x1000, PDPT = 0x2000, PD = 0x3000, PT0 = 0x4000, PT1 = 0x5000;
 const GDT = 0x6000, TSS = 0x6100, IDT = 0x7000, STUB_STRIDE = 4;
 /** Handler stubs (one HLT per vector) and the top of the IST1 stack exceptions are delivered on. */
 export const STUBS = 0x8000, IST_TOP = 0xa000;
-const SEL_CODE = 0x08, SEL_DATA = 0x10, SEL_TSS = 0x18;
+/** Table base offset in compat32 mode (0x300000: above the snippet page, inside MEM_SIZE). */
+const TB_COMPAT = 0x300000;
+const SEL_CODE = 0x08, SEL_DATA = 0x10, SEL_TSS = 0x18, SEL_CODE32 = 0x28;
 
 // Paging-structure entry bits (SDM Vol. 3 Table 5-15..5-20).
 const PTE_P = 1n, PTE_RW = 2n;
@@ -44,7 +46,14 @@ export class SimMachine {
   readonly cpu: GuestCpu;
   private readonly base: ArchState;
 
-  constructor(f: CpuFactory, vendor: Vendor) {
+  /** compat32: run the snippets in a 32-bit code segment (CS.L=0, CS.D=1) with EFER.LMA=1, i.e. IA-32e
+   *  compatibility mode, as the native runner's --compat32 does; exceptions still go through the 64-bit IDT. */
+  /** Where the paging structures, GDT/TSS/IDT, stubs and IST stack live: at their 64-bit-harness addresses,
+   *  or, in compat32, moved up by TB_COMPAT so that nothing below 1 MiB is mapped, as in the native
+   *  process (16-bit addressed accesses fault there on both sides). */
+  private readonly tb: number;
+  constructor(f: CpuFactory, vendor: Vendor, readonly compat32 = false) {
+    this.tb = compat32 ? TB_COMPAT : 0;
     this.mem = f.createPhysicalMemory(MEM_SIZE);
     const io = { in: () => 0xffffffff, out: () => undefined };
     this.cpu = f.createCpu({ vendor, features: { busLockDetect: false, rtm: false }, memory: this.mem, io });
@@ -59,32 +68,33 @@ export class SimMachine {
   }
 
   private buildTables(): void {
-    this.w64(PML4, BigInt(PDPT) | PTE_P | PTE_RW);
-    this.w64(PDPT, BigInt(PD) | PTE_P | PTE_RW);
-    this.w64(PD + 0, BigInt(PT0) | PTE_P | PTE_RW);
-    this.w64(PD + 8, BigInt(PT1) | PTE_P | PTE_RW);
+    this.w64((this.tb + PML4), BigInt((this.tb + PDPT)) | PTE_P | PTE_RW);
+    this.w64((this.tb + PDPT), BigInt((this.tb + PD)) | PTE_P | PTE_RW);
+    this.w64((this.tb + PD) + 0, BigInt((this.tb + PT0)) | PTE_P | PTE_RW);
+    this.w64((this.tb + PD) + 8, BigInt((this.tb + PT1)) | PTE_P | PTE_RW);
     const present = (page: number): void => {
-      const pt = page < 0x200000 ? PT0 : PT1;
+      const pt = page < 0x200000 ? (this.tb + PT0) : (this.tb + PT1);
       this.w64(pt + ((page >> 12) & 511) * 8, BigInt(page) | PTE_P | PTE_RW);
     };
-    for (let p = 0x1000; p < IST_TOP; p += 0x1000) present(p); // tables, GDT, TSS, IDT, stubs, IST stack
+    for (let p = this.tb + 0x1000; p < this.tb + IST_TOP; p += 0x1000) present(p); // tables, GDT, TSS, IDT, stubs, IST stack
     for (let p = SCRATCH_MAP_BASE; p < SCRATCH_MAP_END; p += 0x1000) present(p);
     present(CODE_ADDR);
 
-    // GDT: null, 64-bit code, data, 64-bit TSS (16 bytes) (SDM Vol. 3 3.4.5, 8.2.3).
-    this.w64(GDT + 0x08, 0x00af9b000000ffffn);
-    this.w64(GDT + 0x10, 0x00cf93000000ffffn);
-    const tssLo = 0x67n | (BigInt(TSS & 0xffffff) << 16n) | (BigInt(0x80 | TYPE_TSS64_BUSY) << 40n) | (BigInt(TSS >>> 24) << 56n);
-    this.w64(GDT + 0x18, tssLo);
-    this.w64(GDT + 0x20, 0n);
+    // GDT: null, 64-bit code, data, 64-bit TSS (16 bytes), 32-bit code (SDM Vol. 3 3.4.5, 8.2.3).
+    this.w64((this.tb + GDT) + 0x08, 0x00af9b000000ffffn);
+    this.w64((this.tb + GDT) + 0x10, 0x00cf93000000ffffn);
+    const tssLo = 0x67n | (BigInt((this.tb + TSS) & 0xffffff) << 16n) | (BigInt(0x80 | TYPE_TSS64_BUSY) << 40n) | (BigInt((this.tb + TSS) >>> 24) << 56n);
+    this.w64((this.tb + GDT) + 0x18, tssLo);
+    this.w64((this.tb + GDT) + 0x20, 0n);
+    this.w64((this.tb + GDT) + SEL_CODE32, 0x00cf9b000000ffffn); // flat 32-bit code (D=1, L=0)
     // TSS: IST1 at offset 0x24 (SDM Vol. 3 Figure 8-11).
-    this.w64(TSS + 0x24, BigInt(IST_TOP));
+    this.w64((this.tb + TSS) + 0x24, BigInt((this.tb + IST_TOP)));
     // IDT: 64-bit interrupt gates (type 0xE, P=1, DPL 0, IST=1) to one HLT per vector (Figure 7-8).
     for (let v = 0; v < 256; v++) {
-      const target = STUBS + v * STUB_STRIDE;
+      const target = (this.tb + STUBS) + v * STUB_STRIDE;
       const lo = BigInt(target & 0xffff) | (BigInt(SEL_CODE) << 16n) | (1n << 32n) | (0x8en << 40n) | (BigInt((target >>> 16) & 0xffff) << 48n);
-      this.w64(IDT + v * 16, lo);
-      this.w64(IDT + v * 16 + 8, 0n);
+      this.w64((this.tb + IDT) + v * 16, lo);
+      this.w64((this.tb + IDT) + v * 16 + 8, 0n);
       this.mem.writePhys(target, new Uint8Array([0xf4, 0xcc, 0xcc, 0xcc]));
     }
   }
@@ -98,14 +108,14 @@ export class SimMachine {
       gpr: new Array<bigint>(16).fill(0n),
       rip: BigInt(CODE_ADDR),
       rflags: 2n,
-      seg: [data, flat(SEL_CODE, TYPE_CODE_XRA | A_S | A_P | A_L | A_G), data, data, data, data],
-      gdtr: { base: BigInt(GDT), limit: 0x27 },
-      idtr: { base: BigInt(IDT), limit: 0xfff },
-      tr: { selector: SEL_TSS, base: BigInt(TSS), limit: 0x67, attrs: TYPE_TSS64_BUSY | A_P },
+      seg: [data, this.compat32 ? flat(SEL_CODE32, TYPE_CODE_XRA | A_S | A_P | A_DB | A_G) : flat(SEL_CODE, TYPE_CODE_XRA | A_S | A_P | A_L | A_G), data, data, data, data],
+      gdtr: { base: BigInt((this.tb + GDT)), limit: 0x2f },
+      idtr: { base: BigInt((this.tb + IDT)), limit: 0xfff },
+      tr: { selector: SEL_TSS, base: BigInt((this.tb + TSS)), limit: 0x67, attrs: TYPE_TSS64_BUSY | A_P },
       ldtr: { selector: 0, base: 0n, limit: 0, attrs: 0 },
       cr0: CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG,
       cr2: 0n,
-      cr3: BigInt(PML4),
+      cr3: BigInt((this.tb + PML4)),
       cr4: CR4_PAE,
       cr8: 0n,
       efer: EFER_LME | EFER_LMA,
@@ -151,7 +161,7 @@ export class SimMachine {
       res.rip = end;
       return res;
     }
-    const off = Number(rip) - STUBS;
+    const off = Number(rip) - (this.tb + STUBS);
     if (off >= 0 && off <= 256 * STUB_STRIDE) {
       const vector = Math.floor(off / STUB_STRIDE); // RIP at the HLT or just after it
       const sp = this.cpu.getGpr(4);
