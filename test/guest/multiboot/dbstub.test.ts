@@ -51,10 +51,11 @@ describe('Multiboot kernels in dbstub', () => {
 
 describe('Multiboot kernels: dbstub and QEMU print the same transcript', () => {
   for (const kernel of KERNEL_NAMES)
-    it.skipIf(!hasQemu)(`${kernel}: dbstub --vendor amd == qemu-system-x86_64 -kernel (qemu64 is AuthenticAMD) (skips when qemu-system-x86_64 is not installed)`, async () => {
-      const inp = makeInputs(64);
-      const [d, q] = await Promise.all([runDbstub(KERNELS[kernel], inp, 'amd'), runQemu(KERNELS[kernel], inp)]);
-      expect(d.lines.filter((l) => !isX2apicLine(l)), d.stderr).toEqual(q.lines.filter((l) => !isX2apicLine(l)));
-      expect(d.status).toBe(q.status);
-    });
+    for (const vendor of ['amd', 'intel'] as const)
+      it.skipIf(!hasQemu)(`${kernel}: dbstub --vendor ${vendor} == qemu-system-x86_64 -kernel${vendor === 'intel' ? ' -cpu qemu64,vendor=GenuineIntel' : ''} (skips when qemu-system-x86_64 is not installed)`, async () => {
+        const inp = makeInputs(64);
+        const [d, q] = await Promise.all([runDbstub(KERNELS[kernel], inp, vendor), runQemu(KERNELS[kernel], inp, vendor)]);
+        expect(d.lines.filter((l) => !isX2apicLine(l)), d.stderr).toEqual(q.lines.filter((l) => !isX2apicLine(l)));
+        expect(d.status).toBe(q.status);
+      });
 });

@@ -7,17 +7,18 @@ import { EXIT_OK_STATUS, KERNELS, expectedTranscript, hasQemu, makeInputs, runQe
 if (!hasQemu) console.warn('test/guest/multiboot/qemu.test.ts: qemu-system-x86_64 not found: the QEMU reference runs are skipped');
 
 describe('Multiboot kernels under QEMU (reference)', () => {
-  const cases: Array<[KernelName, number]> = [
-    ['lm64', 64],
-    ['lm64', 200],
-    ['pm32', 64],
+  const cases: Array<[KernelName, number, 'amd' | 'intel']> = [
+    ['lm64', 64, 'amd'],
+    ['lm64', 200, 'amd'],
+    ['pm32', 64, 'amd'],
+    ['pm32', 64, 'intel'],
   ];
-  for (const [kernel, ramMiB] of cases)
-    it.skipIf(!hasQemu)(`${kernel} -m ${ramMiB}: transcript as computed, isa-debug-exit status ${EXIT_OK_STATUS} (skips when qemu-system-x86_64 is not installed)`, async () => {
+  for (const [kernel, ramMiB, vendor] of cases)
+    it.skipIf(!hasQemu)(`${kernel} -m ${ramMiB} ${vendor}: transcript as computed, isa-debug-exit status ${EXIT_OK_STATUS} (skips when qemu-system-x86_64 is not installed)`, async () => {
       const inp = makeInputs(ramMiB);
-      const r = await runQemu(KERNELS[kernel], inp);
-      // QEMU 7.2's TCG offers no x2APIC; its default CPU model (qemu64) is AuthenticAMD.
-      expect(r.lines).toEqual(expectedTranscript(kernel, KERNELS[kernel], inp, { vendor: 'amd', x2apic: false }));
+      const r = await runQemu(KERNELS[kernel], inp, vendor);
+      // QEMU 7.2's TCG offers no x2APIC.
+      expect(r.lines).toEqual(expectedTranscript(kernel, KERNELS[kernel], inp, { vendor, x2apic: false }));
       expect(r.lines).toContain(X2APIC_ABSENT);
       expect(r.status).toBe(EXIT_OK_STATUS);
     });

@@ -234,15 +234,17 @@ export const hasQemu = ((): boolean => {
   }
 })();
 
-/** The QEMU command line the README documents, plus -m/-append/-initrd. */
-export function qemuArgs(kernelPath: string, inp: BootInputs): string[] {
+/** The QEMU command line the README documents, plus -m/-append/-initrd. QEMU's default CPU model
+ *  (qemu64) is AuthenticAMD; `intel` keeps the model and changes only the vendor string. */
+export function qemuArgs(kernelPath: string, inp: BootInputs, vendor: 'amd' | 'intel' = 'amd'): string[] {
   return [
+    ...(vendor === 'intel' ? ['-cpu', 'qemu64,vendor=GenuineIntel'] : []),
     '-kernel', kernelPath, '-m', String(inp.ramMiB), '-serial', 'stdio', '-display', 'none', '-no-reboot',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-append', inp.append, '-initrd', initrdArg(inp),
   ];
 }
-export const runQemu = (kernelPath: string, inp: BootInputs): Promise<GuestRun> =>
-  runChild(QEMU, qemuArgs(kernelPath, inp), 60_000);
+export const runQemu = (kernelPath: string, inp: BootInputs, vendor: 'amd' | 'intel' = 'amd'): Promise<GuestRun> =>
+  runChild(QEMU, qemuArgs(kernelPath, inp, vendor), 60_000);
 
 /** `dbstub run` arguments for the same inputs (what a user types after `node bin/dbstub.js`). */
 export function dbstubArgs(kernelPath: string, inp: BootInputs, vendor: 'amd' | 'intel'): string[] {
