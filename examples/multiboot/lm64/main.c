@@ -26,6 +26,17 @@
 #define GATE_TYPE_INTERRUPT_64 0xe
 #define GATE_PRESENT 0x80
 #define RFLAGS_IF (1u << 9)
+#define RFLAGS_TF (1u << 8)
+#define RFLAGS_DF (1u << 10)
+/* SYSCALL/SYSRET (SDM Vol. 3 5.8.8): STAR[47:32] = kernel CS (SS = +8); STAR[63:48] = base for SYSRET
+ * to 64-bit code: CS = base + 16, SS = base + 8 (RPL 3), i.e. 0x23 and 0x1b in this GDT. */
+#define IA32_EFER 0xc0000080
+#define EFER_SCE (1u << 0)
+#define IA32_STAR 0xc0000081
+#define IA32_LSTAR 0xc0000082
+#define IA32_FMASK 0xc0000084
+#define STAR_SYSRET_BASE 0x10
+#define SYS_INSN_NR 2
 
 enum { VEC_DE = 0, VEC_BP = 3, VEC_UD = 6, VEC_GP = 13, VEC_PF = 14, VEC_SYSCALL = 0x80 };
 #define SYS_BACK_TO_KERNEL 1
@@ -64,6 +75,7 @@ extern char isr_64[], isr_65[], isr_128[], isr_255[];
 extern u64 enter_user(const void *entry, u64 user_rsp, u64 arg, u64 cs);
 extern void compat_call(void);
 extern char compat_user[];
+extern char syscall_entry[], user_syscall_ret[];
 extern volatile u32 compat_results[3]; /* DEC EAX result, bytes per PUSH, CS */
 extern __attribute__((noreturn)) void resume_kernel(u64 value);
 
@@ -232,19 +244,49 @@ static __attribute__((noinline, noclone)) void kernel_exceptions(void) {
 extern char user_bp_after[], user_hlt_site[], user_hlt_end[];
 static volatile u16 user_cs_seen;
 
+static volatile u64 syscall_result;
+
+/* SYSCALL from CPL3 lands here on the kernel stack (start.S syscall_entry). */
+u64 syscall_insn(u64 nr, u64 arg, u64 user_rip, u64 user_rflags) {
+  u16 cs;
+  __asm__ volatile("mov %%cs, %0" : "=r"(cs));
+  puts("syscall-insn: nr=");
+  put_dec((u32)nr);
+  puts(" arg=");
+  put_hex(arg);
+  puts(" cs=");
+  put_hex(cs);
+  puts(" rcx_is_return=");
+  puts(user_rip == (uptr)user_syscall_ret ? "yes" : "no");
+  puts(" r11=");
+  put_hex(user_rflags);
+  puts("\n");
+  return arg * 2;
+}
+
 /* Runs at CPL3 (all pages are user-accessible): INT3 through a DPL3 gate, a privileged HLT (#GP(0)),
- * then back to CPL0 with int $0x80. */
+ * SYSCALL/SYSRETQ, then back to CPL0 with int $0x80. */
 static __attribute__((noinline, noclone)) void user_main(u64 arg) {
   u16 cs;
   __asm__ volatile("mov %%cs, %0" : "=r"(cs));
   user_cs_seen = cs;
   __asm__ volatile("int3\n.globl user_bp_after\nuser_bp_after:\n\t"
                    ".globl user_hlt_site\nuser_hlt_site: hlt\n.globl user_hlt_end\nuser_hlt_end:" ::: "memory");
+  u64 ret;
+  __asm__ volatile("syscall\n.globl user_syscall_ret\nuser_syscall_ret:"
+                   : "=a"(ret)
+                   : "a"(SYS_INSN_NR), "D"(0x21ull)
+                   : "rcx", "r11", "rsi", "rdx", "r8", "r9", "r10", "memory");
+  syscall_result = ret;
   __asm__ volatile("int $0x80" : : "a"(SYS_BACK_TO_KERNEL), "D"(arg + 1) : "memory");
   for (;;) {}
 }
 
 static void cpl3_round_trip(void) {
+  wrmsr(IA32_EFER, rdmsr(IA32_EFER) | EFER_SCE);
+  wrmsr(IA32_STAR, ((u64)STAR_SYSRET_BASE << 48) | ((u64)SEL_KERNEL_CODE << 32));
+  wrmsr(IA32_LSTAR, (uptr)syscall_entry);
+  wrmsr(IA32_FMASK, RFLAGS_IF | RFLAGS_TF | RFLAGS_DF);
   arm(VEC_BP, user_bp_after, 0);
   arm(VEC_GP, user_hlt_site, user_hlt_end); /* HLT at CPL3: #GP(0) (SDM Vol. 2A HLT) */
   u64 r = enter_user(user_main, (uptr)(user_stack + sizeof user_stack), USER_RESULT_MAGIC, SEL_USER_CODE);
@@ -256,6 +298,8 @@ static void cpl3_round_trip(void) {
   put_hex(user_cs_seen);
   puts(" result=");
   put_hex(r);
+  puts(" sysret_value=");
+  put_hex(syscall_result);
   puts("\n");
   check(r == USER_RESULT_MAGIC + 1, "CPL3 round trip result");
   disarmed("CPL3 #BP/#GP not taken");

@@ -248,6 +248,25 @@ enter_user:
         mov     %rax, %rdi
         iretq
 
+/* SYSCALL entry (SDM Vol. 2B SYSCALL, Vol. 3 5.8.8 (Fast System Calls in 64-Bit Mode)): the CPU
+ * saves RIP in RCX and RFLAGS in R11 and keeps the user RSP, so switch to a kernel stack first; call
+ * syscall_insn(nr RAX, arg RDI, user RIP RCX, user RFLAGS R11) and return to CPL3 with SYSRETQ. */
+        .globl  syscall_entry
+syscall_entry:
+        mov     %rsp, syscall_user_rsp
+        lea     syscall_stack_top(%rip), %rsp
+        push    %rcx
+        push    %r11
+        mov     %rdi, %rsi
+        mov     %rax, %rdi
+        mov     %rcx, %rdx
+        mov     %r11, %rcx
+        call    syscall_insn
+        pop     %r11
+        pop     %rcx
+        mov     syscall_user_rsp, %rsp
+        sysretq
+
 /* Compatibility mode at CPL0 (SDM Vol. 3 5.2.1 (Code-Segment Descriptor in 64-bit Mode)): RETFQ to
  * a 32-bit code segment (CS.L=0, CS.D=1) runs compat32_body as 32-bit code while EFER.LMA stays 1;
  * its 32-bit RETF returns to 64-bit code. Results land in compat_results (C reads them). */
@@ -327,6 +346,7 @@ mb_info:        .long 0
 kernel_resume_rsp: .quad 0
         .globl  compat_results
 compat_results: .long 0, 0, 0
+syscall_user_rsp: .quad 0
 
         .bss
         .align  4096
@@ -337,3 +357,7 @@ pd:     .space  4 * 4096
 boot_stack:
         .space  32768
 boot_stack_top:
+        .align  16
+syscall_stack:
+        .space  8192
+syscall_stack_top:

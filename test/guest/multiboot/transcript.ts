@@ -163,8 +163,9 @@ export function expectedTranscript(
       fwCfgLine(inp),
       'exc: vector=3 error=0x0 cpl=3 cs=0x23 ss=0x1b rip_as_expected=yes',
       'exc: vector=13 error=0x0 cpl=3 cs=0x23 ss=0x1b rip_as_expected=yes', // HLT at CPL3: #GP(0)
+      'syscall-insn: nr=2 arg=0x21 cs=0x8 rcx_is_return=yes r11=0x2', // SYSCALL: RCX = return RIP, R11 = RFLAGS
       'syscall: from cpl=3 cs=0x23 ss=0x1b rax=0x1',
-      'cpl3: back at cpl=0 user_cs=0x23 result=0x5a5b',
+      'cpl3: back at cpl=0 user_cs=0x23 result=0x5a5b sysret_value=0x42', // SYSRETQ brought arg*2 back to CPL3
       'syscall: from cpl=3 cs=0x43 ss=0x1b rax=0x1', // 32-bit user code (compatibility mode) through a 64-bit gate
       'cpl3-compat: back at cpl=0 user_cs=0x43',
       x2,
