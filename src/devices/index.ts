@@ -7,3 +7,4 @@ export { Pit8254 } from './pit.js';
 export { FwCfg, FW_CFG_PORT_SEL, FW_CFG_PORT_DATA, type FwCfgOptions } from './fwcfg.js';
 export { DEVICE_EVENTS, type DeviceLog } from './device-log.js';
 export { PcDevices, type PcDevicesOptions } from './pc.js';
+export { SpeakerPort, SPEAKER_PORT } from './speaker.js';

@@ -224,6 +224,17 @@ export class LocalApic implements MmioRegion, InterruptController {
     return (this.tpr & 0xf0) >= isrClass ? this.tpr : isrClass;
   }
 
+  /** MOV from CR8 (64-bit mode): TPR bits 7:4 (SDM 11.8.6.1). For the CPU, once it routes CR8 here. */
+  readCr8(): number {
+    return this.tpr >>> 4;
+  }
+
+  /** MOV to CR8: TPR[7:4] = CR8[3:0], TPR[3:0] = 0 (SDM 11.8.6.1); may unblock a pending interrupt. */
+  writeCr8(v: number): void {
+    this.tpr = (v & 0xf) << 4;
+    this.notify();
+  }
+
   /** The timer's current-count register value now (SDM 11.5.4). */
   currentCount(): number {
     if (this.initialCount === 0 || this.timerMode() === TIMER_MODE_TSC_DEADLINE) return 0;

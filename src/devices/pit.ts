@@ -5,9 +5,12 @@
 //
 // Time: one CPU clock tick (GuestCpu.clock: one retired instruction) = one PIT input cycle (the real
 // input is 1.193182 MHz; there is no wall-clock relation here, so runs are deterministic).
-// Not modelled: the counters' outputs go nowhere: no IRQ0 (the PIC never raises interrupts), no
-// speaker, no port 0x61 (gate of counter 2 and its output); gates are treated as high. BCD counting
-// is accepted but counts in binary.
+// Gates: counters 0 and 1 have their gate tied high; counter 2's gate is bit 0 of port 0x61
+// (speaker.ts), low after reset as on a PC. A rising gate edge restarts the count in modes 1, 2, 3 and
+// 5; as QEMU (hw/timer/i8254.c), a low gate does not pause modes 0 and 4. OUT levels follow the
+// datasheet's waveforms (QEMU 7.2 inverts OUT in modes 1, 2, 4 and 5; its later releases fixed mode 1).
+// Not modelled: the counters' outputs reach nothing but port 0x61 bit 5 (OUT2): no IRQ0 (the PIC
+// never raises interrupts), no sound. BCD counting is accepted but counts in binary.
 
 import type { PortDevice } from './iobus.js';
 
@@ -35,6 +38,7 @@ class Counter {
   mode = 3;
   rw = RW_BOTH;
   bcd = false;
+  gate = true;
   /** Count loaded into the counting element; 0 means 0x10000. */
   count = 0x10000;
   loadTick = 0;
@@ -44,9 +48,10 @@ class Counter {
   private latched: number[] = [];
   private status: number | undefined;
 
-  constructor(private readonly clock: () => number) {}
+  constructor(private readonly clock: () => number, private readonly gateAfterReset: boolean) {}
 
   reset(): void {
+    this.gate = this.gateAfterReset;
     // QEMU (hw/timer/i8254_common.c) resets every counter to mode 3 with a count of 0 (= 65536).
     this.mode = 3;
     this.rw = RW_BOTH;
@@ -70,6 +75,12 @@ class Counter {
     this.bcd = (cw & CW_BCD) !== 0;
     this.writeLow = this.readLow = true;
     this.latched = [];
+  }
+
+  setGate(level: boolean): void {
+    // Datasheet: in modes 1 and 5 the rising edge triggers the count; in modes 2 and 3 it reloads it.
+    if (level && !this.gate && (this.mode === 1 || this.mode === 2 || this.mode === 3 || this.mode === 5)) this.loadTick = this.clock();
+    this.gate = level;
   }
 
   latchCount(): void {
@@ -148,12 +159,26 @@ export class Pit8254 implements PortDevice {
 
   /** `clock` is the CPU's virtual clock (GuestCpu.clock). */
   constructor(clock: () => number) {
-    this.counters = [new Counter(clock), new Counter(clock), new Counter(clock)];
+    this.counters = [new Counter(clock, true), new Counter(clock, true), new Counter(clock, false)];
     this.reset();
   }
 
   reset(): void {
     for (const c of this.counters) c.reset();
+  }
+
+  /** Gate input of counter n (only counter 2's is wired: port 0x61 bit 0). */
+  setGate(n: number, level: boolean): void {
+    this.counters[n]!.setGate(level);
+  }
+
+  gate(n: number): boolean {
+    return this.counters[n]!.gate;
+  }
+
+  /** OUT pin of counter n now. */
+  outputLevel(n: number): boolean {
+    return this.counters[n]!.out();
   }
 
   /** Current count of counter n (0-2), for tests and monitors. */

@@ -134,6 +134,19 @@ describe('local APIC: priority, acceptance and EOI (SDM 11.8)', () => {
     expect(t.apic.pendingVector()).toBe(0x51);
   });
 
+  it('CR8 is TPR[7:4]: writing it clears TPR[3:0] and can unblock an interrupt', () => {
+    t.apic.write(APIC_SVR, 4, ENABLE | 0xff);
+    t.apic.write(APIC_TPR, 4, 0x7c);
+    expect(t.apic.readCr8()).toBe(7);
+    selfIpi(0x55);
+    expect(t.apic.pendingVector()).toBe(-1);
+    const n = t.host.notifications;
+    t.apic.writeCr8(0x14); // only bits 3:0 count
+    expect(t.apic.read(APIC_TPR, 4)).toBe(0x40);
+    expect(t.host.notifications).toBe(n + 1);
+    expect(t.apic.pendingVector()).toBe(0x55);
+  });
+
   it('notifies the CPU when an IRR bit is set, on TPR writes and on EOI', () => {
     t.apic.write(APIC_SVR, 4, ENABLE | 0xff);
     const n0 = t.host.notifications;

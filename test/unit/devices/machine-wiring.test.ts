@@ -25,6 +25,7 @@ describe('machine device wiring', () => {
     expect(m.io.deviceAt(0x21)?.name).toBe('pic');
     expect(m.io.deviceAt(0xa1)?.name).toBe('pic');
     expect(m.io.deviceAt(0x43)?.name).toBe('pit');
+    expect(m.io.deviceAt(0x61)?.name).toBe('port61');
     expect(m.io.deviceAt(0x511)?.name).toBe('fw_cfg');
     expect(String.fromCharCode(...fwcfg(m, 0, 4))).toBe('QEMU');
     const ram = fwcfg(m, 3, 8).reduce((acc, b, i) => acc + b * 2 ** (8 * i), 0);
@@ -76,8 +77,8 @@ describe('machine device wiring', () => {
     apic.write(APIC_SVR, 4, 0x1ff);
     apic.write(0x300, 4, 0x4500); // INIT IPI
     apic.write(0x300, 4, 0x4500);
-    m.io.in(0x61, 1);
-    m.io.in(0x61, 1);
+    m.io.in(0x2f8, 1); // COM2 does not exist
+    m.io.in(0x2f8, 1);
     const unsupported = lines.filter((l) => l.event === 'device.unsupported');
     expect(unsupported).toHaveLength(1);
     expect(unsupported[0]).toMatchObject({ device: 'lapic', feature: 'icr-mode-5', level: 40 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IoPortBus } from '../../../src/devices/iobus.js';
 import { DualPic } from '../../../src/devices/pic.js';
 import { Pit8254 } from '../../../src/devices/pit.js';
+import { SpeakerPort } from '../../../src/devices/speaker.js';
 import { FwCfg, FW_CFG_PORT_DATA, FW_CFG_PORT_SEL } from '../../../src/devices/fwcfg.js';
 import { COM1_BASE, Serial16550 } from '../../../src/devices/serial.js';
 
@@ -95,6 +96,47 @@ describe('8254 PIT (1 clock tick = 1 input cycle)', () => {
     expect(pit.count(2)).toBe(0xffff - 9);
     io.out(0x43, 1, 0xe8); // read-back: status only
     expect(io.in(0x42, 1) & 0x80).toBe(0x80); // OUT high after terminal count
+  });
+
+  it('port 0x61: bit 0 gates counter 2 (low after reset), bit 5 reads OUT2, bit 4 toggles per read', () => {
+    let clock = 0;
+    const pit = new Pit8254(() => clock);
+    const io = new IoPortBus();
+    io.attach(0x40, 4, pit);
+    io.attach(0x61, 1, new SpeakerPort(pit));
+    expect(io.in(0x61, 1) & 0x03).toBe(0);
+    io.out(0x61, 1, 0x01);
+    io.out(0x43, 1, 0xb0); // counter 2, LSB/MSB, mode 0
+    io.out(0x42, 1, 100);
+    io.out(0x42, 1, 0);
+    const a = io.in(0x61, 1);
+    const b = io.in(0x61, 1);
+    expect(a & 0x23).toBe(0x01); // gate high, OUT2 low while counting
+    expect((a ^ b) & 0x10).toBe(0x10);
+    clock += 99;
+    expect(io.in(0x61, 1) & 0x20).toBe(0);
+    clock += 1;
+    expect(io.in(0x61, 1) & 0x20).toBe(0x20);
+  });
+
+  it('a rising gate edge restarts counter 2 in mode 1 (one-shot: OUT low while counting, high at terminal count)', () => {
+    let clock = 0;
+    const pit = new Pit8254(() => clock);
+    const io = new IoPortBus();
+    io.attach(0x40, 4, pit);
+    io.attach(0x61, 1, new SpeakerPort(pit));
+    io.out(0x43, 1, 0xb2); // counter 2, LSB/MSB, mode 1
+    io.out(0x42, 1, 50);
+    io.out(0x42, 1, 0);
+    clock += 80; // counting has not been triggered: keep the elapsed time out of the next count
+    io.out(0x61, 1, 0x00);
+    io.out(0x61, 1, 0x01); // rising edge: trigger
+    expect(pit.count(2)).toBe(50);
+    expect(pit.outputLevel(2)).toBe(false);
+    clock += 49;
+    expect(pit.outputLevel(2)).toBe(false);
+    clock += 1;
+    expect(pit.outputLevel(2)).toBe(true);
   });
 
   it('after reset every counter runs in mode 3 from 65536, decrementing by 2', () => {

@@ -14,7 +14,7 @@ const EXIT_VALUE = 0x10;
 const EXPECTED: Record<string, string> = {
   // Device state at the kernel entry: what SeaBIOS leaves on QEMU (PcDevices.firmwareHandoff).
   'handoff.uart.lcr': '0x0', 'handoff.uart.ier': '0x0', 'handoff.uart.mcr': '0x8', 'handoff.uart.divisor': '0xc',
-  'handoff.pic.imr': '0xb88e', 'handoff.pit0.status': '0x34',
+  'handoff.pic.imr': '0xb88e', 'handoff.pit0.status': '0x34', 'handoff.port61.gate-speaker': '0x0',
   'handoff.apic.svr': '0x1ff', 'handoff.apic.lint0': '0x8700', 'handoff.apic.lint1': '0x8400',
   'handoff.apic.timer': '0x10000', 'handoff.apic.tpr': '0x0',
   // 16550 after the usual init, loopback, THRE interrupt identification.
@@ -25,6 +25,8 @@ const EXPECTED: Record<string, string> = {
   'pic.imr.after-init': '0x0', 'pic.imr': '0xffff', 'pic.slave.isr': '0x0',
   // 8254: read-back status right after a mode 0 control word; the counter moves with time.
   'pit.status': '0x30', 'pit.moves': '0x1',
+  // Port 0x61: counter 2 gate, OUT2 rising at the end of a mode 0 count, refresh bit toggling per read.
+  'port61.after-load': '0x1', 'port61.out2-rose': '0x1', 'port61.refresh-toggles': '0x1', 'port61.final': '0x21', 'port61.gate-off': '0x0',
   // fw_cfg.
   'fwcfg.signature': 'QEMU', 'fwcfg.sel-port-read': '0x51', 'fwcfg.ram': `0x${(RAM_MIB * 1024 * 1024).toString(16)}`,
   'fwcfg.nb_cpus': '0x1', 'fwcfg.max_cpus': '0x1', 'fwcfg.unknown': '0x0', 'fwcfg.inw': '0x0', 'fwcfg.inl': '0x0',

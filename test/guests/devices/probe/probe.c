@@ -107,6 +107,26 @@ static void pit(void) {
   u32 b = inb(0x40); b |= (u32)inb(0x40) << 8;
   show("pit.moves", a != b); /* mode 0 counts down from 0xFFFF and wraps: only "it moved" is time-independent */
   outb(0x43, 0x34); /* back to mode 2 as firmware leaves it */
+  outb(0x40, 0);
+  outb(0x40, 0);
+
+  /* Counter 2 through port 0x61, as kernels calibrate their timers: gate high, speaker off, mode 0,
+   * 1193 counts (1 ms on a PC); OUT2 (port 0x61 bit 5) is low until the count runs out. */
+  outb(0x61, (inb(0x61) & ~0x02) | 0x01);
+  outb(0x43, 0xb0);
+  outb(0x42, 1193 & 0xff);
+  outb(0x42, 1193 >> 8);
+  u8 p1 = inb(0x61);
+  u32 polls = 0;
+  while (!(inb(0x61) & 0x20) && polls < 100000000) polls++;
+  u8 p2 = inb(0x61);
+  show("port61.after-load", p1 & 0x23);
+  show("port61.out2-rose", polls < 100000000);
+  u8 r1 = inb(0x61), r2 = inb(0x61);
+  show("port61.refresh-toggles", (r1 ^ r2) & 0x10 ? 1 : 0);
+  show("port61.final", p2 & 0x23);
+  outb(0x61, inb(0x61) & ~0x03);
+  show("port61.gate-off", inb(0x61) & 0x03);
 }
 
 static void fwcfg(void) {
@@ -207,6 +227,7 @@ static void handoff(void) {
   show("handoff.pic.imr", (u32)inb(0x21) << 8 | inb(0xa1));
   outb(0x43, 0xe2);
   show("handoff.pit0.status", inb(0x40) & 0x3f); /* OUT (bit 7) and null count depend on time */
+  show("handoff.port61.gate-speaker", inb(0x61) & 0x03);
   show("handoff.apic.svr", apic_rd(0xf0));
   show("handoff.apic.lint0", apic_rd(0x350));
   show("handoff.apic.lint1", apic_rd(0x360));
