@@ -23,7 +23,7 @@ import * as mon from './features/monitor.js';
 import * as q from './features/query.js';
 import * as regs from './features/registers.js';
 import * as res from './features/resume.js';
-import { targetXmlCache, xferFeatures } from './features/xfer.js';
+import { targetXmlCache, xferFeatures, xferThreads } from './features/xfer.js';
 
 export interface SessionOptions {
   target: GdbTarget;
@@ -270,6 +270,7 @@ export class GdbSession implements SessionContext {
         return args.startsWith(',') ? mon.rcmd(this, args.slice(1)) : E_INVAL;
       case 'qXfer':
         if (args.startsWith(':features:')) return xferFeatures(this, this.targetXml, args.slice(':features:'.length));
+        if (args.startsWith(':threads:')) return xferThreads(this, args.slice(':threads:'.length));
         return '';
       default:
         return '';

@@ -101,6 +101,14 @@ describe.each(['kvm', 'bare'] as const)('real gdb, %s mode', (mode) => {
     expect(out).toMatch(/T05hwbreak:;thread:01;/);
   });
 
+  it('gdb refreshes its thread list with qXfer:threads:read (one round trip per stop) and shows our thread', async () => {
+    const r = await rig(mode);
+    const out = await gdb(r, ['stepi', 'info threads'], { debugRemote: true });
+    expect(out).toMatch(/qXfer:threads:read::0,[0-9a-f]+/);
+    expect(out).not.toMatch(/Sending packet: \$qfThreadInfo/);
+    expect(out).toMatch(/^\* 1\s+Thread 1 \(CPU#0 \[halted\]\)/m);
+  });
+
   it('stepi x N executes exactly one instruction each', async () => {
     const r = await rig(mode);
     const out = await gdb(r, ['p/x $pc', 'stepi', 'p/x $pc', 'stepi', 'p/x $pc', 'stepi', 'p/x $pc', 'stepi 2', 'p/x $pc']);

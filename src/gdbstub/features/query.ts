@@ -7,6 +7,8 @@ export const STUB_FEATURES = (packetSize: number): string =>
   [
     `PacketSize=${packetSize.toString(16)}`,
     'qXfer:features:read+',
+    // One round trip for gdb's thread-list refresh after each stop instead of qfThreadInfo + qsThreadInfo.
+    'qXfer:threads:read+',
     'swbreak+',
     'hwbreak+',
     'vContSupported+',

@@ -34,7 +34,7 @@ describe('queries', () => {
   it('qSupported advertises the stub features and records gdb’s', () => {
     const t = setup();
     const r = t.one('qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386');
-    for (const f of ['PacketSize=4000', 'qXfer:features:read+', 'swbreak+', 'hwbreak+', 'vContSupported+', 'QStartNoAckMode+', 'binary-upload+'])
+    for (const f of ['PacketSize=4000', 'qXfer:features:read+', 'qXfer:threads:read+', 'swbreak+', 'hwbreak+', 'vContSupported+', 'QStartNoAckMode+', 'binary-upload+'])
       expect(r.split(';')).toContain(f);
     expect(t.session.gdbFeatures.has('swbreak')).toBe(true);
     expect(t.session.gdbFeatures.has('xmlRegisters')).toBe(true);
@@ -404,6 +404,21 @@ describe('target description', () => {
     expect(t.one('qXfer:features:read:other.xml:0,10')).toBe('E02');
     expect(t.one('qXfer:features:read:target.xml:zz,10')).toBe('E22');
     expect(t.one('qXfer:features:read:target.xml:0')).toBe('E22');
+  });
+  it('qXfer:threads:read lists our one thread (id 1, qThreadExtraInfo text) in a single l reply', () => {
+    const t = setup();
+    const r = b(t.one('qXfer:threads:read::0,fff'));
+    expect(r[0]).toBe(0x6c); // `l`: the whole list in the first reply, so one round trip per refresh
+    const xml = s(unescapeBinary(r.subarray(1))!);
+    expect(xml).toMatch(/^<\?xml version="1.0"\?>\n<threads>\n<thread id="1" core="0">CPU#0 \[halted\]<\/thread>\n<\/threads>\n$/);
+    // Offsets and lengths as for target.xml: a short read is `m`, the rest follows, past the end is `l`.
+    const first = b(t.one('qXfer:threads:read::0,10'));
+    expect(first[0]).toBe(0x6d);
+    const rest = b(t.one('qXfer:threads:read::10,fff'));
+    expect(s(unescapeBinary(first.subarray(1))!) + s(unescapeBinary(rest.subarray(1))!)).toBe(xml);
+    expect(t.one('qXfer:threads:read::ffff,10')).toBe('l');
+    expect(t.one('qXfer:threads:read:annex:0,10')).toBe('E02');
+    expect(t.one('qXfer:threads:read::zz,10')).toBe('E22');
   });
 });
 
