@@ -90,11 +90,14 @@ const opLeave: H = (c, i) => {
   } catch (e) { rl[ESP] = saveSp; throw e; }
 };
 
-// PUSH/POP of segment registers (06 07 0E 16 17 1E 1F, 0F A0 A1 A8 A9). A 32-bit PUSH Sreg moves ESP by 4
-// and writes only the 16-bit selector, as recent Intel processors do (SDM Vol. 2 PUSH, operation note).
+// PUSH/POP of segment registers (06 07 0E 16 17 1E 1F, 0F A0 A1 A8 A9). A 32-bit PUSH Sreg moves ESP by 4;
+// Intel: "all recent Core and Atom processors perform a 16-bit move, leaving the upper portion of the stack
+// location unmodified" (SDM Vol. 2 PUSH); AMD writes the zero-extended selector (measured on an AMD EPYC
+// host in compatibility mode: the upper half of the slot reads 0).
 function pushSreg(c: Cpu, sz: number, s: number): void {
   const sp = c.spPlus(-sz);
-  c.wr16(c.stackLin(sp, sz), c.segSel[s]!);
+  const la = c.stackLin(sp, sz);
+  if (sz === 4 && c.vendor === 'amd') c.wr32(la, c.segSel[s]!); else c.wr16(la, c.segSel[s]!);
   c.setSp(sp);
 }
 function popSreg(c: Cpu, sz: number, s: number): void {

@@ -90,6 +90,15 @@ describe('32-bit code segment: stack and near branches', () => {
     expect(m.r(EBP)).toBe(0x1000);
     expect(m.r(ESP)).toBe(STACK);
   });
+  it('PUSH Sreg with a 32-bit operand size: Intel writes 16 bits, AMD the zero-extended selector', () => {
+    for (const vendor of ['intel', 'amd'] as const) {
+      const m = make32({ vendor });
+      m.load('movl $0xdeadbeef, -4(%esp)\npush %ds\nhlt');
+      expect(m.run()).toBe('hlt');
+      expect(m.r(ESP)).toBe(STACK - 4);
+      expect(m.dv.getUint32(STACK - 4, true)).toBe(vendor === 'intel' ? 0xdead0010 : 0x10);
+    }
+  });
   it('PUSH Sreg moves ESP by 4 and writes the 16-bit selector; PUSHF/POPF 32-bit', () => {
     const { m, k } = run(`
       movl $0xdeadbeef, -4(%esp)

@@ -34,7 +34,7 @@ export interface M32 {
 
 function seg(selector: number, attrs: number, limit = 0xffffffff): SegmentState { return { selector, base: 0n, limit, attrs }; }
 
-export function make32(opts: { code16?: boolean; stack16?: boolean; ds?: { base: number; limit: number } } = {}): M32 {
+export function make32(opts: { code16?: boolean; stack16?: boolean; ds?: { base: number; limit: number }; vendor?: 'intel' | 'amd' } = {}): M32 {
   const mem = createPhysicalMemory(4 << 20);
   const dv = new DataView(mem.u8.buffer, mem.u8.byteOffset, mem.u8.byteLength);
   // GDT: 0x08 flat code (32- or 16-bit), 0x10 flat 32-bit data (for segment-register loads).
@@ -44,7 +44,7 @@ export function make32(opts: { code16?: boolean; stack16?: boolean; ds?: { base:
   const exc: ExceptionEvent[] = [];
   const io: M32['io'] = [];
   const cpu = createCpu({
-    vendor: 'intel', features: { busLockDetect: false, rtm: false }, memory: mem,
+    vendor: opts.vendor ?? 'intel', features: { busLockDetect: false, rtm: false }, memory: mem,
     io: { in: () => 0xffffffff, out: (port, size, value) => { io.push({ port, size, value }); } },
     hooks: { onException: (ev) => { exc.push(ev); return true; } },
   });
