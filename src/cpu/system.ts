@@ -143,8 +143,10 @@ export function iret(c: Cpu, i: Insn): void {
 // ---------------------------------------------------------------------------------------------
 export function syscall(c: Cpu): void {
   if (!(c.efer & A.EFER_SCE) || !(c.efer & A.EFER_LMA)) c.raiseUD();
+  // Intel: only in 64-bit mode (SDM Vol. 2 SYSCALL); AMD: compatibility mode enters at CSTAR (APM Vol. 2 6.1.1).
+  if (!c.long64 && c.vendor === 'intel') c.raiseUD();
   const nr = c.nextRip;
-  const target = Number(BigInt.asIntN(64, c.lstar));
+  const target = Number(BigInt.asIntN(64, c.long64 ? c.lstar : c.cstar));
   c.rl[1] = nr % TWO32 | 0; c.rh[1] = Math.floor(nr / TWO32) | 0;
   const f = c.getFlags();
   c.rl[11] = f & ~A.RFLAGS_RF; c.rh[11] = 0;
@@ -155,6 +157,8 @@ export function syscall(c: Cpu): void {
   c.segAttr[2] = A.ATTR_P | A.ATTR_S | 0x3 | A.ATTR_DB | A.ATTR_G;
   c.setFlagsAll(f & ~(c.sfmask | A.RFLAGS_RF));
   c.cpl = 0; c.updateCplMasks();
+  updateMode(c); // from compatibility mode SYSCALL enters 64-bit mode
+  c.fLin0 = NaN;
   c.jumpTo(c.canon(target));
 }
 
@@ -168,7 +172,10 @@ export function sysret(c: Cpu, i: Insn): void {
     c.segSel[1] = ((sel + 16) & 0xfffc) | 3;
     c.segAttr[1] = A.ATTR_P | A.ATTR_S | 0xb | A.ATTR_L | A.ATTR_G | (3 << A.ATTR_DPL_SHIFT);
   } else {
-    c.raiseUD(); // return to compatibility mode: not implemented
+    // SYSRET to compatibility mode: CS = STAR[63:48] (32-bit flat code), EIP = ECX (SDM Vol. 2 SYSRET).
+    target = c.rl[1]! >>> 0;
+    c.segSel[1] = (sel & 0xfffc) | 3;
+    c.segAttr[1] = A.ATTR_P | A.ATTR_S | 0xb | A.ATTR_DB | A.ATTR_G | (3 << A.ATTR_DPL_SHIFT);
   }
   c.segBase[1] = 0; c.segLimit[1] = 0xffffffff;
   c.segSel[2] = ((sel + 8) & 0xfffc) | 3; c.segBase[2] = 0; c.segLimit[2] = 0xffffffff;
@@ -176,7 +183,10 @@ export function sysret(c: Cpu, i: Insn): void {
   const f = (c.rl[11]! & 0x3c7fd7) | 2;
   c.cpl = 3; c.updateCplMasks();
   c.setFlagsAll(f);
-  c.jumpTo(target);
+  updateMode(c);
+  c.fLin0 = NaN;
+  c.nextRip = target;
+  c.dbBranch = true;
 }
 
 // ---------------------------------------------------------------------------------------------

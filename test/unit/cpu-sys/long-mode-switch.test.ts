@@ -2,17 +2,17 @@
 // compatibility mode), far JMP to a 64-bit code segment (SDM Vol. 3 10.8.5 / 11.8.5), with the mode and
 // EFER checked at every step, and the #GP(0) cases of the switch.
 import { describe, expect, it } from 'vitest';
-import { CODE, CS64, KCS, PT_AREA, makeSys, type Sys } from './sys.js';
+import { CODE, CS64, KCS, KSTACK0, PT_AREA, TSS, UCS, UDS, makeSys, type Sys } from './sys.js';
 
 const EFER_LME = 0x100n, EFER_LMA = 0x400n;
 const PML4 = PT_AREA, PDPT = PT_AREA + 0x1000, PD = PT_AREA + 0x2000;
 
-/** Identity-map the first 4 MiB with 2 MiB pages (4-level tables; the PDPT also serves PAE legacy use). */
+/** Identity-map the first 4 MiB with user-accessible 2 MiB pages (4-level tables). */
 function identityTables(s: Sys): void {
-  s.w64(PML4, BigInt(PDPT | 3));
-  s.w64(PDPT, BigInt(PD | 3));
-  s.w64(PD, 0x83n);
-  s.w64(PD + 8, 0x200083n);
+  s.w64(PML4, BigInt(PDPT | 7));
+  s.w64(PDPT, BigInt(PD | 7));
+  s.w64(PD, 0x87n);
+  s.w64(PD + 8, 0x200087n);
 }
 
 const TRAMPOLINE = `
@@ -225,5 +225,57 @@ ${extra}
     expect(s.cpu.run(100).kind).toBe('intercept');
     expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[13, 0x38]]);
     expect(s.cpu.getState().seg[1]!.selector).toBe(KCS);
+  });
+
+  it('64-bit kernel -> SYSRET to compatibility-mode CPL3 code -> INT through the 64-bit IDT -> IRETQ back to compat32', () => {
+    const IDT64 = 0x3000, HANDLER = 0x30000;
+    const s = makeSys({ state: (st) => { st.idtr = { base: BigInt(IDT64), limit: 0xfff }; } });
+    s.intercept = false;
+    // 64-bit TSS: RSP0 (8 bytes at offset 4).
+    s.w64(TSS + 4, BigInt(KSTACK0));
+    // 16-byte interrupt gate for vector 0x80, DPL 3, 64-bit code segment.
+    s.w32(IDT64 + 0x80 * 16, (CS64 << 16) | (HANDLER & 0xffff));
+    s.w32(IDT64 + 0x80 * 16 + 4, (HANDLER & 0xffff0000) | 0x8000 | (3 << 13) | (0xe << 8));
+    s.load(`
+.code64
+  mov $0xa2, %al
+  out %al, $0xe9
+  iretq`, HANDLER);
+    inLongMode(`
+  ljmp $${CS64}, $1f
+.code64
+1:
+  mov $0x80000, %rsp
+  mov $0xc0000081, %ecx
+  xor %eax, %eax
+  mov $0x00180008, %edx              # STAR: SYSCALL CS 0x08, SYSRET base 0x18
+  wrmsr
+  mov $0xc0000080, %ecx
+  rdmsr
+  or $1, %eax                        # EFER.SCE
+  wrmsr
+  mov $0xa0, %al
+  out %al, $0xe9
+  mov $user32, %ecx
+  mov $2, %r11d
+  sysretl
+.code32
+user32:
+  mov $0x70000, %esp
+  mov %cs, %ebx
+  int $0x80
+  mov %cs, %esi
+  mov %ss, %edi
+  jmp .`, s);
+    expect(s.cpu.run(60).kind).toBe('budget');
+    expect(s.exc.map((e) => [e.vector, e.cls])).toEqual([[0x80, 'software-interrupt']]);
+    expect(s.checkpoints.map((c) => [c.value & 0xff, c.mode, c.cpl])).toEqual([[0xa0, 'long64', 0], [0xa2, 'long64', 0]]);
+    expect(s.cpu.mode).toBe('compat32');
+    expect(s.cpu.getCpl()).toBe(3);
+    expect([Number(s.cpu.getGpr(3)) & 0xffff, Number(s.cpu.getGpr(6)) & 0xffff, Number(s.cpu.getGpr(7)) & 0xffff]).toEqual([UCS, UCS, UDS]);
+    // The 64-bit frame on RSP0: RIP, CS, RFLAGS, RSP, SS (8 bytes each, RSP0 16-byte aligned).
+    const f = KSTACK0 - 40;
+    expect([s.r64(f + 8), s.r64(f + 24), s.r64(f + 32)]).toEqual([BigInt(UCS), 0x70000n, BigInt(UDS)]);
+    void KCS; void CODE;
   });
 });
