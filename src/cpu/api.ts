@@ -168,6 +168,9 @@ export interface InterruptController {
   /** RDMSR/WRMSR of IA32_APIC_BASE (0x1B) and the x2APIC range 0x800-0x8FF. `undefined`/false: #GP(0). */
   readMsr(index: number): bigint | undefined;
   writeMsr(index: number, value: bigint): boolean;
+  /** The controller implements x2APIC mode: the CPU then reports CPUID.01H:ECX[21] (x2APIC). Optional;
+   *  absent or false: the bit stays clear, as under QEMU TCG. */
+  readonly x2apic?: boolean;
 }
 
 export interface CpuOptions {

@@ -230,6 +230,7 @@ export const CPUID1_EDX_SSE = 1 << 25;
 export const CPUID1_EDX_SSE2 = 1 << 26;
 export const CPUID1_ECX_SSE3 = 1 << 0;
 export const CPUID1_ECX_CX16 = 1 << 13;
+export const CPUID1_ECX_X2APIC = 1 << 21;
 export const CPUID1_ECX_POPCNT = 1 << 23;
 export const CPUID7_EBX_BMI1 = 1 << 3;
 export const CPUID7_EBX_RTM = 1 << 11;

@@ -567,7 +567,7 @@ export function cpuid(c: Cpu, leaf: number, sub: number): [number, number, numbe
     case 1: {
       const eax = intel ? 0x000906ea : 0x00a20f10; // family/model/stepping of a plausible part
       const ebx = (0 << 24) | (1 << 16) | (8 << 8); // APIC ID 0, 1 logical processor, CLFLUSH 64 bytes
-      const ecx = A.CPUID1_ECX_SSE3 | A.CPUID1_ECX_CX16 | A.CPUID1_ECX_POPCNT;
+      const ecx = A.CPUID1_ECX_SSE3 | A.CPUID1_ECX_CX16 | A.CPUID1_ECX_POPCNT | (c.interrupts?.x2apic === true ? A.CPUID1_ECX_X2APIC : 0);
       const edx = A.CPUID1_EDX_FPU | A.CPUID1_EDX_DE | A.CPUID1_EDX_PSE | A.CPUID1_EDX_TSC | A.CPUID1_EDX_MSR |
         A.CPUID1_EDX_PAE | A.CPUID1_EDX_CX8 | A.CPUID1_EDX_APIC | A.CPUID1_EDX_SEP | A.CPUID1_EDX_PGE |
         A.CPUID1_EDX_CMOV | A.CPUID1_EDX_PAT | A.CPUID1_EDX_CLFSH | A.CPUID1_EDX_FXSR | A.CPUID1_EDX_SSE | A.CPUID1_EDX_SSE2;

@@ -191,4 +191,12 @@ describe('maskable interrupts', () => {
     expect(Number(s.cpu.getGpr(7))).toBe(0x5000000);
     expect(s.pic.msrs.get(0x808)).toBe(0x20n);
   });
+
+  it('CPUID.01H:ECX[21] (x2APIC) follows the controller\'s x2apic flag', () => {
+    const s = makeSys();
+    const X2APIC = 1 << 21;
+    expect(s.cpu.cpuid(1, 0)[2] & X2APIC).toBe(0);
+    s.pic.x2apic = true;
+    expect(s.cpu.cpuid(1, 0)[2] & X2APIC).toBe(X2APIC);
+  });
 });

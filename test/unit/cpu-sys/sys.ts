@@ -43,6 +43,7 @@ export class FakePic implements InterruptController {
   acked: number[] = [];
   asked = 0;
   msrs = new Map<number, bigint>();
+  x2apic = false;
   pendingVector(): number { this.asked++; return this.pending.length ? Math.max(...this.pending) : -1; }
   acknowledge(v: number): void { this.acked.push(v); this.pending = this.pending.filter((x) => x !== v); }
   readMsr(i: number): bigint | undefined { return this.msrs.get(i); }
