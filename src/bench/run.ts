@@ -50,22 +50,69 @@ const row = (section: string, what: string, value: string, unit: string, note?: 
   console.log(`  ${what.padEnd(58)} ${value.padStart(10)} ${unit}${note ? `   (${note})` : ''}`);
 };
 
-async function medianGdb(n: number, start: () => Promise<Server>, elf: string, body: string[], key: string, mustSee?: RegExp): Promise<GdbRate & { runs: number[] }> {
-  const rates: number[] = [];
-  let last: GdbRate | undefined;
-  for (let i = 0; i < n; i++) {
-    const s = await start();
-    try {
-      const out = await runGdbScript(gdbScript(s.port, elf, body));
-      last = rateOf(out, key, mustSee);
-      if (!last.ok) return { ...last, runs: rates };
-      rates.push(last.rate);
-    } finally {
-      await s.stop();
+/** One target of a real-gdb figure: how to start it, the ELF gdb loads, and the script body (given the
+ *  server's pid so the loop can read its CPU time). */
+interface Contender {
+  name: string;
+  start: () => Promise<Server>;
+  elf: string;
+  body: (serverPid: number) => string[];
+  mustSee?: RegExp;
+}
+
+type GdbFigure = GdbRate & { runs: number[]; cpuRuns: number[]; cpuPerOpMedian?: number };
+
+/**
+ * Run every contender once per round, `rounds` times, in turn (A B C A B C ...), rather than all runs of one
+ * then all of the next: on a machine shared with other work the load drifts over minutes, and interleaving
+ * spreads that drift over all contenders, so their ratios (computed per round) are fair even when the absolute
+ * rates move. A contender that fails once is dropped from later rounds.
+ */
+async function interleavedGdb(rounds: number, contenders: Contender[], key: string): Promise<Map<string, GdbFigure>> {
+  const rates = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  const cpu = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  const last = new Map<string, GdbRate>();
+  const failed = new Set<string>();
+  for (let i = 0; i < rounds; i++) {
+    for (const c of contenders) {
+      if (failed.has(c.name)) continue;
+      const s = await c.start();
+      try {
+        const out = await runGdbScript(gdbScript(s.port, c.elf, c.body(s.child.pid!)));
+        const r = rateOf(out, key, c.mustSee);
+        last.set(c.name, r);
+        if (!r.ok) {
+          failed.add(c.name);
+          continue;
+        }
+        rates.get(c.name)!.push(r.rate);
+        if (r.cpuPerOp !== undefined) cpu.get(c.name)!.push(r.cpuPerOp);
+      } finally {
+        await s.stop();
+      }
     }
   }
-  return { ...last!, rate: median(rates), runs: rates };
+  const res = new Map<string, GdbFigure>();
+  for (const c of contenders) {
+    const l = last.get(c.name)!;
+    const cr = cpu.get(c.name)!;
+    const fig: GdbFigure = failed.has(c.name) ? { ...l, runs: rates.get(c.name)!, cpuRuns: cr } : { ...l, rate: median(rates.get(c.name)!), runs: rates.get(c.name)!, cpuRuns: cr };
+    if (cr.length) fig.cpuPerOpMedian = median(cr);
+    res.set(c.name, fig);
+  }
+  return res;
 }
+
+/** Median over rounds of a.runs[i] / b.runs[i] (same round = same machine load). */
+function roundRatio(a: GdbFigure | undefined, b: GdbFigure | undefined): number | undefined {
+  if (!a?.ok || !b?.ok) return undefined;
+  const n = Math.min(a.runs.length, b.runs.length);
+  if (n === 0) return undefined;
+  return median(Array.from({ length: n }, (_, i) => a.runs[i]! / b.runs[i]!));
+}
+
+const cpuNote = (f: GdbFigure | undefined, per: string): string | undefined =>
+  f?.note ?? (f?.cpuPerOpMedian !== undefined ? `server process CPU ${fmt(f.cpuPerOpMedian * 1e6, 0)} us per ${per}` : undefined);
 
 async function main(): Promise<void> {
   const t0 = Date.now();
@@ -149,38 +196,47 @@ async function main(): Promise<void> {
     console.log('\nReal gdb against the stubs (higher is better)');
     const loopSetup = (every: number) => [`set var bench_params[0]=${FOREVER}`, `set var bench_params[1]=${every}`];
     const gj: Record<string, unknown> = {};
-    const stepiDb = await medianGdb(RUNS, () => startDbstub(g.loop, { mode: 'kvm' }), g.loop, stepiBody(STEPI, loopSetup(0)), 'stepi');
-    row('gdb', `stepi round trips: dbstub serve (kvm mode), ${STEPI} stepi`, fmt(stepiDb.rate, 0), '/s', stepiDb.note);
-    const stepiBare = await medianGdb(RUNS, () => startDbstub(g.loop, { mode: 'bare' }), g.loop, stepiBody(STEPI, loopSetup(0)), 'stepi');
-    row('gdb', `stepi round trips: dbstub serve (bare mode)`, fmt(stepiBare.rate, 0), '/s', stepiBare.note);
-    gj.stepi = { dbstubKvm: stepiDb, dbstubBare: stepiBare };
-    if (qemu.user) {
-      const r = await medianGdb(RUNS, () => startQemuUser(qemu.user!, g.linux, ['loop', String(FOREVER), '0']), g.linux, stepiBody(STEPI), 'stepi');
-      row('gdb', `stepi round trips: qemu-x86_64 -g (user mode)`, fmt(r.rate, 0), '/s', r.note);
-      (gj.stepi as Record<string, unknown>).qemuUser = r;
-    } else row('gdb', 'stepi round trips: qemu-x86_64 -g', '-', '', SKIPPED);
-    if (qemu.system && g.multiboot) {
-      const r = await medianGdb(RUNS, () => startQemuSystem(qemu.system!, g.multiboot!, `loop ${FOREVER} 0`), g.multiboot.replace(/\.bin$/, '.elf'), stepiBody(STEPI), 'stepi');
-      row('gdb', `stepi round trips: qemu-system-x86_64 -gdb (TCG)`, fmt(r.rate, 0), '/s', r.note);
-      (gj.stepi as Record<string, unknown>).qemuSystem = r;
-    } else row('gdb', 'stepi round trips: qemu-system-x86_64', '-', '', SKIPPED);
+    // stepi: dbstub (kvm, bare) and QEMU's gdbstubs, interleaved round by round.
+    const stepiC: Contender[] = [
+      { name: 'dbstubKvm', start: () => startDbstub(g.loop, { mode: 'kvm' }), elf: g.loop, body: (pid) => stepiBody(STEPI, loopSetup(0), pid) },
+      { name: 'dbstubBare', start: () => startDbstub(g.loop, { mode: 'bare' }), elf: g.loop, body: (pid) => stepiBody(STEPI, loopSetup(0), pid) },
+    ];
+    if (qemu.user) stepiC.push({ name: 'qemuUser', start: () => startQemuUser(qemu.user!, g.linux, ['loop', String(FOREVER), '0']), elf: g.linux, body: (pid) => stepiBody(STEPI, [], pid) });
+    if (qemu.system && g.multiboot) stepiC.push({ name: 'qemuSystem', start: () => startQemuSystem(qemu.system!, g.multiboot!, `loop ${FOREVER} 0`), elf: g.multiboot.replace(/\.bin$/, '.elf'), body: (pid) => stepiBody(STEPI, [], pid) });
+    const st = await interleavedGdb(RUNS, stepiC, 'stepi');
+    row('gdb', `stepi round trips: dbstub serve (kvm mode), ${STEPI} stepi`, fmt(st.get('dbstubKvm')!.rate, 0), '/s', cpuNote(st.get('dbstubKvm'), 'stepi'));
+    row('gdb', `stepi round trips: dbstub serve (bare mode)`, fmt(st.get('dbstubBare')!.rate, 0), '/s', cpuNote(st.get('dbstubBare'), 'stepi'));
+    if (qemu.user) row('gdb', `stepi round trips: qemu-x86_64 -g (user mode)`, fmt(st.get('qemuUser')!.rate, 0), '/s', cpuNote(st.get('qemuUser'), 'stepi'));
+    else row('gdb', 'stepi round trips: qemu-x86_64 -g', '-', '', SKIPPED);
+    if (st.has('qemuSystem')) row('gdb', `stepi round trips: qemu-system-x86_64 -gdb (TCG)`, fmt(st.get('qemuSystem')!.rate, 0), '/s', cpuNote(st.get('qemuSystem'), 'stepi'));
+    else row('gdb', 'stepi round trips: qemu-system-x86_64', '-', '', SKIPPED);
+    const stepiRatio = roundRatio(st.get('dbstubKvm'), st.get('qemuSystem'));
+    if (stepiRatio !== undefined) row('gdb', 'stepi: dbstub kvm / qemu-system (median of per-round ratios)', fmt(stepiRatio, 2), 'x', 'target >= 1');
+    gj.stepi = { ...Object.fromEntries(st), ratioKvmToQemuSystem: stepiRatio };
 
+    // Continue to a hardware watchpoint. qemu-x86_64's gdbstub has no watchpoints (Z2 unsupported in user
+    // mode): one try, reported as n/a.
     const hw = /Hardware watchpoint 2: bench_tick/;
-    const wDb = await medianGdb(RUNS, () => startDbstub(g.loop, { mode: 'kvm' }), g.loop, watchBody(WATCH_HITS, loopSetup(WATCH_EVERY)), 'watch', hw);
-    row('gdb', `watchpoint hits (every ${WATCH_EVERY} iterations = ${WATCH_EVERY * perIter} insns): dbstub kvm`, fmt(wDb.rate, 0), 'hits/s', wDb.note);
-    const wBare = await medianGdb(RUNS, () => startDbstub(g.loop, { mode: 'bare' }), g.loop, watchBody(WATCH_HITS, loopSetup(WATCH_EVERY)), 'watch', hw);
-    row('gdb', `watchpoint hits: dbstub bare`, fmt(wBare.rate, 0), 'hits/s', wBare.note);
-    gj.watch = { everyIterations: WATCH_EVERY, dbstubKvm: wDb, dbstubBare: wBare };
+    const watchC: Contender[] = [
+      { name: 'dbstubKvm', start: () => startDbstub(g.loop, { mode: 'kvm' }), elf: g.loop, body: (pid) => watchBody(WATCH_HITS, loopSetup(WATCH_EVERY), pid), mustSee: hw },
+      { name: 'dbstubBare', start: () => startDbstub(g.loop, { mode: 'bare' }), elf: g.loop, body: (pid) => watchBody(WATCH_HITS, loopSetup(WATCH_EVERY), pid), mustSee: hw },
+    ];
+    if (qemu.system && g.multiboot) watchC.push({ name: 'qemuSystem', start: () => startQemuSystem(qemu.system!, g.multiboot!, `loop ${FOREVER} ${WATCH_EVERY}`), elf: g.multiboot.replace(/\.bin$/, '.elf'), body: (pid) => watchBody(WATCH_HITS, [], pid), mustSee: hw });
+    const wt = await interleavedGdb(RUNS, watchC, 'watch');
+    row('gdb', `watchpoint hits (every ${WATCH_EVERY} iterations = ${WATCH_EVERY * perIter} insns): dbstub kvm`, fmt(wt.get('dbstubKvm')!.rate, 0), 'hits/s', cpuNote(wt.get('dbstubKvm'), 'hit'));
+    row('gdb', `watchpoint hits: dbstub bare`, fmt(wt.get('dbstubBare')!.rate, 0), 'hits/s', cpuNote(wt.get('dbstubBare'), 'hit'));
+    const wj: Record<string, unknown> = { everyIterations: WATCH_EVERY, ...Object.fromEntries(wt) };
     if (qemu.user) {
-      const r = await medianGdb(1, () => startQemuUser(qemu.user!, g.linux, ['loop', String(FOREVER), String(WATCH_EVERY)]), g.linux, watchBody(WATCH_HITS), 'watch', hw);
+      const r = (await interleavedGdb(1, [{ name: 'qemuUser', start: () => startQemuUser(qemu.user!, g.linux, ['loop', String(FOREVER), String(WATCH_EVERY)]), elf: g.linux, body: (pid) => watchBody(WATCH_HITS, [], pid), mustSee: hw }], 'watch')).get('qemuUser')!;
       row('gdb', `watchpoint hits: qemu-x86_64 -g (user mode)`, r.ok ? fmt(r.rate, 0) : 'n/a', r.ok ? 'hits/s' : '', r.ok ? undefined : 'qemu-user gdbstub has no watchpoints (Z2 unsupported)');
-      (gj.watch as Record<string, unknown>).qemuUser = r;
+      wj.qemuUser = r;
     }
-    if (qemu.system && g.multiboot) {
-      const r = await medianGdb(RUNS, () => startQemuSystem(qemu.system!, g.multiboot!, `loop ${FOREVER} ${WATCH_EVERY}`), g.multiboot.replace(/\.bin$/, '.elf'), watchBody(WATCH_HITS), 'watch', hw);
-      row('gdb', `watchpoint hits: qemu-system-x86_64 -gdb (TCG)`, fmt(r.rate, 0), 'hits/s', r.note);
-      (gj.watch as Record<string, unknown>).qemuSystem = r;
-    } else row('gdb', 'watchpoint hits: qemu-system-x86_64', '-', '', SKIPPED);
+    if (wt.has('qemuSystem')) row('gdb', `watchpoint hits: qemu-system-x86_64 -gdb (TCG)`, fmt(wt.get('qemuSystem')!.rate, 0), 'hits/s', cpuNote(wt.get('qemuSystem'), 'hit'));
+    else row('gdb', 'watchpoint hits: qemu-system-x86_64', '-', '', SKIPPED);
+    const watchRatio = roundRatio(wt.get('dbstubKvm'), wt.get('qemuSystem'));
+    if (watchRatio !== undefined) row('gdb', 'watchpoint hits: dbstub kvm / qemu-system (median of per-round ratios)', fmt(watchRatio, 2), 'x');
+    wj.ratioKvmToQemuSystem = watchRatio;
+    gj.watch = wj;
 
     const att = [];
     for (let i = 0; i < RUNS; i++) att.push(await attachTime(g.loop));
