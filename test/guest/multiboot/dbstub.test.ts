@@ -41,6 +41,14 @@ describe('Multiboot kernels in dbstub', () => {
         expect(logEvents(r.log, 'io.unclaimed').filter((e) => e.port === '0x2f8')).toHaveLength(1);
       });
 
+  for (const kernel of KERNEL_NAMES)
+    it(`${kernel} in --mode bare (no hypervisor model): the same transcript`, async () => {
+      const inp = makeInputs(64);
+      const r = await runDbstub(KERNELS[kernel], inp, 'intel', ['--mode', 'bare']);
+      expect(r.lines, r.stderr).toEqual(expectedTranscript(kernel, KERNELS[kernel], inp, { vendor: 'intel', x2apic: dbstubHasX2apic('intel') }));
+      expect(r.status).toBe(EXIT_OK_STATUS);
+    });
+
   it('lm64 with 200 MiB: the memory map and fw_cfg follow the RAM size', async () => {
     const inp = makeInputs(200, 'second run');
     const r = await runDbstub(KERNELS.lm64, inp, 'amd');

@@ -248,13 +248,13 @@ export const runQemu = (kernelPath: string, inp: BootInputs, vendor: 'amd' | 'in
   runChild(QEMU, qemuArgs(kernelPath, inp, vendor), 60_000);
 
 /** `dbstub run` arguments for the same inputs (what a user types after `node bin/dbstub.js`). */
-export function dbstubArgs(kernelPath: string, inp: BootInputs, vendor: 'amd' | 'intel'): string[] {
-  return ['run', kernelPath, '--memory', String(inp.ramMiB), '--vendor', vendor, '--append', inp.append, '--initrd', initrdArg(inp)];
+export function dbstubArgs(kernelPath: string, inp: BootInputs, vendor: 'amd' | 'intel', extra: string[] = []): string[] {
+  return ['run', kernelPath, '--memory', String(inp.ramMiB), '--vendor', vendor, '--append', inp.append, '--initrd', initrdArg(inp), ...extra];
 }
 /** Runs the CLI in-process (src/cli/main.ts, the code bin/dbstub.js runs from dist/), so no stale dist/. */
-export async function runDbstub(kernelPath: string, inp: BootInputs, vendor: 'amd' | 'intel'): Promise<GuestRun> {
+export async function runDbstub(kernelPath: string, inp: BootInputs, vendor: 'amd' | 'intel', extra: string[] = []): Promise<GuestRun> {
   const logFile = join(mkdtempSync(join(tmpdir(), 'dbstub-mb-log-')), 'run.log');
-  const r = await dbstub([...dbstubArgs(kernelPath, inp, vendor), '--log-file', logFile]);
+  const r = await dbstub([...dbstubArgs(kernelPath, inp, vendor, extra), '--log-file', logFile]);
   const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
   return { lines: r.stdout.replace(/\r/g, '').split('\n').filter((l) => l !== ''), status: r.status, stderr: r.stderr, log };
 }
