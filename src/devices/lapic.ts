@@ -182,8 +182,12 @@ export class LocalApic implements MmioRegion, InterruptController {
   private divisor = 2;
   private anchorTick = 0;
   private anchorCount = 0;
-  /** Tick of the expiry the host timer is armed for (undefined: not armed). */
+  /** Tick of the expiry the host timer is armed for (undefined: not armed). The host timer is armed
+   *  only while an expiry would raise an interrupt (timer unmasked): a masked timer keeps counting
+   *  (derived from the clock) but costs nothing, and HLT never waits on it. */
   private nextExpiry: number | undefined;
+  /** Tick of the last expiry delivered, so re-arming never delivers one twice. */
+  private lastFiredTick = -1;
   private readonly onTimer = (): void => this.timerExpired();
 
   constructor(opts: LocalApicOptions = {}) {
@@ -401,7 +405,10 @@ export class LocalApic implements MmioRegion, InterruptController {
         const wasEnabled = this.softwareEnabled();
         this.svr = v & SVR_WRITABLE;
         // SDM 11.4.7.2: software disabling sets the mask bit of every LVT entry.
-        if (wasEnabled && !this.softwareEnabled()) this.maskAllLvts();
+        if (wasEnabled && !this.softwareEnabled()) {
+          this.maskAllLvts();
+          this.rescheduleTimer();
+        }
         this.notify();
         return true;
       }
@@ -419,12 +426,13 @@ export class LocalApic implements MmioRegion, InterruptController {
         return true;
       case APIC_LVT_TIMER: {
         const oldMode = this.timerMode();
-        const cur = this.initialCount === 0 || this.nextExpiry === undefined ? 0 : this.countAt(this.now()); // under the old mode
+        const cur = this.currentCount(); // under the old mode
         this.lvtTimer = this.lvtValue(v, LVT_TIMER_WRITABLE);
         const mode = this.timerMode();
         if (mode === TIMER_MODE_TSC_DEADLINE || mode === 3)
           this.once.unsupported('tsc-deadline', 'LVT timer mode TSC-deadline (or reserved mode 3): the timer does not run', { lvt: hex(v) });
         if (mode !== oldMode) this.timerModeChanged(cur);
+        else this.rescheduleTimer(); // the mask may have changed
         return true;
       }
       case APIC_LVT_THERMAL: this.lvtThermal = this.lvtValue(v, LVT_OTHER_WRITABLE); return true;
@@ -606,6 +614,7 @@ export class LocalApic implements MmioRegion, InterruptController {
     this.initialCount = 0;
     this.anchorTick = 0;
     this.anchorCount = 0;
+    this.lastFiredTick = -1;
     this.disarm();
   }
 
@@ -642,7 +651,10 @@ export class LocalApic implements MmioRegion, InterruptController {
   /** Arm the host timer for the first expiry strictly after tick `after`, if the timer is counting. */
   private schedule(after: number): void {
     const mode = this.timerMode();
-    if (this.initialCount === 0 || this.anchorCount === 0 || this.mode === 'disabled' || (mode !== TIMER_MODE_ONE_SHOT && mode !== TIMER_MODE_PERIODIC)) {
+    if (
+      this.initialCount === 0 || this.anchorCount === 0 || this.mode === 'disabled' || (this.lvtTimer & LVT_MASK) !== 0 ||
+      (mode !== TIMER_MODE_ONE_SHOT && mode !== TIMER_MODE_PERIODIC)
+    ) {
       this.disarm();
       return;
     }
@@ -659,6 +671,12 @@ export class LocalApic implements MmioRegion, InterruptController {
     this.host?.setTimer(expiry, this.onTimer);
   }
 
+  /** After a mask or enable change: arm for the next expiry not yet delivered (one at the current tick
+   *  included), or disarm. A one-shot that expired while masked stays expired (SDM 11.5.4). */
+  private rescheduleTimer(): void {
+    this.schedule(Math.max(this.now() - 1, this.lastFiredTick));
+  }
+
   private disarm(): void {
     if (this.nextExpiry !== undefined) this.host?.setTimer(undefined);
     this.nextExpiry = undefined;
@@ -671,11 +689,12 @@ export class LocalApic implements MmioRegion, InterruptController {
     this.startCount(this.now(), cur === 0 && this.timerMode() === TIMER_MODE_PERIODIC ? this.initialCount : cur);
   }
 
-  /** Host timer callback: the counter reached 0 at nextExpiry. The mask only suppresses the interrupt (SDM 11.5.4). */
+  /** Host timer callback: the counter reached 0 at nextExpiry. */
   private timerExpired(): void {
     const fired = this.nextExpiry;
     this.nextExpiry = undefined;
     if (fired === undefined) return;
+    this.lastFiredTick = fired;
     this.localInterrupt(this.lvtTimer);
     if (this.timerMode() === TIMER_MODE_PERIODIC) this.schedule(Math.max(fired, this.now()));
   }

@@ -236,19 +236,44 @@ describe('local APIC: timer (1 tick = 1 bus cycle)', () => {
     expect(host.fired).toEqual([10, 20, 30]);
   });
 
-  it('a masked timer keeps counting but raises nothing; unmasking lets the next expiry through', () => {
+  it('a masked timer keeps counting without arming the CPU timer; unmasking arms the next expiry', () => {
     const { apic, host } = setup();
     apic.write(APIC_SVR, 4, ENABLE | 0xff);
     apic.write(APIC_LVT_TIMER, 4, MASK | PERIODIC | 0x40);
     apic.write(APIC_TIMER_DIVIDE_CONFIG, 4, 0xb);
     apic.write(APIC_TIMER_INITIAL_COUNT, 4, 10);
+    expect(host.timerTick).toBeUndefined(); // nothing for HLT to wait on
     host.advance(25);
-    expect(host.fired).toEqual([10, 20]);
+    expect(host.fired).toEqual([]);
     expect(vectorsIn(apic, APIC_IRR0)).toEqual([]);
     expect(apic.read(APIC_TIMER_CURRENT_COUNT, 4)).toBe(5);
     apic.write(APIC_LVT_TIMER, 4, PERIODIC | 0x40);
+    expect(host.timerTick).toBe(30);
     expect(apic.read(APIC_TIMER_CURRENT_COUNT, 4)).toBe(5);
     host.advance(5);
+    expect(host.fired).toEqual([30]);
+    expect(vectorsIn(apic, APIC_IRR0)).toEqual([0x40]);
+    apic.write(APIC_LVT_TIMER, 4, MASK | PERIODIC | 0x40);
+    expect(host.timerTick).toBeUndefined();
+  });
+
+  it('a one-shot that expires while masked stays expired; re-writing the LVT never delivers an expiry twice', () => {
+    const { apic, host } = setup();
+    apic.write(APIC_SVR, 4, ENABLE | 0xff);
+    apic.write(APIC_TIMER_DIVIDE_CONFIG, 4, 0xb);
+    apic.write(APIC_LVT_TIMER, 4, MASK | 0x40);
+    apic.write(APIC_TIMER_INITIAL_COUNT, 4, 10);
+    host.advance(12);
+    apic.write(APIC_LVT_TIMER, 4, 0x40);
+    host.advance(100);
+    expect(host.fired).toEqual([]);
+    expect(vectorsIn(apic, APIC_IRR0)).toEqual([]);
+    apic.write(APIC_TIMER_INITIAL_COUNT, 4, 10); // restart, unmasked
+    host.advance(10);
+    expect(host.fired).toEqual([122]);
+    apic.write(APIC_LVT_TIMER, 4, 0x41); // same tick as the expiry: no second delivery
+    host.advance(50);
+    expect(host.fired).toEqual([122]);
     expect(vectorsIn(apic, APIC_IRR0)).toEqual([0x40]);
   });
 
