@@ -168,6 +168,10 @@ export interface InterruptController {
   /** RDMSR/WRMSR of IA32_APIC_BASE (0x1B) and the x2APIC range 0x800-0x8FF. `undefined`/false: #GP(0). */
   readMsr(index: number): bigint | undefined;
   writeMsr(index: number, value: bigint): boolean;
+  /** CR8 is the task-priority register's class, TPR[7:4] (SDM Vol. 3 11.8.6.1): when the controller
+   *  implements these, MOV to/from CR8 (and the cr8 of getState/setState) go to it. Optional. */
+  readCr8?(): number;
+  writeCr8?(value: number): void;
   /** The controller implements x2APIC mode: the CPU then reports CPUID.01H:ECX[21] (x2APIC). Optional;
    *  absent or false: the bit stays clear, as under QEMU TCG. */
   readonly x2apic?: boolean;

@@ -268,6 +268,16 @@ export class Cpu implements GuestCpu {
     this.code = this.codeByMode[dm === MODE_LONG64 ? 0 : dm === MODE_DEF32 ? 1 : 2]!;
     this.fLin0 = NaN;
   }
+  /** CR8 (TPR[7:4]): the interrupt controller's when it implements it (api.ts), else a plain register. */
+  readCr8(): number {
+    const ic = this.interrupts;
+    return ic !== undefined && ic.readCr8 !== undefined ? ic.readCr8() & 15 : this.cr8;
+  }
+  writeCr8(v: number): void {
+    this.cr8 = v & 15;
+    const ic = this.interrupts;
+    if (ic !== undefined && ic.writeCr8 !== undefined) ic.writeCr8(v & 15);
+  }
   /** True while run() executes (mode.ts stops the loop when code enters an unsupported mode). */
   inRun = false;
   /** The stop run() returns while the mode is unsupported; logged once per reason. */
@@ -372,7 +382,7 @@ export class Cpu implements GuestCpu {
       tr: { selector: this.trSel, base: laToBig(this.trBase), limit: this.trLimit, attrs: this.trAttr },
       ldtr: { selector: this.ldtrSel, base: laToBig(this.ldtrBase), limit: this.ldtrLimit, attrs: this.ldtrAttr },
       cr0: BigInt(this.cr0 >>> 0), cr2: laToBig(this.cr2), cr3: BigInt(this.cr3), cr4: BigInt(this.cr4 >>> 0),
-      cr8: BigInt(this.cr8), efer: BigInt(this.efer >>> 0),
+      cr8: BigInt(this.readCr8()), efer: BigInt(this.efer >>> 0),
       fsBase: laToBig(this.segBase[4]!), gsBase: laToBig(this.segBase[5]!), kernelGsBase: laToBig(this.kernelGsBase),
     };
   }
@@ -392,7 +402,7 @@ export class Cpu implements GuestCpu {
     this.ldtrSel = s.ldtr.selector; this.ldtrBase = bigToLa(s.ldtr.base); this.ldtrLimit = s.ldtr.limit >>> 0; this.ldtrAttr = s.ldtr.attrs;
     // CR3 keeps its low bits: with PAE paging outside IA-32e mode bits 31:5 locate the PDPT (SDM 4.4.1).
     this.cr0 = Number(s.cr0 & 0xffffffffn) | 0; this.cr2 = bigToLa(s.cr2); this.cr3 = Number(s.cr3 & 0xffffffffffff8n);
-    this.cr4 = Number(s.cr4 & 0xffffffffn) | 0; this.cr8 = Number(s.cr8 & 15n); this.efer = Number(s.efer & 0xffffn);
+    this.cr4 = Number(s.cr4 & 0xffffffffn) | 0; this.writeCr8(Number(s.cr8 & 15n)); this.efer = Number(s.efer & 0xffffn);
     // LMA follows LME & PG (SDM Vol. 3 10.8.5) so a loader may hand us either.
     if ((this.efer & A.EFER_LME) && (this.cr0 & A.CR0_PG)) this.efer |= A.EFER_LMA;
     // IA32_FS_BASE/IA32_GS_BASE alias the hidden FS/GS bases; in IA-32e mode the MSR fields are the

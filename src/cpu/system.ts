@@ -206,7 +206,7 @@ export function movCr(c: Cpu, i: Insn): void {
       case 2: lo = c.cr2 % TWO32 | 0; hi = Math.floor(c.cr2 / TWO32) | 0; break;
       case 3: lo = c.cr3 % TWO32 | 0; hi = Math.floor(c.cr3 / TWO32) | 0; break;
       case 4: lo = c.cr4; break;
-      default: lo = c.cr8; break;
+      default: lo = c.readCr8(); break;
     }
     // Outside 64-bit mode the operand is 32 bits (SDM Vol. 2 MOV CRn).
     c.rl[r] = lo; c.rh[r] = c.long64 ? hi : 0;
@@ -231,7 +231,7 @@ export function movCr(c: Cpu, i: Insn): void {
     case 4: movToCr4(c, hi, lo); return;
     default:
       if (hi !== 0 || (lo & ~15)) c.raiseGP0();
-      c.cr8 = lo & 15;
+      c.writeCr8(lo & 15);
       return;
   }
 }

@@ -278,4 +278,21 @@ user32:
     expect([s.r64(f + 8), s.r64(f + 24), s.r64(f + 32)]).toEqual([BigInt(UCS), 0x70000n, BigInt(UDS)]);
     void KCS; void CODE;
   });
+
+  it('MOV to/from CR8 in 64-bit mode goes to the interrupt controller (TPR[7:4])', () => {
+    const s = inLongMode(`
+  ljmp $${CS64}, $1f
+.code64
+1:
+  mov $9, %eax
+  mov %rax, %cr8
+  mov %cr8, %rbx
+  hlt`);
+    s.pic.cr8Writes.length = 0; // setState wrote the initial CR8
+    expect(s.cpu.run(100).kind).toBe('hlt');
+    expect(s.pic.cr8Writes).toEqual([9]);
+    expect(s.cpu.getGpr(3)).toBe(9n);
+    s.pic.cr8 = 4;
+    expect(s.cpu.getState().cr8).toBe(4n);
+  });
 });

@@ -44,6 +44,11 @@ export class FakePic implements InterruptController {
   asked = 0;
   msrs = new Map<number, bigint>();
   x2apic = false;
+  /** TPR class as CR8 sees it. */
+  cr8 = 0;
+  cr8Writes: number[] = [];
+  readCr8(): number { return this.cr8; }
+  writeCr8(v: number): void { this.cr8 = v; this.cr8Writes.push(v); }
   pendingVector(): number { this.asked++; return this.pending.length ? Math.max(...this.pending) : -1; }
   acknowledge(v: number): void { this.acked.push(v); this.pending = this.pending.filter((x) => x !== v); }
   readMsr(i: number): bigint | undefined { return this.msrs.get(i); }
