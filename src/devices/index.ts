@@ -8,3 +8,4 @@ export { FwCfg, FW_CFG_PORT_SEL, FW_CFG_PORT_DATA, type FwCfgOptions } from './f
 export { DEVICE_EVENTS, type DeviceLog } from './device-log.js';
 export { PcDevices, type PcDevicesOptions } from './pc.js';
 export { SpeakerPort, SPEAKER_PORT } from './speaker.js';
+export { PostPort, POST_PORT } from './post-port.js';

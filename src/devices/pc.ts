@@ -1,7 +1,7 @@
 // The PC devices a QEMU `pc` machine gives a test kernel, created and wired in one place so the
 // Machine only hands over its I/O bus and RAM size: local APIC (MMIO window + interrupt controller
 // for the CPU), the 8259A pair at 0x20/0xA0, the 8254 PIT at 0x40-0x43 with port 0x61 (counter 2's
-// gate and OUT), and fw_cfg at 0x510/0x511.
+// gate and OUT), the POST port 0x80 (I/O delay writes), and fw_cfg at 0x510/0x511.
 // COM1 and isa-debug-exit stay with the Machine (they report to it).
 
 import type { CpuOptions } from '../cpu/api.js';
@@ -15,6 +15,7 @@ import {
 import { DualPic, ICW1_IC4, ICW1_INIT, ICW4_8086, PIC_MASTER_COMMAND, PIC_MASTER_DATA, PIC_SLAVE_COMMAND, PIC_SLAVE_DATA } from './pic.js';
 import { CW_MODE_SHIFT, CW_RW_SHIFT, Pit8254, PIT_CONTROL, PIT_COUNTER0 } from './pit.js';
 import { SpeakerPort, SPEAKER_PORT } from './speaker.js';
+import { PostPort, POST_PORT } from './post-port.js';
 
 export interface PcDevicesOptions {
   io: IoPortBus;
@@ -42,6 +43,7 @@ export class PcDevices {
     opts.io.attach(PIC_SLAVE_COMMAND, 2, this.pic);
     opts.io.attach(PIT_COUNTER0, 4, this.pit);
     opts.io.attach(SPEAKER_PORT, 1, this.portB);
+    opts.io.attach(POST_PORT, 1, new PostPort());
     opts.io.attach(FW_CFG_PORT_SEL, 2, this.fwCfg);
   }
 

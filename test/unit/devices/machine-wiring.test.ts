@@ -26,6 +26,9 @@ describe('machine device wiring', () => {
     expect(m.io.deviceAt(0xa1)?.name).toBe('pic');
     expect(m.io.deviceAt(0x43)?.name).toBe('pit');
     expect(m.io.deviceAt(0x61)?.name).toBe('port61');
+    m.io.out(0x80, 1, 0); // I/O delay: claimed, silent
+    expect(m.io.in(0x80, 1)).toBe(0xff);
+    expect(m.io.deviceAt(0x80)?.name).toBe('post');
     expect(m.io.deviceAt(0x511)?.name).toBe('fw_cfg');
     expect(String.fromCharCode(...fwcfg(m, 0, 4))).toBe('QEMU');
     const ram = fwcfg(m, 3, 8).reduce((acc, b, i) => acc + b * 2 ** (8 * i), 0);
