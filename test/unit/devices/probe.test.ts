@@ -40,7 +40,7 @@ const EXPECTED: Record<string, string> = {
   'apic.timer-counts-down': '0x1', 'apic.timer-stopped': '0x0', 'apic.lvt.timer.all-ones': '0x700ff',
   'apic.dfr.zero': '0xfffffff', 'apic.esr.before-write': '0x0', 'apic.esr.after-write': '0x80',
   // Unclaimed ports and isa-debug-exit reads.
-  'port.2f8.b': '0xff', 'port.2f8.w': '0xffff', 'port.2f8.l': '0xffffffff', 'port.debug-exit.read': '0x0',
+  'port.2f8.b': '0xff', 'port.2f8.w': '0xffff', 'port.2f8.l': '0xffffffff', 'port.debug-exit.read': '0x0', 'port.80.b': '0xff',
 };
 
 /** Where QEMU 7.2 (TCG, SeaBIOS) deliberately differs from dbstub: QEMU's value and why. */

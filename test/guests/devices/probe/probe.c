@@ -210,6 +210,8 @@ static void ports(void) {
   show("port.2f8.w", inw(0x2f8));
   show("port.2f8.l", inl(0x2f8));
   show("port.debug-exit.read", inb(0xf4));
+  outb(0x80, 0);
+  show("port.80.b", inb(0x80));
 }
 
 /* What the firmware (none on dbstub, SeaBIOS + the Multiboot option ROM on QEMU) left behind, read
