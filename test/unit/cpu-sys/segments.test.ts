@@ -4,7 +4,7 @@
 // Also the unsupported modes (real address, virtual-8086) and the debug unit in 32-bit code.
 import { describe, expect, it } from 'vitest';
 import { loadSegment } from '../../../src/cpu/system.js';
-import { A_DATA32, CODE, EXTRA, GDT, KDS, descriptor, makeSys } from './sys.js';
+import { A_DATA32, A_TSS32, CODE, EXTRA, GDT, KDS, descriptor, makeSys } from './sys.js';
 
 const DS = 3, SS = 2;
 
@@ -64,6 +64,37 @@ describe('segment loads', () => {
     expect(s.c.ss32).toBe(false);
     expect(() => loadSegment(s.c, SS, 0)).toThrow();
     expect(s.c.excVec).toBe(13);
+  });
+});
+
+describe('descriptor-table registers outside 64-bit mode', () => {
+  it('SGDT/SIDT store 6 bytes, LGDT/LIDT load a 32-bit base (24 bits with a 16-bit operand), LTR takes an 8-byte TSS descriptor', () => {
+    const s = makeSys();
+    // GDT entry 8 (0x40): an available 32-bit TSS at 0x12345678; the next 8 bytes must not be read as a base.
+    s.setGdt(8, descriptor(0x12345678, 0x67, A_TSS32 & ~2));
+    s.w64(GDT + 9 * 8, 0xffffffffffffffffn);
+    s.w32(0x60000 + 0x10, 0xdeadbeef); // sentinel after the 6-byte SGDT image
+    s.load(`
+.code32
+  sgdt 0x60000
+  sidt 0x60008
+  movw $0x4f, 0x60020
+  movl $${GDT}, 0x60022
+  lgdt 0x60020
+  movw $0x1ff, 0x60030
+  movl $0xab123456, 0x60032
+  data16 lidt 0x60030
+  mov $0x40, %ax
+  ltr %ax
+  hlt`);
+    expect(s.cpu.run(100).kind).toBe('hlt');
+    expect(s.exc).toEqual([]);
+    expect([s.dv.getUint16(0x60000, true), s.r32(0x60002), s.r32(0x60010)]).toEqual([0x3f, GDT, 0xdeadbeef]);
+    expect([s.dv.getUint16(0x60008, true), s.r32(0x6000a)]).toEqual([0x7ff, 0x1000]);
+    const st = s.cpu.getState();
+    expect([st.gdtr.limit, st.gdtr.base, st.idtr.limit, st.idtr.base]).toEqual([0x4f, BigInt(GDT), 0x1ff, 0x123456n]);
+    expect([st.tr.selector, st.tr.base, st.tr.limit, st.tr.attrs & 0xf]).toEqual([0x40, 0x12345678n, 0x67, 0xb]);
+    expect((s.dv.getUint32(GDT + 0x44, true) >>> 8) & 0xf).toBe(0xb); // marked busy in the GDT
   });
 });
 
