@@ -1,10 +1,14 @@
-// The x86-64 interpreter core: register file (32-bit halves in typed arrays), lazy flags, 4-level
-// paging with a software TLB, the decoded-instruction cache, exception/interrupt delivery through the
-// 64-bit IDT and the run loop. Instruction semantics live in ops.ts, the debug unit in debug.ts.
+// The x86 interpreter core: register file (32-bit halves in typed arrays), lazy flags, paging with a
+// software TLB (4-level here; 32-bit and PAE in paging32.ts), the decoded-instruction cache (one per decode
+// mode), exception/interrupt delivery (64-bit IDT here, 32-bit IDT in delivery32.ts), MMIO routing,
+// maskable interrupts, HLT and the virtual clock, and the run loop. Instruction semantics live in ops.ts /
+// ops-legacy.ts, system instructions in system.ts / far.ts / segments.ts, the mode summary in mode.ts,
+// the debug unit in debug.ts.
 //
 // Linear addresses and RIP are kept as JS numbers holding the *signed* canonical value (bits 63:47
 // equal), which is exact in a double (|v| < 2^47). Non-canonical addresses never reach the TLB: they
-// raise #GP/#SS first (SDM Vol. 1 3.3.7.1).
+// raise #GP/#SS first (SDM Vol. 1 3.3.7.1). Outside 64-bit mode RIP holds EIP (the offset in CS) and
+// linear addresses are unsigned 32-bit numbers.
 
 import type {
   ArchState, CpuFeatures, CpuMode, CpuHooks, CpuOptions, DbEvent, EventClass, ExceptionEvent, ExternalWatchpoint, Gpr,

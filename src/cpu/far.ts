@@ -97,7 +97,8 @@ function farIndirect(c: Cpu, i: Insn, call: boolean): void {
   const la = c.ea(i);
   let offset: number, sel: number;
   if (c.long64) {
-    offset = sz === 8 ? (() => { const lo = c.rd64(la); return c.hiloLa(lo, c.th); })() : sz === 4 ? c.rd32(la) >>> 0 : c.rd16(la);
+    if (sz === 8) { const lo = c.rd64(la); offset = c.hiloLa(lo, c.th); }
+    else offset = sz === 4 ? c.rd32(la) >>> 0 : c.rd16(la);
     sel = c.rd16(la + sz);
   } else {
     offset = sz === 2 ? c.rd16(la) : c.rd32(la) >>> 0;

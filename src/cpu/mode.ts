@@ -13,6 +13,8 @@ import * as A from './arch.js';
 
 const SEG_ES = 0, SEG_CS = 1, SEG_SS = 2, SEG_DS = 3;
 const FLAT_LIMIT = 0xffffffff;
+/** The segments every non-FS/GS access uses: flat when all have base 0 and a 4 GiB limit. */
+const FLAT_CHECKED: readonly number[] = [SEG_ES, SEG_CS, SEG_SS, SEG_DS];
 
 /** Recompute the mode summary from CR0.PE, EFER.LMA, CS.L/CS.D and SS.B. */
 export function updateMode(c: Cpu): void {
@@ -26,7 +28,7 @@ export function updateMode(c: Cpu): void {
   c.csBase = long64 ? 0 : c.segBase[SEG_CS]!;
   let flat = true;
   if (!long64) {
-    for (const s of [SEG_ES, SEG_CS, SEG_SS, SEG_DS]) {
+    for (const s of FLAT_CHECKED) {
       if (c.segBase[s] !== 0 || c.segLimit[s] !== FLAT_LIMIT) { flat = false; break; }
     }
   }

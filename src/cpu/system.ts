@@ -1,5 +1,6 @@
-// System instructions: control registers, descriptor tables, segment loads, MSRs, CPUID, software
-// interrupts, IRETQ, SYSCALL/SYSRET, HLT. (SDM Vol. 2 and Vol. 3 chapters 2-6.)
+// System instructions: control registers (with the IA-32e mode switch), descriptor tables, segment loads
+// (segments.ts), far transfers and IRET outside IA-32e mode (far.ts), MSRs (the APIC's go to the interrupt
+// controller), CPUID, software interrupts, IRETQ, SYSCALL/SYSRET, HLT. (SDM Vol. 2 and Vol. 3 chapters 2-6.)
 
 import type { Cpu } from './cpu.js';
 import { ACC_W, SHADOW_MOVSS, SL_SHADOW, SL_TRAP, STOP, TWO32, bigToLa, laToBig, Cpu as CpuClass } from './cpu.js';
