@@ -38,6 +38,7 @@ const EXPECTED: Record<string, string> = {
   'apic.lvt.lint1': '0x8400', 'apic.lvt.error': '0x10000', 'apic.divide': '0x0', 'apic.initial': '0x0',
   'apic.ppr.tpr5f': '0x5f', 'apic.icr': '0x40040', 'apic.irr2': '0x1', 'apic.isr2': '0x0',
   'apic.timer-counts-down': '0x1', 'apic.timer-stopped': '0x0', 'apic.lvt.timer.all-ones': '0x700ff',
+  'apic.swdisabled.lvt.timer': '0x10040', 'apic.swdisabled.lvt.write': '0x10041', 'apic.swdisabled.irr3': '0x0',
   'apic.dfr.zero': '0xfffffff', 'apic.esr.before-write': '0x0', 'apic.esr.after-write': '0x80',
   // Unclaimed ports and isa-debug-exit reads.
   'port.2f8.b': '0xff', 'port.2f8.w': '0xffff', 'port.2f8.l': '0xffffffff', 'port.debug-exit.read': '0x0', 'port.80.b': '0xff',
@@ -49,6 +50,9 @@ const QEMU_DIFFERS: Record<string, [string, string]> = {
   'fwcfg.files-present': ['0x1', 'QEMU lists its firmware files (etc/e820, ...); dbstub has none'],
   'apic.lvt.timer.all-ones': ['0xffffffff', 'QEMU keeps reserved LVT bits; the SDM (and KVM) drop them'],
   'apic.esr.before-write': ['0x80', 'QEMU shows errors at once and never clears ESR; the SDM latches ESR on a write'],
+  'apic.swdisabled.lvt.timer': ['0x40', 'QEMU does not mask the LVTs on software disable; the SDM (11.4.7.2) does'],
+  'apic.swdisabled.lvt.write': ['0x41', 'QEMU lets LVT masks clear while software-disabled; the SDM does not'],
+  'apic.swdisabled.irr3': ['0x10000', 'QEMU accepts a fixed IPI into IRR while software-disabled; KVM drops it, as dbstub'],
 };
 
 function transcript(text: string): Record<string, string> {

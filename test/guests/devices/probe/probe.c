@@ -198,6 +198,17 @@ static void apic(void) {
   apic_wr(0xe0, 0);
   show("apic.dfr.zero", apic_rd(0xe0));
   apic_wr(0xe0, 0xffffffff);
+  /* Software disable (SVR bit 8 clear): the SDM masks every LVT and keeps them masked; a fixed
+   * self-IPI is not accepted while disabled (KVM drops it too). */
+  apic_wr(0x320, 0x40);
+  apic_wr(0xf0, 0xff);
+  show("apic.swdisabled.lvt.timer", apic_rd(0x320));
+  apic_wr(0x320, 0x41);
+  show("apic.swdisabled.lvt.write", apic_rd(0x320));
+  apic_wr(0x300, (1u << 18) | 0x70);
+  show("apic.swdisabled.irr3", apic_rd(0x230));
+  apic_wr(0xf0, 0x1ff);
+  apic_wr(0x320, 0x10000);
   apic_wr(0x280, 0);
   (void)apic_rd(0x400); /* no register there */
   show("apic.esr.before-write", apic_rd(0x280));
