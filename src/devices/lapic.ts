@@ -209,7 +209,7 @@ export class LocalApic implements MmioRegion, InterruptController {
     this.initReset();
     // QEMU (apic_reset_common) sets LINT0 of the BSP to ExtINT, unmasked, as a BIOS would: the PIC
     // reaches the CPU through it. It is storage here (the PIC never raises interrupts).
-    this.lvtLint0 = 0x700;
+    this.lvtLint0 = LVT_DELIVERY_EXTINT;
     this.once.clear();
   }
 
@@ -241,7 +241,8 @@ export class LocalApic implements MmioRegion, InterruptController {
 
   /** The timer's current-count register value now (SDM 11.5.4). */
   currentCount(): number {
-    if (this.initialCount === 0 || this.timerMode() === TIMER_MODE_TSC_DEADLINE) return 0;
+    const mode = this.timerMode();
+    if (this.initialCount === 0 || (mode !== TIMER_MODE_ONE_SHOT && mode !== TIMER_MODE_PERIODIC)) return 0; // TSC-deadline: not counting
     return this.countAt(this.now());
   }
 
