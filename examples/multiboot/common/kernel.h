@@ -420,8 +420,8 @@ static void lapic_timer_tests(void) {
 }
 
 /* The STI shadow with an interrupt already pending: the interrupt is taken after the instruction that
- * follows STI, never between STI and it (SDM Vol. 3 6.8.3 (Masking Exceptions and Interrupts When
- * Switching Stacks) / Vol. 2B STI). A one-shot expires while IF=0; we wait until its vector is
+ * follows STI, never between STI and it (SDM Vol. 2B STI; Vol. 3 6.8.1 (Masking Maskable Hardware
+ * Interrupts)). A one-shot expires while IF=0; we wait until its vector is
  * requested in the IRR (the current count reaching 0 may precede the request). */
 extern char sti_shadow_after[];
 static void sti_shadow_test(void) {
