@@ -1338,6 +1338,13 @@ export class Cpu implements GuestCpu {
   /** HLT: wake for a deliverable interrupt; with IF=1 and the timer armed, jump the clock to its deadline
    *  and fire it; else stay halted and report 'hlt'. null: running again. */
   private haltWait(): StopReason | null {
+    if (this.stopWhy) {
+      // requestStop() (Ctrl-C) while waiting: report it; the CPU stays halted.
+      const why = this.stopWhy;
+      this.stopWhy = '';
+      this.recomputeSlow();
+      return { kind: 'stop-requested', why };
+    }
     for (let guard = 0; guard < 1000; guard++) {
       const ifOn = (this.fl & A.RFLAGS_IF) !== 0;
       if (ifOn && this.irqCheck && this.interrupts !== undefined) {

@@ -96,6 +96,10 @@ describe('maskable interrupts', () => {
     expect(s.cpu.run(100).kind).toBe('hlt'); // still waiting: nothing executes
     expect(s.cpu.instructionsRetired).toBe(retired);
 
+    s.cpu.requestStop('ctrl-c');
+    expect(s.cpu.run(100)).toEqual({ kind: 'stop-requested', why: 'ctrl-c' });
+    expect(s.cpu.halted).toBe(true);
+
     const t = makeSys();
     withHandler(t);
     t.load('.code32\n  sti\n  hlt\n  mov $7, %ecx\n  hlt');
