@@ -151,4 +151,31 @@ user:
     expect([s.r32(esp), s.r32(esp + 4), s.r32(esp + 8)]).toEqual([0, CODE + 4, KCS]);
     void TF; void KDS; void IDT;
   });
+
+  it('far JMP/CALL through m16:32 (FF /5, FF /3) and RETF imm16 (CA) release the callee\'s arguments', () => {
+    const s = makeSys();
+    s.w32(0x60000, CODE + 0x40); s.dv.setUint16(0x60004, KCS, true); // jmp target
+    s.w32(0x60008, CODE + 0x80); s.dv.setUint16(0x6000c, KCS, true); // call target
+    s.load(`
+.code32
+  ljmp *0x60000
+  hlt`);
+    s.load(`
+.code32
+  push $0x11
+  push $0x22
+  lcall *0x60008
+  mov %esp, %ebp
+  hlt`, CODE + 0x40);
+    s.load(`
+.code32
+  mov 8(%esp), %esi
+  mov 12(%esp), %edi
+  lret $8`, CODE + 0x80);
+    expect(s.cpu.run(100).kind).toBe('hlt');
+    expect(s.exc).toEqual([]);
+    expect([Number(s.cpu.getGpr(6)), Number(s.cpu.getGpr(7))]).toEqual([0x22, 0x11]);
+    expect(Number(s.cpu.getGpr(5))).toBe(STACK); // the two arguments were popped by RETF 8
+    expect(s.cpu.getRip()).toBe(BigInt(CODE + 0x40 + 13)); // after the HLT: push 2 + 2, lcall * 6, mov 2, hlt 1
+  });
 });
