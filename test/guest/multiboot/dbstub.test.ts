@@ -2,12 +2,15 @@
 // of the COM1 transcript against what the test computes from its inputs, and the isa-debug-exit status.
 // Then the same kernels and inputs under qemu-system-x86_64 -kernel: the transcripts must be equal (the
 // x2APIC line aside: QEMU 7.2's TCG has no x2APIC). The QEMU half skips visibly when QEMU is absent.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Machine } from '../../../src/machine/machine.js';
 import {
+  removeTempDirs,
   EXIT_OK_STATUS, KERNELS, X2APIC_ABSENT, X2APIC_PRESENT, expectedTranscript, hasQemu, isX2apicLine, makeInputs, runDbstub, runQemu,
   type KernelName,
 } from './transcript.js';
+
+afterAll(removeTempDirs);
 
 if (!hasQemu) console.warn('test/guest/multiboot/dbstub.test.ts: qemu-system-x86_64 not found: the dbstub-vs-QEMU comparisons are skipped');
 

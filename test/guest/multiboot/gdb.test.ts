@@ -6,12 +6,14 @@
 // vector 0xfff0 while dbstub waits at the Multiboot entry: there is no BIOS).
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runGdb } from '../../gdb/gdb-runner.js';
 import { startServe } from '../../../src/cli/commands/serve.js';
 import { parseConfig } from '../../../src/config/config.js';
 import { silentLogger } from '../../../src/log.js';
-import { hasQemu, initrdArg, KERNELS, makeInputs, QEMU, qemuArgs, type BootInputs } from './transcript.js';
+import { removeTempDirs, hasQemu, initrdArg, KERNELS, makeInputs, QEMU, qemuArgs, type BootInputs } from './transcript.js';
+
+afterAll(removeTempDirs);
 
 if (!hasQemu) console.warn('test/guest/multiboot/gdb.test.ts: qemu-system-x86_64 not found: the gdb sessions against qemu -s -S are skipped');
 

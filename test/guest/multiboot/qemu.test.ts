@@ -1,8 +1,10 @@
 // The Multiboot example kernels under qemu-system-x86_64 -kernel (the reference dbstub is compared with):
 // every line of the COM1 transcript against what the test computes from its inputs (RAM size, -append,
 // the two -initrd modules it writes) and the emulated PC's constants. Skipped, visibly, without QEMU.
-import { describe, expect, it } from 'vitest';
-import { EXIT_OK_STATUS, KERNELS, expectedTranscript, hasQemu, makeInputs, runQemu, X2APIC_ABSENT, type KernelName } from './transcript.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, EXIT_OK_STATUS, KERNELS, expectedTranscript, hasQemu, makeInputs, runQemu, X2APIC_ABSENT, type KernelName } from './transcript.js';
+
+afterAll(removeTempDirs);
 
 if (!hasQemu) console.warn('test/guest/multiboot/qemu.test.ts: qemu-system-x86_64 not found: the QEMU reference runs are skipped');
 

@@ -2,7 +2,7 @@
 // line), the COM1 transcript they must print, computed from those inputs and the RAM size, and runners
 // for qemu-system-x86_64 -kernel and for dbstub. Shared by the dbstub-side and the QEMU-side tests.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { dbstub } from '../examples/cli-inproc.js';
@@ -29,9 +29,20 @@ export interface BootInputs {
   modules: Module[];
 }
 
+const tempDirs: string[] = [];
+const tempDir = (prefix: string): string => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+};
+/** Remove the module and log directories this process created (call from afterAll). */
+export function removeTempDirs(): void {
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
 /** Two modules in a fresh directory: 5000 bytes of an LCG (not a page multiple) and a short text file. */
 export function makeInputs(ramMiB: number, append = 'console=ttyS0 answer=42 mode=test'): BootInputs {
-  const dir = mkdtempSync(join(tmpdir(), 'dbstub-mb-'));
+  const dir = tempDir('dbstub-mb-');
   const a = new Uint8Array(5000);
   let x = 12345;
   for (let i = 0; i < a.length; i++) {
@@ -253,7 +264,7 @@ export function dbstubArgs(kernelPath: string, inp: BootInputs, vendor: 'amd' | 
 }
 /** Runs the CLI in-process (src/cli/main.ts, the code bin/dbstub.js runs from dist/), so no stale dist/. */
 export async function runDbstub(kernelPath: string, inp: BootInputs, vendor: 'amd' | 'intel', extra: string[] = []): Promise<GuestRun> {
-  const logFile = join(mkdtempSync(join(tmpdir(), 'dbstub-mb-log-')), 'run.log');
+  const logFile = join(tempDir('dbstub-mb-log-'), 'run.log');
   const r = await dbstub([...dbstubArgs(kernelPath, inp, vendor, extra), '--log-file', logFile]);
   const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
   return { lines: r.stdout.replace(/\r/g, '').split('\n').filter((l) => l !== ''), status: r.status, stderr: r.stderr, log };
