@@ -284,12 +284,15 @@ export class Cpu implements GuestCpu {
   }
   /** True while run() executes (mode.ts stops the loop when code enters an unsupported mode). */
   inRun = false;
-  /** The stop run() returns while the mode is unsupported; logged once per reason. */
+  /** Log the unsupported-mode reason once per reason (a 'cpu-unsupported-mode' event). */
+  noteUnsupported(): void {
+    if (this.unsupportedLogged === this.unsupported) return;
+    this.unsupportedLogged = this.unsupported;
+    this.log('error', 'cpu-unsupported-mode', { mode: cpuMode(this), rip: '0x' + laToBig(this.rip).toString(16), reason: this.unsupported });
+  }
+  /** The stop run() returns while the mode is unsupported. */
   private unsupportedStop(): StopReason {
-    if (this.unsupportedLogged !== this.unsupported) {
-      this.unsupportedLogged = this.unsupported;
-      this.log('error', 'cpu-unsupported-mode', { mode: cpuMode(this), rip: '0x' + laToBig(this.rip).toString(16), reason: this.unsupported });
-    }
+    this.noteUnsupported();
     return { kind: 'stop-requested', why: `unsupported CPU mode: ${this.unsupported}` };
   }
 

@@ -123,6 +123,9 @@ describe('unsupported modes and the debug unit in 32-bit code', () => {
     expect(r.kind === 'stop-requested' && r.why).toMatch(/real-address mode/);
     expect(s.cpu.instructionsRetired).toBe(3);
     expect(s.cpu.mode).toBe('real');
+    expect(s.logs.filter((l) => l.event === 'cpu-unsupported-mode').map((l) => l.data.reason)).toEqual([expect.stringMatching(/real-address/)]);
+    expect(s.cpu.run(10).kind).toBe('stop-requested'); // still refused, logged once
+    expect(s.logs.filter((l) => l.event === 'cpu-unsupported-mode').length).toBe(1);
 
     const t = makeSys();
     t.load(`.code32\n  pushl $0\n  pushl $0\n  pushl $0x20002\n  pushl $0\n  pushl $0x1000\n  iret`);
