@@ -145,4 +145,29 @@ describe('unsupported modes and the debug unit in 32-bit code', () => {
     expect(s.exc.map((e) => [e.vector, e.rip])).toEqual([[1, BigInt(CODE + 1)]]);
     expect(s.cpu.mode).toBe('protected32');
   });
+
+  it('TF single-step and a data breakpoint in 32-bit code: #DB traps with BS / B0 at the next EIP', () => {
+    const s = makeSys();
+    s.load(`
+.code32
+  pushf
+  orl $0x100, (%esp)
+  popf
+  nop
+  nop`);
+    expect(s.cpu.run(10).kind).toBe('intercept');
+    // POPF sets TF: the trap follows the instruction after POPF (CODE+10: pushf 1, orl 7, popf 1, nop 1).
+    expect(s.exc.map((e) => [e.vector, e.cls, e.rip, e.dbPayload & 0x4000])).toEqual([[1, 'trap', BigInt(CODE + 10), 0x4000]]);
+
+    const t = makeSys();
+    t.load(`
+.code32
+  nop
+  movl $1, 0x60002
+  nop`);
+    t.cpu.setDr(0, 0x60000n);
+    t.cpu.setDr(7, BigInt(0x401 | (1 << 16) | (3 << 18))); // L0, write, 4 bytes
+    expect(t.cpu.run(10).kind).toBe('intercept');
+    expect(t.exc.map((e) => [e.vector, e.cls, e.rip, e.dbPayload & 0xf])).toEqual([[1, 'trap', BigInt(CODE + 11), 1]]);
+  });
 });
