@@ -354,6 +354,9 @@ export class RspLink {
   readonly decoder: FrameDecoder;
   private noAck = false;
   private lastSent: Uint8Array | undefined;
+  /** A `+` owed for the packet being handled: sent together with its reply (one write, so one TCP segment
+   *  and one wake-up of gdb instead of two), or alone if the handler sends nothing right away (a resume). */
+  private ackPending = false;
   private retransmits = 0;
   private readonly maxRetransmits: number;
   private readonly rle: boolean;
@@ -382,7 +385,13 @@ export class RspLink {
       this.lastSent = frame;
       this.retransmits = 0;
     }
-    this.write(frame);
+    if (this.ackPending) {
+      this.ackPending = false;
+      const both = new Uint8Array(frame.length + 1);
+      both[0] = CH_ACK;
+      both.set(frame, 1);
+      this.write(both);
+    } else this.write(frame);
     return frame;
   }
 
@@ -423,10 +432,17 @@ export class RspLink {
           this.write(Uint8Array.of(CH_NAK));
           return;
         }
-      } else if (!this.noAck) this.write(Uint8Array.of(CH_ACK));
-      if (ev.type === 'packet') onEvent({ type: 'packet', payload: ev.payload });
-      else if (ev.type === 'oversize') onEvent({ type: 'oversize', length: ev.length });
-      else onEvent({ type: 'malformed', reason: ev.reason });
+      } else if (!this.noAck) this.ackPending = true;
+      try {
+        if (ev.type === 'packet') onEvent({ type: 'packet', payload: ev.payload });
+        else if (ev.type === 'oversize') onEvent({ type: 'oversize', length: ev.length });
+        else onEvent({ type: 'malformed', reason: ev.reason });
+      } finally {
+        if (this.ackPending) {
+          this.ackPending = false;
+          this.write(Uint8Array.of(CH_ACK));
+        }
+      }
     });
   }
 }

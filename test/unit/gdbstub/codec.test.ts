@@ -298,7 +298,19 @@ describe('acknowledgements', () => {
         t.l.startNoAck();
       }
     });
-    expect(t.wrote).toEqual(['+', '$OK#9a']);
+    // The ack of QStartNoAckMode travels with its reply in one write; the next packet is not acked.
+    expect(t.wrote).toEqual(['+$OK#9a']);
+  });
+  it('sends the ack and the reply in one write, the ack alone when there is no immediate reply', () => {
+    const t = link();
+    t.l.receive(b(frame('g') + frame('c')), (e) => {
+      t.events.push(e);
+      if (t.events.length === 1) t.l.send('00');
+    });
+    expect(t.wrote).toEqual(['+$00#60', '+']);
+    // A NAK of that reply resends the frame only, without the ack.
+    t.rx('-');
+    expect(t.wrote[2]).toBe('$00#60');
   });
   it('passes Ctrl-C through and reports oversize packets after acking them', () => {
     const wrote: string[] = [];
