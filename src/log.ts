@@ -31,6 +31,9 @@ export const EV = {
   RSP_PACKET: 'rsp.packet',
   /** Access to an I/O port no device claims (logged once per port). data: { port, dir, size } */
   IO_UNCLAIMED: 'io.unclaimed',
+  /** A device feature the guest used that is not modelled, once per feature (src/devices/device-log.ts).
+   *  data: { device, feature, detail, ...register values } */
+  DEVICE_UNSUPPORTED: 'device.unsupported',
   /** ELF loaded. data: { path, entry, segments } */
   LOADER_LOADED: 'loader.loaded',
   /** Machine reset to its entry state. */

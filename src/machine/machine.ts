@@ -54,6 +54,14 @@ export interface MachineOptions {
 
 type SerialListener = (text: string, byte: number) => void;
 
+/** Why a HLT can never end. The CPU returns 'hlt' only when nothing armed can wake it: with IF=0, or with
+ *  IF=1 and neither a pending interrupt nor an unmasked LAPIC timer (the only interrupt sources modelled). */
+export function hltForeverDetail(cpu: GuestCpu): string {
+  return (cpu.getRflags() & RFLAGS_IF) !== 0n
+    ? 'HLT with interrupts enabled but no interrupt source armed (LAPIC timer masked or idle, no pending IPI)'
+    : 'HLT with interrupts disabled (RFLAGS.IF=0)';
+}
+
 export class Machine {
   readonly config: MachineConfig;
   readonly memory: PhysicalMemory;
@@ -243,9 +251,7 @@ export class Machine {
           break;
         case 'hlt': {
           this.flushSerialLine();
-          const ifOn = (this.cpu.getRflags() & RFLAGS_IF) !== 0n;
-          // No device raises interrupts, so HLT never wakes up either way; say which case it was.
-          const detail = ifOn ? 'HLT with interrupts enabled but no interrupt source' : 'HLT with interrupts disabled (RFLAGS.IF=0)';
+          const detail = hltForeverDetail(this.cpu);
           this.log.warn({ event: EV.GUEST_FAULT, kind: 'hlt-forever', rip: hex(this.cpu.getRip()), detail }, detail);
           return { kind: 'hlt-forever', detail };
         }

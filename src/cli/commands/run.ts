@@ -6,7 +6,7 @@
 
 import type { Argv } from 'yargs';
 import type { DbEvent } from '../../cpu/api.js';
-import { Machine, type RunResult } from '../../machine/machine.js';
+import { Machine, hltForeverDetail, type RunResult } from '../../machine/machine.js';
 import { EV } from '../../log.js';
 import { Vmm, type RunSummary } from '../../vmm/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -127,10 +127,8 @@ function resultFromVmm(s: RunSummary, machine: Machine): RunResult {
   switch (r.kind) {
     case 'exit':
       return { kind: 'exit', code: r.code, value: machine.exitValue ?? r.code >> 1 };
-    case 'hlt': {
-      const ifOn = (machine.cpu.getRflags() & 0x200n) !== 0n; // RFLAGS.IF (SDM Vol. 1 3.4.3.3)
-      return { kind: 'hlt-forever', detail: ifOn ? 'HLT with interrupts enabled but no interrupt source' : 'HLT with interrupts disabled (RFLAGS.IF=0)' };
-    }
+    case 'hlt':
+      return { kind: 'hlt-forever', detail: hltForeverDetail(machine.cpu) };
     default:
       return r;
   }
