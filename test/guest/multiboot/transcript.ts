@@ -252,7 +252,8 @@ export function qemuArgs(kernelPath: string, inp: BootInputs, vendor: 'amd' | 'i
   return [
     ...(vendor === 'intel' ? ['-cpu', 'qemu64,vendor=GenuineIntel'] : []),
     '-kernel', kernelPath, '-m', String(inp.ramMiB), '-serial', 'stdio', '-display', 'none', '-no-reboot',
-    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-append', inp.append, '-initrd', initrdArg(inp),
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-append', inp.append,
+    ...(inp.modules.length ? ['-initrd', initrdArg(inp)] : []),
   ];
 }
 export const runQemu = (kernelPath: string, inp: BootInputs, vendor: 'amd' | 'intel' = 'amd'): Promise<GuestRun> =>
@@ -260,7 +261,10 @@ export const runQemu = (kernelPath: string, inp: BootInputs, vendor: 'amd' | 'in
 
 /** `dbstub run` arguments for the same inputs (what a user types after `node bin/dbstub.js`). */
 export function dbstubArgs(kernelPath: string, inp: BootInputs, vendor: 'amd' | 'intel', extra: string[] = []): string[] {
-  return ['run', kernelPath, '--memory', String(inp.ramMiB), '--vendor', vendor, '--append', inp.append, '--initrd', initrdArg(inp), ...extra];
+  return [
+    'run', kernelPath, '--memory', String(inp.ramMiB), '--vendor', vendor, '--append', inp.append,
+    ...(inp.modules.length ? ['--initrd', initrdArg(inp)] : []), ...extra,
+  ];
 }
 /** Runs the CLI in-process (src/cli/main.ts, the code bin/dbstub.js runs from dist/), so no stale dist/. */
 export async function runDbstub(kernelPath: string, inp: BootInputs, vendor: 'amd' | 'intel', extra: string[] = []): Promise<GuestRun> {

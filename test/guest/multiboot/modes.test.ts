@@ -1,0 +1,46 @@
+// examples/multiboot/modes: a Multiboot kernel that leaves protected mode for real-address mode
+// (--append real) or virtual-8086 mode (--append v86). QEMU runs the 16-bit code (it prints one more
+// line and exits through isa-debug-exit); dbstub does not model those modes and must say so, naming the
+// mode, after the same protected-mode lines. The QEMU half skips visibly without QEMU.
+import { afterAll, describe, expect, it } from 'vitest';
+import { EXIT_OK_STATUS, ROOT, hasQemu, makeInputs, removeTempDirs, runDbstub, runQemu } from './transcript.js';
+import { join } from 'node:path';
+
+afterAll(removeTempDirs);
+if (!hasQemu) console.warn('test/guest/multiboot/modes.test.ts: qemu-system-x86_64 not found: the QEMU runs are skipped');
+
+const KERNEL = join(ROOT, 'build', 'guests', 'multiboot', 'modes.elf');
+const SERIAL = 'serial: lcr=0x3 lsr=0x60 scratch=0x5a';
+const CASES = [
+  {
+    append: 'real',
+    announce: 'modes: entering real-address mode (CR0.PE=0)',
+    sixteenBit: 'real: 16-bit code running in real-address mode',
+    dbstubSays: /unsupported CPU mode: real-address mode \(CR0\.PE=0\) is not modelled/,
+  },
+  {
+    append: 'v86',
+    announce: 'modes: entering virtual-8086 mode (IRETD with EFLAGS.VM=1)',
+    sixteenBit: 'v86: 16-bit code running in virtual-8086 mode',
+    dbstubSays: /unsupported CPU mode: virtual-8086 mode \(IRET to EFLAGS\.VM=1\) is not modelled/,
+  },
+];
+
+describe('modes kernel: real-address and virtual-8086 mode', () => {
+  for (const c of CASES) {
+    it(`dbstub --append ${c.append}: the protected-mode lines, then a stop that names the mode`, async () => {
+      const inp = { ...makeInputs(64, c.append), modules: [] };
+      const r = await runDbstub(KERNEL, inp, 'intel');
+      expect(r.lines, r.stderr).toEqual([SERIAL, c.announce]);
+      expect(r.stderr).toMatch(c.dbstubSays);
+      expect(r.status).not.toBe(EXIT_OK_STATUS);
+      expect(r.status).not.toBe(0);
+    });
+    it.skipIf(!hasQemu)(`qemu -kernel -append ${c.append}: the 16-bit code runs and exits (skips when qemu-system-x86_64 is not installed)`, async () => {
+      const inp = { ...makeInputs(64, c.append), modules: [] };
+      const r = await runQemu(KERNEL, inp);
+      expect(r.lines).toEqual([SERIAL, c.announce, c.sixteenBit]);
+      expect(r.status).toBe(EXIT_OK_STATUS);
+    });
+  }
+});
