@@ -10,7 +10,7 @@ import { loadSegment } from './segments.js';
 import { updateMode } from './mode.js';
 import * as P from './paging32.js';
 import { farCall, farCallIndirect, farJump, farJumpIndirect, farReturn, iretProtected } from './far.js';
-import { Imm, def, farOps } from './decoder.js';
+import { Imm, OpF, def, farOps } from './decoder.js';
 
 const HLT_STOP = Object.freeze({ kind: 'hlt' as const });
 
@@ -28,6 +28,8 @@ export function installSystemOps(): void {
   farOps.callPtr = (c: Cpu, i: Insn) => farCall(c, i.imm2 & 0xffff, i.osz === 2 ? i.imm & 0xffff : i.imm >>> 0, i.osz);
   farOps.jmpMem = farJumpIndirect;
   farOps.callMem = farCallIndirect;
+  def(0x102, OpF.M, Imm.None, (c: Cpu, i: Insn) => larLsl(c, i, false));
+  def(0x103, OpF.M, Imm.None, (c: Cpu, i: Insn) => larLsl(c, i, true));
   def(0xca, 0, Imm.W, farReturn);
   def(0xcb, 0, Imm.None, farReturn);
 }
@@ -328,7 +330,8 @@ export function grp6(c: Cpu, i: Insn): void {
       c.sysWr32(c.gdtrBase + (sel & 0xfff8) + 4, c.dHi | (2 << 8)); // mark busy
       return;
     }
-    default: c.raiseUD(); // VERR/VERW not implemented
+    case 4: case 5: verify(c, loadSel(), k === 5); return; // VERR / VERW
+    default: c.raiseUD();
   }
 }
 
@@ -399,6 +402,68 @@ export function grp7(c: Cpu, i: Insn): void {
     default: c.raiseUD();
   }
 }
+// ---------------------------------------------------------------------------------------------
+// LAR / LSL / VERR / VERW (SDM Vol. 2): descriptor inspection without faults for a bad selector; the
+// answer is ZF (1 = valid and accessible at max(CPL, RPL)).
+// ---------------------------------------------------------------------------------------------
+/** Read the descriptor of `sel` into c.dLo/c.dHi if it is inside its table; false for a null selector or
+ *  one beyond the table limit (these instructions clear ZF instead of faulting). */
+function peekDescriptor(c: Cpu, sel: number): boolean {
+  if ((sel & 0xfffc) === 0) return false;
+  const ti = (sel & 4) !== 0;
+  const limit = ti ? c.ldtrLimit : c.gdtrLimit;
+  if ((sel & 0xfff8) + 7 > limit) return false;
+  c.readDescriptor(sel, 0);
+  return true;
+}
+/** Privilege rule shared by LAR/LSL/VERR/VERW: conforming code is always visible, everything else needs
+ *  DPL >= CPL and DPL >= RPL. */
+function visible(c: Cpu, sel: number, at: number): boolean {
+  if ((at & A.ATTR_S) && (at & 8) && (at & 4)) return true;
+  const dpl = (at >> A.ATTR_DPL_SHIFT) & 3;
+  return dpl >= c.cpl && dpl >= (sel & 3);
+}
+/** System descriptor types LAR (gates too) and LSL accept (SDM Vol. 2 LAR/LSL tables); IA-32e mode drops
+ *  the 16-bit TSS, the 16-bit call gate and the task gate. */
+function systemTypeOk(c: Cpu, type: number, lar: boolean): boolean {
+  const ia32e = (c.efer & A.EFER_LMA) !== 0;
+  switch (type) {
+    case A.SYS_LDT: case A.SYS_TSS64_AVAIL: case A.SYS_TSS64_BUSY: return true;
+    case 0x1: case 0x3: return !ia32e;           // 16-bit TSS
+    case A.SYS_CALL_GATE64: return lar;          // 32-bit / 64-bit call gate
+    case 0x4: case 0x5: return lar && !ia32e;    // 16-bit call gate, task gate
+    default: return false;
+  }
+}
+function larLsl(c: Cpu, i: Insn, lsl: boolean): void {
+  if (i.lock) c.raiseUD();
+  const sel = i.mem ? c.rd16(c.ea(i)) : c.rl[i.rm]! & 0xffff;
+  let ok = peekDescriptor(c, sel);
+  let at = 0;
+  if (ok) {
+    at = CpuClass.attrsOf(c.dHi);
+    if (!(at & A.ATTR_S) && !systemTypeOk(c, at & A.ATTR_TYPE_MASK, !lsl)) ok = false;
+    else if (!visible(c, sel, at)) ok = false;
+  }
+  c.setArith(A.RFLAGS_ZF, ok ? A.RFLAGS_ZF : 0);
+  if (!ok) return;
+  const sz = i.osz;
+  // LAR: the descriptor's second dword with bits 7:0 and 31:24 cleared (FLAGS image 15:8 for 16-bit).
+  const v = lsl ? CpuClass.limitOf(c.dLo, c.dHi) : c.dHi & (sz === 2 ? 0xff00 : 0x00ffff00);
+  c.setReg(i.reg, sz, i.rex, v | 0, 0);
+}
+function verify(c: Cpu, sel: number, write: boolean): void {
+  let ok = peekDescriptor(c, sel);
+  if (ok) {
+    const at = CpuClass.attrsOf(c.dHi);
+    const code = (at & 8) !== 0;
+    if (!(at & A.ATTR_S)) ok = false;
+    else if (write) ok = !code && (at & 2) !== 0 && visible(c, sel, at);
+    else ok = (!code || (at & 2) !== 0) && visible(c, sel, at);
+  }
+  c.setArith(A.RFLAGS_ZF, ok ? A.RFLAGS_ZF : 0);
+}
+
 /** Bits 63:32 of a system descriptor's base: IA-32e mode uses 16-byte LDT/TSS descriptors (SDM Vol. 3
  *  7.2.3), legacy protected mode 8-byte ones. */
 function systemDescriptorHighBase(c: Cpu, sel: number): number {

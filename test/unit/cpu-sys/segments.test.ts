@@ -4,7 +4,7 @@
 // Also the unsupported modes (real address, virtual-8086) and the debug unit in 32-bit code.
 import { describe, expect, it } from 'vitest';
 import { loadSegment } from '../../../src/cpu/system.js';
-import { A_DATA32, A_TSS32, CODE, EXTRA, GDT, KDS, descriptor, makeSys } from './sys.js';
+import { A_DATA32, A_TSS32, CODE, EXTRA, GDT, KCS, KDS, descriptor, makeSys } from './sys.js';
 
 const DS = 3, SS = 2;
 
@@ -95,6 +95,59 @@ describe('descriptor-table registers outside 64-bit mode', () => {
     expect([st.gdtr.limit, st.gdtr.base, st.idtr.limit, st.idtr.base]).toEqual([0x4f, BigInt(GDT), 0x1ff, 0x123456n]);
     expect([st.tr.selector, st.tr.base, st.tr.limit, st.tr.attrs & 0xf]).toEqual([0x40, 0x12345678n, 0x67, 0xb]);
     expect((s.dv.getUint32(GDT + 0x44, true) >>> 8) & 0xf).toBe(0xb); // marked busy in the GDT
+  });
+});
+
+describe('LAR / LSL / VERR / VERW', () => {
+  it('report access rights and limits with ZF, never fault on a bad selector', () => {
+    const s = makeSys();
+    s.setGdt(7, descriptor(0, 0xf, A_DATA32)); // G=1: limit 0xffff
+    s.load(`
+.code32
+  mov $0x12345678, %edx
+  mov $${KCS}, %eax
+  lar %ax, %ebx
+  setz %cl
+  mov $${EXTRA}, %eax
+  lsl %ax, %esi
+  setz %ch
+  mov $0x48, %eax                    # beyond the GDT limit: ZF=0, destination unchanged
+  lar %ax, %edx
+  setz %dh
+  mov $${KDS}, %eax
+  verr %ax
+  setz %al
+  mov $${0x08}, %edi
+  verw %di
+  setz %ah
+  hlt`);
+    expect(s.cpu.run(100).kind).toBe('hlt');
+    expect(s.exc).toEqual([]);
+    const gdtHi = s.dv.getUint32(GDT + 8 + 4, true);
+    expect(Number(s.cpu.getGpr(3))).toBe((gdtHi & 0x00ffff00) >>> 0);
+    expect(Number(s.cpu.getGpr(6))).toBe(0xffff);
+    expect(Number(s.cpu.getGpr(1)) & 0xffff).toBe(0x0101); // LAR and LSL: ZF=1
+    expect(Number(s.cpu.getGpr(2)) & 0xffff00ff).toBe(0x12340078); // DH = 0 (ZF=0), DL/high bytes kept
+    expect(Number(s.cpu.getGpr(0)) & 0xffff).toBe(0x0001); // VERR data: 1; VERW code: 0
+  });
+
+  it('from CPL 3 a DPL 0 segment is neither readable nor writable', () => {
+    const s = makeSys({ cpl3: true });
+    s.load(`
+.code32
+  mov $${KDS}, %eax
+  verr %ax
+  setz %bl
+  verw %ax
+  setz %bh
+  mov $${0x20 | 3}, %eax
+  verw %ax
+  setz %cl
+  jmp .`);
+    s.cpu.run(20);
+    expect(s.exc).toEqual([]);
+    expect(Number(s.cpu.getGpr(3)) & 0xffff).toBe(0);
+    expect(Number(s.cpu.getGpr(1)) & 0xff).toBe(1);
   });
 });
 
