@@ -179,3 +179,32 @@ describe('real gdb on the pm32 (ELF32) Multiboot kernel', () => {
     expect(fromFirstStop(d)).toBe(fromFirstStop(q));
   });
 });
+
+// Single-stepping through the switch to long mode: TF traps after each instruction while CR3, CR4.PAE,
+// EFER.LME and CR0.PG are set, and the far jump lands in 64-bit code. The addresses come from objdump.
+const STEPS_TO_START64 = 14; // entry32_long_mode .. the ljmp, then start64
+const STEP_SCRIPT = ['hbreak entry32_long_mode', 'continue', ...Array.from({ length: STEPS_TO_START64 }, () => ['stepi', 'p/x $pc']).flat(), 'p/x $efer', 'p/x $cs'];
+
+/** Addresses of the instructions from `from` on (objdump of the 32-bit entry code), `count` of them. */
+function instructionAddresses(elf: string, from: bigint, count: number): bigint[] {
+  const out = execFileSync('objdump', ['-d', '-M', 'i386', `--start-address=0x${from.toString(16)}`, `--stop-address=0x${(from + 0x100n).toString(16)}`, elf], { encoding: 'utf8' });
+  return [...out.matchAll(/^\s+([0-9a-f]+):\t[0-9a-f]{2} /gm)].map((m) => BigInt('0x' + m[1]!)).slice(0, count);
+}
+
+describe('real gdb: stepi through the switch to long mode (lm64)', () => {
+  const sym = symbols(KERNEL);
+  it('dbstub serve: every stepi stops at the next instruction, the last one in 64-bit start64', async () => {
+    const out = fromFirstStop(await gdbOnDbstub(makeInputs(64), KERNEL, STEP_SCRIPT));
+    const p = printed(out);
+    const pcs = p.slice(0, STEPS_TO_START64).map((v) => BigInt(v));
+    const expected = [...instructionAddresses(KERNEL, sym.get('entry32_long_mode')!, STEPS_TO_START64).slice(1), sym.get('start64')!];
+    expect(pcs).toEqual(expected);
+    expect(Number(p[STEPS_TO_START64])).toBe(EFER_LME | EFER_LMA);
+    expect(Number(p[STEPS_TO_START64 + 1])).toBe(SEL_BOOT_CODE);
+  });
+  it.skipIf(!hasQemu)('dbstub serve steps exactly as qemu -s -S does (skips when qemu-system-x86_64 is not installed)', async () => {
+    const inp = makeInputs(64);
+    const [d, q] = await Promise.all([gdbOnDbstub(inp, KERNEL, STEP_SCRIPT), gdbOnQemu(inp, KERNEL, STEP_SCRIPT)]);
+    expect(fromFirstStop(d)).toBe(fromFirstStop(q));
+  });
+});
