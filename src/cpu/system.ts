@@ -30,6 +30,8 @@ export function installSystemOps(): void {
   farOps.callMem = farCallIndirect;
   def(0x102, OpF.M, Imm.None, (c: Cpu, i: Insn) => larLsl(c, i, false));
   def(0x103, OpF.M, Imm.None, (c: Cpu, i: Insn) => larLsl(c, i, true));
+  def(0x134, 0, Imm.None, sysenter);
+  def(0x135, 0, Imm.None, sysexit);
   def(0xca, 0, Imm.W, farReturn);
   def(0xcb, 0, Imm.None, farReturn);
 }
@@ -189,6 +191,56 @@ export function sysret(c: Cpu, i: Insn): void {
   updateMode(c);
   c.fLin0 = NaN;
   c.nextRip = target;
+  c.dbBranch = true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SYSENTER / SYSEXIT (SDM Vol. 2; flat segments from IA32_SYSENTER_CS, no descriptor reads). AMD does
+// not support them in long mode (APM Vol. 3: #UD in IA-32e mode).
+// ---------------------------------------------------------------------------------------------
+const SYS_FLAT_CODE = A.ATTR_P | A.ATTR_S | 0xb | A.ATTR_G;
+const SYS_FLAT_STACK = A.ATTR_P | A.ATTR_S | 0x3 | A.ATTR_DB | A.ATTR_G;
+
+function sysFlat(c: Cpu, s: number, sel: number, attrs: number): void {
+  c.segSel[s] = sel; c.segBase[s] = 0; c.segLimit[s] = 0xffffffff; c.segAttr[s] = attrs;
+}
+
+export function sysenter(c: Cpu): void {
+  if (c.vendor === 'amd' && (c.efer & A.EFER_LMA)) c.raiseUD();
+  const cs = Number(c.sysenterCs & 0xffffn);
+  if ((cs & 0xfffc) === 0) c.raiseGP0();
+  const ia32e = (c.efer & A.EFER_LMA) !== 0;
+  const eip = Number(BigInt.asIntN(64, c.sysenterEip)), esp = Number(BigInt.asIntN(64, c.sysenterEsp));
+  c.fl &= ~(A.RFLAGS_VM | A.RFLAGS_IF | A.RFLAGS_RF);
+  sysFlat(c, 1, cs & 0xfffc, SYS_FLAT_CODE | (ia32e ? A.ATTR_L : A.ATTR_DB));
+  sysFlat(c, 2, (cs + 8) & 0xfffc, SYS_FLAT_STACK);
+  c.cpl = 0; c.updateCplMasks();
+  if (ia32e) { c.rl[4] = esp % TWO32 | 0; c.rh[4] = Math.floor(esp / TWO32) | 0; }
+  else { c.rl[4] = esp | 0; c.rh[4] = 0; }
+  updateMode(c);
+  c.recomputeSlow();
+  c.fLin0 = NaN;
+  c.nextRip = ia32e ? eip : eip >>> 0;
+  c.dbBranch = true;
+}
+
+export function sysexit(c: Cpu, i: Insn): void {
+  if (c.vendor === 'amd' && (c.efer & A.EFER_LMA)) c.raiseUD();
+  const cs = Number(c.sysenterCs & 0xffffn);
+  if ((cs & 0xfffc) === 0 || c.cpl !== 0) c.raiseGP0();
+  const to64 = i.rexW;
+  let eip: number, esp: number;
+  if (to64) { eip = c.regLa(2); esp = c.regLa(1); }
+  else { eip = c.rl[2]! >>> 0; esp = c.rl[1]! >>> 0; }
+  const user = 3 << A.ATTR_DPL_SHIFT;
+  sysFlat(c, 1, ((cs + (to64 ? 32 : 16)) & 0xfffc) | 3, SYS_FLAT_CODE | user | (to64 ? A.ATTR_L : A.ATTR_DB));
+  sysFlat(c, 2, ((cs + (to64 ? 40 : 24)) & 0xfffc) | 3, SYS_FLAT_STACK | user);
+  c.cpl = 3; c.updateCplMasks();
+  if (to64) { c.rl[4] = esp % TWO32 | 0; c.rh[4] = Math.floor(esp / TWO32) | 0; }
+  else { c.rl[4] = esp | 0; c.rh[4] = 0; }
+  updateMode(c);
+  c.fLin0 = NaN;
+  c.nextRip = eip;
   c.dbBranch = true;
 }
 

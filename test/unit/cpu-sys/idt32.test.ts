@@ -178,4 +178,40 @@ user:
     expect(Number(s.cpu.getGpr(5))).toBe(STACK); // the two arguments were popped by RETF 8
     expect(s.cpu.getRip()).toBe(BigInt(CODE + 0x40 + 13)); // after the HLT: push 2 + 2, lcall * 6, mov 2, hlt 1
   });
+
+  it('SYSEXIT to CPL3 and SYSENTER back use the flat selectors derived from IA32_SYSENTER_CS', () => {
+    const s = makeSys();
+    s.load(`
+.code32
+  mov $0x174, %ecx                   # IA32_SYSENTER_CS
+  mov $${KCS}, %eax
+  xor %edx, %edx
+  wrmsr
+  mov $0x175, %ecx                   # IA32_SYSENTER_ESP
+  mov $${KSTACK0}, %eax
+  wrmsr
+  mov $0x176, %ecx                   # IA32_SYSENTER_EIP
+  mov $kentry, %eax
+  wrmsr
+  mov $user, %edx
+  mov $${USTACK}, %ecx
+  sti
+  sysexit
+user:
+  mov %cs, %ebx
+  mov %ss, %esi
+  sysenter
+kentry:
+  mov %esp, %edi
+  mov $0x44, %al
+  out %al, $0xe9
+  hlt`);
+    expect(s.cpu.run(100).kind).toBe('hlt');
+    expect(s.exc).toEqual([]);
+    expect([Number(s.cpu.getGpr(3)) & 0xffff, Number(s.cpu.getGpr(6)) & 0xffff]).toEqual([UCS, UDS]);
+    expect(Number(s.cpu.getGpr(7))).toBe(KSTACK0);
+    expect(s.checkpoints.map((c) => [c.value & 0xff, c.cpl, c.mode])).toEqual([[0x44, 0, 'protected32']]);
+    const st = s.cpu.getState();
+    expect([st.seg[1]!.selector, st.seg[2]!.selector, Number(st.rflags) & IF]).toEqual([KCS, KDS, 0]);
+  });
 });
