@@ -1,8 +1,9 @@
 // Far control transfers through code-segment descriptors: JMP/CALL ptr16:16/32 (EA/9A) and m16:16/32/64
 // (FF /5, FF /3), RETF (CB/CA) and IRET/IRETD outside IA-32e mode (SDM Vol. 2 JMP, CALL, RET, IRET;
 // Vol. 3 5.8 "Privilege Level Checking When Transferring Program Control Between Code Segments").
-// Call gates and task switches are not modelled: a far transfer through a system descriptor raises
-// #GP(selector) and logs why.
+// Call gates (32-bit in legacy mode, 64-bit 16-byte ones in IA-32e mode) are followed, with the stack switch
+// and parameter copy of a CALL to a more privileged level (SDM Vol. 3 5.8.3-5.8.6). Task switches and 16-bit
+// call gates are not modelled: such a far transfer raises #GP(selector) and logs why.
 
 import type { Cpu } from './cpu.js';
 import { Cpu as CpuClass, STOP, TWO32 } from './cpu.js';
@@ -13,15 +14,15 @@ import * as A from './arch.js';
 
 const CANON_LIMIT = 140737488355328; // 2^47
 
-/** Check a code-segment selector as the target of a far JMP/CALL (same privilege only, no gates) and leave
- *  its descriptor in c.dLo/c.dHi. */
+/** Check a code-segment selector as the target of a far JMP/CALL at the same privilege and leave its
+ *  descriptor in c.dLo/c.dHi. System descriptors are handled by the callers (call gates) or refused here. */
 function checkJumpTarget(c: Cpu, sel: number): number {
   const err = sel & 0xfffc;
   if (err === 0) c.raiseGP0();
   c.readDescriptor(sel, 0);
   const at = CpuClass.attrsOf(c.dHi);
   if (!(at & A.ATTR_S)) {
-    c.log('warn', 'cpu-unsupported', { what: 'far transfer through a call gate, task gate or TSS', selector: sel, type: at & A.ATTR_TYPE_MASK });
+    c.log('warn', 'cpu-unsupported', { what: 'far transfer through a task gate, TSS or 16-bit call gate', selector: sel, type: at & A.ATTR_TYPE_MASK });
     c.raise(A.VEC_GP, err);
   }
   if (!(at & DESC_CODE)) c.raise(A.VEC_GP, err);
@@ -51,8 +52,18 @@ function enterCode(c: Cpu, sel: number, rpl: number, offset: number): void {
   c.dbBranch = true;
 }
 
-/** JMP far to sel:offset (same privilege; conforming code keeps CPL). */
+/** True when `sel` names a call gate (32-bit, or 64-bit in IA-32e mode); its descriptor is then in
+ *  c.dLo/c.dHi. Faults as readDescriptor for a selector outside its table. */
+function isCallGate(c: Cpu, sel: number): boolean {
+  if ((sel & 0xfffc) === 0) return false;
+  c.readDescriptor(sel, 0);
+  const at = CpuClass.attrsOf(c.dHi);
+  return !(at & A.ATTR_S) && (at & A.ATTR_TYPE_MASK) === A.SYS_CALL_GATE64;
+}
+
+/** JMP far to sel:offset (same privilege; conforming code keeps CPL), or through a call gate. */
 export function farJump(c: Cpu, sel: number, offset: number): void {
+  if (isCallGate(c, sel)) { throughGate(c, sel, false, 0); return; }
   const at = checkJumpTarget(c, sel);
   checkOffset(c, at, offset);
   enterCode(c, sel, c.cpl, offset);
@@ -60,10 +71,10 @@ export function farJump(c: Cpu, sel: number, offset: number): void {
 
 // ---- stack helpers for the current mode: 64-bit uses RSP, else ESP/SP per SS.B ----
 function pushSized(c: Cpu, v: number, sz: number): void {
-  if (c.long64) {
-    if (sz === 8) c.push64(v % TWO32 | 0, Math.floor(v / TWO32) | 0);
-    else { const la = c.rspLa() - sz; c.wrSized(la, sz, v, 0); c.addRsp(-sz); }
-  } else c.pushLeg(v, sz);
+  // 8-byte pushes also happen in compatibility mode (a CALL through a 64-bit call gate uses RSP).
+  if (sz === 8) c.push64(v % TWO32 | 0, Math.floor(v / TWO32) | 0);
+  else if (c.long64) { const la = c.rspLa() - sz; c.wrSized(la, sz, v, 0); c.addRsp(-sz); }
+  else c.pushLeg(v, sz);
 }
 /** Read the stack at [SP + k] with size sz (zero-extended; 8-byte values as numbers: canonical). */
 function peek(c: Cpu, k: number, sz: number): number {
@@ -75,8 +86,10 @@ function peek(c: Cpu, k: number, sz: number): number {
   return sz === 2 ? c.stackReadAt(k, 2) & 0xffff : c.stackReadAt(k, 4) >>> 0;
 }
 
-/** CALL far to sel:offset: push CS and the return (E/R)IP with the operand size, then jump. */
+/** CALL far to sel:offset: push CS and the return (E/R)IP with the operand size, then jump; or through a
+ *  call gate. */
 export function farCall(c: Cpu, sel: number, offset: number, sz: number): void {
+  if (isCallGate(c, sel)) { throughGate(c, sel, true, sz); return; }
   const at = checkJumpTarget(c, sel);
   checkOffset(c, at, offset);
   const ret = c.nextRip;
@@ -89,6 +102,107 @@ export function farCall(c: Cpu, sel: number, offset: number, sz: number): void {
   } catch (e) { c.rl[4] = spLo; c.rh[4] = spHi; throw e; }
   enterCode(c, sel, c.cpl, offset);
 }
+
+/** 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n; 64-bit TSS: RSPn at 4 + 8n (SDM Vol. 3 8.2.1, 8.7). */
+const TSS_SP0 = 4, TSS32_SS0 = 8;
+
+/** Far JMP/CALL through the call gate in c.dLo/c.dHi (SDM Vol. 2 CALL "CALL-GATE", JMP "CALL-GATE"). */
+function throughGate(c: Cpu, gateSel: number, call: boolean, callSz: number): void {
+  void callSz;
+  const gErr = gateSel & 0xfffc;
+  const ia32e = (c.efer & A.EFER_LMA) !== 0;
+  const gLo = c.dLo, gHi = c.dHi;
+  const gAt = CpuClass.attrsOf(gHi);
+  const gDpl = (gAt >> A.ATTR_DPL_SHIFT) & 3;
+  if (gDpl < c.cpl || gDpl < (gateSel & 3)) c.raise(A.VEC_GP, gErr);
+  if (!(gAt & A.ATTR_P)) c.raise(A.VEC_NP, gErr);
+  const csSel = gLo >>> 16;
+  let offset = ((gLo & 0xffff) | (gHi & 0xffff0000)) >>> 0;
+  const paramCount = gHi & 0x1f; // legacy gates: dwords copied on a privilege change
+  if (ia32e) {
+    // 16-byte gate: bits 63:32 of the offset in the next dword; its type field must be 0 (SDM 5.8.3.1).
+    const a = descriptorBase(c, gateSel) + 8;
+    const hi = c.sysRd32(a), upper = c.sysRd32(a + 4);
+    if ((upper >>> 8) & 0x1f) c.raise(A.VEC_GP, gErr);
+    offset = hi * TWO32 + offset;
+  }
+  if ((csSel & 0xfffc) === 0) c.raiseGP0();
+  c.readDescriptor(csSel, 0);
+  const cLo = c.dLo, cHi = c.dHi;
+  const at = CpuClass.attrsOf(cHi);
+  const cErr = csSel & 0xfffc;
+  const dpl = (at >> A.ATTR_DPL_SHIFT) & 3;
+  if (!(at & A.ATTR_S) || !(at & DESC_CODE) || dpl > c.cpl) c.raise(A.VEC_GP, cErr);
+  const conforming = (at & DESC_CONFORMING) !== 0;
+  if (!call && !conforming && dpl !== c.cpl) c.raise(A.VEC_GP, cErr); // JMP never changes privilege
+  if (!(at & A.ATTR_P)) c.raise(A.VEC_NP, cErr);
+  if (ia32e && (!(at & A.ATTR_L) || (at & A.ATTR_DB))) c.raise(A.VEC_GP, cErr); // a 64-bit code segment
+  c.dLo = cLo; c.dHi = cHi;
+  checkOffset(c, at, offset);
+  const gateSz = ia32e ? 8 : 4;
+  if (!call) { c.dLo = cLo; c.dHi = cHi; enterCode(c, csSel, c.cpl, offset); return; }
+  const retIp = c.nextRip, oldCs = c.segSel[SEG_CS]!;
+  if (conforming || dpl === c.cpl) {
+    const spLo = c.rl[4]!, spHi = c.rh[4]!;
+    try { pushSized(c, oldCs, gateSz); pushSized(c, retIp, gateSz); } catch (e) { c.rl[4] = spLo; c.rh[4] = spHi; throw e; }
+    c.dLo = cLo; c.dHi = cHi;
+    enterCode(c, csSel, c.cpl, offset);
+    return;
+  }
+  // More privileged: the new stack comes from the TSS.
+  const newCpl = dpl;
+  const oldSs = c.segSel[SEG_SS]!, oldSpLo = c.rl[4]!, oldSpHi = c.rh[4]!;
+  const oldCpl = c.cpl;
+  if (ia32e) {
+    const lo = c.sysRd32(c.trBase + TSS_SP0 + newCpl * 8), hi = c.sysRd32(c.trBase + TSS_SP0 + newCpl * 8 + 4);
+    const rsp = hi * TWO32 + (lo >>> 0);
+    if (rsp >= CANON_LIMIT || rsp < -CANON_LIMIT) c.raise(A.VEC_SS, 0);
+    c.cpl = newCpl; c.updateCplMasks();
+    try {
+      c.wr64(rsp - 8, oldSs, 0);
+      c.wr64(rsp - 16, oldSpLo, oldSpHi);
+      c.wr64(rsp - 24, oldCs, 0);
+      c.wr64(rsp - 32, retIp % TWO32 | 0, Math.floor(retIp / TWO32) | 0);
+    } catch (e) { c.cpl = oldCpl; c.updateCplMasks(); throw e; }
+    const top = rsp - 32;
+    c.segSel[SEG_SS] = newCpl; c.segAttr[SEG_SS] = 0; c.segBase[SEG_SS] = 0; c.segLimit[SEG_SS] = 0; // null SS, RPL = CPL
+    c.rl[4] = top % TWO32 | 0; c.rh[4] = Math.floor(top / TWO32) | 0;
+  } else {
+    if (TSS32_SS0 + newCpl * 8 + 1 > c.trLimit) c.raise(A.VEC_TS, c.trSel & 0xfffc);
+    const newEsp = c.sysRd32(c.trBase + TSS_SP0 + newCpl * 8) >>> 0;
+    const newSs = c.sysRd32(c.trBase + TSS32_SS0 + newCpl * 8) & 0xffff;
+    if ((newSs & 0xfffc) === 0) c.raise(A.VEC_TS, 0);
+    if ((newSs & 3) !== newCpl) c.raise(A.VEC_TS, newSs & 0xfffc);
+    c.readDescriptor(newSs, 0);
+    const sAt = CpuClass.attrsOf(c.dHi);
+    if (!(sAt & A.ATTR_S) || (sAt & DESC_CODE) || !(sAt & DESC_WRITABLE) || ((sAt >> A.ATTR_DPL_SHIFT) & 3) !== newCpl) c.raise(A.VEC_TS, newSs & 0xfffc);
+    if (!(sAt & A.ATTR_P)) c.raise(A.VEC_SS, newSs & 0xfffc);
+    const sLo = c.dLo, sHi = c.dHi;
+    const ssBase = CpuClass.baseOf(sLo, sHi);
+    // Parameters are read from the caller's stack before anything changes.
+    const params: number[] = [];
+    for (let k = paramCount - 1; k >= 0; k--) params.push(peek(c, 4 * k, 4));
+    const oldEsp = oldSpLo >>> 0;
+    const at4 = (k: number): number => (ssBase + ((newEsp - 4 * k) >>> 0)) >>> 0;
+    c.cpl = newCpl; c.updateCplMasks();
+    try {
+      c.wr32(at4(1), oldSs);
+      c.wr32(at4(2), oldEsp);
+      for (let k = 0; k < params.length; k++) c.wr32(at4(3 + k), params[k]!);
+      c.wr32(at4(3 + paramCount), oldCs);
+      c.wr32(at4(4 + paramCount), retIp >>> 0);
+    } catch (e) { c.cpl = oldCpl; c.updateCplMasks(); throw e; }
+    c.dLo = sLo; c.dHi = sHi;
+    markAccessed(c, newSs);
+    commitSegment(c, SEG_SS, newSs);
+    c.rl[4] = (newEsp - 4 * (4 + paramCount)) | 0; c.rh[4] = 0;
+  }
+  c.dLo = cLo; c.dHi = cHi;
+  enterCode(c, csSel, newCpl, offset);
+  updateMode(c);
+}
+
+function descriptorBase(c: Cpu, sel: number): number { return ((sel & 4) ? c.ldtrBase : c.gdtrBase) + (sel & 0xfff8); }
 
 /** JMP/CALL far through a memory operand m16:16/32/64 (FF /5, FF /3): offset first, then the selector. */
 function farIndirect(c: Cpu, i: Insn, call: boolean): void {

@@ -214,4 +214,37 @@ kentry:
     const st = s.cpu.getState();
     expect([st.seg[1]!.selector, st.seg[2]!.selector, Number(st.rflags) & IF]).toEqual([KCS, KDS, 0]);
   });
+
+  it('CALL through a 32-bit call gate from CPL3: TSS stack, one parameter copied; RETF 4 returns to CPL3', () => {
+    const s = makeSys({ cpl3: true });
+    const GATE = 0x38 | 3, KERNEL = 0x30000;
+    // Call gate: selector KCS, offset KERNEL, DPL 3, type 0xC, one dword parameter.
+    s.w32(0x800 + 0x38, ((KCS << 16) | (KERNEL & 0xffff)) >>> 0);
+    s.w32(0x800 + 0x3c, ((KERNEL & 0xffff0000) | 0x8000 | (3 << 13) | (0xc << 8) | 1) >>> 0);
+    s.load(`
+.code32
+  mov %esp, %edi
+  mov 8(%esp), %esi                  # the copied parameter (above EIP, CS)
+  mov %cs, %ebx
+  mov $0x66, %al
+  out %al, $0xe9
+  lret $4`, KERNEL);
+    s.load(`
+.code32
+  push $0xabcd
+  lcall $${GATE}, $0
+  mov %esp, %ebp
+  mov %cs, %ecx
+  jmp .`);
+    s.cpu.run(30);
+    expect(s.exc).toEqual([]);
+    expect(s.checkpoints.map((c) => [c.value & 0xff, c.cpl])).toEqual([[0x66, 0]]);
+    const f = KSTACK0 - 20;
+    expect(Number(s.cpu.getGpr(7))).toBe(f);
+    // New stack: SS, ESP, param, CS, EIP (lowest).
+    expect([s.r32(f + 16), s.r32(f + 12), s.r32(f + 8), s.r32(f + 4), s.r32(f)]).toEqual([UDS, USTACK - 4, 0xabcd, UCS, CODE + 12]); // push imm32 5 + lcall 7
+    expect(Number(s.cpu.getGpr(6))).toBe(0xabcd);
+    expect(Number(s.cpu.getGpr(3)) & 0xffff).toBe(KCS);
+    expect([Number(s.cpu.getGpr(5)), Number(s.cpu.getGpr(1)) & 0xffff]).toEqual([USTACK, UCS]); // parameter released
+  });
 });

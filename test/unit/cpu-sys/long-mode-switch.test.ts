@@ -295,4 +295,32 @@ user32:
     s.pic.cr8 = 4;
     expect(s.cpu.getState().cr8).toBe(4n);
   });
+
+  it('CALL through a 64-bit call gate from compatibility mode enters 64-bit code; LRETQ returns to compat32', () => {
+    const HANDLER = 0x30000;
+    const s = inLongMode(`
+  mov $0x7000, %esp
+  lcall $0x38, $0
+  mov %esp, %esi
+  mov $0x31, %al
+  out %al, $0xe9
+  hlt`);
+    // GDT entries 7-8 (0x38): a 16-byte 64-bit call gate to CS64:HANDLER, DPL 0.
+    s.w32(0x800 + 0x38, ((CS64 << 16) | (HANDLER & 0xffff)) >>> 0);
+    s.w32(0x800 + 0x3c, ((HANDLER & 0xffff0000) | 0x8000 | (0xc << 8)) >>> 0);
+    s.w32(0x800 + 0x40, 0);
+    s.w32(0x800 + 0x44, 0);
+    s.load(`
+.code64
+  mov %rsp, %rdi
+  mov $0x30, %al
+  out %al, $0xe9
+  lretq`, HANDLER);
+    expect(s.cpu.run(100).kind).toBe('hlt');
+    expect(s.exc).toEqual([]);
+    expect(s.checkpoints.map((c) => [c.value & 0xff, c.mode])).toEqual([[0x30, 'long64'], [0x31, 'compat32']]);
+    expect(s.cpu.getGpr(7)).toBe(0x7000n - 16n); // 8-byte CS and RIP pushed
+    expect(s.r64(0x7000 - 8)).toBe(BigInt(KCS));
+    expect(s.cpu.getGpr(6)).toBe(0x7000n);
+  });
 });
