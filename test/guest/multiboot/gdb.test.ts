@@ -88,7 +88,7 @@ async function gdbOnQemu(inp: BootInputs, kernel = KERNEL, script = SCRIPT): Pro
   for (let attempt = 0; ; attempt++) {
     const r = await runGdb(port, [...script, 'kill'], { file: kernel });
     const all = r.stdout + r.stderr;
-    if (all.includes('Breakpoint 1,') || attempt === 20) return all;
+    if (!/Connection refused/.test(all) || attempt === 20) return all;
     await new Promise((res) => setTimeout(res, 100));
   }
 }
@@ -206,5 +206,34 @@ describe('real gdb: stepi through the switch to long mode (lm64)', () => {
     const inp = makeInputs(64);
     const [d, q] = await Promise.all([gdbOnDbstub(inp, KERNEL, STEP_SCRIPT), gdbOnQemu(inp, KERNEL, STEP_SCRIPT)]);
     expect(fromFirstStop(d)).toBe(fromFirstStop(q));
+  });
+});
+
+// A hardware watchpoint in 32-bit protected mode (pm32): the timer handler's write to timer_ticks, then
+// the main line's reset of it. The #DB is a trap: gdb shows the old and new value and where it stopped.
+const WATCH_SCRIPT = ['watch timer_ticks', 'continue', 'p/x $pc', 'continue', 'p/x $pc', 'delete', 'p/x $dr7'];
+
+describe('real gdb: hardware watchpoint in 32-bit protected mode (pm32)', () => {
+  it('dbstub serve: the write in the timer interrupt handler, then the reset in the main line', async () => {
+    const out = await gdbOnDbstub(makeInputs(64), KERNELS.pm32, WATCH_SCRIPT);
+    expect(out).toMatch(/^Hardware watchpoint 1: timer_ticks$/m);
+    expect(out).toMatch(/Old value = 0\nNew value = 1\n/);
+    expect(out).toMatch(/Old value = 1\nNew value = 0\n/);
+    expect(out).toMatch(/in timer_interrupt \(|timer_interrupt \(rip=/);
+  });
+  it.skipIf(!hasQemu)('dbstub serve stops where qemu -s -S stops (skips when qemu-system-x86_64 is not installed)', async () => {
+    const inp = makeInputs(64);
+    const [d, q] = await Promise.all([gdbOnDbstub(inp, KERNELS.pm32, WATCH_SCRIPT), gdbOnQemu(inp, KERNELS.pm32, WATCH_SCRIPT)]);
+    // gdb reads pm32's frames with the x86-64 ABI, so the argument it shows for timer_interrupt is read from a
+    // junk address that happens to fall in the LAPIC page: QEMU answers such debugger reads with zeros,
+    // dbstub refuses them. The arguments are left out; the frame, the values and the PCs are compared.
+    const fromWatch = (o: string) =>
+      o
+        .slice(o.indexOf('Hardware watchpoint 1: timer_ticks'))
+        .replace(/ \(rip=.*?\) at /g, ' (...) at ')
+        .split('\n')
+        .filter((l) => !/^\[Inferior|killed|^qemu-system|^Kill the program/.test(l) && !l.startsWith('$3'))
+        .join('\n');
+    expect(fromWatch(d)).toBe(fromWatch(q));
   });
 });
