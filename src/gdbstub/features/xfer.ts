@@ -20,10 +20,19 @@ export function xferFeatures(ctx: SessionContext, doc: () => Uint8Array, args: s
   return xferSlice(ctx, doc(), m[2]!, m[3]!);
 }
 
+/** The thread list in its two possible states, built once (gdb asks after every stop). */
+const THREADS_XML = new Map<boolean, Uint8Array>();
+
 /** Our one thread (id 1, the same id qfThreadInfo and stop replies use), with qThreadExtraInfo's text. */
 export function threadsXml(ctx: SessionContext): Uint8Array {
-  const name = `CPU#0 [${ctx.target.running ? 'running' : 'halted'}]`;
-  return toBytes(`<?xml version="1.0"?>\n<threads>\n<thread id="${THREAD_ID.toString(16)}" core="0">${name}</thread>\n</threads>\n`);
+  const running = ctx.target.running;
+  let doc = THREADS_XML.get(running);
+  if (doc === undefined) {
+    const name = `CPU#0 [${running ? 'running' : 'halted'}]`;
+    doc = toBytes(`<?xml version="1.0"?>\n<threads>\n<thread id="${THREAD_ID.toString(16)}" core="0">${name}</thread>\n</threads>\n`);
+    THREADS_XML.set(running, doc);
+  }
+  return doc;
 }
 
 export function xferThreads(ctx: SessionContext, args: string): Reply {
