@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { CACHE_DIR } from './native.js';
 
 /** Each entry: Intel syntax (noprefix), several instructions separated by ';' or newlines. */
-export function assembleMany(snippets: readonly string[], bits: 32 | 64 = 64): Uint8Array[] {
+export function assembleMany(snippets: readonly string[], bits: 16 | 32 | 64 = 64): Uint8Array[] {
   const lines = ['.intel_syntax noprefix', `.code${bits}`, '.text'];
   snippets.forEach((s, i) => {
     lines.push(`s${i}:`);
@@ -26,7 +26,7 @@ export function assembleMany(snippets: readonly string[], bits: 32 | 64 = 64): U
     const oPath = join(CACHE_DIR, `asm-${tag}.o`);
     writeFileSync(sPath, text);
     try {
-      execFileSync('as', [bits === 32 ? '--32' : '--64', '-o', oPath, sPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync('as', [bits === 64 ? '--64' : '--32', '-o', oPath, sPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (e) {
       const err = String((e as { stderr?: Buffer }).stderr ?? e);
       throw new Error(`as failed:\n${err.split('\n').slice(0, 20).join('\n')}\n(source ${sPath})`);

@@ -44,6 +44,8 @@ export interface GenCase {
   tags: string[];
   /** Runs in a 32-bit code segment (IA-32e compatibility mode): only EAX..EDI bits 31:0 are compared. */
   compat32?: boolean;
+  /** Runs in a 16-bit code segment (CS.D=0, still under IA-32e mode on both sides). */
+  code16?: boolean;
 }
 
 /** IA-32e compatibility mode (gen32.ts): only EAX..EDI, no 64-bit operand size, no REX (so 8-bit

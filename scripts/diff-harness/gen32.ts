@@ -56,7 +56,7 @@ export const FORMS32: Form[] = [
         case 12: asm = c.rng.pick(['pushad', 'popad', 'pushaw', 'popaw', 'pushad; popad']); break;
         case 13: {
           const v = c.rng.u64() & BigInt(AF | CF | PF | ZF | SF | OF | DF);
-          asm = `push ${Number(v) | 0x202}; popfd`;
+          asm = `pushd ${Number(v) | 0x202}; popfd`; // pushd: a 4-byte image in 16-bit code too
           break;
         }
         case 14: asm = `push ${r32()}; pop ${r32()}`; break;
@@ -125,7 +125,9 @@ export const FORMS32: Form[] = [
         if (rep) set32(c, ECX, (Number(c.gpr[ECX]! & 0xffff0000n) | c.rng.pick([0, 1, 2, 0xffff])) >>> 0);
         if (c.rng.chance(0.5)) set32(c, ESI, 0x12340000 | c.rng.pick([0, 0xffff, 0xfffe, 0x8000]));
       }
-      return { asm: `${rep}${a16 ? 'addr16 ' : ''}${op}${sfx}`, form: `${rep}${op}${sfx} a${a16 ? 16 : 32}${c.rflags & DF ? ' DF=1' : ''}` };
+      // In 16-bit code, CMPS keeps 32-bit addressing (addr32) for the same reason.
+      const a32In16 = op === 'cmps' && generatingCode16 ? 'addr32 ' : '';
+      return { asm: `${rep}${a16 ? 'addr16 ' : a32In16}${op}${sfx}`, form: `${rep}${op}${sfx} a${a16 ? 16 : 32}${c.rflags & DF ? ' DF=1' : ''}` };
     },
   },
   {
@@ -215,9 +217,13 @@ export const FORMS32: Form[] = [
 ];
 void R32; void R16; void EDX;
 
-/** Like gen.ts generate(), over FORMS32 with the compat-32 operand builders. */
-export function generate32(opts: GenOptions): GenCase[] {
+/** Like gen.ts generate(), over FORMS32 with the compat-32 operand builders. code16: the same snippets for a
+ *  16-bit code segment: `addr16` is dropped (16-bit addressing is the default there; 32-bit register and
+ *  memory operands get their 66/67 prefixes from the assembler) and `{disp32}` too (rel16 is the near form). */
+let generatingCode16 = false;
+export function generate32(opts: GenOptions, code16 = false): GenCase[] {
   setCompat32(true);
+  generatingCode16 = code16;
   try {
     const forms = FORMS32.filter((f) => !(opts.exclude ?? []).includes(f.family) && (!opts.only || opts.only.includes(f.family)));
     const total = forms.reduce((a, f) => a + f.weight, 0);
@@ -232,18 +238,21 @@ export function generate32(opts: GenOptions): GenCase[] {
         w -= f.weight;
       }
       const c = new Ctx(rng);
-      const { asm, form: label } = form.build(c);
+      const built = form.build(c);
+      const asm = code16 ? built.asm.replace(/addr16 /g, '').replace(/\{disp32\} /g, '') : built.asm;
+      const label = built.form;
       const hit = c.tags.find((t) => opts.avoidTags?.includes(t));
       if (hit) { opts.avoided?.set(hit, (opts.avoided.get(hit) ?? 0) + 1); i--; continue; }
       out.push({
         family: form.family, form: label, asm,
         gpr: c.gpr.slice(), rflags: c.rflags, memSeed: c.memSeed, patch: c.patch,
         undefFlags: c.undefFlags, gprMask: c.gprMask.slice(), memIgnore: c.memIgnore.slice(), notes: c.notes.slice(), tags: c.tags.slice(),
-        compat32: true,
+        compat32: true, code16,
       });
     }
     return out;
   } finally {
     setCompat32(false);
+    generatingCode16 = false;
   }
 }

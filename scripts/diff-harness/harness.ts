@@ -33,8 +33,12 @@ export function prepare(opts: GenOptions): Prepared {
 export function prepare32(opts: GenOptions): Prepared {
   return prepareCases(generate32(opts), true);
 }
-function prepareCases(gen: GenCase[], compat32: boolean): Prepared {
-  const codes = assembleMany(gen.map((g) => g.asm), compat32 ? 32 : 64);
+/** The 16-bit sample: the same families assembled for a 16-bit code segment (`.code16`). */
+export function prepare16(opts: GenOptions): Prepared {
+  return prepareCases(generate32(opts, true), 'code16');
+}
+function prepareCases(gen: GenCase[], compat32: boolean | 'code16'): Prepared {
+  const codes = assembleMany(gen.map((g) => g.asm), compat32 === 'code16' ? 16 : compat32 ? 32 : 64);
   const inputs: CaseInput[] = gen.map((g, i) => ({ gpr: g.gpr, rflags: g.rflags, memSeed: g.memSeed, patch: g.patch, code: codes[i]! }));
   return { gen, inputs, native: runNative(inputs, compat32) };
 }
@@ -57,7 +61,8 @@ export interface FamilyStats {
 }
 
 export function runSim(factory: CpuFactory, p: Prepared, vendor = hostVendor()): Map<string, FamilyStats> {
-  const machine = new SimMachine(factory, vendor, p.gen.length > 0 && p.gen[0]!.compat32 === true);
+  const g0 = p.gen[0];
+  const machine = new SimMachine(factory, vendor, g0?.compat32 === true, g0?.code16 === true);
   const stats = new Map<string, FamilyStats>();
   p.gen.forEach((g, i) => {
     let st = stats.get(g.family);

@@ -28,6 +28,8 @@
 #include <sys/mman.h>
 #include <sys/time.h>
 #include <ucontext.h>
+#include <asm/ldt.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define SCRATCH_MAP_BASE 0x100000
@@ -60,6 +62,9 @@
 #define USER_DS 0x2b
 #define COMPAT_EXIT 0xc0
 #define COMPAT_ENTRY 0xe0
+/* 16-bit code (argv[1] == "--code16"): an LDT code segment with base CODE_ADDR, limit 0xFFFF and D=0
+ * (modify_ldt), entered at IP 0 the same way; the snippet leaves with `66 EA` (ljmpl $USER_CS, ...). */
+#define CODE16_SEL 0x07 /* LDT entry 0, RPL 3 */
 
 struct in_rec {
   uint64_t gpr[16];
@@ -138,6 +143,7 @@ __asm__(
     "  pushfq\n"
     "  popq " ST(ST_OUT_FLAGS) "\n"
     "  cld\n" /* the SysV ABI wants DF=0 on return */
+    "  pushq $0x202\n popfq\n" /* and no AC/TF left over from a snippet's POPF (16-bit code can pop a high word) */
     "  pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
     "  ret\n");
 
@@ -224,7 +230,8 @@ static int write_all(const void *buf, size_t len) {
 }
 
 int main(int argc, char **argv) {
-  int compat32 = argc > 1 && strcmp(argv[1], "--compat32") == 0;
+  int code16 = argc > 1 && strcmp(argv[1], "--code16") == 0;
+  int compat32 = code16 || (argc > 1 && strcmp(argv[1], "--compat32") == 0);
   uint32_t hdr[2];
   if (read_all(hdr, sizeof hdr) || hdr[0] != MAGIC) {
     fprintf(stderr, "native-runner: bad header\n");
@@ -244,8 +251,18 @@ int main(int argc, char **argv) {
   uint8_t *state = map_fixed(STATE_ADDR, 0x1000, PROT_READ | PROT_WRITE);
   *(uint64_t *)(state + ST_JMP_TARGET) = compat32 ? CODE_ADDR + COMPAT_ENTRY : CODE_ADDR;
   *(uint64_t *)(state + ST_RET_TARGET) = (uint64_t)(uintptr_t)snippet_return;
-  *(uint32_t *)(state + ST_FAR_PTR) = CODE_ADDR;
-  *(uint16_t *)(state + ST_FAR_PTR + 4) = USER32_CS;
+  *(uint32_t *)(state + ST_FAR_PTR) = code16 ? 0 : CODE_ADDR;
+  *(uint16_t *)(state + ST_FAR_PTR + 4) = code16 ? CODE16_SEL : USER32_CS;
+  if (code16) {
+    struct user_desc d;
+    memset(&d, 0, sizeof d);
+    d.entry_number = 0; d.base_addr = CODE_ADDR; d.limit = 0xffff; d.seg_32bit = 0;
+    d.contents = MODIFY_LDT_CONTENTS_CODE; d.useable = 1;
+    if (syscall(SYS_modify_ldt, 1, &d, sizeof d) != 0) {
+      fprintf(stderr, "native-runner: modify_ldt: %s\n", strerror(errno));
+      return 2;
+    }
+  }
   if (compat32) {
     uint16_t ds = USER_DS;
     __asm__ volatile("mov %0, %%ds\n mov %0, %%es" : : "r"(ds));
@@ -289,6 +306,7 @@ int main(int argc, char **argv) {
       /* 32-bit code: ljmp $USER_CS, $CODE_ADDR+COMPAT_EXIT (EA ptr16:32), 64-bit code there goes on. */
       uint32_t exit_at = CODE_ADDR + COMPAT_EXIT;
       uint16_t cs64 = USER_CS;
+      if (code16) *t++ = 0x66; /* ptr16:32 in a 16-bit code segment */
       t[0] = 0xEA; memcpy(t + 1, &exit_at, 4); memcpy(t + 5, &cs64, 2);
       t = code + COMPAT_EXIT;
       /* 64-bit entry stub: jmp far m16:32 [abs32 ST_FAR_PTR] (FF /5, SIB no base/index). */
@@ -314,12 +332,13 @@ int main(int argc, char **argv) {
       in_snippet = 0;
       memcpy(o->gpr, state + ST_OUT_GPR, sizeof o->gpr);
       o->rflags = *(uint64_t *)(state + ST_OUT_FLAGS);
-      o->rip = CODE_ADDR + c->code_len;
+      o->rip = (code16 ? 0 : CODE_ADDR) + c->code_len; /* 16-bit code: IP, an offset from CS.base = CODE_ADDR */
       o->vector = -1;
       o->error_code = 0;
       o->cr2 = 0;
     }
     setitimer(ITIMER_REAL, &off, NULL);
+    __asm__ volatile("pushq $0x202\n popfq" ::: "cc", "memory"); /* a faulting snippet may have set AC */
     memcpy(o->mem, scratch, WINDOW);
   }
   if (write_all(out, (size_t)count * sizeof *out)) return 2;

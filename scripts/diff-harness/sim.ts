@@ -22,7 +22,7 @@ const GDT = 0x6000, TSS = 0x6100, IDT = 0x7000, STUB_STRIDE = 4;
 export const STUBS = 0x8000, IST_TOP = 0xa000;
 /** Table base offset in compat32 mode (0x300000: above the snippet page, inside MEM_SIZE). */
 const TB_COMPAT = 0x300000;
-const SEL_CODE = 0x08, SEL_DATA = 0x10, SEL_TSS = 0x18, SEL_CODE32 = 0x28;
+const SEL_CODE = 0x08, SEL_DATA = 0x10, SEL_TSS = 0x18, SEL_CODE32 = 0x28, SEL_CODE16 = 0x30;
 
 // Paging-structure entry bits (SDM Vol. 3 Table 5-15..5-20).
 const PTE_P = 1n, PTE_RW = 2n;
@@ -52,7 +52,7 @@ export class SimMachine {
    *  or, in compat32, moved up by TB_COMPAT so that nothing below 1 MiB is mapped, as in the native
    *  process (16-bit addressed accesses fault there on both sides). */
   private readonly tb: number;
-  constructor(f: CpuFactory, vendor: Vendor, readonly compat32 = false) {
+  constructor(f: CpuFactory, vendor: Vendor, readonly compat32 = false, readonly code16 = false) {
     this.tb = compat32 ? TB_COMPAT : 0;
     this.mem = f.createPhysicalMemory(MEM_SIZE);
     const io = { in: () => 0xffffffff, out: () => undefined };
@@ -87,6 +87,7 @@ export class SimMachine {
     this.w64((this.tb + GDT) + 0x18, tssLo);
     this.w64((this.tb + GDT) + 0x20, 0n);
     this.w64((this.tb + GDT) + SEL_CODE32, 0x00cf9b000000ffffn); // flat 32-bit code (D=1, L=0)
+    this.w64((this.tb + GDT) + SEL_CODE16, 0x00009b000000ffffn | (BigInt(CODE_ADDR) << 16n)); // 16-bit code at CODE_ADDR, limit 0xFFFF
     // TSS: IST1 at offset 0x24 (SDM Vol. 3 Figure 8-11).
     this.w64((this.tb + TSS) + 0x24, BigInt((this.tb + IST_TOP)));
     // IDT: 64-bit interrupt gates (type 0xE, P=1, DPL 0, IST=1) to one HLT per vector (Figure 7-8).
@@ -106,10 +107,10 @@ export class SimMachine {
     return {
       ...st,
       gpr: new Array<bigint>(16).fill(0n),
-      rip: BigInt(CODE_ADDR),
+      rip: this.code16 ? 0n : BigInt(CODE_ADDR), // 16-bit code: IP is the offset from CS.base = CODE_ADDR
       rflags: 2n,
-      seg: [data, this.compat32 ? flat(SEL_CODE32, TYPE_CODE_XRA | A_S | A_P | A_DB | A_G) : flat(SEL_CODE, TYPE_CODE_XRA | A_S | A_P | A_L | A_G), data, data, data, data],
-      gdtr: { base: BigInt((this.tb + GDT)), limit: 0x2f },
+      seg: [data, this.code16 ? { selector: SEL_CODE16, base: BigInt(CODE_ADDR), limit: 0xffff, attrs: TYPE_CODE_XRA | A_S | A_P } : this.compat32 ? flat(SEL_CODE32, TYPE_CODE_XRA | A_S | A_P | A_DB | A_G) : flat(SEL_CODE, TYPE_CODE_XRA | A_S | A_P | A_L | A_G), data, data, data, data],
+      gdtr: { base: BigInt((this.tb + GDT)), limit: 0x37 },
       idtr: { base: BigInt((this.tb + IDT)), limit: 0xfff },
       tr: { selector: SEL_TSS, base: BigInt((this.tb + TSS)), limit: 0x67, attrs: TYPE_TSS64_BUSY | A_P },
       ldtr: { selector: 0, base: 0n, limit: 0, attrs: 0 },
@@ -156,7 +157,7 @@ export class SimMachine {
       res.note = note ?? `stopped with ${JSON.stringify(stop, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))}`;
       return res;
     }
-    const end = BigInt(CODE_ADDR + c.code.length);
+    const end = BigInt((this.code16 ? 0 : CODE_ADDR) + c.code.length);
     if (rip === end || rip === end + 1n) {
       res.rip = end;
       return res;

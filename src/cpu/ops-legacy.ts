@@ -392,7 +392,7 @@ export function installLegacyOps(): void {
   def32(0x60, 0, Imm.None, opPusha);
   def32(0x61, 0, Imm.None, opPopa);
   def32(0x62, M, Imm.None, opBound);
-  def32(0x63, M | L, Imm.None, opArpl);
+  def32(0x63, M, Imm.None, opArpl); // not lockable: LOCK ARPL is #UD
   def32(0x68, 0, Imm.Z, opPushI);
   def32(0x6a, 0, Imm.B, opPushI);
   for (let cc = 0; cc < 16; cc++) { def32(0x70 + cc, 0, Imm.B, opJcc); def32(0x180 + cc, 0, Imm.Z, opJcc); }

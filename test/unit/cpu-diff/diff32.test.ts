@@ -4,29 +4,32 @@
 // LOOP/JECXZ/JCXZ, LEA and loads with 16-bit addressing, XLAT, moffs32, 82) and the ordinary families at
 // 8/16/32 bits (ALU, shifts/rotates, MUL/DIV, BT*, BSF/BSR, SETcc/CMOVcc, XADD/CMPXCHG/XCHG, BSWAP).
 // Both sides run the snippet in IA-32e compatibility mode: natively in Linux's 32-bit user code
-// segment (the runner's --compat32), simulated with a CS.L=0/CS.D=1 code segment under EFER.LMA.
+// segment (the runner's --compat32), simulated with a CS.L=0/CS.D=1 code segment under EFER.LMA. The
+// 16-bit sample runs the same families assembled with .code16 in a 16-bit code segment (natively an LDT
+// segment from modify_ldt, --code16; simulated CS.D=0), both based at the snippet's page.
 // EAX..EDI bits 31:0, the status flags (minus what the SDM leaves undefined), DF, the scratch window,
 // the final EIP and any exception (vector, EIP, error code, CR2) must agree.
 //
-// Seed: DIFF_SEED, count: DIFF32_CASES (default 3000 here; the sweep: `DIFF32_CASES=100000 npx vitest run
-// test/unit/cpu-diff/diff32.test.ts`). DIFF_REPORT=<file> writes every mismatch there.
+// Seed: DIFF_SEED, count: DIFF32_CASES / DIFF16_CASES (default 3000 each here; the sweep: `DIFF32_CASES=100000 npx vitest run
+// test/unit/cpu-diff/diff32.test.ts`). DIFF_REPORT=<file> writes every mismatch to <file>.32 / <file>.16.
 import { writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FORMS32 } from '../../../scripts/diff-harness/gen32.js';
-import { type FamilyStats, prepare32, type Prepared, runSim, seedFromEnv } from '../../../scripts/diff-harness/harness.js';
+import { type FamilyStats, prepare16, prepare32, type Prepared, runSim, seedFromEnv } from '../../../scripts/diff-harness/harness.js';
 import { hostCanRunNative } from '../../../scripts/diff-harness/native.js';
 import { hostVendor } from '../../../scripts/diff-harness/sim.js';
 import { createCpu, createPhysicalMemory } from '../../../src/cpu/index.js';
 
 const seed = seedFromEnv();
 const count = Number(process.env.DIFF32_CASES ?? 3000);
+const count16 = Number(process.env.DIFF16_CASES ?? 3000);
 
-describe.runIf(hostCanRunNative())(`cpu vs host in 32-bit code (${hostVendor()}), seed ${seed}, ${count} cases`, () => {
+for (const [bits, n] of [[32, count], [16, count16]] as const) describe.runIf(hostCanRunNative())(`cpu vs host in ${bits}-bit code (${hostVendor()}), seed ${seed}, ${n} cases`, () => {
   let prepared: Prepared;
   let stats: Map<string, FamilyStats>;
   beforeAll(() => {
     const t0 = performance.now();
-    prepared = prepare32({ seed, count });
+    prepared = bits === 32 ? prepare32({ seed, count: n }) : prepare16({ seed, count: n });
     const t1 = performance.now();
     stats = runSim({ createCpu, createPhysicalMemory }, prepared);
     const t2 = performance.now();
@@ -34,7 +37,7 @@ describe.runIf(hostCanRunNative())(`cpu vs host in 32-bit code (${hostVendor()})
     console.log(`generate+assemble+native ${(t1 - t0).toFixed(0)} ms, simulator ${(t2 - t1).toFixed(0)} ms\n${lines.join('\n')}`);
     if (process.env.DIFF_REPORT) {
       const all = [...stats.values()].flatMap((s) => s.failures.map((f) => f.text));
-      writeFileSync(process.env.DIFF_REPORT, all.join('\n\n') + '\n');
+      writeFileSync(`${process.env.DIFF_REPORT}.${bits}`, all.join('\n\n') + '\n');
     }
   });
 
