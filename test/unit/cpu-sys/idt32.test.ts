@@ -4,11 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { CODE, IDT, KCS, KDS, KSTACK0, STACK, UCS, UDS, USTACK, gate32, makeSys } from './sys.js';
 
-const IF = 0x200, TF = 0x100;
+const IF = 0x200, TF = 0x100, NT = 0x4000;
 const HANDLER = 0x30000;
 
 describe('32-bit IDT delivery', () => {
-  it('same privilege, interrupt gate: pushes EFLAGS, CS, EIP; clears IF and TF', () => {
+  it('same privilege, interrupt gate: pushes EFLAGS, CS, EIP; clears IF and NT', () => {
     const s = makeSys();
     s.intercept = false;
     s.setIdt32(0x30, gate32(KCS, HANDLER, 0xe));
@@ -17,6 +17,9 @@ describe('32-bit IDT delivery', () => {
 .code32
   sti
   nop
+  pushf
+  orl $${NT}, (%esp)
+  popf
   int $0x30
 after:
   hlt`);
@@ -24,9 +27,9 @@ after:
     const esp = Number(s.cpu.getGpr(4));
     expect(esp).toBe(STACK - 12);
     const eip = s.r32(esp), cs = s.r32(esp + 4), fl = s.r32(esp + 8);
-    // int $0x30 is 2 bytes at CODE+2 (sti, nop).
-    expect([eip, cs, fl & (IF | 2)]).toEqual([CODE + 4, KCS, IF | 2]);
-    expect(Number(s.cpu.getRflags()) & IF).toBe(0);
+    // int $0x30 is 2 bytes at CODE+11 (sti 1, nop 1, pushf 1, orl 7, popf 1).
+    expect([eip, cs, fl & (IF | NT | 2)]).toEqual([CODE + 13, KCS, IF | NT | 2]);
+    expect(Number(s.cpu.getRflags()) & (IF | NT)).toBe(0);
     expect(s.cpu.getRip()).toBe(BigInt(HANDLER + 1));
     expect(s.exc.map((e) => [e.vector, e.cls])).toEqual([[0x30, 'software-interrupt']]);
   });

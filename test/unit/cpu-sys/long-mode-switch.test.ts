@@ -323,4 +323,44 @@ user32:
     expect(s.r64(0x7000 - 8)).toBe(BigInt(KCS));
     expect(s.cpu.getGpr(6)).toBe(0x7000n);
   });
+
+  it('#GP(0): activating IA-32e mode from a code segment with L=1; CR0.PG without CR0.PE', () => {
+    const s = makeSys();
+    identityTables(s);
+    // GDT entry 7: flat code with G=1, D=1 and L=1 (flags nibble 0xE; L is ignored outside IA-32e mode).
+    s.setGdt(7, 0x00ef9b000000ffffn);
+    s.load(`
+.code32
+  ljmp $0x38, $1f
+1:
+  mov $3, %al
+  out %al, $0xe9
+  mov $0xc0000080, %ecx
+  rdmsr
+  or $0x100, %eax
+  wrmsr
+  mov %cr4, %eax
+  or $0x20, %eax
+  mov %eax, %cr4
+  mov $${PML4}, %eax
+  mov %eax, %cr3
+  mov %cr0, %eax
+  or $0x80000000, %eax
+  mov %eax, %cr0
+  hlt`);
+    expect(s.cpu.run(100).kind).toBe('intercept');
+    expect(s.checkpoints.map((c) => c.mode)).toEqual(['protected32']);
+    expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[13, 0]]);
+    expect(s.cpu.getMsr(0xc0000080)! & EFER_LMA).toBe(0n);
+
+    const t = makeSys();
+    t.load(`
+.code32
+  mov $0x80000010, %eax
+  mov %eax, %cr0
+  hlt`);
+    expect(t.cpu.run(100).kind).toBe('intercept');
+    expect(t.exc.map((e) => [e.vector, e.errorCode])).toEqual([[13, 0]]);
+    expect(t.cpu.mode).toBe('protected32');
+  });
 });
