@@ -2,13 +2,14 @@
 // (SDM Vol. 3 6.10-6.12). Same privilege: EFLAGS, CS, EIP [, error code] are pushed on the current stack.
 // Inner privilege: SS:ESP for the new CPL come from the 32-bit TSS (SS0:ESP0 at offsets 8 and 4, SDM 8.2.1)
 // and the old SS, ESP are pushed first. Interrupt gates clear IF; every gate clears TF, NT, RF and VM
-// (SDM 6.12.1.2). Task gates and 16-bit gates are not modelled (#GP with a log line).
+// (SDM 6.12.1.2). Task gates switch tasks (tasks.ts); 16-bit gates are not modelled (#GP with a log line).
 // In IA-32e mode (also from compatibility mode) Cpu.deliverIdt uses the 16-byte 64-bit gates instead.
 
 import type { Cpu } from './cpu.js';
 import { Cpu as CpuClass } from './cpu.js';
 import { updateMode } from './mode.js';
 import { DESC_CODE, DESC_CONFORMING, DESC_WRITABLE, SEG_CS, SEG_SS, commitSegment, markAccessed } from './segments.js';
+import { taskSwitch } from './tasks.js';
 import * as A from './arch.js';
 
 /** Gate types in a legacy IDT (SDM Vol. 3 Table 3-2). */
@@ -30,8 +31,15 @@ export function deliverIdt32(c: Cpu, vec: number, err: number, pushEip: number, 
   const g = c.idtrBase + vec * 8;
   const w0 = c.sysRd32(g), w1 = c.sysRd32(g + 4);
   const type = (w1 >>> 8) & 0x1f, dpl = (w1 >>> 13) & 3, present = (w1 >>> 15) & 1;
-  if (type === SYS_TASK_GATE || type === SYS_INT_GATE16 || type === SYS_TRAP_GATE16) {
-    c.log('warn', 'cpu-unsupported', { what: type === SYS_TASK_GATE ? 'task gate in the IDT' : '16-bit interrupt/trap gate', vector: vec });
+  if (type === SYS_TASK_GATE) {
+    // Task gate: the handler is a task (SDM 6.11, 8.3); the error code goes on the new task's stack.
+    if (soft && dpl < c.cpl) idtFault(c, A.VEC_GP, vec, 0);
+    if (!present) idtFault(c, A.VEC_NP, vec, e);
+    taskSwitch(c, w0 >>> 16, 'event', pushEip, err, e);
+    return;
+  }
+  if (type === SYS_INT_GATE16 || type === SYS_TRAP_GATE16) {
+    c.log('warn', 'cpu-unsupported', { what: '16-bit interrupt/trap gate', vector: vec });
     idtFault(c, A.VEC_GP, vec, e);
   }
   if (type !== SYS_INT_GATE32 && type !== SYS_TRAP_GATE32) idtFault(c, A.VEC_GP, vec, e);

@@ -10,6 +10,7 @@ import { Cpu as CpuClass, STOP, TWO32 } from './cpu.js';
 import type { Insn } from './decoder.js';
 import { updateMode } from './mode.js';
 import { DESC_CODE, DESC_CONFORMING, DESC_WRITABLE, SEG_CS, SEG_SS, commitSegment, markAccessed } from './segments.js';
+import { SYS_TASK_GATE, SYS_TSS32_AVAIL, SYS_TSS32_BUSY, taskSwitch } from './tasks.js';
 import * as A from './arch.js';
 
 const CANON_LIMIT = 140737488355328; // 2^47
@@ -52,18 +53,30 @@ function enterCode(c: Cpu, sel: number, rpl: number, offset: number): void {
   c.dbBranch = true;
 }
 
-/** True when `sel` names a call gate (32-bit, or 64-bit in IA-32e mode); its descriptor is then in
- *  c.dLo/c.dHi. Faults as readDescriptor for a selector outside its table. */
-function isCallGate(c: Cpu, sel: number): boolean {
+/** A far JMP/CALL whose selector names a system descriptor: a call gate (32-bit, or 64-bit in IA-32e mode),
+ *  or outside IA-32e mode a task gate or an available TSS (a task switch, tasks.ts). Returns false when the
+ *  selector names a code segment (or a type checkJumpTarget refuses). */
+function throughSystemDescriptor(c: Cpu, sel: number, call: boolean): boolean {
   if ((sel & 0xfffc) === 0) return false;
   c.readDescriptor(sel, 0);
   const at = CpuClass.attrsOf(c.dHi);
-  return !(at & A.ATTR_S) && (at & A.ATTR_TYPE_MASK) === A.SYS_CALL_GATE64;
+  if (at & A.ATTR_S) return false;
+  const type = at & A.ATTR_TYPE_MASK;
+  if (type === A.SYS_CALL_GATE64) { throughGate(c, sel, call); return true; }
+  if ((c.efer & A.EFER_LMA) || (type !== SYS_TASK_GATE && type !== SYS_TSS32_AVAIL && type !== SYS_TSS32_BUSY)) return false;
+  // Task gate or TSS: DPL >= CPL and >= RPL, present (SDM Vol. 2 JMP/CALL "TASK-GATE", "TASK-STATE-SEGMENT").
+  const err = sel & 0xfffc;
+  const dpl = (at >> A.ATTR_DPL_SHIFT) & 3;
+  if (dpl < c.cpl || dpl < (sel & 3)) c.raise(A.VEC_GP, err);
+  if (!(at & A.ATTR_P)) c.raise(A.VEC_NP, err);
+  const tss = type === SYS_TASK_GATE ? c.dLo >>> 16 : sel;
+  taskSwitch(c, tss, call ? 'call' : 'jmp', c.nextRip, -1, 0);
+  return true;
 }
 
-/** JMP far to sel:offset (same privilege; conforming code keeps CPL), or through a call gate. */
+/** JMP far to sel:offset (same privilege; conforming code keeps CPL), through a call gate, or to a task. */
 export function farJump(c: Cpu, sel: number, offset: number): void {
-  if (isCallGate(c, sel)) { throughGate(c, sel, false, 0); return; }
+  if (throughSystemDescriptor(c, sel, false)) return;
   const at = checkJumpTarget(c, sel);
   checkOffset(c, at, offset);
   enterCode(c, sel, c.cpl, offset);
@@ -89,7 +102,7 @@ function peek(c: Cpu, k: number, sz: number): number {
 /** CALL far to sel:offset: push CS and the return (E/R)IP with the operand size, then jump; or through a
  *  call gate. */
 export function farCall(c: Cpu, sel: number, offset: number, sz: number): void {
-  if (isCallGate(c, sel)) { throughGate(c, sel, true, sz); return; }
+  if (throughSystemDescriptor(c, sel, true)) return;
   const at = checkJumpTarget(c, sel);
   checkOffset(c, at, offset);
   const ret = c.nextRip;
@@ -107,8 +120,7 @@ export function farCall(c: Cpu, sel: number, offset: number, sz: number): void {
 const TSS_SP0 = 4, TSS32_SS0 = 8;
 
 /** Far JMP/CALL through the call gate in c.dLo/c.dHi (SDM Vol. 2 CALL "CALL-GATE", JMP "CALL-GATE"). */
-function throughGate(c: Cpu, gateSel: number, call: boolean, callSz: number): void {
-  void callSz;
+function throughGate(c: Cpu, gateSel: number, call: boolean): void {
   const gErr = gateSel & 0xfffc;
   const ia32e = (c.efer & A.EFER_LMA) !== 0;
   const gLo = c.dLo, gHi = c.dHi;
@@ -312,14 +324,15 @@ export function farReturn(c: Cpu, i: Insn): void {
   updateMode(c);
 }
 
-/** IRET/IRETD outside IA-32e mode (SDM Vol. 2 IRET, "PROTECTED-MODE"). Task returns (NT=1) and returns to
- *  virtual-8086 mode are not modelled: the first is #GP(0) with a log line, the second stops the CPU with
- *  the unsupported-mode reason (RIP stays at the IRET). */
+/** IRET/IRETD outside IA-32e mode (SDM Vol. 2 IRET, "PROTECTED-MODE"). NT=1 returns to the task in the
+ *  TSS back-link (tasks.ts). A return to virtual-8086 mode is not modelled: it stops the CPU with the
+ *  unsupported-mode reason (RIP stays at the IRET). */
 export function iretProtected(c: Cpu, i: Insn): void {
   const sz = i.osz === 2 ? 2 : 4;
   if (c.fl & A.RFLAGS_NT) {
-    c.log('warn', 'cpu-unsupported', { what: 'IRET with EFLAGS.NT=1 (task return)' });
-    c.raiseGP0();
+    const link = c.sysRd32(c.trBase) & 0xffff; // TSS offset 0: previous task link
+    taskSwitch(c, link, 'iret', c.nextRip, -1, 0);
+    return;
   }
   const eip = peek(c, 0, sz);
   const cs = peek(c, sz, sz) & 0xffff;

@@ -1,0 +1,162 @@
+// Hardware task switching with 32-bit TSSs outside IA-32e mode (SDM Vol. 3 chapter 8 "Task Management",
+// 8.3 "Task Switching"): JMP/CALL to a TSS descriptor or a task gate, an interrupt/exception through a task
+// gate in the IDT, and IRET with EFLAGS.NT=1 back to the previous task. Not modelled: 16-bit TSSs, the
+// T (debug trap) flag of the TSS, I/O-permission and interrupt-redirection bitmaps beyond what ops.ts reads,
+// and task switches in IA-32e mode (which the architecture does not support: #GP).
+
+import type { Cpu } from './cpu.js';
+import { Cpu as CpuClass, STOP } from './cpu.js';
+import { updateMode } from './mode.js';
+import * as P from './paging32.js';
+import { DESC_CODE, DESC_CONFORMING, DESC_READABLE, DESC_WRITABLE, SEG_CS, SEG_SS, commitSegment } from './segments.js';
+import * as A from './arch.js';
+
+/** Descriptor types (SDM Vol. 3 Table 3-2). */
+export const SYS_TSS16_AVAIL = 0x1, SYS_TSS16_BUSY = 0x3, SYS_TASK_GATE = 0x5;
+export const SYS_TSS32_AVAIL = 0x9, SYS_TSS32_BUSY = 0xb;
+/** The busy flag is bit 1 of the TSS descriptor type (bit 9 of its high dword). */
+const TSS_BUSY_HI = 1 << 9;
+/** A 32-bit TSS is at least 104 bytes (limit 67H, SDM 8.2.2). */
+const TSS32_MIN_LIMIT = 0x67;
+/** 32-bit TSS layout (SDM Vol. 3 Figure 8-2). */
+const T_LINK = 0x00, T_CR3 = 0x1c, T_EIP = 0x20, T_EFLAGS = 0x24, T_GPR = 0x28, T_SEG = 0x48, T_LDT = 0x60;
+/** DR7 local enables L0-L3 and LE are cleared on every task switch (SDM 18.2.4). */
+const DR7_LOCAL_ENABLES = A.DR7_L0 | (A.DR7_L0 << 2) | (A.DR7_L0 << 4) | (A.DR7_L0 << 6) | A.DR7_LE;
+
+export type TaskSwitchSource = 'jmp' | 'call' | 'iret' | 'event';
+
+/** True for a TSS descriptor type (16- or 32-bit, available or busy). */
+export function isTssType(type: number): boolean {
+  return type === SYS_TSS32_AVAIL || type === SYS_TSS32_BUSY || type === SYS_TSS16_AVAIL || type === SYS_TSS16_BUSY;
+}
+
+function gdtAddress(c: Cpu, sel: number): number { return c.gdtrBase + (sel & 0xfff8); }
+
+/**
+ * Switch to the task whose TSS `sel` names. `savedEip` is the EIP stored in the old task's TSS (the
+ * instruction after JMP/CALL/IRET, or the RIP an event pushes); `err` (>= 0) is pushed on the new task's
+ * stack for an exception with an error code; `ext` is the EXT bit of error codes.
+ */
+export function taskSwitch(c: Cpu, sel: number, src: TaskSwitchSource, savedEip: number, err: number, ext: number): void {
+  const selErr = (sel & 0xfffc) | ext;
+  const faultVec = src === 'iret' ? A.VEC_TS : A.VEC_GP;
+  if (c.efer & A.EFER_LMA) c.raise(A.VEC_GP, selErr); // no task switching in IA-32e mode
+  if ((sel & 0xfffc) === 0 || (sel & 4)) c.raise(faultVec, selErr); // the TSS lives in the GDT
+  c.readDescriptor(sel, ext);
+  const nLo = c.dLo, nHi = c.dHi;
+  const nAt = CpuClass.attrsOf(nHi);
+  const type = nAt & A.ATTR_TYPE_MASK;
+  if (nAt & A.ATTR_S) c.raise(faultVec, selErr);
+  if (type === SYS_TSS16_AVAIL || type === SYS_TSS16_BUSY) {
+    c.log('warn', 'cpu-unsupported', { what: 'task switch to a 16-bit TSS', selector: sel });
+    c.raise(faultVec, selErr);
+  }
+  if (src === 'iret' ? type !== SYS_TSS32_BUSY : type !== SYS_TSS32_AVAIL) c.raise(faultVec, selErr);
+  if (!(nAt & A.ATTR_P)) c.raise(A.VEC_NP, selErr);
+  const nBase = CpuClass.baseOf(nLo, nHi), nLimit = CpuClass.limitOf(nLo, nHi);
+  if (nLimit < TSS32_MIN_LIMIT) c.raise(A.VEC_TS, selErr);
+
+  // Read the new task's state first: a #PF here happens before anything changed.
+  const rd = (off: number): number => c.sysRd32(nBase + off);
+  const nCr3 = rd(T_CR3) >>> 0, nEip = rd(T_EIP) >>> 0;
+  let nFlags = rd(T_EFLAGS) >>> 0;
+  const nGpr: number[] = [];
+  for (let k = 0; k < 8; k++) nGpr.push(rd(T_GPR + 4 * k));
+  const nSeg: number[] = [];
+  for (let k = 0; k < 6; k++) nSeg.push(rd(T_SEG + 4 * k) & 0xffff);
+  const nLdt = rd(T_LDT) & 0xffff;
+
+  // Save the old task (SDM 8.3 step 9): EIP, EFLAGS (NT cleared by IRET), general registers, selectors.
+  const oBase = c.trBase, oSel = c.trSel;
+  let oFlags = c.getFlags();
+  if (src === 'iret') oFlags &= ~A.RFLAGS_NT;
+  c.sysWr32(oBase + T_EIP, savedEip);
+  c.sysWr32(oBase + T_EFLAGS, oFlags);
+  for (let k = 0; k < 8; k++) c.sysWr32(oBase + T_GPR + 4 * k, c.rl[k]!);
+  for (let k = 0; k < 6; k++) c.sysWr32(oBase + T_SEG + 4 * k, c.segSel[k]!);
+  // Busy flags: JMP and IRET leave the old task (not busy any more); CALL and events nest.
+  if (src === 'jmp' || src === 'iret') {
+    const a = gdtAddress(c, oSel) + 4;
+    c.sysWr32(a, c.sysRd32(a) & ~TSS_BUSY_HI);
+  }
+  if (src !== 'iret') {
+    c.sysWr32(gdtAddress(c, sel) + 4, nHi | TSS_BUSY_HI);
+  }
+  if (src === 'call' || src === 'event') {
+    c.sysWr32(nBase + T_LINK, oSel); // back-link for the IRET that returns
+    nFlags |= A.RFLAGS_NT;
+  }
+
+  // Commit: TR, CR0.TS, CR3, registers. Faults from here on are taken in the new task (SDM 8.3 step 12).
+  c.trSel = sel; c.trBase = nBase; c.trLimit = nLimit; c.trAttr = (nAt & ~A.ATTR_TYPE_MASK) | SYS_TSS32_BUSY;
+  c.cr0 |= A.CR0_TS;
+  if (c.cr0 & A.CR0_PG) {
+    c.cr3 = nCr3;
+    if (P.paeLegacyActive(c)) P.reloadPdptesNoFault(c);
+    c.flushTlb();
+  }
+  for (let k = 0; k < 8; k++) { c.rl[k] = nGpr[k]!; c.rh[k] = 0; }
+  c.setFlagsAll(nFlags);
+  c.dr7 &= ~DR7_LOCAL_ENABLES;
+  c.rip = nEip; c.nextRip = nEip;
+  if (nFlags & A.RFLAGS_VM) {
+    const why = 'virtual-8086 mode (a task switch to a TSS with EFLAGS.VM=1) is not modelled';
+    c.log('error', 'cpu-unsupported-mode', { reason: why });
+    c.stopReason = { kind: 'stop-requested', why: `unsupported CPU mode: ${why}` };
+    throw STOP;
+  }
+  // Selectors are loaded first, then their descriptors are checked; a bad one is #TS(selector).
+  for (let k = 0; k < 6; k++) c.segSel[k] = nSeg[k]!;
+  c.cpl = nSeg[SEG_CS]! & 3; c.updateCplMasks();
+  loadLdt(c, nLdt);
+  loadTaskSegment(c, SEG_CS, nSeg[SEG_CS]!);
+  loadTaskSegment(c, SEG_SS, nSeg[SEG_SS]!);
+  for (const s of [0, 3, 4, 5]) loadTaskSegment(c, s, nSeg[s]!);
+  updateMode(c);
+  c.fLin0 = NaN;
+  c.dbBranch = true;
+  c.recomputeSlow();
+  if (err >= 0) c.pushLeg(err, 4); // an exception's error code goes on the new task's stack
+}
+
+function loadLdt(c: Cpu, sel: number): void {
+  c.ldtrSel = sel;
+  if ((sel & 0xfffc) === 0) { c.ldtrBase = 0; c.ldtrLimit = 0; c.ldtrAttr = 0; return; }
+  if (sel & 4) c.raise(A.VEC_TS, sel & 0xfffc);
+  c.readDescriptor(sel, 0);
+  const at = CpuClass.attrsOf(c.dHi);
+  if ((at & A.ATTR_S) || (at & A.ATTR_TYPE_MASK) !== A.SYS_LDT) c.raise(A.VEC_TS, sel & 0xfffc);
+  if (!(at & A.ATTR_P)) c.raise(A.VEC_TS, sel & 0xfffc);
+  c.ldtrAttr = at; c.ldtrBase = CpuClass.baseOf(c.dLo, c.dHi); c.ldtrLimit = CpuClass.limitOf(c.dLo, c.dHi);
+}
+
+/** Segment loads of a task switch: the checks of SDM 8.3 step 12 / Table 8-1, #TS(selector) on failure
+ *  (#NP / #SS for not present). */
+function loadTaskSegment(c: Cpu, s: number, sel: number): void {
+  const err = sel & 0xfffc;
+  if (err === 0) {
+    if (s === SEG_CS || s === SEG_SS) c.raise(A.VEC_TS, 0);
+    c.segAttr[s] = 0; c.segBase[s] = 0; c.segLimit[s] = 0;
+    return;
+  }
+  const tableLimit = (sel & 4) ? c.ldtrLimit : c.gdtrLimit;
+  if ((sel & 0xfff8) + 7 > tableLimit) c.raise(A.VEC_TS, err);
+  c.readDescriptor(sel, 0);
+  const at = CpuClass.attrsOf(c.dHi);
+  const dpl = (at >> A.ATTR_DPL_SHIFT) & 3, rpl = sel & 3;
+  const code = (at & DESC_CODE) !== 0;
+  if (!(at & A.ATTR_S)) c.raise(A.VEC_TS, err);
+  if (s === SEG_CS) {
+    if (!code || ((at & DESC_CONFORMING) ? dpl > rpl : dpl !== rpl)) c.raise(A.VEC_TS, err);
+    if (!(at & A.ATTR_P)) c.raise(A.VEC_NP, err);
+  } else if (s === SEG_SS) {
+    if (code || !(at & DESC_WRITABLE) || dpl !== c.cpl || rpl !== c.cpl) c.raise(A.VEC_TS, err);
+    if (!(at & A.ATTR_P)) c.raise(A.VEC_SS, err);
+  } else {
+    if (code && !(at & DESC_READABLE)) c.raise(A.VEC_TS, err);
+    const conforming = code && (at & DESC_CONFORMING) !== 0;
+    if (!conforming && (dpl < c.cpl || dpl < rpl)) c.raise(A.VEC_TS, err);
+    if (!(at & A.ATTR_P)) c.raise(A.VEC_NP, err);
+  }
+  commitSegment(c, s, sel);
+}

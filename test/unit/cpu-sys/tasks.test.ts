@@ -1,0 +1,108 @@
+// Hardware task switching with 32-bit TSSs (SDM Vol. 3 8.3): CALL to a TSS (back-link, NT, busy flags,
+// state saved and restored), IRET with NT=1 back to the caller, an INT through a task gate in the IDT, an
+// exception with an error code through a task gate (#DF handled by a task), and CR0.TS / DR7 local enables.
+import { describe, expect, it } from 'vitest';
+import { A_TSS32, CODE, IDT, KCS, KDS, TSS, TSS_SEL, descriptor, makeSys, type Sys } from './sys.js';
+
+const TSS_B = 0x2000, TSS_C = 0x2100, SEL_B = 0x38, SEL_C = 0x40;
+const CODE_B = 0x30000, CODE_C = 0x31000;
+const NT = 0x4000, BUSY = 2;
+
+/** A 32-bit TSS that starts at `eip` with flat kernel segments and its own stack. */
+function task(s: Sys, base: number, eip: number, esp: number, ebx: number): void {
+  for (let k = 0; k < 0x68; k += 4) s.w32(base + k, 0);
+  s.w32(base + 0x20, eip);
+  s.w32(base + 0x24, 2);
+  s.w32(base + 0x28 + 4 * 3, ebx);
+  s.w32(base + 0x28 + 4 * 4, esp);
+  for (let k = 0; k < 6; k++) s.w32(base + 0x48 + 4 * k, k === 1 ? KCS : KDS);
+}
+
+function setup(): Sys {
+  const s = makeSys();
+  s.intercept = false;
+  s.setGdt(6, descriptor(TSS, 0x67, A_TSS32 | BUSY)); // the running task's TSS is busy (as after LTR)
+  s.setGdt(7, descriptor(TSS_B, 0x67, A_TSS32));
+  s.setGdt(8, descriptor(TSS_C, 0x67, A_TSS32));
+  const st = s.cpu.getState();
+  st.gdtr = { base: st.gdtr.base, limit: 0x4f };
+  s.cpu.setState(st);
+  task(s, TSS_B, CODE_B, 0x68000, 0xb0b);
+  task(s, TSS_C, CODE_C, 0x67000, 0xc0c);
+  return s;
+}
+const typeOf = (s: Sys, sel: number): number => (s.r32(0x800 + sel + 4) >>> 8) & 0xf;
+
+describe('task switching', () => {
+  it('CALL to a TSS nests (back-link, NT, busy), IRET returns and restores the caller\'s registers', () => {
+    const s = setup();
+    s.load(`
+.code32
+  pushf
+  pop %esi
+  pushf
+  pop %edi
+  str %di
+  mov %ebx, %ebp
+  mov $0xbbbb, %eax
+  mov $0x42, %al
+  out %al, $0xe9
+  iret`, CODE_B);
+    s.load(`
+.code32
+  mov $0xaaaa, %eax
+  lcall $${SEL_B}, $0
+  mov $0x43, %cl
+  hlt`);
+    expect(s.cpu.run(100).kind).toBe('hlt');
+    expect(s.exc).toEqual([]);
+    expect(s.checkpoints.map((c) => c.value & 0xff)).toEqual([0x42]);
+    // In task B: EFLAGS.NT=1, TR = SEL_B, EBX from its TSS; the back-link names the caller.
+    expect(s.r32(TSS_B) & 0xffff).toBe(TSS_SEL);
+    // Back in the caller: EAX restored from its TSS, execution after the CALL, B no longer busy.
+    expect(Number(s.cpu.getGpr(0)) & 0xffff).toBe(0xaaaa);
+    expect(Number(s.cpu.getGpr(1)) & 0xff).toBe(0x43);
+    expect(Number(s.cpu.getRflags()) & NT).toBe(0);
+    expect([typeOf(s, TSS_SEL), typeOf(s, SEL_B)]).toEqual([0xb, 0x9]);
+    const st = s.cpu.getState();
+    expect(st.tr.selector).toBe(TSS_SEL);
+    expect(Number(st.cr0) & 8).toBe(8); // CR0.TS set by the task switch
+    // Task B's saved state: its registers at the IRET, EIP after the IRET.
+    expect([s.r32(TSS_B + 0x28 + 4 * 6) & NT, s.r32(TSS_B + 0x28 + 4 * 7) & 0xffff, s.r32(TSS_B + 0x28 + 4 * 5)])
+      .toEqual([NT, SEL_B, 0xb0b]);
+    expect(s.r32(TSS_B + 0x20)).toBe(CODE_B + 0x14); // after the 1-byte IRET at offset 0x13
+  });
+
+  it('a #GP delivered through a task gate runs the handler task with the error code on its stack', () => {
+    const s = setup();
+    s.dv.setBigUint64(IDT + 13 * 8, BigInt((SEL_C << 16) >>> 0) | (BigInt(0x8500) << 32n), true); // task gate, P, DPL 0
+    s.load(`
+.code32
+  pop %esi                           # the error code
+  mov %ebx, %edi
+  hlt`, CODE_C);
+    s.load(`
+.code32
+  mov $0x1230, %ax
+  mov %ax, %ds
+  hlt`);
+    s.cpu.setDr(7, 0x401n); // L0 set: cleared by the task switch
+    s.cpu.setDr(0, 0x7777777n);
+    expect(s.cpu.run(100).kind).toBe('hlt');
+    expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[13, 0x1230]]);
+    expect([Number(s.cpu.getGpr(6)), Number(s.cpu.getGpr(7))]).toEqual([0x1230, 0xc0c]);
+    expect(s.r32(TSS_C) & 0xffff).toBe(TSS_SEL);
+    // The faulting MOV is where the old task resumes.
+    expect(s.r32(TSS + 0x20)).toBe(CODE + 4);
+    expect(Number(s.cpu.getDr(7)) & 0x1).toBe(0);
+    expect(s.cpu.getState().tr.selector).toBe(SEL_C);
+  });
+
+  it('JMP to a busy TSS (the running task) is #GP(selector)', () => {
+    const s = setup();
+    s.load(`.code32\n  ljmp $${TSS_SEL}, $0\n  hlt`);
+    s.intercept = true;
+    expect(s.cpu.run(10).kind).toBe('intercept');
+    expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[13, TSS_SEL]]);
+  });
+});
