@@ -1242,7 +1242,7 @@ export class Cpu implements GuestCpu {
       let limit = maxInstructions;
       const tt = this.timerTick;
       if (tt !== undefined && count + (tt - this.clock) < limit) limit = count + (tt - this.clock);
-      this.rebound = false;
+      if (this.rebound) { this.rebound = false; this.recomputeSlow(); }
       let stopped = false;
       try {
         while (count < limit) {
@@ -1314,7 +1314,10 @@ export class Cpu implements GuestCpu {
   /** Before an instruction on the slow path: a maskable interrupt first (SDM Vol. 3 6.9: external
    *  interrupts are taken at instruction boundaries), then the debug unit. True: stop the loop. */
   private beforeInsn(): boolean {
-    if ((this.slow & SL_EVENT) !== 0 && this.irqCheck && this.takeInterrupt()) return true;
+    if ((this.slow & SL_EVENT) !== 0) {
+      if (this.irqCheck) { if (this.takeInterrupt()) return true; }
+      else this.recomputeSlow(); // a stale bit (the timer bound was already recomputed)
+    }
     if ((this.slow & SL_PER_INSN & ~SL_EVENT) !== 0) return D.before(this);
     return false;
   }
