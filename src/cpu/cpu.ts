@@ -600,9 +600,9 @@ export class Cpu implements GuestCpu {
   // =====================================================================================
   /** Linear address of the ModRM memory operand (signed canonical number). */
   ea(i: Insn): number {
-    if (i.leg) return this.eaLeg(i);
     let v: number;
     if (i.ripRel) {
+      if (i.leg) return this.eaLeg(i); // legacy-mode operand (decoder sets ripRel for those: Insn.ripRel)
       v = this.nextRip + i.disp;
       if (i.asz === 4) v = v >>> 0;
     } else {
@@ -1123,7 +1123,7 @@ export class Cpu implements GuestCpu {
   }
   /** Near branch target (SDM: #GP(0) if non-canonical). */
   jumpTo(target: number): void {
-    if (!this.long64) { this.jumpLeg(target, 4); return; }
+    // 64-bit mode only: code outside 64-bit mode branches through jumpLeg (EIP/IP wrap, CS limit).
     if (target >= CANON_LIMIT || target < -CANON_LIMIT) this.raise(A.VEC_GP, 0);
     this.nextRip = target;
     this.dbBranch = true;

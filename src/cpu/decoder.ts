@@ -35,6 +35,9 @@ export class Insn {
   index = -1;    // index GPR, -1 none
   scale = 0;     // shift count 0..3
   disp = 0;      // int32
+  /** The address is not the plain 64-bit base + index*scale + disp sum: RIP-relative in 64-bit mode, or
+   *  (with `leg`) any memory operand decoded outside 64-bit mode. One test on Cpu.ea's hot path serves
+   *  both; leg tells them apart. */
   ripRel = false;
   seg = -1;      // segment override, -1 none (outside 64-bit mode 26/2E/36/3E count too: 0 ES .. 5 GS)
   /** Decoded outside 64-bit mode (16/32-bit code segment): addresses are segment base + 16/32-bit offset. */
@@ -339,7 +342,7 @@ function decodeLegacy(src: ByteSource, i: Insn, undefinedHandler: Handler, def32
               i.base = base;
             }
           } else if (rm === 5 && mod === 0) {
-            i.disp = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24); // disp32, no RIP-relative form here
+            i.disp = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24); // disp32 (mod=00 r/m=101 is not RIP-relative here)
           } else {
             i.base = rm;
           }
@@ -349,6 +352,7 @@ function decodeLegacy(src: ByteSource, i: Insn, undefinedHandler: Handler, def32
         }
         i.rm = i.base;
         i.eseg = i.seg >= 0 ? i.seg : ss ? SEG_SS : SEG_DS;
+        i.ripRel = true; // routes Cpu.ea to eaLeg (see Insn.ripRel); never RIP-relative here
       }
     } else {
       i.rm = op & 7;

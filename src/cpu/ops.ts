@@ -417,7 +417,10 @@ const opLea: H = (c, i) => {
   if (!i.mem) c.raiseUD();
   // LEA computes the offset only: no segment base, no canonical check (SDM Vol. 2 LEA).
   let lo: number, hi: number;
-  if (i.ripRel) { const v = c.nextRip + i.disp; lo = v % TWO32 | 0; hi = Math.floor(v / TWO32) | 0; }
+  if (i.ripRel) {
+    if (i.leg) { c.setReg(i.reg, i.osz, 0, c.eaOffLeg(i), 0); return; } // legacy operand: the 16/32-bit offset
+    const v = c.nextRip + i.disp; lo = v % TWO32 | 0; hi = Math.floor(v / TWO32) | 0;
+  }
   else {
     let sum = i.disp, hs = 0;
     if (i.base >= 0) { sum += c.rl[i.base]! >>> 0; hs = c.rh[i.base]!; }
@@ -425,7 +428,6 @@ const opLea: H = (c, i) => {
     lo = sum % TWO32 | 0; hi = (hs + Math.floor(sum / TWO32)) | 0;
   }
   if (i.asz === 4) hi = 0;
-  else if (i.asz === 2) { lo &= 0xffff; hi = 0; } // 16-bit addressing (legacy modes only): offset mod 2^16
   c.setReg(i.reg, i.osz, i.rex, lo, hi);
 };
 const opMovzx: H = (c, i) => {

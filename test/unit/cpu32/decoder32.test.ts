@@ -120,7 +120,7 @@ describe('legacy decoder vs iced-x86', () => {
     const esp = ours(asm32('mov 4(%esp), %eax'), MODE_DEF32).i;
     expect(esp).toMatchObject({ base: 4, index: -1, disp: 4, eseg: 2, asz: 4, osz: 4 });
     const abs = ours(asm32('mov 0x1000, %ebx'), MODE_DEF32).i; // 8B 1D disp32: no RIP-relative outside 64-bit mode
-    expect(abs).toMatchObject({ base: -1, index: -1, disp: 0x1000, ripRel: false, eseg: 3 });
+    expect(abs).toMatchObject({ base: -1, index: -1, disp: 0x1000, leg: true, eseg: 3 });
     const far = ours(asm32('ljmp $0x08, $0x12345678'), MODE_DEF32).i;
     expect(far).toMatchObject({ op: 0xea, imm: 0x12345678, imm2: 8, len: 7 });
     const far16 = ours(asm32('ljmp $0x08, $0x1234', 0, 16), MODE_DEF16).i;
