@@ -1,8 +1,8 @@
-// Event delivery through a protected-mode (non-IA-32e) IDT: 8-byte 32-bit interrupt and trap gates
+// Event delivery through a protected-mode (non-IA-32e) IDT: 8-byte interrupt and trap gates
 // (SDM Vol. 3 6.10-6.12). Same privilege: EFLAGS, CS, EIP [, error code] are pushed on the current stack.
 // Inner privilege: SS:ESP for the new CPL come from the 32-bit TSS (SS0:ESP0 at offsets 8 and 4, SDM 8.2.1)
 // and the old SS, ESP are pushed first. Interrupt gates clear IF; every gate clears TF, NT, RF and VM
-// (SDM 6.12.1.2). Task gates switch tasks (tasks.ts); 16-bit gates are not modelled (#GP with a log line).
+// (SDM 6.12.1.2). 16-bit gates push 2-byte slots; task gates switch tasks (tasks.ts).
 // In IA-32e mode (also from compatibility mode) Cpu.deliverIdt uses the 16-byte 64-bit gates instead.
 
 import type { Cpu } from './cpu.js';
@@ -38,16 +38,16 @@ export function deliverIdt32(c: Cpu, vec: number, err: number, pushEip: number, 
     taskSwitch(c, w0 >>> 16, 'event', pushEip, err, e);
     return;
   }
-  if (type === SYS_INT_GATE16 || type === SYS_TRAP_GATE16) {
-    c.log('warn', 'cpu-unsupported', { what: '16-bit interrupt/trap gate', vector: vec });
-    idtFault(c, A.VEC_GP, vec, e);
-  }
-  if (type !== SYS_INT_GATE32 && type !== SYS_TRAP_GATE32) idtFault(c, A.VEC_GP, vec, e);
+  const gate16 = type === SYS_INT_GATE16 || type === SYS_TRAP_GATE16;
+  if (!gate16 && type !== SYS_INT_GATE32 && type !== SYS_TRAP_GATE32) idtFault(c, A.VEC_GP, vec, e);
+  // The gate's size decides the frame: 2-byte slots and a 16-bit offset for 16-bit gates (SDM 6.12.1).
+  const w = gate16 ? 2 : 4;
+  const put = (la: number, v: number): void => { if (w === 4) c.wr32(la, v); else c.wr16(la, v & 0xffff); };
   // INT n / INT3 / INTO check the gate's DPL against CPL (SDM 6.12.1.1).
   if (soft && dpl < c.cpl) idtFault(c, A.VEC_GP, vec, 0);
   if (!present) idtFault(c, A.VEC_NP, vec, e);
   const sel = w0 >>> 16;
-  const offset = ((w0 & 0xffff) | (w1 & 0xffff0000)) >>> 0;
+  const offset = gate16 ? w0 & 0xffff : ((w0 & 0xffff) | (w1 & 0xffff0000)) >>> 0;
   if ((sel & 0xfffc) === 0) c.raise(A.VEC_GP, e);
   c.readDescriptor(sel, e);
   const cLo = c.dLo, cHi = c.dHi;
@@ -82,16 +82,16 @@ export function deliverIdt32(c: Cpu, vec: number, err: number, pushEip: number, 
     const ssBase = CpuClass.baseOf(sLo, sHi);
     const big = (sAttr & A.ATTR_DB) !== 0;
     const wrap = (v: number): number => (big ? v >>> 0 : v & 0xffff);
-    const at = (k: number): number => (ssBase + wrap(newEsp - 4 * k)) >>> 0;
+    const at = (k: number): number => (ssBase + wrap(newEsp - w * k)) >>> 0;
     // The pushes are supervisor accesses at the new CPL; nothing is committed until all of them succeeded.
     c.cpl = newCpl; c.updateCplMasks();
     try {
-      c.wr32(at(1), oldSs);
-      c.wr32(at(2), oldEsp);
-      c.wr32(at(3), pushedFlags);
-      c.wr32(at(4), oldCs);
-      c.wr32(at(5), pushEip >>> 0);
-      if (err >= 0) c.wr32(at(6), err);
+      put(at(1), oldSs);
+      put(at(2), oldEsp);
+      put(at(3), pushedFlags);
+      put(at(4), oldCs);
+      put(at(5), pushEip >>> 0);
+      if (err >= 0) put(at(6), err);
     } catch (ex) {
       c.cpl = oldCpl; c.updateCplMasks();
       throw ex;
@@ -99,18 +99,18 @@ export function deliverIdt32(c: Cpu, vec: number, err: number, pushEip: number, 
     c.dLo = sLo; c.dHi = sHi;
     markAccessed(c, newSs);
     commitSegment(c, SEG_SS, newSs);
-    const top = wrap(newEsp - 4 * (n + 2));
+    const top = wrap(newEsp - w * (n + 2));
     if (big) { c.rl[4] = top | 0; c.rh[4] = 0; } else c.rl[4] = (c.rl[4]! & ~0xffff) | top;
   } else {
     // Same privilege: push on the current stack (ESP or SP per SS.B).
     const base = c.segBase[SEG_SS]!;
     const wrap = (v: number): number => (c.ss32 ? v >>> 0 : v & 0xffff);
-    const at = (k: number): number => (base + wrap(oldEsp - 4 * k)) >>> 0;
-    c.wr32(at(1), pushedFlags);
-    c.wr32(at(2), oldCs);
-    c.wr32(at(3), pushEip >>> 0);
-    if (err >= 0) c.wr32(at(4), err);
-    const top = wrap(oldEsp - 4 * n);
+    const at = (k: number): number => (base + wrap(oldEsp - w * k)) >>> 0;
+    put(at(1), pushedFlags);
+    put(at(2), oldCs);
+    put(at(3), pushEip >>> 0);
+    if (err >= 0) put(at(4), err);
+    const top = wrap(oldEsp - w * n);
     if (c.ss32) { c.rl[4] = top | 0; c.rh[4] = 0; } else c.rl[4] = (c.rl[4]! & ~0xffff) | top;
   }
   c.dLo = cLo; c.dHi = cHi;
@@ -118,7 +118,7 @@ export function deliverIdt32(c: Cpu, vec: number, err: number, pushEip: number, 
   commitSegment(c, SEG_CS, (sel & 0xfffc) | newCpl);
   if (newCpl !== oldCpl) { c.cpl = newCpl; c.updateCplMasks(); }
   let f = c.fl & ~(A.RFLAGS_TF | A.RFLAGS_NT | A.RFLAGS_RF | A.RFLAGS_VM);
-  if (type === SYS_INT_GATE32) f &= ~A.RFLAGS_IF;
+  if (type === SYS_INT_GATE32 || type === SYS_INT_GATE16) f &= ~A.RFLAGS_IF;
   c.fl = f;
   updateMode(c);
   c.rip = offset; c.nextRip = offset;

@@ -250,4 +250,19 @@ kentry:
     expect(Number(s.cpu.getGpr(3)) & 0xffff).toBe(KCS);
     expect([Number(s.cpu.getGpr(5)), Number(s.cpu.getGpr(1)) & 0xffff]).toEqual([USTACK, UCS]); // parameter released
   });
+
+  it('a 16-bit interrupt gate pushes FLAGS, CS, IP as 2-byte slots and jumps to its 16-bit offset', () => {
+    const s = makeSys();
+    s.intercept = false;
+    // Type 6 (16-bit interrupt gate), offset 0x8000.
+    s.dv.setBigUint64(IDT + 0x32 * 8, BigInt(((KCS << 16) | 0x8000) >>> 0) | (BigInt(0x8600) << 32n), true);
+    s.load('.code32\n  hlt', 0x8000);
+    s.load('.code32\n  sti\n  int $0x32\n  hlt');
+    expect(s.cpu.run(10).kind).toBe('hlt');
+    const esp = Number(s.cpu.getGpr(4));
+    expect(esp).toBe(STACK - 6);
+    expect([s.dv.getUint16(esp, true), s.dv.getUint16(esp + 2, true), s.dv.getUint16(esp + 4, true) & IF]).toEqual([(CODE + 3) & 0xffff, KCS, IF]);
+    expect(s.cpu.getRip()).toBe(0x8001n);
+    expect(Number(s.cpu.getRflags()) & IF).toBe(0);
+  });
 });
