@@ -362,7 +362,11 @@ export class Cpu implements GuestCpu {
     this.rl[r] = Number(u & 0xffffffffn) | 0; this.rh[r] = Number(u >> 32n) | 0;
   }
   getRip(): bigint { return laToBig(this.rip); }
-  setRip(v: bigint): void { this.rip = bigToLa(v); this.haltedState = false; }
+  setRip(v: bigint): void {
+    const r = bigToLa(v);
+    if (r !== this.rip) this.haltedState = false; // moved by the debugger: no longer waiting in HLT
+    this.rip = r;
+  }
   getRflags(): bigint { return BigInt(this.getFlags() >>> 0); }
   setRflags(v: bigint): void { this.setFlagsAll(Number(BigInt.asUintN(32, v))); }
   getCpl(): number { return this.cpl; }
@@ -396,7 +400,10 @@ export class Cpu implements GuestCpu {
 
   setState(s: ArchState): void {
     for (let r = 0; r < 16; r++) this.setGpr(r as Gpr, s.gpr[r] ?? 0n);
-    this.rip = bigToLa(s.rip);
+    const rip = bigToLa(s.rip);
+    // A write that moves RIP (loader, debugger) ends a HLT wait; rewriting the same state keeps it.
+    if (rip !== this.rip) this.haltedState = false;
+    this.rip = rip;
     for (let n = 0; n < 6; n++) {
       const g = s.seg[n];
       if (!g) continue;
@@ -419,7 +426,6 @@ export class Cpu implements GuestCpu {
     // CPL is CS.RPL (SS.DPL equals it for well-formed state).
     this.cpl = this.segSel[1]! & 3;
     this.setFlagsAll(Number(BigInt.asUintN(32, s.rflags)));
-    this.haltedState = false; // the debugger or loader moved the CPU on
     this.flushTlb();
     P.reloadPdptesNoFault(this);
     this.updateCplMasks();

@@ -99,6 +99,12 @@ describe('maskable interrupts', () => {
     s.cpu.requestStop('ctrl-c');
     expect(s.cpu.run(100)).toEqual({ kind: 'stop-requested', why: 'ctrl-c' });
     expect(s.cpu.halted).toBe(true);
+    s.cpu.setState(s.cpu.getState()); // a debugger's register write-back leaves the HLT wait alone
+    expect(s.cpu.halted).toBe(true);
+    s.cpu.setRip(BigInt(CODE)); // moving RIP ends it: the first HLT executes again
+    expect(s.cpu.halted).toBe(false);
+    expect(s.cpu.run(100).kind).toBe('hlt');
+    expect(s.cpu.instructionsRetired).toBe(retired + 1);
 
     const t = makeSys();
     withHandler(t);
