@@ -2,8 +2,9 @@
 // (FF /5, FF /3), RETF (CB/CA) and IRET/IRETD outside IA-32e mode (SDM Vol. 2 JMP, CALL, RET, IRET;
 // Vol. 3 5.8 "Privilege Level Checking When Transferring Program Control Between Code Segments").
 // Call gates (32-bit in legacy mode, 64-bit 16-byte ones in IA-32e mode) are followed, with the stack switch
-// and parameter copy of a CALL to a more privileged level (SDM Vol. 3 5.8.3-5.8.6). Task switches and 16-bit
-// call gates are not modelled: such a far transfer raises #GP(selector) and logs why.
+// and parameter copy of a CALL to a more privileged level (SDM Vol. 3 5.8.3-5.8.6); task gates and TSSs
+// switch tasks (tasks.ts). 16-bit call gates are not modelled: such a far transfer raises #GP(selector)
+// and logs why.
 
 import type { Cpu } from './cpu.js';
 import { Cpu as CpuClass, STOP, TWO32 } from './cpu.js';
@@ -23,7 +24,7 @@ function checkJumpTarget(c: Cpu, sel: number): number {
   c.readDescriptor(sel, 0);
   const at = CpuClass.attrsOf(c.dHi);
   if (!(at & A.ATTR_S)) {
-    c.log('warn', 'cpu-unsupported', { what: 'far transfer through a task gate, TSS or 16-bit call gate', selector: sel, type: at & A.ATTR_TYPE_MASK });
+    c.log('warn', 'cpu-unsupported', { what: 'far transfer through this system descriptor (16-bit call gate, LDT, or a TSS in IA-32e mode)', selector: sel, type: at & A.ATTR_TYPE_MASK });
     c.raise(A.VEC_GP, err);
   }
   if (!(at & DESC_CODE)) c.raise(A.VEC_GP, err);
