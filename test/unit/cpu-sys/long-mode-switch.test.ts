@@ -363,4 +363,50 @@ user32:
     expect(t.exc.map((e) => [e.vector, e.errorCode])).toEqual([[13, 0]]);
     expect(t.cpu.mode).toBe('protected32');
   });
+
+  for (const vendor of ['intel', 'amd'] as const) {
+    it(`SYSCALL from compatibility mode: ${vendor === 'amd' ? 'enters 64-bit mode at CSTAR (AMD)' : '#UD (Intel)'}`, () => {
+      const HANDLER = 0x30000;
+      const s = inLongMode(`
+  ljmp $${CS64}, $1f
+.code64
+1:
+  mov $0xc0000081, %ecx
+  xor %eax, %eax
+  mov $0x00180008, %edx
+  wrmsr
+  mov $0xc0000083, %ecx              # CSTAR
+  mov $${HANDLER}, %eax
+  xor %edx, %edx
+  wrmsr
+  mov $0xc0000080, %ecx
+  rdmsr
+  or $1, %eax
+  wrmsr
+  mov $user32, %ecx
+  mov $user32 + 2, %r12              # the return address SYSCALL will save in RCX
+  mov $2, %r11d
+  sysretl
+.code32
+user32:
+  syscall
+  hlt`, makeSys({ vendor }));
+      s.load(`
+.code64
+  mov %rcx, %rbx
+  mov $0x99, %al
+  out %al, $0xe9
+  hlt`, HANDLER);
+      const r = s.cpu.run(100);
+      if (vendor === 'amd') {
+        expect(r.kind).toBe('hlt');
+        expect(s.checkpoints.map((c) => [c.value & 0xff, c.mode, c.cpl])).toEqual([[0x99, 'long64', 0]]);
+        expect(s.cpu.getGpr(3)).toBe(s.cpu.getGpr(12)); // RCX = the EIP after the 2-byte SYSCALL
+      } else {
+        expect(r.kind).toBe('intercept');
+        expect(s.exc.map((e) => e.vector)).toEqual([6]);
+        expect(s.cpu.mode).toBe('compat32');
+      }
+    });
+  }
 });

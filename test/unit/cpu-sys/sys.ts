@@ -84,7 +84,7 @@ export function seg(selector: number, attrs: number, base = 0n, limit = 0xffffff
 
 /** A CPU in 32-bit protected mode (CR0 = PE|ET, flat segments, paging off, IF=0), as the Multiboot loader
  *  hands it over, plus the tables above. */
-export function makeSys(opts: { mmio?: MmioRegion[]; cpl3?: boolean; state?: (s: ArchState) => void } = {}): Sys {
+export function makeSys(opts: { mmio?: MmioRegion[]; cpl3?: boolean; vendor?: 'intel' | 'amd'; state?: (s: ArchState) => void } = {}): Sys {
   const mem = createPhysicalMemory(4 << 20);
   const dv = new DataView(mem.u8.buffer, mem.u8.byteOffset, mem.u8.byteLength);
   const pic = new FakePic();
@@ -94,7 +94,7 @@ export function makeSys(opts: { mmio?: MmioRegion[]; cpl3?: boolean; state?: (s:
   let cpuRef: GuestCpu | undefined;
   const sys = {} as Sys;
   const cpu = createCpu({
-    vendor: 'intel', features: { busLockDetect: false, rtm: false }, memory: mem,
+    vendor: opts.vendor ?? 'intel', features: { busLockDetect: false, rtm: false }, memory: mem,
     io: {
       in: () => 0xffffffff,
       out: (port, _size, value) => {
