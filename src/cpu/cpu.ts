@@ -1168,6 +1168,17 @@ export class Cpu implements GuestCpu {
     return this.fetchSlow(rip);
   }
   fetchSlow(rip: number): Insn {
+    const lim = this.segLimit[1]!;
+    if (this.long64 || lim === 0xffffffff) return this.fetchDecode(rip);
+    // CS limit (SDM Vol. 3 5.3): every byte of the instruction must lie within it, else #GP(0). The run
+    // loop's inline fetch is kept only for pages wholly inside the limit, so the check costs nothing there.
+    if (rip > lim) this.raise(A.VEC_GP, 0);
+    const ins = this.fetchDecode(rip);
+    if (rip + ins.len - 1 > lim) { this.fLin0 = NaN; this.raise(A.VEC_GP, 0); }
+    if (this.fLin0 + 4095 > lim) this.fLin0 = NaN;
+    return ins;
+  }
+  private fetchDecode(rip: number): Insn {
     // RIP is the offset in CS; the fetch is from CS.base + EIP outside 64-bit mode (SDM Vol. 3 3.4.2).
     // fLin0 is kept in RIP terms, so the inline fetch of the run loop needs no base addition.
     const la = this.csBase === 0 ? rip : (rip + this.csBase) >>> 0;
@@ -1260,10 +1271,11 @@ export class Cpu implements GuestCpu {
           // page's array (no translation, no Map lookup).
           const rip = this.rip;
           const off = rip - this.fLin0;
+          // Set before the fetch: a #PF/#GP of the fetch itself is a fault of this instruction (its RIP is pushed).
+          this.insnRip = rip;
           let ins: Insn | undefined;
           if (off >= 0 && off < 4096) ins = this.fArr[off];
           if (ins === undefined) ins = this.fetchSlow(rip);
-          this.insnRip = rip;
           this.nextRip = rip + ins.len;
           ins.fn(this, ins);
           this.rip = this.nextRip;

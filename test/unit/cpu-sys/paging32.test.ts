@@ -95,6 +95,26 @@ describe('32-bit paging', () => {
   });
 });
 
+describe('instruction fetch', () => {
+  it('a #PF on the fetch pushes the RIP of the instruction that could not be fetched (the branch target)', () => {
+    const s = makeSys();
+    legacyTables(s);
+    enterPaging(s, 0, PD);
+    s.load('.code32\n  nop\n  mov $0x800000, %eax\n  jmp *%eax');
+    expect(s.cpu.run(10).kind).toBe('intercept');
+    expect(s.exc.map((e) => [e.vector, e.errorCode, e.rip, e.cr2])).toEqual([[14, 0, 0x800000n, 0x800000n]]);
+  });
+
+  it('running past the CS limit is #GP(0) at the first instruction that does not fit', () => {
+    const s = makeSys({ state: (st) => { st.seg[1] = { ...st.seg[1]!, limit: 0x10005 }; } });
+    // nop (0x10000), nop, mov $1,%eax (5 bytes at 0x10002: ends at 0x10006 > limit).
+    s.load('.code32\n  nop\n  nop\n  mov $1, %eax\n  hlt');
+    expect(s.cpu.run(10).kind).toBe('intercept');
+    expect(s.exc.map((e) => [e.vector, e.errorCode, e.rip])).toEqual([[13, 0, 0x10002n]]);
+    expect(s.cpu.instructionsRetired).toBe(2);
+  });
+});
+
 describe('PAE paging outside IA-32e mode', () => {
   const PDPT = PT_AREA + 0x3000 + 0x20; // 32-byte aligned, not page aligned (CR3 bits 31:5)
   const PAE_PD = PT_AREA + 0x4000, PAE_PT = PT_AREA + 0x5000;
