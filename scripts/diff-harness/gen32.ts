@@ -202,6 +202,24 @@ export const FORMS32: Form[] = [
     },
   },
   {
+    family: 'c32-segprefix',
+    weight: 2,
+    build(c) {
+      // ES/CS/SS/DS overrides count outside 64-bit mode (SDM Vol. 1 3.7.4); all four are flat here on
+      // both sides, so the result equals the plain access. Stores take no CS override (a code segment is
+      // not writable: #GP(0), not modelled by the simulator's flat-segment fast path).
+      const size = pickSize(c.rng, [8, 16, 32]);
+      const m = c.mem(size);
+      const r = c.reg(size);
+      const store = c.rng.chance(0.4);
+      const seg = c.rng.pick(store ? ['es', 'ss', 'ds'] : ['es', 'cs', 'ss', 'ds']);
+      const mt = m.text.replace('[', `${seg}:[`);
+      const op = c.rng.pick(['mov', 'add', 'xor', 'cmp']);
+      if (op === 'xor') c.undef(AF, 'XOR: AF undefined');
+      return { asm: store ? `${op} ${mt}, ${r.text}` : `${op} ${r.text}, ${mt}`, form: `${seg}: ${op} ${store ? 'm, r' : 'r, m'} ${size}` };
+    },
+  },
+  {
     family: 'c32-alu-imm',
     weight: 2,
     build(c) {
