@@ -259,6 +259,10 @@ export interface GuestCpu {
   notifyInterrupt(): void;
   /** True while the CPU waits in HLT for an interrupt (run() returns { kind: 'hlt' } when nothing armed can wake it). */
   readonly halted: boolean;
+  /** While true, maskable interrupts are held pending: never taken, and a HLT waits without running the
+   *  clock ahead to the timer (run() reports 'hlt'). What a debugger asks for while single-stepping
+   *  (KVM_GUESTDBG_BLOCKIRQ, QEMU's SSTEP_NOIRQ). Optional; default false. */
+  blockInterrupts?: boolean;
   /** Execution mode as the manuals name it (derived from CR0.PE, EFER.LMA, CS.L and CS.D). */
   readonly mode: CpuMode;
 

@@ -350,7 +350,7 @@ export class Cpu implements GuestCpu {
     if (this.shadow || this.shadowNew) s |= SL_SHADOW;
     if (this.stopWhy) s |= SL_STOP;
     if (this.deferredTrap) s |= SL_DEFERRED;
-    if ((this.irqCheck && (this.fl & A.RFLAGS_IF) !== 0) || this.rebound) s |= SL_EVENT;
+    if ((this.irqCheck && (this.fl & A.RFLAGS_IF) !== 0 && !this.blockIrq) || this.rebound) s |= SL_EVENT;
     // Per-instruction debug bookkeeping in flight: the after-instruction path must still run.
     if (this.dbBeforeRan || this.dbHits || this.dbBusLock || this.dbExtWpHit >= 0 || this.stopReason !== null) s |= SL_TRAP;
     this.slow = s;
@@ -1310,6 +1310,10 @@ export class Cpu implements GuestCpu {
   irqCheck = false;
   /** setTimer() ran inside a slice: the inner loop's bound is stale. */
   rebound = false;
+  private blockIrq = false;
+  /** api.ts blockInterrupts: hold maskable interrupts pending (a debugger single-stepping). */
+  get blockInterrupts(): boolean { return this.blockIrq; }
+  set blockInterrupts(v: boolean) { this.blockIrq = v; this.recomputeSlow(); }
 
   get clock(): number { return this.retired + this.haltSkipped; }
   get halted(): boolean { return this.haltedState; }
@@ -1344,7 +1348,7 @@ export class Cpu implements GuestCpu {
    *  off (SDM Vol. 3 6.8.3). Returns true when the loop must stop (intercepted, triple fault). */
   private takeInterrupt(): boolean {
     const ic = this.interrupts;
-    if (ic === undefined || !(this.fl & A.RFLAGS_IF)) { this.recomputeSlow(); return false; }
+    if (ic === undefined || !(this.fl & A.RFLAGS_IF) || this.blockIrq) { this.recomputeSlow(); return false; }
     if (this.shadow !== SHADOW_NONE) return false;
     const v = ic.pendingVector();
     if (v < 0) { this.irqCheck = false; this.recomputeSlow(); return false; }
@@ -1369,6 +1373,7 @@ export class Cpu implements GuestCpu {
       this.recomputeSlow();
       return { kind: 'stop-requested', why };
     }
+    if (this.blockIrq) return HLT; // nothing may wake it: do not run the clock ahead either
     for (let guard = 0; guard < 1000; guard++) {
       const ifOn = (this.fl & A.RFLAGS_IF) !== 0;
       if (ifOn && this.irqCheck && this.interrupts !== undefined) {

@@ -209,4 +209,27 @@ describe('maskable interrupts', () => {
     s.pic.x2apic = true;
     expect(s.cpu.cpuid(1, 0)[2] & X2APIC).toBe(X2APIC);
   });
+
+  it('blockInterrupts holds a pending interrupt (a debugger stepping) until it is cleared', () => {
+    const s = makeSys();
+    withHandler(s);
+    s.load(`
+.code32
+  sti
+  nop
+  nop
+  hlt
+  hlt`);
+    s.cpu.blockInterrupts = true;
+    s.pic.pending.push(VEC);
+    s.cpu.notifyInterrupt();
+    s.cpu.setTimer(5000, () => { /* would be skipped to while halted if not blocked */ });
+    expect(s.cpu.run(100).kind).toBe('hlt');
+    expect(s.r32(COUNT)).toBe(0);
+    expect(s.cpu.clock).toBe(4); // sti, nop, nop, hlt: the clock did not jump to the timer
+    s.cpu.blockInterrupts = false;
+    expect(s.cpu.run(100).kind).toBe('hlt');
+    expect(s.r32(COUNT)).toBe(1);
+    expect(Number(s.cpu.getGpr(7))).toBe(CODE + 4); // woken from the first HLT
+  });
 });
