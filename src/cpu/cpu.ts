@@ -61,6 +61,8 @@ export const SL_PER_INSN = ~(SL_DATA | SL_IO_BP);
 export const SHADOW_NONE = 0, SHADOW_STI = 1, SHADOW_MOVSS = 2;
 
 const BUDGET: StopReason = Object.freeze({ kind: 'budget' });
+/** Firings of the timer at one clock value before it is considered stuck (fireTimer). */
+const TIMER_STORM_LIMIT = 10000;
 const HLT: StopReason = Object.freeze({ kind: 'hlt' });
 
 function big64(lo: number, hi: number): bigint { return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0); }
@@ -1327,9 +1329,19 @@ export class Cpu implements GuestCpu {
     this.irqCheck = true;
     if (this.fl & A.RFLAGS_IF) this.slow |= SL_EVENT;
   }
+  /** Timer firings at the current clock value: a device that keeps re-arming for "now" would otherwise
+   *  hold the CPU at one instruction boundary forever. */
+  private firesNow = 0;
+  private firesClock = -1;
   private fireTimer(): void {
     const fn = this.timerFn;
     this.timerTick = undefined; this.timerFn = undefined;
+    const now = this.clock;
+    if (now !== this.firesClock) { this.firesClock = now; this.firesNow = 0; }
+    if (++this.firesNow > TIMER_STORM_LIMIT) {
+      this.log('error', 'timer-storm', { clock: now, detail: `the timer was re-armed for the current tick ${TIMER_STORM_LIMIT} times; disarmed` });
+      return;
+    }
     try { fn?.(); } catch (e) { this.log('error', 'hook-error', { hook: 'timer', error: String(e) }); }
   }
 

@@ -232,4 +232,15 @@ describe('maskable interrupts', () => {
     expect(s.r32(COUNT)).toBe(1);
     expect(Number(s.cpu.getGpr(7))).toBe(CODE + 4); // woken from the first HLT
   });
+
+  it('a timer that keeps re-arming for the current tick is disarmed with a log line instead of hanging', () => {
+    const s = makeSys();
+    s.load('.code32\n1:\n  inc %esi\n  jmp 1b');
+    let fired = 0;
+    const rearm = (): void => { fired++; s.cpu.setTimer(s.cpu.clock, rearm); };
+    s.cpu.setTimer(3, rearm);
+    expect(s.cpu.run(50).kind).toBe('budget');
+    expect(fired).toBe(10000);
+    expect(s.logs.filter((l) => l.event === 'timer-storm').length).toBe(1);
+  });
 });
