@@ -31,6 +31,9 @@ export const FAULT = { fault: true } as const;
 export const STOP = { stop: true } as const;
 
 export const TWO32 = 4294967296;
+// Segment descriptor type bits (SDM Vol. 3 Table 3-1), as in SegmentState.attrs bits 3:0: code/data and,
+// for data segments, E (expand-down).
+const SEG_TYPE_CODE = 8, SEG_TYPE_EXPAND_DOWN = 4;
 const CANON_LIMIT = 140737488355328; // 2^47
 
 // Lazy-flag operations.
@@ -636,7 +639,7 @@ export class Cpu implements GuestCpu {
    * 16-bit addressing), linear = segment base + offset modulo 2^32. The segment checks run only when the
    * segments are not flat or FS/GS is used: an unusable (null) segment gives #GP(0), an offset whose last
    * byte (operand size i.osz) is beyond the limit gives #GP(0), or #SS(0) for SS (SDM Vol. 3 6.15
-   * "Interrupt 12/13"). Expand-down data segments are not modelled (checked as expand-up).
+   * "Interrupt 12/13"); expand-down data segments check the range above the limit (segLinear).
    */
   eaLeg(i: Insn): number {
     const off = this.eaOffLeg(i);
@@ -665,8 +668,14 @@ export class Cpu implements GuestCpu {
    *  limit checks of a data access of `size` bytes (legacy modes only). */
   segLinear(s: number, off: number, size: number): number {
     const vec = s === 2 ? A.VEC_SS : A.VEC_GP;
-    if (!(this.segAttr[s]! & A.ATTR_P)) this.raise(vec, 0);
-    if (off + size - 1 > this.segLimit[s]!) this.raise(vec, 0);
+    const at = this.segAttr[s]!;
+    if (!(at & A.ATTR_P)) this.raise(vec, 0);
+    const last = off + size - 1;
+    if ((at & (SEG_TYPE_CODE | SEG_TYPE_EXPAND_DOWN)) === SEG_TYPE_EXPAND_DOWN) {
+      // Expand-down data segment (SDM Vol. 3 3.4.5.1, 5.3): valid offsets run from limit+1 to FFFFH
+      // (B=0) or FFFFFFFFH (B=1).
+      if (off <= this.segLimit[s]! || last > ((at & A.ATTR_DB) ? 0xffffffff : 0xffff)) this.raise(vec, 0);
+    } else if (last > this.segLimit[s]!) this.raise(vec, 0);
     return (this.segBase[s]! + off) >>> 0;
   }
   /** Canonical check of an address formed from the ModRM operand (BT bit strings): #SS(0)/#GP(0) as ea(). */

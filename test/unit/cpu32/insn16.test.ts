@@ -130,3 +130,25 @@ describe('non-flat data segment (DS base 0x20000, limit 0xfff)', () => {
     void CF; void EDX;
   });
 });
+
+describe('expand-down stack segment (SS type 0x7: data, expand-down, writable; B=1, limit 0xfff)', () => {
+  const ss = { selector: 0x10, base: 0n, limit: 0xfff, attrs: 0x7 | 0x10 | 0x80 | 0x400 };
+  it('pushes above the limit work; the base is added and the upper bound is 4 GiB', () => {
+    const m = make32({ ss });
+    expect(m.c.flatSegs).toBe(false);
+    m.set(ESP, 0x2004);
+    m.load('push $0x55\npush $0x66\npop %eax\nhlt');
+    expect(m.run()).toBe('hlt');
+    expect(m.r(EAX)).toBe(0x66);
+    expect(m.dv.getUint32(0x2000, true)).toBe(0x55);
+  });
+  it('a push whose slot reaches down to the limit raises #SS(0) and leaves ESP unchanged', () => {
+    const m = make32({ ss });
+    m.set(ESP, 0x1003); // the slot is 0xfff..0x1002: its first byte is at the limit
+    m.load('push $0x55\nhlt');
+    expect(m.run()).toBe('intercept');
+    expect(m.exc[0]).toMatchObject({ vector: 12, errorCode: 0 });
+    expect(m.r(ESP)).toBe(0x1003);
+  });
+});
+

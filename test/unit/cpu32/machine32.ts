@@ -34,7 +34,7 @@ export interface M32 {
 
 function seg(selector: number, attrs: number, limit = 0xffffffff): SegmentState { return { selector, base: 0n, limit, attrs }; }
 
-export function make32(opts: { code16?: boolean; stack16?: boolean; ds?: { base: number; limit: number }; vendor?: 'intel' | 'amd' } = {}): M32 {
+export function make32(opts: { code16?: boolean; stack16?: boolean; ds?: { base: number; limit: number }; ss?: SegmentState; vendor?: 'intel' | 'amd' } = {}): M32 {
   const mem = createPhysicalMemory(4 << 20);
   const dv = new DataView(mem.u8.buffer, mem.u8.byteOffset, mem.u8.byteLength);
   // GDT: 0x08 flat code (32- or 16-bit), 0x10 flat 32-bit data (for segment-register loads).
@@ -49,7 +49,7 @@ export function make32(opts: { code16?: boolean; stack16?: boolean; ds?: { base:
     hooks: { onException: (ev) => { exc.push(ev); return true; } },
   });
   const cs = opts.code16 ? seg(0x08, ATTR_CODE16, 0xffff) : seg(0x08, ATTR_CODE32);
-  const ss = opts.stack16 ? seg(0x10, ATTR_DATA16, 0xffff) : seg(0x10, ATTR_DATA32);
+  const ss = opts.ss ?? (opts.stack16 ? seg(0x10, ATTR_DATA16, 0xffff) : seg(0x10, ATTR_DATA32));
   const st: ArchState = {
     gpr: new Array(16).fill(0n), rip: BigInt(opts.code16 ? CODE16 : CODE), rflags: 2n,
     seg: [seg(0x10, ATTR_DATA32), cs, ss,
@@ -63,7 +63,7 @@ export function make32(opts: { code16?: boolean; stack16?: boolean; ds?: { base:
   cpu.setState(st);
   const c = cpu as unknown as Cpu;
   // setState derives the mode summary from CR0/EFER/CS/SS (mode.ts); the tests rely on it being this:
-  if (c.long64 || c.decodeMode !== (opts.code16 ? MODE_DEF16 : MODE_DEF32) || c.ss32 !== !opts.stack16) {
+  if (c.long64 || c.decodeMode !== (opts.code16 ? MODE_DEF16 : MODE_DEF32) || c.ss32 !== !(opts.stack16 || (opts.ss && !(opts.ss.attrs & 0x400)))) {
     throw new Error(`make32: unexpected mode summary ${cpu.mode}`);
   }
   const m: M32 = {
