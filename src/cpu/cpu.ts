@@ -610,10 +610,12 @@ export class Cpu implements GuestCpu {
   // Effective addresses
   // =====================================================================================
   /** Linear address of the ModRM memory operand (signed canonical number). */
-  ea(i: Insn): number {
+  ea(i: Insn, size?: number): number {
     let v: number;
     if (i.ripRel) {
-      if (i.leg) return this.eaLeg(i); // legacy-mode operand (decoder sets ripRel for those: Insn.ripRel)
+      // Legacy-mode operand (the decoder sets ripRel for those: Insn.ripRel); `size` (default: the operand
+      // size) is the access width for the segment-limit check.
+      if (i.leg) return this.eaLeg(i, size ?? i.osz);
       v = this.nextRip + i.disp;
       if (i.asz === 4) v = v >>> 0;
     } else {
@@ -638,14 +640,14 @@ export class Cpu implements GuestCpu {
    * Outside 64-bit mode (SDM Vol. 3 3.4, 5.3): offset = base + index*scale + disp modulo 2^32 (2^16 with
    * 16-bit addressing), linear = segment base + offset modulo 2^32. The segment checks run only when the
    * segments are not flat or FS/GS is used: an unusable (null) segment gives #GP(0), an offset whose last
-   * byte (operand size i.osz) is beyond the limit gives #GP(0), or #SS(0) for SS (SDM Vol. 3 6.15
+   * byte (`size` bytes) is beyond the limit gives #GP(0), or #SS(0) for SS (SDM Vol. 3 6.15
    * "Interrupt 12/13"); expand-down data segments check the range above the limit (segLinear).
    */
-  eaLeg(i: Insn): number {
+  eaLeg(i: Insn, size: number): number {
     const off = this.eaOffLeg(i);
     const s = i.eseg;
     if (s < 4 && this.flatSegs) return off;
-    return this.segLinear(s, off, i.osz);
+    return this.segLinear(s, off, size);
   }
   /** Offset (effective address) of the ModRM operand outside 64-bit mode, wrapped to the address size. */
   eaOffLeg(i: Insn): number {

@@ -24,13 +24,13 @@ export function trunc(v: number, sz: number): number { return sz === 1 ? v & 0xf
 /** Read the ModRM r/m operand (register or memory). For 8-byte operands the high dword is in c.th. */
 export function rmRead(c: Cpu, i: Insn, sz: number): number {
   if (!i.mem) return c.getReg(i.rm, sz, i.rex);
-  LA = c.ea(i);
+  LA = c.ea(i, sz);
   return c.rdSized(LA, sz);
 }
 /** Read for read-modify-write: translate for write first so a fault reports W=1 (SDM 4.7). */
 export function rmReadRmw(c: Cpu, i: Insn, sz: number): number {
   if (!i.mem) return c.getReg(i.rm, sz, i.rex);
-  LA = c.ea(i);
+  LA = c.ea(i, sz);
   c.probeWrite(LA, sz); // both pages when the operand crosses one: a #PF on either reports W/R=1
   return c.rdSized(LA, sz);
 }
@@ -899,7 +899,7 @@ const opMovESreg: H = (c, i) => {
   const s = i.reg & 7;
   if (s > 5) c.raiseUD();
   const v = c.segSel[s]!;
-  if (i.mem) { LA = c.ea(i); c.wr16(LA, v); } else c.setReg(i.rm, i.osz === 2 ? 2 : i.osz, i.rex, v, 0);
+  if (i.mem) { LA = c.ea(i, 2); c.wr16(LA, v); } else c.setReg(i.rm, i.osz === 2 ? 2 : i.osz, i.rex, v, 0);
 };
 const opPushFsGs: H = (c, i) => { const s = (i.op & 0xff) === 0xa0 ? 4 : 5; pushV(c, i.osz, c.segSel[s]!, 0); };
 const opPopFsGs: H = (c, i) => S.popSreg(c, i, (i.op & 0xff) === 0xa1 ? 4 : 5);
@@ -926,7 +926,7 @@ function sseCheck(c: Cpu): void {
 function xmmLoad128(c: Cpu, i: Insn, dst: number, aligned: boolean): void {
   const x = c.xmm;
   if (!i.mem) { const s = i.rm * 4; x[dst * 4] = x[s]!; x[dst * 4 + 1] = x[s + 1]!; x[dst * 4 + 2] = x[s + 2]!; x[dst * 4 + 3] = x[s + 3]!; return; }
-  const la = c.ea(i);
+  const la = c.ea(i, 16);
   if (aligned && (la & 15)) c.raiseGP0();
   const a = c.rd64(la), b = c.th, d = c.rd64(la + 8), e = c.th;
   x[dst * 4] = a; x[dst * 4 + 1] = b; x[dst * 4 + 2] = d; x[dst * 4 + 3] = e;
@@ -934,7 +934,7 @@ function xmmLoad128(c: Cpu, i: Insn, dst: number, aligned: boolean): void {
 function xmmStore128(c: Cpu, i: Insn, src: number, aligned: boolean): void {
   const x = c.xmm;
   if (!i.mem) { const d = i.rm * 4; x[d] = x[src * 4]!; x[d + 1] = x[src * 4 + 1]!; x[d + 2] = x[src * 4 + 2]!; x[d + 3] = x[src * 4 + 3]!; return; }
-  const la = c.ea(i);
+  const la = c.ea(i, 16);
   if (aligned && (la & 15)) c.raiseGP0();
   c.probeWrite(la, 16);
   c.wr64(la, x[src * 4]!, x[src * 4 + 1]!); c.wr64(la + 8, x[src * 4 + 2]!, x[src * 4 + 3]!);

@@ -122,6 +122,14 @@ describe('non-flat data segment (DS base 0x20000, limit 0xfff)', () => {
     expect(s.run()).toBe('intercept');
     expect(s.exc[0]).toMatchObject({ vector: 13, errorCode: 0 });
   });
+  it('the limit check uses the access width: MOVZX of the last byte passes, a dword there faults', () => {
+    const m = make32({ ds: { base: 0x20000, limit: 0xfff } });
+    m.mem.writePhys(0x20fff, new Uint8Array([0xab]));
+    m.load('movzbl 0xfff, %eax\nmovsbw 0xfff, %bx\nhlt');
+    expect(m.run()).toBe('hlt');
+    expect(m.r(EAX)).toBe(0xab);
+    expect(m.r(EBX) & 0xffff).toBe(0xffab);
+  });
   it('ES:EDI of a string store is not subject to DS (ES is flat here)', () => {
     const m = make32({ ds: { base: 0x20000, limit: 0xfff } });
     m.load(`mov $${DATA}, %edi\nmov $0x41, %al\nstosb\nhlt`);
