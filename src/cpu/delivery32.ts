@@ -102,10 +102,9 @@ export function deliverIdt32(c: Cpu, vec: number, err: number, pushEip: number, 
     const top = wrap(newEsp - w * (n + 2));
     if (big) { c.rl[4] = top | 0; c.rh[4] = 0; } else c.rl[4] = (c.rl[4]! & ~0xffff) | top;
   } else {
-    // Same privilege: push on the current stack (ESP or SP per SS.B).
-    const base = c.segBase[SEG_SS]!;
+    // Same privilege: push on the current stack (ESP or SP per SS.B), with the SS limit check (#SS(0)).
     const wrap = (v: number): number => (c.ss32 ? v >>> 0 : v & 0xffff);
-    const at = (k: number): number => (base + wrap(oldEsp - w * k)) >>> 0;
+    const at = (k: number): number => c.stackLin(wrap(oldEsp - w * k), w);
     put(at(1), pushedFlags);
     put(at(2), oldCs);
     put(at(3), pushEip >>> 0);

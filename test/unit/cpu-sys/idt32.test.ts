@@ -265,4 +265,16 @@ kentry:
     expect(s.cpu.getRip()).toBe(0x8001n);
     expect(Number(s.cpu.getRflags()) & IF).toBe(0);
   });
+
+  it('a same-privilege frame beyond the SS limit is #SS(0); with no usable stack it ends in a triple fault', () => {
+    const s = makeSys({ state: (st) => { st.seg[2] = { ...st.seg[2]!, limit: 0xffff }; } }); // ESP 0x80000 is above it
+    s.intercept = false;
+    s.setIdt32(0x30, gate32(KCS, HANDLER, 0xe));
+    s.setIdt32(12, gate32(KCS, HANDLER, 0xe));
+    s.setIdt32(8, gate32(KCS, HANDLER, 0xe));
+    s.load('.code32\n  int $0x30\n  hlt');
+    const r = s.cpu.run(10);
+    expect(r.kind).toBe('triple-fault');
+    expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[0x30, undefined], [12, 0], [8, 0]]);
+  });
 });
