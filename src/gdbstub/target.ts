@@ -32,7 +32,14 @@ export type StopEvent =
     }
   | { kind: 'exited'; code: number };
 
-export type ResumeAction = { kind: 'continue' | 'step'; signal?: number };
+export type ResumeAction = {
+  kind: 'continue' | 'step';
+  signal?: number;
+  /** Range stepping (vCont;r, GDB manual "Packets"): a step that goes on stepping while the pc stays in
+   *  [start, end), and stops when it leaves the range or anything else stops it (a breakpoint, a watchpoint,
+   *  an exit). Only sent to targets with `rangeStepping`; gdb uses it for `step`/`next` over a source line. */
+  range?: { start: bigint; end: bigint };
+};
 
 export interface GdbTarget {
   /** Registers in gdb order; the `g` packet is their concatenation, little-endian. */
@@ -64,6 +71,8 @@ export interface GdbTarget {
   /** Why the target is stopped right now (for `?`). */
   lastStop(): StopEvent;
   readonly running: boolean;
+  /** Optional: the target implements ResumeAction.range (the stub then offers `r` in its vCont? reply). */
+  readonly rangeStepping?: boolean;
 
   /** `monitor ...` text commands; returns the text to show the user. */
   monitor(command: string): string;

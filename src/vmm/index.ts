@@ -28,6 +28,10 @@ const SIGINT = 2;
 const SIGTRAP = 5;
 const SIGSEGV = 11;
 const SLICE = 100_000;
+/** Range stepping: steps taken inside one event-loop turn before yielding (so a Ctrl-C gets in promptly). */
+const RANGE_STEPS_PER_SLICE = 1000;
+/** DR6 B0-B3 (SDM Vol. 3B 18.2.3). */
+const DR6_B0_B3 = 0xf;
 const RING = 64;
 const INT3 = 0xcc;
 
@@ -68,6 +72,8 @@ export class Vmm implements GdbTarget {
   readonly registers: readonly RegisterInfo[] = REGISTERS;
   readonly featureTypes = FEATURE_TYPES;
   readonly architecture = 'i386:x86-64';
+  /** vCont;r: a `next` over a source line is one round trip instead of one per instruction. */
+  readonly rangeStepping = true;
   readonly kvm: KvmVcpu | undefined;
   readonly config: MachineConfig;
 
@@ -83,6 +89,10 @@ export class Vmm implements GdbTarget {
   private readonly bareWatch: (ExternalWatchpoint & { type: BreakpointType })[] = [];
 
   private singlestep = false;
+  /** vCont;r: keep stepping while the pc stays in [start, end). */
+  private stepRange: { start: bigint; end: bigint } | undefined;
+  /** Set by kvmExit/sliceBare: the last stop was nothing but the debugger's single step completing. */
+  private plainStep = false;
   private _running = false;
   private halted = false;
   private interruptRequested = false;
@@ -352,6 +362,7 @@ export class Vmm implements GdbTarget {
     this.interruptRequested = false;
     this.pendingStop = onStop;
     this.singlestep = action.kind === 'step';
+    this.stepRange = action.kind === 'step' ? action.range : undefined;
     if (this.kvm) {
       this.updateGuestDebug();
       setImmediate(() => this.sliceKvm());
@@ -390,6 +401,7 @@ export class Vmm implements GdbTarget {
       this.updateGuestDebug();
     }
     this.singlestep = false;
+    this.stepRange = undefined;
     if (this.logs('debug')) this.log!.debug({ event: 'vmm.stop', stop: stringifyStop(ev), rip: '0x' + this.cpu.getRip().toString(16) }, 'guest stopped');
     cb?.(ev);
   }
@@ -398,19 +410,40 @@ export class Vmm implements GdbTarget {
     return this.machine.exitCode !== undefined ? { kind: 'exited', code: this.machine.exitCode } : ev;
   }
 
+  /**
+   * After a plain single step: go on stepping (range stepping) while the pc is inside the range gdb gave, the
+   * guest has not exited and no Ctrl-C came. Every step is the same single step a `stepi` would be (same #DB
+   * path and routing records); only the decision to take the next one moves from gdb to us.
+   */
+  private keepRangeStepping(): boolean {
+    const r = this.stepRange;
+    if (r === undefined || !this.plainStep || this.interruptRequested || this.machine.exitCode !== undefined) return false;
+    const pc = this.cpu.getRip();
+    return pc >= r.start && pc < r.end;
+  }
+
   private sliceBare(): void {
     if (!this._running) return;
     if (this.interruptRequested) return this.finish({ kind: 'signal', signal: SIGINT });
     const step = this.singlestep;
-    this.inSlice = true;
-    let r: StopReason;
-    try {
-      r = this.cpu.run(step ? 1 : SLICE);
-    } finally {
-      this.inSlice = false;
+    for (let steps = 1; ; steps++) {
+      this.inSlice = true;
+      let r: StopReason;
+      try {
+        r = this.cpu.run(step ? 1 : SLICE);
+      } finally {
+        this.inSlice = false;
+      }
+      const ev = this.bareStop(r, step);
+      // A step that ran its one instruction (not a breakpoint, watchpoint, HLT or stop request).
+      this.plainStep = step && r.kind === 'budget';
+      if (ev && this.keepRangeStepping()) {
+        if (steps < RANGE_STEPS_PER_SLICE) continue;
+        break;
+      }
+      if (ev) return this.finish(ev);
+      break;
     }
-    const ev = this.bareStop(r, step);
-    if (ev) return this.finish(ev);
     if (this.halted) return; // wait for interrupt()
     setImmediate(() => this.sliceBare());
   }
@@ -443,15 +476,23 @@ export class Vmm implements GdbTarget {
   private sliceKvm(): void {
     if (!this._running) return;
     if (this.interruptRequested) return this.finish({ kind: 'signal', signal: SIGINT });
-    this.inSlice = true;
-    let exit: KvmExit;
-    try {
-      exit = this.kvm!.runVcpu(SLICE);
-    } finally {
-      this.inSlice = false;
+    for (let steps = 1; ; steps++) {
+      this.inSlice = true;
+      let exit: KvmExit;
+      try {
+        exit = this.kvm!.runVcpu(SLICE);
+      } finally {
+        this.inSlice = false;
+      }
+      this.plainStep = false;
+      const ev = this.kvmExit(exit);
+      if (ev && this.keepRangeStepping()) {
+        if (steps < RANGE_STEPS_PER_SLICE) continue;
+        break;
+      }
+      if (ev) return this.finish(ev);
+      break;
     }
-    const ev = this.kvmExit(exit);
-    if (ev) return this.finish(ev);
     if (this.halted) return;
     setImmediate(() => this.sliceKvm());
   }
@@ -472,6 +513,9 @@ export class Vmm implements GdbTarget {
       case 'debug': {
         const d = this.handleDebugExit(exit.debug);
         if (!d.debuggerStop) return undefined;
+        // Only the debugger's single step: claimed as such, nothing queued for the guest, no B0-B3 in the exit
+        // DR6 (QEMU does not look at Bn on a BS exit, so a watchpoint hit in the same step must stop the range).
+        this.plainStep = d.claim === 'singlestep' && !d.reinject && (Number(BigInt.asUintN(32, exit.debug.dr6)) & DR6_B0_B3) === 0;
         if (d.watchpointHit) return { kind: 'signal', signal: SIGTRAP, reason: { type: d.watchpointHit.kind === 'access' ? 'awatch' : 'watch', addr: d.watchpointHit.addr } };
         if (d.claim === 'hw-breakpoint') return { kind: 'signal', signal: SIGTRAP, reason: { type: 'hwbreak' } };
         if (d.claim === 'sw-breakpoint') return { kind: 'signal', signal: SIGTRAP, reason: { type: 'swbreak' } };

@@ -109,6 +109,18 @@ describe.each(['kvm', 'bare'] as const)('real gdb, %s mode', (mode) => {
     expect(out).toMatch(/^\* 1\s+Thread 1 \(CPU#0 \[halted\]\)/m);
   });
 
+  it('next uses vCont;r (range stepping) and ends where it ends with range stepping off', async () => {
+    const script = (range: 'on' | 'off') => [`set range-stepping ${range}`, 'hbreak main', 'continue', 'delete', 'next', 'p/x $pc', 'next', 'p/x $pc', 'next', 'p/x $pc', 'p counter'];
+    const on = await gdb(await rig(mode), script('on'), { debugRemote: true });
+    const off = await gdb(await rig(mode), script('off'), { debugRemote: true });
+    expect(on).toMatch(/Sending packet: \$vCont;r[0-9a-f]+,[0-9a-f]+/);
+    expect(off).not.toMatch(/vCont;r/);
+    const pcsOn = printed(on);
+    expect(pcsOn).toHaveLength(4);
+    expect(pcsOn).toEqual(printed(off));
+    expect(pcsOn[3]).toBe('102'); // two bump() calls stepped over
+  });
+
   it('stepi x N executes exactly one instruction each', async () => {
     const r = await rig(mode);
     const out = await gdb(r, ['p/x $pc', 'stepi', 'p/x $pc', 'stepi', 'p/x $pc', 'stepi', 'p/x $pc', 'stepi 2', 'p/x $pc']);

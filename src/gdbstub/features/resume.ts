@@ -1,4 +1,4 @@
-// c / s / C / S / vCont? / vCont. All-stop, one thread: the first vCont action that names our thread (or no
+// c / s / C / S / vCont? / vCont (c, C, s, S, r when the target range-steps). All-stop, one thread: the first vCont action that names our thread (or no
 // thread, or -1) decides. `t` (stop) is meaningful only in non-stop mode; in all-stop we are already stopped
 // when gdb can send it, so it gets OK. No reply here: the stop reply is sent when the target stops.
 
@@ -8,6 +8,9 @@ import type { ResumeAction } from '../target.js';
 import { regIndex } from './registers.js';
 
 export const VCONT_ACTIONS = 'vCont;c;C;s;S';
+/** With a target that can range-step: one `vCont;r` replaces the stepi round trips of a `step`/`next` over a
+ *  source line (gdb checks the pc after every instruction itself otherwise). gdbserver offers it; QEMU does not. */
+export const VCONT_ACTIONS_RANGE = VCONT_ACTIONS + ';r';
 
 /** Optional resume address (`c addr`): gdb rarely sends it; it sets RIP first. */
 function setPc(ctx: SessionContext, addrText: string): boolean {
@@ -45,7 +48,7 @@ function threadMatches(tid: string | undefined): boolean {
 
 /** `vCont;action[:thread]...` (args is what follows `vCont`). */
 export function vCont(ctx: SessionContext, args: string): Reply {
-  if (args === '?') return VCONT_ACTIONS;
+  if (args === '?') return ctx.target.rangeStepping ? VCONT_ACTIONS_RANGE : VCONT_ACTIONS;
   if (!args.startsWith(';')) return E_INVAL;
   for (const item of args.slice(1).split(';')) {
     const colon = item.indexOf(':');
@@ -66,10 +69,20 @@ export function vCont(ctx: SessionContext, args: string): Reply {
         action = { kind: act[0] === 'C' ? 'continue' : 'step', signal: sig };
         break;
       }
+      case 'r': {
+        // rSTART,END: step while START <= pc < END.
+        if (!ctx.target.rangeStepping) return E_INVAL;
+        const comma = act.indexOf(',');
+        const start = comma > 1 ? parseHexBig(act.slice(1, comma)) : undefined;
+        const end = comma > 1 ? parseHexBig(act.slice(comma + 1)) : undefined;
+        if (start === undefined || end === undefined) return E_INVAL;
+        action = { kind: 'step', range: { start, end } };
+        break;
+      }
       case 't':
         return 'OK';
       default:
-        return E_INVAL; // r (range step) and anything else: not advertised
+        return E_INVAL; // anything else: not advertised
     }
     ctx.resume(action);
     return NO_REPLY;

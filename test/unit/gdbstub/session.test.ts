@@ -279,6 +279,21 @@ describe('execution', () => {
     expect(t.one('vCont;x')).toBe('E22');
     expect(t.one('vCont')).toBe('');
   });
+  it('vCont;r (range stepping) is offered and parsed only for a target that range-steps', async () => {
+    const t = setup();
+    Object.assign(t.target, { rangeStepping: true });
+    expect(t.one('vCont?')).toBe('vCont;c;C;s;S;r');
+    expect(t.tx('vCont;r1000,1010:1;c')).toEqual([]);
+    await tick();
+    expect(t.tx('vCont;rffffffff81000000,ffffffff81000020')).toEqual([]);
+    await tick();
+    const acts = t.target.calls.filter((c) => c.op === 'resume').map((c) => c.args[0]);
+    expect(acts).toEqual([
+      { kind: 'step', range: { start: 0x1000n, end: 0x1010n } },
+      { kind: 'step', range: { start: 0xffffffff81000000n, end: 0xffffffff81000020n } },
+    ]);
+    for (const bad of ['vCont;r1000', 'vCont;r,10', 'vCont;r10,', 'vCont;r1x,20', 'vCont;r10,2g'] as const) expect(t.one(bad), bad).toBe('E22');
+  });
   it('Ctrl-C while running interrupts and reports T02; ignored while stopped', () => {
     const t = setup();
     t.target.nextStop = undefined;

@@ -150,3 +150,84 @@ describe('Vmm.readRegisters (the bulk g read)', () => {
       expect(bulk[RIP]).toBe(machine.cpu.getRip());
     });
 });
+
+describe('Vmm range stepping (vCont;r)', () => {
+  async function toMain(mode: 'kvm' | 'bare') {
+    const r = rig({ mode, qemuDbRouting: 'corrected' });
+    const main = r.machine.symbol('main');
+    r.vmm.insertBreakpoint(BreakpointType.Hardware, main, 1);
+    await resume(r.vmm, 'continue');
+    r.vmm.removeBreakpoint(BreakpointType.Hardware, main, 1);
+    expect(r.vmm.readRegister(RIP)).toBe(main);
+    return { ...r, main };
+  }
+  const rangeStep = (vmm: Vmm, start: bigint, end: bigint) => new Promise<StopEvent>((res) => vmm.resume({ kind: 'step', range: { start, end } }, res));
+
+  for (const mode of ['kvm', 'bare'] as const) {
+    it(`${mode}: stops at the first pc outside the range, after the same instructions as one stepi at a time`, async () => {
+      const a = await toMain(mode);
+      const b = await toMain(mode);
+      const start = a.main;
+      const end = a.main + 0x40n; // main's first calls leave this range (into peek)
+      const n0 = a.machine.cpu.instructionsRetired;
+      expect(await rangeStep(a.vmm, start, end)).toEqual({ kind: 'signal', signal: 5 });
+      const pcA = a.vmm.readRegister(RIP);
+      // Reference: single steps until the pc leaves [start, end).
+      const m0 = b.machine.cpu.instructionsRetired;
+      let pcB = b.vmm.readRegister(RIP);
+      do {
+        await resume(b.vmm, 'step');
+        pcB = b.vmm.readRegister(RIP);
+      } while (pcB >= start && pcB < end);
+      expect(pcA).toBe(pcB);
+      expect(pcA < start || pcA >= end).toBe(true);
+      expect(a.machine.cpu.instructionsRetired - n0).toBe(b.machine.cpu.instructionsRetired - m0);
+      expect(a.machine.cpu.instructionsRetired - n0).toBeGreaterThan(1);
+    });
+
+    it(`${mode}: a hardware breakpoint inside the range ends it there`, async () => {
+      // Range: main's straight-line tail, from `movq $7, counter(%rip)` (48 c7 05) to main + 0x40.
+      const probe = await toMain(mode);
+      const code = probe.machine.cpu.readVirtual(probe.main, 0x40)!;
+      const at = code.findIndex((_, i) => code[i] === 0x48 && code[i + 1] === 0xc7 && code[i + 2] === 0x05);
+      expect(at).toBeGreaterThan(0);
+      const start = probe.main + BigInt(at);
+      const end = probe.main + 0x40n;
+      const stopAt = async () => {
+        const r = await toMain(mode);
+        r.vmm.insertBreakpoint(BreakpointType.Hardware, start, 1);
+        await resume(r.vmm, 'continue');
+        r.vmm.removeBreakpoint(BreakpointType.Hardware, start, 1);
+        expect(r.vmm.readRegister(RIP)).toBe(start);
+        return r;
+      };
+      // The third instruction of the range, found by stepping another machine.
+      const b = await stopAt();
+      await resume(b.vmm, 'step');
+      await resume(b.vmm, 'step');
+      const third = b.vmm.readRegister(RIP);
+      expect(third > start && third < end).toBe(true);
+      const a = await stopAt();
+      expect(a.vmm.insertBreakpoint(BreakpointType.Hardware, third, 1)).toBe('ok');
+      const ev = await rangeStep(a.vmm, start, end);
+      expect(ev).toMatchObject({ kind: 'signal', signal: 5, reason: { type: 'hwbreak' } });
+      expect(a.vmm.readRegister(RIP)).toBe(third);
+    });
+
+    it(`${mode}: a watchpoint hit inside the range ends it right after the writing instruction`, async () => {
+      const a = await toMain(mode);
+      const counter = a.machine.symbol('counter');
+      const bump = a.machine.symbol('bump');
+      a.vmm.insertBreakpoint(BreakpointType.Hardware, bump, 1);
+      await resume(a.vmm, 'continue');
+      a.vmm.removeBreakpoint(BreakpointType.Hardware, bump, 1);
+      expect(a.vmm.insertBreakpoint(BreakpointType.WriteWatch, counter, 8)).toBe('ok');
+      const before = a.machine.cpu.readVirtual(counter, 8)![0];
+      await rangeStep(a.vmm, bump, bump + 0x40n);
+      // Stopped inside the range, just after counter changed (not at bump's ret or beyond).
+      const pc = a.vmm.readRegister(RIP);
+      expect(pc > bump && pc < bump + 0x40n).toBe(true);
+      expect(a.machine.cpu.readVirtual(counter, 8)![0]).toBe(before! + 1);
+    });
+  }
+});
