@@ -8,7 +8,7 @@
 import type { Cpu } from './cpu.js';
 import { Cpu as CpuClass } from './cpu.js';
 import { updateMode } from './mode.js';
-import { DESC_CODE, DESC_CONFORMING, DESC_WRITABLE, SEG_CS, SEG_SS, commitSegment, markAccessed } from './segments.js';
+import { DESC_CODE, DESC_CONFORMING, DESC_WRITABLE, SEG_CS, SEG_SS, commitSegment, markAccessed, offsetInLimit } from './segments.js';
 import { taskSwitch } from './tasks.js';
 import * as A from './arch.js';
 
@@ -79,9 +79,12 @@ export function deliverIdt32(c: Cpu, vec: number, err: number, pushEip: number, 
     }
     if (!(sAttr & A.ATTR_P)) c.raise(A.VEC_SS, (newSs & 0xfffc) | e);
     const sLo = c.dLo, sHi = c.dHi;
-    const ssBase = CpuClass.baseOf(sLo, sHi);
+    const ssBase = CpuClass.baseOf(sLo, sHi), ssLimit = CpuClass.limitOf(sLo, sHi);
     const big = (sAttr & A.ATTR_DB) !== 0;
     const wrap = (v: number): number => (big ? v >>> 0 : v & 0xffff);
+    // The whole frame must fit in the new stack segment: #SS(new SS) otherwise (SDM 6.12.1).
+    const frameLow = wrap(newEsp - w * (n + 2));
+    if (!offsetInLimit(sAttr, ssLimit, frameLow, w * (n + 2))) c.raise(A.VEC_SS, (newSs & 0xfffc) | e);
     const at = (k: number): number => (ssBase + wrap(newEsp - w * k)) >>> 0;
     // The pushes are supervisor accesses at the new CPL; nothing is committed until all of them succeeded.
     c.cpl = newCpl; c.updateCplMasks();

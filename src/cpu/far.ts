@@ -10,7 +10,7 @@ import type { Cpu } from './cpu.js';
 import { Cpu as CpuClass, STOP, TWO32 } from './cpu.js';
 import type { Insn } from './decoder.js';
 import { updateMode } from './mode.js';
-import { DESC_CODE, DESC_CONFORMING, DESC_WRITABLE, SEG_CS, SEG_SS, commitSegment, markAccessed } from './segments.js';
+import { DESC_CODE, DESC_CONFORMING, DESC_WRITABLE, SEG_CS, SEG_SS, commitSegment, markAccessed, offsetInLimit } from './segments.js';
 import { SYS_TASK_GATE, SYS_TSS32_AVAIL, SYS_TSS32_BUSY, taskSwitch } from './tasks.js';
 import * as A from './arch.js';
 
@@ -192,6 +192,8 @@ function throughGate(c: Cpu, gateSel: number, call: boolean): void {
     if (!(sAt & A.ATTR_P)) c.raise(A.VEC_SS, newSs & 0xfffc);
     const sLo = c.dLo, sHi = c.dHi;
     const ssBase = CpuClass.baseOf(sLo, sHi);
+    const frame = 4 * (4 + paramCount);
+    if (!offsetInLimit(sAt, CpuClass.limitOf(sLo, sHi), (newEsp - frame) >>> 0, frame)) c.raise(A.VEC_SS, newSs & 0xfffc);
     // Parameters are read from the caller's stack before anything changes.
     const params: number[] = [];
     for (let k = paramCount - 1; k >= 0; k--) params.push(peek(c, 4 * k, 4));

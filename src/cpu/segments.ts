@@ -39,6 +39,18 @@ export function commitSegment(c: Cpu, s: number, sel: number): void {
   c.segBase[s] = CpuClass.baseOf(c.dLo, c.dHi);
 }
 
+/** Whether `size` bytes at `off` lie inside a data/stack segment with these attributes and (byte-granular)
+ *  limit: up to the limit for expand-up, above it up to FFFFH or FFFFFFFFH (per B) for expand-down
+ *  (SDM Vol. 3 5.3). Used for stacks the CPU switches to before loading SS. */
+export function offsetInLimit(attrs: number, limit: number, off: number, size: number): boolean {
+  const end = off + size - 1;
+  if ((attrs & DESC_CODE) === 0 && (attrs & DESC_EXPAND_DOWN) !== 0) {
+    const top = (attrs & A.ATTR_DB) ? 0xffffffff : 0xffff;
+    return off > limit && end <= top;
+  }
+  return end <= limit;
+}
+
 /** A null selector in a data segment register: usable for the load, faults on use (SDM 3.4.2). */
 function loadNull(c: Cpu, s: number, sel: number): void {
   c.segSel[s] = sel;

@@ -2,7 +2,7 @@
 // change (TSS SS0:ESP0), EFLAGS bits cleared by interrupt/trap gates, error codes, IRETD back to the same
 // and to an outer privilege level, far CALL/RETF, and a RETF that drops to CPL 3.
 import { describe, expect, it } from 'vitest';
-import { CODE, IDT, KCS, KDS, KSTACK0, STACK, UCS, UDS, USTACK, gate32, makeSys } from './sys.js';
+import { A_DATA32, CODE, IDT, KCS, KDS, KSTACK0, STACK, TSS, UCS, UDS, USTACK, descriptor, gate32, makeSys } from './sys.js';
 
 const IF = 0x200, TF = 0x100, NT = 0x4000;
 const HANDLER = 0x30000;
@@ -276,5 +276,20 @@ kentry:
     const r = s.cpu.run(10);
     expect(r.kind).toBe('triple-fault');
     expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[0x30, undefined], [12, 0], [8, 0]]);
+  });
+
+  it('the inner-privilege frame must fit in the TSS stack segment: #SS(new SS selector)', () => {
+    const s = makeSys({ cpl3: true });
+    s.intercept = false;
+    // GDT entry 7 (0x38): ring-0 stack with a byte-granular limit just below the frame at KSTACK0 - 20.
+    s.setGdt(7, descriptor(0, KSTACK0 - 21, A_DATA32 & ~0x800));
+    s.w32(TSS + 8, 0x38);
+    s.setIdt32(0x80, gate32(KCS, HANDLER, 0xe, 3));
+    s.setIdt32(12, gate32(KCS, HANDLER, 0xe));
+    s.setIdt32(8, gate32(KCS, HANDLER, 0xe));
+    s.load('.code32\n  int $0x80\n  hlt');
+    expect(s.cpu.run(10).kind).toBe('triple-fault');
+    expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[0x80, undefined], [12, 0x38], [8, 0]]);
+    expect(s.cpu.getCpl()).toBe(3); // nothing was committed
   });
 });
