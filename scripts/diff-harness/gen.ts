@@ -46,6 +46,8 @@ export interface GenCase {
   compat32?: boolean;
   /** Runs in a 16-bit code segment (CS.D=0, still under IA-32e mode on both sides). */
   code16?: boolean;
+  /** Runs with a 16-bit stack segment (SS.B=0) based at SCRATCH_MAP_BASE. */
+  ss16?: boolean;
 }
 
 /** IA-32e compatibility mode (gen32.ts): only EAX..EDI, no 64-bit operand size, no REX (so 8-bit

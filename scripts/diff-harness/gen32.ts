@@ -10,7 +10,7 @@
 // 16-bit addresses cannot reach the scratch window (it lies above 1 MiB and a Linux process cannot map
 // page 0), so 16-bit addressed accesses are checked through their #PF: the faulting address (CR2) is the
 // 16-bit wrapped offset, and the registers at the fault show what was done.
-import { AF, CF, DF, OF, PF, SCRATCH_ADDR, SF, ZF } from './layout.js';
+import { AF, CF, DF, OF, PF, SCRATCH_ADDR, SCRATCH_MAP_BASE, SF, ZF } from './layout.js';
 import { CONDS, Ctx, FORMS, type Form, type GenCase, type GenOptions, immText, imm, pickSize, setCompat32 } from './gen.js';
 import { interesting, Rng, signed } from './rng.js';
 
@@ -20,6 +20,13 @@ const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
 const M64 = (1n << 64n) - 1n;
 /** Low 32 bits of a register input replaced (the upper half is not architectural here). */
 function set32(c: Ctx, r: number, v: number | bigint): void { c.gpr[r] = (c.gpr[r]! & ~0xffffffffn & M64) | (BigInt(v) & 0xffffffffn); }
+
+/** A stack pointer value addressing linear `la`: flat, or, with a 16-bit stack segment based at
+ *  SCRATCH_MAP_BASE, the 16-bit offset with random upper bits (SP arithmetic must leave them alone). */
+function stackPointer(c: Ctx, la: number): number {
+  if (!generatingSs16) return la;
+  return ((c.rng.chance(0.5) ? c.rng.int(0x10000) << 16 : 0) | ((la - SCRATCH_MAP_BASE) & 0xffff)) >>> 0;
+}
 
 /** 64-bit families reused in 32-bit form. */
 const REUSED = ['alu', 'unary', 'shift', 'shxd', 'mul', 'div', 'bit', 'bsx', 'setcc', 'cmov', 'xadd', 'cmpxchg', 'xchg', 'bswap', 'flagops', 'bitcount'];
@@ -32,7 +39,7 @@ export const FORMS32: Form[] = [
     build(c) {
       // ESP inside the window; 4-byte slots, or 2 with an operand-size prefix (SDM Vol. 2 PUSH/POP).
       c.implicit.add(ESP);
-      set32(c, ESP, SCRATCH_ADDR + 0x100 + c.rng.range(-0x10, 0x10) * (c.rng.chance(0.7) ? 4 : 1));
+      set32(c, ESP, stackPointer(c, SCRATCH_ADDR + 0x100 + c.rng.range(-0x10, 0x10) * (c.rng.chance(0.7) ? 4 : 1)));
       const r32 = (): string => c.reg(32, [ESP]).text;
       const r16 = (): string => c.reg(16, [ESP]).text;
       let asm: string;
@@ -48,7 +55,7 @@ export const FORMS32: Form[] = [
         case 8: asm = `call 1f; ud2; 1: pop ${r32()}`; break;
         case 9: asm = `call 1f; jmp 2f; 1: add ecx, 5; ret${c.rng.chance(0.5) ? ' 8' : ''}; 2:`; break; // position-independent CALL/RET pair
         case 10: {
-          set32(c, EBP, SCRATCH_ADDR + 0x100 + c.rng.range(-0x10, 0x10) * 4);
+          set32(c, EBP, stackPointer(c, SCRATCH_ADDR + 0x100 + c.rng.range(-0x10, 0x10) * 4));
           asm = c.rng.chance(0.5) ? c.rng.pick(['leave', 'leavew']) : `${c.rng.pick(['enter', 'enterw'])} ${c.rng.pick([0, 8, 16, 0x28])}, ${c.rng.pick([0, 1, 2, 3])}`;
           break;
         }
@@ -239,9 +246,11 @@ void R32; void R16; void EDX;
  *  16-bit code segment: `addr16` is dropped (16-bit addressing is the default there; 32-bit register and
  *  memory operands get their 66/67 prefixes from the assembler) and `{disp32}` too (rel16 is the near form). */
 let generatingCode16 = false;
-export function generate32(opts: GenOptions, code16 = false): GenCase[] {
+let generatingSs16 = false;
+export function generate32(opts: GenOptions, code16 = false, ss16 = false): GenCase[] {
   setCompat32(true);
   generatingCode16 = code16;
+  generatingSs16 = ss16;
   try {
     const forms = FORMS32.filter((f) => !(opts.exclude ?? []).includes(f.family) && (!opts.only || opts.only.includes(f.family)));
     const total = forms.reduce((a, f) => a + f.weight, 0);
@@ -265,12 +274,13 @@ export function generate32(opts: GenOptions, code16 = false): GenCase[] {
         family: form.family, form: label, asm,
         gpr: c.gpr.slice(), rflags: c.rflags, memSeed: c.memSeed, patch: c.patch,
         undefFlags: c.undefFlags, gprMask: c.gprMask.slice(), memIgnore: c.memIgnore.slice(), notes: c.notes.slice(), tags: c.tags.slice(),
-        compat32: true, code16,
+        compat32: true, code16, ss16,
       });
     }
     return out;
   } finally {
     setCompat32(false);
     generatingCode16 = false;
+    generatingSs16 = false;
   }
 }

@@ -37,7 +37,11 @@ export function prepare32(opts: GenOptions): Prepared {
 export function prepare16(opts: GenOptions): Prepared {
   return prepareCases(generate32(opts, true), 'code16');
 }
-function prepareCases(gen: GenCase[], compat32: boolean | 'code16'): Prepared {
+/** The 16-bit stack sample: the stack family in 32-bit code with SS.B=0 and SS.base = SCRATCH_MAP_BASE. */
+export function prepareSs16(opts: GenOptions): Prepared {
+  return prepareCases(generate32({ ...opts, only: ['c32-stack'] }, false, true), 'ss16');
+}
+function prepareCases(gen: GenCase[], compat32: boolean | 'code16' | 'ss16'): Prepared {
   const codes = assembleMany(gen.map((g) => g.asm), compat32 === 'code16' ? 16 : compat32 ? 32 : 64);
   const inputs: CaseInput[] = gen.map((g, i) => ({ gpr: g.gpr, rflags: g.rflags, memSeed: g.memSeed, patch: g.patch, code: codes[i]! }));
   return { gen, inputs, native: runNative(inputs, compat32) };
@@ -62,7 +66,7 @@ export interface FamilyStats {
 
 export function runSim(factory: CpuFactory, p: Prepared, vendor = hostVendor()): Map<string, FamilyStats> {
   const g0 = p.gen[0];
-  const machine = new SimMachine(factory, vendor, g0?.compat32 === true, g0?.code16 === true);
+  const machine = new SimMachine(factory, vendor, g0?.compat32 === true, g0?.code16 === true, g0?.ss16 === true);
   const stats = new Map<string, FamilyStats>();
   p.gen.forEach((g, i) => {
     let st = stats.get(g.family);

@@ -65,6 +65,13 @@
 /* 16-bit code (argv[1] == "--code16"): an LDT code segment with base CODE_ADDR, limit 0xFFFF and D=0
  * (modify_ldt), entered at IP 0 the same way; the snippet leaves with `66 EA` (ljmpl $USER_CS, ...). */
 #define CODE16_SEL 0x07 /* LDT entry 0, RPL 3 */
+/* 16-bit stack (argv[1] == "--ss16", 32-bit code): SS is an LDT data segment with base SCRATCH_MAP_BASE,
+ * limit 0xFFFF and B=0 while the snippet runs, so pushes and pops move SP (not ESP) and address
+ * SCRATCH_MAP_BASE + SP. Loaded by the 64-bit entry stub from ST_SS_RUN (MOV SS, m16), restored from
+ * ST_SS_USER on the way out (a fault's signal delivery gives the handler the flat user SS anyway). */
+#define SS16_SEL 0x0f /* LDT entry 1, RPL 3 */
+#define ST_SS_RUN 0x1a8
+#define ST_SS_USER 0x1aa
 
 struct in_rec {
   uint64_t gpr[16];
@@ -231,7 +238,8 @@ static int write_all(const void *buf, size_t len) {
 
 int main(int argc, char **argv) {
   int code16 = argc > 1 && strcmp(argv[1], "--code16") == 0;
-  int compat32 = code16 || (argc > 1 && strcmp(argv[1], "--compat32") == 0);
+  int ss16 = argc > 1 && strcmp(argv[1], "--ss16") == 0;
+  int compat32 = code16 || ss16 || (argc > 1 && strcmp(argv[1], "--compat32") == 0);
   uint32_t hdr[2];
   if (read_all(hdr, sizeof hdr) || hdr[0] != MAGIC) {
     fprintf(stderr, "native-runner: bad header\n");
@@ -253,6 +261,18 @@ int main(int argc, char **argv) {
   *(uint64_t *)(state + ST_RET_TARGET) = (uint64_t)(uintptr_t)snippet_return;
   *(uint32_t *)(state + ST_FAR_PTR) = code16 ? 0 : CODE_ADDR;
   *(uint16_t *)(state + ST_FAR_PTR + 4) = code16 ? CODE16_SEL : USER32_CS;
+  *(uint16_t *)(state + ST_SS_RUN) = ss16 ? SS16_SEL : USER_DS;
+  *(uint16_t *)(state + ST_SS_USER) = USER_DS;
+  if (ss16) {
+    struct user_desc d;
+    memset(&d, 0, sizeof d);
+    d.entry_number = 1; d.base_addr = SCRATCH_MAP_BASE; d.limit = 0xffff; d.seg_32bit = 0;
+    d.contents = MODIFY_LDT_CONTENTS_DATA; d.useable = 1;
+    if (syscall(SYS_modify_ldt, 1, &d, sizeof d) != 0) {
+      fprintf(stderr, "native-runner: modify_ldt: %s\n", strerror(errno));
+      return 2;
+    }
+  }
   if (code16) {
     struct user_desc d;
     memset(&d, 0, sizeof d);
@@ -309,9 +329,15 @@ int main(int argc, char **argv) {
       if (code16) *t++ = 0x66; /* ptr16:32 in a 16-bit code segment */
       t[0] = 0xEA; memcpy(t + 1, &exit_at, 4); memcpy(t + 5, &cs64, 2);
       t = code + COMPAT_EXIT;
-      /* 64-bit entry stub: jmp far m16:32 [abs32 ST_FAR_PTR] (FF /5, SIB no base/index). */
+      /* 64-bit exit: mov ss, word ptr [abs32 ST_SS_USER] (8E /2), then the jmp below. */
+      uint32_t ss_user = (uint32_t)(STATE_ADDR + ST_SS_USER), ss_run = (uint32_t)(STATE_ADDR + ST_SS_RUN);
+      t[0] = 0x8E; t[1] = 0x14; t[2] = 0x25; memcpy(t + 3, &ss_user, 4);
+      t += 7;
+      /* 64-bit entry stub: mov ss, [abs32 ST_SS_RUN]; jmp far m16:32 [abs32 ST_FAR_PTR] (FF /5). */
       uint8_t *e = code + COMPAT_ENTRY;
       uint32_t far_slot = (uint32_t)(STATE_ADDR + ST_FAR_PTR);
+      e[0] = 0x8E; e[1] = 0x14; e[2] = 0x25; memcpy(e + 3, &ss_run, 4);
+      e += 7;
       e[0] = 0xFF; e[1] = 0x2C; e[2] = 0x25;
       memcpy(e + 3, &far_slot, 4);
     }

@@ -52,7 +52,7 @@ export class SimMachine {
    *  or, in compat32, moved up by TB_COMPAT so that nothing below 1 MiB is mapped, as in the native
    *  process (16-bit addressed accesses fault there on both sides). */
   private readonly tb: number;
-  constructor(f: CpuFactory, vendor: Vendor, readonly compat32 = false, readonly code16 = false) {
+  constructor(f: CpuFactory, vendor: Vendor, readonly compat32 = false, readonly code16 = false, readonly ss16 = false) {
     this.tb = compat32 ? TB_COMPAT : 0;
     this.mem = f.createPhysicalMemory(MEM_SIZE);
     const io = { in: () => 0xffffffff, out: () => undefined };
@@ -109,7 +109,7 @@ export class SimMachine {
       gpr: new Array<bigint>(16).fill(0n),
       rip: this.code16 ? 0n : BigInt(CODE_ADDR), // 16-bit code: IP is the offset from CS.base = CODE_ADDR
       rflags: 2n,
-      seg: [data, this.code16 ? { selector: SEL_CODE16, base: BigInt(CODE_ADDR), limit: 0xffff, attrs: TYPE_CODE_XRA | A_S | A_P } : this.compat32 ? flat(SEL_CODE32, TYPE_CODE_XRA | A_S | A_P | A_DB | A_G) : flat(SEL_CODE, TYPE_CODE_XRA | A_S | A_P | A_L | A_G), data, data, data, data],
+      seg: [data, this.code16 ? { selector: SEL_CODE16, base: BigInt(CODE_ADDR), limit: 0xffff, attrs: TYPE_CODE_XRA | A_S | A_P } : this.compat32 ? flat(SEL_CODE32, TYPE_CODE_XRA | A_S | A_P | A_DB | A_G) : flat(SEL_CODE, TYPE_CODE_XRA | A_S | A_P | A_L | A_G), this.ss16 ? { selector: 0x0f, base: BigInt(SCRATCH_MAP_BASE), limit: 0xffff, attrs: TYPE_DATA_RWA | A_S | A_P } : data, data, data, data],
       gdtr: { base: BigInt((this.tb + GDT)), limit: 0x37 },
       idtr: { base: BigInt((this.tb + IDT)), limit: 0xfff },
       tr: { selector: SEL_TSS, base: BigInt((this.tb + TSS)), limit: 0x67, attrs: TYPE_TSS64_BUSY | A_P },

@@ -66,16 +66,18 @@ const opEnter: H = (c, i) => {
   const saveSp = rl[ESP]!, saveSpH = rh[ESP]!, saveBp = rl[EBP]!;
   try {
     c.pushLeg(c.getReg(EBP, sz, 0), sz);
-    const frame = c.spPlus(0);
+    // The frame pointer is the whole ESP after the push, stored and loaded at the operand size: with a
+    // 32-bit operand size on a 16-bit stack, EBP receives ESP's upper half too (80386 manual ENTER
+    // "frame-ptr := eSP ... EBP := frame-ptr"; measured on the AMD host with SS.B=0).
+    const frame = rl[ESP]!;
     let bp = c.ss32 ? rl[EBP]! >>> 0 : rl[EBP]! & 0xffff;
     for (let k = 1; k < level; k++) {
       bp = c.ss32 ? (bp - sz) >>> 0 : (bp - sz) & 0xffff;
       const v = sz === 2 ? c.rd16(c.stackLin(bp, 2)) : c.rd32(c.stackLin(bp, 4));
       c.pushLeg(v, sz);
     }
-    if (level > 0) c.pushLeg(frame, sz);
-    // StackSize (SS.B) decides whether EBP or BP receives the frame pointer (SDM Vol. 2 ENTER).
-    if (c.ss32) rl[EBP] = frame | 0; else rl[EBP] = (rl[EBP]! & ~0xffff) | frame;
+    if (level > 0) c.pushLeg(frame & osMask(sz), sz);
+    c.setReg(EBP, sz, 0, frame, 0);
     c.setSp(c.spPlus(-size));
     c.stackLin(c.spPlus(0), 1);
   } catch (e) { rl[ESP] = saveSp; rh[ESP] = saveSpH; rl[EBP] = saveBp; throw e; }

@@ -6,16 +6,18 @@
 // Both sides run the snippet in IA-32e compatibility mode: natively in Linux's 32-bit user code
 // segment (the runner's --compat32), simulated with a CS.L=0/CS.D=1 code segment under EFER.LMA. The
 // 16-bit sample runs the same families assembled with .code16 in a 16-bit code segment (natively an LDT
-// segment from modify_ldt, --code16; simulated CS.D=0), both based at the snippet's page.
+// segment from modify_ldt, --code16; simulated CS.D=0), both based at the snippet's page. The 16-bit
+// stack sample runs the stack family in 32-bit code with SS a 16-bit data segment based at 0x100000
+// (natively an LDT segment loaded around the snippet, --ss16): SP arithmetic and a non-zero SS base.
 // EAX..EDI bits 31:0, the status flags (minus what the SDM leaves undefined), DF, the scratch window,
 // the final EIP and any exception (vector, EIP, error code, CR2) must agree.
 //
-// Seed: DIFF_SEED, count: DIFF32_CASES / DIFF16_CASES (default 3000 each here; the sweep: `DIFF32_CASES=100000 npx vitest run
+// Seed: DIFF_SEED, count: DIFF32_CASES / DIFF16_CASES / DIFF_SS16_CASES (default 3000 / 3000 / 1000 here; the sweep: `DIFF32_CASES=100000 npx vitest run
 // test/unit/cpu-diff/diff32.test.ts`). DIFF_REPORT=<file> writes every mismatch to <file>.32 / <file>.16.
 import { writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FORMS32 } from '../../../scripts/diff-harness/gen32.js';
-import { type FamilyStats, prepare16, prepare32, type Prepared, runSim, seedFromEnv } from '../../../scripts/diff-harness/harness.js';
+import { type FamilyStats, prepare16, prepare32, prepareSs16, type Prepared, runSim, seedFromEnv } from '../../../scripts/diff-harness/harness.js';
 import { hostCanRunNative } from '../../../scripts/diff-harness/native.js';
 import { hostVendor } from '../../../scripts/diff-harness/sim.js';
 import { createCpu, createPhysicalMemory } from '../../../src/cpu/index.js';
@@ -23,13 +25,21 @@ import { createCpu, createPhysicalMemory } from '../../../src/cpu/index.js';
 const seed = seedFromEnv();
 const count = Number(process.env.DIFF32_CASES ?? 3000);
 const count16 = Number(process.env.DIFF16_CASES ?? 3000);
+const countSs16 = Number(process.env.DIFF_SS16_CASES ?? 1000);
 
-for (const [bits, n] of [[32, count], [16, count16]] as const) describe.runIf(hostCanRunNative())(`cpu vs host in ${bits}-bit code (${hostVendor()}), seed ${seed}, ${n} cases`, () => {
+const SAMPLES = [
+  { name: '32-bit code', n: count, prep: prepare32, families: FORMS32.map((x) => x.family) },
+  { name: '16-bit code', n: count16, prep: prepare16, families: FORMS32.map((x) => x.family) },
+  { name: '32-bit code on a 16-bit stack segment (SS.B=0, SS.base 0x100000)', n: countSs16, prep: prepareSs16, families: ['c32-stack'] },
+];
+
+for (const { name, n, prep, families } of SAMPLES) describe.runIf(hostCanRunNative())(`cpu vs host, ${name} (${hostVendor()}), seed ${seed}, ${n} cases`, () => {
+  const bits = name.startsWith('16') ? 16 : name.includes('stack') ? 'ss16' : 32;
   let prepared: Prepared;
   let stats: Map<string, FamilyStats>;
   beforeAll(() => {
     const t0 = performance.now();
-    prepared = bits === 32 ? prepare32({ seed, count: n }) : prepare16({ seed, count: n });
+    prepared = prep({ seed, count: n });
     const t1 = performance.now();
     stats = runSim({ createCpu, createPhysicalMemory }, prepared);
     const t2 = performance.now();
@@ -41,7 +51,7 @@ for (const [bits, n] of [[32, count], [16, count16]] as const) describe.runIf(ho
     }
   });
 
-  for (const f of [...new Set(FORMS32.map((x) => x.family))]) {
+  for (const f of [...new Set(families)]) {
     it(`${f}: simulator matches the host CPU`, () => {
       const s = stats.get(f);
       expect(s?.cases ?? 0).toBeGreaterThan(0);
