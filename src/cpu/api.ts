@@ -96,8 +96,8 @@ export interface CpuHooks {
 /** Why CpuRun stopped. */
 export type StopReason =
   | { kind: 'budget' }                                   // executed the requested number of instructions
-  | { kind: 'hlt' }                                      // HLT (the machine decides whether an interrupt can wake it)
-  | { kind: 'stop-requested'; why: string }              // requestStop() (device, Ctrl-C)
+  | { kind: 'hlt' }                                      // halted in HLT and nothing armed can wake it (IF=0, or no interrupt pending and no timer)
+  | { kind: 'stop-requested'; why: string }              // requestStop() (device, Ctrl-C); also 'unsupported CPU mode: ...' (real/virtual-8086 mode)
   | { kind: 'triple-fault'; detail: string }             // shutdown; machine must be reset
   | { kind: 'intercept'; what: 'exception'; event: ExceptionEvent }
   | { kind: 'intercept'; what: 'instruction'; instruction: InterceptableInstruction; rip: bigint; length: number }
@@ -257,7 +257,9 @@ export interface GuestCpu {
   /** The interrupt controller's output may have changed (new IRR bit, TPR/EOI): check pendingVector()
    *  at the next instruction boundary where interrupts are enabled. */
   notifyInterrupt(): void;
-  /** True while the CPU waits in HLT for an interrupt (run() returns { kind: 'hlt' } when nothing armed can wake it). */
+  /** True while the CPU waits in HLT for an interrupt (run() returns { kind: 'hlt' } when nothing armed can wake it).
+   *  The wait survives run() calls; a delivered interrupt, injectEvent(), or a setRip/setState that moves RIP
+   *  ends it. */
   readonly halted: boolean;
   /** While true, maskable interrupts are held pending: never taken, and a HLT waits without running the
    *  clock ahead to the timer (run() reports 'hlt'). What a debugger asks for while single-stepping
