@@ -98,8 +98,8 @@ export function iret(c: Cpu, i: Insn): void {
   // SS (always popped in 64-bit mode).
   let ssAttr = 0, ssLimit = 0, ssBase = 0;
   if ((ss & 0xfffc) === 0) {
-    // Null SS is legal only when returning to CPL < 3 in 64-bit mode.
-    if (rpl === 3) c.raiseGP0();
+    // Null SS is legal only when returning to CPL < 3 in 64-bit mode (not to compatibility mode).
+    if (rpl === 3 || !(cAttr & A.ATTR_L)) c.raiseGP0();
   } else {
     if ((ss & 3) !== rpl) c.raise(A.VEC_GP, ss & 0xfffc);
     c.readDescriptor(ss, 0);
