@@ -246,7 +246,7 @@ export class Cpu implements GuestCpu {
     this.stopWhy = '';
     this.retired = 0; // api.ts: instructionsRetired counts since reset
     this.haltSkipped = 0; this.haltedState = false; this.timerTick = undefined; this.timerFn = undefined;
-    this.irqCheck = this.interrupts !== undefined;
+    this.irqCheck = false; // api.ts: pendingVector() is asked only after notifyInterrupt()
     this.flushTlb();
     this.updateCplMasks();
     updateMode(this);
