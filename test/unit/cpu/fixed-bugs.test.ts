@@ -28,6 +28,16 @@ describe('fixed simulator bugs', () => {
     expectRun(run1({ code: [0x48, 0x0f, 0xa3, 0x5d, 0x00], regs: { rbp: 0x101f00n, rbx: 1n << 62n } }), { vector: 12, errorCode: { mask: 0xffff, value: 0 } });
   });
 
+  it('a #PF on the instruction fetch pushes the RIP that could not be fetched, not the branch before it', () => {
+    const m = makeMachine();
+    const seen: bigint[] = [];
+    m.hooks.onException = (ev) => { seen.push(ev.vector === 14 ? ev.rip : -1n); return true; };
+    // mov $0x40000000, %eax (mapped only up to 1 GiB); jmp *%rax
+    m.mem.writePhys(CODE, new Uint8Array([0xb8, 0x00, 0x00, 0x00, 0x40, 0xff, 0xe0]));
+    expect(runToHlt(m).kind).toBe('intercept');
+    expect(seen).toEqual([0x40000000n]);
+  });
+
   it('reset() sets instructionsRetired back to 0 (api.ts: "since reset")', () => {
     const m = makeMachine();
     m.mem.writePhys(CODE, new Uint8Array([0x90, 0x90, 0xf4]));
