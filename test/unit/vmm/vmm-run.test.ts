@@ -152,8 +152,8 @@ describe('Vmm.readRegisters (the bulk g read)', () => {
 });
 
 describe('Vmm range stepping (vCont;r)', () => {
-  async function toMain(mode: 'kvm' | 'bare') {
-    const r = rig({ mode, qemuDbRouting: 'corrected' });
+  async function toMain(mode: 'kvm' | 'bare', vendor: 'intel' | 'amd' = 'intel') {
+    const r = rig({ mode, vendor, qemuDbRouting: 'corrected' });
     const main = r.machine.symbol('main');
     r.vmm.insertBreakpoint(BreakpointType.Hardware, main, 1);
     await resume(r.vmm, 'continue');
@@ -163,10 +163,10 @@ describe('Vmm range stepping (vCont;r)', () => {
   }
   const rangeStep = (vmm: Vmm, start: bigint, end: bigint) => new Promise<StopEvent>((res) => vmm.resume({ kind: 'step', range: { start, end } }, res));
 
-  for (const mode of ['kvm', 'bare'] as const) {
-    it(`${mode}: stops at the first pc outside the range, after the same instructions as one stepi at a time`, async () => {
-      const a = await toMain(mode);
-      const b = await toMain(mode);
+  for (const [mode, vendor] of [['kvm', 'intel'], ['kvm', 'amd'], ['bare', 'intel']] as const)
+    it(`${mode} (${vendor}): stops at the first pc outside the range, after the same instructions as one stepi at a time`, async () => {
+      const a = await toMain(mode, vendor);
+      const b = await toMain(mode, vendor);
       const start = a.main;
       const end = a.main + 0x40n; // main's first calls leave this range (into peek)
       const n0 = a.machine.cpu.instructionsRetired;
@@ -185,6 +185,7 @@ describe('Vmm range stepping (vCont;r)', () => {
       expect(a.machine.cpu.instructionsRetired - n0).toBeGreaterThan(1);
     });
 
+  for (const mode of ['kvm', 'bare'] as const) {
     it(`${mode}: a hardware breakpoint inside the range ends it there`, async () => {
       // Range: main's straight-line tail, from `movq $7, counter(%rip)` (48 c7 05) to main + 0x40.
       const probe = await toMain(mode);
