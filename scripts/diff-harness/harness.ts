@@ -37,12 +37,12 @@ export function prepare32(opts: GenOptions): Prepared {
 export function prepare16(opts: GenOptions): Prepared {
   return prepareCases(generate32(opts, true), 'code16');
 }
-/** The 16-bit stack sample: the stack family in 32-bit code with SS.B=0 and SS.base = SCRATCH_MAP_BASE. */
-export function prepareSs16(opts: GenOptions): Prepared {
-  return prepareCases(generate32({ ...opts, only: ['c32-stack'] }, false, true), 'ss16');
+/** The 16-bit stack sample: the stack family with SS.B=0 and SS.base = SCRATCH_MAP_BASE, in 32-bit or (code16) 16-bit code. */
+export function prepareSs16(opts: GenOptions, code16 = false): Prepared {
+  return prepareCases(generate32({ ...opts, only: ['c32-stack'] }, code16, true), code16 ? 'code16+ss16' : 'ss16');
 }
-function prepareCases(gen: GenCase[], compat32: boolean | 'code16' | 'ss16'): Prepared {
-  const codes = assembleMany(gen.map((g) => g.asm), compat32 === 'code16' ? 16 : compat32 ? 32 : 64);
+function prepareCases(gen: GenCase[], compat32: boolean | 'code16' | 'ss16' | 'code16+ss16'): Prepared {
+  const codes = assembleMany(gen.map((g) => g.asm), compat32 === 'code16' || compat32 === 'code16+ss16' ? 16 : compat32 ? 32 : 64);
   const inputs: CaseInput[] = gen.map((g, i) => ({ gpr: g.gpr, rflags: g.rflags, memSeed: g.memSeed, patch: g.patch, code: codes[i]! }));
   return { gen, inputs, native: runNative(inputs, compat32) };
 }

@@ -62,10 +62,10 @@
 #define USER_DS 0x2b
 #define COMPAT_EXIT 0xc0
 #define COMPAT_ENTRY 0xe0
-/* 16-bit code (argv[1] == "--code16"): an LDT code segment with base CODE_ADDR, limit 0xFFFF and D=0
+/* 16-bit code ("--code16"): an LDT code segment with base CODE_ADDR, limit 0xFFFF and D=0
  * (modify_ldt), entered at IP 0 the same way; the snippet leaves with `66 EA` (ljmpl $USER_CS, ...). */
 #define CODE16_SEL 0x07 /* LDT entry 0, RPL 3 */
-/* 16-bit stack (argv[1] == "--ss16", 32-bit code): SS is an LDT data segment with base SCRATCH_MAP_BASE,
+/* 16-bit stack ("--ss16", with 32-bit code or with --code16): SS is an LDT data segment with base SCRATCH_MAP_BASE,
  * limit 0xFFFF and B=0 while the snippet runs, so pushes and pops move SP (not ESP) and address
  * SCRATCH_MAP_BASE + SP. Loaded by the 64-bit entry stub from ST_SS_RUN (MOV SS, m16), restored from
  * ST_SS_USER on the way out (a fault's signal delivery gives the handler the flat user SS anyway). */
@@ -237,9 +237,13 @@ static int write_all(const void *buf, size_t len) {
 }
 
 int main(int argc, char **argv) {
-  int code16 = argc > 1 && strcmp(argv[1], "--code16") == 0;
-  int ss16 = argc > 1 && strcmp(argv[1], "--ss16") == 0;
-  int compat32 = code16 || ss16 || (argc > 1 && strcmp(argv[1], "--compat32") == 0);
+  int code16 = 0, ss16 = 0, compat32 = 0;
+  for (int a = 1; a < argc; a++) {
+    if (strcmp(argv[a], "--code16") == 0) code16 = 1;
+    else if (strcmp(argv[a], "--ss16") == 0) ss16 = 1;
+    else if (strcmp(argv[a], "--compat32") == 0) compat32 = 1;
+  }
+  compat32 |= code16 | ss16;
   uint32_t hdr[2];
   if (read_all(hdr, sizeof hdr) || hdr[0] != MAGIC) {
     fprintf(stderr, "native-runner: bad header\n");

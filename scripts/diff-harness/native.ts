@@ -76,9 +76,9 @@ export function decodeResults(buf: Buffer, n: number): CaseResult[] {
 
 /** Runs every case on the host CPU (one process for the whole batch); compat32: in the 32-bit user code
  *  segment (IA-32e compatibility mode); 'code16': in a 16-bit LDT code segment based at CODE_ADDR; 'ss16':
- *  32-bit code with a 16-bit LDT stack segment based at SCRATCH_MAP_BASE. */
-export function runNative(cases: readonly CaseInput[], compat32: boolean | 'code16' | 'ss16' = false): CaseResult[] {
+ *  a 16-bit LDT stack segment based at SCRATCH_MAP_BASE; 'code16+ss16': both. */
+export function runNative(cases: readonly CaseInput[], compat32: boolean | 'code16' | 'ss16' | 'code16+ss16' = false): CaseResult[] {
   const exe = buildNativeRunner();
-  const stdout = execFileSync(exe, typeof compat32 === 'string' ? [`--${compat32}`] : compat32 ? ['--compat32'] : [], { input: encodeCases(cases), maxBuffer: 1 << 30 });
+  const stdout = execFileSync(exe, typeof compat32 === 'string' ? compat32.split('+').map((f) => `--${f}`) : compat32 ? ['--compat32'] : [], { input: encodeCases(cases), maxBuffer: 1 << 30 });
   return decodeResults(stdout, cases.length);
 }

@@ -30,11 +30,12 @@ const countSs16 = Number(process.env.DIFF_SS16_CASES ?? 1000);
 const SAMPLES = [
   { name: '32-bit code', n: count, prep: prepare32, families: FORMS32.map((x) => x.family) },
   { name: '16-bit code', n: count16, prep: prepare16, families: FORMS32.map((x) => x.family) },
-  { name: '32-bit code on a 16-bit stack segment (SS.B=0, SS.base 0x100000)', n: countSs16, prep: prepareSs16, families: ['c32-stack'] },
+  { name: '32-bit code on a 16-bit stack segment (SS.B=0, SS.base 0x100000)', n: countSs16, prep: (o: { seed: bigint; count: number }) => prepareSs16(o), families: ['c32-stack'] },
+  { name: '16-bit code on a 16-bit stack segment (SS.B=0, SS.base 0x100000)', n: countSs16, prep: (o: { seed: bigint; count: number }) => prepareSs16(o, true), families: ['c32-stack'] },
 ];
 
 for (const { name, n, prep, families } of SAMPLES) describe.runIf(hostCanRunNative())(`cpu vs host, ${name} (${hostVendor()}), seed ${seed}, ${n} cases`, () => {
-  const bits = name.startsWith('16') ? 16 : name.includes('stack') ? 'ss16' : 32;
+  const bits = `${name.startsWith('16') ? 16 : 32}${name.includes('stack') ? '-ss16' : ''}`;
   let prepared: Prepared;
   let stats: Map<string, FamilyStats>;
   beforeAll(() => {
