@@ -105,13 +105,20 @@ export function taskSwitch(c: Cpu, sel: number, src: TaskSwitchSource, savedEip:
     c.stopReason = { kind: 'stop-requested', why: `unsupported CPU mode: ${why}` };
     throw STOP;
   }
-  // Selectors are loaded first, then their descriptors are checked; a bad one is #TS(selector).
+  // Selectors are loaded first, then their descriptors are checked; a bad one is #TS(selector). Such a
+  // fault belongs to the new task: for a JMP/CALL/IRET it reports the new task's EIP (SDM 8.3 step 12).
   for (let k = 0; k < 6; k++) c.segSel[k] = nSeg[k]!;
   c.cpl = nSeg[SEG_CS]! & 3; c.updateCplMasks();
-  loadLdt(c, nLdt);
-  loadTaskSegment(c, SEG_CS, nSeg[SEG_CS]!);
-  loadTaskSegment(c, SEG_SS, nSeg[SEG_SS]!);
-  for (const s of [0, 3, 4, 5]) loadTaskSegment(c, s, nSeg[s]!);
+  try {
+    loadLdt(c, nLdt);
+    loadTaskSegment(c, SEG_CS, nSeg[SEG_CS]!);
+    loadTaskSegment(c, SEG_SS, nSeg[SEG_SS]!);
+    for (const s of [0, 3, 4, 5]) loadTaskSegment(c, s, nSeg[s]!);
+  } catch (e) {
+    if (src !== 'event') c.insnRip = nEip;
+    updateMode(c);
+    throw e;
+  }
   updateMode(c);
   c.fLin0 = NaN;
   c.dbBranch = true;

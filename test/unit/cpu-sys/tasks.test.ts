@@ -105,4 +105,14 @@ describe('task switching', () => {
     expect(s.cpu.run(10).kind).toBe('intercept');
     expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[13, TSS_SEL]]);
   });
+
+  it('a bad selector in the new task\'s TSS is #TS(selector) taken in the new task (EIP of the new task)', () => {
+    const s = setup();
+    s.w32(TSS_B + 0x48 + 4 * 3, 0x48 | 0); // DS = 0x48: beyond the GDT limit
+    s.load(`.code32\n  ljmp $${SEL_B}, $0\n  hlt`);
+    s.intercept = true;
+    expect(s.cpu.run(10).kind).toBe('intercept');
+    expect(s.exc.map((e) => [e.vector, e.errorCode, e.rip])).toEqual([[10, 0x48, BigInt(CODE_B)]]);
+    expect(s.cpu.getState().tr.selector).toBe(SEL_B);
+  });
 });
