@@ -75,19 +75,28 @@ export function benchValues(out: RunOut): Record<string, number> {
  *  own CPU time per round trip moves far less, so it is the figure to compare before/after a change. */
 export function timedLoop(key: string, command: string, n: number, serverPid?: number): string[] {
   const cpu = serverPid === undefined ? [] : [`def server_cpu():`, `    f = open("/proc/${serverPid}/stat").read().rsplit(")", 1)[1].split()`, `    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")`];
+  const half = Math.floor(n / 2);
+  // The second half is timed on its own too: a fresh server spends its first few hundred operations warming up
+  // V8 (docs/PERFORMANCE.md), so the second-half rate is the warm figure.
   return [
     'python',
     'import time, os',
     ...cpu,
-    ...(serverPid === undefined ? [] : ['c0 = server_cpu()']),
+    serverPid === undefined ? 'server_cpu = lambda: 0.0' : '',
+    'c0 = server_cpu()',
     't0 = time.perf_counter()',
-    `for i in range(${n}):`,
+    `for i in range(${half}):`,
     `    gdb.execute(${JSON.stringify(command)}, to_string=True)`,
+    'c1 = server_cpu()',
+    't1 = time.perf_counter()',
+    `for i in range(${n - half}):`,
+    `    gdb.execute(${JSON.stringify(command)}, to_string=True)`,
+    't2 = time.perf_counter()',
     serverPid === undefined
-      ? `print("BENCH ${key}_s=%f ${key}_n=%d" % (time.perf_counter() - t0, ${n}))`
-      : `print("BENCH ${key}_s=%f ${key}_n=%d ${key}_cpu=%f" % (time.perf_counter() - t0, ${n}, server_cpu() - c0))`,
+      ? `print("BENCH ${key}_s=%f ${key}_n=%d ${key}_s2=%f ${key}_n2=%d" % (t2 - t0, ${n}, t2 - t1, ${n - half}))`
+      : `print("BENCH ${key}_s=%f ${key}_n=%d ${key}_s2=%f ${key}_n2=%d ${key}_cpu=%f ${key}_cpu2=%f" % (t2 - t0, ${n}, t2 - t1, ${n - half}, server_cpu() - c0, server_cpu() - c1))`,
     'end',
-  ];
+  ].filter((l) => l !== '');
 }
 
 /** Steps: stop at int_loop (so both stubs step the same code), then n stepi. */
@@ -106,6 +115,9 @@ export interface GdbRate {
   n: number;
   /** Server CPU seconds per operation (user + system), when the loop measured it. */
   cpuPerOp?: number;
+  /** The same two figures over the second half of the loop only (a warmed-up server). */
+  rateWarm?: number;
+  cpuPerOpWarm?: number;
   ok: boolean;
   note?: string;
 }
@@ -117,7 +129,18 @@ export function rateOf(out: RunOut, key: string, mustSee?: RegExp): GdbRate {
   if (s === undefined || n === undefined) return { rate: NaN, seconds: NaN, n: 0, ok: false, note: `no BENCH line (gdb status ${out.status}): ${(out.stderr || out.stdout).slice(-300)}` };
   if (mustSee && !mustSee.test(out.stdout)) return { rate: n / s, seconds: s, n, ok: false, note: `expected ${mustSee} in gdb output` };
   const cpu = v[`${key}_cpu`];
-  return { rate: n / s, seconds: s, n, ok: true, ...(cpu === undefined ? {} : { cpuPerOp: cpu / n }) };
+  const s2 = v[`${key}_s2`];
+  const n2 = v[`${key}_n2`];
+  const cpu2 = v[`${key}_cpu2`];
+  return {
+    rate: n / s,
+    seconds: s,
+    n,
+    ok: true,
+    ...(cpu === undefined ? {} : { cpuPerOp: cpu / n }),
+    ...(s2 === undefined || !n2 ? {} : { rateWarm: n2 / s2 }),
+    ...(cpu2 === undefined || !n2 ? {} : { cpuPerOpWarm: cpu2 / n2 }),
+  };
 }
 
 /** Spawn-to-prompt: dbstub serve spawned at t0; gdb connects as soon as the port is printed; the figure is
