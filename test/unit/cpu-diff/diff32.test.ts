@@ -13,7 +13,7 @@
 // the final EIP and any exception (vector, EIP, error code, CR2) must agree.
 //
 // Seed: DIFF_SEED, count: DIFF32_CASES / DIFF16_CASES / DIFF_SS16_CASES (default 3000 / 3000 / 1000 here; the sweep: `DIFF32_CASES=100000 npx vitest run
-// test/unit/cpu-diff/diff32.test.ts`; a count of 0 leaves that sample out). DIFF_REPORT=<file> writes every mismatch to <file>.32 / <file>.16.
+// test/unit/cpu-diff/diff32.test.ts`; a count of 0 leaves that sample out). DIFF_REPORT=<file> writes every mismatch to <file>.32, .16, .32-ss16, .16-ss16.
 import { writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FORMS32 } from '../../../scripts/diff-harness/gen32.js';
