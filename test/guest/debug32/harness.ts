@@ -1,5 +1,6 @@
 // Harness of the 32-bit #DB proof suite (debug32): build and run one guest of test/guests/debug32/<scenario>/
-// (an ELF32 Multiboot kernel, or for compat-* an ELF64 long-mode guest with a compatibility-mode code segment)
+// (an ELF32 Multiboot kernel; for compat-* an lm64-style ELF64 Multiboot kernel running its bodies in compatibility-mode
+// code segments)
 // and parse what its own exception handlers logged over COM1, in the line format of test/guests/debug/rt.inc
 // (parsed by the same code: test/guest/debug/harness.ts). Two machines per scenario:
 //   - bare: no hypervisor, #DBs go straight to the guest's IDT (silicon);
@@ -26,9 +27,10 @@ const MAX_INSNS = 5_000_000;
 // Selectors of test/guests/debug32/rt32.inc (its own GDT).
 export const CS32_KERNEL = 0x08;
 export const CS32_USER = 0x1b;
-// Selectors of the compat-* guests (64-bit runtime test/guests/debug/rt.inc plus compat32.inc's GDT).
+// Selectors of the compat-* guests (test/guests/debug32/compat64.inc's GDT).
 export const CS64_KERNEL = 0x08;
-export const CS_COMPAT = 0x38;
+export const CS_COMPAT_KERNEL = 0x18;
+export const CS_COMPAT_USER = 0x23;
 
 export const MODES = ['bare', 'kvm'] as const;
 export type RunMode = (typeof MODES)[number];
