@@ -227,6 +227,34 @@ export const FORMS32: Form[] = [
     },
   },
   {
+    family: 'c32-misc',
+    weight: 3,
+    build(c) {
+      const k = c.rng.int(3);
+      if (k === 0) {
+        // BOUND r, m: #BR (vector 5) when the signed index is outside [lower, upper] (SDM Vol. 2 BOUND).
+        const size = c.rng.pick([16, 32] as const);
+        const m = c.mem(size === 32 ? 64 : 32, 0x40, 0x1c0, false);
+        const r = c.reg(size);
+        if (c.rng.chance(0.7)) {
+          const lo = c.rng.range(-1000, 1000), hi = lo + c.rng.range(0, 500);
+          const w = BigInt.asUintN(size, BigInt(lo)) | (BigInt.asUintN(size, BigInt(hi)) << BigInt(size));
+          c.write({ ...m, size: size === 32 ? 64 : 32 }, w);
+          c.write(r, BigInt(c.rng.pick([lo, hi, lo - 1, hi + 1, c.rng.range(lo - 10, hi + 10)])));
+        }
+        return { asm: `bound ${r.text}, ${m.text}`, form: `bound r${size}, m` };
+      }
+      if (k === 1) {
+        // INTO: #OF (vector 4, a trap) when OF=1 (SDM Vol. 2 INTn/INTO/INT3/INT1).
+        if (c.rng.chance(0.5)) c.rflags |= OF; else c.rflags &= ~OF;
+        return { asm: 'into', form: `into OF=${c.rflags & OF ? 1 : 0}` };
+      }
+      // ARPL r/m16, r16: ZF and the RPL field (SDM Vol. 2 ARPL).
+      const d = c.rm(16, 0.4), s2 = c.reg(16);
+      return { asm: `arpl ${d.text}, ${s2.text}`, form: `arpl ${d.k === 'reg' ? 'r16' : 'm16'}, r16` };
+    },
+  },
+  {
     family: 'c32-alu-imm',
     weight: 2,
     build(c) {
