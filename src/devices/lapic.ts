@@ -151,6 +151,9 @@ export class LocalApic implements MmioRegion, InterruptController {
   private host: ApicHost | undefined;
   private readonly physAddrBits: number;
   private readonly x2apicSupported: boolean;
+  /** InterruptController.x2apic: the CPU reports CPUID.01H:ECX[21] when true. Real parts since Nehalem /
+   *  Zen and KVM's in-kernel APIC offer x2APIC; QEMU 7.2's TCG APIC does not (construct with x2apic:false). */
+  get x2apic(): boolean { return this.x2apicSupported; }
   private readonly once: OnceLog;
 
   private apicBase = 0n;
