@@ -742,7 +742,7 @@ const grp9: H = (c, i) => {
   if (k !== 1 || !i.mem) c.raiseUD(); // RDRAND/RDSEED not reported in CPUID
   checkLock(c, i);
   const wide = i.rexW;
-  const la = c.ea(i);
+  const la = c.ea(i, wide ? 16 : 8);
   LA = la;
   if (wide && (la & 15) !== 0) c.raiseGP0(); // CMPXCHG16B requires 16-byte alignment
   c.probeWrite(la, wide ? 16 : 8); // a page-crossing CMPXCHG8B faults as a write on either page
