@@ -6,7 +6,7 @@
 // Conventions: the stack is ESP or SP per SS.B (Cpu.ss32) with 2- or 4-byte slots (operand size); EIP is
 // truncated to 32 bits, or to 16 for near branches with a 16-bit operand size (Cpu.jumpLeg); data
 // addresses are segment base + offset modulo 2^32 (Cpu.eaLeg, Cpu.segLinear). Far CALL/JMP/RET, IRET,
-// INT n and the segment-load checks belong to system.ts (see loadSegment below).
+// INT n belong to system.ts / far.ts, the segment-load checks to segments.ts (loadSegment).
 
 import type { Cpu } from './cpu.js';
 import { SHADOW_MOVSS, SL_SHADOW } from './cpu.js';
@@ -37,11 +37,11 @@ const opPushI: H = (c, i) => c.pushLeg(i.imm & osMask(i.osz), i.osz);
 const opPopE: H = (c, i) => {
   if (i.lock) c.raiseUD();
   // The destination address is computed after ESP is incremented (SDM Vol. 2 POP); undo on a fault.
-  const sp = c.rl[ESP]!;
+  const sp = c.rl[ESP]!, sph = c.rh[ESP]!;
   const v = c.popLeg(i.osz);
   try {
     if (i.mem) c.wrSized(c.ea(i), i.osz, v, 0); else c.setReg(i.rm, i.osz, 0, v, 0);
-  } catch (e) { c.rl[ESP] = sp; throw e; }
+  } catch (e) { c.rl[ESP] = sp; c.rh[ESP] = sph; throw e; }
 };
 const opPushf: H = (c, i) => c.pushLeg(c.getFlags() & ~(A.RFLAGS_RF | A.RFLAGS_VM) & osMask(i.osz), i.osz);
 const opPopf: H = (c, i) => popfApply(c, i.osz, c.popLeg(i.osz));
@@ -63,12 +63,12 @@ const opPopa: H = (c, i) => {
 const opEnter: H = (c, i) => {
   const sz = i.osz, size = i.imm & 0xffff, level = i.imm2 & 31;
   const rl = c.rl, rh = c.rh;
-  const saveSp = rl[ESP]!, saveSpH = rh[ESP]!, saveBp = rl[EBP]!;
+  const saveSp = rl[ESP]!, saveSpH = rh[ESP]!, saveBp = rl[EBP]!, saveBpH = rh[EBP]!;
   try {
     c.pushLeg(c.getReg(EBP, sz, 0), sz);
     // The frame pointer is the whole ESP after the push, stored and loaded at the operand size: with a
-    // 32-bit operand size on a 16-bit stack, EBP receives ESP's upper half too (80386 manual ENTER
-    // "frame-ptr := eSP ... EBP := frame-ptr"; measured on the AMD host with SS.B=0).
+    // 32-bit operand size on a 16-bit stack, EBP receives ESP's upper half too (as the 80386 manual's ENTER
+    // pseudo-code copies eSP; measured on the AMD host with SS.B=0).
     const frame = rl[ESP]!;
     let bp = c.ss32 ? rl[EBP]! >>> 0 : rl[EBP]! & 0xffff;
     for (let k = 1; k < level; k++) {
@@ -80,22 +80,22 @@ const opEnter: H = (c, i) => {
     c.setReg(EBP, sz, 0, frame, 0);
     c.setSp(c.spPlus(-size));
     c.stackLin(c.spPlus(0), 1);
-  } catch (e) { rl[ESP] = saveSp; rh[ESP] = saveSpH; rl[EBP] = saveBp; throw e; }
+  } catch (e) { rl[ESP] = saveSp; rh[ESP] = saveSpH; rl[EBP] = saveBp; rh[EBP] = saveBpH; throw e; }
 };
 const opLeave: H = (c, i) => {
   const rl = c.rl;
-  const saveSp = rl[ESP]!;
+  const saveSp = rl[ESP]!, saveSpH = c.rh[ESP]!;
   if (c.ss32) rl[ESP] = rl[EBP]!; else rl[ESP] = (rl[ESP]! & ~0xffff) | (rl[EBP]! & 0xffff);
   try {
     const v = c.popLeg(i.osz);
     c.setReg(EBP, i.osz, 0, v, 0);
-  } catch (e) { rl[ESP] = saveSp; throw e; }
+  } catch (e) { rl[ESP] = saveSp; c.rh[ESP] = saveSpH; throw e; }
 };
 
-// PUSH/POP of segment registers (06 07 0E 16 17 1E 1F, 0F A0 A1 A8 A9). A 32-bit PUSH Sreg moves ESP by 4;
-// Intel: "all recent Core and Atom processors perform a 16-bit move, leaving the upper portion of the stack
-// location unmodified" (SDM Vol. 2 PUSH); AMD writes the zero-extended selector (measured on an AMD EPYC
-// host in compatibility mode: the upper half of the slot reads 0).
+// PUSH/POP of segment registers (06 07 0E 16 17 1E 1F, 0F A0 A1 A8 A9). A 32-bit PUSH Sreg moves ESP by 4.
+// Recent Intel cores store only the 16-bit selector and leave the slot's upper half as it was (SDM Vol. 2
+// PUSH, operation notes); AMD stores the zero-extended selector (measured on an AMD EPYC host in
+// compatibility mode: the upper half of the slot reads 0).
 function pushSreg(c: Cpu, sz: number, s: number): void {
   const sp = c.spPlus(-sz);
   const la = c.stackLin(sp, sz);
