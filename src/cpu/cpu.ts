@@ -154,6 +154,10 @@ export class Cpu implements GuestCpu {
   rfKeep = false;       // IRET loaded RF=1: keep it for the next instruction
   /** Trap #DB causes held back by an external-watchpoint stop, delivered when run() resumes. */
   deferredTrap = 0;
+  /** A task switch loaded a TSS whose T flag is set: #DB with DR6.BT before the new task's first
+   *  instruction (SDM Vol. 3 18.3.1.5). Taken by debug.after() for a JMP/CALL/IRET/INT n switch, by
+   *  debug.before() for one made by exception or interrupt delivery. */
+  taskSwitchTrap = false;
 
   // ---- run state ----
   retired = 0;
@@ -240,7 +244,7 @@ export class Cpu implements GuestCpu {
     // SDM Vol. 3 10.1.1, Table 10-1: DR0-DR3 = 0, DR6 = FFFF0FF0H, DR7 = 00000400H, DEBUGCTL = 0.
     for (let n = 0; n < 4; n++) { this.drRaw[n] = 0n; this.drLin[n] = 0; }
     this.dr6 = A.DR6_RESET; this.dr7 = A.DR7_RESET; this.debugctl = 0;
-    this.shadow = SHADOW_NONE; this.shadowNew = SHADOW_NONE; this.pendingDbg = 0; this.deferredTrap = 0;
+    this.shadow = SHADOW_NONE; this.shadowNew = SHADOW_NONE; this.pendingDbg = 0; this.deferredTrap = 0; this.taskSwitchTrap = false;
     this.rfKeep = false; this.suppressExtBpOnce = false;
     this.shutdown = false; this.shutdownDetail = '';
     this.stopWhy = '';
@@ -355,6 +359,7 @@ export class Cpu implements GuestCpu {
     if (this.shadow || this.shadowNew) s |= SL_SHADOW;
     if (this.stopWhy) s |= SL_STOP;
     if (this.deferredTrap) s |= SL_DEFERRED;
+    if (this.taskSwitchTrap) s |= SL_TRAP;
     if ((this.irqCheck && (this.fl & A.RFLAGS_IF) !== 0 && !this.blockIrq) || this.rebound) s |= SL_EVENT;
     // Per-instruction debug bookkeeping in flight: the after-instruction path must still run.
     if (this.dbBeforeRan || this.dbHits || this.dbBusLock || this.dbExtWpHit >= 0 || this.stopReason !== null) s |= SL_TRAP;

@@ -105,6 +105,13 @@ export function before(c: Cpu): boolean {
       return true;
     }
     const rip = c.rip;
+    if (c.taskSwitchTrap) {
+      // A task switch made by event delivery: the BT #DB comes before the new task's first instruction.
+      c.taskSwitchTrap = false;
+      c.dbBeforeRan = false;
+      if (raiseDb(c, A.DR6_BT, 'trap', rip, rip, false)) return true;
+      continue;
+    }
     const fl = c.fl;
     c.dbBeforeRan = true;
     c.dbTfStart = (fl & A.RFLAGS_TF) !== 0 || c.hostSingleStep;
@@ -196,6 +203,7 @@ export function after(c: Cpu, ins: Insn): boolean {
   }
   trap |= c.dbHits;
   if (c.dbBusLock) trap |= A.DR6_BLD;
+  if (c.taskSwitchTrap) { trap |= A.DR6_BT; c.taskSwitchTrap = false; } // SDM 18.3.1.5
   // RF is cleared after every completed instruction except an IRET that loaded RF=1 (SDM 18.3.1.1).
   if ((c.fl & A.RFLAGS_RF) && !c.rfKeep) c.fl &= ~A.RFLAGS_RF;
   c.rfKeep = false;

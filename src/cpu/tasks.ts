@@ -1,7 +1,8 @@
 // Hardware task switching with 32-bit TSSs outside IA-32e mode (SDM Vol. 3 chapter 8 "Task Management",
 // 8.3 "Task Switching"): JMP/CALL to a TSS descriptor or a task gate, an interrupt/exception through a task
-// gate in the IDT, and IRET with EFLAGS.NT=1 back to the previous task. Not modelled: 16-bit TSSs, the
-// T (debug trap) flag of the TSS, I/O-permission and interrupt-redirection bitmaps beyond what ops.ts reads,
+// gate in the IDT, and IRET with EFLAGS.NT=1 back to the previous task. The TSS T (debug trap) flag raises
+// a #DB with DR6.BT before the new task's first instruction (taskSwitchTrap, debug.ts). Not modelled:
+// 16-bit TSSs, I/O-permission and interrupt-redirection bitmaps beyond what ops.ts reads,
 // and task switches in IA-32e mode (which the architecture does not support: #GP).
 
 import type { Cpu } from './cpu.js';
@@ -19,7 +20,9 @@ const TSS_BUSY_HI = 1 << 9;
 /** A 32-bit TSS is at least 104 bytes (limit 67H, SDM 8.2.2). */
 const TSS32_MIN_LIMIT = 0x67;
 /** 32-bit TSS layout (SDM Vol. 3 Figure 8-2). */
-const T_LINK = 0x00, T_CR3 = 0x1c, T_EIP = 0x20, T_EFLAGS = 0x24, T_GPR = 0x28, T_SEG = 0x48, T_LDT = 0x60;
+const T_LINK = 0x00, T_CR3 = 0x1c, T_EIP = 0x20, T_EFLAGS = 0x24, T_GPR = 0x28, T_SEG = 0x48, T_LDT = 0x60, T_TRAP = 0x64;
+/** Bit 0 of the word at offset 100: the debug trap (T) flag (SDM Vol. 3 8.2.1, 18.3.1.5). */
+const TSS_T = 1;
 /** DR7 local enables L0-L3 and LE are cleared on every task switch (SDM 18.2.4). */
 const DR7_LOCAL_ENABLES = A.DR7_L0 | (A.DR7_L0 << 2) | (A.DR7_L0 << 4) | (A.DR7_L0 << 6) | A.DR7_LE;
 
@@ -65,6 +68,7 @@ export function taskSwitch(c: Cpu, sel: number, src: TaskSwitchSource, savedEip:
   const nSeg: number[] = [];
   for (let k = 0; k < 6; k++) nSeg.push(rd(T_SEG + 4 * k) & 0xffff);
   const nLdt = rd(T_LDT) & 0xffff;
+  const nTrap = (rd(T_TRAP) & TSS_T) !== 0;
 
   // Save the old task (SDM 8.3 step 9): EIP, EFLAGS (NT cleared by IRET), general registers, selectors.
   const oBase = c.trBase, oSel = c.trSel;
@@ -122,6 +126,7 @@ export function taskSwitch(c: Cpu, sel: number, src: TaskSwitchSource, savedEip:
   updateMode(c);
   c.fLin0 = NaN;
   c.dbBranch = true;
+  if (nTrap) c.taskSwitchTrap = true;
   c.recomputeSlow();
   if (err >= 0) c.pushLeg(err, 4); // an exception's error code goes on the new task's stack
 }

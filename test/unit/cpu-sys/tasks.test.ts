@@ -115,4 +115,49 @@ describe('task switching', () => {
     expect(s.exc.map((e) => [e.vector, e.errorCode, e.rip])).toEqual([[10, 0x48, BigInt(CODE_B)]]);
     expect(s.cpu.getState().tr.selector).toBe(SEL_B);
   });
+
+  // SDM Vol. 3 18.3.1.5: with the T flag (bit 0 at offset 100) of the new task's TSS set, a trap-like #DB
+  // with DR6.BT is raised after the switch, before the new task's first instruction.
+  it('a JMP to a TSS with the T flag set raises #DB with DR6.BT at the new task\'s first instruction', () => {
+    const s = setup();
+    s.w32(TSS_B + 0x64, 1);
+    s.load(`.code32\n  mov $1, %eax\n  hlt`, CODE_B);
+    s.load(`.code32\n  ljmp $${SEL_B}, $0\n  hlt`);
+    s.intercept = true;
+    expect(s.cpu.run(10).kind).toBe('intercept');
+    expect(s.exc.map((e) => [e.vector, e.cls, e.rip, e.dbPayload])).toEqual([[1, 'trap', BigInt(CODE_B), 0x8000]]);
+    expect(s.cpu.getState().tr.selector).toBe(SEL_B);
+    expect(Number(s.cpu.getGpr(0))).not.toBe(1); // the new task has not executed yet
+    // Delivered (not intercepted), the #DB writes DR6.BT; the other cause bits stay clear.
+    const b = setup();
+    b.w32(TSS_B + 0x64, 1);
+    b.load(`.code32\n  mov $1, %eax\n  hlt`, CODE_B);
+    b.load(`.code32\n  ljmp $${SEL_B}, $0\n  hlt`);
+    b.intercept = false;
+    b.cpu.run(1);
+    expect(b.exc[0]?.vector).toBe(1); // (the fixture has no #DB gate: its delivery then faults on)
+    expect(Number(b.cpu.getDr(6)) & 0xe00f).toBe(0x8000);
+  });
+
+  it('without the T flag no #DB; with it, a #GP through a task gate is followed by the BT #DB in the handler task', () => {
+    const plain = setup();
+    plain.load(`.code32\n  mov $1, %eax\n  hlt`, CODE_B);
+    plain.load(`.code32\n  ljmp $${SEL_B}, $0\n  hlt`);
+    expect(plain.cpu.run(10).kind).toBe('hlt');
+    expect(plain.exc).toEqual([]);
+
+    const s = setup();
+    s.w32(TSS_C + 0x64, 1);
+    s.dv.setBigUint64(IDT + 13 * 8, BigInt((SEL_C << 16) >>> 0) | (BigInt(0x8500) << 32n), true);
+    s.load(`.code32\n  pop %esi\n  hlt`, CODE_C);
+    s.load(`.code32\n  mov $0x1230, %ax\n  mov %ax, %ds\n  hlt`);
+    const dr6Before = Number(s.cpu.getDr(6));
+    // Let the #GP be delivered (through the task gate), then stop at the next event: the BT #DB, taken
+    // before task C's POP runs.
+    s.cpu.hooks.onException = (ev) => { s.exc.push(ev); return ev.vector === 1; };
+    expect(s.cpu.run(10).kind).toBe('intercept');
+    expect(s.exc.map((e) => [e.vector, e.cls, e.rip, e.dbPayload])).toEqual([[13, 'fault', BigInt(CODE + 4), 0], [1, 'trap', BigInt(CODE_C), 0x8000]]);
+    expect(Number(s.cpu.getGpr(6))).not.toBe(0x1230); // the POP of the error code has not run
+    expect(dr6Before & 0x8000).toBe(0);
+  });
 });
