@@ -6,7 +6,7 @@
 import type { ArchState, ExternalWatchpoint, GuestCpu, StopReason } from '../cpu/api.js';
 import { formatConfig, type MachineConfig } from '../config/config.js';
 import { BreakpointType, type BreakpointResult, type GdbTarget, type RegisterInfo, type ResumeAction, type StopEvent } from '../gdbstub/target.js';
-import { DB_VECTOR, deliverDbPayload, hex32, MSR_IA32_DEBUGCTL } from '../hv/debugregs.js';
+import { DB_VECTOR, deliverDbPayload, DR_TRAP_BITS, hex32, MSR_IA32_DEBUGCTL } from '../hv/debugregs.js';
 import { KvmVcpu, type KvmDbNote, type KvmExit } from '../hv/kvm.js';
 import type { Logger } from '../log.js';
 import { kvmHandleDebug, type HandleDebugResult } from './handle-debug.js';
@@ -30,8 +30,6 @@ const SIGSEGV = 11;
 const SLICE = 100_000;
 /** Range stepping: steps taken inside one event-loop turn before yielding (so a Ctrl-C gets in promptly). */
 const RANGE_STEPS_PER_SLICE = 1000;
-/** DR6 B0-B3 (SDM Vol. 3B 18.2.3). */
-const DR6_B0_B3 = 0xf;
 const RING = 64;
 const INT3 = 0xcc;
 
@@ -515,7 +513,7 @@ export class Vmm implements GdbTarget {
         if (!d.debuggerStop) return undefined;
         // Only the debugger's single step: claimed as such, nothing queued for the guest, no B0-B3 in the exit
         // DR6 (QEMU does not look at Bn on a BS exit, so a watchpoint hit in the same step must stop the range).
-        this.plainStep = d.claim === 'singlestep' && !d.reinject && (Number(BigInt.asUintN(32, exit.debug.dr6)) & DR6_B0_B3) === 0;
+        this.plainStep = d.claim === 'singlestep' && !d.reinject && (Number(BigInt.asUintN(32, exit.debug.dr6)) & DR_TRAP_BITS) === 0;
         if (d.watchpointHit) return { kind: 'signal', signal: SIGTRAP, reason: { type: d.watchpointHit.kind === 'access' ? 'awatch' : 'watch', addr: d.watchpointHit.addr } };
         if (d.claim === 'hw-breakpoint') return { kind: 'signal', signal: SIGTRAP, reason: { type: 'hwbreak' } };
         if (d.claim === 'sw-breakpoint') return { kind: 'signal', signal: SIGTRAP, reason: { type: 'swbreak' } };
