@@ -8,7 +8,7 @@ import {
   LF_SBB, LF_SUB, LF_SZ, SHADOW_MOVSS, SHADOW_NONE, SHADOW_STI, SL_SHADOW, SL_TRAP, TWO32, laToBig,
 } from './cpu.js';
 import * as A from './arch.js';
-import { Imm, Insn, OpF, def, defGroup, defGroupImm, setLockUdHandler } from './decoder.js';
+import { Imm, Insn, OpF, def, defGroup, defGroupImm, farOps, setLockUdHandler } from './decoder.js';
 import { R, divu128, mulu32, muls64, mulu64, neg64, sar64, shl64, shr64, bit64 } from './alu.js';
 import * as D from './debug.js';
 import * as S from './system.js';
@@ -570,7 +570,17 @@ const grp5: H = (c, i) => {
     }
     case 4: { if (i.lock) c.raiseUD(); const v = rmRead(c, i, 8); c.jumpTo(c.hiloLa(v, c.th)); return; }
     case 6: { if (i.lock) c.raiseUD(); const sz = i.p66 ? 2 : 8; const v = rmRead(c, i, sz); pushV(c, sz, v, c.th); return; }
-    default: c.raiseUD(); // far CALL/JMP (3/5) not implemented
+    case 3: case 5: {
+      // Far CALL/JMP through m16:32, or m16:64 with REX.W: semantics in far.ts (decoder.farOps). AMD
+      // ignores REX.W here and always reads m16:32 (APM Vol. 3 CALL (Far), JMP (Far)); a register operand
+      // is #UD. The vendor never changes for a CPU, so fixing the cached record's size is safe.
+      const h = k === 3 ? farOps.callMem : farOps.jmpMem;
+      if (h === undefined || !i.mem) c.raiseUD();
+      if (i.osz === 8 && c.vendor === 'amd') i.osz = 4;
+      h!(c, i);
+      return;
+    }
+    default: c.raiseUD();
   }
 };
 const grp4: H = (c, i) => { const k = i.reg & 7; if (k > 1) c.raiseUD(); incdec(c, i, k === 1, 1, false); };
@@ -1237,7 +1247,7 @@ export function installOps(): void {
   def(0xfc, 0, Imm.None, opCld);
   def(0xfd, 0, Imm.None, opStd);
   defGroup(0xfe, M | B | L, Imm.None, [grp4, grp4]);
-  defGroup(0xff, M | L, Imm.None, [grp5, grp5, grp5, undefined, grp5, undefined, grp5]);
+  defGroup(0xff, M | L, Imm.None, [grp5, grp5, grp5, grp5, grp5, grp5, grp5]);
   // FF /2 /4 are 64-bit by default, /6 too; /0 /1 follow the normal operand size. Resolved in fixups below.
 
   // 0F map

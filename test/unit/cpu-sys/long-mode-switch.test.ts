@@ -409,4 +409,51 @@ user32:
       }
     });
   }
+
+  // FF /5 and FF /3 in 64-bit mode: m16:32 by default; REX.W makes it m16:64 on Intel, while AMD ignores
+  // REX.W and still reads m16:32 (SDM Vol. 2 JMP/CALL; APM Vol. 3 JMP (Far), CALL (Far)).
+  for (const vendor of ['intel', 'amd'] as const) {
+    it(`far JMP/CALL through memory in 64-bit mode (${vendor}): m16:32 to compat32, REX.W ${vendor === 'intel' ? 'm16:64' : 'ignored (m16:32)'}`, () => {
+      const PTR = 0x50000;
+      const s = inLongMode(`
+  ljmp $${CS64}, $1f
+.code64
+1:
+  mov $0x7000, %esp
+  mov $${PTR}, %eax
+  ljmpl *(%rax)                      # m16:32 -> KCS:compat (32-bit code segment under LMA)
+.code32
+compat:
+  mov $0x41, %al
+  out %al, $0xe9
+  ljmp $${CS64}, $2f
+.code64
+2:
+  mov $${PTR + 16}, %eax
+  rex.w lcall *(%rax)                # Intel: m16:64 -> CS64:far64; AMD: m16:32
+  hlt
+.code64
+far64:
+  mov $0x42, %al
+  out %al, $0xe9
+  hlt`, makeSys({ vendor }));
+      // The snippet is assembled at CODE: find the two targets by their MOV AL / OUT byte sequences.
+      const code = s.mem.readPhys(CODE, 0x200);
+      const find = (bytes: number[]): number => {
+        for (let k = 0; k + bytes.length <= code.length; k++) if (bytes.every((b, j) => code[k + j] === b)) return CODE + k;
+        throw new Error('pattern not found');
+      };
+      const compat = find([0xb0, 0x41, 0xe6, 0xe9]);
+      const far64 = find([0xb0, 0x42, 0xe6, 0xe9]);
+      s.w32(PTR, compat); s.w32(PTR + 4, KCS);                       // m16:32
+      s.w32(PTR + 16, far64); s.w32(PTR + 20, vendor === 'intel' ? 0 : CS64); // Intel: offset high dword; AMD: selector
+      s.w32(PTR + 24, CS64);                                         // Intel: the selector after the 8-byte offset
+      expect(s.cpu.run(200).kind).toBe('hlt');
+      expect(s.exc).toEqual([]);
+      expect(s.checkpoints.map((c) => [c.value & 0xff, c.mode])).toEqual([[0x41, 'compat32'], [0x42, 'long64']]);
+      // The far CALL pushed CS then the return offset: 8 bytes each with REX.W (Intel), 4 bytes each on AMD.
+      const sp = Number(s.cpu.getGpr(4));
+      expect(sp).toBe(vendor === 'intel' ? 0x7000 - 16 : 0x7000 - 8);
+    });
+  }
 });
