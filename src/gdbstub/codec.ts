@@ -101,15 +101,19 @@ function goodCount(n: number): boolean {
  * frame is always well formed. With rle, runs of one plain byte are compressed; escape pairs are never part of
  * a run (gdb expands repeats before it unescapes, so a repeated escape would corrupt the data).
  *
- * Every reply goes through here, so it writes straight into one output buffer and sums the checksum on the
- * way (no intermediate arrays): a frame is at most 2 bytes per payload byte (escape pairs; a run spends at most
- * 3 bytes per 4 or more payload bytes) plus `$`, `#` and two checksum digits.
+ * Every reply goes through here, so it encodes into one reused scratch buffer and sums the checksum on the
+ * way (no array of numbers), then returns an exact-size copy (from Node's Buffer pool when small). A frame is
+ * at most 2 bytes per payload byte (escape pairs; a run spends at most 3 bytes per 4 or more payload bytes)
+ * plus `$`, `#` and two checksum digits, which is what the scratch buffer is sized for.
  */
+let scratch = new Uint8Array(0x1000);
+
 export function encodePacket(payload: string | Uint8Array, opts: { rle?: boolean } = {}): Uint8Array {
   const p = typeof payload === 'string' ? Buffer.from(payload, 'latin1') : payload;
   const n = p.length;
   const rle = opts.rle === true;
-  const out = Buffer.allocUnsafe(2 * n + 4);
+  if (scratch.length < 2 * n + 4) scratch = new Uint8Array(2 * n + 4);
+  const out = scratch;
   out[0] = CH_DOLLAR;
   let o = 1;
   let sum = 0;
@@ -172,7 +176,8 @@ export function encodePacket(payload: string | Uint8Array, opts: { rle?: boolean
   out[o++] = CH_HASH;
   out[o++] = hexChar(sum >> 4);
   out[o++] = hexChar(sum & 15);
-  return new Uint8Array(out.buffer, out.byteOffset, o);
+  const frame = Buffer.from(out.subarray(0, o));
+  return new Uint8Array(frame.buffer, frame.byteOffset, o);
 }
 
 function hexChar(n: number): number {
