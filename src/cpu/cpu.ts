@@ -34,6 +34,10 @@ export const TWO32 = 4294967296;
 // Segment descriptor type bits (SDM Vol. 3 Table 3-1), as in SegmentState.attrs bits 3:0: code/data and,
 // for data segments, E (expand-down).
 const SEG_TYPE_CODE = 8, SEG_TYPE_EXPAND_DOWN = 4;
+/** Type bit 1 of a code/data descriptor: writable (data) or readable (code), SDM Vol. 3 3.4.5.1 Table 3-1. */
+const SEG_TYPE_WRITABLE = 2, SEG_TYPE_READABLE = 2;
+/** flatMask when the segments are flat: ES (0), SS (2), DS (3). */
+export const FLAT_DATA_SEGS = (1 << 0) | (1 << 2) | (1 << 3);
 const CANON_LIMIT = 140737488355328; // 2^47
 
 // Lazy-flag operations.
@@ -266,8 +270,13 @@ export class Cpu implements GuestCpu {
   long64 = true;
   /** SS.B: the stack pointer is ESP (true) or SP (false) outside 64-bit mode (SDM Vol. 3 3.4.5.1). */
   ss32 = true;
-  /** Outside 64-bit mode: CS/DS/ES/SS all have base 0 and a 4 GiB limit, so segmentation is a no-op. */
+  /** Outside 64-bit mode: CS/DS/ES/SS all have base 0 and a 4 GiB limit, DS/ES/SS are expand-up writable data
+   *  segments (mode.ts), so segmentation is a no-op for data accesses through them. */
   flatSegs = true;
+  /** Bit s set: data accesses through segment s need no check (flatSegs, s = ES/SS/DS). CS is never in it:
+   *  a CS-override access must be checked for the code segment's type (SDM Vol. 3 5.4: no writes, reads only
+   *  when readable). */
+  flatMask = FLAT_DATA_SEGS;
 
   /** CS base used by instruction fetch (0 in 64-bit mode): RIP holds the offset (EIP) in CS. */
   csBase = 0;
@@ -651,8 +660,9 @@ export class Cpu implements GuestCpu {
   eaLeg(i: Insn, size: number): number {
     const off = this.eaOffLeg(i);
     const s = i.eseg;
-    if (s < 4 && this.flatSegs) return off;
-    return this.segLinear(s, off, size);
+    if ((this.flatMask >> s) & 1) return off;
+    // The decoder marks operands the instruction writes (Insn.memW): those need a writable data segment.
+    return i.memW ? this.segLinearW(s, off, size) : this.segLinear(s, off, size);
   }
   /** Offset (effective address) of the ModRM operand outside 64-bit mode, wrapped to the address size. */
   eaOffLeg(i: Insn): number {
@@ -666,10 +676,11 @@ export class Cpu implements GuestCpu {
    *  `la` = ea(i); the offset wraps to the address size and the segment limit is checked for `k` bytes. */
   eaLegPlus(i: Insn, la: number, k: number): number {
     const s = i.eseg;
-    if (s < 4 && this.flatSegs && i.asz === 4) return (la + k) >>> 0;
+    const flat = (this.flatMask >> s) & 1;
+    if (flat && i.asz === 4) return (la + k) >>> 0;
     const off = i.asz === 2 ? (this.eaOffLeg(i) + k) & 0xffff : (this.eaOffLeg(i) + k) >>> 0;
-    if (s < 4 && this.flatSegs) return off;
-    return this.segLinear(s, off, k === 2 ? 2 : 4);
+    if (flat) return off;
+    return i.memW ? this.segLinearW(s, off, k === 2 ? 2 : 4) : this.segLinear(s, off, k === 2 ? 2 : 4);
   }
   /** Linear address of `off` (already wrapped to the address size) in segment s, with the usability and
    *  limit checks of a data access of `size` bytes (legacy modes only). */
@@ -677,6 +688,9 @@ export class Cpu implements GuestCpu {
     const vec = s === 2 ? A.VEC_SS : A.VEC_GP;
     const at = this.segAttr[s]!;
     if (!(at & A.ATTR_P)) this.raise(vec, 0);
+    // A read through an execute-only code segment (only reachable with a CS override: loads of DS/ES/FS/GS
+    // refuse such a segment) is #GP(0) (SDM Vol. 3 5.4; Vol. 2 MOV "Protected Mode Exceptions").
+    if ((at & (SEG_TYPE_CODE | SEG_TYPE_READABLE)) === SEG_TYPE_CODE) this.raise(vec, 0);
     const last = off + size - 1;
     if ((at & (SEG_TYPE_CODE | SEG_TYPE_EXPAND_DOWN)) === SEG_TYPE_EXPAND_DOWN) {
       // Expand-down data segment (SDM Vol. 3 3.4.5.1, 5.3): valid offsets run from limit+1 to FFFFH
@@ -684,6 +698,21 @@ export class Cpu implements GuestCpu {
       if (off <= this.segLimit[s]! || last > ((at & A.ATTR_DB) ? 0xffffffff : 0xffff)) this.raise(vec, 0);
     } else if (last > this.segLimit[s]!) this.raise(vec, 0);
     return (this.segBase[s]! + off) >>> 0;
+  }
+  /** segLinear for a write: the segment must be a writable data segment, else #GP(0) (#SS(0) for SS): a code
+   *  segment (CS override, or DS/ES/FS/GS holding a readable code segment) or a read-only data segment
+   *  (SDM Vol. 3 5.4 "Limit checking", 5.5 type checking; Vol. 2 MOV/STOS "destination located in a
+   *  non-writable segment"). */
+  segLinearW(s: number, off: number, size: number): number {
+    const at = this.segAttr[s]!;
+    if ((at & (SEG_TYPE_CODE | SEG_TYPE_WRITABLE)) !== SEG_TYPE_WRITABLE) this.raise(s === 2 ? A.VEC_SS : A.VEC_GP, 0);
+    return this.segLinear(s, off, size);
+  }
+  /** Linear address of a data access at `off` (wrapped to the address size) in segment s outside 64-bit mode,
+   *  for operands that are not ModRM operands (string instructions, moffs, XLAT). */
+  dataLin(s: number, off: number, size: number, write: boolean): number {
+    if ((this.flatMask >> s) & 1) return off;
+    return write ? this.segLinearW(s, off, size) : this.segLinear(s, off, size);
   }
   /** Canonical check of an address formed from the ModRM operand (BT bit strings): #SS(0)/#GP(0) as ea(). */
   canonEa(i: Insn, v: number): number {

@@ -42,6 +42,9 @@ export class Insn {
   seg = -1;      // segment override, -1 none (outside 64-bit mode 26/2E/36/3E count too: 0 ES .. 5 GS)
   /** Decoded outside 64-bit mode (16/32-bit code segment): addresses are segment base + 16/32-bit offset. */
   leg = false;
+  /** Outside 64-bit mode: the instruction writes its ModRM memory operand (memOperandWritten), so the segment
+   *  type check of a write applies (Cpu.eaLeg). Not set in 64-bit mode, where no type checks exist. */
+  memW = false;
   /** Outside 64-bit mode: the segment of the ModRM memory operand, the override or the default (DS, or SS
    *  for (E)SP/(E)BP-based forms; SDM Vol. 1 3.7.4 / Vol. 2 Table 2-1). */
   eseg = 3;
@@ -257,6 +260,38 @@ const RM16_BASE = [3, 3, 5, 5, 6, 7, 5, 3];
 const RM16_INDEX = [6, 7, 6, 7, -1, -1, -1, -1];
 const REG_ESP = 4, REG_EBP = 5;
 
+/** Two-byte (0F xx) opcodes that write their ModRM memory operand whatever ModRM.reg is: SETcc, BTS/BTR/BTC,
+ *  SHLD/SHRD, CMPXCHG (it always writes, SDM Vol. 2 CMPXCHG), XADD, MOVNTI, and the SSE stores MOVUPS/MOVUPD/
+ *  MOVSS/MOVSD m,x (11), MOVLPS (13), MOVHPS (17), MOVAPS (29), MOVNTPS (2B), MOVDQA/MOVDQU m,x (7F),
+ *  MOVQ m64,x (D6), MOVNTDQ (E7). */
+const WRITES_RM_0F = new Set([0x111, 0x113, 0x117, 0x129, 0x12b, 0x17f, 0x1ab, 0x1b3, 0x1bb, 0x1a4, 0x1a5, 0x1ac,
+  0x1ad, 0x1b0, 0x1b1, 0x1c0, 0x1c1, 0x1c3, 0x1d6, 0x1e7]);
+
+/**
+ * Whether an instruction decoded outside 64-bit mode writes its ModRM memory operand (SDM Vol. 2 opcode map,
+ * Appendix A: the E operand is the destination). Read-only forms (CMP, TEST, BT, loads) and instructions that
+ * only compute an address (LEA, INVLPG, CLFLUSH, LGDT/LIDT/LMSW, BOUND, far pointers) are false.
+ */
+export function memOperandWritten(op: number, reg: number, rep: number, p66: boolean): boolean {
+  if (op < 0x40) return (op & 7) < 2 && (op & 0x38) !== 0x38; // ALU Eb,Gb / Ev,Gv except CMP (38/39)
+  switch (op) {
+    case 0x80: case 0x81: case 0x82: case 0x83: return reg !== 7; // group 1 except CMP
+    case 0x86: case 0x87: case 0x88: case 0x89: case 0x8c: case 0x8f: return true; // XCHG, MOV, MOV Ew,Sreg, POP Ev
+    case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: return true; // shifts and rotates
+    case 0xc6: case 0xc7: return reg === 0;
+    case 0xf6: case 0xf7: return reg === 2 || reg === 3; // NOT, NEG
+    case 0xfe: case 0xff: return reg < 2; // INC, DEC
+    case 0x100: return reg < 2; // SLDT, STR
+    case 0x101: return reg < 2 || reg === 4; // SGDT, SIDT, SMSW
+    case 0x17e: return rep !== 0xf3; // MOVD r/m32, mm/xmm (F3 0F 7E is the MOVQ load)
+    case 0x1ba: return reg >= 5; // BTS/BTR/BTC Ev, Ib
+    case 0x1c7: return reg === 1; // CMPXCHG8B
+    default:
+      if (op >= 0x190 && op <= 0x19f) return true; // SETcc
+      return WRITES_RM_0F.has(op) && (op !== 0x1d6 || p66);
+  }
+}
+
 /**
  * Decode in a 16/32-bit code segment (protected mode or IA-32e compatibility mode; SDM Vol. 2 2.2.1 and
  * Vol. 1 3.6): no REX (40-4F are INC/DEC), CS.D gives the default operand and address size and 66/67
@@ -276,7 +311,7 @@ function decodeLegacy(src: ByteSource, i: Insn, undefinedHandler: Handler, def32
     i.leg = true;
     i.osz = 4; i.asz = 4; i.seg = -1; i.rep = 0; i.p66 = false; i.lock = false; i.rex = 0; i.rexW = false;
     i.mem = false; i.base = -1; i.index = -1; i.scale = 0; i.disp = 0; i.ripRel = false; i.imm = 0; i.immHi = 0;
-    i.imm2 = 0; i.mod = 3; i.reg = 0; i.rm = 0; i.cc = 0; i.cacheable = true; i.eseg = SEG_DS;
+    i.imm2 = 0; i.mod = 3; i.reg = 0; i.rm = 0; i.cc = 0; i.cacheable = true; i.eseg = SEG_DS; i.memW = false;
     let b = rd();
     let p67 = false;
     for (;;) {
@@ -353,6 +388,7 @@ function decodeLegacy(src: ByteSource, i: Insn, undefinedHandler: Handler, def32
         i.rm = i.base;
         i.eseg = i.seg >= 0 ? i.seg : ss ? SEG_SS : SEG_DS;
         i.ripRel = true; // routes Cpu.ea to eaLeg (see Insn.ripRel); never RIP-relative here
+        i.memW = memOperandWritten(op, reg, i.rep, i.p66);
       }
     } else {
       i.rm = op & 7;

@@ -7,12 +7,14 @@
 // changes (a page may hold 32-bit and 64-bit code, e.g. a Multiboot trampoline).
 
 import type { CpuMode } from './api.js';
-import type { Cpu } from './cpu.js';
+import { FLAT_DATA_SEGS, type Cpu } from './cpu.js';
 import { MODE_DEF16, MODE_DEF32, MODE_LONG64, type DecodeMode } from './decoder.js';
 import * as A from './arch.js';
 
 const SEG_ES = 0, SEG_CS = 1, SEG_SS = 2, SEG_DS = 3;
 const FLAT_LIMIT = 0xffffffff;
+/** Descriptor type bits (SDM Vol. 3 3.4.5.1 Table 3-1), as segments.ts names them. */
+const DESC_WRITABLE = 2, DESC_EXPAND_DOWN = 4, DESC_CODE = 8;
 /** The segments every non-FS/GS access uses: flat when all have base 0 and a 4 GiB limit. */
 const FLAT_CHECKED: readonly number[] = [SEG_ES, SEG_CS, SEG_SS, SEG_DS];
 
@@ -30,9 +32,14 @@ export function updateMode(c: Cpu): void {
   if (!long64) {
     for (const s of FLAT_CHECKED) {
       if (c.segBase[s] !== 0 || c.segLimit[s] !== FLAT_LIMIT) { flat = false; break; }
+      // A data segment is flat only when every offset is valid and writable: expand-down with a 4 GiB limit has
+      // no valid offsets at all (SDM Vol. 3 5.3), and a read-only or code segment in DS/ES/SS must reach the
+      // type checks (SDM Vol. 3 5.4/5.5). CS only needs base and limit (instruction fetch, near branches).
+      if (s !== SEG_CS && (c.segAttr[s]! & (DESC_CODE | DESC_EXPAND_DOWN | DESC_WRITABLE)) !== DESC_WRITABLE) { flat = false; break; }
     }
   }
   c.flatSegs = flat;
+  c.flatMask = flat ? FLAT_DATA_SEGS : 0;
   if (dm !== c.decodeMode) c.setDecodeMode(dm);
   const why = unsupportedModeReason(c) ?? '';
   if (why !== c.unsupported) {

@@ -181,10 +181,10 @@ const opJmpFarPtr: H = (c, i) => { const h = farOps.jmpPtr; if (h === undefined)
 // Memory-offset moves, string instructions, XLAT (SDM Vol. 2 MOV moffs, MOVS/STOS/LODS/CMPS/SCAS, XLAT):
 // the source segment is DS or the override; the destination of string stores is always ES:(E)DI.
 // ---------------------------------------------------------------------------------------------
-function dataLin(c: Cpu, s: number, off: number, size: number): number {
-  if (s < SEG_FS && c.flatSegs) return off;
-  return c.segLinear(s, off, size);
-}
+/** Reads check the segment's limit and readability, writes also that it is a writable data segment
+ *  (Cpu.dataLin; SDM Vol. 3 5.4/5.5). */
+function dataLin(c: Cpu, s: number, off: number, size: number): number { return c.dataLin(s, off, size, false); }
+function dataLinW(c: Cpu, s: number, off: number, size: number): number { return c.dataLin(s, off, size, true); }
 const opMovAO: H = (c, i) => {
   const sz = (i.op & 1) ? i.osz : 1;
   const la = dataLin(c, i.seg >= 0 ? i.seg : SEG_DS, i.asz === 2 ? i.imm & 0xffff : i.imm >>> 0, sz);
@@ -192,7 +192,7 @@ const opMovAO: H = (c, i) => {
 };
 const opMovOA: H = (c, i) => {
   const sz = (i.op & 1) ? i.osz : 1;
-  const la = dataLin(c, i.seg >= 0 ? i.seg : SEG_DS, i.asz === 2 ? i.imm & 0xffff : i.imm >>> 0, sz);
+  const la = dataLinW(c, i.seg >= 0 ? i.seg : SEG_DS, i.asz === 2 ? i.imm & 0xffff : i.imm >>> 0, sz);
   c.wrSized(la, sz, c.getReg(EAX, sz, 0), 0);
 };
 const opXlat: H = (c, i) => {
@@ -227,12 +227,12 @@ const stringOp: H = (c, i) => {
     switch (op & 0xfe) {
       case 0xa4: {
         const v = c.rdSized(dataLin(c, src, strOff(c, ESI, a16), sz), sz);
-        c.wrSized(dataLin(c, SEG_ES, strOff(c, EDI, a16), sz), sz, v, 0);
+        c.wrSized(dataLinW(c, SEG_ES, strOff(c, EDI, a16), sz), sz, v, 0);
         strStep(c, ESI, a16, sz); strStep(c, EDI, a16, sz);
         break;
       }
       case 0xaa:
-        c.wrSized(dataLin(c, SEG_ES, strOff(c, EDI, a16), sz), sz, c.getReg(EAX, sz, 0), 0);
+        c.wrSized(dataLinW(c, SEG_ES, strOff(c, EDI, a16), sz), sz, c.getReg(EAX, sz, 0), 0);
         strStep(c, EDI, a16, sz);
         break;
       case 0xac:

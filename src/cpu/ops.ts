@@ -13,6 +13,7 @@ import { R, divu128, mulu32, muls64, mulu64, neg64, sar64, shl64, shr64, bit64 }
 import * as D from './debug.js';
 import * as S from './system.js';
 import { installLegacyOps } from './ops-legacy.js';
+import { stringIo } from './string-io.js';
 
 type H = (c: Cpu, i: Insn) => void;
 
@@ -836,7 +837,7 @@ function stringOp(c: Cpu, i: Insn): void {
 // ---------------------------------------------------------------------------------------------
 // Port I/O
 // ---------------------------------------------------------------------------------------------
-function ioPermitted(c: Cpu, port: number, size: number): void {
+export function ioPermitted(c: Cpu, port: number, size: number): void {
   if (c.cpl <= iopl(c)) return;
   // TSS I/O permission bitmap (SDM Vol. 1 19.5.2).
   if (c.trLimit < 103) c.raiseGP0();
@@ -1228,6 +1229,11 @@ export function installOps(): void {
   def(0xe8, F64, Imm.Z, opCallRel);
   def(0xe9, F64, Imm.Z, opJmpRel);
   def(0xeb, F64, Imm.B, opJmpRel);
+  // INS/OUTS (string-io.ts): the same entries serve every mode (the legacy table has none of its own).
+  def(0x6c, B, Imm.None, stringIo);
+  def(0x6d, 0, Imm.None, stringIo);
+  def(0x6e, B, Imm.None, stringIo);
+  def(0x6f, 0, Imm.None, stringIo);
   def(0xec, B, Imm.None, opInD);
   def(0xed, 0, Imm.None, opInD);
   def(0xee, B, Imm.None, opOutD);
