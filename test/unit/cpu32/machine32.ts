@@ -24,6 +24,8 @@ export interface M32 {
   /** Exceptions the CPU raised (the run stops at the first: delivery is intercepted). */
   exc: ExceptionEvent[];
   io: { port: number; size: number; value: number }[];
+  /** Port reads (each returns all ones). */
+  ins: { port: number; size: number }[];
   load(src: string, at?: number): void;
   /** Run to the snippet's HLT (or the first exception); returns the stop kind. */
   run(budget?: number): string;
@@ -43,9 +45,10 @@ export function make32(opts: { code16?: boolean; stack16?: boolean; ds?: { base:
   dv.setBigUint64(GDT + 16, desc(ATTR_DATA32), true);
   const exc: ExceptionEvent[] = [];
   const io: M32['io'] = [];
+  const ins: M32['ins'] = [];
   const cpu = createCpu({
     vendor: opts.vendor ?? 'intel', features: { busLockDetect: false, rtm: false }, memory: mem,
-    io: { in: () => 0xffffffff, out: (port, size, value) => { io.push({ port, size, value }); } },
+    io: { in: (port, size) => { ins.push({ port, size }); return 0xffffffff; }, out: (port, size, value) => { io.push({ port, size, value }); } },
     hooks: { onException: (ev) => { exc.push(ev); return true; } },
   });
   const cs = opts.code16 ? seg(0x08, ATTR_CODE16, 0xffff) : seg(0x08, ATTR_CODE32);
@@ -67,7 +70,7 @@ export function make32(opts: { code16?: boolean; stack16?: boolean; ds?: { base:
     throw new Error(`make32: unexpected mode summary ${cpu.mode}`);
   }
   const m: M32 = {
-    cpu, c, mem, dv, exc, io,
+    cpu, c, mem, dv, exc, io, ins,
     load(src, at = opts.code16 ? CODE16 : CODE) { mem.writePhys(at, asm32(src, at, opts.code16 ? 16 : 32)); },
     run(budget = 100000) { return cpu.run(budget).kind; },
     r(n) { return Number(cpu.getGpr(n as never) & 0xffffffffn); },
