@@ -54,7 +54,7 @@ async function both(scenario: string): Promise<{ q: Log; d: Log; dbstub: GuestRu
 }
 
 describe('debug32 kernels: QEMU TCG next to dbstub (bare, amd)', () => {
-  for (const scenario of ['ibp', 'io-breakpoint', 'compat-ibp', 'compat-watch', 'watch-len8', 'compat-watch-len8'])
+  for (const scenario of ['ibp', 'io-breakpoint', 'compat-ibp', 'compat-watch', 'watch-len8', 'compat-watch-len8', 'step-far', 'rf-semantics', 'compat-dr-width'])
     it.skipIf(!hasQemu)(`${scenario}: identical COM1 log${SKIP}`, async () => {
       const { q, d } = await both(scenario);
       expect(q.lines).toEqual(d.lines);
