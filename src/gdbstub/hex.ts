@@ -92,14 +92,33 @@ function u32LeHex(w: number): string {
   return BYTE_HEX[w & 0xff]! + BYTE_HEX[(w >>> 8) & 0xff]! + BYTE_HEX[(w >>> 16) & 0xff]! + BYTE_HEX[w >>> 24]!;
 }
 
+/** Scratch for leHex: a BigInt stored into a BigUint64Array element is read back as two 32-bit halves without
+ *  allocating intermediate BigInts (every stop reply formats 17 registers, so this runs thousands of times). */
+const U64 = new BigUint64Array(1);
+const U32 = new Uint32Array(U64.buffer);
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /**
  * Little-endian hex of the low `bytes` bytes of an unsigned value (register transfer order on x86): the same
- * text as bytesToHex(leBytes(value, bytes)), in 32-bit pieces rather than one BigInt shift per byte, because
- * every `g` reply and stop reply formats registers this way.
+ * text as bytesToHex(leBytes(value, bytes)), in 32-bit pieces rather than one BigInt shift per byte.
  */
 export function leHex(value: bigint, bytes: number): string {
+  if (value === 0n) return '00'.repeat(bytes); // most of the x87/SSE file
+  if (bytes <= 8 && LITTLE_ENDIAN_HOST) {
+    U64[0] = value; // ToBigUint64: the value modulo 2^64
+    const lo = U32[0]!;
+    const hi = U32[1]!;
+    if (bytes === 8) return u32LeHex(lo) + u32LeHex(hi);
+    let s = '';
+    let w = lo;
+    for (let i = 0; i < bytes; i++) {
+      if (i === 4) w = hi;
+      s += BYTE_HEX[w & 0xff]!;
+      w >>>= 8;
+    }
+    return s;
+  }
   let v = BigInt.asUintN(bytes * 8, value);
-  if (v === 0n) return '00'.repeat(bytes); // most of the x87/SSE file
   let s = '';
   let left = bytes;
   while (left >= 4) {
