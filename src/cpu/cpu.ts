@@ -15,7 +15,7 @@ import type {
   GuestCpu, InterceptableInstruction, InterruptController, IoBus, MmioRegion, SegmentState, StopReason, TableRegister, Vendor,
 } from './api.js';
 import * as A from './arch.js';
-import { DEC_OK, DEC_TOO_LONG, Insn, MODE_DEF32, MODE_LONG64, decode, type ByteSource, type DecodeMode } from './decoder.js';
+import { DEC_OK, DEC_TOO_LONG, Insn, MODE_DEF16, MODE_DEF32, MODE_LONG64, decode, type ByteSource, type DecodeMode } from './decoder.js';
 import { GuestMemory } from './memory.js';
 import { installOps, opUndefined } from './ops.js';
 import { specialize } from './fast.js';
@@ -36,6 +36,16 @@ export const TWO32 = 4294967296;
 const SEG_TYPE_CODE = 8, SEG_TYPE_EXPAND_DOWN = 4;
 /** Type bit 1 of a code/data descriptor: writable (data) or readable (code), SDM Vol. 3 3.4.5.1 Table 3-1. */
 const SEG_TYPE_WRITABLE = 2, SEG_TYPE_READABLE = 2;
+/** Largest IP of a 16-bit code segment. */
+const IP_MAX = 0xffff;
+/** Handler wrapper for the instruction that ends at IP FFFFH or beyond: a straight-line next IP wraps to 16
+ *  bits (branches already truncate through jumpLeg; a REP that repeats keeps its own IP). */
+function wrapIp(fn: (c: Cpu, i: Insn) => void): (c: Cpu, i: Insn) => void {
+  return (c, i) => {
+    fn(c, i);
+    if (c.nextRip === c.insnRip + i.len) c.nextRip &= IP_MAX;
+  };
+}
 /** flatMask when the segments are flat: ES (0), SS (2), DS (3). */
 export const FLAT_DATA_SEGS = (1 << 0) | (1 << 2) | (1 << 3);
 const CANON_LIMIT = 140737488355328; // 2^47
@@ -1262,7 +1272,13 @@ export class Cpu implements GuestCpu {
       specialize(ins);
     }
     const crosses = pageOff + ins.len > 4096;
-    if (arr !== undefined && !crosses && r !== DEC_TOO_LONG) arr[pageOff] = ins;
+    // 16-bit code segment: IP is 16 bits, so straight-line execution past FFFFH continues at 0000H (SDM Vol. 1
+    // 3.6 / Vol. 3 3.4.2: the offset in a 16-bit code segment is IP). The one instruction that ends at or
+    // beyond FFFFH gets a handler that wraps the next IP; it is not cached (the page record could be reached
+    // at another IP through another CS base), so no other instruction pays for it.
+    const wraps = this.decodeMode === MODE_DEF16 && rip <= IP_MAX && rip + ins.len > IP_MAX;
+    if (wraps) ins.fn = wrapIp(ins.fn);
+    if (arr !== undefined && !crosses && !wraps && r !== DEC_TOO_LONG) arr[pageOff] = ins;
     return ins;
   }
 
