@@ -3,7 +3,7 @@
 // external to the architecture (like QEMU TCG's BP_GDB) and every #DB goes to the guest's IDT. In 'kvm'
 // mode the KvmVcpu model sits between us and the CPU, and #DBs reach us as KVM_EXIT_DEBUG.
 
-import type { ArchState, ExternalWatchpoint, GuestCpu, StopReason } from '../cpu/api.js';
+import type { ArchState, ExternalWatchpoint, GuestCpu, PhysicalMemory, StopReason } from '../cpu/api.js';
 import { formatConfig, type MachineConfig } from '../config/config.js';
 import { BreakpointType, type BreakpointResult, type GdbTarget, type RegisterInfo, type ResumeAction, type StopEvent } from '../gdbstub/target.js';
 import { DB_VECTOR, deliverDbPayload, DR_TRAP_BITS, hex32, MSR_IA32_DEBUGCTL } from '../hv/debugregs.js';
@@ -19,6 +19,8 @@ export { HwBreakpointTable, encodeGuestDebug } from './hw-breakpoints.js';
 /** What the VMM needs from the machine (src/machine Machine satisfies it). */
 export interface VmmMachine {
   readonly cpu: GuestCpu;
+  /** Guest RAM: lets debugger reads translate once per page (else they go through cpu.readVirtual). */
+  readonly memory?: PhysicalMemory;
   readonly config?: MachineConfig;
   exitCode: number | undefined;
   reset(): void;
@@ -32,6 +34,9 @@ const SLICE = 100_000;
 const RANGE_STEPS_PER_SLICE = 1000;
 const RING = 64;
 const INT3 = 0xcc;
+/** Paging granularity (SDM Vol. 3A 4.1): a 4 KiB-aligned linear page maps to one contiguous physical range. */
+const PAGE_SIZE = 4096;
+const PAGE_OFFSET_MASK = 0xfffn;
 
 /** One #DB routing decision (monitor `info db`, log event 'db.route'). */
 export interface DbRoute {
@@ -235,11 +240,30 @@ export class Vmm implements GdbTarget {
   // ================= memory =================
 
   readMemory(addr: bigint, len: number): Uint8Array | undefined {
-    const data = this.cpu.readVirtual(addr, len);
+    const data = this.machine.memory ? this.readLinear(this.machine.memory, addr, len) : this.cpu.readVirtual(addr, len);
     if (!data || this.swBps.size === 0) return data;
     const out = new Uint8Array(data);
     for (const [a, bp] of this.swBps) {
       if (a >= addr && a < addr + BigInt(len)) out[Number(a - addr)] = bp.orig;
+    }
+    return out;
+  }
+
+  /**
+   * What cpu.readVirtual returns (RAM through the current page tables; undefined when any byte is unmapped or
+   * outside RAM), with one translation per page instead of one page walk per byte: gdb reads 64-byte stack
+   * lines and the watched value at every stop, and `x/4096xb` asks for whole pages.
+   */
+  private readLinear(mem: PhysicalMemory, addr: bigint, len: number): Uint8Array | undefined {
+    const out = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const la = addr + BigInt(done);
+      const n = Math.min(PAGE_SIZE - Number(la & PAGE_OFFSET_MASK), len - done);
+      const p = this.cpu.translate(la, false);
+      if (p === undefined || p + n > mem.size) return undefined;
+      out.set(mem.u8.subarray(p, p + n), done);
+      done += n;
     }
     return out;
   }

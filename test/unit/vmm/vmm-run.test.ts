@@ -232,3 +232,23 @@ describe('Vmm range stepping (vCont;r)', () => {
     });
   }
 });
+
+describe('Vmm.readMemory: one translation per page, same bytes as cpu.readVirtual', () => {
+  for (const mode of ['kvm', 'bare'] as const)
+    it(`${mode}: equal for ranges around code, data, page boundaries, the end of RAM and unmapped or non-canonical addresses`, async () => {
+      const { machine, vmm } = rig({ mode, qemuDbRouting: 'corrected' });
+      for (let i = 0; i < 50; i++) await resume(vmm, 'step'); // some guest state (stack written)
+      const ram = BigInt(machine.memory.size);
+      const starts = [machine.symbol('main'), machine.symbol('counter'), 0x1000n - 3n, 0xfffn, 0x200000n - 5n, ram - 0x40n, ram - 1n, ram, ram + 0x1000n, 0x7fff_ffff_f000n, 0x8000_0000_0000n, 0xffff_8000_0000_0000n - 8n, 0xffff_ffff_ffff_fff0n];
+      const lens = [1, 8, 64, 0x1000, 0x1003, 0x2100];
+      let compared = 0;
+      for (const a of starts)
+        for (const len of lens) {
+          const want = machine.cpu.readVirtual(a, len);
+          const got = vmm.readMemory(a, len);
+          expect(got, `0x${a.toString(16)},${len}`).toEqual(want);
+          if (want !== undefined) compared++;
+        }
+      expect(compared).toBeGreaterThan(20); // most ranges are mapped and really compared byte for byte
+    });
+});
