@@ -578,7 +578,18 @@ export class Cpu implements GuestCpu {
   cond(cc: number): boolean {
     const lf = this.lf;
     let r: number;
-    if (lf[LF_OP] === LF_SUB && lf[LF_SZ] !== 8) {
+    if (lf[LF_OP] === LF_SUB && lf[LF_SZ] === 8) {
+      // CMP/SUB on 64-bit operands: compare the operands directly, high dwords first (signed for the
+      // signed conditions, unsigned for B/BE), low dwords unsigned when the high dwords are equal.
+      const a = lf[LF_A]!, b = lf[LF_B]!, ah = lf[LF_AH]!, bh = lf[LF_BH]!;
+      switch (cc >> 1) {
+        case 1: r = (ah !== bh ? (ah >>> 0) < (bh >>> 0) : (a >>> 0) < (b >>> 0)) ? 1 : 0; return (r ^ (cc & 1)) !== 0;
+        case 2: r = a === b && ah === bh ? 1 : 0; return (r ^ (cc & 1)) !== 0;
+        case 3: r = (ah !== bh ? (ah >>> 0) < (bh >>> 0) : (a >>> 0) <= (b >>> 0)) ? 1 : 0; return (r ^ (cc & 1)) !== 0;
+        case 6: r = (ah !== bh ? ah < bh : (a >>> 0) < (b >>> 0)) ? 1 : 0; return (r ^ (cc & 1)) !== 0;
+        case 7: r = (ah !== bh ? ah < bh : (a >>> 0) <= (b >>> 0)) ? 1 : 0; return (r ^ (cc & 1)) !== 0;
+      }
+    } else if (lf[LF_OP] === LF_SUB) {
       // Fast path for CMP/SUB on <=32-bit operands: compare the operands directly.
       const sz = lf[LF_SZ]!;
       const a = lf[LF_A]!, b = lf[LF_B]!;
@@ -723,6 +734,17 @@ export class Cpu implements GuestCpu {
   dataLin(s: number, off: number, size: number, write: boolean): number {
     if ((this.flatMask >> s) & 1) return off;
     return write ? this.segLinearW(s, off, size) : this.segLinear(s, off, size);
+  }
+  /** Outside 64-bit mode: linear address of the bit-string element `delta` bytes from the ModRM operand's offset
+   *  (BT/BTS/BTR/BTC with a register bit offset). The element's offset wraps to the address size and is the one
+   *  the segment checks apply to (SDM Vol. 2 BT: the operand addressed is the byte/word/dword at EA + the
+   *  element displacement; Vol. 3 5.3 limit check), so the ModRM offset alone may lie outside the limit. */
+  bitStringLeg(i: Insn, delta: number, size: number): number {
+    const raw = this.eaOffLeg(i) + delta;
+    const off = i.asz === 2 ? raw & 0xffff : raw >>> 0;
+    const s = i.eseg;
+    if ((this.flatMask >> s) & 1) return off;
+    return i.memW ? this.segLinearW(s, off, size) : this.segLinear(s, off, size);
   }
   /** Canonical check of an address formed from the ModRM operand (BT bit strings): #SS(0)/#GP(0) as ea(). */
   canonEa(i: Insn, v: number): number {
@@ -1330,21 +1352,34 @@ export class Cpu implements GuestCpu {
             if (this.rebound) break; // setTimer() during the slice: recompute the bound
             if (this.beforeInsn()) { stopped = true; break; }
           }
-          // Inline fetch: while RIP stays in the current code page the record comes straight from the
-          // page's array (no translation, no Map lookup).
-          const rip = this.rip;
-          const off = rip - this.fLin0;
-          // Set before the fetch: a #PF/#GP of the fetch itself is a fault of this instruction (its RIP is pushed).
-          this.insnRip = rip;
-          let ins: Insn | undefined;
-          if (off >= 0 && off < 4096) ins = this.fArr[off];
-          if (ins === undefined) ins = this.fetchSlow(rip);
-          this.nextRip = rip + ins.len;
-          ins.fn(this, ins);
-          this.rip = this.nextRip;
-          this.retired++;
-          count++;
-          if ((this.slow & SL_PER_INSN) !== 0 && D.after(this, ins)) { stopped = true; break; }
+          // Straight run: the slow bits are tested once per instruction, after it. Nothing runs between
+          // that test and the next fetch, so while they stay clear the next instruction needs no
+          // before-check; once an instruction sets one, D.after runs for it and the outer loop does the
+          // before-check of the next. RIP stays in a local between instructions (this.rip is still
+          // stored after each one: hooks and faults read it).
+          let rip = this.rip;
+          for (;;) {
+            // Inline fetch: while RIP stays in the current code page the record comes straight from the
+            // page's array (no translation, no Map lookup).
+            const off = rip - this.fLin0;
+            // Set before the fetch: a #PF/#GP of the fetch itself is a fault of this instruction (its RIP is pushed).
+            this.insnRip = rip;
+            let ins: Insn | undefined;
+            if (off >= 0 && off < 4096) ins = this.fArr[off];
+            if (ins === undefined) ins = this.fetchSlow(rip);
+            this.nextRip = rip + ins.len;
+            ins.fn(this, ins);
+            rip = this.nextRip;
+            this.rip = rip;
+            this.retired++;
+            count++;
+            if ((this.slow & SL_PER_INSN) !== 0) {
+              if (D.after(this, ins)) stopped = true;
+              break;
+            }
+            if (count >= limit) break;
+          }
+          if (stopped) break;
         }
       } catch (e) {
         if (e === STOP || !this.handleThrow(e) || this.stopReason !== null) stopped = true;

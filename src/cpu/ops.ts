@@ -656,7 +656,7 @@ function btCore(c: Cpu, i: Insn, kind: number, bitOff: number, bitOffHi: number,
     bit = bitOff & (bits - 1);
     v = c.getReg(i.rm, sz, i.rex); vh = sz === 8 ? c.th : 0;
   } else {
-    let la = c.ea(i);
+    let la: number;
     if (fromReg) {
       // Register bit offset addresses a bit string (SDM Vol. 2 BT): signed offset, operand-size units.
       let off: number;
@@ -664,9 +664,10 @@ function btCore(c: Cpu, i: Insn, kind: number, bitOff: number, bitOffHi: number,
       else if (sz === 4) off = bitOff | 0;
       else off = (bitOff << 16) >> 16;
       const unit = Math.floor(off / bits);
-      la = c.canonEa(i, la + unit * sz); // #SS(0) through RSP/RBP, #GP(0) otherwise
+      // Outside 64-bit mode the element's own offset is what the segment limit checks (Cpu.bitStringLeg).
+      la = i.leg ? c.bitStringLeg(i, unit * sz, sz) : c.canonEa(i, c.ea(i) + unit * sz); // #SS(0) through RSP/RBP, #GP(0) otherwise
       bit = off - unit * bits;
-    } else bit = bitOff & (bits - 1);
+    } else { la = c.ea(i); bit = bitOff & (bits - 1); }
     LA = la;
     if (kind !== 0) c.probeWrite(la, sz);
     v = c.rdSized(la, sz); vh = sz === 8 ? c.th : 0;
