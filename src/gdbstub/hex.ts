@@ -52,10 +52,9 @@ export function hexToBytes(s: string): Uint8Array | undefined {
   return out;
 }
 
+/** Lowercase hex, two digits per byte (Node's native encoder: `m` replies are up to 8 KiB of it). */
 export function bytesToHex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += HEX[b[i] >> 4] + HEX[b[i] & 15];
-  return s;
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 }
 
 export function textToHex(t: string): string {
