@@ -13,6 +13,15 @@ export function mulu32(a: number, b: number): void {
   R.hi = (p11 + (p01 >>> 16) + (p10 >>> 16) + Math.floor(mid / 65536)) | 0;
 }
 
+/** High dword of the unsigned 32x32 product (the low dword is Math.imul). Two partial products of at most
+ *  48 bits each are exact in doubles: a*b = u*2^16 + t with u = a*b[31:16], t = a*b[15:0], so
+ *  floor(a*b / 2^32) = floor((u + floor(t / 2^16)) / 2^16). */
+export function mulhu32(a: number, b: number): number {
+  a >>>= 0;
+  const t = a * (b & 0xffff), u = a * (b >>> 16);
+  return Math.floor((u + Math.floor(t / 65536)) / 65536) | 0;
+}
+
 /** Unsigned 64x64 -> 128; words R.lo, R.hi, R.w2, R.w3 (low to high). */
 export function mulu64(al: number, ah: number, bl: number, bh: number): void {
   mulu32(al, bl); const w0 = R.lo; let c1 = R.hi >>> 0;

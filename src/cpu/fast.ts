@@ -10,8 +10,8 @@
 
 import type { Cpu } from './cpu.js';
 import { LF_ADD, LF_DEC, LF_EAGER, LF_INC, LF_LOGIC, LF_SUB, TWO32 } from './cpu.js';
-import { RFLAGS_ARITH } from './arch.js';
-import { R, bit64, sar64, shl64, shr64 } from './alu.js';
+import { RFLAGS_ARITH, RFLAGS_CF, RFLAGS_OF } from './arch.js';
+import { R, bit64, mulhu32, muls64, sar64, shl64, shr64 } from './alu.js';
 import type { Insn } from './decoder.js';
 
 type H = (c: Cpu, i: Insn) => void;
@@ -111,6 +111,94 @@ const mov64Load: H = (c, i) => { const lo = c.rd64(c.ea(i)); c.rl[i.fd] = lo; c.
 const mov32Load: H = (c, i) => { const lo = c.rd32(c.ea(i)); c.rl[i.fd] = lo; c.rh[i.fd] = 0; };
 const mov64Store: H = (c, i) => { const lo = c.rl[i.fs]!, hi = c.rh[i.fs]!; c.wr64(c.ea(i), lo, hi); };
 const mov32Store: H = (c, i) => { const lo = c.rl[i.fs]!; c.wr32(c.ea(i), lo); };
+
+// 64-bit mode, 64-bit addressing, base and/or index, no FS/GS override (the ES/CS/SS/DS bases are ignored
+// in 64-bit mode, SDM Vol. 1 3.3.7.1): when both upper halves are zero and the 32-bit sum neither borrows
+// nor carries, the address is that sum, a canonical address below 4 GiB (SDM Vol. 1 3.3.7.1), so
+// Cpu.ea's 64-bit carry and canonical check are skipped. Every other case goes through Cpu.ea unchanged.
+function eaLow(c: Cpu, i: Insn): number {
+  const b = i.base, x = i.index;
+  let sum = i.disp, hs = 0;
+  if (b >= 0) { sum += c.rl[b]! >>> 0; hs = c.rh[b]!; }
+  if (x >= 0) { sum += (c.rl[x]! >>> 0) * (1 << i.scale); hs |= c.rh[x]!; }
+  if (hs === 0 && sum >= 0 && sum < TWO32) return sum;
+  return c.ea(i);
+}
+const mov64LoadL: H = (c, i) => { const lo = c.rd64(eaLow(c, i)); c.rl[i.fd] = lo; c.rh[i.fd] = c.th; };
+const mov32LoadL: H = (c, i) => { const lo = c.rd32(eaLow(c, i)); c.rl[i.fd] = lo; c.rh[i.fd] = 0; };
+const mov64StoreL: H = (c, i) => { const lo = c.rl[i.fs]!, hi = c.rh[i.fs]!; c.wr64(eaLow(c, i), lo, hi); };
+const mov32StoreL: H = (c, i) => { const lo = c.rl[i.fs]!; c.wr32(eaLow(c, i), lo); };
+/** The record's memory operand qualifies for eaLow. */
+function lowForm(i: Insn): boolean { return !i.leg && !i.ripRel && i.asz === 8 && i.seg < 4 && (i.base >= 0 || i.index >= 0); }
+
+// ---- LEA (SDM Vol. 2 LEA: the offset only, no segment base, no canonical check; truncated to the
+// operand size, and to 32 bits with a 32-bit address size) ----
+// 64-bit result: the dword halves are summed separately; the low sum (at most three terms below 2^35) is
+// exact in a double, ToInt32 (`| 0`) keeps it modulo 2^32 and the carry into the high half is the exact
+// quotient (sum - low) / 2^32.
+const lea64: H = (c, i) => {
+  const rl = c.rl, rh = c.rh, b = i.base, x = i.index;
+  let sum = i.disp, hs = 0;
+  if (b >= 0) { sum += rl[b]! >>> 0; hs = rh[b]!; }
+  if (x >= 0) { const m = 1 << i.scale; sum += (rl[x]! >>> 0) * m; hs += rh[x]! * m; }
+  const lo = sum | 0;
+  rl[i.fd] = lo; rh[i.fd] = (hs + (sum - (lo >>> 0)) / TWO32) | 0;
+};
+const leaBase64: H = (c, i) => {
+  const rl = c.rl, rh = c.rh, b = i.base;
+  const sum = i.disp + (rl[b]! >>> 0);
+  const lo = sum | 0;
+  rl[i.fd] = lo; rh[i.fd] = (rh[b]! + (sum - (lo >>> 0)) / TWO32) | 0;
+};
+// 32-bit result (operand size 32 or address size 32): only the low dwords matter, all modulo 2^32.
+const lea32: H = (c, i) => {
+  const rl = c.rl, b = i.base, x = i.index;
+  let sum = i.disp;
+  if (b >= 0) sum += rl[b]!;
+  if (x >= 0) sum += rl[x]! << i.scale;
+  rl[i.fd] = sum | 0; c.rh[i.fd] = 0;
+};
+// RIP-relative, 64-bit operand and address size: next RIP + disp (a signed canonical number).
+const leaRip64: H = (c, i) => {
+  const v = c.nextRip + i.disp;
+  const lo = v | 0;
+  c.rl[i.fd] = lo; c.rh[i.fd] = ((v - (lo >>> 0)) / TWO32) | 0;
+};
+
+// ---- IMUL r, r/m and IMUL r, r/m, imm with a register source (SDM Vol. 2 IMUL) ----
+// CF = OF = the signed product does not fit the destination; SF/ZF/AF/PF are undefined and written as 0,
+// all six eagerly, exactly as the generic ops.ts imulCore/setMulFlags.
+function mulFlags(c: Cpu, ov: boolean): void {
+  c.lf[0] = LF_EAGER;
+  c.fl = (c.fl & ~RFLAGS_ARITH) | (ov ? RFLAGS_CF | RFLAGS_OF : 0);
+}
+// The low 64 bits of the product are the same signed or unsigned: lo = low(a*b), hi = high(a*b) + a*bh +
+// ah*b modulo 2^32. Overflow needs the magnitude only: the product of the two operands as doubles is within
+// a relative 2^-51 of the exact one, so below 2^62 it certainly fits 64 signed bits and at 2^64 or above it
+// certainly does not; in between (rare) the exact 128-bit product decides.
+const TWO62 = 4611686018427387904, TWO64 = 18446744073709551616;
+function imul64(c: Cpu, d: number, a: number, ah: number, b: number, bh: number): void {
+  const lo = Math.imul(a, b);
+  const hi = (mulhu32(a, b) + Math.imul(a, bh) + Math.imul(ah, b)) | 0;
+  const m = Math.abs((ah * TWO32 + (a >>> 0)) * (bh * TWO32 + (b >>> 0)));
+  let ov: boolean;
+  if (m < TWO62) ov = false;
+  else if (m >= TWO64) ov = true;
+  else { muls64(a, ah, b, bh); const s = R.hi >> 31; ov = R.w2 !== s || R.w3 !== s; }
+  c.rl[d] = lo; c.rh[d] = hi;
+  mulFlags(c, ov);
+}
+function imul32(c: Cpu, d: number, a: number, b: number): void {
+  const lo = Math.imul(a, b);
+  // The double product rounds only above 2^53, far from the int32 range, so it equals the 32-bit result
+  // exactly when the signed product fits 32 bits.
+  c.rl[d] = lo; c.rh[d] = 0;
+  mulFlags(c, a * b !== lo);
+}
+const imul64RR: H = (c, i) => { const s = i.fs; imul64(c, i.fd, c.rl[i.fd]!, c.rh[i.fd]!, c.rl[s]!, c.rh[s]!); };
+const imul32RR: H = (c, i) => imul32(c, i.fd, c.rl[i.fd]!, c.rl[i.fs]!);
+const imul64RRI: H = (c, i) => { const s = i.fs; imul64(c, i.fd, c.rl[s]!, c.rh[s]!, i.imm, i.immHi); };
+const imul32RRI: H = (c, i) => imul32(c, i.fd, c.rl[i.fs]!, i.imm);
 const mov64RI: H = (c, i) => { c.rl[i.fd] = i.imm; c.rh[i.fd] = i.immHi; };
 const mov32RI: H = (c, i) => { c.rl[i.fd] = i.imm; c.rh[i.fd] = 0; };
 
@@ -152,6 +240,9 @@ const jnz: H = (c, i) => { if (c.getZF() === 0) c.jumpTo(c.nextRip + i.imm); };
 // Outside 64-bit mode (32-bit operand size): EIP wraps at 2^32 and the CS limit applies (Cpu.jumpLeg).
 const jzLeg: H = (c, i) => { if (c.getZF() !== 0) c.jumpLeg(c.nextRip + i.imm, 4); };
 const jnzLeg: H = (c, i) => { if (c.getZF() === 0) c.jumpLeg(c.nextRip + i.imm, 4); };
+// The other conditions (SDM Vol. 1 Appendix B) through Cpu.cond.
+const jcc: H = (c, i) => { if (c.cond(i.op & 15)) c.jumpTo(c.nextRip + i.imm); };
+const jccLeg: H = (c, i) => { if (c.cond(i.op & 15)) c.jumpLeg(c.nextRip + i.imm, 4); };
 
 // ---- CMOVcc register (SDM Vol. 2 CMOVcc: a 32-bit destination is zero-extended even when not taken) ----
 const cmov64RR: H = (c, i) => { if (c.cond(i.op & 15)) { c.rl[i.fd] = c.rl[i.fs]!; c.rh[i.fd] = c.rh[i.fs]!; } };
@@ -266,11 +357,11 @@ export function specialize(i: Insn): void {
       i.fn = (w ? RI64 : RI32)[8]!;
       return;
     case 0x89:
-      if (i.mem) { i.fs = i.reg; i.fn = w ? mov64Store : mov32Store; }
+      if (i.mem) { i.fs = i.reg; i.fn = lowForm(i) ? (w ? mov64StoreL : mov32StoreL) : (w ? mov64Store : mov32Store); }
       else { i.fd = i.rm; i.fs = i.reg; i.fn = w ? mov64RR : mov32RR; }
       return;
     case 0x8b:
-      if (i.mem) { i.fd = i.reg; i.fn = w ? mov64Load : mov32Load; }
+      if (i.mem) { i.fd = i.reg; i.fn = lowForm(i) ? (w ? mov64LoadL : mov32LoadL) : (w ? mov64Load : mov32Load); }
       else { i.fd = i.reg; i.fs = i.rm; i.fn = w ? mov64RR : mov32RR; }
       return;
     case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf:
@@ -298,5 +389,25 @@ export function specialize(i: Insn): void {
     }
     case 0x74: case 0x184: i.fn = i.leg ? jzLeg : jz; return;
     case 0x75: case 0x185: i.fn = i.leg ? jnzLeg : jnz; return;
+    case 0x8d: {
+      if (!i.mem) return; // LEA with a register operand is #UD (generic handler)
+      if (i.ripRel) { if (!i.leg && w && i.asz === 8) { i.fd = i.reg; i.fn = leaRip64; } return; }
+      if (i.leg) return;
+      i.fd = i.reg;
+      if (w && i.asz === 8) i.fn = i.index < 0 && i.base >= 0 ? leaBase64 : lea64;
+      else i.fn = lea32;
+      return;
+    }
+    case 0x1af:
+      if (i.mem) return;
+      i.fd = i.reg; i.fs = i.rm;
+      i.fn = w ? imul64RR : imul32RR;
+      return;
+    case 0x69: case 0x6b:
+      if (i.mem) return;
+      i.fd = i.reg; i.fs = i.rm;
+      i.fn = w ? imul64RRI : imul32RRI;
+      return;
   }
+  if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) i.fn = i.leg ? jccLeg : jcc;
 }
