@@ -21,28 +21,6 @@ describe('debug32 known bugs', () => {
     ]);
   });
 
-  // Guest test/guests/debug32/rep-string, bytes F3 6E (REP OUTSB) at rs_o0 and F3 6C (REP INSB) at rs_i0: dbstub has no
-  // INS/OUTS (opcodes 6C-6F, with or without REP) and raises #UD at rs_o0 (observed: "E 06 rs_o0", then the run
-  // fails). Expected from SDM Vol. 3 19.3.1.2 (I/O breakpoint on a repeated OUTS: trap after the first iteration;
-  // memory breakpoint on a repeated INS: after the iteration that wrote the location) and Vol. 2 REP (EIP stays at
-  // the string instruction between iterations, ECX updated): #DB at rs_o0 (ECX 2), rs_o0 (ECX 1), rs_o1 (ECX 0), then
-  // #DB at rs_i0 with B1 (ECX 2). An instruction-set gap (cpu-insn32), not a debug-unit defect.
-  for (const vendor of VENDORS)
-    it.fails(`${vendor}: REP OUTSB / REP INSB are #UD (no INS/OUTS), so the per-iteration debug traps cannot be checked`, async () => {
-      const run = await runGuest32('rep-string', 'bare', { vendor });
-      const io = DR6_INIT | DR6_B0;
-      expectRun(run, [
-        { vec: VEC_DB, rip: 'rs_o0', dr6: io, cs: CS32_KERNEL, why: 'after iteration 1 of 3: EIP at REP OUTSB' },
-        { vec: VEC_DB, rip: 'rs_o0', dr6: io, cs: CS32_KERNEL, why: 'after iteration 2' },
-        { vec: VEC_DB, rip: 'rs_o1', dr6: io, cs: CS32_KERNEL, why: 'after the last iteration: instruction complete' },
-        { vec: VEC_DB, rip: 'rs_i0', dr6: DR6_INIT | DR6_B1, cs: CS32_KERNEL, why: 'INSB iteration 2 wrote dst+1' },
-      ]);
-      expect(run.marks.map((m) => [m.tag, Number(m.value)])).toEqual([
-        [0xc0, 2], [0xc0, 1], [0xc0, 0], [0xc1, 0], // ECX at each OUTSB #DB, then after the instruction
-        [0xc0, 2], [0xc1, 0], [0xd1, 4], // ECX at the INSB #DB, after it, EDI advance
-      ]);
-    });
-
   // Guest test/guests/debug32/db-task-gate-rf: IDT vector 1 is a task gate (TSS 0x30). The instruction breakpoint
   // (DR0, G0) at dtg_hit switches to the handler task, which sets RF (bit 16) in the interrupted task's saved EFLAGS
   // (TSS 0x28 offset 36: 0x00010003) and executes IRETD with NT=1 (CF at 0x1002bf). SDM Vol. 3 19.3.1.1: RF "is

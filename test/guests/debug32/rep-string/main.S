@@ -26,9 +26,10 @@ scenario_main:
         WRDR 1, (rs_dst + 1)
         WRDR 7, (DR7_INIT | 0x8 | (1 << 20))    /* G1, R/W1=01, LEN1=1 */
         call rs_ins
+        mov %edi, %ebx                  /* MARK uses ESI/EDI: keep EDI for the 0xd1 mark */
         mov %ecx, %eax
         MARK 0xc1, %eax
-        mov %edi, %eax
+        mov %ebx, %eax
         sub $rs_dst, %eax
         MARK 0xd1, %eax                 /* EDI advanced by 4 */
         WRDR 7, DR7_INIT
