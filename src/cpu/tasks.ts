@@ -101,6 +101,9 @@ export function taskSwitch(c: Cpu, sel: number, src: TaskSwitchSource, savedEip:
   }
   for (let k = 0; k < 8; k++) { c.rl[k] = nGpr[k]!; c.rh[k] = 0; }
   c.setFlagsAll(nFlags);
+  // RF comes from the new task's EFLAGS image and survives the end of the JMP/CALL/IRET/INT n that switched
+  // (SDM Vol. 3 18.3.1.1: "copied into the RF flag ... by IRETD/IRETQ or a task switch that causes the return").
+  c.rfKeep = (nFlags & A.RFLAGS_RF) !== 0;
   c.dr7 &= ~DR7_LOCAL_ENABLES;
   c.rip = nEip; c.nextRip = nEip;
   if (nFlags & A.RFLAGS_VM) {

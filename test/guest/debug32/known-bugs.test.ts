@@ -21,25 +21,6 @@ describe('debug32 known bugs', () => {
     ]);
   });
 
-  // Guest test/guests/debug32/db-task-gate-rf: IDT vector 1 is a task gate (TSS 0x30). The instruction breakpoint
-  // (DR0, G0) at dtg_hit switches to the handler task, which sets RF (bit 16) in the interrupted task's saved EFLAGS
-  // (TSS 0x28 offset 36: 0x00010003) and executes IRETD with NT=1 (CF at 0x1002bf). SDM Vol. 3 19.3.1.1: RF "is
-  // copied into the RF flag in the EFLAGS register by IRETD/IRETQ or a task switch that causes the return", so the
-  // NOP at dtg_hit must run. Observed (bare and kvm, both vendors): after the task return EFLAGS = 0x00000003 (RF
-  // lost), the breakpoint fires again at dtg_hit, the already-used handler TSS resumes after its IRETD and the run
-  // ends in #GP(0x31). src/cpu/tasks.ts taskSwitch (src 'iret'/'jmp'/'call') must keep EFLAGS.RF from the new TSS.
-  for (const vendor of VENDORS)
-    it.fails(`${vendor}: a task-switch return (IRETD, NT=1) does not load RF from the TSS EFLAGS image`, async () => {
-      const run = await runGuest32('db-task-gate-rf', 'bare', { vendor });
-      const inHandler = DR7_INIT | 0x2n | 0x8n | (1n << 20n);
-      expectRun(run, [
-        { vec: VEC_DB, rip: 'dtg_hit', dr6: DR6_INIT | DR6_B0, dr7: inHandler, cs: CS32_KERNEL, tf: 0 },
-        { vec: VEC_DB, rip: 'dtg_w_after', dr6: DR6_INIT | DR6_B1, dr7: inHandler, cs: CS32_KERNEL, tf: 0 },
-        { vec: VEC_DB, rip: 'dtg_icebp_after', dr6: DR6_INIT, dr7: inHandler, cs: CS32_KERNEL, tf: 0 },
-      ]);
-      expect(run.marks.map((m) => [m.tag, Number(m.value)])).toEqual([[0x77, Number(inHandler)]]);
-    });
-
   // Guest test/guests/debug32/db-task-gate in kvm mode (default routing): IDT vector 1 is a task gate; DR7 =
   // 0x0010041a before it (G0, G1, L2, R/W1=01). The first #DB (instruction breakpoint at dtg_hit) is delivered
   // through the task gate; SDM Vol. 3 19.2.4: the task switch clears L0-L3, so the handler task reads DR7 =
