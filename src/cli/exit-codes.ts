@@ -16,6 +16,8 @@ export const EXIT = {
   BUDGET: 72,
   /** The guest executed HLT and nothing can ever wake it (no interrupt source / IF=0). */
   HLT_FOREVER: 73,
+  /** The guest entered a CPU mode dbstub does not model (real-address or virtual-8086 mode). */
+  UNSUPPORTED_MODE: 74,
   /** Interrupted by SIGINT (Ctrl-C), as a shell reports 128 + 2. */
   INTERRUPTED: 130,
 } as const;

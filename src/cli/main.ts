@@ -43,7 +43,7 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
     .wrap(Math.min(120, process.stdout.columns || 100))
     .epilog(
       `Exit codes: guest isa-debug-exit status (value<<1|1); ${EXIT.USAGE} usage/config; ${EXIT.BAD_ELF} bad ELF or Multiboot kernel; ${EXIT.NO_INPUT} file not found; ` +
-        `${EXIT.INTERNAL} internal error; ${EXIT.TRIPLE_FAULT} triple fault; ${EXIT.BUDGET} --max-insns exhausted; ${EXIT.HLT_FOREVER} HLT forever; ${EXIT.INTERRUPTED} SIGINT.`,
+        `${EXIT.INTERNAL} internal error; ${EXIT.TRIPLE_FAULT} triple fault; ${EXIT.BUDGET} --max-insns exhausted; ${EXIT.HLT_FOREVER} HLT forever; ${EXIT.UNSUPPORTED_MODE} unsupported CPU mode (real/virtual-8086); ${EXIT.INTERRUPTED} SIGINT.`,
     )
     .fail((msg, err) => {
       if (err) thrown = err;

@@ -267,6 +267,10 @@ export interface GuestCpu {
   blockInterrupts?: boolean;
   /** Execution mode as the manuals name it (derived from CR0.PE, EFER.LMA, CS.L and CS.D). */
   readonly mode: CpuMode;
+  /** Why the last run() stopped for a mode the CPU does not model (real-address mode entered, or an IRET or
+   *  task switch about to enter virtual-8086 mode); '' when the last stop had another cause. Such a stop is
+   *  { kind: 'stop-requested', why: 'unsupported CPU mode: ...' }. */
+  readonly unsupportedMode: string;
 
   /** Debugger breakpoints outside the architecture (bare mode, QEMU-TCG style). */
   setExternalBreakpoints(addrs: readonly bigint[]): void;

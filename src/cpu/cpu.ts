@@ -292,6 +292,16 @@ export class Cpu implements GuestCpu {
   csBase = 0;
   /** Why the current mode cannot execute (real / virtual-8086 mode), '' when it can. */
   unsupported = '';
+  /** api.ts unsupportedMode: the reason of the last unsupported-mode stop ('' after any other stop). */
+  lastUnsupported = '';
+  get unsupportedMode(): string { return this.lastUnsupported; }
+  /** Stop before an instruction completes that would enter a mode the CPU does not model (IRET or a task
+   *  switch to EFLAGS.VM=1): RIP stays on it, a 'cpu-unsupported-mode' event names the mode. */
+  stopForUnsupportedMode(why: string): void {
+    this.lastUnsupported = why;
+    this.log('error', 'cpu-unsupported-mode', { reason: why });
+    this.stopReason = { kind: 'stop-requested', why: `unsupported CPU mode: ${why}` };
+  }
   private unsupportedLogged = '';
 
   /** Switch the decode mode and the decoded-instruction cache that belongs to it (mode.ts). */
@@ -321,6 +331,7 @@ export class Cpu implements GuestCpu {
   /** The stop run() returns while the mode is unsupported. */
   private unsupportedStop(): StopReason {
     this.noteUnsupported();
+    this.lastUnsupported = this.unsupported;
     return { kind: 'stop-requested', why: `unsupported CPU mode: ${this.unsupported}` };
   }
 
@@ -1310,6 +1321,7 @@ export class Cpu implements GuestCpu {
   run(maxInstructions: number): StopReason {
     if (this.shutdown) return { kind: 'triple-fault', detail: this.shutdownDetail };
     if (this.unsupported) return this.unsupportedStop();
+    this.lastUnsupported = '';
     this.stopReason = null;
     this.inRun = true;
     try {

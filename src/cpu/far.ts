@@ -342,8 +342,7 @@ export function iretProtected(c: Cpu, i: Insn): void {
   const flags = peek(c, 2 * sz, sz);
   if (sz === 4 && (flags & A.RFLAGS_VM) && c.cpl === 0) {
     const why = 'virtual-8086 mode (IRET to EFLAGS.VM=1) is not modelled';
-    c.log('error', 'cpu-unsupported-mode', { reason: why });
-    c.stopReason = { kind: 'stop-requested', why: `unsupported CPU mode: ${why}` };
+    c.stopForUnsupportedMode(why);
     c.nextRip = c.insnRip;
     throw STOP;
   }

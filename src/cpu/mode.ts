@@ -45,7 +45,7 @@ export function updateMode(c: Cpu): void {
   if (why !== c.unsupported) {
     c.unsupported = why;
     // Entered from running code (MOV CR0 clearing PE, IRET to virtual-8086): stop at the next boundary.
-    if (why && c.inRun) { c.noteUnsupported(); c.requestStop(`unsupported CPU mode: ${why}`); }
+    if (why && c.inRun) { c.noteUnsupported(); c.lastUnsupported = why; c.requestStop(`unsupported CPU mode: ${why}`); }
   }
 }
 

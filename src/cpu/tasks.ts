@@ -108,8 +108,7 @@ export function taskSwitch(c: Cpu, sel: number, src: TaskSwitchSource, savedEip:
   c.rip = nEip; c.nextRip = nEip;
   if (nFlags & A.RFLAGS_VM) {
     const why = 'virtual-8086 mode (a task switch to a TSS with EFLAGS.VM=1) is not modelled';
-    c.log('error', 'cpu-unsupported-mode', { reason: why });
-    c.stopReason = { kind: 'stop-requested', why: `unsupported CPU mode: ${why}` };
+    c.stopForUnsupportedMode(why);
     throw STOP;
   }
   // Selectors are loaded first, then their descriptors are checked; a bad one is #TS(selector). Such a

@@ -24,7 +24,8 @@ export type RunResult =
   | { kind: 'triple-fault'; detail: string }
   | { kind: 'budget' }
   | { kind: 'hlt-forever'; detail: string }
-  | { kind: 'interrupted'; why: string };
+  | { kind: 'interrupted'; why: string }
+  | { kind: 'unsupported-mode'; detail: string };
 
 export interface RunOptions {
   /** Stop with { kind: 'budget' } after this many instructions (default: unbounded). */
@@ -260,6 +261,7 @@ export class Machine {
           this.log.error({ event: EV.GUEST_FAULT, kind: 'triple-fault', detail: r.detail, rip: hex(this.cpu.getRip()) }, `triple fault: ${r.detail}`);
           return { kind: 'triple-fault', detail: r.detail };
         case 'stop-requested':
+          if (this.interruptWhy === undefined && this.cpu.unsupportedMode !== '') return this.unsupportedResult();
           return { kind: 'interrupted', why: this.interruptWhy ?? r.why };
         default:
           // Intercepts and external breakpoints exist only when a debugger/hypervisor layer set them up.
@@ -270,6 +272,14 @@ export class Machine {
       await new Promise<void>((res) => setImmediate(res));
       if (this.interruptWhy !== undefined) return { kind: 'interrupted', why: this.interruptWhy };
     }
+  }
+
+  /** The guest entered a mode the CPU does not model (real-address or virtual-8086 mode). */
+  unsupportedResult(): RunResult {
+    this.flushSerialLine();
+    const detail = this.cpu.unsupportedMode;
+    this.log.error({ event: EV.GUEST_FAULT, kind: 'unsupported-mode', mode: this.cpu.mode, rip: hex(this.cpu.getRip()), detail }, `unsupported CPU mode: ${detail}`);
+    return { kind: 'unsupported-mode', detail };
   }
 
   private exitResult(): RunResult {

@@ -35,7 +35,7 @@ export const runCommand: CliCommand = {
         .option('progress', { type: 'boolean', describe: 'show instructions retired and rate on stderr [default: on when stderr is a TTY]' })
         .epilog(
           `Exit status: the guest's isa-debug-exit status ((value << 1) | 1, mod 256), or 0 if it equals --success-code; ` +
-            `${EXIT.TRIPLE_FAULT} triple fault; ${EXIT.BUDGET} --max-insns ran out; ${EXIT.HLT_FOREVER} HLT with nothing to wake it; ${EXIT.INTERRUPTED} Ctrl-C; ${COMMON_EXIT_HELP}`,
+            `${EXIT.TRIPLE_FAULT} triple fault; ${EXIT.BUDGET} --max-insns ran out; ${EXIT.HLT_FOREVER} HLT with nothing to wake it; ${EXIT.UNSUPPORTED_MODE} the guest entered real-address or virtual-8086 mode (not modelled); ${EXIT.INTERRUPTED} Ctrl-C; ${COMMON_EXIT_HELP}`,
         ),
     ),
   handler: async (raw) => {
@@ -113,6 +113,10 @@ export const runCommand: CliCommand = {
         process.stderr.write(`dbstub: guest halted forever: ${result.detail}; rip=0x${machine.cpu.getRip().toString(16)} (${stats})\n`);
         process.exitCode = EXIT.HLT_FOREVER;
         return;
+      case 'unsupported-mode':
+        process.stderr.write(`dbstub: guest entered an unsupported CPU mode: ${result.detail}; rip=0x${machine.cpu.getRip().toString(16)} (${stats})\n`);
+        process.exitCode = EXIT.UNSUPPORTED_MODE;
+        return;
       case 'interrupted':
         process.stderr.write(`dbstub: interrupted (${result.why}); rip=0x${machine.cpu.getRip().toString(16)} (${stats})\n`);
         process.exitCode = EXIT.INTERRUPTED;
@@ -129,6 +133,9 @@ function resultFromVmm(s: RunSummary, machine: Machine): RunResult {
       return { kind: 'exit', code: r.code, value: machine.exitValue ?? r.code >> 1 };
     case 'hlt':
       return { kind: 'hlt-forever', detail: hltForeverDetail(machine.cpu) };
+    case 'interrupted':
+      // The Vmm reports a CPU stop it did not ask for as 'interrupted'; an unsupported mode is its own outcome.
+      return machine.cpu.unsupportedMode !== '' ? machine.unsupportedResult() : r;
     default:
       return r;
   }
