@@ -197,6 +197,9 @@ export class KvmVcpu {
     if (!(c & KVM_GUESTDBG_ENABLE)) c = 0;
     this.guestDebug = c;
     this.singlestepRip = c & KVM_GUESTDBG_SINGLESTEP ? this.cpu.getRip() : undefined;
+    // KVM_GUESTDBG_BLOCKIRQ: KVM injects no interrupt while it is set (QEMU sets it for a gdb single step,
+    // SSTEP_NOIRQ), so a stepi never lands in an interrupt handler.
+    this.cpu.blockInterrupts = (c & KVM_GUESTDBG_BLOCKIRQ) !== 0;
     if (c & KVM_GUESTDBG_USE_HW_BP) {
       for (let i = 0; i < 4; i++) this.debugDb[i] = debugreg[i] ?? 0n;
       this.guestDebugDr7 = Number(BigInt.asUintN(32, debugreg[7] ?? 0n)) >>> 0;

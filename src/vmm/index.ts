@@ -359,6 +359,9 @@ export class Vmm implements GdbTarget {
   }
 
   private applyBare(): void {
+    // QEMU TCG's gdbstub single-steps with SSTEP_NOIRQ|SSTEP_NOTIMER by default: no interrupt is taken
+    // during a stepi, so it never lands in an interrupt handler.
+    this.cpu.blockInterrupts = this.singlestep;
     this.cpu.setExternalBreakpoints([...new Set([...this.bareSw, ...this.bareHw])]);
     this.cpu.setExternalWatchpoints(this.bareWatch.map(({ addr, len, kind }) => ({ addr, len, kind })));
   }

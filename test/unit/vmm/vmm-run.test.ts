@@ -252,3 +252,37 @@ describe('Vmm.readMemory: one translation per page, same bytes as cpu.readVirtua
       expect(compared).toBeGreaterThan(20); // most ranges are mapped and really compared byte for byte
     });
 });
+
+// QEMU steps with interrupts held off (TCG: SSTEP_NOIRQ; KVM: KVM_GUESTDBG_BLOCKIRQ), so a gdb stepi with an
+// interrupt pending executes the next guest instruction instead of entering the interrupt handler.
+describe('Vmm: single steps hold maskable interrupts pending', () => {
+  for (const mode of ['kvm', 'bare'] as const)
+    it(`${mode}: a stepi with IF=1 and a pending self-IPI runs one instruction; the vector stays pending until a continue`, async () => {
+      const { machine, vmm } = rig({ mode, qemuDbRouting: 'corrected' });
+      poke32(machine, 'spin_enabled', 1);
+      const first = resume(vmm, 'continue');
+      await new Promise((r) => setTimeout(r, 20));
+      vmm.interrupt();
+      await first;
+      const lapic = machine.devices.lapic;
+      lapic.write(0xf0, 4, 0x1ff);                 // SVR: APIC software-enabled
+      lapic.write(0x300, 4, 0x40 | (1 << 18));     // ICR: fixed, vector 0x40, destination shorthand "self"
+      machine.cpu.setRflags(machine.cpu.getRflags() | 0x200n);
+      expect(lapic.pendingVector()).toBe(0x40);
+      const spin = machine.symbol('spin');
+      for (let k = 0; k < 3; k++) {
+        const n = machine.cpu.instructionsRetired;
+        expect(await resume(vmm, 'step')).toEqual({ kind: 'signal', signal: 5 });
+        expect(machine.cpu.instructionsRetired).toBe(n + 1);
+        const pc = vmm.readRegister(RIP)!;
+        expect(pc >= spin && pc < spin + 0x30n, `pc 0x${pc.toString(16)} left the spin loop`).toBe(true);
+        expect(lapic.pendingVector()).toBe(0x40);
+      }
+      // A continue takes it (the runtime's handler for an unexpected vector ends the run).
+      const r = await resume(vmm, 'continue');
+      expect(machine.cpu.blockInterrupts).toBe(false);
+      expect(lapic.pendingVector()).not.toBe(0x40);
+      expect(r.kind).not.toBe('signal');
+    });
+});
+
