@@ -36,12 +36,14 @@ function build(): RegDef[] {
   };
   for (const [n, enc] of GPR_GDB_ORDER) core(n, 64, n === 'rbp' || n === 'rsp' ? 'data_ptr' : 'int64', { k: 'gpr', enc });
   core('rip', 64, 'code_ptr', { k: 'rip' });
-  core('eflags', 32, 'int32', { k: 'eflags' });
+  core('eflags', 32, 'i386_eflags', { k: 'eflags' });
   for (const [n, seg] of SEG_GDB_ORDER) core(n, 32, 'int32', { k: 'seg', seg });
   core('fs_base', 64, 'int64', { k: 'state', field: 'fsBase' });
   core('gs_base', 64, 'int64', { k: 'state', field: 'gsBase' });
   core('k_gs_base', 64, 'int64', { k: 'state', field: 'kernelGsBase' });
-  for (const c of ['cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer'] as const) core(c, 64, 'int64', { k: 'state', field: c }, 'system');
+  // Flag types as QEMU describes them, so gdb prints `[ PG WP ET PE ]` rather than a bare number.
+  const crType = { cr0: 'i386_cr0', cr2: 'int64', cr3: 'i386_cr3', cr4: 'i386_cr4', cr8: 'int64', efer: 'i386_efer' } as const;
+  for (const c of ['cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer'] as const) core(c, 64, crType[c], { k: 'state', field: c }, 'system');
   for (let i = 0; i < 8; i++) core(`st${i}`, 80, 'i387_ext', { k: 'fpu', dflt: 0n }, 'float');
   const fpuCtl: [string, bigint][] = [['fctrl', 0x37fn], ['fstat', 0n], ['ftag', 0n], ['fiseg', 0n], ['fioff', 0n], ['foseg', 0n], ['fooff', 0n], ['fop', 0n]];
   for (const [n, d] of fpuCtl) core(n, 32, 'int', { k: 'fpu', dflt: d }, 'float');
@@ -55,7 +57,28 @@ function build(): RegDef[] {
 export const REGISTERS: readonly RegDef[] = build();
 
 /** tdesc types gdb needs inside the SSE feature for `vec128`. */
+/** A tdesc <flags> type: one-bit fields by name, multi-bit fields as [name, start, end]. */
+function flagsType(id: string, size: number, fields: readonly (readonly [string, number, number?])[]): string {
+  // Declared from the highest bit down, as QEMU's XML does: gdb prints the fields in declaration order.
+  const f = [...fields].sort((x, y) => y[1] - x[1]).map(([name, start, end]) => `<field name="${name}" start="${start}" end="${end ?? start}"/>`).join('');
+  return `<flags id="${id}" size="${size}">${f}</flags>`;
+}
+
+/** Bit names of RFLAGS, CR0, CR3, CR4 and EFER as the SDM names them (Vol. 1 3.4.3, Vol. 3 2.5, 2.2.1). */
+const CORE_FLAG_TYPES = [
+  flagsType('i386_eflags', 4, [['CF', 0], ['', 1], ['PF', 2], ['AF', 4], ['ZF', 6], ['SF', 7], ['TF', 8], ['IF', 9],
+    ['DF', 10], ['OF', 11], ['IOPL', 12, 13], ['NT', 14], ['RF', 16], ['VM', 17], ['AC', 18], ['VIF', 19], ['VIP', 20], ['ID', 21]]),
+  flagsType('i386_cr0', 8, [['PE', 0], ['MP', 1], ['EM', 2], ['TS', 3], ['ET', 4], ['NE', 5], ['WP', 16], ['AM', 18],
+    ['NW', 29], ['CD', 30], ['PG', 31]]),
+  flagsType('i386_cr3', 8, [['PWT', 3], ['PCD', 4], ['PDBR', 12, 63]]),
+  flagsType('i386_cr4', 8, [['VME', 0], ['PVI', 1], ['TSD', 2], ['DE', 3], ['PSE', 4], ['PAE', 5], ['MCE', 6], ['PGE', 7],
+    ['PCE', 8], ['OSFXSR', 9], ['OSXMMEXCPT', 10], ['UMIP', 11], ['LA57', 12], ['VMXE', 13], ['SMXE', 14], ['FSGSBASE', 16],
+    ['PCIDE', 17], ['OSXSAVE', 18], ['SMEP', 20], ['SMAP', 21], ['PKE', 22]]),
+  flagsType('i386_efer', 8, [['SCE', 0], ['LME', 8], ['LMA', 10], ['NXE', 11], ['SVME', 12], ['LMSLE', 13], ['FFXSR', 14], ['TCE', 15]]),
+].join('');
+
 export const FEATURE_TYPES: Readonly<Record<string, string>> = {
+  [FEATURE_CORE]: CORE_FLAG_TYPES,
   [FEATURE_SSE]: [
     '<vector id="v4f" type="ieee_single" count="4"/>',
     '<vector id="v2d" type="ieee_double" count="2"/>',

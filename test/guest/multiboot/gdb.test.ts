@@ -50,6 +50,8 @@ const SCRIPT = [
   'p/x $rdi',
   'p/x $cr0 & 0x80000001',
   'p/x $efer',
+  // The target description's flag types: gdb prints the named bits, as it does against QEMU.
+  'info registers eflags cr0 cr4 efer',
   'stepi',
   'p/x $pc',
 ];
@@ -121,6 +123,11 @@ function checkSession(out: string, sym: Map<string, bigint>): void {
   expect(Number(cr0pg)).toBe(0x80000001);
   expect(Number(efer64)).toBe(EFER_LME | EFER_LMA);
   expect(BigInt(pcAfterStep64!)).toBeGreaterThan(k);
+  // Flag-typed registers (tdesc <flags>): named bits, highest first, as QEMU's description gives them.
+  expect(out).toMatch(/^cr0\s+0x80010011\s+\[ PG WP ET PE \]$/m);
+  expect(out).toMatch(/^cr4\s+0x20\s+\[ PAE \]$/m);
+  expect(out).toMatch(/^efer\s+0x500\s+\[ LMA LME \]$/m);
+  expect(out).toMatch(/^eflags\s+0x[0-9a-f]+\s+\[ (IOPL=0 )?[A-Z ]*\]$/m);
 }
 
 describe('real gdb on the lm64 Multiboot kernel', () => {
