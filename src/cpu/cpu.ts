@@ -1370,21 +1370,26 @@ export class Cpu implements GuestCpu {
           // before-check of the next. RIP stays in a local between instructions (this.rip is still
           // stored after each one: hooks and faults read it).
           let rip = this.rip;
+          // The fetch page (fLin0, fArr) in locals: only fetchSlow below installs a new page, and every other
+          // change (code-page invalidation, paging or mode change) sets fLin0 to NaN, which the compare after
+          // each instruction sees (NaN equals nothing).
+          let lin0 = this.fLin0, arr = this.fArr;
           for (;;) {
             // Inline fetch: while RIP stays in the current code page the record comes straight from the
             // page's array (no translation, no Map lookup).
-            const off = rip - this.fLin0;
+            const off = rip - lin0;
             // Set before the fetch: a #PF/#GP of the fetch itself is a fault of this instruction (its RIP is pushed).
             this.insnRip = rip;
             let ins: Insn | undefined;
-            if (off >= 0 && off < 4096) ins = this.fArr[off];
-            if (ins === undefined) ins = this.fetchSlow(rip);
+            if (off >= 0 && off < 4096) ins = arr[off];
+            if (ins === undefined) { ins = this.fetchSlow(rip); lin0 = this.fLin0; arr = this.fArr; }
             this.nextRip = rip + ins.len;
             ins.fn(this, ins);
             rip = this.nextRip;
             this.rip = rip;
             this.retired++;
             count++;
+            if (this.fLin0 !== lin0) { lin0 = this.fLin0; arr = this.fArr; }
             if ((this.slow & SL_PER_INSN) !== 0) {
               if (D.after(this, ins)) stopped = true;
               break;

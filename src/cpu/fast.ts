@@ -9,7 +9,7 @@
 // invalidation are unchanged. Forms with LOCK, byte/word operands or ADC/SBB keep the generic handler.
 
 import type { Cpu } from './cpu.js';
-import { LF_ADD, LF_DEC, LF_EAGER, LF_INC, LF_LOGIC, LF_SUB, TWO32 } from './cpu.js';
+import { LF_A, LF_ADD, LF_AH, LF_B, LF_BH, LF_DEC, LF_EAGER, LF_INC, LF_LOGIC, LF_SUB, LF_SZ, TWO32 } from './cpu.js';
 import { RFLAGS_ARITH, RFLAGS_CF, RFLAGS_OF } from './arch.js';
 import { R, bit64, mulhu32, muls64, sar64, shl64, shr64 } from './alu.js';
 import type { Insn } from './decoder.js';
@@ -243,6 +243,34 @@ const jnzLeg: H = (c, i) => { if (c.getZF() === 0) c.jumpLeg(c.nextRip + i.imm, 
 // The other conditions (SDM Vol. 1 Appendix B) through Cpu.cond.
 const jcc: H = (c, i) => { if (c.cond(i.op & 15)) c.jumpTo(c.nextRip + i.imm); };
 const jccLeg: H = (c, i) => { if (c.cond(i.op & 15)) c.jumpLeg(c.nextRip + i.imm, 4); };
+// B/AE/BE/A/L/GE/LE/G right after a CMP/SUB (the usual case) compare the recorded operands directly, one
+// handler per condition so each does only its own compare; any other flag state goes through Cpu.cond.
+// Unsigned below: CF of a - b; signed less: SF != OF of a - b (SDM Vol. 1 Appendix B, Table B-1).
+function subBelow(lf: Int32Array, orEqual: boolean): boolean {
+  const a = lf[LF_A]!, b = lf[LF_B]!, sz = lf[LF_SZ]!;
+  if (sz === 8) { const ah = lf[LF_AH]!, bh = lf[LF_BH]!; if (ah !== bh) return (ah >>> 0) < (bh >>> 0); }
+  return orEqual ? (a >>> 0) <= (b >>> 0) : (a >>> 0) < (b >>> 0);
+}
+function subLess(lf: Int32Array, orEqual: boolean): boolean {
+  const a = lf[LF_A]!, b = lf[LF_B]!, sz = lf[LF_SZ]!;
+  if (sz === 8) {
+    const ah = lf[LF_AH]!, bh = lf[LF_BH]!;
+    if (ah !== bh) return ah < bh;
+    return orEqual ? (a >>> 0) <= (b >>> 0) : (a >>> 0) < (b >>> 0);
+  }
+  const sh = 32 - sz * 8, sa = (a << sh) >> sh, sb = (b << sh) >> sh;
+  return orEqual ? sa <= sb : sa < sb;
+}
+const jb: H = (c, i) => { const lf = c.lf; if (lf[0] === LF_SUB ? subBelow(lf, false) : c.cond(2)) c.jumpTo(c.nextRip + i.imm); };
+const jae: H = (c, i) => { const lf = c.lf; if (lf[0] === LF_SUB ? !subBelow(lf, false) : c.cond(3)) c.jumpTo(c.nextRip + i.imm); };
+const jbe: H = (c, i) => { const lf = c.lf; if (lf[0] === LF_SUB ? subBelow(lf, true) : c.cond(6)) c.jumpTo(c.nextRip + i.imm); };
+const ja: H = (c, i) => { const lf = c.lf; if (lf[0] === LF_SUB ? !subBelow(lf, true) : c.cond(7)) c.jumpTo(c.nextRip + i.imm); };
+const jl: H = (c, i) => { const lf = c.lf; if (lf[0] === LF_SUB ? subLess(lf, false) : c.cond(12)) c.jumpTo(c.nextRip + i.imm); };
+const jge: H = (c, i) => { const lf = c.lf; if (lf[0] === LF_SUB ? !subLess(lf, false) : c.cond(13)) c.jumpTo(c.nextRip + i.imm); };
+const jle: H = (c, i) => { const lf = c.lf; if (lf[0] === LF_SUB ? subLess(lf, true) : c.cond(14)) c.jumpTo(c.nextRip + i.imm); };
+const jg: H = (c, i) => { const lf = c.lf; if (lf[0] === LF_SUB ? !subLess(lf, true) : c.cond(15)) c.jumpTo(c.nextRip + i.imm); };
+/** 64-bit mode handlers for condition codes 2, 3, 6, 7, 12-15 (others: jcc). */
+const JCC64: (H | undefined)[] = [undefined, undefined, jb, jae, undefined, undefined, jbe, ja, undefined, undefined, undefined, undefined, jl, jge, jle, jg];
 
 // ---- CMOVcc register (SDM Vol. 2 CMOVcc: a 32-bit destination is zero-extended even when not taken) ----
 const cmov64RR: H = (c, i) => { if (c.cond(i.op & 15)) { c.rl[i.fd] = c.rl[i.fs]!; c.rh[i.fd] = c.rh[i.fs]!; } };
@@ -409,5 +437,5 @@ export function specialize(i: Insn): void {
       i.fn = w ? imul64RRI : imul32RRI;
       return;
   }
-  if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) i.fn = i.leg ? jccLeg : jcc;
+  if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) i.fn = i.leg ? jccLeg : JCC64[op & 15] ?? jcc;
 }
