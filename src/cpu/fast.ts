@@ -21,6 +21,17 @@ function lazy(c: Cpu, op: number, sz: number, r: number, rh: number, a: number, 
   const lf = c.lf;
   lf[0] = op; lf[1] = sz; lf[2] = r; lf[3] = rh; lf[4] = a; lf[5] = ah; lf[6] = b; lf[7] = bh; lf[8] = cin;
 }
+// ADD/SUB/CMP: the carry-in slot is read only for ADC/SBB/INC/DEC (Cpu.getCF), so it is not written.
+function lazyAS(c: Cpu, op: number, sz: number, r: number, rh: number, a: number, ah: number, b: number, bh: number): void {
+  const lf = c.lf;
+  lf[0] = op; lf[1] = sz; lf[2] = r; lf[3] = rh; lf[4] = a; lf[5] = ah; lf[6] = b; lf[7] = bh;
+}
+// AND/OR/XOR/TEST: CF = OF = AF = 0 and SF/ZF/PF come from the result (SDM Vol. 2 AND/OR/XOR/TEST), so the
+// getters never read the operand slots of an LF_LOGIC record: only op, size and result are written.
+function lazyLogic(c: Cpu, sz: number, r: number, rh: number): void {
+  const lf = c.lf;
+  lf[0] = LF_LOGIC; lf[1] = sz; lf[2] = r; lf[3] = rh;
+}
 
 // ---- 64-bit cores: destination register d, source (b, bh) ----
 function add64(c: Cpu, d: number, b: number, bh: number): void {
@@ -29,7 +40,7 @@ function add64(c: Cpu, d: number, b: number, bh: number): void {
   const s = (a >>> 0) + (b >>> 0);
   const r = s | 0, h = (ah + bh + (s >= TWO32 ? 1 : 0)) | 0;
   rl[d] = r; rh[d] = h;
-  lazy(c, LF_ADD, 8, r, h, a, ah, b, bh, 0);
+  lazyAS(c, LF_ADD, 8, r, h, a, ah, b, bh);
 }
 function sub64(c: Cpu, d: number, b: number, bh: number, write: boolean): void {
   const rl = c.rl, rh = c.rh;
@@ -37,7 +48,7 @@ function sub64(c: Cpu, d: number, b: number, bh: number, write: boolean): void {
   const s = (a >>> 0) - (b >>> 0);
   const r = s | 0, h = (ah - bh - (s < 0 ? 1 : 0)) | 0;
   if (write) { rl[d] = r; rh[d] = h; }
-  lazy(c, LF_SUB, 8, r, h, a, ah, b, bh, 0);
+  lazyAS(c, LF_SUB, 8, r, h, a, ah, b, bh);
 }
 function logic64(c: Cpu, d: number, b: number, bh: number, k: number, write: boolean): void {
   const rl = c.rl, rh = c.rh;
@@ -45,26 +56,26 @@ function logic64(c: Cpu, d: number, b: number, bh: number, k: number, write: boo
   let r: number, h: number;
   if (k === 1) { r = a | b; h = ah | bh; } else if (k === 4) { r = a & b; h = ah & bh; } else { r = a ^ b; h = ah ^ bh; }
   if (write) { rl[d] = r; rh[d] = h; }
-  lazy(c, LF_LOGIC, 8, r, h, a, ah, b, bh, 0);
+  lazyLogic(c, 8, r, h);
 }
 // ---- 32-bit cores ----
 function add32(c: Cpu, d: number, b: number): void {
   const a = c.rl[d]!;
   const r = (a + b) | 0;
   c.rl[d] = r; c.rh[d] = 0;
-  lazy(c, LF_ADD, 4, r, 0, a, 0, b, 0, 0);
+  lazyAS(c, LF_ADD, 4, r, 0, a, 0, b, 0);
 }
 function sub32(c: Cpu, d: number, b: number, write: boolean): void {
   const a = c.rl[d]!;
   const r = (a - b) | 0;
   if (write) { c.rl[d] = r; c.rh[d] = 0; }
-  lazy(c, LF_SUB, 4, r, 0, a, 0, b, 0, 0);
+  lazyAS(c, LF_SUB, 4, r, 0, a, 0, b, 0);
 }
 function logic32(c: Cpu, d: number, b: number, k: number, write: boolean): void {
   const a = c.rl[d]!;
   const r = k === 1 ? a | b : k === 4 ? a & b : a ^ b;
   if (write) { c.rl[d] = r; c.rh[d] = 0; }
-  lazy(c, LF_LOGIC, 4, r, 0, a, 0, b, 0, 0);
+  lazyLogic(c, 4, r, 0);
 }
 
 // Register-register (i.fd = destination / first operand, i.fs = source).
