@@ -118,138 +118,189 @@ export const DEC_OK = 0;
 export const DEC_UD = 1;
 export const DEC_TOO_LONG = 2;
 
+/**
+ * Decode one instruction from `src` into `i`. The byte cursor is module state (decoding is not re-entrant:
+ * `src.extend()` only fetches bytes), shared by the 64-bit and the 16/32-bit paths and the helpers below.
+ */
 export function decode(src: ByteSource, i: Insn, undefinedHandler: Handler, mode: DecodeMode = MODE_LONG64): number {
-  if (!mode.long64) return decodeLegacy(src, i, undefinedHandler, mode.def32);
-  i.leg = false;
-  let k = 0;
-  const rd = (): number => {
-    if (k >= 15) throw TOO_LONG;
-    while (k >= src.avail) src.extend();
-    const v = src.buf[k]!;
-    k++;
-    return v;
-  };
+  rsrc = src;
+  rk = 0;
   try {
-    i.osz = 4; i.asz = 8; i.seg = -1; i.rep = 0; i.p66 = false; i.lock = false; i.rex = 0; i.rexW = false;
-    i.mem = false; i.base = -1; i.index = -1; i.scale = 0; i.disp = 0; i.ripRel = false; i.imm = 0; i.immHi = 0;
-    i.imm2 = 0; i.mod = 3; i.reg = 0; i.rm = 0; i.cc = 0; i.cacheable = true;
-    let b = rd();
-    let p67 = false;
-    // Legacy prefixes and REX. A REX prefix counts only when it immediately precedes the opcode (or 0FH):
-    // one followed by a legacy prefix is ignored, and of several REX prefixes only the last one counts
-    // (SDM Vol. 2 2.2.1).
-    let rex = 0;
-    for (;;) {
-      if ((b & 0xf0) === 0x40) { rex = b; b = rd(); continue; }
-      if (b === 0x66) i.p66 = true;
-      else if (b === 0x67) p67 = true;
-      else if (b === 0xf2 || b === 0xf3) i.rep = b;
-      else if (b === 0xf0) i.lock = true;
-      else if (b === 0x26 || b === 0x2e || b === 0x36 || b === 0x3e) { /* ignored in 64-bit mode */ }
-      else if (b === 0x64) i.seg = 4;
-      else if (b === 0x65) i.seg = 5;
-      else break;
-      rex = 0;
-      b = rd();
-    }
-    i.rex = rex;
-    i.rexW = (rex & 8) !== 0;
-    let op = b;
-    if (b === 0x0f) {
-      op = 0x100 | rd();
-    }
-    i.op = op;
-    const d = table[op];
-    if (d === undefined) { i.len = k; i.fn = undefinedHandler; return DEC_UD; }
-    let flags = d.flags;
-    i.flags = flags;
-    if (flags & OpF.INV64) { i.len = k; i.fn = undefinedHandler; return DEC_UD; }
-    // Operand size (SDM Vol. 1 3.6.1 / Vol. 2 Table 2-4).
-    if (flags & OpF.BYTE) i.osz = 1;
-    else if (flags & OpF.F64) i.osz = 8;
-    else if (flags & OpF.D64) i.osz = i.p66 ? 2 : 8;
-    else i.osz = i.rexW ? 8 : i.p66 ? 2 : 4;
-    i.asz = p67 ? 4 : 8;
-    const rexR = (i.rex & 4) << 1, rexX = (i.rex & 2) << 2, rexB = (i.rex & 1) << 3;
-    if (flags & OpF.M) {
-      const m = rd();
-      const mod = m >> 6, reg = (m >> 3) & 7, rm = m & 7;
-      i.mod = mod;
-      i.reg = reg | rexR;
-      if (mod === 3 || (flags & OpF.MODREG)) {
-        i.mod = 3;
-        i.rm = rm | rexB;
-      } else {
-        i.mem = true;
-        if (rm === 4) {
-          const sib = rd();
-          const ss = sib >> 6, idx = ((sib >> 3) & 7) | rexX, base = sib & 7;
-          i.scale = ss;
-          i.index = idx === 4 ? -1 : idx;
-          if (base === 5 && mod === 0) {
-            i.base = -1;
-            i.disp = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
-          } else {
-            i.base = base | rexB;
-          }
-        } else if (rm === 5 && mod === 0) {
-          i.ripRel = true; // RIP-relative in 64-bit mode (SDM Vol. 2 2.2.1.6)
-          i.disp = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
-        } else {
-          i.base = rm | rexB;
-        }
-        if (mod === 1) i.disp = (rd() << 24) >> 24;
-        else if (mod === 2) i.disp = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
-        i.rm = i.base;
-      }
-    } else {
-      i.rm = (op & 7) | rexB;
-      i.reg = i.rm;
-    }
-    // Handler (groups by ModRM.reg).
-    let fn = d.fn;
-    if (d.grp) fn = d.grp[(i.reg & 7)];
-    if (fn === undefined) { i.len = k; i.fn = undefinedHandler; return DEC_UD; }
-    i.fn = fn;
-    // LOCK is legal only on the lockable RMW forms with a memory destination (SDM Vol. 2 LOCK): #UD otherwise.
-    if (i.lock && (!(flags & OpF.LOCKOK) || !i.mem)) i.fn = lockUd;
-    // Immediates.
-    let ik = d.imm;
-    const gi = grpImm.get(op);
-    if (gi) ik = gi(i.reg & 7);
-    switch (ik) {
-      case Imm.None: break;
-      case Imm.B: i.imm = (rd() << 24) >> 24; i.immHi = i.imm >> 31; break;
-      case Imm.BU: i.imm = rd(); break;
-      case Imm.W: i.imm = rd() | (rd() << 8); break;
-      case Imm.Z:
-        if (i.osz === 2) { i.imm = ((rd() | (rd() << 8)) << 16) >> 16; }
-        else if (i.osz === 1) { i.imm = (rd() << 24) >> 24; }
-        else { i.imm = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24); }
-        i.immHi = i.imm >> 31;
-        break;
-      case Imm.V:
-        if (i.osz === 2) i.imm = rd() | (rd() << 8);
-        else if (i.osz === 1) i.imm = rd();
-        else {
-          i.imm = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
-          if (i.osz === 8) i.immHi = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
-        }
-        break;
-      case Imm.WB: i.imm = rd() | (rd() << 8); i.imm2 = rd(); break;
-      case Imm.O:
-        i.imm = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
-        if (!p67) i.immHi = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
-        break;
-    }
-    i.len = k;
-    return DEC_OK;
+    return mode.long64 ? decode64(i, undefinedHandler) : decodeLegacy(i, undefinedHandler, mode.def32);
   } catch (e) {
     if (e === TOO_LONG) { i.len = 15; return DEC_TOO_LONG; }
     throw e;
   } finally {
-    i.bytes = Array.from(src.buf.subarray(0, Math.min(k, src.avail)));
+    i.bytes = Array.from(src.buf.subarray(0, Math.min(rk, src.avail)));
   }
+}
+
+// Byte cursor of the instruction being decoded (see decode()).
+let rsrc: ByteSource = { buf: new Uint8Array(0), avail: 0, extend(): void { throw TOO_LONG; } };
+let rk = 0;
+/** Next instruction byte; past 15 bytes the instruction is too long (SDM Vol. 2 2.3.11: #GP). */
+function rd(): number {
+  if (rk >= 15) throw TOO_LONG;
+  while (rk >= rsrc.avail) rsrc.extend();
+  return rsrc.buf[rk++]!;
+}
+function rd16(): number { return rd() | (rd() << 8); }
+function rd32(): number { return rd() | (rd() << 8) | (rd() << 16) | (rd() << 24); }
+
+/** Every field the decode paths set, to its "absent" value; `asz` is the mode's default address size. */
+function resetInsn(i: Insn, leg: boolean, asz: number): void {
+  i.leg = leg;
+  i.osz = 4; i.asz = asz; i.seg = -1; i.rep = 0; i.p66 = false; i.lock = false; i.rex = 0; i.rexW = false;
+  i.mem = false; i.base = -1; i.index = -1; i.scale = 0; i.disp = 0; i.ripRel = false; i.imm = 0; i.immHi = 0;
+  i.imm2 = 0; i.mod = 3; i.reg = 0; i.rm = 0; i.cc = 0; i.cacheable = true;
+}
+
+/** SIB byte of a 32/64-bit address (SDM Vol. 2 Table 2-3): index 100b means none; base 101b with mod=00
+ *  means disp32 and no base. `rexX`/`rexB` are REX.X/REX.B already shifted to bit 3 (0 outside 64-bit mode). */
+function readSib(i: Insn, mod: number, rexX: number, rexB: number): void {
+  const sib = rd();
+  const idx = ((sib >> 3) & 7) | rexX, base = sib & 7;
+  i.scale = sib >> 6;
+  i.index = idx === 4 ? -1 : idx;
+  if (base === 5 && mod === 0) {
+    i.base = -1;
+    i.disp = rd32();
+  } else {
+    i.base = base | rexB;
+  }
+}
+
+/** disp8 (sign-extended) for mod=01, disp32 for mod=10 (SDM Vol. 2 Table 2-2). */
+function readDisp32(i: Insn, mod: number): void {
+  if (mod === 1) i.disp = (rd() << 24) >> 24;
+  else if (mod === 2) i.disp = rd32();
+}
+
+/**
+ * Handler of a decoded opcode (group member by ModRM.reg) and the LOCK check: LOCK is legal only on the
+ * lockable RMW forms with a memory destination (SDM Vol. 2 LOCK), #UD otherwise. False when the opcode is
+ * undefined (the caller reports DEC_UD).
+ */
+function pickHandler(i: Insn, d: Desc, undefinedHandler: Handler): boolean {
+  let fn = d.fn;
+  if (d.grp) fn = d.grp[i.reg & 7];
+  if (fn === undefined) { i.len = rk; i.fn = undefinedHandler; return false; }
+  i.fn = fn;
+  if (i.lock && (!(d.flags & OpF.LOCKOK) || !i.mem)) i.fn = lockUd;
+  return true;
+}
+
+/**
+ * Immediate operand, sized by i.osz / i.asz as decoded in either mode (SDM Vol. 2 2.2.1.5 and the opcode
+ * map's operand-type letters): Iz is at most 32 bits, sign-extended to 64; Iv is 64 bits only with REX.W
+ * (MOV r64, imm64); moffs (Imm.O) is as wide as the address size; a far pointer (Imm.P, never in 64-bit
+ * mode) is the offset sized by the operand size, then the 16-bit selector.
+ */
+function readImm(i: Insn, ik: Imm): void {
+  switch (ik) {
+    case Imm.None: break;
+    case Imm.B: i.imm = (rd() << 24) >> 24; i.immHi = i.imm >> 31; break;
+    case Imm.BU: i.imm = rd(); break;
+    case Imm.W: i.imm = rd16(); break;
+    case Imm.Z:
+      if (i.osz === 2) i.imm = (rd16() << 16) >> 16;
+      else if (i.osz === 1) i.imm = (rd() << 24) >> 24;
+      else i.imm = rd32();
+      i.immHi = i.imm >> 31;
+      break;
+    case Imm.V:
+      if (i.osz === 2) i.imm = rd16();
+      else if (i.osz === 1) i.imm = rd();
+      else {
+        i.imm = rd32();
+        if (i.osz === 8) i.immHi = rd32();
+      }
+      break;
+    case Imm.WB: i.imm = rd16(); i.imm2 = rd(); break;
+    case Imm.O:
+      if (i.asz === 2) i.imm = rd16();
+      else {
+        i.imm = rd32();
+        if (i.asz === 8) i.immHi = rd32();
+      }
+      break;
+    case Imm.P:
+      i.imm = i.osz === 4 ? rd32() : rd16();
+      i.imm2 = rd16();
+      break;
+  }
+}
+
+function decode64(i: Insn, undefinedHandler: Handler): number {
+  resetInsn(i, false, 8);
+  let b = rd();
+  let p67 = false;
+  // Legacy prefixes and REX. A REX prefix counts only when it immediately precedes the opcode (or 0FH):
+  // one followed by a legacy prefix is ignored, and of several REX prefixes only the last one counts
+  // (SDM Vol. 2 2.2.1).
+  let rex = 0;
+  for (;;) {
+    if ((b & 0xf0) === 0x40) { rex = b; b = rd(); continue; }
+    if (b === 0x66) i.p66 = true;
+    else if (b === 0x67) p67 = true;
+    else if (b === 0xf2 || b === 0xf3) i.rep = b;
+    else if (b === 0xf0) i.lock = true;
+    else if (b === 0x26 || b === 0x2e || b === 0x36 || b === 0x3e) { /* ignored in 64-bit mode */ }
+    else if (b === 0x64) i.seg = 4;
+    else if (b === 0x65) i.seg = 5;
+    else break;
+    rex = 0;
+    b = rd();
+  }
+  i.rex = rex;
+  i.rexW = (rex & 8) !== 0;
+  let op = b;
+  if (b === 0x0f) {
+    op = 0x100 | rd();
+  }
+  i.op = op;
+  const d = table[op];
+  if (d === undefined) { i.len = rk; i.fn = undefinedHandler; return DEC_UD; }
+  const flags = d.flags;
+  i.flags = flags;
+  if (flags & OpF.INV64) { i.len = rk; i.fn = undefinedHandler; return DEC_UD; }
+  // Operand size (SDM Vol. 1 3.6.1 / Vol. 2 Table 2-4).
+  if (flags & OpF.BYTE) i.osz = 1;
+  else if (flags & OpF.F64) i.osz = 8;
+  else if (flags & OpF.D64) i.osz = i.p66 ? 2 : 8;
+  else i.osz = i.rexW ? 8 : i.p66 ? 2 : 4;
+  i.asz = p67 ? 4 : 8;
+  const rexR = (i.rex & 4) << 1, rexX = (i.rex & 2) << 2, rexB = (i.rex & 1) << 3;
+  if (flags & OpF.M) {
+    const m = rd();
+    const mod = m >> 6, reg = (m >> 3) & 7, rm = m & 7;
+    i.mod = mod;
+    i.reg = reg | rexR;
+    if (mod === 3 || (flags & OpF.MODREG)) {
+      i.mod = 3;
+      i.rm = rm | rexB;
+    } else {
+      i.mem = true;
+      if (rm === 4) {
+        readSib(i, mod, rexX, rexB);
+      } else if (rm === 5 && mod === 0) {
+        i.ripRel = true; // RIP-relative in 64-bit mode (SDM Vol. 2 2.2.1.6)
+        i.disp = rd32();
+      } else {
+        i.base = rm | rexB;
+      }
+      readDisp32(i, mod);
+      i.rm = i.base;
+    }
+  } else {
+    i.rm = (op & 7) | rexB;
+    i.reg = i.rm;
+  }
+  if (!pickHandler(i, d, undefinedHandler)) return DEC_UD;
+  const gi = grpImm.get(op);
+  readImm(i, gi ? gi(i.reg & 7) : d.imm);
+  i.len = rk;
+  return DEC_OK;
 }
 
 // Segment register numbers (SDM Vol. 3 3.4.2 order, as in Cpu.segSel).
@@ -298,138 +349,86 @@ export function memOperandWritten(op: number, reg: number, rep: number, p66: boo
  * toggle them, D64/F64 do not apply, ES/CS/SS/DS overrides count, 16-bit ModRM forms, no RIP-relative
  * addressing, moffs and far pointers sized by the address / operand size.
  */
-function decodeLegacy(src: ByteSource, i: Insn, undefinedHandler: Handler, def32: boolean): number {
-  let k = 0;
-  const rd = (): number => {
-    if (k >= 15) throw TOO_LONG;
-    while (k >= src.avail) src.extend();
-    const v = src.buf[k]!;
-    k++;
-    return v;
-  };
-  try {
-    i.leg = true;
-    i.osz = 4; i.asz = 4; i.seg = -1; i.rep = 0; i.p66 = false; i.lock = false; i.rex = 0; i.rexW = false;
-    i.mem = false; i.base = -1; i.index = -1; i.scale = 0; i.disp = 0; i.ripRel = false; i.imm = 0; i.immHi = 0;
-    i.imm2 = 0; i.mod = 3; i.reg = 0; i.rm = 0; i.cc = 0; i.cacheable = true; i.eseg = SEG_DS; i.memW = false;
-    let b = rd();
-    let p67 = false;
-    for (;;) {
-      if (b === 0x66) i.p66 = true;
-      else if (b === 0x67) p67 = true;
-      else if (b === 0xf2 || b === 0xf3) i.rep = b;
-      else if (b === 0xf0) i.lock = true;
-      else if (b === 0x26) i.seg = SEG_ES;
-      else if (b === 0x2e) i.seg = SEG_CS;
-      else if (b === 0x36) i.seg = SEG_SS;
-      else if (b === 0x3e) i.seg = SEG_DS;
-      else if (b === 0x64) i.seg = SEG_FS;
-      else if (b === 0x65) i.seg = SEG_GS;
-      else break;
-      b = rd();
-    }
-    let op = b;
-    if (b === 0x0f) op = 0x100 | rd();
-    i.op = op;
-    const d = table32[op] ?? table[op];
-    if (d === undefined) { i.len = k; i.fn = undefinedHandler; return DEC_UD; }
-    const flags = d.flags;
-    i.flags = flags;
-    // Operand / address size: CS.D default, toggled by 66 / 67 (SDM Vol. 1 3.6, Vol. 2 Table 2-4 does not
-    // apply: no REX.W, no 64-bit defaults). MOV CR/DR always move 32 bits outside 64-bit mode.
-    const o32 = def32 !== i.p66, a32 = def32 !== p67;
-    if (flags & OpF.BYTE) i.osz = 1;
-    else if (flags & OpF.MODREG) i.osz = 4;
-    else i.osz = o32 ? 4 : 2;
-    i.asz = a32 ? 4 : 2;
-    if (flags & OpF.M) {
-      const m = rd();
-      const mod = m >> 6, reg = (m >> 3) & 7, rm = m & 7;
-      i.mod = mod;
-      i.reg = reg;
-      if (mod === 3 || (flags & OpF.MODREG)) {
-        i.mod = 3;
-        i.rm = rm;
-      } else {
-        i.mem = true;
-        let ss = false;
-        if (!a32) {
-          // 16-bit forms (SDM Vol. 2 Table 2-1); BP-based forms use SS.
-          if (mod === 0 && rm === 6) {
-            i.disp = rd() | (rd() << 8);
-          } else {
-            i.base = RM16_BASE[rm]!;
-            i.index = RM16_INDEX[rm]!;
-            ss = i.base === REG_EBP;
-          }
-          if (mod === 1) i.disp = (rd() << 24) >> 24;
-          else if (mod === 2) i.disp = ((rd() | (rd() << 8)) << 16) >> 16;
-        } else {
-          if (rm === 4) {
-            const sib = rd();
-            const sc = sib >> 6, idx = (sib >> 3) & 7, base = sib & 7;
-            i.scale = sc;
-            i.index = idx === 4 ? -1 : idx;
-            if (base === 5 && mod === 0) {
-              i.base = -1;
-              i.disp = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
-            } else {
-              i.base = base;
-            }
-          } else if (rm === 5 && mod === 0) {
-            i.disp = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24); // disp32 (mod=00 r/m=101 is not RIP-relative here)
-          } else {
-            i.base = rm;
-          }
-          if (mod === 1) i.disp = (rd() << 24) >> 24;
-          else if (mod === 2) i.disp = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
-          ss = i.base === REG_ESP || i.base === REG_EBP; // SDM Vol. 1 3.7.4: ESP/EBP base -> SS
-        }
-        i.rm = i.base;
-        i.eseg = i.seg >= 0 ? i.seg : ss ? SEG_SS : SEG_DS;
-        i.ripRel = true; // routes Cpu.ea to eaLeg (see Insn.ripRel); never RIP-relative here
-        i.memW = memOperandWritten(op, reg, i.rep, i.p66);
-      }
-    } else {
-      i.rm = op & 7;
-      i.reg = i.rm;
-    }
-    let fn = d.fn;
-    if (d.grp) fn = d.grp[i.reg];
-    if (fn === undefined) { i.len = k; i.fn = undefinedHandler; return DEC_UD; }
-    i.fn = fn;
-    if (i.lock && (!(flags & OpF.LOCKOK) || !i.mem)) i.fn = lockUd;
-    let ik = d.imm;
-    const gi = grpImm.get(op);
-    if (gi) ik = gi(i.reg);
-    switch (ik) {
-      case Imm.None: break;
-      case Imm.B: i.imm = (rd() << 24) >> 24; i.immHi = i.imm >> 31; break;
-      case Imm.BU: i.imm = rd(); break;
-      case Imm.W: i.imm = rd() | (rd() << 8); break;
-      case Imm.Z: case Imm.V:
-        if (i.osz === 2) i.imm = ik === Imm.Z ? ((rd() | (rd() << 8)) << 16) >> 16 : rd() | (rd() << 8);
-        else if (i.osz === 1) i.imm = ik === Imm.Z ? (rd() << 24) >> 24 : rd();
-        else i.imm = rd() | (rd() << 8) | (rd() << 16) | (rd() << 24);
-        i.immHi = ik === Imm.Z ? i.imm >> 31 : 0;
-        break;
-      case Imm.WB: i.imm = rd() | (rd() << 8); i.imm2 = rd(); break;
-      case Imm.O: // moffs: as wide as the address size
-        i.imm = a32 ? rd() | (rd() << 8) | (rd() << 16) | (rd() << 24) : rd() | (rd() << 8);
-        break;
-      case Imm.P: // ptr16:32 / ptr16:16: offset first, then the selector
-        i.imm = i.osz === 4 ? rd() | (rd() << 8) | (rd() << 16) | (rd() << 24) : rd() | (rd() << 8);
-        i.imm2 = rd() | (rd() << 8);
-        break;
-    }
-    i.len = k;
-    return DEC_OK;
-  } catch (e) {
-    if (e === TOO_LONG) { i.len = 15; return DEC_TOO_LONG; }
-    throw e;
-  } finally {
-    i.bytes = Array.from(src.buf.subarray(0, Math.min(k, src.avail)));
+function decodeLegacy(i: Insn, undefinedHandler: Handler, def32: boolean): number {
+  resetInsn(i, true, 4);
+  i.eseg = SEG_DS; i.memW = false;
+  let b = rd();
+  let p67 = false;
+  for (;;) {
+    if (b === 0x66) i.p66 = true;
+    else if (b === 0x67) p67 = true;
+    else if (b === 0xf2 || b === 0xf3) i.rep = b;
+    else if (b === 0xf0) i.lock = true;
+    else if (b === 0x26) i.seg = SEG_ES;
+    else if (b === 0x2e) i.seg = SEG_CS;
+    else if (b === 0x36) i.seg = SEG_SS;
+    else if (b === 0x3e) i.seg = SEG_DS;
+    else if (b === 0x64) i.seg = SEG_FS;
+    else if (b === 0x65) i.seg = SEG_GS;
+    else break;
+    b = rd();
   }
+  let op = b;
+  if (b === 0x0f) op = 0x100 | rd();
+  i.op = op;
+  const d = table32[op] ?? table[op];
+  if (d === undefined) { i.len = rk; i.fn = undefinedHandler; return DEC_UD; }
+  const flags = d.flags;
+  i.flags = flags;
+  // Operand / address size: CS.D default, toggled by 66 / 67 (SDM Vol. 1 3.6, Vol. 2 Table 2-4 does not
+  // apply: no REX.W, no 64-bit defaults). MOV CR/DR always move 32 bits outside 64-bit mode.
+  const o32 = def32 !== i.p66, a32 = def32 !== p67;
+  if (flags & OpF.BYTE) i.osz = 1;
+  else if (flags & OpF.MODREG) i.osz = 4;
+  else i.osz = o32 ? 4 : 2;
+  i.asz = a32 ? 4 : 2;
+  if (flags & OpF.M) {
+    const m = rd();
+    const mod = m >> 6, reg = (m >> 3) & 7, rm = m & 7;
+    i.mod = mod;
+    i.reg = reg;
+    if (mod === 3 || (flags & OpF.MODREG)) {
+      i.mod = 3;
+      i.rm = rm;
+    } else {
+      i.mem = true;
+      let ss = false;
+      if (!a32) {
+        // 16-bit forms (SDM Vol. 2 Table 2-1); BP-based forms use SS.
+        if (mod === 0 && rm === 6) {
+          i.disp = rd16();
+        } else {
+          i.base = RM16_BASE[rm]!;
+          i.index = RM16_INDEX[rm]!;
+          ss = i.base === REG_EBP;
+        }
+        if (mod === 1) i.disp = (rd() << 24) >> 24;
+        else if (mod === 2) i.disp = (rd16() << 16) >> 16;
+      } else {
+        if (rm === 4) {
+          readSib(i, mod, 0, 0);
+        } else if (rm === 5 && mod === 0) {
+          i.disp = rd32(); // disp32 (mod=00 r/m=101 is not RIP-relative here)
+        } else {
+          i.base = rm;
+        }
+        readDisp32(i, mod);
+        ss = i.base === REG_ESP || i.base === REG_EBP; // SDM Vol. 1 3.7.4: ESP/EBP base -> SS
+      }
+      i.rm = i.base;
+      i.eseg = i.seg >= 0 ? i.seg : ss ? SEG_SS : SEG_DS;
+      i.ripRel = true; // routes Cpu.ea to eaLeg (see Insn.ripRel); never RIP-relative here
+      i.memW = memOperandWritten(op, reg, i.rep, i.p66);
+    }
+  } else {
+    i.rm = op & 7;
+    i.reg = i.rm;
+  }
+  if (!pickHandler(i, d, undefinedHandler)) return DEC_UD;
+  const gi = grpImm.get(op);
+  readImm(i, gi ? gi(i.reg) : d.imm);
+  i.len = rk;
+  return DEC_OK;
 }
 
 const TOO_LONG = { tooLong: true };
