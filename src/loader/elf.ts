@@ -67,22 +67,42 @@ export class ElfError extends Error {
   }
 }
 
-const ehdrParser = new Parser()
-  .endianness('little')
-  .array('ident', { type: 'uint8', length: 16 })
-  .uint16('type')
-  .uint16('machine')
-  .uint32('version')
-  .uint64('entry')
-  .uint64('phoff')
-  .uint64('shoff')
-  .uint32('flags')
-  .uint16('ehsize')
-  .uint16('phentsize')
-  .uint16('phnum')
-  .uint16('shentsize')
-  .uint16('shnum')
-  .uint16('shstrndx');
+/** Width of the class-dependent header fields: Elf32_Addr/Elf32_Off and the section flags/sizes are 4 bytes,
+ *  their Elf64 counterparts (and Elf64_Xword) 8 (gABI "Data Representation"). */
+type Word = 'uint32' | 'uint64';
+
+/** ELF header: the same fields in the same order in both classes, e_entry/e_phoff/e_shoff a Word wide. */
+function ehdrParserOf(w: Word): Parser {
+  return new Parser()
+    .endianness('little')
+    .array('ident', { type: 'uint8', length: 16 })
+    .uint16('type')
+    .uint16('machine')
+    .uint32('version')[w]('entry')[w]('phoff')[w]('shoff')
+    .uint32('flags')
+    .uint16('ehsize')
+    .uint16('phentsize')
+    .uint16('phnum')
+    .uint16('shentsize')
+    .uint16('shnum')
+    .uint16('shstrndx');
+}
+
+/** Section header: the same fields in the same order in both classes; sh_flags, sh_addr, sh_offset, sh_size,
+ *  sh_addralign and sh_entsize a Word wide. */
+function shdrParserOf(w: Word): Parser {
+  return new Parser()
+    .endianness('little')
+    .uint32('name')
+    .uint32('type')[w]('flags')[w]('addr')[w]('offset')[w]('size')
+    .uint32('link')
+    .uint32('info')[w]('addralign')[w]('entsize');
+}
+
+const ehdrParser = ehdrParserOf('uint64');
+const shdrParser = shdrParserOf('uint64');
+const ehdr32Parser = ehdrParserOf('uint32');
+const shdr32Parser = shdrParserOf('uint32');
 
 const phdrParser = new Parser()
   .endianness('little')
@@ -95,19 +115,6 @@ const phdrParser = new Parser()
   .uint64('memsz')
   .uint64('align');
 
-const shdrParser = new Parser()
-  .endianness('little')
-  .uint32('name')
-  .uint32('type')
-  .uint64('flags')
-  .uint64('addr')
-  .uint64('offset')
-  .uint64('size')
-  .uint32('link')
-  .uint32('info')
-  .uint64('addralign')
-  .uint64('entsize');
-
 const symParser = new Parser()
   .endianness('little')
   .uint32('name')
@@ -117,25 +124,8 @@ const symParser = new Parser()
   .uint64('value')
   .uint64('size');
 
-// ELF32 layouts: same fields, 32-bit addresses and offsets, and the program header's p_flags moved
-// after p_memsz; symbols put st_value/st_size before st_info.
-const ehdr32Parser = new Parser()
-  .endianness('little')
-  .array('ident', { type: 'uint8', length: 16 })
-  .uint16('type')
-  .uint16('machine')
-  .uint32('version')
-  .uint32('entry')
-  .uint32('phoff')
-  .uint32('shoff')
-  .uint32('flags')
-  .uint16('ehsize')
-  .uint16('phentsize')
-  .uint16('phnum')
-  .uint16('shentsize')
-  .uint16('shnum')
-  .uint16('shstrndx');
-
+// ELF32 layouts of the program header and the symbol: their field order differs from ELF64 (p_flags moved
+// after p_memsz; st_value/st_size before st_info), so each class has its own parser.
 const phdr32Parser = new Parser()
   .endianness('little')
   .uint32('type')
@@ -146,19 +136,6 @@ const phdr32Parser = new Parser()
   .uint32('memsz')
   .uint32('flags')
   .uint32('align');
-
-const shdr32Parser = new Parser()
-  .endianness('little')
-  .uint32('name')
-  .uint32('type')
-  .uint32('flags')
-  .uint32('addr')
-  .uint32('offset')
-  .uint32('size')
-  .uint32('link')
-  .uint32('info')
-  .uint32('addralign')
-  .uint32('entsize');
 
 const sym32Parser = new Parser()
   .endianness('little')
