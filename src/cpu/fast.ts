@@ -328,6 +328,29 @@ const shr64R: H = (c, i) => {
   c.rl[d] = r; c.rh[d] = h;
   shiftFlags(c, r, (r | h) === 0, h >>> 31, cf, ah >>> 31);
 };
+// Counts 1-31 (the usual constant shifts): the halves exchange bits directly, CF = the last bit shifted out
+// (SHL: bit 64-n of the source, in the high dword; SHR/SAR: bit n-1, in the low dword).
+const shl64RLo: H = (c, i) => {
+  const d = i.fd, n = i.fs, a = c.rl[d]!, ah = c.rh[d]!;
+  const r = a << n, h = (ah << n) | (a >>> (32 - n));
+  const cf = (ah >>> (32 - n)) & 1;
+  c.rl[d] = r; c.rh[d] = h;
+  shiftFlags(c, r, (r | h) === 0, h >>> 31, cf, (h >>> 31) ^ cf);
+};
+const shr64RLo: H = (c, i) => {
+  const d = i.fd, n = i.fs, a = c.rl[d]!, ah = c.rh[d]!;
+  const r = (a >>> n) | (ah << (32 - n)), h = ah >>> n;
+  const cf = (a >>> (n - 1)) & 1;
+  c.rl[d] = r; c.rh[d] = h;
+  shiftFlags(c, r, (r | h) === 0, 0, cf, ah >>> 31);
+};
+const sar64RLo: H = (c, i) => {
+  const d = i.fd, n = i.fs, a = c.rl[d]!, ah = c.rh[d]!;
+  const r = (a >>> n) | (ah << (32 - n)), h = ah >> n;
+  const cf = (a >>> (n - 1)) & 1;
+  c.rl[d] = r; c.rh[d] = h;
+  shiftFlags(c, r, (r | h) === 0, h >>> 31, cf, 0);
+};
 const sar64R: H = (c, i) => {
   const d = i.fd, n = i.fs, a = c.rl[d]!, ah = c.rh[d]!;
   sar64(a, ah, n); const r = R.lo, h = R.hi;
@@ -421,9 +444,10 @@ export function specialize(i: Insn): void {
       const n = (op === 0xd1 ? 1 : i.imm) & (w ? 63 : 31);
       if (n === 0) return;
       i.fd = i.rm; i.fs = n;
-      if (k === 4 || k === 6) i.fn = w ? shl64R : shl32;
-      else if (k === 5) i.fn = w ? shr64R : shr32;
-      else if (k === 7) i.fn = w ? sar64R : sar32;
+      const lo = n < 32;
+      if (k === 4 || k === 6) i.fn = w ? (lo ? shl64RLo : shl64R) : shl32;
+      else if (k === 5) i.fn = w ? (lo ? shr64RLo : shr64R) : shr32;
+      else if (k === 7) i.fn = w ? (lo ? sar64RLo : sar64R) : sar32;
       return;
     }
     case 0x74: case 0x184: i.fn = i.leg ? jzLeg : jz; return;
