@@ -5,6 +5,7 @@
  * and x2APIC when CPUID offers it. The COM1 transcript is the same under qemu-system-x86_64 -kernel
  * and dbstub for the same -m/-append/-initrd (test/guest/multiboot). Exits through isa-debug-exit. */
 #include "../common/kernel.h"
+#include "../common/expect.h"
 
 /* ---- descriptors (SDM Vol. 3 3.4.5 (Segment Descriptors), 7.2.3 (TSS Descriptor in 64-bit mode)) ---- */
 #define SEL_KERNEL_CODE 0x08
@@ -38,7 +39,7 @@
 #define STAR_SYSRET_BASE 0x10
 #define SYS_INSN_NR 2
 
-enum { VEC_DE = 0, VEC_BP = 3, VEC_UD = 6, VEC_GP = 13, VEC_PF = 14, VEC_SYSCALL = 0x80 };
+enum { VEC_SYSCALL = 0x80 };
 #define SYS_BACK_TO_KERNEL 1
 #define USER_RESULT_MAGIC 0x5a5a
 
@@ -136,48 +137,19 @@ static void setup_descriptors(void) {
   puts("\nidt: loaded\n");
 }
 
-/* ---- exceptions we cause on purpose: expected vector, where it must be reported, where to resume ---- */
-static volatile struct expected {
-  u64 vector, rip, resume;
-} expect_q[4];
-static volatile u32 expect_head, expect_tail; /* a queue: several exceptions in a row (CPL3: #BP then #GP) */
-#define expect (expect_q[expect_head % 4])
-
-static void report_exception(struct frame *f) {
-  u64 cr2;
-  __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
-  puts("exc: vector=");
-  put_dec((u32)f->vector);
-  puts(" error=");
-  put_hex(f->error_code);
+/* ---- interrupts and exceptions (common/expect.h: APIC vectors, exceptions we cause on purpose) ---- */
+static void frame_fields(const void *frame) {
+  const struct frame *f = frame;
   puts(" cpl=");
   put_dec(f->cs & 3);
   puts(" cs=");
   put_hex(f->cs);
   puts(" ss=");
   put_hex(f->ss);
-  if (f->vector == VEC_PF) {
-    puts(" cr2=");
-    put_hex(cr2);
-  }
-  puts(" rip_as_expected=");
-  puts(f->rip == expect.rip ? "yes" : "no");
-  puts("\n");
 }
 
 void isr_dispatch(struct frame *f) {
-  switch (f->vector) {
-  case TIMER_VECTOR:
-    timer_interrupt(f->rip);
-    return;
-  case IPI_VECTOR:
-    ipi_count++;
-    lapic_eoi();
-    return;
-  case LAPIC_SPURIOUS_VECTOR:
-    spurious_count++; /* no EOI for the spurious vector (SDM Vol. 3 11.9) */
-    return;
-  case VEC_SYSCALL:
+  if (f->vector == VEC_SYSCALL) {
     puts("syscall: from cpl=");
     put_dec(f->cs & 3);
     puts(" cs=");
@@ -190,46 +162,14 @@ void isr_dispatch(struct frame *f) {
     if (f->rax == SYS_BACK_TO_KERNEL) resume_kernel(f->rdi);
     return;
   }
-  if (expect_head != expect_tail && f->vector == expect.vector) {
-    report_exception(f);
-    if (expect.resume) f->rip = expect.resume;
-    expect_head++;
-    return;
-  }
-  puts("unexpected exception: vector=");
-  put_dec((u32)f->vector);
-  puts(" error=");
-  put_hex(f->error_code);
-  puts(" rip=");
-  put_hex(f->rip);
-  puts("\n");
-  fail("unexpected exception");
+  f->rip = dispatch_vector(f->vector, f->error_code, f->rip, frame_fields, f);
 }
 
-static void arm(u64 vector, void *rip, void *resume) {
-  volatile struct expected *e = &expect_q[expect_tail % 4];
-  e->vector = vector;
-  e->rip = (uptr)rip;
-  e->resume = (uptr)resume;
-  expect_tail++;
-}
-static void disarmed(const char *what) { check(expect_head == expect_tail, what); }
-
-extern char bp_after[], ud_site[], ud_end[], gp_site[], gp_end[], de_site[], de_end[], pf_site[], pf_end[];
+extern char de_site[], de_end[], pf_site[], pf_end[];
 #define UNMAPPED_4G 0x100000000ull /* PML4[0] -> PDPT[4]: not present, so a read #PFs with error code 0 */
 
 static __attribute__((noinline, noclone)) void kernel_exceptions(void) {
-  arm(VEC_BP, bp_after, 0); /* #BP is a trap: the frame points after INT3 */
-  __asm__ volatile("int3\n.globl bp_after\nbp_after:" ::: "memory");
-  disarmed("#BP not taken");
-  arm(VEC_UD, ud_site, ud_end); /* faults point at the instruction */
-  __asm__ volatile(".globl ud_site\nud_site: ud2\n.globl ud_end\nud_end:" ::: "memory");
-  disarmed("#UD not taken");
-  arm(VEC_GP, gp_site, gp_end);
-  __asm__ volatile("mov %0, %%eax\n.globl gp_site\ngp_site: mov %%eax, %%ds\n.globl gp_end\ngp_end:\n\t"
-                   "mov %1, %%eax\n\tmov %%eax, %%ds"
-                   : : "i"(SEL_BEYOND_GDT), "i"(SEL_KERNEL_DATA) : "rax", "memory");
-  disarmed("#GP not taken");
+  bp_ud_gp_exceptions(SEL_BEYOND_GDT, SEL_KERNEL_DATA);
   arm(VEC_DE, de_site, de_end);
   __asm__ volatile("xor %%edx, %%edx\n\tmov $1, %%eax\n\txor %%ecx, %%ecx\n"
                    ".globl de_site\nde_site: div %%ecx\n.globl de_end\nde_end:" ::: "rax", "rcx", "rdx", "memory");

@@ -4,6 +4,7 @@
  * self-IPI, fw_cfg, the Multiboot info, and isa-debug-exit. Same COM1 transcript under
  * qemu-system-x86_64 -kernel and dbstub (test/guest/multiboot). */
 #include "../common/kernel.h"
+#include "../common/expect.h"
 
 #define SEL_KERNEL_CODE 0x08
 #define SEL_KERNEL_DATA 0x10
@@ -29,8 +30,6 @@
 #define IDENTITY_PSE_PDES 256   /* PDE 1..255: 4 MiB pages, the first GiB (RAM, modules, info) */
 #define ALIAS_BASE 0xc0000000u  /* PDE 768 -> alias_pt: [0] -> alias_target, [1] not present, [2] read-only */
 #define APIC_PDE (LAPIC_DEFAULT_BASE / PSE_PAGE)
-
-enum { VEC_DE = 0, VEC_BP = 3, VEC_UD = 6, VEC_GP = 13, VEC_PF = 14 };
 
 struct frame {
   u32 edi, esi, ebp, esp_pushad, ebx, edx, ecx, eax;
@@ -123,79 +122,15 @@ static void setup_paging(void) {
   puts("\n");
 }
 
-static volatile struct expected {
-  u32 vector, eip, resume;
-} expect_q[4];
-static volatile u32 expect_head, expect_tail;
-#define expect (expect_q[expect_head % 4])
-
-static void arm(u32 vector, void *eip, void *resume) {
-  volatile struct expected *e = &expect_q[expect_tail % 4];
-  e->vector = vector;
-  e->eip = (u32)(uptr)eip;
-  e->resume = (u32)(uptr)resume;
-  expect_tail++;
-}
-static void disarmed(const char *what) { check(expect_head == expect_tail, what); }
-
-void isr_dispatch(struct frame *f) {
-  switch (f->vector) {
-  case TIMER_VECTOR:
-    timer_interrupt(f->eip);
-    return;
-  case IPI_VECTOR:
-    ipi_count++;
-    lapic_eoi();
-    return;
-  case LAPIC_SPURIOUS_VECTOR:
-    spurious_count++;
-    return;
-  }
-  if (expect_head != expect_tail && f->vector == expect.vector) {
-    u32 cr2;
-    __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
-    puts("exc: vector=");
-    put_dec(f->vector);
-    puts(" error=");
-    put_hex(f->error_code);
-    puts(" cs=");
-    put_hex(f->cs);
-    if (f->vector == VEC_PF) {
-      puts(" cr2=");
-      put_hex(cr2);
-    }
-    puts(" eip_as_expected=");
-    puts(f->eip == expect.eip ? "yes" : "no");
-    puts("\n");
-    if (expect.resume) f->eip = expect.resume;
-    expect_head++;
-    return;
-  }
-  puts("unexpected exception: vector=");
-  put_dec(f->vector);
-  puts(" error=");
-  put_hex(f->error_code);
-  puts(" eip=");
-  put_hex(f->eip);
-  puts("\n");
-  fail("unexpected exception");
+static void frame_fields(const void *frame) {
+  const struct frame *f = frame;
+  puts(" cs=");
+  put_hex(f->cs);
 }
 
-extern char bp_after[], ud_site[], ud_end[], gp_site[], gp_end[], pf_np_site[], pf_np_end[], pf_ro_site[], pf_ro_end[];
+void isr_dispatch(struct frame *f) { f->eip = dispatch_vector(f->vector, f->error_code, f->eip, frame_fields, f); }
 
-static __attribute__((noinline, noclone)) void exceptions(void) {
-  arm(VEC_BP, bp_after, 0);
-  __asm__ volatile("int3\n.globl bp_after\nbp_after:" ::: "memory");
-  disarmed("#BP not taken");
-  arm(VEC_UD, ud_site, ud_end);
-  __asm__ volatile(".globl ud_site\nud_site: ud2\n.globl ud_end\nud_end:" ::: "memory");
-  disarmed("#UD not taken");
-  arm(VEC_GP, gp_site, gp_end);
-  __asm__ volatile("mov %0, %%eax\n.globl gp_site\ngp_site: mov %%eax, %%ds\n.globl gp_end\ngp_end:\n\t"
-                   "mov %1, %%eax\n\tmov %%eax, %%ds"
-                   : : "i"(SEL_BEYOND_GDT), "i"(SEL_KERNEL_DATA) : "eax", "memory");
-  disarmed("#GP not taken");
-}
+extern char pf_np_site[], pf_np_end[], pf_ro_site[], pf_ro_end[];
 
 static __attribute__((noinline, noclone)) void page_faults(void) {
   /* Write to a not-present PTE: error P=0 W=1; then to a read-only PTE with CR0.WP=1: P=1 W=1. */
@@ -224,7 +159,7 @@ void kmain32(u32 magic, u32 info) {
   puts("\n");
   print_mb_info(magic, (const struct mb_info *)(uptr)info);
   setup_descriptors();
-  exceptions();
+  bp_ud_gp_exceptions(SEL_BEYOND_GDT, SEL_KERNEL_DATA);
   setup_paging();
   page_faults();
   probe_unused_port();
