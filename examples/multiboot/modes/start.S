@@ -4,8 +4,8 @@
  * Back to Real-Address Mode) lays out; "v86" enters virtual-8086 mode with IRETD and EFLAGS.VM=1 (SDM
  * Vol. 3 20.2.5 (Entering Virtual-8086 Mode)). Either way 16-bit code copied to STUB_BASE prints one
  * line on COM1 and exits through isa-debug-exit: QEMU runs it; dbstub stops and names the mode. */
-#define MB_HEADER_MAGIC 0x1badb002
-#define MB_HEADER_FLAGS 0x3            /* page-aligned modules, memory information */
+#include "../common/entry32.h"
+
 #define CR0_PE 0x1
 #define EFLAGS_FIXED 0x2
 #define EFLAGS_IOPL3 0x3000
@@ -24,18 +24,7 @@
 #define DEBUG_EXIT_PORT 0xf4
 #define EXIT_OK 0x10
 
-        .section .multiboot, "a"
-        .align  4
-        .long   MB_HEADER_MAGIC
-        .long   MB_HEADER_FLAGS
-        .long   -(MB_HEADER_MAGIC + MB_HEADER_FLAGS)
-
-        .section .text.start, "ax"
-        .code32
-        .globl  _start
-_start:
-        cli
-        mov     $boot_stack_top, %esp
+        multiboot32_entry boot_stack_top
         push    %ebx
         push    %eax
         call    modes_main              /* prints, then calls enter_real or enter_v86 */

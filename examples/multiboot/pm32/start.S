@@ -1,22 +1,8 @@
 /* pm32 entry: Multiboot hands over in 32-bit protected mode, paging off, IF=0, EAX=0x2BADB002,
  * EBX=info (Multiboot Specification 0.6.96, 3.2). The kernel stays in 32-bit protected mode. */
-#define MB_HEADER_MAGIC 0x1badb002
-#define MB_PAGE_ALIGN (1 << 0)
-#define MB_MEMORY_INFO (1 << 1)
-#define MB_HEADER_FLAGS (MB_PAGE_ALIGN | MB_MEMORY_INFO)
+#include "../common/entry32.h"
 
-        .section .multiboot, "a"
-        .align  4
-        .long   MB_HEADER_MAGIC
-        .long   MB_HEADER_FLAGS
-        .long   -(MB_HEADER_MAGIC + MB_HEADER_FLAGS)
-
-        .section .text.start, "ax"
-        .code32
-        .globl  _start
-_start:
-        cli
-        mov     $boot_stack_top, %esp
+        multiboot32_entry boot_stack_top
         push    %ebx                    /* kmain32(magic, info) */
         push    %eax
         .globl  entry32_call

@@ -1,20 +1,8 @@
 /* Device probe entry. The Multiboot loader enters in 32-bit protected mode, flat segments, paging
  * off, interrupts off (Multiboot Specification 0.6.96, 3.2); the probe never enables interrupts. */
-#define MB_HEADER_MAGIC 0x1badb002
-#define MB_HEADER_FLAGS 0x3 /* page-align modules, memory info */
+#include "../../../../examples/multiboot/common/entry32.h"
 
-        .section .multiboot, "a"
-        .align  4
-        .long   MB_HEADER_MAGIC
-        .long   MB_HEADER_FLAGS
-        .long   -(MB_HEADER_MAGIC + MB_HEADER_FLAGS)
-
-        .section .text.start, "ax"
-        .code32
-        .globl  _start
-_start:
-        cli
-        mov     $stack_top, %esp
+        multiboot32_entry stack_top
         call    probe
 1:      cli
         hlt
