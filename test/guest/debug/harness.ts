@@ -91,7 +91,12 @@ function newestSource(scenario: string): number {
 export async function runGuest(scenario: string, config: Record<string, unknown> = {}): Promise<GuestRun> {
   const machine = Machine.fromFile(guestElf(scenario), { config: parseConfig({ mode: 'bare', ...config }) });
   const result = await machine.runToCompletion({ maxInsns: 5_000_000 });
-  const serial = machine.serialOutput;
+  return parseSerial(machine, machine.serialOutput, result);
+}
+
+/** The lines of the COM1 log format above (test/guests/debug/rt.inc; the 32-bit runtimes of
+ *  test/guests/debug32 write the same format) as a GuestRun. */
+export function parseSerial(machine: Machine, serial: string, result: GuestRun['result']): GuestRun {
   const lines: LogLine[] = [];
   let end: 'D' | 'F' | undefined;
   for (const raw of serial.split('\n')) {

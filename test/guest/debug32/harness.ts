@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../../src/config/config.js';
 import { Machine } from '../../../src/machine/index.js';
 import { Vmm } from '../../../src/vmm/index.js';
-import { type ExcRecord, type GuestRun, type LogLine, type Mark } from '../debug/harness.js';
+import { parseSerial, type GuestRun } from '../debug/harness.js';
 
 export {
   DR6_B0, DR6_B1, DR6_B2, DR6_B3, DR6_BD, DR6_BLD, DR6_BS, DR6_INIT, DR7_INIT, DR7_GD, VEC_BP, VEC_DB, VEC_GP, VEC_UD,
@@ -46,40 +46,16 @@ export function guestElf(scenario: string): string {
   return join(ROOT, 'build/guests', `${name}.elf`);
 }
 
-function parse(machine: Machine, serial: string, result: GuestRun['result']): GuestRun {
-  const lines: LogLine[] = [];
-  let end: 'D' | 'F' | undefined;
-  for (const raw of serial.split('\n')) {
-    const f = raw.trim().split(/\s+/);
-    if (f[0] === 'E' && f.length === 8) {
-      lines.push({
-        kind: 'E', index: lines.length, vec: parseInt(f[1]!, 16), rip: BigInt('0x' + f[2]), dr6: BigInt('0x' + f[3]),
-        rflags: BigInt('0x' + f[4]), cs: parseInt(f[5]!, 16), err: BigInt('0x' + f[6]), dr7: BigInt('0x' + f[7]),
-      });
-    } else if (f[0] === 'M' && f.length === 3) {
-      lines.push({ kind: 'M', index: lines.length, tag: parseInt(f[1]!, 16), value: BigInt('0x' + f[2]) });
-    } else if (f[0] === 'D' || f[0] === 'F') {
-      end = f[0];
-    }
-  }
-  return {
-    machine, lines, serial, end, result,
-    records: lines.filter((l): l is Extract<LogLine, { kind: 'E' }> & ExcRecord => l.kind === 'E'),
-    marks: lines.filter((l): l is Extract<LogLine, { kind: 'M' }> & Mark => l.kind === 'M'),
-    sym: (n) => machine.symbol(n),
-  };
-}
-
 /** Run a scenario to its end in bare mode (CPU alone) or kvm mode (default KVM/QEMU model, no debugger). */
 export async function runGuest32(scenario: string, mode: RunMode, config: Record<string, unknown> = {}): Promise<GuestRun> {
   const machine = Machine.fromFile(guestElf(scenario), { config: parseConfig({ ...config, mode }) });
   if (mode === 'bare') {
     const result = await machine.runToCompletion({ maxInsns: MAX_INSNS });
-    return parse(machine, machine.serialOutput, result);
+    return parseSerial(machine, machine.serialOutput, result);
   }
   const vmm = new Vmm(machine);
   const r = await vmm.runToCompletion(MAX_INSNS);
   // The VMM's summary has no exit value: take the one the machine's isa-debug-exit device latched.
   const result: GuestRun['result'] = r.result.kind === 'exit' ? { ...r.result, value: machine.exitValue! } : r.result;
-  return parse(machine, machine.serialOutput, result);
+  return parseSerial(machine, machine.serialOutput, result);
 }
