@@ -9,8 +9,10 @@ const VEC = 0x40;
 const HANDLER = 0x30000;
 const COUNT = 0x50000; // handler's counter
 
-/** Handler: count, remember the interrupted EIP in EDI, return. */
-function withHandler(s: Sys, gateType: 0xe | 0xf = 0xe): void {
+/** A machine running `code` at CODE with the vector VEC gate installed; its handler counts at COUNT,
+ *  remembers the interrupted EIP in EDI and returns. */
+function withHandler(code: string, gateType: 0xe | 0xf = 0xe): Sys {
+  const s = makeSys();
   s.intercept = false;
   s.setIdt32(VEC, gate32(KCS, HANDLER, gateType));
   s.load(`
@@ -18,13 +20,19 @@ function withHandler(s: Sys, gateType: 0xe | 0xf = 0xe): void {
   incl ${COUNT}
   mov (%esp), %edi
   iret`, HANDLER);
+  s.load(code);
+  return s;
+}
+
+/** The controller raises VEC and tells the CPU (api.ts InterruptController / notifyInterrupt). */
+function raise(s: Sys): void {
+  s.pic.pending.push(VEC);
+  s.cpu.notifyInterrupt();
 }
 
 describe('maskable interrupts', () => {
   it('is delivered at the next boundary with IF=1, then acknowledged; not while IF=0', () => {
-    const s = makeSys();
-    withHandler(s);
-    s.load(`
+    const s = withHandler(`
 .code32
   nop
   nop
@@ -32,8 +40,7 @@ describe('maskable interrupts', () => {
   nop
   nop
   hlt`);
-    s.pic.pending.push(VEC);
-    s.cpu.notifyInterrupt();
+    raise(s);
     expect(s.cpu.run(2).kind).toBe('budget'); // IF=0: nothing delivered
     expect(s.r32(COUNT)).toBe(0);
     expect(s.pic.asked).toBe(0);
@@ -46,16 +53,13 @@ describe('maskable interrupts', () => {
   });
 
   it('STI; HLT with an interrupt pending: HLT executes in the shadow, wakes, pushed EIP is after HLT', () => {
-    const s = makeSys();
-    withHandler(s);
-    s.load(`
+    const s = withHandler(`
 .code32
   sti
   hlt
   mov $1, %ebx
   hlt`);
-    s.pic.pending.push(VEC);
-    s.cpu.notifyInterrupt();
+    raise(s);
     const r = s.cpu.run(100);
     expect(r.kind).toBe('hlt');
     expect(s.r32(COUNT)).toBe(1);
@@ -65,9 +69,7 @@ describe('maskable interrupts', () => {
   });
 
   it('MOV SS holds the interrupt for one instruction', () => {
-    const t = makeSys();
-    withHandler(t);
-    t.load(`
+    const t = withHandler(`
 .code32
   sti
   nop
@@ -77,8 +79,7 @@ describe('maskable interrupts', () => {
   inc %ebx
   hlt`);
     expect(t.cpu.run(4).kind).toBe('budget'); // through MOV SS: its shadow covers the first INC
-    t.pic.pending.push(VEC);
-    t.cpu.notifyInterrupt();
+    raise(t);
     expect(t.cpu.run(100).kind).toBe('hlt');
     // Without the shadow it would be taken before the first INC (CODE+7: sti 1, nop 1, 66 8C D0, 8E D0);
     // the shadow lets that INC complete first.
@@ -87,9 +88,7 @@ describe('maskable interrupts', () => {
   });
 
   it('HLT with IF=0 stays halted; with IF=1 and nothing armed reports hlt until an interrupt arrives', () => {
-    const s = makeSys();
-    withHandler(s);
-    s.load('.code32\n  hlt\n  hlt');
+    const s = withHandler('.code32\n  hlt\n  hlt');
     expect(s.cpu.run(100).kind).toBe('hlt');
     expect(s.cpu.halted).toBe(true);
     const retired = s.cpu.instructionsRetired;
@@ -106,13 +105,10 @@ describe('maskable interrupts', () => {
     expect(s.cpu.run(100).kind).toBe('hlt');
     expect(s.cpu.instructionsRetired).toBe(retired + 1);
 
-    const t = makeSys();
-    withHandler(t);
-    t.load('.code32\n  sti\n  hlt\n  mov $7, %ecx\n  hlt');
+    const t = withHandler('.code32\n  sti\n  hlt\n  mov $7, %ecx\n  hlt');
     expect(t.cpu.run(100).kind).toBe('hlt');
     expect(t.cpu.halted).toBe(true);
-    t.pic.pending.push(VEC);
-    t.cpu.notifyInterrupt();
+    raise(t);
     expect(t.cpu.run(100).kind).toBe('hlt');
     expect(t.r32(COUNT)).toBe(1);
     expect(Number(t.cpu.getGpr(7))).toBe(CODE + 2);
@@ -120,9 +116,7 @@ describe('maskable interrupts', () => {
   });
 
   it('HLT with IF=1 and the timer armed: the clock jumps to the deadline, the timer raises the interrupt', () => {
-    const s = makeSys();
-    withHandler(s);
-    s.load(`
+    const s = withHandler(`
 .code32
   sti
   hlt
@@ -130,7 +124,7 @@ describe('maskable interrupts', () => {
   out %al, $0xe9
   hlt`);
     const fired: number[] = [];
-    s.cpu.setTimer(s.cpu.clock + 100000, () => { fired.push(s.cpu.clock); s.pic.pending.push(VEC); s.cpu.notifyInterrupt(); });
+    s.cpu.setTimer(s.cpu.clock + 100000, () => { fired.push(s.cpu.clock); raise(s); });
     expect(s.cpu.run(1000).kind).toBe('hlt');
     expect(fired).toEqual([100000]);
     expect(s.r32(COUNT)).toBe(1);
@@ -141,9 +135,7 @@ describe('maskable interrupts', () => {
   });
 
   it('the timer fires at the exact instruction boundary where clock reaches its tick (no per-instruction compare needed)', () => {
-    const s = makeSys();
-    withHandler(s);
-    s.load(`
+    const s = withHandler(`
 .code32
   sti
 1:
@@ -211,9 +203,7 @@ describe('maskable interrupts', () => {
   });
 
   it('blockInterrupts holds a pending interrupt (a debugger stepping) until it is cleared', () => {
-    const s = makeSys();
-    withHandler(s);
-    s.load(`
+    const s = withHandler(`
 .code32
   sti
   nop
@@ -221,8 +211,7 @@ describe('maskable interrupts', () => {
   hlt
   hlt`);
     s.cpu.blockInterrupts = true;
-    s.pic.pending.push(VEC);
-    s.cpu.notifyInterrupt();
+    raise(s);
     s.cpu.setTimer(5000, () => { /* would be skipped to while halted if not blocked */ });
     expect(s.cpu.run(100).kind).toBe('hlt');
     expect(s.r32(COUNT)).toBe(0);
