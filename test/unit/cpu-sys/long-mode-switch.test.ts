@@ -15,6 +15,22 @@ function identityTables(s: Sys): void {
   s.w64(PD + 8, 0x200087n);
 }
 
+/** From 32-bit flat protected mode to IA-32e mode (compatibility mode, EFER.LMA=1) with identityTables'
+ *  PML4: EFER.LME, CR4.PAE, CR3, CR0.PG (SDM Vol. 3 10.8.5). */
+const ENTER_IA32E = `
+  mov $0xc0000080, %ecx
+  rdmsr
+  or $0x100, %eax                   # EFER.LME
+  wrmsr
+  mov %cr4, %eax
+  or $0x20, %eax                    # CR4.PAE
+  mov %eax, %cr4
+  mov $${PML4}, %eax
+  mov %eax, %cr3
+  mov %cr0, %eax
+  or $0x80000000, %eax              # CR0.PG: EFER.LMA=1
+  mov %eax, %cr0`;
+
 const TRAMPOLINE = `
 .code32
   out %al, $0xe9                    # 1: protected32, EFER=0
@@ -79,18 +95,7 @@ describe('32-bit protected mode -> long mode (Multiboot trampoline)', () => {
   mov $5, %eax
   call ${SUB}
   mov %eax, %esi                   # 32-bit result
-  mov $0xc0000080, %ecx
-  rdmsr
-  or $0x100, %eax
-  wrmsr
-  mov %cr4, %eax
-  or $0x20, %eax
-  mov %eax, %cr4
-  mov $${PML4}, %eax
-  mov %eax, %cr3
-  mov %cr0, %eax
-  or $0x80000000, %eax
-  mov %eax, %cr0
+${ENTER_IA32E}
   ljmp $${CS64}, $1f
 .code64
 1:
@@ -162,18 +167,7 @@ describe('32-bit protected mode -> long mode (Multiboot trampoline)', () => {
     identityTables(s);
     s.load(`
 .code32
-  mov $0xc0000080, %ecx
-  rdmsr
-  or $0x100, %eax
-  wrmsr
-  mov %cr4, %eax
-  or $0x20, %eax
-  mov %eax, %cr4
-  mov $${PML4}, %eax
-  mov %eax, %cr3
-  mov %cr0, %eax
-  or $0x80000000, %eax
-  mov %eax, %cr0
+${ENTER_IA32E}
 ${extra}
 `);
     return s;
@@ -335,18 +329,7 @@ user32:
 1:
   mov $3, %al
   out %al, $0xe9
-  mov $0xc0000080, %ecx
-  rdmsr
-  or $0x100, %eax
-  wrmsr
-  mov %cr4, %eax
-  or $0x20, %eax
-  mov %eax, %cr4
-  mov $${PML4}, %eax
-  mov %eax, %cr3
-  mov %cr0, %eax
-  or $0x80000000, %eax
-  mov %eax, %cr0
+${ENTER_IA32E}
   hlt`);
     expect(s.cpu.run(100).kind).toBe('intercept');
     expect(s.checkpoints.map((c) => c.mode)).toEqual(['protected32']);
