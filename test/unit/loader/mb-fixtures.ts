@@ -66,17 +66,21 @@ export function dumpKernel(kludge = false): Built {
   return kludge ? flat(elf, 'mb-dump-kludge') : elf;
 }
 
-/** ELF32 kernel with text at 1 MiB and a data segment at 2 MiB whose bss is larger than its file part:
- *  the gap between them and the bss must come out zero. */
-export const ELF32_TWO_SEGMENTS = {
-  src: `
+/** The Multiboot header of the ELF32 fixtures (magic, flags 0x3: page-aligned modules and memory
+ *  information, checksum; Multiboot Specification 0.6.96, 3.1.1) and the start of their 32-bit _start. */
+const ELF32_HEADER_AND_START = `
     .section .multiboot, "a"
     .align 4
     .long 0x1BADB002, 0x3, -(0x1BADB002 + 0x3)
     .text
     .code32
     .globl _start
-_start:
+_start:`;
+
+/** ELF32 kernel with text at 1 MiB and a data segment at 2 MiB whose bss is larger than its file part:
+ *  the gap between them and the bss must come out zero. */
+export const ELF32_TWO_SEGMENTS = {
+  src: `${ELF32_HEADER_AND_START}
     movl $0x11223344, data_word
     hlt
     .section .data, "aw"
@@ -144,14 +148,7 @@ SECTIONS {
 /** Higher-half ELF32 kernel: .text at VMA 0xC0100000, LMA 1 MiB, e_entry virtual. It prints 'A' and the
  *  physical address it runs at (CALL/POP, 4 bytes big-endian) on COM1, then exits with value 0x12. */
 export const ELF32_HIGHER_HALF = {
-  src: `
-    .section .multiboot, "a"
-    .align 4
-    .long 0x1BADB002, 0x3, -(0x1BADB002 + 0x3)
-    .text
-    .code32
-    .globl _start
-_start:
+  src: `${ELF32_HEADER_AND_START}
     mov $0x41, %al
     mov $0x3f8, %dx
     out %al, %dx
