@@ -119,6 +119,18 @@ describe('PAE paging outside IA-32e mode', () => {
   const PDPT = PT_AREA + 0x3000 + 0x20; // 32-byte aligned, not page aligned (CR3 bits 31:5)
   const PAE_PD = PT_AREA + 0x4000, PAE_PT = PT_AREA + 0x5000;
 
+  /** From flat 32-bit protected mode to PAE paging with paeTables' PDPT: CR4.PAE, CR3, CR0.PG (SDM Vol. 3
+   *  4.4; MOV to CR0 loads the PDPTE registers, 4.4.1). */
+  const ENTER_PAE_PAGING = `.code32
+  mov %cr4, %eax
+  or $0x20, %eax                    # CR4.PAE
+  mov %eax, %cr4
+  mov $${PDPT}, %eax
+  mov %eax, %cr3
+  mov %cr0, %eax
+  or $0x80000000, %eax              # CR0.PG
+  mov %eax, %cr0`;
+
   function paeTables(s: Sys): void {
     s.w64(PDPT, BigInt(PAE_PD | PTE_P));
     s.w64(PAE_PD, BigInt(PAE_PT | PTE_P | PTE_RW));
@@ -135,15 +147,7 @@ describe('PAE paging outside IA-32e mode', () => {
     s.w64(PD1, BigInt(0x200000 | PTE_P | PTE_RW | PTE_PS));
     s.w32(0x200100, 0xcafef00d);
     s.load(`
-.code32
-  mov %cr4, %eax
-  or $0x20, %eax
-  mov %eax, %cr4
-  mov $${PDPT}, %eax
-  mov %eax, %cr3
-  mov %cr0, %eax
-  or $0x80000000, %eax
-  mov %eax, %cr0
+${ENTER_PAE_PAGING}
   mov 0x40000100, %ebx
   movl $0, ${PDPT + 8}              # the PDPTE register keeps the old value until CR3 is reloaded
   invlpg 0x40000100
@@ -181,15 +185,7 @@ describe('PAE paging outside IA-32e mode', () => {
     const BAD = PT_AREA + 0x7000;
     s.w64(BAD, BigInt(PAE_PD | PTE_P | PTE_RW)); // R/W is reserved in a PAE PDPTE
     s.load(`
-.code32
-  mov %cr4, %eax
-  or $0x20, %eax
-  mov %eax, %cr4
-  mov $${PDPT}, %eax
-  mov %eax, %cr3
-  mov %cr0, %eax
-  or $0x80000000, %eax
-  mov %eax, %cr0
+${ENTER_PAE_PAGING}
   mov $${BAD}, %eax
   mov %eax, %cr3
   hlt`);
