@@ -29,6 +29,7 @@ export interface VmmMachine {
 const SIGINT = 2;
 const SIGTRAP = 5;
 const SIGSEGV = 11;
+const SIGILL = 4;
 const SLICE = 100_000;
 /** Range stepping: steps taken inside one event-loop turn before yielding (so a Ctrl-C gets in promptly). */
 const RANGE_STEPS_PER_SLICE = 1000;
@@ -431,6 +432,12 @@ export class Vmm implements GdbTarget {
     cb?.(ev);
   }
 
+  /** A stop the CPU asked for: a debugger interrupt (SIGINT), or code entering a mode the CPU does not
+   *  model (real-address / virtual-8086 mode): SIGILL, so gdb says "Illegal instruction" at the RIP. */
+  private cpuStopSignal(why: string): StopEvent {
+    return { kind: 'signal', signal: this.cpu.unsupportedMode !== '' ? SIGILL : SIGINT, detail: why };
+  }
+
   private exitedOr(ev: StopEvent): StopEvent {
     return this.machine.exitCode !== undefined ? { kind: 'exited', code: this.machine.exitCode } : ev;
   }
@@ -490,7 +497,7 @@ export class Vmm implements GdbTarget {
         this.halted = true;
         return undefined;
       case 'stop-requested':
-        return this.exitedOr({ kind: 'signal', signal: SIGINT, detail: r.why });
+        return this.exitedOr(this.cpuStopSignal(r.why));
       case 'triple-fault':
         return { kind: 'signal', signal: SIGSEGV, detail: `triple fault: ${r.detail}` };
       case 'intercept':
@@ -532,7 +539,7 @@ export class Vmm implements GdbTarget {
         this.halted = true;
         return undefined;
       case 'intr':
-        return this.exitedOr({ kind: 'signal', signal: SIGINT, detail: exit.why });
+        return this.exitedOr(this.cpuStopSignal(exit.why));
       case 'shutdown':
         return { kind: 'signal', signal: SIGSEGV, detail: `triple fault: ${exit.detail}` };
       case 'debug': {

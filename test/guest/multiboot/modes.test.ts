@@ -5,6 +5,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT_OK_STATUS, ROOT, hasQemu, makeInputs, removeTempDirs, runDbstub, runQemu } from './transcript.js';
 import { join } from 'node:path';
+import { runGdb } from '../../gdb/gdb-runner.js';
+import { startServe } from '../../../src/cli/commands/serve.js';
+import { parseConfig } from '../../../src/config/config.js';
+import { silentLogger } from '../../../src/log.js';
 
 afterAll(removeTempDirs);
 if (!hasQemu) console.warn('test/guest/multiboot/modes.test.ts: qemu-system-x86_64 not found: the QEMU runs are skipped');
@@ -48,3 +52,24 @@ describe('modes kernel: real-address and virtual-8086 mode', () => {
     });
   }
 });
+
+// Under gdb the stop says what happened: SIGILL ("Illegal instruction") at the instruction that would have
+// entered the mode, for both modes and both dbstub modes (bare: the CPU's stop; kvm: through the KVM model).
+describe('modes kernel under gdb: entering an unsupported mode stops with SIGILL', () => {
+  for (const [append, mode] of [['real', 'kvm'], ['v86', 'bare']] as const)
+    it(`--append ${append}, ${mode} mode: continue stops with SIGILL, and the server keeps serving`, async () => {
+      const config = parseConfig({ vendor: 'intel', append, mode, qemuDbRouting: 'corrected' });
+      const s = await startServe({ guest: KERNEL, port: 0, host: '127.0.0.1', run: false, config, logger: silentLogger() });
+      try {
+        const r = await runGdb(s.server.port, ['continue', 'p/x $pc', 'kill'], { file: KERNEL });
+        const out = r.stdout + r.stderr;
+        expect(out).toMatch(/Program received signal SIGILL, Illegal instruction\./);
+        // The server is still there for the next debugger.
+        const again = await runGdb(s.server.port, ['p/x $pc', 'kill'], { file: KERNEL });
+        expect(again.stdout + again.stderr).toMatch(/^\$1 = 0x[0-9a-f]+$/m);
+      } finally {
+        await s.stop();
+      }
+    });
+});
+
