@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../../src/config/config.js';
 import { Machine } from '../../../src/machine/index.js';
+import { hltForeverDetail } from '../../../src/machine/machine.js';
 import { Vmm } from '../../../src/vmm/index.js';
 import { parseSerial, type GuestRun } from '../debug/harness.js';
 
@@ -56,6 +57,8 @@ export async function runGuest32(scenario: string, mode: RunMode, config: Record
   const vmm = new Vmm(machine);
   const r = await vmm.runToCompletion(MAX_INSNS);
   // The VMM's summary has no exit value: take the one the machine's isa-debug-exit device latched.
-  const result: GuestRun['result'] = r.result.kind === 'exit' ? { ...r.result, value: machine.exitValue! } : r.result;
+  const v = r.result;
+  const result: GuestRun['result'] =
+    v.kind === 'exit' ? { ...v, value: machine.exitValue! } : v.kind === 'hlt' ? { kind: 'hlt-forever', detail: hltForeverDetail(machine.cpu) } : v;
   return parseSerial(machine, machine.serialOutput, result);
 }
