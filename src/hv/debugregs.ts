@@ -11,7 +11,7 @@ export {
 } from '../cpu/arch.js';
 import {
   DR6_BMASK, DR6_BLD, DR6_ENABLED_BP, DR6_ACTIVE_LOW, DR6_VOLATILE, DR6_BD, DR6_BS, DR6_BT, DR6_RTM,
-  DR7_ENABLE_MASK, DR7_FIXED1, DR7_VOLATILE, DR7_RW_SHIFT, DR7_LEN_SHIFT,
+  DR7_ENABLE_MASK, DR7_FIXED1, DR7_VOLATILE, DR7_RW_SHIFT, DR7_LEN_SHIFT, DR7_LE as DR7_LE_BIT,
 } from '../cpu/arch.js';
 /** B0-B3 (uapi DR_TRAP_BITS). */
 export const DR_TRAP_BITS = DR6_BMASK;
@@ -93,6 +93,17 @@ export function guestDr6Store(val: number, fixed: number): number {
 /** kvm_set_dr(7) store: volatile bits plus the fixed-1 bit 10. */
 export function dr7Store(val: number): number {
   return ((val & DR7_VOLATILE) | DR7_FIXED_1) >>> 0;
+}
+
+/** L0-L3 (uapi DR_LOCAL_ENABLE_MASK) and LE (uapi DR_LOCAL_SLOWDOWN): the DR7 bits a task switch clears
+ *  (SDM Vol. 3B 19.2.4: L0-L3 "automatically cleared by the processor with every task switch"; LE likewise). */
+export const DR_LOCAL_ENABLE_MASK = 0x55;
+export const DR_LOCAL_SLOWDOWN = DR7_LE_BIT;
+
+/** The guest DR7 after KVM's emulated task switch: emulator_do_task_switch ends by writing DR7 through the
+ *  emulator's set_dr op (kvm_set_dr -> vcpu->arch.dr7, kvm_update_dr7) with the local enables and LE cleared. */
+export function taskSwitchDr7(dr7: number): number {
+  return dr7Store(dr7 & ~(DR_LOCAL_ENABLE_MASK | DR_LOCAL_SLOWDOWN));
 }
 
 /** kvm_dr6_valid / kvm_dr7_valid: bits 63:32 must be 0. */

@@ -22,6 +22,7 @@ import {
   DR6_ACTIVE_LOW,
   DR6_BD,
   DR6_BS,
+  DR6_BT,
   DR6_BUS_LOCK,
   DR6_RTM,
   DR_TRAP_BITS,
@@ -36,6 +37,7 @@ import {
   PENDING_DBG_ENABLED_BP,
   RFLAGS_RF,
   RFLAGS_TF,
+  taskSwitchDr7,
 } from './debugregs.js';
 
 export const KVM_GUESTDBG_ENABLE = 0x1;
@@ -157,6 +159,10 @@ export class KvmVcpu {
   /** Hardware DR6 at the moment the CPU raised the #DB (captured in onException). */
   private hwDr6AtDb = DR6_ACTIVE_LOW;
   private inGuest = false;
+  /** Hardware DR7 as loaded by enterGuest, to see a task switch's clear at exit while the guest does not own the DRs. */
+  private hwDr7AtEntry = 0x400;
+  /** TR selector at entry while USE_HW_BP (-1 otherwise), for the same purpose. */
+  private trAtEntry = -1;
 
   constructor(cpu: GuestCpu, cfg: MachineConfig, opts: KvmOptions = {}) {
     this.cpu = cpu;
@@ -306,6 +312,10 @@ export class KvmVcpu {
     const hwBp = (this.guestDebug & KVM_GUESTDBG_USE_HW_BP) !== 0;
     for (let i = 0; i < 4; i++) cpu.setDr(i, hwBp ? this.debugDb[i]! : this.db[i]!);
     cpu.setDr(7, BigInt(this.effectiveDr7()));
+    this.hwDr7AtEntry = Number(BigInt.asUintN(32, cpu.getDr(7)));
+    // USE_HW_BP: the hardware DR7 is the debugger's, so a task switch shows only as a new TR (a debugger is
+    // attached: exits are frequent and this getState per entry is off the instruction path).
+    this.trAtEntry = hwBp ? cpu.getState().tr.selector : -1;
     // WONT_EXIT: arch.dr6 goes to hardware; otherwise SVM sets vmcb.dr6 = DR6_ACTIVE_LOW before VMRUN so
     // the VMCB DR6 at a #DB exit holds only that event's causes (VMX does not write DR6 on a #DB exit).
     cpu.setDr(6, BigInt(this.wontExit ? this.dr6 : DR6_ACTIVE_LOW));
@@ -325,6 +335,18 @@ export class KvmVcpu {
       for (let i = 0; i < 4; i++) this.db[i] = cpu.getDr(i);
       this.dr6 = Number(BigInt.asUintN(32, cpu.getDr(6))) >>> 0;
       this.dr7 = Number(BigInt.asUintN(32, cpu.getDr(7))) >>> 0;
+    } else if (
+      this.trAtEntry >= 0
+        ? cpu.getState().tr.selector !== this.trAtEntry
+        : Number(BigInt.asUintN(32, cpu.getDr(7))) !== this.hwDr7AtEntry
+    ) {
+      // The guest does not own the DRs. Without USE_HW_BP the hardware DR7 held arch.dr7, every guest MOV DR
+      // exits and every #DB is intercepted before delivery (which would clear GD), so only a JMP/CALL/IRET task
+      // switch can have changed it during the run; with USE_HW_BP it holds the debugger's DR7 and the switch
+      // shows as a new TR (a switch there and back within one run is missed). Real KVM takes each task switch
+      // as an exit and emulates it (kvm_task_switch), whose last step clears the local enables and LE in
+      // vcpu->arch.dr7 (emulator_do_task_switch through kvm_set_dr): do the same.
+      this.dr7 = taskSwitchDr7(this.dr7);
     }
     if (!this.vmx) {
       if (this.cfg.lbrv) this.vmcbDbgctl = Number(cpu.getMsr(MSR_IA32_DEBUGCTL) ?? 0n);
@@ -416,6 +438,17 @@ export class KvmVcpu {
     }
     // #DB: guest state at the exit. Trap-like causes have completed their instruction, fault-like ones not.
     cpu.setRip(ev.icebp ? ev.instructionRip : ev.rip);
+    // The TSS T flag (SDM Vol. 3B 19.3.1.5, DR6.BT) never reaches a KVM guest: KVM intercepts every task switch
+    // (VMX: unconditional VM exit, SDM Vol. 3C 26.1.2; SVM: INTERCEPT_TASK_SWITCH set in init_vmcb) and emulates it
+    // (handle_task_switch / task_switch_interception -> kvm_task_switch -> emulator_do_task_switch), and the
+    // emulator never looks at the new TSS's T flag (vmx.c handle_task_switch: "TODO: What about debug traps on
+    // tss switch?"). The CPU model switched tasks itself and raised the BT trap; drop that cause, and the whole
+    // #DB when it was the only one (the guest resumes at the new task's first instruction).
+    const payload = (ev.dbPayload & ~DR6_BT) >>> 0;
+    if (payload !== ev.dbPayload) {
+      if (payload === 0) return undefined;
+      ev = { ...ev, dbPayload: payload };
+    }
     const exitToUser = (this.guestDebug & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP)) !== 0;
     if (this.vmx) {
       const qual = ev.dbPayload & VMX_DB_EXIT_QUAL_MASK;
@@ -708,6 +741,13 @@ export class KvmVcpu {
     }
     this.stats.injected++;
     // WONT_EXIT: the guest owns the hardware DR6/DR7, reloaded by enterGuest from arch.
-    return cpu.injectEvent(e.vector, cls, e.errorCode, { rf });
+    const trBefore = cpu.getState().tr.selector;
+    const ok = cpu.injectEvent(e.vector, cls, e.errorCode, { rf });
+    // A task gate in the IDT: on real KVM the injection's task switch is a VM exit (VMX: IDT-vectoring info
+    // valid, reason TASK_SWITCH_GATE; SVM: the task-switch intercept) emulated by kvm_task_switch, which ends
+    // by clearing DR7.L0-L3 and LE through kvm_set_dr, so vcpu->arch.dr7 follows (SDM Vol. 3B 19.2.4 agrees).
+    // Without this, enterGuest would reload the pre-switch arch.dr7 over the switch's clear.
+    if (ok && cpu.getState().tr.selector !== trBefore) this.dr7 = taskSwitchDr7(this.dr7);
+    return ok;
   }
 }

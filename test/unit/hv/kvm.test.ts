@@ -20,6 +20,9 @@ class FakeCpu {
   injected: { vector: number; rf: boolean | undefined; rip: bigint; dr6: bigint }[] = [];
   debugctlDuringRun: bigint[] = [];
   hwDrDuringRun: bigint[][] = [];
+  /** TR selector; `taskGate` makes injectEvent switch tasks as a task gate in the IDT would (clears DR7 L0-L3/LE). */
+  tr = 0x28;
+  taskGate = false;
   constructor(public script: Step[]) {}
   run(n: number): StopReason {
     this.debugctlDuringRun.push(this.msr.get(0x1d9) ?? 0n);
@@ -54,8 +57,15 @@ class FakeCpu {
   injectEvent(vector: number, _cls: string, _e?: number, o?: { rf?: boolean }) {
     this.injected.push({ vector, rf: o?.rf, rip: this.rip, dr6: this.dr[6]! });
     this.rip = 0x9000n;
+    if (this.taskGate) this.switchTask(0x30);
     return true;
   }
+  /** What the CPU's own task switch does to the state KvmVcpu looks at: TR and the DR7 local enables. */
+  switchTask(sel: number) {
+    this.tr = sel;
+    this.dr[7] = this.dr[7]! & ~0x155n;
+  }
+  getState() { return { tr: { selector: this.tr } }; }
 }
 
 function make(cfg: Partial<MachineConfig>, script: Step[]): { cpu: FakeCpu; kvm: KvmVcpu } {
@@ -141,4 +151,57 @@ describe('KvmVcpu', () => {
     expect(kvm.dr6).toBe(0x800);
     expect(kvm.getEvents()).toBeUndefined();
   });
+
+  // Real KVM emulates every task switch (kvm_task_switch -> emulator_do_task_switch): the T flag is never checked
+  // and the local enables are cleared in vcpu->arch.dr7 through kvm_set_dr.
+  for (const vendor of ['intel', 'amd'] as const) {
+    it(`${vendor}: a T-flag #DB (BT only) is dropped: nothing queued, nothing injected, DR6 untouched`, () => {
+      const { cpu, kvm } = make({ vendor }, [(c) => c.raiseDb(0x8000, 0x2000n)]);
+      expect(kvm.runVcpu(10).reason).toBe('budget');
+      expect(cpu.injected).toHaveLength(0);
+      expect(kvm.exception).toBeUndefined();
+      expect(kvm.dr6.toString(16)).toBe('ffff0ff0');
+      expect(cpu.rip).toBe(0x2000n);
+    });
+
+    it(`${vendor}: BT with BS (TF on the JMP to the TSS): only BS reaches the guest`, () => {
+      const { cpu, kvm } = make({ vendor }, [(c) => c.raiseDb(0x8000 | 0x4000, 0x2000n)]);
+      kvm.runVcpu(10);
+      expect(cpu.injected).toHaveLength(1);
+      expect(kvm.dr6.toString(16)).toBe('ffff4ff0');
+    });
+
+    it(`${vendor}: #DB injected through a task gate: arch DR7 loses L0-L3/LE (G kept) and the next entry loads that`, () => {
+      const { cpu, kvm } = make({ vendor }, [(c) => c.raiseDb(0x1, 0x2000n, 'fault'), (c) => c.raiseDb(0x1, 0x2000n, 'fault')]);
+      kvm.setDebugRegs({ db: [0x2000n, 0n, 0n, 0n], dr6: 0xffff0ff0n, dr7: 0x51an });
+      cpu.taskGate = true;
+      kvm.runVcpu(2);
+      expect(kvm.dr7.toString(16)).toBe('40a');
+      expect(cpu.hwDrDuringRun[1]![7]!.toString(16)).toBe('40a');
+    });
+
+    it(`${vendor}: #DB injected through an interrupt gate: arch DR7 keeps its local enables`, () => {
+      const { kvm } = make({ vendor }, [(c) => c.raiseDb(0x1, 0x2000n, 'fault')]);
+      kvm.setDebugRegs({ db: [0x2000n, 0n, 0n, 0n], dr6: 0xffff0ff0n, dr7: 0x51an });
+      kvm.runVcpu(2);
+      expect(kvm.dr7.toString(16)).toBe('51a');
+    });
+
+    it(`${vendor}: guest_debug set (DRs not the guest's): a task switch inside the run clears arch DR7 locals`, () => {
+      const { kvm } = make({ vendor }, [(c) => { c.switchTask(0x30); return { kind: 'budget' }; }]);
+      kvm.setDebugRegs({ db: [0n, 0n, 0n, 0n], dr6: 0xffff0ff0n, dr7: 0x51an });
+      kvm.setGuestDebug(KVM_GUESTDBG_ENABLE, []);
+      kvm.runVcpu(1);
+      expect(kvm.dr7.toString(16)).toBe('40a');
+    });
+
+    it(`${vendor}: USE_HW_BP: a task switch inside the run (seen as a new TR) clears arch DR7 locals, not the debugger's`, () => {
+      const { kvm } = make({ vendor }, [(c) => { c.switchTask(0x30); return { kind: 'budget' }; }]);
+      kvm.setDebugRegs({ db: [0n, 0n, 0n, 0n], dr6: 0xffff0ff0n, dr7: 0x51an });
+      kvm.setGuestDebug(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0x401n]);
+      kvm.runVcpu(1);
+      expect(kvm.dr7.toString(16)).toBe('40a');
+      expect(kvm.guestDebugDr7.toString(16)).toBe('401');
+    });
+  }
 });
