@@ -95,8 +95,9 @@ export function dr7Store(val: number): number {
   return ((val & DR7_VOLATILE) | DR7_FIXED_1) >>> 0;
 }
 
-/** L0-L3 (uapi DR_LOCAL_ENABLE_MASK) and LE (uapi DR_LOCAL_SLOWDOWN): the DR7 bits a task switch clears
- *  (SDM Vol. 3B 19.2.4: L0-L3 "automatically cleared by the processor with every task switch"; LE likewise). */
+/** L0-L3 (bits 0, 2, 4, 6; uapi DR_LOCAL_ENABLE_MASK) and LE (bit 8; uapi DR_LOCAL_SLOWDOWN): the DR7 bits
+ *  KVM's emulated task switch clears. SDM Vol. 3B 19.2.4 has the processor clear L0-L3 on every task switch;
+ *  the CPU model (src/cpu/tasks.ts) clears LE as well, as KVM does. */
 export const DR_LOCAL_ENABLE_MASK = 0x55;
 export const DR_LOCAL_SLOWDOWN = DR7_LE_BIT;
 

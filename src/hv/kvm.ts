@@ -439,11 +439,12 @@ export class KvmVcpu {
     // #DB: guest state at the exit. Trap-like causes have completed their instruction, fault-like ones not.
     cpu.setRip(ev.icebp ? ev.instructionRip : ev.rip);
     // The TSS T flag (SDM Vol. 3B 19.3.1.5, DR6.BT) never reaches a KVM guest: KVM intercepts every task switch
-    // (VMX: unconditional VM exit, SDM Vol. 3C 26.1.2; SVM: INTERCEPT_TASK_SWITCH set in init_vmcb) and emulates it
-    // (handle_task_switch / task_switch_interception -> kvm_task_switch -> emulator_do_task_switch), and the
-    // emulator never looks at the new TSS's T flag (vmx.c handle_task_switch: "TODO: What about debug traps on
-    // tss switch?"). The CPU model switched tasks itself and raised the BT trap; drop that cause, and the whole
-    // #DB when it was the only one (the guest resumes at the new task's first instruction).
+    // (VMX: any task switch in non-root operation exits, SDM Vol. 3C 26.2 "Other Causes of VM Exits"; SVM:
+    // INTERCEPT_TASK_SWITCH set in init_vmcb) and emulates it (handle_task_switch / task_switch_interception ->
+    // kvm_task_switch -> emulator_do_task_switch); neither the emulator nor kvm_task_switch looks at the new TSS's
+    // T flag (vmx.c handle_task_switch keeps a TODO asking whether such debug traps should be injected). The CPU
+    // model switched tasks itself and raised the BT trap: drop that cause, and the whole #DB when it was the only
+    // one (the guest resumes at the new task's first instruction).
     const payload = (ev.dbPayload & ~DR6_BT) >>> 0;
     if (payload !== ev.dbPayload) {
       if (payload === 0) return undefined;

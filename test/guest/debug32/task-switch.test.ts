@@ -32,7 +32,7 @@ describe.each(VENDORS)('32-bit task switch: TSS T flag and DR7 local enables (%s
 });
 
 // kvm mode models real KVM, which departs from SDM 19.3.1.5 here: KVM intercepts every task switch (VMX: a task
-// switch in VMX non-root operation always exits, SDM Vol. 3C 26.1.2; SVM: init_vmcb sets INTERCEPT_TASK_SWITCH)
+// switch in VMX non-root operation always exits, SDM Vol. 3C 26.2; SVM: init_vmcb sets INTERCEPT_TASK_SWITCH)
 // and emulates it in software (vmx.c handle_task_switch / svm.c task_switch_interception -> x86.c kvm_task_switch
 // -> emulate.c emulator_do_task_switch). The emulator never reads the new TSS's T flag (handle_task_switch keeps a
 // TODO asking whether debug traps on a TSS switch should be injected), so a KVM guest gets no BT #DB on either
