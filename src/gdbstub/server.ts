@@ -13,6 +13,7 @@ import { DEFAULT_PACKET_SIZE, RspLink } from './codec.js';
 import { silentLogger, type RspLogger } from './logger.js';
 import { GdbSession } from './session.js';
 import type { GdbTarget } from './target.js';
+import { tuneV8ForRsp } from './v8-tuning.js';
 
 export interface GdbServerOptions {
   target: GdbTarget;
@@ -23,6 +24,10 @@ export interface GdbServerOptions {
   packetSize?: number;
   /** Drop connections that open with HTTP (default true). */
   rejectHttp?: boolean;
+  /** Lower V8's tier-up budget for this process when the first debugger attaches, so a fresh server reaches
+   *  optimised code within its first operations (v8-tuning.ts; default true). Process-wide: an embedder that
+   *  must not touch V8's flags passes false. */
+  tuneV8?: boolean;
 }
 
 export interface GdbServer {
@@ -45,6 +50,7 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
   const host = opts.host ?? '127.0.0.1';
   const packetSize = opts.packetSize ?? DEFAULT_PACKET_SIZE;
   const rejectHttp = opts.rejectHttp ?? true;
+  const tuneV8 = opts.tuneV8 ?? true;
   let active: { socket: net.Socket; session: GdbSession; id: number } | undefined;
   const sockets = new Set<net.Socket>();
   let nextId = 1;
@@ -61,6 +67,9 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
       return;
     }
     socket.setNoDelay(true);
+    // At the first debugger, not at listen: start-up work that runs after listen (the CLI's help-text cache)
+    // would otherwise be optimised under the lower budget too, compile time spent for nothing.
+    if (tuneV8) tuneV8ForRsp();
     log.info({ event: 'rsp.connect', conn: id, peer }, `gdb connected from ${peer}`);
     const link = new RspLink(
       (bytes) => {
