@@ -894,20 +894,30 @@ export interface GenOptions {
 }
 
 export function generate(opts: GenOptions): GenCase[] {
-  const forms = FORMS.filter((f) => !(opts.exclude ?? []).includes(f.family) && (!opts.only || opts.only.includes(f.family)));
-  const total = forms.reduce((a, f) => a + f.weight, 0);
+  return generateFrom(FORMS, opts);
+}
+
+/**
+ * Draw opts.count cases from `forms` (weighted, one forked RNG per case so a case depends only on the seed
+ * and its index). `rewriteAsm` adapts a form's text (16-bit code drops its size overrides); `extra` is
+ * merged into every case (the 32-bit generator marks its cases compat32/code16/ss16).
+ */
+export function generateFrom(forms: readonly Form[], opts: GenOptions, rewriteAsm?: (asm: string) => string, extra?: Partial<GenCase>): GenCase[] {
+  const usable = forms.filter((f) => !(opts.exclude ?? []).includes(f.family) && (!opts.only || opts.only.includes(f.family)));
+  const total = usable.reduce((a, f) => a + f.weight, 0);
   const root = new Rng(opts.seed);
   const out: GenCase[] = [];
   for (let i = 0; i < opts.count; i++) {
     const rng = root.fork();
     let w = rng.int(total);
-    let form = forms[0]!;
-    for (const f of forms) {
+    let form = usable[0]!;
+    for (const f of usable) {
       if (w < f.weight) { form = f; break; }
       w -= f.weight;
     }
     const c = new Ctx(rng);
-    const { asm, form: label } = form.build(c);
+    const built = form.build(c);
+    const asm = rewriteAsm ? rewriteAsm(built.asm) : built.asm;
     const hit = c.tags.find((t) => opts.avoidTags?.includes(t));
     if (hit) {
       opts.avoided?.set(hit, (opts.avoided.get(hit) ?? 0) + 1);
@@ -915,9 +925,10 @@ export function generate(opts: GenOptions): GenCase[] {
       continue;
     }
     out.push({
-      family: form.family, form: label, asm,
+      family: form.family, form: built.form, asm,
       gpr: c.gpr.slice(), rflags: c.rflags, memSeed: c.memSeed, patch: c.patch,
       undefFlags: c.undefFlags, gprMask: c.gprMask.slice(), memIgnore: c.memIgnore.slice(), notes: c.notes.slice(), tags: c.tags.slice(),
+      ...extra,
     });
   }
   return out;

@@ -11,8 +11,8 @@
 // page 0), so 16-bit addressed accesses are checked through their #PF: the faulting address (CR2) is the
 // 16-bit wrapped offset, and the registers at the fault show what was done.
 import { AF, CF, DF, OF, PF, SCRATCH_ADDR, SCRATCH_MAP_BASE, SF, ZF } from './layout.js';
-import { CONDS, Ctx, FORMS, type Form, type GenCase, type GenOptions, immText, imm, pickSize, setCompat32 } from './gen.js';
-import { interesting, Rng, signed } from './rng.js';
+import { CONDS, Ctx, FORMS, generateFrom, type Form, type GenCase, type GenOptions, immText, imm, pickSize, setCompat32 } from './gen.js';
+import { interesting, signed } from './rng.js';
 
 const R32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
 const R16 = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di'];
@@ -280,32 +280,8 @@ export function generate32(opts: GenOptions, code16 = false, ss16 = false): GenC
   generatingCode16 = code16;
   generatingSs16 = ss16;
   try {
-    const forms = FORMS32.filter((f) => !(opts.exclude ?? []).includes(f.family) && (!opts.only || opts.only.includes(f.family)));
-    const total = forms.reduce((a, f) => a + f.weight, 0);
-    const root = new Rng(opts.seed);
-    const out: GenCase[] = [];
-    for (let i = 0; i < opts.count; i++) {
-      const rng = root.fork();
-      let w = rng.int(total);
-      let form = forms[0]!;
-      for (const f of forms) {
-        if (w < f.weight) { form = f; break; }
-        w -= f.weight;
-      }
-      const c = new Ctx(rng);
-      const built = form.build(c);
-      const asm = code16 ? built.asm.replace(/addr16 /g, '').replace(/\{disp32\} /g, '') : built.asm;
-      const label = built.form;
-      const hit = c.tags.find((t) => opts.avoidTags?.includes(t));
-      if (hit) { opts.avoided?.set(hit, (opts.avoided.get(hit) ?? 0) + 1); i--; continue; }
-      out.push({
-        family: form.family, form: label, asm,
-        gpr: c.gpr.slice(), rflags: c.rflags, memSeed: c.memSeed, patch: c.patch,
-        undefFlags: c.undefFlags, gprMask: c.gprMask.slice(), memIgnore: c.memIgnore.slice(), notes: c.notes.slice(), tags: c.tags.slice(),
-        compat32: true, code16, ss16,
-      });
-    }
-    return out;
+    const strip16 = (asm: string): string => asm.replace(/addr16 /g, '').replace(/\{disp32\} /g, '');
+    return generateFrom(FORMS32, opts, code16 ? strip16 : undefined, { compat32: true, code16, ss16 });
   } finally {
     setCompat32(false);
     generatingCode16 = false;
