@@ -483,16 +483,22 @@ export class Cpu implements GuestCpu {
     return 0n;
   }
   setDr(n: number, v: bigint): void {
+    // The KVM model reloads all six registers on every VM entry: only a changed DR0-3/DR7 re-arms the slow
+    // path (DR6 arms nothing).
     if (n >= 0 && n < 4) {
       const u = BigInt.asUintN(64, v);
+      if (u === this.drRaw[n]) return;
       this.drRaw[n] = u;
       const s = BigInt.asIntN(64, u);
       this.drLin[n] = s >= -(1n << 47n) && s < (1n << 47n) ? Number(s) : NaN;
     } else if (n === 6 || n === 4) {
       this.dr6 = Number(BigInt.asUintN(32, v)) >>> 0; // raw, like KVM_SET_DEBUGREGS
+      return;
     } else if (n === 7 || n === 5) {
-      this.dr7 = Number(BigInt.asUintN(32, v)) >>> 0;
-    }
+      const d = Number(BigInt.asUintN(32, v)) >>> 0;
+      if (d === this.dr7) return;
+      this.dr7 = d;
+    } else return;
     this.recomputeSlow();
   }
 
