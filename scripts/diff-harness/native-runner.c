@@ -236,6 +236,20 @@ static int write_all(const void *buf, size_t len) {
   return 0;
 }
 
+/* Install LDT entry `entry` as a 16-bit segment (limit 0xFFFF) at `base`: the 16-bit stack (data) or
+ * the 16-bit code segment the snippet runs in. */
+static int ldt_segment16(unsigned entry, unsigned long base, unsigned contents) {
+  struct user_desc d;
+  memset(&d, 0, sizeof d);
+  d.entry_number = entry; d.base_addr = base; d.limit = 0xffff; d.seg_32bit = 0;
+  d.contents = contents; d.useable = 1;
+  if (syscall(SYS_modify_ldt, 1, &d, sizeof d) != 0) {
+    fprintf(stderr, "native-runner: modify_ldt: %s\n", strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   int code16 = 0, ss16 = 0, compat32 = 0;
   for (int a = 1; a < argc; a++) {
@@ -267,26 +281,8 @@ int main(int argc, char **argv) {
   *(uint16_t *)(state + ST_FAR_PTR + 4) = code16 ? CODE16_SEL : USER32_CS;
   *(uint16_t *)(state + ST_SS_RUN) = ss16 ? SS16_SEL : USER_DS;
   *(uint16_t *)(state + ST_SS_USER) = USER_DS;
-  if (ss16) {
-    struct user_desc d;
-    memset(&d, 0, sizeof d);
-    d.entry_number = 1; d.base_addr = SCRATCH_MAP_BASE; d.limit = 0xffff; d.seg_32bit = 0;
-    d.contents = MODIFY_LDT_CONTENTS_DATA; d.useable = 1;
-    if (syscall(SYS_modify_ldt, 1, &d, sizeof d) != 0) {
-      fprintf(stderr, "native-runner: modify_ldt: %s\n", strerror(errno));
-      return 2;
-    }
-  }
-  if (code16) {
-    struct user_desc d;
-    memset(&d, 0, sizeof d);
-    d.entry_number = 0; d.base_addr = CODE_ADDR; d.limit = 0xffff; d.seg_32bit = 0;
-    d.contents = MODIFY_LDT_CONTENTS_CODE; d.useable = 1;
-    if (syscall(SYS_modify_ldt, 1, &d, sizeof d) != 0) {
-      fprintf(stderr, "native-runner: modify_ldt: %s\n", strerror(errno));
-      return 2;
-    }
-  }
+  if (ss16 && ldt_segment16(1, SCRATCH_MAP_BASE, MODIFY_LDT_CONTENTS_DATA) != 0) return 2;
+  if (code16 && ldt_segment16(0, CODE_ADDR, MODIFY_LDT_CONTENTS_CODE) != 0) return 2;
   if (compat32) {
     uint16_t ds = USER_DS;
     __asm__ volatile("mov %0, %%ds\n mov %0, %%es" : : "r"(ds));
