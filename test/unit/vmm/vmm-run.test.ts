@@ -24,6 +24,17 @@ function rig(cfg: Record<string, unknown>): { machine: Machine; vmm: Vmm } {
   return { machine, vmm: new Vmm(machine) };
 }
 
+/** A machine whose guest spins in `spin`, continued and then stopped with a Ctrl-C as the RSP server does. */
+async function stoppedInSpin(mode: 'kvm' | 'bare'): Promise<{ machine: Machine; vmm: Vmm }> {
+  const { machine, vmm } = rig({ mode, qemuDbRouting: 'corrected' });
+  poke32(machine, 'spin_enabled', 1);
+  const first = resume(vmm, 'continue');
+  await new Promise((r) => setTimeout(r, 20));
+  vmm.interrupt();
+  await first;
+  return { machine, vmm };
+}
+
 describe('Vmm: resume after an interrupt', () => {
   for (const mode of ['kvm', 'bare'] as const)
     it(`${mode}: a continue after a Ctrl-C stop runs on to the guest exit`, async () => {
@@ -49,12 +60,7 @@ describe('Vmm: resume after an interrupt', () => {
 
   for (const mode of ['kvm', 'bare'] as const)
     it(`${mode}: stepi after a Ctrl-C stop executes exactly one instruction`, async () => {
-      const { machine, vmm } = rig({ mode, qemuDbRouting: 'corrected' });
-      poke32(machine, 'spin_enabled', 1);
-      const first = resume(vmm, 'continue');
-      await new Promise((r) => setTimeout(r, 20));
-      vmm.interrupt();
-      await first;
+      const { machine, vmm } = await stoppedInSpin(mode);
       const n = machine.cpu.instructionsRetired;
       expect(await resume(vmm, 'step')).toEqual({ kind: 'signal', signal: 5 });
       expect(machine.cpu.instructionsRetired).toBe(n + 1);
@@ -258,12 +264,7 @@ describe('Vmm.readMemory: one translation per page, same bytes as cpu.readVirtua
 describe('Vmm: single steps hold maskable interrupts pending', () => {
   for (const mode of ['kvm', 'bare'] as const)
     it(`${mode}: a stepi with IF=1 and a pending self-IPI runs one instruction; the vector stays pending until a continue`, async () => {
-      const { machine, vmm } = rig({ mode, qemuDbRouting: 'corrected' });
-      poke32(machine, 'spin_enabled', 1);
-      const first = resume(vmm, 'continue');
-      await new Promise((r) => setTimeout(r, 20));
-      vmm.interrupt();
-      await first;
+      const { machine, vmm } = await stoppedInSpin(mode);
       const lapic = machine.devices.lapic;
       lapic.write(0xf0, 4, 0x1ff);                 // SVR: APIC software-enabled
       lapic.write(0x300, 4, 0x40 | (1 << 18));     // ICR: fixed, vector 0x40, destination shorthand "self"
