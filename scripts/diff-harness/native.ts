@@ -77,7 +77,35 @@ export function decodeResults(buf: Buffer, n: number): CaseResult[] {
 /** Runs every case on the host CPU (one process for the whole batch); compat32: in the 32-bit user code
  *  segment (IA-32e compatibility mode); 'code16': in a 16-bit LDT code segment based at CODE_ADDR; 'ss16':
  *  a 16-bit LDT stack segment based at SCRATCH_MAP_BASE; 'code16+ss16': both. */
-export function runNative(cases: readonly CaseInput[], compat32: boolean | 'code16' | 'ss16' | 'code16+ss16' = false): CaseResult[] {
+export type NativeMode = boolean | 'code16' | 'ss16' | 'code16+ss16';
+
+const segmentProbe = new Map<string, string | undefined>();
+
+/**
+ * Why the host cannot run snippets in `mode` natively, or undefined when it can. Some hosts give user
+ * space no 32-bit or LDT code segment even on x86-64 Linux (seen here: a PVM guest kernel, where the far
+ * jump into Linux's USER32_CS raises #GP), so one NOP is run in the mode first; a fault means every case
+ * of that sample would compare the host's refusal, not the instruction.
+ */
+export function nativeModeUnavailable(mode: NativeMode): string | undefined {
+  if (!hostCanRunNative()) return 'the native side needs x86-64 Linux';
+  if (mode === false) return undefined;
+  const key = String(mode);
+  if (!segmentProbe.has(key)) {
+    const nop: CaseInput = { gpr: new Array<bigint>(16).fill(0n), rflags: 0, memSeed: 1n, code: Uint8Array.of(0x90) };
+    let why: string | undefined;
+    try {
+      const [r] = runNative([nop], mode);
+      if (r!.vector !== -1) why = `this host faults (vector ${r!.vector} at 0x${r!.rip.toString(16)}) when user code switches to a ${key === 'true' ? '32-bit compatibility-mode' : key} segment`;
+    } catch (e) {
+      why = `the native runner failed in ${key} mode: ${String(e).split('\n')[0]}`;
+    }
+    segmentProbe.set(key, why);
+  }
+  return segmentProbe.get(key);
+}
+
+export function runNative(cases: readonly CaseInput[], compat32: NativeMode = false): CaseResult[] {
   const exe = buildNativeRunner();
   const stdout = execFileSync(exe, typeof compat32 === 'string' ? compat32.split('+').map((f) => `--${f}`) : compat32 ? ['--compat32'] : [], { input: encodeCases(cases), maxBuffer: 1 << 30 });
   return decodeResults(stdout, cases.length);
