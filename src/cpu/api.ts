@@ -216,6 +216,12 @@ export interface GuestCpu {
   /** Raw hardware debug registers (n = 0-3, 6, 7). No privilege/GD checks: for the hypervisor and debugger. */
   getDr(n: number): bigint;
   setDr(n: number, v: bigint): void;
+  /** XMM0-15 as unsigned 128-bit values, and MXCSR: the SSE state the CPU executes with (for the debugger).
+   *  setMxcsr returns false for a value with a bit outside MXCSR_MASK set (LDMXCSR would #GP). */
+  getXmm(n: number): bigint;
+  setXmm(n: number, v: bigint): void;
+  getMxcsr(): number;
+  setMxcsr(v: number): boolean;
   /** MSR access from outside the guest (no #GP). Returns undefined for an unknown MSR. */
   getMsr(index: number): bigint | undefined;
   setMsr(index: number, v: bigint): boolean;

@@ -240,3 +240,7 @@ export const CPUID81_EDX_NX = 1 << 20;
 export const CPUID81_EDX_LM = 1 << 29;
 export const CPUID81_ECX_LAHF = 1 << 0;
 export const CPUID81_ECX_ABM = 1 << 5; // LZCNT
+
+/** MXCSR bits a write may set (SDM Vol. 1 11.6.6): 0xFFFF, i.e. with DAZ (bit 6), as every CPU with SSE2 and
+ *  QEMU's x86 model report in FXSAVE's MXCSR_MASK; a reserved bit set makes LDMXCSR/FXRSTOR #GP. */
+export const MXCSR_MASK = 0xffff;

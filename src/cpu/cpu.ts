@@ -474,6 +474,27 @@ export class Cpu implements GuestCpu {
   }
 
   // =====================================================================================
+  // SSE state from outside (debugger): xmm holds each register as four little-endian dwords
+  // =====================================================================================
+  getXmm(n: number): bigint {
+    const x = this.xmm, o = (n & 15) * 4;
+    let v = 0n;
+    for (let k = 3; k >= 0; k--) v = (v << 32n) | BigInt(x[o + k]! >>> 0);
+    return v;
+  }
+  setXmm(n: number, v: bigint): void {
+    const x = this.xmm, o = (n & 15) * 4;
+    let u = BigInt.asUintN(128, v);
+    for (let k = 0; k < 4; k++) { x[o + k] = Number(u & 0xffffffffn) | 0; u >>= 32n; }
+  }
+  getMxcsr(): number { return this.mxcsr >>> 0; }
+  setMxcsr(v: number): boolean {
+    if ((v >>> 0) & ~A.MXCSR_MASK) return false;
+    this.mxcsr = v >>> 0;
+    return true;
+  }
+
+  // =====================================================================================
   // Debug registers / MSRs from outside
   // =====================================================================================
   getDr(n: number): bigint {

@@ -172,10 +172,12 @@ export class Vmm implements GdbTarget {
         return BigInt((st ?? cpu.getState()).seg[k.seg]!.selector);
       case 'state':
         return BigInt.asUintN(64, (st ?? cpu.getState())[k.field]);
-      case 'fpu':
-        return k.dflt;
+      case 'x87':
+        return k.value;
       case 'xmm':
-        return 0n;
+        return cpu.getXmm(k.n);
+      case 'mxcsr':
+        return BigInt(cpu.getMxcsr());
       case 'dr':
         if (this.kvm) {
           if (k.n < 4) return this.kvm.db[k.n]!;
@@ -192,7 +194,7 @@ export class Vmm implements GdbTarget {
     if (!def || this._running) return false;
     const cpu = this.cpu;
     const k = def.kind;
-    const v = BigInt.asUintN(def.bitsize > 64 ? 64 : def.bitsize, value);
+    const v = BigInt.asUintN(def.bitsize, value);
     switch (k.k) {
       case 'gpr':
         cpu.setGpr(k.enc, v);
@@ -215,9 +217,13 @@ export class Vmm implements GdbTarget {
         cpu.setState(s);
         return true;
       }
-      case 'fpu':
+      case 'x87':
+        return v === k.value; // no x87 state to write (registers.ts); rewriting the same value is harmless
       case 'xmm':
-        return true; // not modelled; QEMU also ignores writes to several of these
+        cpu.setXmm(k.n, v);
+        return true;
+      case 'mxcsr':
+        return cpu.setMxcsr(Number(v)); // a reserved bit set: refused, as LDMXCSR would #GP
       case 'dr':
         if (this.kvm) {
           // KVM_SET_DEBUGREGS semantics (raw DR6).

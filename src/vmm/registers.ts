@@ -1,6 +1,7 @@
 // The register file gdb sees: QEMU's i386:x86-64 layout (RSP.md §2: core with fs_base/gs_base/k_gs_base
 // and the control registers before st0, then SSE) plus a custom feature with the guest's debug registers.
 
+import * as A from '../cpu/arch.js';
 import type { RegisterInfo } from '../gdbstub/target.js';
 
 export const FEATURE_CORE = 'org.gnu.gdb.i386.core';
@@ -13,8 +14,9 @@ export type RegKind =
   | { k: 'eflags' }
   | { k: 'seg'; seg: number }
   | { k: 'state'; field: 'fsBase' | 'gsBase' | 'kernelGsBase' | 'cr0' | 'cr2' | 'cr3' | 'cr4' | 'cr8' | 'efer' }
-  | { k: 'fpu'; dflt: bigint }
-  | { k: 'xmm' }
+  | { k: 'x87'; value: bigint }
+  | { k: 'xmm'; n: number }
+  | { k: 'mxcsr' }
   | { k: 'dr'; n: number }
   | { k: 'debugctl' };
 
@@ -28,6 +30,12 @@ const GPR_GDB_ORDER: [string, number][] = [
 ];
 // Seg encoding order: ES=0 CS=1 SS=2 DS=3 FS=4 GS=5; gdb order cs ss ds es fs gs.
 const SEG_GDB_ORDER: [string, number][] = [['cs', 1], ['ss', 2], ['ds', 3], ['es', 0], ['fs', 4], ['gs', 5]];
+
+/** x87 control registers in gdb's order with their FNINIT values (SDM Vol. 1 8.1.5-8.1.7, FNINIT): FCW 0x37F;
+ *  the full tag word (gdb's ftag, not FXSAVE's abridged form) 0xFFFF = every register empty; the rest 0. */
+const X87_CONTROL: readonly (readonly [string, bigint])[] = [
+  ['fctrl', 0x37fn], ['fstat', 0n], ['ftag', 0xffffn], ['fiseg', 0n], ['fioff', 0n], ['foseg', 0n], ['fooff', 0n], ['fop', 0n],
+];
 
 function build(): RegDef[] {
   const r: RegDef[] = [];
@@ -44,13 +52,18 @@ function build(): RegDef[] {
   // Flag types as QEMU describes them, so gdb prints `[ PG WP ET PE ]` rather than a bare number.
   const crType = { cr0: 'i386_cr0', cr2: 'int64', cr3: 'i386_cr3', cr4: 'i386_cr4', cr8: 'int64', efer: 'i386_efer' } as const;
   for (const c of ['cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer'] as const) core(c, 64, crType[c], { k: 'state', field: c }, 'system');
-  for (let i = 0; i < 8; i++) core(`st${i}`, 80, 'i387_ext', { k: 'fpu', dflt: 0n }, 'float');
-  const fpuCtl: [string, bigint][] = [['fctrl', 0x37fn], ['fstat', 0n], ['ftag', 0n], ['fiseg', 0n], ['fioff', 0n], ['foseg', 0n], ['fooff', 0n], ['fop', 0n]];
-  for (const [n, d] of fpuCtl) core(n, 32, 'int', { k: 'fpu', dflt: d }, 'float');
-  for (let i = 0; i < 16; i++) r.push({ name: `xmm${i}`, bitsize: 128, type: 'vec128', feature: FEATURE_SSE, kind: { k: 'xmm' }, group: 'vector' });
-  r.push({ name: 'mxcsr', bitsize: 32, type: 'int', feature: FEATURE_SSE, kind: { k: 'fpu', dflt: 0x1f80n }, group: 'vector' });
-  for (const n of [0, 1, 2, 3, 6, 7]) r.push({ name: `dr${n}`, bitsize: 64, type: 'int64', feature: FEATURE_DEBUG, kind: { k: 'dr', n }, group: 'system' });
-  r.push({ name: 'debugctl', bitsize: 64, type: 'int64', feature: FEATURE_DEBUG, kind: { k: 'debugctl' }, group: 'system' });
+  // The CPU does not model the x87 FPU, yet gdb's amd64 architecture requires st0-7 and the eight control
+  // registers in org.gnu.gdb.i386.core (i386_validate_tdesc_p numbers all of them; gdb 13.1 answers a
+  // description without them with "Architecture rejected target-supplied description" and falls back to a
+  // register layout that does not match ours). So they are listed, read as the state FNINIT leaves (which
+  // KVM's and QEMU's vCPU reset also load: FCW 0x37F, all tags empty), and refuse writes.
+  for (let i = 0; i < 8; i++) core(`st${i}`, 80, 'i387_ext', { k: 'x87', value: 0n }, 'float');
+  for (const [n, v] of X87_CONTROL) core(n, 32, 'int', { k: 'x87', value: v }, 'float');
+  for (let i = 0; i < 16; i++) r.push({ name: `xmm${i}`, bitsize: 128, type: 'vec128', feature: FEATURE_SSE, kind: { k: 'xmm', n: i }, group: 'vector' });
+  r.push({ name: 'mxcsr', bitsize: 32, type: 'i386_mxcsr', feature: FEATURE_SSE, kind: { k: 'mxcsr' }, group: 'vector' });
+  const drType = (n: number): string => (n === 6 ? 'dbstub_dr6' : n === 7 ? 'dbstub_dr7' : 'data_ptr');
+  for (const n of [0, 1, 2, 3, 6, 7]) r.push({ name: `dr${n}`, bitsize: 64, type: drType(n), feature: FEATURE_DEBUG, kind: { k: 'dr', n }, group: 'system' });
+  r.push({ name: 'debugctl', bitsize: 64, type: 'dbstub_debugctl', feature: FEATURE_DEBUG, kind: { k: 'debugctl' }, group: 'system' });
   return r;
 }
 
@@ -77,9 +90,39 @@ const CORE_FLAG_TYPES = [
   flagsType('i386_efer', 8, [['SCE', 0], ['LME', 8], ['LMA', 10], ['NXE', 11], ['SVME', 12], ['LMSLE', 13], ['FFXSR', 14], ['TCE', 15]]),
 ].join('');
 
+/** Bit number of a one-bit architectural constant. */
+const bit = (mask: number): number => 31 - Math.clz32(mask);
+
+/** DR6, DR7 and IA32_DEBUGCTL as the SDM names their bits (Vol. 3B 19.2.3 Figure 19-1 for DR6 and DR7,
+ *  Vol. 3B 19.4.1 / Vol. 4 Table 2-2 for DEBUGCTL), so `info registers dr6 dr7` decodes them. DR6's BLD and RTM
+ *  are active-low (the flag shows while no bus lock / RTM event is reported); DR7 bit 10 is a reserved 1 and
+ *  gets no name. DEBUGCTL lists the bits this CPU model can hold (system.ts debugctlValid); AMD's APM calls
+ *  bit 2 Bus Lock Trap, Intel's BLD (bus-lock detect). */
+const DEBUG_FLAG_TYPES = [
+  flagsType('dbstub_dr6', 8, [['B0', bit(A.DR6_B0)], ['B1', bit(A.DR6_B1)], ['B2', bit(A.DR6_B2)], ['B3', bit(A.DR6_B3)],
+    ['BLD', bit(A.DR6_BLD)], ['BD', bit(A.DR6_BD)], ['BS', bit(A.DR6_BS)], ['BT', bit(A.DR6_BT)], ['RTM', bit(A.DR6_RTM)]]),
+  flagsType('dbstub_dr7', 8, [
+    ...[0, 1, 2, 3].flatMap((n) => [
+      [`L${n}`, bit(A.DR7_L0) + 2 * n],
+      [`G${n}`, bit(A.DR7_G0) + 2 * n],
+      [`RW${n}`, A.DR7_RW_SHIFT + 4 * n, A.DR7_RW_SHIFT + 4 * n + 1],
+      [`LEN${n}`, A.DR7_LEN_SHIFT + 4 * n, A.DR7_LEN_SHIFT + 4 * n + 1],
+    ] as const),
+    ['LE', bit(A.DR7_LE)], ['GE', bit(A.DR7_GE)], ['RTM', bit(A.DR7_RTM)], ['GD', bit(A.DR7_GD)]]),
+  flagsType('dbstub_debugctl', 8, [['LBR', bit(A.DEBUGCTL_LBR)], ['BTF', bit(A.DEBUGCTL_BTF)], ['BLD', bit(A.DEBUGCTL_BUS_LOCK_DETECT)],
+    ['TR', bit(A.DEBUGCTL_TR)], ['BTS', bit(A.DEBUGCTL_BTS)], ['BTINT', bit(A.DEBUGCTL_BTINT)],
+    ['FREEZE_LBRS_ON_PMI', bit(A.DEBUGCTL_FREEZE_LBRS_ON_PMI)], ['FREEZE_PERFMON_ON_PMI', bit(A.DEBUGCTL_FREEZE_PERFMON_ON_PMI)],
+    ['FREEZE_WHILE_SMM', bit(A.DEBUGCTL_FREEZE_WHILE_SMM)], ['RTM_DEBUG', bit(A.DEBUGCTL_RTM_DEBUG)]]),
+].join('');
+
+/** MXCSR bits as the SDM names them (Vol. 1 10.2.3, Figure 10-3); RC is the two-bit rounding-control field. */
+const MXCSR_TYPE = flagsType('i386_mxcsr', 4, [['IE', 0], ['DE', 1], ['ZE', 2], ['OE', 3], ['UE', 4], ['PE', 5], ['DAZ', 6],
+  ['IM', 7], ['DM', 8], ['ZM', 9], ['OM', 10], ['UM', 11], ['PM', 12], ['RC', 13, 14], ['FZ', 15]]);
+
 export const FEATURE_TYPES: Readonly<Record<string, string>> = {
   [FEATURE_CORE]: CORE_FLAG_TYPES,
-  [FEATURE_SSE]: [
+  [FEATURE_DEBUG]: DEBUG_FLAG_TYPES,
+  [FEATURE_SSE]: MXCSR_TYPE + [
     '<vector id="v4f" type="ieee_single" count="4"/>',
     '<vector id="v2d" type="ieee_double" count="2"/>',
     '<vector id="v16i8" type="int8" count="16"/>',

@@ -1,5 +1,5 @@
-// Build the real-gdb tests' own guest (test/gdb/guests/watch.c) with the platform's runtime and the same flags
-// as scripts/build-guests.mjs, once per process, into a temporary directory.
+// Build the real-client tests' own guests (test/gdb/guests/*.c) with the platform's runtime and the same flags
+// as scripts/build-guests.mjs, once per process each, into a temporary directory.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,15 +14,21 @@ const CFLAGS = [
   '-Wall', '-Wl,--build-id=none', '-Wl,-z,noexecstack', '-Wl,-z,max-page-size=4096',
 ];
 
-let built: string | undefined;
+const built = new Map<string, string>();
 
-export function watchGuest(): string {
-  if (built) return built;
-  const out = join(mkdtempSync(join(tmpdir(), 'dbstub-gdb-guest-')), 'watch.elf');
+/** test/gdb/guests/<name>.c linked with the runtime; the ELF path. */
+export function testGuest(name: string): string {
+  const have = built.get(name);
+  if (have) return have;
+  const out = join(mkdtempSync(join(tmpdir(), 'dbstub-gdb-guest-')), `${name}.elf`);
   execFileSync('gcc', [
     ...CFLAGS, `-I${RUNTIME}`, '-T', join(RUNTIME, 'linker.ld'), '-o', out,
-    join(RUNTIME, 'start.S'), join(RUNTIME, 'runtime.c'), join(ROOT, 'test', 'gdb', 'guests', 'watch.c'),
+    join(RUNTIME, 'start.S'), join(RUNTIME, 'runtime.c'), join(ROOT, 'test', 'gdb', 'guests', `${name}.c`),
   ]);
-  built = out;
+  built.set(name, out);
   return out;
+}
+
+export function watchGuest(): string {
+  return testGuest('watch');
 }
