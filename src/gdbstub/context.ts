@@ -37,8 +37,16 @@ export interface SessionContext {
   stopReply(ev: StopEvent): string;
 }
 
-/** Largest memory transfer per m/M/x/X: half the packet size, so a hex reply (2 chars per byte) or a fully
- *  escaped binary reply still fits in one packet. QEMU bounds `m` the same way. */
+/** Largest `m` read: the hex reply (2 characters per byte) of PacketSize characters. gdb sizes its reads from
+ *  the PacketSize it was given (remote.c get_memory_read_packet_size, gdb 13: min(PacketSize/2) bytes per `m`),
+ *  so 0x4000 gives `m addr,2000`; the reply is ours to send and gdb's buffer grows to take it. */
+export function maxMemoryRead(ctx: SessionContext): number {
+  return Math.floor(ctx.packetSize / 2);
+}
+
+/** Largest M/X write or `x` read length accepted: a write already arrived in one packet of at most PacketSize
+ *  bytes (the decoder enforces it), so its length cannot usefully be larger; `x` answers the prefix whose
+ *  escaped form fits one packet (as gdbserver's remote_escape_output does). */
 export function maxMemoryTransfer(ctx: SessionContext): number {
-  return Math.floor((ctx.packetSize - 4) / 2);
+  return ctx.packetSize;
 }

@@ -1,9 +1,9 @@
-// m / M / X / x: guest virtual memory. Lengths are bounded by maxMemoryTransfer (E22 above it); an unmapped
+// m / M / X / x: guest virtual memory. Lengths are bounded by maxMemoryRead/maxMemoryTransfer (E22 above); an unmapped
 // start gives E14; a read that runs into an unmapped page returns the readable prefix, which gdb accepts and
 // continues from (GDB manual, `m`: "fewer bytes than requested").
 
-import { E_FAULT, E_INVAL, maxMemoryTransfer, type Reply, type SessionContext } from '../context.js';
-import { escapeBinary, unescapeBinary } from '../codec.js';
+import { E_FAULT, E_INVAL, maxMemoryRead, maxMemoryTransfer, type Reply, type SessionContext } from '../context.js';
+import { escapeBinary, needsEscape, unescapeBinary } from '../codec.js';
 import { bytesToHex, hexToBytes, parseHexBig, parseHexNum, U64_MAX } from '../hex.js';
 
 const PAGE = 0x1000n;
@@ -50,7 +50,7 @@ export function readPrefix(ctx: SessionContext, addr: bigint, len: number): Uint
 }
 
 export function readHex(ctx: SessionContext, args: string): Reply {
-  const r = parseAddrLen(args, maxMemoryTransfer(ctx));
+  const r = parseAddrLen(args, maxMemoryRead(ctx));
   if (r === undefined) return E_INVAL;
   if (r.len === 0) return '';
   const data = readPrefix(ctx, r.addr, r.len);
@@ -62,13 +62,24 @@ export function readBinary(ctx: SessionContext, args: string): Reply {
   const r = parseAddrLen(args, maxMemoryTransfer(ctx));
   if (r === undefined) return E_INVAL;
   if (r.len === 0) return 'b';
-  const data = readPrefix(ctx, r.addr, r.len);
-  if (data === undefined) return E_FAULT;
+  const whole = readPrefix(ctx, r.addr, r.len);
+  if (whole === undefined) return E_FAULT;
+  const data = whole.subarray(0, fitsEscaped(whole, ctx.packetSize - 1));
   const esc = escapeBinary(data);
   const out = new Uint8Array(esc.length + 1);
   out[0] = 0x62; // 'b'
   out.set(esc, 1);
   return out;
+}
+
+/** How many leading bytes of data escape into at most `room` bytes. */
+function fitsEscaped(data: Uint8Array, room: number): number {
+  let used = 0;
+  for (let i = 0; i < data.length; i++) {
+    used += needsEscape(data[i]!) ? 2 : 1;
+    if (used > room) return i;
+  }
+  return data.length;
 }
 
 export function writeHex(ctx: SessionContext, args: string): Reply {

@@ -167,6 +167,19 @@ describe('memory', () => {
     expect(x[0]).toBe(0x62);
     expect(unescapeBinary(x.subarray(1))).toEqual(data);
   });
+  it('x answers the prefix whose escaped form fits one packet (gdbserver does the same)', () => {
+    const t = setup(0x400);
+    expect(t.one('M1000,100:' + '23'.repeat(0x100))).toBe('OK'); // '#': escaped as two bytes
+    const x = b(t.one('x1000,100'));
+    expect(x.length).toBeLessThanOrEqual(0x400);
+    const got = unescapeBinary(x.subarray(1))!;
+    expect(got.length).toBe(0x100); // 1 + 2*0x100 fits 0x400
+    const t2 = setup(0xc0); // room for b + 0x40 escaped bytes (0x80) + 0x3f plain ones
+    expect(t2.one('M1000,80:' + '23'.repeat(0x40) + '00'.repeat(0x40))).toBe('OK');
+    const y = b(t2.one('x1000,80'));
+    expect(y.length).toBe(0xc0);
+    expect(unescapeBinary(y.subarray(1))).toEqual(new Uint8Array([...Array(0x40).fill(0x23), ...Array(0x3f).fill(0)]));
+  });
   it('answers zero-length X (gdb’s probe) with OK', () => {
     const t = setup();
     expect(t.one('X1000,0:')).toBe('OK');
@@ -183,7 +196,7 @@ describe('memory', () => {
   it('E22 for huge, negative, overflowing and malformed lengths and addresses', () => {
     const t = setup(0x4000);
     for (const p of [
-      'm1000,2000', // above (PacketSize-4)/2
+      'm1000,2001', // above PacketSize/2: the hex reply would not fit one packet
       'm1000,ffffffffffffffff',
       'm1000,-1',
       'm-1000,4',
@@ -195,6 +208,8 @@ describe('memory', () => {
       'm1000,4,4',
       'mzz,4',
       'x1000,7fffffff',
+      'x1000,4001',
+      'M1000,4001:00',
       'x1000,-4',
       'M1000,4:dead',
       'M1000,2:deadbeef',
@@ -207,7 +222,7 @@ describe('memory', () => {
       'X1000,1',
     ])
       expect(t.one(p), p).toBe('E22');
-    expect(t.one('m1000,1ffe')).toMatch(/^[0-9a-f]+$/); // largest allowed m, partially mapped
+    expect(t.one('m1000,2000')).toMatch(/^[0-9a-f]+$/); // largest allowed m, partially mapped
   });
 });
 
