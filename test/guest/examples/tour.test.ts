@@ -11,8 +11,8 @@ describe('README 60-second tour', () => {
     expect(r.status, all).toBe(0);
     const readme = readFileSync('README.md', 'utf8');
     for (const line of [
-      'dr6            0xffff0ff0          4294905840',
-      'dr7            0x400               1024',
+      'dr6            0xffff0ff0          [ RTM BLD ]',
+      'dr7            0x400               [ LEN3=0 RW3=0 LEN2=0 RW2=0 LEN1=0 RW1=0 LEN0=0 RW0=0 ]',
       'Breakpoint 1, main () at',
       'Hardware watchpoint 2: xorshift_state',
       'Old value = 2463534242',
