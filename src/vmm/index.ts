@@ -4,17 +4,21 @@
 // mode the KvmVcpu model sits between us and the CPU, and #DBs reach us as KVM_EXIT_DEBUG.
 
 import type { ArchState, ExternalWatchpoint, GuestCpu, PhysicalMemory, StopReason } from '../cpu/api.js';
-import { formatConfig, type MachineConfig } from '../config/config.js';
+import type { MachineConfig } from '../config/config.js';
 import { BreakpointType, type BreakpointResult, type GdbTarget, type RegisterInfo, type ResumeAction, type StopEvent } from '../gdbstub/target.js';
-import { DB_VECTOR, deliverDbPayload, DR_TRAP_BITS, hex32, MSR_IA32_DEBUGCTL } from '../hv/debugregs.js';
+import { DB_VECTOR, DR_TRAP_BITS, hex32, MSR_IA32_DEBUGCTL } from '../hv/debugregs.js';
 import { KvmVcpu, type KvmDbNote, type KvmExit } from '../hv/kvm.js';
 import type { Logger } from '../log.js';
 import { kvmHandleDebug, type HandleDebugResult } from './handle-debug.js';
-import { encodeGuestDebug, HwBreakpointTable } from './hw-breakpoints.js';
+import { encodeGuestDebug, HwBreakpointTable, MAX_HW_BREAKPOINTS } from './hw-breakpoints.js';
+import { runMonitorCommand, type DebugRegisterView, type MonitorHost } from './monitor.js';
+import { DbRouteLog, type DbRoute, type RouteCounts } from './route-log.js';
 import { FEATURE_TYPES, REGISTERS, type RegDef } from './registers.js';
 
 export { kvmHandleDebug } from './handle-debug.js';
 export { HwBreakpointTable, encodeGuestDebug } from './hw-breakpoints.js';
+export { MONITOR_COMMANDS, type MonitorCommand, type MonitorHost } from './monitor.js';
+export type { DbRoute, RouteCounts } from './route-log.js';
 
 /** What the VMM needs from the machine (src/machine Machine satisfies it). */
 export interface VmmMachine {
@@ -33,38 +37,15 @@ const SIGILL = 4;
 const SLICE = 100_000;
 /** Range stepping: steps taken inside one event-loop turn before yielding (so a Ctrl-C gets in promptly). */
 const RANGE_STEPS_PER_SLICE = 1000;
-const RING = 64;
 const INT3 = 0xcc;
 /** Paging granularity (SDM Vol. 3A 4.1): a 4 KiB-aligned linear page maps to one contiguous physical range. */
 const PAGE_SIZE = 4096;
 const PAGE_OFFSET_MASK = 0xfffn;
 
-/** One #DB routing decision (monitor `info db`, log event 'db.route'). */
-export interface DbRoute {
-  seq: number;
-  /** Who decided: QEMU's kvm_handle_debug after a KVM_EXIT_DEBUG, KVM in the kernel, or the bare CPU. */
-  by: 'qemu' | 'kvm' | 'bare';
-  exception: number;
-  pc: bigint;
-  dr6: number;
-  dr7: number;
-  singlestep: boolean;
-  routing?: string;
-  cap: boolean;
-  claim?: HandleDebugResult['claim'];
-  outcome: 'debugger' | 'guest' | 'both' | 'none';
-  reinject?: { vector: number; hasPayload: boolean; payload: number };
-  /** DR6 the guest's handler finally sees (filled in when KVM injects). */
-  guestDr6?: number;
-  source?: string;
-  /** A known-defect marker shown by `monitor info db` and logged as a warning. */
-  note?: string;
-}
-
 export interface RunSummary {
   result: { kind: 'exit'; code: number } | { kind: 'triple-fault'; detail: string } | { kind: 'hlt' } | { kind: 'budget' } | { kind: 'interrupted'; why: string };
   instructions: number;
-  routes: { byOutcome: Record<string, number>; byDecider: Record<string, number>; total: number };
+  routes: RouteCounts;
 }
 
 interface SwBp {
@@ -72,7 +53,7 @@ interface SwBp {
   refs: number;
 }
 
-export class Vmm implements GdbTarget {
+export class Vmm implements GdbTarget, MonitorHost {
   readonly registers: readonly RegisterInfo[] = REGISTERS;
   readonly featureTypes = FEATURE_TYPES;
   readonly architecture = 'i386:x86-64';
@@ -104,10 +85,7 @@ export class Vmm implements GdbTarget {
   private inSlice = false;
   private pendingStop: ((ev: StopEvent) => void) | undefined;
   private last: StopEvent = { kind: 'signal', signal: SIGTRAP };
-  private seq = 0;
-  readonly routes: DbRoute[] = [];
-  private awaitingInject: DbRoute | undefined;
-  readonly routeCounts = { byOutcome: {} as Record<string, number>, byDecider: {} as Record<string, number>, total: 0 };
+  readonly routeLog: DbRouteLog;
 
   constructor(machine: VmmMachine, config?: MachineConfig, logger?: Logger) {
     this.machine = machine;
@@ -116,6 +94,7 @@ export class Vmm implements GdbTarget {
     if (!cfg) throw new Error('Vmm needs a MachineConfig');
     this.config = cfg;
     this.log = logger;
+    this.routeLog = new DbRouteLog({ log: logger, exceptionPayload: cfg.exceptionPayload, guestDr6: () => this.kvm?.dr6 });
     if (cfg.mode === 'kvm') {
       this.kvm = new KvmVcpu(this.cpu, cfg, { onDbNote: (n) => this.onKvmNote(n) });
     } else {
@@ -125,7 +104,7 @@ export class Vmm implements GdbTarget {
         onDebugEvent: (ev) => {
           prev?.(ev);
           if (!ev.intercepted) {
-            this.record({ by: 'bare', exception: DB_VECTOR, pc: ev.rip, dr6: ev.payload, dr7: Number(BigInt.asUintN(32, this.cpu.getDr(7))), singlestep: false, cap: cfg.exceptionPayload, outcome: 'guest', guestDr6: ev.dr6After, source: ev.causes.join('+') });
+            this.routeLog.record({ by: 'bare', exception: DB_VECTOR, pc: ev.rip, dr6: ev.payload, dr7: Number(BigInt.asUintN(32, this.cpu.getDr(7))), singlestep: false, cap: cfg.exceptionPayload, outcome: 'guest', guestDr6: ev.dr6After, source: ev.causes.join('+') });
           }
         },
       };
@@ -134,6 +113,15 @@ export class Vmm implements GdbTarget {
 
   get running(): boolean {
     return this._running;
+  }
+
+  /** The last #DB routing decisions (a ring; see DbRouteLog). */
+  get routes(): readonly DbRoute[] {
+    return this.routeLog.routes;
+  }
+
+  get routeCounts(): RouteCounts {
+    return this.routeLog.counts;
   }
 
   /** Whether a log line at `level` would be written: stops, breakpoints and #DB routes happen at every gdb
@@ -589,7 +577,7 @@ export class Vmm implements GdbTarget {
       this.config.qemuDbRouting === 'bld-patch' && debug.exception !== DB_VECTOR && d.debuggerStop && d.reinject
         ? `spurious #BP: bld-patch queued the debugger's int3 to the guest because the stale kvm_run dr6 ${hex32(dr6)} has bit 11 = 0 (SEMANTICS.md §4 defect 3; use qemu-db-routing corrected or pre-patch)`
         : undefined;
-    const route = this.record({ by: 'qemu', exception: debug.exception, pc: debug.pc, dr6, dr7, singlestep: this.singlestep, routing: this.config.qemuDbRouting, cap, claim: d.claim, outcome, reinject: d.reinject, note });
+    const route = this.routeLog.record({ by: 'qemu', exception: debug.exception, pc: debug.pc, dr6, dr7, singlestep: this.singlestep, routing: this.config.qemuDbRouting, cap, claim: d.claim, outcome, reinject: d.reinject, note });
     if (note) this.log?.warn({ event: 'db.spurious-bp', seq: route.seq, pc: '0x' + debug.pc.toString(16), dr6: hex32(dr6) }, note);
     if (d.reinject) {
       // cpu_synchronize_state, kvm_queue_exception, then kvm_arch_put_registers: vcpu events first, debugregs last.
@@ -597,14 +585,14 @@ export class Vmm implements GdbTarget {
       kvm.setException({ vector: d.reinject.vector, pending: cap, hasPayload: d.reinject.hasPayload, payload: d.reinject.payload }, 'qemu-reinject');
       if (!cap && d.reinject.vector === DB_VECTOR) regs.dr6 = BigInt(d.reinject.payload);
       kvm.setDebugRegs(regs);
-      this.awaitingInject = route;
+      this.routeLog.awaitingInject = route;
     }
     return d;
   }
 
   private onKvmNote(n: KvmDbNote): void {
     if (n.kind === 'queue' && n.vector === DB_VECTOR) {
-      this.awaitingInject = this.record({
+      this.routeLog.awaitingInject = this.routeLog.record({
         by: 'kvm',
         exception: DB_VECTOR,
         pc: this.cpu.getRip(),
@@ -617,52 +605,8 @@ export class Vmm implements GdbTarget {
         reinject: { vector: DB_VECTOR, hasPayload: n.hasPayload, payload: n.payload },
       });
     } else if (n.kind === 'inject') {
-      const r = this.awaitingInject;
-      if (r) {
-        r.guestDr6 = n.dr6After;
-        this.awaitingInject = undefined;
-        if (this.logs('debug')) this.log!.debug({ event: 'db.inject', seq: r.seq, guestDr6: hex32(n.dr6After), payload: n.payload === undefined ? undefined : hex32(n.payload), merged: hex32(n.merged), rf: n.rf }, '#DB injected');
-      }
+      this.routeLog.injected(n.dr6After, { payload: n.payload, merged: n.merged, rf: n.rf });
     }
-  }
-
-  private record(r: Omit<DbRoute, 'seq'>): DbRoute {
-    const route: DbRoute = { seq: ++this.seq, ...r };
-    this.routes.push(route);
-    if (this.routes.length > RING) this.routes.shift();
-    this.routeCounts.total++;
-    this.routeCounts.byOutcome[route.outcome] = (this.routeCounts.byOutcome[route.outcome] ?? 0) + 1;
-    this.routeCounts.byDecider[route.by] = (this.routeCounts.byDecider[route.by] ?? 0) + 1;
-    const lvl = route.by === 'qemu' ? 'info' : 'debug';
-    if (this.log && this.logs(lvl)) {
-      this.log[lvl](
-        {
-          event: 'db.route',
-          seq: route.seq,
-          by: route.by,
-          exception: route.exception,
-          pc: '0x' + route.pc.toString(16),
-          dr6: hex32(route.dr6),
-          dr7: hex32(route.dr7),
-          singlestep: route.singlestep,
-          routing: route.routing,
-          cap: route.cap,
-          claim: route.claim,
-          outcome: route.outcome,
-          reinject: route.reinject && { vector: route.reinject.vector, hasPayload: route.reinject.hasPayload, payload: hex32(route.reinject.payload) },
-          predictedGuestDr6: route.reinject && route.reinject.vector === DB_VECTOR ? hex32(this.predictGuestDr6(route)) : undefined,
-        },
-        '#DB routed',
-      );
-    }
-    return route;
-  }
-
-  /** What the guest's DR6 will be once KVM injects this re-injection (for the log line). */
-  private predictGuestDr6(r: DbRoute): number {
-    const ri = r.reinject!;
-    if (r.by === 'qemu' && !this.config.exceptionPayload) return ri.payload;
-    return ri.hasPayload ? deliverDbPayload(this.kvm?.dr6 ?? 0xffff0ff0, ri.payload) : (this.kvm?.dr6 ?? 0);
   }
 
   // ================= run without a debugger =================
@@ -707,7 +651,7 @@ export class Vmm implements GdbTarget {
     const summary: RunSummary = {
       result,
       instructions: this.cpu.instructionsRetired - start,
-      routes: { byOutcome: { ...this.routeCounts.byOutcome }, byDecider: { ...this.routeCounts.byDecider }, total: this.routeCounts.total },
+      routes: this.routeLog.snapshotCounts(),
     };
     this.log?.info({ event: 'vmm.run.summary', ...summary, result: summary.result }, '#DB routing summary');
     return summary;
@@ -726,7 +670,7 @@ export class Vmm implements GdbTarget {
     const notes = this.routes.filter((r) => r.note).length;
     if (notes) lines.push(`  !! ${notes} decision(s) flagged as known defects (see below / docs/FINDINGS.md)`);
     lines.push(`  last ${Math.min(recent, this.routes.length)}:`);
-    for (const l of this.infoDb(recent).trimEnd().split('\n')) lines.push('    ' + l);
+    for (const l of this.routeLog.format(recent).trimEnd().split('\n')) lines.push('    ' + l);
     return lines.join('\n') + '\n';
   }
 
@@ -749,7 +693,7 @@ export class Vmm implements GdbTarget {
     this.machine.reset();
     this.kvm?.reset();
     this.updateGuestDebug();
-    this.routes.length = 0;
+    this.routeLog.clear();
     this.last = { kind: 'signal', signal: SIGTRAP };
   }
 
@@ -766,82 +710,36 @@ export class Vmm implements GdbTarget {
   // ================= monitor =================
 
   monitor(command: string): string {
-    const words = command.trim().split(/\s+/);
-    const cmd = words.join(' ');
-    if (cmd === '' || cmd === 'help') {
-      return [
-        'monitor commands:',
-        '  help          this text',
-        '  info dr       the guest\'s debug registers and the debugger\'s (KVM_SET_GUEST_DEBUG) table',
-        '  info db [N]   the last N #DB routing decisions (default 16)',
-        '  config        the machine configuration',
-        '  reset         reset the machine to its entry state (breakpoints are kept by gdb)',
-        '',
-      ].join('\n');
-    }
-    if (cmd === 'info dr') return this.infoDr();
-    if (words[0] === 'info' && words[1] === 'db') return this.infoDb(Number(words[2] ?? 16) || 16);
-    if (cmd === 'config') return formatConfig(this.config) + '\n';
-    if (cmd === 'reset') {
-      this.kill();
-      return 'machine reset\n';
-    }
-    return `unknown monitor command: ${command}\n`;
+    return runMonitorCommand(this, command);
   }
 
-  private infoDr(): string {
-    const x = (v: bigint | number) => '0x' + BigInt(v).toString(16).padStart(16, '0');
-    const lines: string[] = [];
-    const guest = this.kvm
-      ? { db: this.kvm.db, dr6: this.kvm.dr6, dr7: this.kvm.dr7, dbgctl: this.kvm.guestDebugctl }
-      : { db: [0, 1, 2, 3].map((n) => this.cpu.getDr(n)), dr6: Number(this.cpu.getDr(6)), dr7: Number(this.cpu.getDr(7)), dbgctl: Number(this.cpu.getMsr(MSR_IA32_DEBUGCTL) ?? 0n) };
-    lines.push(`guest (${this.kvm ? "KVM's virtual vcpu->arch registers" : 'hardware'}):`);
-    guest.db.forEach((v, i) => lines.push(`  dr${i} ${x(v)}`));
-    lines.push(`  dr6 ${x(guest.dr6)}`, `  dr7 ${x(guest.dr7)}`, `  debugctl ${x(guest.dbgctl)}`);
-    if (this.kvm) {
+  reset(): void {
+    this.kill();
+  }
+
+  debugRegisterView(): DebugRegisterView {
+    const cpu = this.cpu;
+    const kvm = this.kvm;
+    if (kvm) {
       const dbg = this.debuggerDebugRegs();
-      lines.push(`debugger (KVM_SET_GUEST_DEBUG control ${hex32(this.kvm.guestDebug)}):`);
-      for (let i = 0; i < 4; i++) {
-        const s = this.hw.slots[i];
-        lines.push(`  dr${i} ${x(dbg.debugreg[i]!)}${s ? `  ${s.type} len ${s.len}` : '  (free)'}`);
-      }
-      lines.push(`  dr7 ${x(dbg.debugreg[7]!)}`);
-      lines.push(`  software breakpoints: ${[...this.swBps.keys()].map((a) => '0x' + a.toString(16)).join(' ') || '(none)'}`);
-      lines.push(`hardware (effective while the guest runs):`);
-      for (const n of [0, 1, 2, 3, 6, 7]) lines.push(`  dr${n} ${x(this.cpu.getDr(n))}`);
-      lines.push(`  debugctl ${x(this.cpu.getMsr(MSR_IA32_DEBUGCTL) ?? 0n)}`);
-    } else {
-      lines.push(`debugger (outside the architecture, like QEMU TCG):`);
-      lines.push(`  breakpoints: ${[...this.bareSw, ...this.bareHw].map((a) => '0x' + a.toString(16)).join(' ') || '(none)'}`);
-      lines.push(`  watchpoints: ${this.bareWatch.map((w) => `${w.kind}@0x${w.addr.toString(16)}/${w.len}`).join(' ') || '(none)'}`);
+      return {
+        guestSource: "KVM's virtual vcpu->arch registers",
+        guest: { db: kvm.db, dr6: BigInt(kvm.dr6), dr7: BigInt(kvm.dr7), debugctl: BigInt(kvm.guestDebugctl) },
+        debugger: {
+          kind: 'kvm',
+          control: dbg.control,
+          debugreg: dbg.debugreg,
+          slots: Array.from({ length: MAX_HW_BREAKPOINTS }, (_, i) => this.hw.slots[i]),
+          swBreakpoints: [...this.swBps.keys()],
+          hardware: { dr: [0, 1, 2, 3, 6, 7].map((n) => [n, cpu.getDr(n)] as const), debugctl: cpu.getMsr(MSR_IA32_DEBUGCTL) ?? 0n },
+        },
+      };
     }
-    return lines.join('\n') + '\n';
-  }
-
-  private infoDb(n: number): string {
-    const rs = this.routes.slice(-n);
-    if (rs.length === 0) return 'no #DB events yet\n';
-    return (
-      rs
-        .map((r) => {
-          const parts = [
-            `#${r.seq} ${r.by}`,
-            `exc=${r.exception}`,
-            `pc=0x${r.pc.toString(16)}`,
-            r.by === 'qemu' ? `dr6=${hex32(r.dr6)} dr7=${hex32(r.dr7)}` : `payload=${hex32(r.dr6)}`,
-            r.routing ? `routing=${r.routing}` : '',
-            `cap=${r.cap ? 'on' : 'off'}`,
-            r.singlestep ? 'stepping' : '',
-            r.claim ? `claim=${r.claim}` : '',
-            `-> ${r.outcome}`,
-            r.reinject ? `reinject(vec=${r.reinject.vector}${r.reinject.hasPayload ? ` payload=${hex32(r.reinject.payload)}` : ''})` : '',
-            r.guestDr6 !== undefined ? `guest DR6=${hex32(r.guestDr6)}` : '',
-            r.source ? `[${r.source}]` : '',
-          ];
-          return parts.filter(Boolean).join(' ') + (r.note ? `\n    !! ${r.note}` : '');
-        })
-        .join('\n') + '\n'
-    );
+    return {
+      guestSource: 'hardware',
+      guest: { db: [0, 1, 2, 3].map((n) => cpu.getDr(n)), dr6: cpu.getDr(6), dr7: cpu.getDr(7), debugctl: cpu.getMsr(MSR_IA32_DEBUGCTL) ?? 0n },
+      debugger: { kind: 'bare', breakpoints: [...this.bareSw, ...this.bareHw], watchpoints: this.bareWatch },
+    };
   }
 }
 

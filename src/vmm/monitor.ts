@@ -1,0 +1,124 @@
+// `monitor ...` commands (gdb's qRcmd), in the spirit of QEMU's HMP command table (hmp-commands.hx): one
+// entry per command in MONITOR_COMMANDS, each a function of the host and its arguments. Adding a command
+// is adding one entry; `help` lists the table.
+
+import { formatConfig, type MachineConfig } from '../config/config.js';
+import type { GdbTarget } from '../gdbstub/target.js';
+import { hex32 } from '../hv/debugregs.js';
+import type { HwBreakpoint } from './handle-debug.js';
+import type { DbRouteLog } from './route-log.js';
+
+/** The debugger's side of the debug registers, as the accelerator holds it. */
+export type DebuggerDebugView =
+  | {
+      /** KVM: QEMU's table as KVM_SET_GUEST_DEBUG receives it, and what the hardware holds while the guest runs. */
+      kind: 'kvm';
+      control: number;
+      debugreg: readonly bigint[];
+      slots: readonly (HwBreakpoint | undefined)[];
+      swBreakpoints: readonly bigint[];
+      hardware: { dr: readonly (readonly [number, bigint])[]; debugctl: bigint };
+    }
+  | {
+      /** Bare: breakpoints outside the architecture, like QEMU TCG. */
+      kind: 'bare';
+      breakpoints: readonly bigint[];
+      watchpoints: readonly { kind: string; addr: bigint; len: number }[];
+    };
+
+/** Everything `monitor info dr` shows. */
+export interface DebugRegisterView {
+  /** Where the guest's values live ("hardware", "KVM's virtual vcpu->arch registers"). */
+  guestSource: string;
+  guest: { db: readonly bigint[]; dr6: bigint; dr7: bigint; debugctl: bigint };
+  debugger: DebuggerDebugView;
+}
+
+/** What a monitor command may use: the gdb-facing target (registers, memory) plus the VMM's own state. */
+export interface MonitorHost extends Pick<GdbTarget, 'registers' | 'readRegister' | 'readMemory'> {
+  readonly config: MachineConfig;
+  readonly routeLog: DbRouteLog;
+  debugRegisterView(): DebugRegisterView;
+  /** Reset the machine to its entry state (the debugger's breakpoints are gdb's to re-insert). */
+  reset(): void;
+}
+
+export interface MonitorCommand {
+  /** The words that select the command ("info db"); the longest matching name wins. */
+  name: string;
+  /** Argument synopsis for `help` ("[N]"). */
+  args?: string;
+  help: string;
+  run(host: MonitorHost, args: readonly string[]): string;
+}
+
+/** `info db` without N. */
+const INFO_DB_DEFAULT = 16;
+/** Column where `help` starts a command's description. */
+const HELP_NAME_WIDTH = 14;
+
+export const MONITOR_COMMANDS: readonly MonitorCommand[] = [
+  { name: 'help', help: 'this text', run: () => helpText() },
+  { name: 'info dr', help: "the guest's debug registers and the debugger's (KVM_SET_GUEST_DEBUG) table", run: (h) => infoDr(h.debugRegisterView()) },
+  {
+    name: 'info db',
+    args: '[N]',
+    help: `the last N #DB routing decisions (default ${INFO_DB_DEFAULT})`,
+    run: (h, args) => h.routeLog.format(Number(args[0] ?? INFO_DB_DEFAULT) || INFO_DB_DEFAULT),
+  },
+  { name: 'config', help: 'the machine configuration', run: (h) => formatConfig(h.config) + '\n' },
+  {
+    name: 'reset',
+    help: 'reset the machine to its entry state (breakpoints are kept by gdb)',
+    run: (h) => {
+      h.reset();
+      return 'machine reset\n';
+    },
+  },
+];
+
+/** Run one monitor command line. An empty line is `help`. */
+export function runMonitorCommand(host: MonitorHost, command: string): string {
+  const words = command.trim().split(/\s+/).filter((w) => w !== '');
+  if (words.length === 0) return helpText();
+  let best: MonitorCommand | undefined;
+  let bestLen = 0;
+  for (const c of MONITOR_COMMANDS) {
+    const name = c.name.split(' ');
+    if (name.length > bestLen && name.length <= words.length && name.every((w, i) => w === words[i])) {
+      best = c;
+      bestLen = name.length;
+    }
+  }
+  // A command without an argument synopsis takes none: `info dr x` is not `info dr`.
+  if (!best || (best.args === undefined && words.length > bestLen)) return `unknown monitor command: ${command}\n`;
+  return best.run(host, words.slice(bestLen));
+}
+
+function helpText(): string {
+  const lines = MONITOR_COMMANDS.map((c) => `  ${(c.args ? `${c.name} ${c.args}` : c.name).padEnd(HELP_NAME_WIDTH)}${c.help}`);
+  return ['monitor commands:', ...lines, ''].join('\n');
+}
+
+const x64 = (v: bigint): string => '0x' + v.toString(16).padStart(16, '0');
+
+function infoDr(v: DebugRegisterView): string {
+  const lines: string[] = [`guest (${v.guestSource}):`];
+  v.guest.db.forEach((a, i) => lines.push(`  dr${i} ${x64(a)}`));
+  lines.push(`  dr6 ${x64(v.guest.dr6)}`, `  dr7 ${x64(v.guest.dr7)}`, `  debugctl ${x64(v.guest.debugctl)}`);
+  const d = v.debugger;
+  if (d.kind === 'kvm') {
+    lines.push(`debugger (KVM_SET_GUEST_DEBUG control ${hex32(d.control)}):`);
+    d.slots.forEach((s, i) => lines.push(`  dr${i} ${x64(d.debugreg[i] ?? 0n)}${s ? `  ${s.type} len ${s.len}` : '  (free)'}`));
+    lines.push(`  dr7 ${x64(d.debugreg[7] ?? 0n)}`);
+    lines.push(`  software breakpoints: ${d.swBreakpoints.map((a) => '0x' + a.toString(16)).join(' ') || '(none)'}`);
+    lines.push(`hardware (effective while the guest runs):`);
+    for (const [n, val] of d.hardware.dr) lines.push(`  dr${n} ${x64(val)}`);
+    lines.push(`  debugctl ${x64(d.hardware.debugctl)}`);
+  } else {
+    lines.push(`debugger (outside the architecture, like QEMU TCG):`);
+    lines.push(`  breakpoints: ${d.breakpoints.map((a) => '0x' + a.toString(16)).join(' ') || '(none)'}`);
+    lines.push(`  watchpoints: ${d.watchpoints.map((w) => `${w.kind}@0x${w.addr.toString(16)}/${w.len}`).join(' ') || '(none)'}`);
+  }
+  return lines.join('\n') + '\n';
+}
