@@ -94,6 +94,10 @@ export interface CpuHooks {
 }
 
 /** Why CpuRun stopped. */
+/** The `why` of a 'stop-requested' StopReason that reports a dbstub bug caught inside run() (the CLI
+ *  exits 70 on it, not 130: nobody interrupted anything). */
+export const INTERNAL_ERROR_STOP = 'internal error: ';
+
 export type StopReason =
   | { kind: 'budget' }                                   // executed the requested number of instructions
   | { kind: 'hlt' }                                      // halted in HLT and nothing armed can wake it (IF=0, or no interrupt pending and no timer)
@@ -119,8 +123,13 @@ export interface TableRegister { base: bigint; limit: number }
 /** Guest physical memory: one contiguous ArrayBuffer. Host-side writes (loader, debugger) go through
  *  writePhys so the decoded-instruction cache sees them. */
 export interface PhysicalMemory {
+  /** Bytes of RAM; `u8` holds them in RAM-offset order (below-4G part, then the part from 4 GiB up). */
   readonly size: number;
+  /** RAM at physical 0..lowSize; the rest (size - lowSize) sits from 4 GiB up (QEMU pc's PCI hole). */
+  readonly lowSize: number;
   readonly u8: Uint8Array;
+  /** The index in u8 of a physical address, or -1 where no RAM is. */
+  ramOffset(phys: number): number;
   readPhys(addr: number, len: number): Uint8Array;
   writePhys(addr: number, data: Uint8Array): void;
 }

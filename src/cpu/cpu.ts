@@ -17,6 +17,7 @@ import type {
 import * as A from './arch.js';
 import { DEC_OK, DEC_TOO_LONG, Insn, MODE_DEF16, MODE_DEF32, MODE_LONG64, decode, type ByteSource, type DecodeMode } from './decoder.js';
 import { GuestMemory } from './memory.js';
+import { INTERNAL_ERROR_STOP } from './api.js';
 import { installOps, opUndefined } from './ops.js';
 import { specialize } from './fast.js';
 import * as D from './debug.js';
@@ -199,7 +200,8 @@ export class Cpu implements GuestCpu {
 
   // ---- TLB ----
   readonly tlbTag = new Float64Array(TLB_SIZE);
-  readonly tlbPhys = new Int32Array(TLB_SIZE);
+  /** RAM offset (index in u8) of each cached frame: up to 4 GiB, so not an Int32Array. */
+  readonly tlbPhys = new Float64Array(TLB_SIZE);
   readonly tlbPerm = new Uint8Array(TLB_SIZE);
   needR = 0; needW = P_WS | P_D; needX = P_XS;
 
@@ -870,8 +872,9 @@ export class Cpu implements GuestCpu {
     let frame = 0, pageSize = 4096;
     const entries: number[] = [];
     for (let level = 0; level < 4; level++) {
-      const ea = table + idx[level]! * 8;
-      if (ea + 8 > this.memSize) return probe ? -1 : this.pageFault(la, acc, user, 0);
+      const ea = this.mem.ramOffset(table + idx[level]! * 8);
+      // An entry outside RAM reads as all ones: P=1 with bits above MAXPHYADDR set, reserved (SDM 4.5).
+      if (ea < 0) return probe ? -1 : this.pageFault(la, acc, user, A.PFEC_RSVD | A.PFEC_P);
       const elo = this.dv.getInt32(ea, true), ehi = this.dv.getInt32(ea + 4, true);
       if (!(elo & A.PTE_P)) return probe ? -1 : this.pageFault(la, acc, user, 0);
       if ((ehi & A.PTE_HI_XD) && !nxe) return probe ? -1 : this.pageFault(la, acc, user, A.PFEC_RSVD | A.PFEC_P);
@@ -908,12 +911,15 @@ export class Cpu implements GuestCpu {
     if (!ok) return probe ? -1 : this.pageFault(la, acc, user, A.PFEC_P);
     if (probe) return frame + off;
     // Accessed / dirty (SDM Vol. 3 4.8).
+    // Entries are RAM offsets, or -1 for a 4-byte entry outside RAM (32-bit paging): it reads all ones,
+    // A and D included, so nothing is written there.
     for (const ea of entries) {
+      if (ea < 0) continue;
       const e = this.dv.getInt32(ea, true);
       if (!(e & A.PTE_A)) this.physWrite32(ea, e | A.PTE_A);
     }
     const leaf = entries[entries.length - 1]!;
-    let dirty = (this.dv.getInt32(leaf, true) & A.PTE_D) !== 0;
+    let dirty = leaf < 0 || (this.dv.getInt32(leaf, true) & A.PTE_D) !== 0;
     if (acc === ACC_W && !dirty) { this.physWrite32(leaf, this.dv.getInt32(leaf, true) | A.PTE_D); dirty = true; }
     let perm = 0;
     if (u) perm |= P_RU;
@@ -924,12 +930,15 @@ export class Cpu implements GuestCpu {
     if (dirty) perm |= P_D;
     return this.mapFrame(pg, frame, perm) + off;
   }
-  /** Enter a translation in the TLB if the frame is plain RAM; device (MMIO) frames are never cached and
-   *  come back biased above any RAM address so every access takes the slow, routed path. */
+  /** The physical frame as the accessors use it: its RAM offset (entered in the TLB), or for a device
+   *  (MMIO) frame or one with no RAM (PCI hole, beyond RAM) the address biased above any RAM offset, so
+   *  every access takes the slow path (routed to the device, or all ones / dropped). */
   mapFrame(pg: number, frame: number, perm: number): number {
     if (this.mmio.length !== 0 && this.mmioAt(frame) >= 0) return frame + MMIO_BIAS;
-    if (frame + 4096 <= this.memSize) this.tlbFill(pg, frame, perm);
-    return frame;
+    const ram = this.mem.ramOffset(frame);
+    if (ram < 0) return frame + MMIO_BIAS;
+    this.tlbFill(pg, ram, perm);
+    return ram;
   }
   tlbFill(pg: number, frame: number, perm: number): void {
     const idx = pg & (TLB_SIZE - 1);
@@ -1093,6 +1102,7 @@ export class Cpu implements GuestCpu {
     const a = p >= MMIO_BIAS ? p - MMIO_BIAS : p;
     const k = this.mmio.length !== 0 ? this.mmioAt(a) : -1;
     if (k >= 0) { const m = this.mmio[k]!; return m.read(a - m.base, size) >>> 0; }
+    if (p >= MMIO_BIAS) { this.unbacked('read', a); return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff; }
     let v = 0;
     for (let j = 0; j < size; j++) v += (a + j < this.memSize ? this.u8[a + j]! : 0xff) * 2 ** (8 * j);
     return v;
@@ -1101,11 +1111,22 @@ export class Cpu implements GuestCpu {
     const a = p >= MMIO_BIAS ? p - MMIO_BIAS : p;
     const k = this.mmio.length !== 0 ? this.mmioAt(a) : -1;
     if (k >= 0) { const m = this.mmio[k]!; m.write(a - m.base, size, v >>> 0); return; }
+    if (p >= MMIO_BIAS) { this.unbacked('write', a); return; }
     for (let j = 0; j < size; j++) {
       if (a + j >= this.memSize) continue; // unbacked: writes are dropped
       this.u8[a + j] = (v >>> (8 * j)) & 0xff;
       if (this.mem.codePages[(a + j) >>> 12]) this.invalidateCodePage((a + j) >>> 12);
     }
+  }
+  /** PC semantics for physical addresses with neither RAM nor a device: reads return all ones, writes are
+   *  dropped (no #MC, no exit: an open bus). Logged once per direction, as a guest may poll such space. */
+  private unbackedLogged = 0;
+  private unbacked(dir: 'read' | 'write', phys: number): void {
+    const bit = dir === 'read' ? 1 : 2;
+    if (this.unbackedLogged & bit) return;
+    this.unbackedLogged |= bit;
+    this.log('warn', 'unbacked-phys', { dir, phys: '0x' + phys.toString(16),
+      note: dir === 'read' ? 'no RAM or device there: reads return all ones (logged once)' : 'no RAM or device there: writes are dropped (logged once)' });
   }
   /** Probe a write (for RMW and pushes that must fault before any state changes). */
   probeWrite(la: number, size: number): void {
@@ -1565,7 +1586,7 @@ export class Cpu implements GuestCpu {
     const msg = e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e);
     this.log('error', 'cpu-internal-error', { rip: '0x' + laToBig(this.insnRip).toString(16), error: msg });
     this.rip = this.insnRip;
-    this.stopReason = { kind: 'stop-requested', why: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+    this.stopReason = { kind: 'stop-requested', why: `${INTERNAL_ERROR_STOP}${e instanceof Error ? e.message : String(e)}` };
     return false;
   }
 
@@ -1816,7 +1837,9 @@ export class Cpu implements GuestCpu {
     const la = bigToLa(linear);
     if (la >= CANON_LIMIT || la < -CANON_LIMIT) return undefined;
     const p = this.walk(la, ACC_R, false, true);
-    return p < 0 ? undefined : p;
+    if (p < 0) return undefined;
+    const ram = this.mem.ramOffset(p);
+    return ram < 0 ? undefined : ram;
   }
   readVirtual(addr: bigint, len: number): Uint8Array | undefined {
     const out = new Uint8Array(len);

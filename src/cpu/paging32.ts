@@ -21,9 +21,15 @@ const CR3_PAE_PDPT_MASK = 0xffffffe0;
  *  enables PAE paging, not re-read by the walk. Kept per CPU in Cpu.pdpte (lo, hi pairs). */
 function pdptBase(c: Cpu): number { return (c.cr3 >>> 0) & CR3_PAE_PDPT_MASK; }
 
+/** A 4-byte paging-structure entry at physical address pa: outside RAM it reads all ones (PC open bus). */
+function entry32(c: Cpu, ea: number): number {
+  return ea < 0 ? -1 : c.dv.getInt32(ea, true);
+}
+
 function readPdpte(c: Cpu, k: number): [number, number] {
-  const a = pdptBase(c) + k * 8;
-  if (a + 8 > c.memSize) return [0, 0];
+  const a = c.mem.ramOffset(pdptBase(c) + k * 8);
+  // Outside RAM the PDPTEs read all ones: present with reserved bits set, so MOV CR3 takes #GP(0).
+  if (a < 0) return [-1, -1];
   return [c.dv.getInt32(a, true), c.dv.getInt32(a + 4, true)];
 }
 
@@ -53,9 +59,8 @@ export function reloadPdptesNoFault(c: Cpu): void {
 /** 32-bit paging: 4-KByte pages through a page directory and a page table, 4-MByte pages with CR4.PSE. */
 export function walkLegacy(c: Cpu, la: number, acc: number, user: boolean, probe: boolean): number {
   const lin = la >>> 0;
-  const pdeAddr = ((c.cr3 >>> 0) & 0xfffff000) + (lin >>> 22) * 4;
-  if (pdeAddr + 4 > c.memSize) return probe ? -1 : c.pageFault(la, acc, user, 0);
-  const pde = c.dv.getInt32(pdeAddr, true);
+  const pdeAddr = c.mem.ramOffset(((c.cr3 >>> 0) & 0xfffff000) + (lin >>> 22) * 4);
+  const pde = entry32(c, pdeAddr);
   if (!(pde & A.PTE_P)) return probe ? -1 : c.pageFault(la, acc, user, 0);
   let u = (pde & A.PTE_US) !== 0, w = (pde & A.PTE_RW) !== 0;
   if ((pde & A.PTE_PS) && (c.cr4 & A.CR4_PSE)) {
@@ -63,9 +68,8 @@ export function walkLegacy(c: Cpu, la: number, acc: number, user: boolean, probe
     const frame = ((pde >>> PDE4M_ADDR_HI_SHIFT) & PDE4M_ADDR_HI_MASK) * TWO32 + ((pde & 0xffc00000) >>> 0) + (lin & 0x3ff000);
     return c.finishWalk(la, acc, user, probe, u, w, true, frame, [pdeAddr]);
   }
-  const pteAddr = ((pde & 0xfffff000) >>> 0) + ((lin >>> 12) & 0x3ff) * 4;
-  if (pteAddr + 4 > c.memSize) return probe ? -1 : c.pageFault(la, acc, user, 0);
-  const pte = c.dv.getInt32(pteAddr, true);
+  const pteAddr = c.mem.ramOffset(((pde & 0xfffff000) >>> 0) + ((lin >>> 12) & 0x3ff) * 4);
+  const pte = entry32(c, pteAddr);
   if (!(pte & A.PTE_P)) return probe ? -1 : c.pageFault(la, acc, user, 0);
   if (!(pte & A.PTE_US)) u = false;
   if (!(pte & A.PTE_RW)) w = false;
@@ -81,8 +85,9 @@ export function walkPae(c: Cpu, la: number, acc: number, user: boolean, probe: b
   const pl = c.pdpteLo[k]!, ph = c.pdpteHi[k]!;
   if (!(pl & A.PTE_P)) return probe ? -1 : c.pageFault(la, acc, user, 0);
   const pdAddr = (ph & 0xff) * TWO32 + ((pl & 0xfffff000) >>> 0);
-  const pdeAddr = pdAddr + ((lin >>> 21) & 0x1ff) * 8;
-  if (pdeAddr + 8 > c.memSize) return probe ? -1 : c.pageFault(la, acc, user, 0);
+  const pdeAddr = c.mem.ramOffset(pdAddr + ((lin >>> 21) & 0x1ff) * 8);
+  // An 8-byte entry outside RAM reads all ones: present, with bits above MAXPHYADDR set (reserved).
+  if (pdeAddr < 0) return probe ? -1 : c.pageFault(la, acc, user, A.PFEC_RSVD | A.PFEC_P);
   const dl = c.dv.getInt32(pdeAddr, true), dh = c.dv.getInt32(pdeAddr + 4, true);
   if (!(dl & A.PTE_P)) return probe ? -1 : c.pageFault(la, acc, user, 0);
   // XD set while EFER.NXE=0 is a reserved bit (SDM 4.4.2).
@@ -92,8 +97,8 @@ export function walkPae(c: Cpu, la: number, acc: number, user: boolean, probe: b
     const frame = (dh & 0xff) * TWO32 + ((dl & 0xffe00000) >>> 0) + (lin & 0x1ff000);
     return c.finishWalk(la, acc, user, probe, u, w, x, frame, [pdeAddr]);
   }
-  const pteAddr = (dh & 0xff) * TWO32 + ((dl & 0xfffff000) >>> 0) + ((lin >>> 12) & 0x1ff) * 8;
-  if (pteAddr + 8 > c.memSize) return probe ? -1 : c.pageFault(la, acc, user, 0);
+  const pteAddr = c.mem.ramOffset((dh & 0xff) * TWO32 + ((dl & 0xfffff000) >>> 0) + ((lin >>> 12) & 0x1ff) * 8);
+  if (pteAddr < 0) return probe ? -1 : c.pageFault(la, acc, user, A.PFEC_RSVD | A.PFEC_P);
   const tl = c.dv.getInt32(pteAddr, true), th = c.dv.getInt32(pteAddr + 4, true);
   if (!(tl & A.PTE_P)) return probe ? -1 : c.pageFault(la, acc, user, 0);
   if ((th & A.PTE_HI_XD) && !nxe) return probe ? -1 : c.pageFault(la, acc, user, A.PFEC_RSVD | A.PFEC_P);

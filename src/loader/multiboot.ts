@@ -17,6 +17,7 @@
 import type { ArchState, SegmentState, Vendor } from '../cpu/api.js';
 import type { PhysicalMemory } from '../cpu/api.js';
 import { EM_386, EM_X86_64, parseElf, PF_X, type ElfImage } from './elf.js';
+import { FOUR_GIB, lowRamSize } from '../cpu/memory.js';
 
 // ---- Header (Multiboot 3.1.1, 3.1.2) ----
 export const MULTIBOOT_HEADER_MAGIC = 0x1badb002;
@@ -334,12 +335,9 @@ function kernelBytes(bytes: Uint8Array, h: MultibootHeader): { format: Multiboot
 }
 
 /** RAM below 4 GiB on QEMU's pc machine: all of it up to 3.5 GiB; from 3.5 GiB on, 3 GiB below 4 GiB and
- *  the rest from 4 GiB up (gigabyte-aligned split of pc_piix). */
-const PC_LOWMEM_SPLIT = 0xe0000000;
-const PC_LOWMEM_ALIGNED = 0xc0000000;
-const FOUR_GIB = 0x100000000;
+ *  the rest from 4 GiB up (gigabyte-aligned split of pc_piix; the CPU's memory uses the same layout). */
 export function lowMemorySize(memorySize: number): number {
-  return memorySize >= PC_LOWMEM_SPLIT ? PC_LOWMEM_ALIGNED : memorySize;
+  return lowRamSize(memorySize);
 }
 
 /** The E820 map SeaBIOS reports on a QEMU PC with this much RAM, as Multiboot mmap entries (3.3: a 4-byte

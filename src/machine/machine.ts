@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { CpuHooks, GuestCpu, PhysicalMemory } from '../cpu/api.js';
 import { createCpu, createPhysicalMemory } from '../cpu/index.js';
+import { FOUR_GIB } from '../cpu/memory.js';
 import { parseConfig, type MachineConfig } from '../config/config.js';
 import { IoPortBus } from '../devices/iobus.js';
 import { Serial16550, COM1_BASE } from '../devices/serial.js';
@@ -219,7 +220,9 @@ export class Machine {
       const end = Math.min(w0 + 1024, words.length);
       for (let w = w0; w < end; w++) {
         if (words[w] !== 0) {
-          this.memory.writePhys(page, zero.subarray(0, Math.min(4096, u8.byteLength - page)));
+          // writePhys takes a physical address: RAM offsets from lowSize on sit from 4 GiB up.
+          const phys = page < this.memory.lowSize ? page : page - this.memory.lowSize + FOUR_GIB;
+          this.memory.writePhys(phys, zero.subarray(0, Math.min(4096, u8.byteLength - page)));
           break;
         }
       }

@@ -6,6 +6,7 @@
 
 import type { Argv } from 'yargs';
 import type { DbEvent } from '../../cpu/api.js';
+import { INTERNAL_ERROR_STOP } from '../../cpu/api.js';
 import { Machine, hltForeverDetail, type RunResult } from '../../machine/machine.js';
 import { EV } from '../../log.js';
 import { Vmm, type RunSummary } from '../../vmm/index.js';
@@ -118,6 +119,11 @@ export const runCommand: CliCommand = {
         process.exitCode = EXIT.UNSUPPORTED_MODE;
         return;
       case 'interrupted':
+        if (result.why.startsWith(INTERNAL_ERROR_STOP)) {
+          process.stderr.write(`dbstub: ${result.why}; rip=0x${machine.cpu.getRip().toString(16)} (${stats}; a dbstub bug: the log has the details)\n`);
+          process.exitCode = EXIT.INTERNAL;
+          return;
+        }
         process.stderr.write(`dbstub: interrupted (${result.why}); rip=0x${machine.cpu.getRip().toString(16)} (${stats})\n`);
         process.exitCode = EXIT.INTERRUPTED;
         return;
