@@ -1643,6 +1643,9 @@ export class Cpu implements GuestCpu {
         let rf = pushRf;
         if (rf === undefined && c2 === 'fault' && vec !== A.VEC_DB) rf = true; // faults push RF=1 (SDM Vol. 3 18.3.1.1)
         this.deliverIdt(vec, err, pushRip, rf, soft, ext);
+        // Every delivered event ends a HLT (SDM Vol. 2A HLT; APM Vol. 3 HLT): e.g. the single-step trap
+        // of a HLT executed with TF=1 runs its handler instead of halting again there.
+        if (this.haltedState) { this.haltedState = false; if (this.stopReason !== null && this.stopReason.kind === 'hlt') this.stopReason = null; }
         return true;
       } catch (e) {
         if (e !== FAULT) throw e;
