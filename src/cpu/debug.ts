@@ -192,6 +192,16 @@ export function onFault(c: Cpu): void {
   c.recomputeSlow();
 }
 
+/** SYSCALL and SYSRET take their single-step action from RFLAGS.TF as the instruction leaves it (SYSCALL:
+ *  after IA32_FMASK; SYSRET: from R11), not from TF at its start: no #DB when FMASK clears TF (the
+ *  behaviour behind Xen's XSA-204), and a #DB at the first user instruction when SYSRET sets TF
+ *  (kvm-unit-tests x86/syscall.c test_syscall_tf asserts both). A debugger's single-step still traps. */
+export function singleStepFromResult(c: Cpu): void {
+  const tf = (c.fl & A.RFLAGS_TF) !== 0 || c.hostSingleStep;
+  c.dbTfStart = tf;
+  if (tf) { c.dbBeforeRan = true; c.slow |= SL_TRAP; }
+}
+
 /** After a completed instruction (slow path). Returns true when the loop must stop. */
 export function after(c: Cpu, ins: Insn): boolean {
   void ins;

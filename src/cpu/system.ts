@@ -8,6 +8,7 @@ import type { Insn } from './decoder.js';
 import * as A from './arch.js';
 import { loadSegment } from './segments.js';
 import { updateMode } from './mode.js';
+import { singleStepFromResult } from './debug.js';
 import * as P from './paging32.js';
 import { farCall, farCallIndirect, farJump, farJumpIndirect, farReturn, iretProtected } from './far.js';
 import { Imm, OpF, def, farOps } from './decoder.js';
@@ -165,6 +166,7 @@ export function syscall(c: Cpu): void {
   updateMode(c); // from compatibility mode SYSCALL enters 64-bit mode
   c.fLin0 = NaN;
   c.jumpTo(c.canon(target));
+  singleStepFromResult(c);
 }
 
 export function sysret(c: Cpu, i: Insn): void {
@@ -192,6 +194,7 @@ export function sysret(c: Cpu, i: Insn): void {
   c.fLin0 = NaN;
   c.nextRip = target;
   c.dbBranch = true;
+  singleStepFromResult(c);
 }
 
 // ---------------------------------------------------------------------------------------------
