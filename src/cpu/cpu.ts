@@ -1840,15 +1840,14 @@ export class Cpu implements GuestCpu {
     const la = bigToLa(linear);
     if (la >= CANON_LIMIT || la < -CANON_LIMIT) return undefined;
     const p = this.walk(la, ACC_R, false, true);
-    if (p < 0) return undefined;
-    const ram = this.mem.ramOffset(p);
-    return ram < 0 ? undefined : ram;
+    return p < 0 ? undefined : p;
   }
   readVirtual(addr: bigint, len: number): Uint8Array | undefined {
     const out = new Uint8Array(len);
     for (let k = 0; k < len; k++) {
-      const p = this.translate(addr + BigInt(k), false);
-      if (p === undefined || p >= this.memSize) return undefined;
+      const t = this.translate(addr + BigInt(k), false);
+      const p = t === undefined ? -1 : this.mem.ramOffset(t);
+      if (p < 0) return undefined;
       out[k] = this.u8[p]!;
     }
     return out;
@@ -1857,7 +1856,7 @@ export class Cpu implements GuestCpu {
     const ps: number[] = [];
     for (let k = 0; k < data.length; k++) {
       const p = this.translate(addr + BigInt(k), true);
-      if (p === undefined || p >= this.memSize) return false;
+      if (p === undefined || this.mem.ramOffset(p) < 0) return false;
       ps.push(p);
     }
     for (let k = 0; k < data.length; k++) this.mem.writePhys(ps[k]!, data.subarray(k, k + 1));

@@ -255,8 +255,10 @@ export class Vmm implements GdbTarget, MonitorHost {
     while (done < len) {
       const la = addr + BigInt(done);
       const n = Math.min(PAGE_SIZE - Number(la & PAGE_OFFSET_MASK), len - done);
-      const p = this.cpu.translate(la, false);
-      if (p === undefined || p + n > mem.size) return undefined;
+      const t = this.cpu.translate(la, false);
+      // translate() gives the physical address; RAM above the PCI hole sits elsewhere in mem.u8.
+      const p = t === undefined ? -1 : mem.ramOffset(t);
+      if (p < 0 || p + n > mem.size) return undefined;
       out.set(mem.u8.subarray(p, p + n), done);
       done += n;
     }
