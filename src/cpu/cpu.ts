@@ -17,6 +17,7 @@ import type {
 import * as A from './arch.js';
 import { DEC_OK, DEC_TOO_LONG, Insn, MODE_DEF16, MODE_DEF32, MODE_LONG64, decode, type ByteSource, type DecodeMode } from './decoder.js';
 import { GuestMemory } from './memory.js';
+import { ModelMsrs } from './model-msrs.js';
 import { INTERNAL_ERROR_STOP } from './api.js';
 import { installOps, opUndefined } from './ops.js';
 import { specialize } from './fast.js';
@@ -123,6 +124,8 @@ export class Cpu implements GuestCpu {
   star = 0n; lstar = 0n; cstar = 0n; sfmask = 0;
   tscAux = 0; pat = 0x0007040600070406n; apicBase = 0xfee00900n;
   sysenterCs = 0n; sysenterEsp = 0n; sysenterEip = 0n;
+  /** MISC_ENABLE, machine-check globals, AMD legacy performance counters (model-msrs.ts). */
+  readonly modelMsrs = new ModelMsrs();
   tscOffset = 0;
   /** XMM0-15, four dwords each. */
   readonly xmm = new Int32Array(64);
@@ -256,6 +259,7 @@ export class Cpu implements GuestCpu {
     this.ldtrSel = 0; this.ldtrBase = 0; this.ldtrLimit = 0xffff; this.ldtrAttr = A.ATTR_P | A.SYS_LDT;
     this.cr0 = A.CR0_RESET; this.cr2 = 0; this.cr3 = 0; this.cr4 = 0; this.cr8 = 0; this.efer = 0;
     this.kernelGsBase = 0; this.star = 0n; this.lstar = 0n; this.cstar = 0n; this.sfmask = 0; this.tscAux = 0;
+    this.modelMsrs.reset();
     this.xmm.fill(0); this.mxcsr = 0x1f80;
     // SDM Vol. 3 10.1.1, Table 10-1: DR0-DR3 = 0, DR6 = FFFF0FF0H, DR7 = 00000400H, DEBUGCTL = 0.
     for (let n = 0; n < 4; n++) { this.drRaw[n] = 0n; this.drLin[n] = 0; }

@@ -591,7 +591,7 @@ export function readMsr(c: Cpu, idx: number): bigint | undefined {
     case A.MSR_IA32_SYSENTER_CS: return c.sysenterCs;
     case A.MSR_IA32_SYSENTER_ESP: return c.sysenterEsp;
     case A.MSR_IA32_SYSENTER_EIP: return c.sysenterEip;
-    default: return undefined;
+    default: return c.modelMsrs.read(c.vendor, idx);
   }
 }
 
@@ -648,7 +648,7 @@ export function writeMsr(c: Cpu, idx: number, v: bigint, external: boolean): boo
     case A.MSR_IA32_SYSENTER_CS: c.sysenterCs = v; return true;
     case A.MSR_IA32_SYSENTER_ESP: c.sysenterEsp = v; return true;
     case A.MSR_IA32_SYSENTER_EIP: c.sysenterEip = v; return true;
-    default: return false;
+    default: return c.modelMsrs.write(c.vendor, idx, v) === 'ok';
   }
 }
 
