@@ -75,6 +75,7 @@ export function prepareBootImage(bytes: Uint8Array, o: BootImageOptions): BootIm
     append: o.append,
     modules: o.modules ?? readModules(o.initrd),
     vendor: o.vendor,
+    warn: o.warn,
   });
   if (mb.header.flags & 0x4) o.warn?.('Multiboot header asks for a video mode (flag bit 2): there is no display; QEMU ignores it too ("multiboot knows VBE. we don\'t")');
   // A kernel without an ELF (flat a.out-kludge binary) still gets an image: one segment, no symbols.

@@ -225,6 +225,8 @@ export interface MultibootOptions {
   modules?: ModuleInput[];
   /** AMD CPU models get QEMU's extra reserved HyperTransport range in the memory map. */
   vendor?: Vendor;
+  /** Told about a layout QEMU accepts but the kernel may not expect (its image over the info structure). */
+  warn?: (message: string) => void;
 }
 
 export interface PlacedModule {
@@ -410,9 +412,13 @@ export function multibootEntryState(entry: number, memUpperKiB: number): ArchSta
 
 /** Low-memory areas the loader writes; the kernel and modules may not overlap them. */
 export const MB_LOW_AREAS: readonly { name: string; start: number; end: number }[] = [
-  { name: 'memory map and info structure', start: MB_MMAP_ADDR, end: MB_INFO_ADDR + MBI_SIZE },
   { name: 'boot GDT', start: MB_GDT_ADDR, end: MB_GDT_ADDR + MB_GDT.length },
 ];
+/** The memory map and info structure QEMU's option ROM writes before it copies the kernel in: a kernel
+ *  over them is accepted and its bytes win (pc-bios/optionrom/multiboot.S reads FW_CFG_KERNEL_DATA, the
+ *  kernel and modules, after it built the map and fetched the info structure; QEMU 7.2). kvm-unit-tests'
+ *  realmode.flat loads at 0x8000 over both. */
+export const MB_INFO_AREA = { name: 'memory map and info structure', start: MB_MMAP_ADDR, end: MB_INFO_ADDR + MBI_SIZE } as const;
 
 /** Lay out a Multiboot kernel, its modules and the boot information exactly as QEMU would. Throws
  *  MultibootError (or ElfError for a malformed ELF32) with a message naming the problem. */
@@ -487,6 +493,10 @@ export function planMultiboot(bytes: Uint8Array, opts: MultibootOptions): Multib
       throw new MultibootError('overlap', `Multiboot kernel at ${hex(k.loadAddr)}..${hex(end)} overlaps the loader's ${a.name} at ${hex(a.start)}..${hex(a.end)}; link the kernel at 1 MiB`);
     }
   }
+  if (k.loadAddr < MB_INFO_AREA.end && end > MB_INFO_AREA.start) {
+    opts.warn?.(`Multiboot kernel at ${hex(k.loadAddr)}..${hex(end)} lies over the ${MB_INFO_AREA.name} at ${hex(MB_INFO_AREA.start)}..${hex(MB_INFO_AREA.end)}: ` +
+      'its own bytes replace them there, as under QEMU (EBX still points at 0x9500)');
+  }
 
   const mmap = buildMmap(opts.memorySize, opts.vendor);
   // mem_upper: KiB of RAM contiguous from 1 MiB, as the ROM derives it from the map.
@@ -528,9 +538,10 @@ export function planMultiboot(bytes: Uint8Array, opts: MultibootOptions): Multib
 
 /** Write the planned image into guest RAM (through writePhys, so decoded-code caches see it). */
 export function loadMultiboot(img: MultibootImage, memory: PhysicalMemory): void {
-  memory.writePhys(img.loadAddr, img.buf);
+  // QEMU's order: the map and the info structure first, then the kernel and modules (MB_INFO_AREA).
   memory.writePhys(MB_MMAP_ADDR, img.mmap);
   memory.writePhys(MB_INFO_ADDR, img.info);
+  memory.writePhys(img.loadAddr, img.buf);
   memory.writePhys(MB_GDT_ADDR, MB_GDT);
 }
 

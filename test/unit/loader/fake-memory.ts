@@ -7,6 +7,13 @@ export class FakeMemory implements PhysicalMemory {
   constructor(readonly size: number) {
     this.u8 = new Uint8Array(size);
   }
+  /** Loader tests stay below 3.5 GiB: all RAM from 0, RAM offset = physical address. */
+  get lowSize(): number {
+    return this.size;
+  }
+  ramOffset(phys: number): number {
+    return phys >= 0 && phys < this.size ? phys : -1;
+  }
   readPhys(addr: number, len: number): Uint8Array {
     return this.u8.slice(addr, addr + len);
   }
