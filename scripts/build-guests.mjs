@@ -3,7 +3,7 @@
 //
 // Convention: a guest is a directory holding *.c and/or *.S files directly:
 //   examples/<name>/            -> build/guests/<name>.elf
-//   test/guests/<a>/.../<name>/ -> build/guests/<a>/.../<name>.elf  (the path below test/guests)
+//   test/guest-src/<a>/.../<name>/ -> build/guests/<a>/.../<name>.elf  (the path below test/guest-src)
 // The sources are linked with the guest runtime (examples/runtime: start.S, runtime.c, linker.ld at
 // 1 MiB) unless one of them defines `_start:` itself, or the directory's optional build.json says:
 //   { "runtime": false,          // link only this directory's sources (they provide _start)
@@ -63,7 +63,7 @@ function discover() {
         }
     }
   }
-  const tg = join(ROOT, 'test', 'guests');
+  const tg = join(ROOT, 'test', 'guest-src');
   const walk = (dir) => {
     const entries = readdirSync(dir, { withFileTypes: true });
     if (dir !== tg && entries.some((e) => e.isFile() && isSource(e.name))) {

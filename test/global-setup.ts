@@ -1,4 +1,4 @@
-// Build the guest programs (examples/ and test/guests/) with the system toolchain once before any test runs.
+// Build the guest programs (examples/ and test/guest-src/) with the system toolchain once before any test runs.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 

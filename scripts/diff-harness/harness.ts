@@ -1,5 +1,5 @@
 // Ties the pieces together: generate -> assemble (one `as` run) -> run natively (one process) ->
-// run simulated -> compare. Used by test/unit/cpu-diff.
+// run simulated -> compare. Used by test/cpu/differential.
 import { assembleMany } from './asm.js';
 import { compare, report } from './compare.js';
 import { type GenCase, generate, type GenOptions } from './gen.js';

@@ -1,5 +1,5 @@
 /*
- * Native side of the CPU differential test (test/unit/cpu-diff).
+ * Native side of the CPU differential test (test/cpu/differential).
  *
  * Reads a batch of test cases from stdin, runs each one directly on the host CPU and writes one
  * result record per case to stdout. The record layouts are mirrored in scripts/diff-harness/native.ts

@@ -12,7 +12,7 @@ export class DebugExit implements PortDevice {
   readonly name = 'isa-debug-exit';
   constructor(private readonly onExit: (value: number, code: number) => void) {}
 
-  /** QEMU's device has no read handler and reads as 0 (checked with test/guests/devices/probe). */
+  /** QEMU's device has no read handler and reads as 0 (checked with test/guest-src/devices/probe). */
   in(_port: number, _size: 1 | 2 | 4): number {
     return 0;
   }

@@ -328,7 +328,7 @@ export class LocalApic implements MmioRegion, InterruptController {
     // disabled APIC's page is not decoded (11.4.3), which reads like unbacked space: all ones.
     if (this.mode !== 'xapic') return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
     // Registers are 32 bits on 16-byte boundaries accessed with 32-bit loads (SDM 11.4.1). As QEMU's
-    // apic_mem_read (checked with test/guests/devices/probe): narrower reads return 0, and a 32-bit
+    // apic_mem_read (checked with test/guest-src/devices/probe): narrower reads return 0, and a 32-bit
     // read anywhere inside a 16-byte slot reads that slot's register.
     if (size !== 4) return 0;
     offset &= ~0xf;

@@ -60,7 +60,7 @@ export class PcDevices {
 
   /**
    * The device state QEMU's firmware (SeaBIOS and its Multiboot option ROM) leaves for a `-kernel`
-   * guest, measured with test/guests/devices/probe under qemu-system-x86_64 7.2: both 8259As
+   * guest, measured with test/guest-src/devices/probe under qemu-system-x86_64 7.2: both 8259As
    * initialized (vector bases 0x08 and 0x70, cascade on IR2) with masks 0xB8/0x8E, PIT counter 0 in
    * mode 2 (rate generator, count 65536), the local APIC software-enabled (SVR 0x1FF, spurious vector
    * 0xFF) with LINT0 = ExtINT and LINT1 = NMI, both level-triggered. A Multiboot kernel booted by

@@ -27,7 +27,7 @@ async function rig(mode: 'kvm' | 'bare' = 'kvm', elf = watchGuest()): Promise<Ri
   // kvm mode runs with qemu-db-routing=corrected: under the default bld-patch (seed 000 as posted) the first
   // software-breakpoint hit on a fresh vCPU also queues a spurious #BP to the guest, exactly as real QEMU with
   // that patch would (stale kvm_run dr6, SEMANTICS.md §4 defect 3, docs/FINDINGS.md). That finding is
-  // demonstrated once, with real gdb, in test/guest/kvm/gdb-spurious-bp.test.ts.
+  // demonstrated once, with real gdb, in test/kvm-scenarios/gdb-spurious-bp.test.ts.
   const machine = Machine.fromFile(elf, { config: mode === 'kvm' ? { mode, qemuDbRouting: 'corrected' } : { mode } });
   const vmm = new Vmm(machine);
   const server = await startGdbServer({ target: vmm, port: 0 });

@@ -1,4 +1,4 @@
-// Build the real-client tests' own guests (test/gdb/guests/*.c) with the platform's runtime and the same flags
+// Build the real-client tests' own guests (test/guest-src/gdb/<name>/<name>.c) with the platform's runtime and the same flags
 // as scripts/build-guests.mjs, once per process each, into a temporary directory.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -16,14 +16,14 @@ const CFLAGS = [
 
 const built = new Map<string, string>();
 
-/** test/gdb/guests/<name>.c linked with the runtime; the ELF path. */
+/** test/guest-src/gdb/<name>/<name>.c linked with the runtime; the ELF path. */
 export function testGuest(name: string): string {
   const have = built.get(name);
   if (have) return have;
   const out = join(mkdtempSync(join(tmpdir(), 'dbstub-gdb-guest-')), `${name}.elf`);
   execFileSync('gcc', [
     ...CFLAGS, `-I${RUNTIME}`, '-T', join(RUNTIME, 'linker.ld'), '-o', out,
-    join(RUNTIME, 'start.S'), join(RUNTIME, 'runtime.c'), join(ROOT, 'test', 'gdb', 'guests', `${name}.c`),
+    join(RUNTIME, 'start.S'), join(RUNTIME, 'runtime.c'), join(ROOT, 'test', 'guest-src', 'gdb', name, `${name}.c`),
   ]);
   built.set(name, out);
   return out;

@@ -1,5 +1,5 @@
 /* Multiboot v1 header and the first instructions of _start, for the ELF32 Multiboot kernels' start.S
- * (pm32, modes, test/guests/devices/probe). Header layout: Multiboot Specification 0.6.96, 3.1.1;
+ * (pm32, modes, test/guest-src/devices/probe). Header layout: Multiboot Specification 0.6.96, 3.1.1;
  * the loader enters _start in 32-bit protected mode with flat segments and paging off, EAX = 0x2BADB002
  * and EBX = the information structure (3.2). Include from a .S file, then write `multiboot32_entry
  * STACK_TOP` and continue _start after it; EAX and EBX are still the loader's there. */

@@ -3,7 +3,7 @@
  * exceptions with and without error codes, the 8259 PICs masked, the local APIC timer (one-shot and
  * periodic) waking HLT, the STI shadow, a self-IPI held back by the TPR, fw_cfg, a CPL3 round trip,
  * and x2APIC when CPUID offers it. The COM1 transcript is the same under qemu-system-x86_64 -kernel
- * and dbstub for the same -m/-append/-initrd (test/guest/multiboot). Exits through isa-debug-exit. */
+ * and dbstub for the same -m/-append/-initrd (test/multiboot). Exits through isa-debug-exit. */
 #include "../common/kernel.h"
 #include "../common/expect.h"
 

@@ -2,7 +2,7 @@
  * #BP/#UD/#GP/#PF handled and returned from with IRETD, two-level paging (a 4 KiB page table, 4 MiB
  * PSE pages, an alias page, a read-only page under CR0.WP), the local APIC timer waking HLT, a
  * self-IPI, fw_cfg, the Multiboot info, and isa-debug-exit. Same COM1 transcript under
- * qemu-system-x86_64 -kernel and dbstub (test/guest/multiboot). */
+ * qemu-system-x86_64 -kernel and dbstub (test/multiboot). */
 #include "../common/kernel.h"
 #include "../common/expect.h"
 

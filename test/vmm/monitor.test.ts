@@ -1,0 +1,36 @@
+// The monitor command table (src/vmm/monitor.ts): dispatch by longest word match, help generated from the
+// table, unknown commands and stray arguments refused with a helpful text. Driven through a real Vmm.
+import { describe, expect, it } from 'vitest';
+import { Machine } from '../../src/machine/machine.js';
+import { MONITOR_COMMANDS, Vmm } from '../../src/vmm/index.js';
+import { watchGuest } from '../gdb/guest.js';
+
+function vmmFor(mode: 'kvm' | 'bare'): Vmm {
+  return new Vmm(Machine.fromFile(watchGuest(), { config: { mode } }));
+}
+
+describe('monitor command table', () => {
+  it('help lists every command of the table with its synopsis, and an empty line is help', () => {
+    const vmm = vmmFor('bare');
+    const help = vmm.monitor('help');
+    for (const c of MONITOR_COMMANDS) expect(help).toContain(`  ${c.args ? `${c.name} ${c.args}` : c.name} `);
+    expect(vmm.monitor('   ')).toBe(help);
+  });
+
+  it('info db takes N; info dr takes no argument; unknown words are named back', () => {
+    const vmm = vmmFor('kvm');
+    expect(vmm.monitor('info db 3')).toBe('no #DB events yet\n');
+    expect(vmm.monitor('info dr')).toMatch(/^guest \(KVM's virtual vcpu->arch registers\):\n/);
+    expect(vmm.monitor('info dr 3')).toBe('unknown monitor command: info dr 3\n');
+    expect(vmm.monitor('info')).toBe('unknown monitor command: info\n');
+    expect(vmm.monitor('frobnicate')).toBe('unknown monitor command: frobnicate\n');
+  });
+
+  it('bare mode shows the TCG-like breakpoint lists; reset answers and keeps serving', () => {
+    const vmm = vmmFor('bare');
+    expect(vmm.insertBreakpoint(0, 0x1234n, 1)).toBe('ok');
+    expect(vmm.monitor('info dr')).toContain('  breakpoints: 0x1234\n');
+    expect(vmm.monitor('reset')).toBe('machine reset\n');
+    expect(vmm.monitor('info dr')).toContain('  breakpoints: (none)\n');
+  });
+});
