@@ -217,7 +217,6 @@ export interface Form {
   build(c: Ctx): { asm: string; form: string };
 }
 
-const opsText = (ops: Op[]): string => ops.map((o) => o.text).join(', ');
 const kindOf = (o: Op): string => (o.k === 'reg' ? `r${o.size}` : `m${o.size}`);
 const LOGIC = new Set(['and', 'or', 'xor', 'test']);
 const AF_LOGIC = 'AND/OR/XOR/TEST: "The state of the AF flag is undefined" (SDM Vol. 2 AND, OR, XOR, TEST)';

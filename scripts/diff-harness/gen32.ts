@@ -11,7 +11,7 @@
 // page 0), so 16-bit addressed accesses are checked through their #PF: the faulting address (CR2) is the
 // 16-bit wrapped offset, and the registers at the fault show what was done.
 import { AF, CF, DF, OF, PF, SCRATCH_ADDR, SCRATCH_MAP_BASE, SF, ZF } from './layout.js';
-import { CONDS, Ctx, FORMS, generateFrom, type Form, type GenCase, type GenOptions, immText, imm, pickSize, setCompat32 } from './gen.js';
+import { CONDS, type Ctx, FORMS, generateFrom, type Form, type GenCase, type GenOptions, immText, imm, pickSize, setCompat32 } from './gen.js';
 import { interesting, signed } from './rng.js';
 
 const R32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];

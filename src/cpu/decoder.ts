@@ -3,8 +3,10 @@
 // time. Decoding happens once per instruction address (the CPU caches the records per physical page),
 // so this code favours clarity over speed. Operand/address size are computed from the decode mode so
 // 32-bit protected/compatibility mode can be added by extending `DecodeMode` (SDM Vol. 2 2.2.1, 3.6).
+import type { Cpu } from './cpu.js';
 
-export type Handler = (c: any, i: Insn) => void;
+// A type-only import: decoder.ts stays free of a runtime dependency on cpu.ts.
+export type Handler = (c: Cpu, i: Insn) => void;
 
 /** Immediate kinds. */
 export const enum Imm { None = 0, B = 1, W = 2, Z = 3, V = 4, WB = 5, O = 6, BU = 7, P = 8 }

@@ -11,7 +11,7 @@
 import type { Cpu } from './cpu.js';
 import { SHADOW_MOVSS, SL_SHADOW } from './cpu.js';
 import * as A from './arch.js';
-import { Imm, Insn, OpF, def32, defGroup32, farOps } from './decoder.js';
+import { Imm, type Insn, OpF, def32, defGroup32, farOps } from './decoder.js';
 import { alu, checkLock, incdec, opGrp1, popfApply, rmRead, rmReadRmw, rmWrite, setResultFlags } from './ops.js';
 import * as S from './system.js';
 import { loadSegment } from './segments.js';

@@ -4,11 +4,11 @@
 
 import type { Cpu } from './cpu.js';
 import {
-  ACC_W, LF_ADC, LF_ADD, LF_A, LF_AH, LF_B, LF_BH, LF_C, LF_DEC, LF_EAGER, LF_INC, LF_LOGIC, LF_OP, LF_R, LF_RH,
+  LF_ADC, LF_ADD, LF_A, LF_AH, LF_B, LF_BH, LF_C, LF_DEC, LF_EAGER, LF_INC, LF_LOGIC, LF_OP, LF_R, LF_RH,
   LF_SBB, LF_SUB, LF_SZ, SHADOW_MOVSS, SHADOW_NONE, SHADOW_STI, SL_SHADOW, SL_TRAP, TWO32, laToBig,
 } from './cpu.js';
 import * as A from './arch.js';
-import { Imm, Insn, OpF, def, defGroup, defGroupImm, farOps, setLockUdHandler } from './decoder.js';
+import { Imm, type Insn, OpF, def, defGroup, defGroupImm, farOps, setLockUdHandler } from './decoder.js';
 import { R, divu128, mulu32, muls64, mulu64, neg64, sar64, shl64, shr64, bit64 } from './alu.js';
 import * as D from './debug.js';
 import * as S from './system.js';

@@ -3,7 +3,7 @@
 // controller), CPUID, software interrupts, IRETQ, SYSCALL/SYSRET, HLT. (SDM Vol. 2 and Vol. 3 chapters 2-6.)
 
 import type { Cpu } from './cpu.js';
-import { ACC_W, SHADOW_MOVSS, SL_SHADOW, SL_TRAP, STOP, TWO32, bigToLa, laToBig, Cpu as CpuClass } from './cpu.js';
+import { SHADOW_MOVSS, SL_SHADOW, SL_TRAP, STOP, TWO32, bigToLa, laToBig, Cpu as CpuClass } from './cpu.js';
 import type { Insn } from './decoder.js';
 import * as A from './arch.js';
 import { loadSegment } from './segments.js';

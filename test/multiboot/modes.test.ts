@@ -40,7 +40,7 @@ describe('modes kernel: real-address and virtual-8086 mode', () => {
       expect(r.stderr).toMatch(/guest entered an unsupported CPU mode/);
       expect(r.status).toBe(74); // README "Exit codes": unsupported CPU mode, not the Ctrl-C status
       // The machine logs it as a guest fault naming the mode, whichever way the CPU got there.
-      const fault = r.log.split('\n').filter((l) => l.includes('"unsupported-mode"')).map((l) => JSON.parse(l) as { event: string; detail: string });
+      const fault = (r.log ?? '').split('\n').filter((l) => l.includes('"unsupported-mode"')).map((l) => JSON.parse(l) as { event: string; detail: string });
       expect(fault.map((f) => f.event)).toEqual(['guest.fault']);
       expect(fault[0]!.detail).toMatch(c.dbstubSays.source.includes('real') ? /real-address/ : /virtual-8086/);
     });

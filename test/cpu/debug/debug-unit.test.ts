@@ -7,11 +7,6 @@ function frame(m: Machine) {
   const rsp = Number(reg(m, 4));
   return { rip: m.r64(rsp), cs: m.r64(rsp + 8), rflags: Number(m.r64(rsp + 16)) };
 }
-function addrOf(m: Machine, bytes: number[], from = CODE): number {
-  const u = m.mem.u8;
-  outer: for (let a = from; a < from + 0x1000; a++) { for (let k = 0; k < bytes.length; k++) if (u[a + k] !== bytes[k]) continue outer; return a; }
-  throw new Error('pattern not found');
-}
 const dbEvents = (m: Machine): DbEvent[] => { const ev: DbEvent[] = []; m.cpu.hooks.onDebugEvent = (e) => ev.push(e); return ev; };
 
 describe('debug unit', () => {
