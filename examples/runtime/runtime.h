@@ -1,5 +1,5 @@
 /* dbstub guest runtime: the few services a test guest needs on dbstub's boot environment
- * (docs/BOOT.md): serial output on COM1, isa-debug-exit, an IDT with a C handler per vector,
+ * (docs/boot.md): serial output on COM1, isa-debug-exit, an IDT with a C handler per vector,
  * and a round trip to CPL3. Freestanding: no libc, no SSE. */
 #ifndef DBSTUB_RUNTIME_H
 #define DBSTUB_RUNTIME_H
@@ -11,7 +11,7 @@ typedef unsigned long long u64;
 typedef long long i64;
 typedef unsigned long size_t;
 
-/* Boot environment selectors (docs/BOOT.md). */
+/* Boot environment selectors (docs/boot.md). */
 #define SEL_KERNEL_CODE 0x08
 #define SEL_KERNEL_DATA 0x10
 #define SEL_USER_DATA 0x1b

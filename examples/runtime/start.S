@@ -1,5 +1,5 @@
 /* dbstub guest runtime entry and interrupt stubs (GNU as, AT&T syntax).
- * The boot environment (docs/BOOT.md) enters _start in 64-bit mode at CPL0 with IF=0. */
+ * The boot environment (docs/boot.md) enters _start in 64-bit mode at CPL0 with IF=0. */
 
 #define SEL_USER_DATA 0x1b
 #define SEL_USER_CODE 0x23

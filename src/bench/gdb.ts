@@ -77,7 +77,7 @@ export function timedLoop(key: string, command: string, n: number, serverPid?: n
   const cpu = serverPid === undefined ? [] : [`def server_cpu():`, `    f = open("/proc/${serverPid}/stat").read().rsplit(")", 1)[1].split()`, `    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")`];
   const half = Math.floor(n / 2);
   // The second half is timed on its own too: a fresh server spends its first few hundred operations warming up
-  // V8 (docs/PERFORMANCE.md), so the second-half rate is the warm figure.
+  // V8 (docs/performance.md), so the second-half rate is the warm figure.
   return [
     'python',
     'import time, os',

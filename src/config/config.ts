@@ -1,11 +1,11 @@
-// The one machine configuration object (../shared/docs/DESIGN.md "One configuration object").
+// The one machine configuration object (docs/architecture.md, src/config; docs/semantics.md §9 for the seed switches).
 // Every behaviour switch lives here; the CLI, config files and the library API all produce a MachineConfig
 // through parseConfig(), which rejects unknown keys and invalid values with a message naming the valid ones.
 
 import type { Vendor } from '../cpu/api.js';
 
 export type Mode = 'bare' | 'kvm';
-/** How the guest file is booted (docs/BOOT.md "Choosing the boot protocol"): auto = Multiboot when the
+/** How the guest file is booted (docs/boot.md "Choosing the boot protocol"): auto = Multiboot when the
  *  file carries a valid Multiboot header in its first 8 KiB (as qemu-system-x86_64 -kernel would), else
  *  dbstub's 64-bit ELF boot environment. */
 export type BootProtocol = 'auto' | 'multiboot' | 'elf64';

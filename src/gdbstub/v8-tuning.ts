@@ -1,4 +1,4 @@
-// V8 tier-up tuning for a debugger server process (docs/PERFORMANCE.md, "Watchpoint hits, session 2 follow-up").
+// V8 tier-up tuning for a debugger server process (docs/performance.md, "Watchpoint hits, session 2 follow-up").
 //
 // V8 moves a function from the bytecode interpreter to optimised code once it has spent an "interrupt budget"
 // of bytecode (V8's --interrupt-budget, 66 KiB of bytecode in Node 20's V8 11.3), counted per function. Under

@@ -1,4 +1,4 @@
-// The documented boot environment (docs/BOOT.md): what the guest finds when it reaches its ELF entry.
+// The documented boot environment (docs/boot.md): what the guest finds when it reaches its ELF entry.
 // We build, in guest RAM below 1 MiB, the structures a 64-bit boot loader would have left behind:
 // identity-mapped 4-level page tables, a GDT with kernel/user selectors laid out for SYSCALL/SYSRET,
 // a 64-bit TSS, and stacks. Then the CPU's register state is set as if the loader had switched to

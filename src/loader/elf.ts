@@ -273,7 +273,7 @@ const hex = (v: bigint | number) => '0x' + v.toString(16);
 export interface ParseOptions {
   /** Guest RAM size in bytes: every PT_LOAD segment must fit below it. */
   memorySize?: number;
-  /** Accepted classes (default 'elf64': the 64-bit boot environment of docs/BOOT.md). */
+  /** Accepted classes (default 'elf64': the 64-bit boot environment of docs/boot.md). */
   elfClass?: ElfClassWanted;
   /** Load any e_type by its program headers, as QEMU's ELF loader does for -kernel (default: ET_EXEC only). */
   anyType?: boolean;
@@ -291,7 +291,7 @@ export function parseElf(bytes: Uint8Array, opts: ParseOptions = {}): ElfImage {
     throw new ElfError('wrong-class', `wrong ELF class: ${clsName}; dbstub loads ELFCLASS64 (64-bit) executables and ELFCLASS32 Multiboot kernels`);
   }
   if (wanted === 'elf64' && cls !== ELFCLASS64) {
-    throw new ElfError('wrong-class', `wrong ELF class: ${clsName}; dbstub loads ELFCLASS64 (64-bit) executables, or 32-bit kernels that carry a Multiboot header (docs/BOOT.md)`);
+    throw new ElfError('wrong-class', `wrong ELF class: ${clsName}; dbstub loads ELFCLASS64 (64-bit) executables, or 32-bit kernels that carry a Multiboot header (docs/boot.md)`);
   }
   if (wanted === 'elf32' && cls !== ELFCLASS32) {
     throw new ElfError('wrong-class', `wrong ELF class: ${clsName}; a Multiboot kernel without the a.out kludge (header flag bit 16) must be ELFCLASS32`);

@@ -1,4 +1,4 @@
-// Which boot protocol a guest file gets, and the loaded form of either (docs/BOOT.md "Choosing the boot
+// Which boot protocol a guest file gets, and the loaded form of either (docs/boot.md "Choosing the boot
 // protocol"). Multiboot when the file carries a valid Multiboot header where QEMU looks for one (so a
 // kernel for qemu-system-x86_64 -kernel boots the same way here), otherwise dbstub's 64-bit ELF boot
 // environment (boot.ts). `boot: multiboot | elf64` forces one.
@@ -63,7 +63,7 @@ export function prepareBootImage(bytes: Uint8Array, o: BootImageOptions): BootIm
         throw new ElfError(
           'segment-outside-memory',
           `PT_LOAD segment at physical 0x${seg.paddr.toString(16)}..0x${(seg.paddr + seg.memsz).toString(16)} overlaps the boot area ` +
-            `0x${BOOT_RESERVED_LOW.toString(16)}..0x${BOOT_RESERVED_HIGH.toString(16)} (page tables, GDT, TSS, stacks; see docs/BOOT.md); link the guest at 1 MiB`,
+            `0x${BOOT_RESERVED_LOW.toString(16)}..0x${BOOT_RESERVED_HIGH.toString(16)} (page tables, GDT, TSS, stacks; see docs/boot.md); link the guest at 1 MiB`,
         );
       }
     }

@@ -3,7 +3,7 @@
 // Spec: "Multiboot Specification version 0.6.96" (GNU GRUB): 3.1 OS image format (the header), 3.2 machine
 // state, 3.3 boot information format. Where the spec leaves a value undefined (ESP, GDTR, IDTR, the
 // other GPRs) we reproduce what QEMU leaves there, measured with a kernel that dumps its entry state
-// (test/loader/qemu-compare.test.ts), and docs/BOOT.md lists each value.
+// (test/loader/qemu-compare.test.ts), and docs/boot.md lists each value.
 //
 // What QEMU builds, and so what we build:
 // - one contiguous buffer at the kernel's load address: the kernel (ELF32 PT_LOADs from the lowest to

@@ -75,7 +75,7 @@ export class Machine {
   readonly devices: PcDevices;
   /** The guest's ELF (symbols, entry). A flat a.out-kludge Multiboot kernel gets one segment and no symbols. */
   readonly image: ElfImage;
-  /** How the guest was booted (config.boot decides; docs/BOOT.md) and, for Multiboot, the full layout. */
+  /** How the guest was booted (config.boot decides; docs/boot.md) and, for Multiboot, the full layout. */
   readonly bootProtocol: 'elf64' | 'multiboot';
   readonly multiboot: MultibootImage | undefined;
   readonly boot: BootInfo;

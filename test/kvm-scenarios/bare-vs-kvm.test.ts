@@ -66,7 +66,7 @@ const KNOWN_DIFFERENCES: Record<string, KnownDifference[]> = {
       rip: 'bls_3', bare: 0xffff47f0, kvm: 0xffff4ff0,
       why: 'SEMANTICS.md §2.5: kvm_deliver_exception_payload sets BLD back to 1 unless the payload asserts it, where ' +
         'silicon leaves BLD unchanged on other #DBs. The VMX exit qualification carries only this #DB\'s causes (BS); on ' +
-        'SVM the VMCB DR6 carries the sticky BLD into the payload (docs/FINDINGS.md 8), so AMD agrees. No switch fixes it.',
+        'SVM the VMCB DR6 carries the sticky BLD into the payload (docs/findings.md 13), so AMD agrees. No switch fixes it.',
     },
   ],
   'movss-watch-tf amd bld=true rtm=false': [
@@ -83,7 +83,7 @@ const KNOWN_DIFFERENCES: Record<string, KnownDifference[]> = {
       why: 'Seed 003 as posted (vmxMergePendingDbg): handle_exception_nmi ORs BS into GUEST_PENDING_DBG_EXCEPTIONS for ' +
         'any non-ICEBP #DB taken with TF=1 in a MOV-SS shadow, and the patch merges that field into every #DB payload, ' +
         'so the fault-like GD #DB reports BD|BS; the silicon drops the held single-step when the next instruction ' +
-        'faults (BD only). docs/FINDINGS.md 14.',
+        'faults (BD only). docs/findings.md 10.',
       agreesWith: { vmxMergePendingDbg: false },
     },
   ],

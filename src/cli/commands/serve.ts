@@ -66,7 +66,7 @@ export const serveCommand: CliCommand = {
   builder: (y: Argv) =>
     withMachineOptions(
       y
-        .positional('guest', { type: 'string', describe: 'guest: an ELF64 executable (linked at 1 MiB, see docs/BOOT.md) or a Multiboot kernel as for qemu-system-x86_64 -kernel (ELF32, or any file with the a.out kludge)', demandOption: true })
+        .positional('guest', { type: 'string', describe: 'guest: an ELF64 executable (linked at 1 MiB, see docs/boot.md) or a Multiboot kernel as for qemu-system-x86_64 -kernel (ELF32, or any file with the a.out kludge)', demandOption: true })
         .option('port', { type: 'number', default: 1234, describe: 'TCP port (0 picks a free one)', requiresArg: true })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (the protocol has no authentication: keep it local)', requiresArg: true })
         .option('run', { type: 'boolean', default: false, describe: 'start the guest now instead of waiting for gdb to continue it' })

@@ -32,7 +32,7 @@ export const sessionCommand: CliCommand = {
   builder: (y: Argv) =>
     withMachineOptions(
       y
-        .positional('guest', { type: 'string', describe: 'guest: an ELF64 executable (linked at 1 MiB, see docs/BOOT.md) or a Multiboot kernel as for qemu-system-x86_64 -kernel (ELF32, or any file with the a.out kludge)', demandOption: true })
+        .positional('guest', { type: 'string', describe: 'guest: an ELF64 executable (linked at 1 MiB, see docs/boot.md) or a Multiboot kernel as for qemu-system-x86_64 -kernel (ELF32, or any file with the a.out kludge)', demandOption: true })
         .positional('script', { type: 'string', describe: 'gdb command file (see examples/gdb/*.gdb)', demandOption: true })
         .option('gdb', { type: 'string', default: 'gdb', describe: 'gdb binary to run', requiresArg: true })
         .option('serial', { type: 'boolean', default: false, describe: 'echo guest serial output (COM1) to stderr' })
