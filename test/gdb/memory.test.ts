@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { watchGuest } from './guest.js';
 import { gdbBatch, useRigs } from './rig.js';
 
-/** Guest RAM the guest never touches (identity-mapped by the boot page tables, docs/BOOT.md). */
+/** Guest RAM the guest never touches (identity-mapped by the boot page tables, docs/boot.md). */
 const SCRATCH = 0x400000n;
 
 describe.each(['kvm', 'bare'] as const)('large memory transfers through real gdb, %s mode', (mode) => {

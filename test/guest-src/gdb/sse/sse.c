@@ -1,6 +1,6 @@
 /* Guest for the SSE register tests: loads a known value into XMM0 with MOVQ, stops at `xmm_loaded` (gdb reads
  * and writes XMM registers there), then stores XMM1 to memory so gdb can check the guest sees its write.
- * The boot environment leaves CR4.OSFXSR clear (docs/BOOT.md); SSE instructions #UD until it is set
+ * The boot environment leaves CR4.OSFXSR clear (docs/boot.md); SSE instructions #UD until it is set
  * (SDM Vol. 3 2.5). Built by test/gdb/guest.ts with -mgeneral-regs-only, so the compiler itself emits no SSE. */
 #include "runtime.h"
 
