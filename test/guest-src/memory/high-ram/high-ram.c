@@ -1,6 +1,6 @@
 /* Guest RAM above 2 GiB and above 4 GiB, the PCI hole, and physical space with nothing behind it
  * (issue 15: a store above 2 GiB crashed the server; issue 18 item 7: unbacked addresses are PC open
- * bus). The boot map (docs/BOOT.md) identity-maps 0..4 GiB with 2 MiB pages; this guest adds the
+ * bus). The boot map (docs/boot.md) identity-maps 0..4 GiB with 2 MiB pages; this guest adds the
  * fifth GiB (PDPT entry 4) so it can reach RAM that QEMU's pc machine puts from 4 GiB up.
  * Prints one line per probe; the test decides what each must read for the --memory it ran with. */
 #include "runtime.h"
