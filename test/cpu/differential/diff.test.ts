@@ -18,7 +18,8 @@ import { createCpu, createPhysicalMemory } from '../../../src/cpu/index.js';
 /**
  * Input classes left out of the generator because of a known simulator bug (tag -> bug). The
  * generator tags such cases and draws others instead; the count of avoided cases is printed.
- * Reproducers: test/cpu/support/known-bugs.ts. Remove an entry once the bug is fixed.
+ * Give each entry a failing reproducer in test/cpu/instructions/ (it.fails, so the suite stays green and
+ * notices the fix); remove the entry and flip the test once the bug is fixed.
  */
 const KNOWN_SIM_BUGS: Record<string, string> = {};
 // Fixed since first found (kept as generator tags, compared again): 'lea-noncanonical-ea' (LEA faulted

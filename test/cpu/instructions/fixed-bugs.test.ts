@@ -1,4 +1,4 @@
-// Simulator bugs found by the differential test (formerly test/cpu/support/known-bugs.ts) and other
+// Simulator bugs found by the differential test (formerly listed as open known bugs) and other
 // reported defects, now fixed: each reproducer asserts the architectural behaviour, so a regression fails.
 import { describe, expect, it } from 'vitest';
 import { defaultGpr, expectRun, run1, runAll } from '../support/helpers.js';
