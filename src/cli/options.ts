@@ -55,7 +55,7 @@ export function configFromArgv(argv: Record<string, unknown>): MachineConfig {
     } catch (e) {
       throw new CliError(`cannot read config file ${file}: ${(e as Error).message}`, EXIT.NO_INPUT);
     }
-    // DESIGN.md: the config comes from a JSON or YAML file; .yaml/.yml go through the yaml package, the rest is JSON.
+    // docs/architecture.md: the config comes from a JSON or YAML file; .yaml/.yml go through the yaml package, the rest is JSON.
     const isYaml = /\.ya?ml$/i.test(file);
     const format = isYaml ? 'YAML' : 'JSON';
     let obj: unknown;

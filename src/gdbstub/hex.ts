@@ -1,5 +1,5 @@
 // Strict hex and number helpers for packet arguments. Malformed hex is an error, never 0: QEMU's fromhex()
-// silently maps bad digits to 0, and unchecked parsing has crashed other stubs (RSP.md section 5).
+// silently maps bad digits to 0, and unchecked parsing has crashed other stubs (docs/protocol.md "Robustness").
 
 /** Value of one ASCII hex digit, or -1. */
 export function hexDigit(c: number): number {

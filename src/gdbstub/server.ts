@@ -4,7 +4,7 @@
 // - A second connection while one is attached is closed at once with a log line; the first keeps its session.
 // - A connection whose first bytes are an HTTP request line or header is dropped: a web page can make a browser
 //   send HTTP to a localhost port, and a stub that treats the text as garbage and keeps reading would be a
-//   cross-protocol target (OpenOCD CVE-2018-5704, RSP.md section 5).
+//   cross-protocol target (OpenOCD CVE-2018-5704, docs/protocol.md "Robustness").
 // - When the debugger goes away (D, quit, crash, network), the session interrupts a running guest and
 //   detaches: debugger breakpoints removed, guest paused, ready for the next attach.
 

@@ -1,4 +1,4 @@
-// Payload math, DR6/DR7 stores and the guest-debug encoding (SEMANTICS.md §1, §2.5, §3.2, §7.16).
+// Payload math, DR6/DR7 stores and the guest-debug encoding (docs/semantics.md §1, §2.5, §3.2, §7.16).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BreakpointType } from '../../src/gdbstub/target.js';

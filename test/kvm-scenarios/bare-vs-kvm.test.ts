@@ -64,7 +64,7 @@ const KNOWN_DIFFERENCES: Record<string, KnownDifference[]> = {
   'bus-lock intel bld=true rtm=false': [
     {
       rip: 'bls_3', bare: 0xffff47f0, kvm: 0xffff4ff0,
-      why: 'SEMANTICS.md §2.5: kvm_deliver_exception_payload sets BLD back to 1 unless the payload asserts it, where ' +
+      why: 'docs/semantics.md §2.5: kvm_deliver_exception_payload sets BLD back to 1 unless the payload asserts it, where ' +
         'silicon leaves BLD unchanged on other #DBs. The VMX exit qualification carries only this #DB\'s causes (BS); on ' +
         'SVM the VMCB DR6 carries the sticky BLD into the payload (docs/findings.md 13), so AMD agrees. No switch fixes it.',
     },
@@ -72,7 +72,7 @@ const KNOWN_DIFFERENCES: Record<string, KnownDifference[]> = {
   'movss-watch-tf amd bld=true rtm=false': [
     {
       rip: 'wt_2', bare: 0xffff4ff1, kvm: 0xffff4ff0,
-      why: 'SEMANTICS.md §6: seed 003 is VMX-only (get_pending_dbg_exceptions returns 0 elsewhere). SVM has no pending ' +
+      why: 'docs/semantics.md §6: seed 003 is VMX-only (get_pending_dbg_exceptions returns 0 elsewhere). SVM has no pending ' +
         'debug exceptions field, so the B0 held by the MOV SS shadow is lost at the CPUID #VMEXIT and the emulated ' +
         'single-step queues BS alone, i.e. seed 003\'s bug on AMD with no fix available.',
     },
@@ -112,7 +112,7 @@ function applyKnown(run: { serial: string }, sym: (n: string) => bigint, diffs: 
  * DEBUGCTL.BTF is not a DR6 difference, so it has its own check. Silicon clears BTF when it delivers a #DB
  * (SDM Vol. 3 19.4.3); the btf guest logs DEBUGCTL on #DB entry ("M 00db") and re-arms BTF for five branches.
  * - Intel (VMX): #DB is always intercepted and KVM re-injects it; event injection at VM entry does not clear
- *   IA32_DEBUGCTL, and KVM does not emulate the clearing [analysis, SEMANTICS.md §5 "KVM must emulate the CPU
+ *   IA32_DEBUGCTL, and KVM does not emulate the clearing [analysis, docs/semantics.md §5 "KVM must emulate the CPU
  *   clearing BTF on #DB"]. So the guest reads BTF=1 in its handler and keeps stepping on branches only: the
  *   three plain single-steps after BTF is no longer re-armed never happen.
  * - AMD (SVM): KVM drops guest BTF (seed 001 series patch 2/6, DEBUGCTL_RESERVED_BITS = ~LBR), so the guest's

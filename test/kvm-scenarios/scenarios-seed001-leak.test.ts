@@ -1,4 +1,4 @@
-// SEMANTICS.md §7.14 / seed 001: AMD host with bus-lock trap on (host DEBUGCTL = 4), LBRV off, guest CPUID
+// docs/semantics.md §7.14 / seed 001: AMD host with bus-lock trap on (host DEBUGCTL = 4), LBRV off, guest CPUID
 // without BUSLOCKTRAP, guest split lock at CPL3. Before the 2025 fix (svmZeroDebugctl false) the host's
 // DEBUGCTL runs in the guest, the split lock raises a #DB KVM reflects with payload 0x800 -> guest DR6
 // 0xffff07f0 (the §2.5 math ignores kvm_dr6_fixed). The hypervisor model loads the host value through

@@ -1,4 +1,4 @@
-// SEMANTICS.md §7 scenarios with real guest code (test/guest-src/kvm/dbchain): the guest's own #DB handler
+// docs/semantics.md §7 scenarios with real guest code (test/guest-src/kvm/dbchain): the guest's own #DB handler
 // logs RIP/DR6/DR7/RFLAGS, the debugger's view comes through the Vmm (GdbTarget) interface.
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ const CAPS = [true, false];
 const RF = 1n << 16n;
 
 // The guest is built by scripts/build-guests.mjs (vitest global setup); a missing ELF is a failure, not a skip.
-describe('kvm scenarios (SEMANTICS.md §7)', () => {
+describe('kvm scenarios (docs/semantics.md §7)', () => {
   it('the dbchain guest is built', () => expect(existsSync(ELF)).toBe(true));
 
   // ---- seed 000 ----
@@ -296,7 +296,7 @@ describe('kvm scenarios (SEMANTICS.md §7)', () => {
             const { machine, vmm } = await boot({ vendor, busLockDetect, rtm: false }, SC.dr6zero);
             if (withGdb) await gdbContinue(vmm, [{ type: BreakpointType.Hardware, addr: machine.symbol('after_cpuid'), kind: 1 }]);
             else await vmm.runToCompletion(1_000_000);
-            // Natively on AMD, BLD is writable only while DEBUGCTL.BLCKDB is set (APM via SEMANTICS.md §1.1), which
+            // Natively on AMD, BLD is writable only while DEBUGCTL.BLCKDB is set (APM via docs/semantics.md §1.1), which
             // this guest has not done; KVM's emulation (gdb attached) does not model that dependency.
             const amdNative = vendor === 'amd' && !withGdb;
             expect(hx(peek(machine, 'dr6_readback'))).toBe(busLockDetect && !amdNative ? '0xffff07f0' : '0xffff0ff0');

@@ -1,4 +1,4 @@
-// Decision table for QEMU's kvm_handle_debug (SEMANTICS.md §3.3 and every row of the §4 table), for each
+// Decision table for QEMU's kvm_handle_debug (docs/semantics.md §3.3 and every row of the §4 table), for each
 // qemu-db-routing value and both KVM_CAP_EXCEPTION_PAYLOAD settings. The guest DR6 is computed through the
 // hv payload math exactly as the chain applies it: cap on -> KVM delivers the payload onto the guest DR6
 // (kvm_deliver_exception_payload); cap off -> QEMU stores the payload raw with KVM_SET_DEBUGREGS.
@@ -55,7 +55,7 @@ const COLS: [QemuDbRouting, boolean][] = [
   ['pre-patch', true], ['pre-patch', false], ['bld-patch', true], ['bld-patch', false], ['corrected', true], ['corrected', false],
 ];
 
-describe('kvm_handle_debug decision table (SEMANTICS.md §4)', () => {
+describe('kvm_handle_debug decision table (docs/semantics.md §4)', () => {
   for (const row of ROWS) {
     COLS.forEach(([routing, cap], i) => {
       it(`${row.name} (dr6 0x${row.dr6.toString(16)}), ${routing}, cap ${cap ? 'on' : 'off'}`, () => {

@@ -67,7 +67,7 @@ describe('Vmm: resume after an interrupt', () => {
     });
 });
 
-describe('Vmm kvm mode: stepping off a software breakpoint (stale kvm_run dr6, SEMANTICS.md §4 defect 3)', () => {
+describe('Vmm kvm mode: stepping off a software breakpoint (stale kvm_run dr6, docs/semantics.md §4 defect 3)', () => {
   // A fresh vCPU's kvm_run area is zero, so the debug.arch.dr6 that the #BP exit leaves unwritten has bit 11 = 0.
   const cases: [QemuDbRouting, boolean][] = [
     ['bld-patch', true],

@@ -1,6 +1,6 @@
 /* Seed 001 (KVM/SVM "Zero DEBUGCTL before VMRUN if necessary"): the guest never enables bus-lock
  * detection, yet on AMD without LBR virtualization it runs with the host's DEBUGCTL; a host value with
- * bit 2 (BusLockTrap) makes the guest's CPL3 split lock raise a #DB it never asked for (SEMANTICS.md §5,
+ * bit 2 (BusLockTrap) makes the guest's CPL3 split lock raise a #DB it never asked for (docs/semantics.md §5,
  * §7.14). Compare --svm-zero-debugctl false / true. */
 #include "../seed.h"
 

@@ -3,7 +3,7 @@
  * handler must set RF to get past an instruction breakpoint) and trap-like for a data breakpoint (RIP after
  * the instruction, which completed). Neither pushes RFLAGS.RF=1 (SDM Vol. 3 18.3.1.1; hardware does not
  * set RF for GD either, as the seed notes). The handler in ../seed.h sets RF itself for the fault-like
- * ones. SEMANTICS.md §7.2, §7.12. */
+ * ones. docs/semantics.md §7.2, §7.12. */
 #include "../seed.h"
 
 extern char ibp_insn[], ibp_end[], dbp_insn[], dbp_end[], gd_insn[], gd_end[];

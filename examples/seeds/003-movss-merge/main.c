@@ -1,7 +1,7 @@
 /* Seed 003 (KVM/VMX "Merge pending debug causes when vectoring #DB"): DR0 watches the MOV SS operand, TF
  * is set, then `mov (mem),%ss; cpuid`. The MOV-SS shadow holds the B0 trap; CPUID exits to KVM on VMX and
  * KVM queues a single-step #DB. Silicon gives DR6 = BS|B0 (0xffff4ff1); KVM without the patch loses B0
- * (0xffff4ff0). SEMANTICS.md §6, §7.15. */
+ * (0xffff4ff0). docs/semantics.md §6, §7.15. */
 #include "../seed.h"
 
 extern char movss_insn[], cpuid_insn[], cpuid_end[];

@@ -1,7 +1,7 @@
 /* Seed 004 (x86/traps "Initialize DR6 by writing its architectural reset value"): writing 0 to DR6 leaves
  * the fixed-1 bits set, and which bits are fixed depends on the CPU: with bus-lock detect, BLD (bit 11) is
  * writable, so 0 reads back as 0xffff07f0 instead of 0xffff0ff0 (a "bus lock" the guest never had); in a
- * guest, KVM decides from the guest's CPUID (SEMANTICS.md §7.16). */
+ * guest, KVM decides from the guest's CPUID (docs/semantics.md §7.16). */
 #include "../seed.h"
 
 int main(void) {

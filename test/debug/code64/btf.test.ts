@@ -7,9 +7,9 @@
 //    editions); software must set it again to keep stepping on branches. The guest's #DB gate reads
 //    DEBUGCTL first (mark 0xDB: 0 every time) and re-arms BTF while the body wants it; once it stops
 //    re-arming, TF alone steps every instruction again (SDM 19.3.1.4).
-//  - AMD: asserted identically. DebugCtl.BTF is bit 1 there too (SEMANTICS.md 1.3); that the CPU
+//  - AMD: asserted identically. DebugCtl.BTF is bit 1 there too (docs/semantics.md §1.3); that the CPU
 //    clears it on #DB is the behaviour AMD's reviewer said KVM would have to emulate on SVM
-//    (SEMANTICS.md, seed 001 discussion). The APM text itself was not re-checked here.
+//    (docs/semantics.md §5, seed 001 review). The APM text itself was not re-checked here.
 //  - DR6.BS is the cause bit for both: single instruction (TF=1, BTF=0) and taken branch (TF=BTF=1)
 //    (SDM 19.2.3, DR6.BS); the runtime rewrites DR6 to 0xFFFF0FF0 after each #DB, so each shows 0xFFFF4FF0.
 //  - Delivery clears TF in RFLAGS after pushing it (SDM 6.12.1.2), so the handler is not stepped;

@@ -4,7 +4,7 @@
 // read 1: 0xFFFF07F0 with bus-lock detect, 0xFFFF0FF0 without (seed 004); RTM adds 0xFFFE....
 // On AMD, BLD is writable only while DEBUGCTL[BLCKDB] (bit 2) is 1 ("If BusLockTrap is disabled,
 // DR6.BLD is reserved-to-1; any attempts to clear it by software are ignored", seed 001). Intel: no
-// DEBUGCTL dependency (KVM's model, SEMANTICS 1.1; writability follows CPUID only).
+// DEBUGCTL dependency (KVM's model, docs/semantics.md 1.1; writability follows CPUID only).
 // WRMSR DEBUGCTL bit 2 without the feature is #GP(0).
 import { describe, expect, it } from 'vitest';
 import { CS_KERNEL, DR6_BLD, DR6_INIT, DR6_RTM, expectRun, hex64, runGuest, VEC_GP, type Expect } from './harness.js';

@@ -1,4 +1,4 @@
-/* One guest, several #DB scenarios of SEMANTICS.md §7, chosen by the host through `scenario` before the
+/* One guest, several #DB scenarios of docs/semantics.md §7, chosen by the host through `scenario` before the
  * run. The guest's own #DB handler logs what it observes (RIP, DR6, DR7, RFLAGS) into db_log[], which the
  * tests read through the ELF symbols; it then writes `db_reset` to DR6 (Linux writes 0xFFFF0FF0), clears
  * TF and, for fault-like #DBs, sets RF in the frame so the instruction completes on return. */
