@@ -112,8 +112,8 @@ function applyKnown(run: { serial: string }, sym: (n: string) => bigint, diffs: 
  * DEBUGCTL.BTF is not a DR6 difference, so it has its own check. Silicon clears BTF when it delivers a #DB
  * (SDM Vol. 3 19.4.3); the btf guest logs DEBUGCTL on #DB entry ("M 00db") and re-arms BTF for five branches.
  * - Intel (VMX): #DB is always intercepted and KVM re-injects it; event injection at VM entry does not clear
- *   IA32_DEBUGCTL, and KVM does not emulate the clearing [analysis, docs/semantics.md §5 "KVM must emulate the CPU
- *   clearing BTF on #DB"]. So the guest reads BTF=1 in its handler and keeps stepping on branches only: the
+ *   IA32_DEBUGCTL, and KVM does not emulate the clearing [analysis, docs/semantics.md §5: KVM would have to emulate the CPU
+ *   clearing BTF on #DB]. So the guest reads BTF=1 in its handler and keeps stepping on branches only: the
  *   three plain single-steps after BTF is no longer re-armed never happen.
  * - AMD (SVM): KVM drops guest BTF (seed 001 series patch 2/6, DEBUGCTL_RESERVED_BITS = ~LBR), so the guest's
  *   WRMSR of BTF reads back 0 and TF steps every instruction.
