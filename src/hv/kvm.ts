@@ -89,8 +89,11 @@ export class KvmRunArea {
   }
   setException(v: number): void { this.dv.setUint32(0, v >>> 0, true); }
   setPc(v: bigint): void { this.dv.setBigUint64(8, BigInt.asUintN(64, v), true); }
-  setDr6(v: number | bigint): void { this.dv.setBigUint64(16, BigInt.asUintN(64, BigInt(v)), true); }
-  setDr7(v: number | bigint): void { this.dv.setBigUint64(24, BigInt.asUintN(64, BigInt(v)), true); }
+  // struct kvm_debug_exit_arch's dr6/dr7 are __u64 filled from unsigned long values (DR6_ACTIVE_LOW is the
+  // unsigned int 0xffff0ff0 in arch/x86/include/asm/kvm_host.h), so they are zero-extended: 0x00000000ffff4ff0.
+  // A JS bit operation yields a signed int32; `>>> 0` keeps it from being sign-extended into bits 63:32.
+  setDr6(v: number | bigint): void { this.dv.setBigUint64(16, typeof v === 'number' ? BigInt(v >>> 0) : BigInt.asUintN(64, v), true); }
+  setDr7(v: number | bigint): void { this.dv.setBigUint64(24, typeof v === 'number' ? BigInt(v >>> 0) : BigInt.asUintN(64, v), true); }
   /** KVM_EXIT_IO: direction u8 @0, size u8 @1, port u16 @2, count u32 @4, data_offset u64 @8. */
   recordIo(out: boolean, size: number, port: number): void {
     this.dv.setUint8(0, out ? 1 : 0);
@@ -189,6 +192,7 @@ export class KvmVcpu {
     this.exception = undefined;
     this.vmcbDbgctl = 0;
     this.singlestepRip = undefined;
+    this.wontExit = false;
   }
 
   // ================= ioctls =================
@@ -295,9 +299,16 @@ export class KvmVcpu {
 
   // ---- vcpu_enter_guest / exit ----
 
-  private get wontExit(): boolean {
-    return this.guestDebug === 0;
-  }
+  /**
+   * KVM_DEBUGREG_WONT_EXIT (vcpu->arch.switch_db_regs): the guest owns the hardware debug registers and its MOV DR
+   * do not exit. Set by VMX handle_dr / SVM dr_interception on a guest MOV DR while guest_debug == 0 (the MOV is
+   * then re-executed natively), cleared at the next VM exit by vmx_sync_dirty_debug_regs / svm_sync_dirty_debug_regs
+   * (Linux v6.15+, vmx.c blob 8ecb10bc, svm.c), which also turn the DR intercepts back on. So ownership lasts from
+   * the guest's first MOV DR to the next exit of any kind, not for the rest of the run.
+   */
+  private wontExit = false;
+  /** WONT_EXIT was set during the run that just ended (svm_sync_dirty_debug_regs ran before the exit handler). */
+  private ownedAtExit = false;
 
   private effectiveDr7(): number {
     return this.guestDebug & KVM_GUESTDBG_USE_HW_BP ? this.guestDebugDr7 : this.dr7;
@@ -316,9 +327,7 @@ export class KvmVcpu {
     // USE_HW_BP: the hardware DR7 is the debugger's, so a task switch shows only as a new TR (a debugger is
     // attached: exits are frequent and this getState per entry is off the instruction path).
     this.trAtEntry = hwBp ? cpu.getState().tr.selector : -1;
-    // WONT_EXIT: arch.dr6 goes to hardware; otherwise SVM sets vmcb.dr6 = DR6_ACTIVE_LOW before VMRUN so
-    // the VMCB DR6 at a #DB exit holds only that event's causes (VMX does not write DR6 on a #DB exit).
-    cpu.setDr(6, BigInt(this.wontExit ? this.dr6 : DR6_ACTIVE_LOW));
+    this.loadDr6();
     if (!this.vmx) {
       // Seed 001 / SEMANTICS.md §5: hardware swaps DEBUGCTL only with LBR virtualization enabled.
       let hw = this.cfg.hostDebugctl;
@@ -328,13 +337,26 @@ export class KvmVcpu {
     }
   }
 
+  /** vcpu_enter_guest loads arch.dr6 only while WONT_EXIT; otherwise svm_vcpu_run sets vmcb.dr6 = DR6_ACTIVE_LOW so
+   *  the VMCB DR6 at a #DB exit holds only that event's causes (VMX does not write DR6 on a #DB exit). */
+  private loadDr6(): void {
+    this.cpu.setDr(6, BigInt(this.wontExit ? this.dr6 : DR6_ACTIVE_LOW));
+  }
+
+  /** vmx_sync_dirty_debug_regs / svm_sync_dirty_debug_regs: copy the guest-owned hardware DRs back, clear WONT_EXIT. */
+  private syncDirtyDebugRegs(): void {
+    const cpu = this.cpu;
+    for (let i = 0; i < 4; i++) this.db[i] = cpu.getDr(i);
+    this.dr6 = Number(BigInt.asUintN(32, cpu.getDr(6))) >>> 0;
+    this.dr7 = Number(BigInt.asUintN(32, cpu.getDr(7))) >>> 0;
+    this.wontExit = false;
+  }
+
   private exitGuest(): void {
     const cpu = this.cpu;
+    this.ownedAtExit = this.wontExit;
     if (this.wontExit) {
-      // sync_dirty_debug_regs: the guest owned the hardware DRs.
-      for (let i = 0; i < 4; i++) this.db[i] = cpu.getDr(i);
-      this.dr6 = Number(BigInt.asUintN(32, cpu.getDr(6))) >>> 0;
-      this.dr7 = Number(BigInt.asUintN(32, cpu.getDr(7))) >>> 0;
+      this.syncDirtyDebugRegs();
     } else if (
       this.trAtEntry >= 0
         ? cpu.getState().tr.selector !== this.trAtEntry
@@ -377,15 +399,23 @@ export class KvmVcpu {
       case 'cpuid':
         return true; // CPUID always exits on VMX and is intercepted by KVM on SVM
       case 'mov-dr':
-        return this.guestDebug !== 0;
+        // MOV-DR exiting (VMX) / the DR intercepts (SVM) are on unless the guest owns the DRs.
+        return !this.wontExit;
       case 'rdmsr':
       case 'wrmsr':
         // SVM: DEBUGCTL lives in the VMCB (svm_{get,set}_msr); VMX swaps it through the VMCS.
         return !this.vmx && Number(this.cpu.getGpr(1 /* RCX */) & 0xffffffffn) === MSR_IA32_DEBUGCTL;
       case 'in':
       case 'out': {
-        // Every port access to a VMM device is a KVM_EXIT_IO round trip; only its trace in the union matters.
+        // Every port access to a VMM device is a KVM_EXIT_IO round trip: its trace stays in the union, and, as after
+        // any VM exit, guest-owned DRs are synced back and the intercepts return (the devices run inside the CPU's
+        // port bus here, so the exit and the re-entry are modelled in place).
         this.run.recordIo(kind === 'out', 1, Number(this.cpu.getGpr(2 /* RDX */) & 0xffffn));
+        if (this.wontExit) {
+          this.syncDirtyDebugRegs();
+          this.loadDr6();
+          this.hwDr7AtEntry = this.dr7; // what the re-entry loads (the task-switch check in exitGuest compares to it)
+        }
         return false;
       }
       default:
@@ -452,11 +482,25 @@ export class KvmVcpu {
     }
     const exitToUser = (this.guestDebug & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP)) !== 0;
     if (this.vmx) {
-      const qual = ev.dbPayload & VMX_DB_EXIT_QUAL_MASK;
+      let qual = ev.dbPayload & VMX_DB_EXIT_QUAL_MASK;
+      if (ev.icebp && qual !== 0) {
+        // INT1 sets no DR6 cause of its own (SDM Vol. 3B Table 19-2), so the exit qualification of an ICEBP exit is
+        // empty; what the CPU folds into its ICEBP #DB here are the data breakpoints a MOV-SS shadow was holding, and
+        // at the VM exit those stay in GUEST_PENDING_DBG_EXCEPTIONS (B0-B3 plus "enabled breakpoint"), where seed 003
+        // (Aidan Khoury's cover letter: "executes ICEBP/INT1 which is intercepted as #DB") finds them. [analysis]
+        cpu.pendingDebugExceptions |= (qual & DR_TRAP_BITS) | PENDING_DBG_ENABLED_BP;
+        qual = 0;
+      }
       if (!exitToUser) {
+        const tfInShadow = (cpu.getRflags() & RFLAGS_TF) !== 0n && cpu.interruptShadow !== 'none';
+        // Seed 003 as posted moves the "TF in an STI/MOV-SS shadow -> BS in the pending debug exceptions" block ahead of
+        // the ICEBP skip, so it also runs for INT1 and its merge then reports BS, which INT1 never sets (the reviewers'
+        // objection, SEMANTICS.md §6). Current KVM (handle_exception_nmi, v6.15+) runs it for non-ICEBP #DBs only.
+        const reordered = this.cfg.vmxMergePendingDbg;
+        if (reordered && tfInShadow) cpu.pendingDebugExceptions |= DR6_BS;
         if (ev.icebp) {
           cpu.skipInstruction(Number(ev.rip - ev.instructionRip)); // skip_emulated_instruction (no TF check)
-        } else if ((cpu.getRflags() & RFLAGS_TF) !== 0n && cpu.interruptShadow !== 'none') {
+        } else if (!reordered && tfInShadow) {
           // TF under an STI/MOV-SS shadow: VM entry requires BS in the pending debug exceptions.
           cpu.pendingDebugExceptions |= DR6_BS;
         }
@@ -475,7 +519,7 @@ export class KvmVcpu {
     if (ev.icebp) cpu.setRip(ev.rip);
     const vmcbDr6 = hardwareDr6(this.hwDr6AtDb, ev.dbPayload);
     cpu.setDr(6, BigInt(vmcbDr6));
-    if (this.wontExit) this.dr6 = vmcbDr6; // svm_sync_dirty_debug_regs runs before the handler
+    if (this.ownedAtExit) this.dr6 = vmcbDr6; // svm_sync_dirty_debug_regs ran before the handler
     if (!exitToUser) {
       this.stats.reflectedDb++;
       this.queue(DB_VECTOR, (vmcbDr6 ^ DR6_ACTIVE_LOW) >>> 0, 'svm-db-intercept');
@@ -509,6 +553,11 @@ export class KvmVcpu {
         return this.skipEmulatedInstruction(length);
       }
       case 'mov-dr':
+        if (!this.vmx && this.guestDebug === 0) {
+          // svm.c dr_interception: guest_debug == 0 -> clr_dr_intercepts, WONT_EXIT, re-enter on the instruction.
+          this.wontExit = true;
+          return undefined;
+        }
         return this.vmx || this.opts.svmDecodeAssists ? this.handleDr(rip, length) : this.emulateMovDr(rip, length);
       case 'rdmsr':
       case 'wrmsr':
@@ -588,6 +637,11 @@ export class KvmVcpu {
           return this.debugExit('vmx-handle-dr-gd');
         }
         this.queue(DB_VECTOR, DR6_BD, 'vmx-handle-dr-gd');
+        return undefined;
+      }
+      if (this.guestDebug === 0) {
+        // handle_dr: no more DR exits (MOV_DR_EXITING cleared), WONT_EXIT, re-enter on this instruction.
+        this.wontExit = true;
         return undefined;
       }
     }

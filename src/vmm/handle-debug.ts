@@ -10,7 +10,10 @@
 //    (Bn of its slots, BS while it single-steps) removed from what goes back to the guest.
 
 import type { QemuDbRouting } from '../config/config.js';
-import { BP_VECTOR, DB_VECTOR, DR6_ACTIVE_LOW, DR6_BS, DR6_BUS_LOCK, dr7SlotRw } from '../hv/debugregs.js';
+import { BP_VECTOR, DB_VECTOR, DR6_ACTIVE_LOW, DR6_BD, DR6_BS, DR6_BT, DR6_BUS_LOCK, DR6_RTM, DR_TRAP_BITS, dr7SlotRw } from '../hv/debugregs.js';
+
+/** #DB causes in payload polarity (uapi DR_TRAP_BITS, BLD, BD, BS, BT, RTM). */
+const DB_CAUSES = DR_TRAP_BITS | DR6_BUS_LOCK | DR6_BD | DR6_BS | DR6_BT | DR6_RTM;
 
 /** One entry of QEMU's static hw_breakpoint[4] table. */
 export interface HwBreakpoint {
@@ -46,12 +49,15 @@ export interface HandleDebugResult {
 }
 
 export function kvmHandleDebug(inp: HandleDebugInput): HandleDebugResult {
+  return inp.routing === 'corrected' ? correctedHandleDebug(inp) : upstreamHandleDebug(inp);
+}
+
+/** target/i386/kvm/kvm.c kvm_handle_debug (QEMU 9.x/10.x), and the same with seed 000's patch applied. */
+function upstreamHandleDebug(inp: HandleDebugInput): HandleDebugResult {
   const dr6 = inp.dr6 >>> 0;
   let ret = false;
   let claim: HandleDebugResult['claim'];
   let watchpointHit: HandleDebugResult['watchpointHit'];
-  // Causes QEMU consumed for the debugger (used only by 'corrected' to strip them from the guest payload).
-  let claimedBits = 0;
 
   if (inp.exception === DB_VECTOR) {
     if (dr6 & DR6_BS) {
@@ -59,7 +65,6 @@ export function kvmHandleDebug(inp: HandleDebugInput): HandleDebugResult {
       if (inp.singlestepEnabled) {
         ret = true;
         claim = 'singlestep';
-        claimedBits |= DR6_BS;
       }
     } else {
       for (let n = 0; n < 4; n++) {
@@ -68,19 +73,16 @@ export function kvmHandleDebug(inp: HandleDebugInput): HandleDebugResult {
           case 0:
             ret = true;
             claim = 'hw-breakpoint';
-            claimedBits |= 1 << n;
             break;
           case 1:
             ret = true;
             claim = 'watchpoint';
-            claimedBits |= 1 << n;
             // QEMU reads its own table even when the DR7 came from the guest (§3.3 pitfall 2).
             watchpointHit = { addr: inp.hwBreakpoints[n]?.addr ?? 0n, kind: 'write', slot: n };
             break;
           case 3:
             ret = true;
             claim = 'watchpoint';
-            claimedBits |= 1 << n;
             watchpointHit = { addr: inp.hwBreakpoints[n]?.addr ?? 0n, kind: 'access', slot: n };
             break;
           default:
@@ -97,34 +99,60 @@ export function kvmHandleDebug(inp: HandleDebugInput): HandleDebugResult {
   if (claim) out.claim = claim;
   if (watchpointHit) out.watchpointHit = watchpointHit;
   const isDb = inp.exception === DB_VECTOR;
+  if (inp.routing === 'pre-patch') {
+    if (!ret) out.reinject = { vector: inp.exception, hasPayload: isDb, payload: dr6 };
+  } else if (!ret || !(dr6 & DR6_BUS_LOCK)) {
+    out.reinject = { vector: inp.exception, hasPayload: isDb, payload: (!ret ? dr6 ^ DR6_BUS_LOCK : DR6_BUS_LOCK) >>> 0 };
+  }
+  return out;
+}
 
-  switch (inp.routing) {
-    case 'pre-patch':
-      if (!ret) out.reinject = { vector: inp.exception, hasPayload: isDb, payload: dr6 };
-      break;
-    case 'bld-patch':
-      if (!ret || !(dr6 & DR6_BUS_LOCK)) {
-        out.reinject = { vector: inp.exception, hasPayload: isDb, payload: (!ret ? dr6 ^ DR6_BUS_LOCK : DR6_BUS_LOCK) >>> 0 };
-      }
-      break;
-    case 'corrected': {
-      const busLock = isDb && !(dr6 & DR6_BUS_LOCK);
-      if (!ret || busLock) {
-        if (!isDb) {
-          // Unclaimed #BP (a guest int3): re-inject it as is; no payload exists for #BP.
-          out.reinject = { vector: inp.exception, hasPayload: false, payload: 0 };
-        } else {
-          // Positive-polarity causes left after removing what the debugger consumed.
-          const causes = ((dr6 ^ DR6_ACTIVE_LOW) & ~claimedBits) >>> 0;
-          out.reinject = {
-            vector: DB_VECTOR,
-            hasPayload: true,
-            payload: inp.exceptionPayloadCap ? causes : (causes ^ DR6_ACTIVE_LOW) >>> 0,
-          };
-        }
-      }
-      break;
+/** The GDB_BREAKPOINT_* type a DR7 R/W field holds, for matching an exit's Bn against QEMU's own table. */
+const RW_TYPE: Record<number, HwBreakpoint['type'] | undefined> = { 0: 'hw', 1: 'write', 3: 'access' };
+
+/**
+ * 'corrected': what a QEMU that routes by cause would do (docs/FINDINGS.md "Issue 19", corrected routing).
+ * 1. Causes are read in payload polarity: c = exit DR6 ^ DR6_ACTIVE_LOW, restricted to B0-B3, BLD, BD, BS, BT, RTM.
+ * 2. The gdbstub handles exactly: BS while it single-steps (cs->singlestep_enabled); Bn when slot n of its own
+ *    hw_breakpoint[] table is in use and the exit's DR7 slot n has that entry's type (the exit's DR7 is the
+ *    debugger's only while it has hardware breakpoints; otherwise it is the guest's and Bn is the guest's own);
+ *    on a #BP exit, a software breakpoint of its own at pc. Bn are examined on a BS exit too.
+ * 3. Every other cause goes back to the guest: one #DB with payload = c minus the handled causes (KVM's
+ *    pending-debug format with KVM_CAP_EXCEPTION_PAYLOAD; DR6 format, payload ^ DR6_ACTIVE_LOW, without it, since
+ *    QEMU then stores it with KVM_SET_DEBUGREGS). An unhandled #BP is re-injected as #BP. An exit nothing of which
+ *    is handled is re-injected whole (QEMU's ret == 0 case). The dr6 of a #BP exit is never read (it is stale).
+ * 4. gdb stops when anything was handled; a re-injection may accompany the stop (outcome 'both').
+ */
+function correctedHandleDebug(inp: HandleDebugInput): HandleDebugResult {
+  const dr6 = inp.dr6 >>> 0;
+  if (inp.exception !== DB_VECTOR) {
+    if (inp.swBreakpointAt(inp.pc)) return { debuggerStop: true, claim: 'sw-breakpoint' };
+    return { debuggerStop: false, reinject: { vector: inp.exception, hasPayload: false, payload: 0 } };
+  }
+  const causes = (dr6 ^ DR6_ACTIVE_LOW) & DB_CAUSES;
+  let handled = 0;
+  let claim: HandleDebugResult['claim'];
+  let watchpointHit: HandleDebugResult['watchpointHit'];
+  for (let n = 0; n < 4; n++) {
+    const bp = inp.hwBreakpoints[n];
+    if (!(causes & (1 << n)) || !bp || RW_TYPE[dr7SlotRw(inp.dr7, n)] !== bp.type) continue;
+    handled |= 1 << n;
+    if (bp.type === 'hw') claim ??= 'hw-breakpoint';
+    else {
+      claim = 'watchpoint';
+      watchpointHit ??= { addr: bp.addr, kind: bp.type, slot: n };
     }
+  }
+  if (causes & DR6_BS && inp.singlestepEnabled) {
+    handled |= DR6_BS;
+    claim ??= 'singlestep';
+  }
+  const out: HandleDebugResult = { debuggerStop: handled !== 0 };
+  if (claim) out.claim = claim;
+  if (watchpointHit) out.watchpointHit = watchpointHit;
+  const rest = (causes & ~handled) >>> 0;
+  if (handled === 0 || rest !== 0) {
+    out.reinject = { vector: DB_VECTOR, hasPayload: true, payload: inp.exceptionPayloadCap ? rest : (rest ^ DR6_ACTIVE_LOW) >>> 0 };
   }
   return out;
 }

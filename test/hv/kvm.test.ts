@@ -81,8 +81,9 @@ describe('KvmVcpu', () => {
     expect(cpu.injected).toHaveLength(1);
     expect(cpu.injected[0]).toMatchObject({ vector: 1, rf: false, rip: 0x1003n });
     expect(kvm.dr6.toString(16)).toBe('ffff07f0');
-    // WONT_EXIT: the guest's DR6 is loaded into hardware for its handler.
-    expect(cpu.hwDrDuringRun.at(-1)![6]!.toString(16)).toBe('ffff07f0');
+    // Ownership is lazy (issue 19, vmx.c handle_dr / vmx_sync_dirty_debug_regs): without a guest MOV DR since the last
+    // exit the guest does not own the DRs, so its DR6 reaches hardware only after its handler's first MOV DR exits.
+    expect(cpu.hwDrDuringRun.at(-1)![6]!.toString(16)).toBe('ffff0ff0');
   });
 
   it('VMX exit to userspace loses BLD: dr6 = qual | 0xffff0ff0', () => {

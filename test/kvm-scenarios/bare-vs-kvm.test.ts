@@ -66,7 +66,17 @@ const KNOWN_DIFFERENCES: Record<string, KnownDifference[]> = {
       rip: 'bls_3', bare: 0xffff47f0, kvm: 0xffff4ff0,
       why: 'docs/semantics.md §2.5: kvm_deliver_exception_payload sets BLD back to 1 unless the payload asserts it, where ' +
         'silicon leaves BLD unchanged on other #DBs. The VMX exit qualification carries only this #DB\'s causes (BS); on ' +
-        'SVM the VMCB DR6 carries the sticky BLD into the payload (docs/findings.md 13), so AMD agrees. No switch fixes it.',
+        'SVM see the AMD entry. No switch fixes it.',
+    },
+  ],
+  'bus-lock amd bld=true rtm=false': [
+    {
+      rip: 'bls_3', bare: 0xffff47f0, kvm: 0xffff4ff0,
+      why: 'Issue 19 deviation 3: SVM debug-register ownership is lazy. The guest owns the DRs (KVM_DEBUGREG_WONT_EXIT) ' +
+        'only from its first MOV DR to the next VM exit; the handler\'s serial output is such an exit (KVM_EXIT_IO), ' +
+        'svm_sync_dirty_debug_regs clears WONT_EXIT there and the next svm_vcpu_run loads vmcb DR6 = DR6_ACTIVE_LOW, so ' +
+        'the single-step #DB sees BLD=1 and the payload math (docs/semantics.md §2.5) re-arms it in the guest\'s DR6, as on ' +
+        'Intel. Silicon keeps BLD=0. No switch fixes it.',
     },
   ],
   'movss-watch-tf amd bld=true rtm=false': [
@@ -75,6 +85,16 @@ const KNOWN_DIFFERENCES: Record<string, KnownDifference[]> = {
       why: 'docs/semantics.md §6: seed 003 is VMX-only (get_pending_dbg_exceptions returns 0 elsewhere). SVM has no pending ' +
         'debug exceptions field, so the B0 held by the MOV SS shadow is lost at the CPUID #VMEXIT and the emulated ' +
         'single-step queues BS alone, i.e. seed 003\'s bug on AMD with no fix available.',
+    },
+  ],
+  'movss-icebp intel bld=true rtm=false': [
+    {
+      rip: 'msi_2', bare: 0xffff0ff0, kvm: 0xffff4ff0,
+      why: 'Seed 003 as posted (vmxMergePendingDbg) moves the "TF in a MOV-SS/STI shadow -> BS in ' +
+        'GUEST_PENDING_DBG_EXCEPTIONS" block ahead of the ICEBP skip in handle_exception_nmi and merges that field into ' +
+        'the payload, so the ICEBP in the MOV SS shadow reports BS, which INT1 never sets (SDM Vol. 3B Table 19-2; the ' +
+        'reviewers\' objection, docs/semantics.md §6). Current KVM skips the ICEBP before that block and agrees with silicon.',
+      agreesWith: { vmxMergePendingDbg: false },
     },
   ],
   'movss-gd intel bld=true rtm=false': [

@@ -11,9 +11,11 @@ import {
 const B0 = DR6_INIT | DR6_B0;
 const BS = DR6_INIT | DR6_BS;
 
-function seq(cs: number): Expect[] {
+function seq(cs: number, icebpB0Lost: boolean): Expect[] {
   return [
-    { vec: VEC_DB, rip: 'msw_i2', dr6: B0, cs, rf: 0, why: 'MOV SS + ICEBP: B0 merged into one #DB' },
+    icebpB0Lost
+      ? { vec: VEC_DB, rip: 'msw_i2', dr6: DR6_INIT, cs, rf: 0, why: 'KVM/VMX: the held B0 stays in GUEST_PENDING_DBG_EXCEPTIONS and the ICEBP #DB is queued without it (seed 003, issue 19 deviation 4)' }
+      : { vec: VEC_DB, rip: 'msw_i2', dr6: B0, cs, rf: 0, why: 'MOV SS + ICEBP: B0 merged into one #DB' },
     { vec: VEC_DB, rip: 'exc_3', dr6: B0, cs: CS32_KERNEL, rf: 0, why: 'MOV SS + INT3: held #DB at the #BP handler entry' },
     { vec: VEC_BP, rip: 'msw_b2', dr6: DR6_INIT, cs, rf: 0 },
     { vec: VEC_DB, rip: 'pss_2', dr6: B0, cs, rf: 0, tf: 0, why: 'POP SS: B0 after the next instruction' },
@@ -32,6 +34,7 @@ function seq(cs: number): Expect[] {
 describe.each(VENDORS)('32-bit MOV SS / POP SS shadows (%s)', (vendor) => {
   it.each(MODES)('held data breakpoint and single-step; CPL0 and CPL3 (%s mode)', async (mode) => {
     const run = await runGuest32('movss-popss', mode, { vendor });
-    expectRun(run, [...seq(CS32_KERNEL), ...seq(CS32_USER)]);
+    const lost = mode === 'kvm' && vendor === 'intel';
+    expectRun(run, [...seq(CS32_KERNEL, lost), ...seq(CS32_USER, lost)]);
   });
 });
