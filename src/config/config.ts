@@ -32,8 +32,12 @@ export interface MachineConfig {
   emulatorDbFaultLike: boolean;
   /** Seed 003: merge VMX pending debug exceptions into the #DB payload (Aidan Khoury's patch). */
   vmxMergePendingDbg: boolean;
-  /** Seed 004: DR6 fixed-1 bits follow the guest's CPUID (kvm_dr6_fixed). */
+  /** Seed 004: DR6 fixed-1 bits follow the guest's CPUID (kvm_dr6_fixed, Linux v5.13+). false = KVM before bus-lock
+   *  detect support (v5.12 and older): BLD is fixed to 1 for every guest, RTM still follows the CPUID. */
   dr6FixedFromCpuid: boolean;
+  /** kvm mode, AMD: the SVM DecodeAssists feature (every AMD part since family 15h). Without it KVM emulates a guest
+   *  MOV DR with its full instruction emulator (svm.c dr_interception -> emulate_on_interception), seed 002's path. */
+  svmDecodeAssists: boolean;
   /** KVM_CAP_EXCEPTION_PAYLOAD enabled by the VMM. */
   exceptionPayload: boolean;
   /** Boot protocol for the guest file. */
@@ -52,11 +56,12 @@ export const DEFAULT_CONFIG: Readonly<MachineConfig> = Object.freeze({
   mode: 'kvm',
   hostDebugctl: 0,
   lbrv: false,
-  qemuDbRouting: 'bld-patch',
+  qemuDbRouting: 'corrected',
   svmZeroDebugctl: true,
   emulatorDbFaultLike: true,
   vmxMergePendingDbg: false,
   dr6FixedFromCpuid: true,
+  svmDecodeAssists: true,
   exceptionPayload: true,
   boot: 'auto',
   append: '',
@@ -74,11 +79,12 @@ export const CONFIG_SCHEMA: Record<keyof MachineConfig, Kind & { flag: string; d
   mode: { type: 'enum', values: ['bare', 'kvm'], flag: 'mode', doc: 'bare: no hypervisor; kvm: the KVM model and QEMU glue between gdb and the CPU' },
   hostDebugctl: { type: 'int', min: 0, max: 0xffff, flag: 'host-debugctl', doc: 'kvm mode: host IA32_DEBUGCTL (seed 001: 4 = host bus-lock trap on)' },
   lbrv: { type: 'bool', flag: 'lbrv', doc: 'kvm mode, AMD: LBR virtualization (hardware swaps DEBUGCTL)' },
-  qemuDbRouting: { type: 'enum', values: ['pre-patch', 'bld-patch', 'corrected'], flag: 'qemu-db-routing', doc: 'seed 000: QEMU kvm_handle_debug before the BLD patch, as posted, or corrected' },
+  qemuDbRouting: { type: 'enum', values: ['pre-patch', 'bld-patch', 'corrected'], flag: 'qemu-db-routing', doc: 'seed 000: QEMU kvm_handle_debug corrected (re-injects every cause gdb did not handle), before the BLD patch, or as posted' },
   svmZeroDebugctl: { type: 'bool', flag: 'svm-zero-debugctl', doc: 'seed 001: KVM loads the guest DEBUGCTL around VMRUN when LBRV is off' },
   emulatorDbFaultLike: { type: 'bool', flag: 'emulator-db-fault-like', doc: 'seed 002: #DBs from the KVM emulator are fault-like' },
   vmxMergePendingDbg: { type: 'bool', flag: 'vmx-merge-pending-dbg', doc: 'seed 003: merge VMX pending debug exceptions into the #DB payload' },
-  dr6FixedFromCpuid: { type: 'bool', flag: 'dr6-fixed-from-cpuid', doc: 'seed 004: DR6 fixed-1 bits follow the guest CPUID (kvm_dr6_fixed)' },
+  dr6FixedFromCpuid: { type: 'bool', flag: 'dr6-fixed-from-cpuid', doc: 'seed 004: DR6 fixed-1 bits follow the guest CPUID (kvm_dr6_fixed, Linux 5.13+); false: BLD always 1 (older KVM)' },
+  svmDecodeAssists: { type: 'bool', flag: 'svm-decode-assists', doc: 'kvm mode, AMD: DecodeAssists (false: guest MOV DR goes through the KVM emulator, seed 002)' },
   exceptionPayload: { type: 'bool', flag: 'exception-payload', doc: 'KVM_CAP_EXCEPTION_PAYLOAD enabled by the VMM' },
   boot: { type: 'enum', values: ['auto', 'multiboot', 'elf64'], flag: 'boot', doc: 'boot protocol: auto = Multiboot if the file has a Multiboot header in its first 8 KiB, else the 64-bit ELF environment' },
   append: { type: 'string', flag: 'append', doc: 'Multiboot kernel command line, as QEMU -append (QEMU puts the kernel path in front)' },

@@ -73,15 +73,15 @@ export interface GuestDr6Features {
 }
 
 /**
- * kvm_dr6_fixed (seed 004): DR6_FIXED_1 plus RTM / BUS_LOCK when the guest's CPUID lacks the feature.
- * fromCpuid=false models a KVM that ignores the guest's CPUID: only the constant DR6_FIXED_1, so BLD
- * and RTM would be writable for every guest (documented in docs/FINDINGS.md).
+ * kvm_dr6_fixed (x86.c, Linux v5.13+; seed 004): DR6_FIXED_1 plus RTM / BUS_LOCK when the guest's CPUID lacks the
+ * feature. fromCpuid=false models the KVM releases before bus-lock detect support (v5.12 and older, before "KVM:
+ * X86: Expose bus lock debug exception to guest"), whose kvm_dr6_fixed added only DR6_RTM: bit 11 was part of
+ * the fixed-1 set, so BLD reads 1 for every guest whatever its CPUID says.
  */
 export function kvmDr6Fixed(f: GuestDr6Features, fromCpuid = true): number {
   let fixed = DR6_FIXED_1;
-  if (!fromCpuid) return fixed >>> 0;
   if (!f.rtm) fixed |= DR6_RTM;
-  if (!f.busLockDetect) fixed |= DR6_BUS_LOCK;
+  if (!f.busLockDetect || !fromCpuid) fixed |= DR6_BUS_LOCK;
   return fixed >>> 0;
 }
 

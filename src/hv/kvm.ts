@@ -130,9 +130,9 @@ export type KvmDbNote =
   | { kind: 'inject'; vector: number; source: string; payload: number | undefined; dr6Before: number; dr6After: number; rip: bigint; rf: boolean; merged: number };
 
 export interface KvmOptions {
-  /** SVM: DecodeAssists present. Without them dr_interception emulates MOV DR with the full x86 emulator
-   *  (emulate_on_interception), the path of seed 002 (code breakpoint check + GD via check_dr_read).
-   *  Default false so the emulator path exists in this model; see docs/FINDINGS.md. */
+  /** SVM: DecodeAssists present (overrides MachineConfig.svmDecodeAssists). Without them dr_interception emulates MOV
+   *  DR with the full x86 emulator (emulate_on_interception), the path of seed 002 (code breakpoint check + GD via
+   *  check_dr_read). */
   svmDecodeAssists?: boolean;
   onDbNote?: (n: KvmDbNote) => void;
 }
@@ -558,7 +558,7 @@ export class KvmVcpu {
           this.wontExit = true;
           return undefined;
         }
-        return this.vmx || this.opts.svmDecodeAssists ? this.handleDr(rip, length) : this.emulateMovDr(rip, length);
+        return this.vmx || (this.opts.svmDecodeAssists ?? this.cfg.svmDecodeAssists) ? this.handleDr(rip, length) : this.emulateMovDr(rip, length);
       case 'rdmsr':
       case 'wrmsr':
         return this.svmDebugctlMsr(kind === 'wrmsr', length);

@@ -30,6 +30,14 @@ export interface VmmMachine {
   reset(): void;
 }
 
+/** The known defect of each non-default QEMU routing, logged once at the first software-breakpoint hit. */
+const ROUTING_DEFECT: Record<'pre-patch' | 'bld-patch', string> = {
+  'bld-patch':
+    'qemu-db-routing bld-patch (seed 000 as posted) re-injects a gdb software-breakpoint hit as a spurious #BP whenever the stale kvm_run dr6 has bit 11 clear (SEMANTICS.md §4 defect 3); the default is corrected',
+  'pre-patch':
+    'qemu-db-routing pre-patch (QEMU before seed 000) drops a guest #DB cause that arrives with a gdb stop and re-injects #DBs with a DR6-format payload (SEMANTICS.md §4 defects 1-2); the default is corrected',
+};
+
 const SIGINT = 2;
 const SIGTRAP = 5;
 const SIGSEGV = 11;
@@ -86,6 +94,8 @@ export class Vmm implements GdbTarget, MonitorHost {
   private pendingStop: ((ev: StopEvent) => void) | undefined;
   private last: StopEvent = { kind: 'signal', signal: SIGTRAP };
   readonly routeLog: DbRouteLog;
+  /** The one-line warning about the chosen non-default routing was logged (first software-breakpoint hit). */
+  private routingWarned = false;
 
   constructor(machine: VmmMachine, config?: MachineConfig, logger?: Logger) {
     this.machine = machine;
@@ -581,6 +591,10 @@ export class Vmm implements GdbTarget, MonitorHost {
         : undefined;
     const route = this.routeLog.record({ by: 'qemu', exception: debug.exception, pc: debug.pc, dr6, dr7, singlestep: this.singlestep, routing: this.config.qemuDbRouting, cap, claim: d.claim, outcome, reinject: d.reinject, note });
     if (note) this.log?.warn({ event: 'db.spurious-bp', seq: route.seq, pc: '0x' + debug.pc.toString(16), dr6: hex32(dr6) }, note);
+    if (d.claim === 'sw-breakpoint' && !this.routingWarned && this.config.qemuDbRouting !== 'corrected') {
+      this.routingWarned = true;
+      this.log?.warn({ event: 'db.routing-defect', routing: this.config.qemuDbRouting }, ROUTING_DEFECT[this.config.qemuDbRouting]);
+    }
     if (d.reinject) {
       // cpu_synchronize_state, kvm_queue_exception, then kvm_arch_put_registers: vcpu events first, debugregs last.
       const regs = kvm.getDebugRegs();

@@ -4,6 +4,7 @@
 
 import type { Argv } from 'yargs';
 import { runCommand } from './run.js';
+import { seedCommand } from './seed.js';
 import { serveCommand } from './serve.js';
 import { sessionCommand } from './session.js';
 
@@ -15,4 +16,4 @@ export interface CliCommand {
   handler: (argv: Record<string, unknown>) => Promise<void> | void;
 }
 
-export const COMMANDS: CliCommand[] = [runCommand, serveCommand, sessionCommand];
+export const COMMANDS: CliCommand[] = [runCommand, serveCommand, sessionCommand, seedCommand];
