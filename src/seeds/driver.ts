@@ -30,7 +30,7 @@ export interface SeedRun {
 }
 
 /** The handler's lines (seed.h), the runtime's unhandled-exception report, seed 004's read-backs. */
-const GUEST_LINE = /^(guest #|unhandled exception|004: DR6)/;
+const GUEST_LINE = /^(guest #|guest saw|unhandled exception|004: DR6)/;
 const MAX_INSNS = 20_000_000;
 
 export async function runSeed(elf: string, cfg: Partial<MachineConfig>, steps: readonly GdbStep[], poke: Record<string, bigint> = {}): Promise<SeedRun> {
