@@ -10,7 +10,7 @@ describe('dbstub run: #DB routing summary', () => {
     const r = await dbstub(['run', BUSLOCK, '--vendor', 'amd']);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('guest #DB 1: at after buslock_insn dr6=0xffff07f0 rf=0 cpl=3');
-    expect(r.stderr).toContain('dbstub: #DB routing (kvm mode, amd, qemu-db-routing=bld-patch, exception-payload=on): 1 decision(s)');
+    expect(r.stderr).toContain('dbstub: #DB routing (kvm mode, amd, qemu-db-routing=corrected, exception-payload=on): 1 decision(s)');
     expect(r.stderr).toContain('by outcome: guest 1');
     expect(r.stderr).toMatch(/#1 kvm exc=1 pc=0x[0-9a-f]+ payload=0x00000800 cap=on -> guest reinject\(vec=1 payload=0x00000800\) guest DR6=0xffff07f0 \[svm-db-intercept\]/);
   });
@@ -18,7 +18,7 @@ describe('dbstub run: #DB routing summary', () => {
   it('kvm mode with no #DB still prints the (empty) routing line', async () => {
     const r = await dbstub(['run', 'build/guests/hello.elf', '--no-serial']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('#DB routing (kvm mode, intel, qemu-db-routing=bld-patch, exception-payload=on): 0 decision(s)');
+    expect(r.stderr).toContain('#DB routing (kvm mode, intel, qemu-db-routing=corrected, exception-payload=on): 0 decision(s)');
   });
 
   it('bare mode keeps the direct Machine path and its summary', async () => {
@@ -44,7 +44,7 @@ describe('--help', () => {
       const r = await dbstub([cmd, '--help']);
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('[choices: "pre-patch", "bld-patch", "corrected"]');
-      expect(r.stdout).toContain('[default: bld-patch]');
+      expect(r.stdout).toMatch(/\[default:\s+corrected\]/);
       expect(r.stdout).toMatch(/log level of the JSON log \[default: (warn|info)\]/);
       expect(r.stdout).toContain('Exit status:');
       expect(r.stdout).toMatch(/64 bad command line or\s+invalid\s+configuration/);

@@ -59,8 +59,10 @@ describe('guest MOV DR6 / KVM_SET_DEBUGREGS (seed 004, §7.16)', () => {
     expect(h(guestDr6Store(0, fixed(true, false)))).toBe('0xffff07f0'); // = bare metal with BLD (Xin Li)
     expect(h(guestDr6Store(0, fixed(false, false)))).toBe('0xffff0ff0');
   });
-  it('fixed bits ignoring CPUID (switch off) are the constant DR6_FIXED_1', () => {
-    expect(h(kvmDr6Fixed({ busLockDetect: false, rtm: false }, false))).toBe('0xfffe07f0');
+  it('switch off (KVM before v5.13): BLD fixed to 1 whatever the CPUID says, RTM still follows it', () => {
+    expect(h(kvmDr6Fixed({ busLockDetect: true, rtm: false }, false))).toBe('0xffff0ff0');
+    expect(h(kvmDr6Fixed({ busLockDetect: true, rtm: true }, false))).toBe('0xfffe0ff0');
+    expect(h(guestDr6Store(0, kvmDr6Fixed({ busLockDetect: true, rtm: false }, false)))).toBe('0xffff0ff0');
   });
   it('bit 12 always reads 0, bits 31:17 and 10:4 always 1', () => {
     fc.assert(fc.property(u32, fc.boolean(), fc.boolean(), (v, b, r) => {

@@ -240,8 +240,8 @@ describe('kvm scenarios (docs/semantics.md §7)', () => {
       expect(dbLog(machine)).toEqual([]);
     });
     for (const emulatorDbFaultLike of [true, false])
-      it(`amd (emulator path), gdb hw breakpoint armed, faultLike ${emulatorDbFaultLike}: check_dr_read uses the guest DR7 -> GD raised`, async () => {
-        const { machine, vmm } = await boot({ vendor: 'amd', emulatorDbFaultLike }, SC.gd);
+      it(`amd without DecodeAssists (emulator path), gdb hw breakpoint armed, faultLike ${emulatorDbFaultLike}: check_dr_read uses the guest DR7 -> GD raised`, async () => {
+        const { machine, vmm } = await boot({ vendor: 'amd', emulatorDbFaultLike, svmDecodeAssists: false }, SC.gd);
         await gdbContinue(vmm, [{ type: BreakpointType.Hardware, addr: machine.symbol('after_cpuid'), kind: 1 }]);
         const log = dbLog(machine);
         expect(log.map((r) => hx(r.dr6))).toEqual(['0xffff2ff0']);
@@ -258,11 +258,19 @@ describe('kvm scenarios (docs/semantics.md §7)', () => {
         expect(log[0]!.rip).toBe(machine.symbol('cbp_insn'));
         expect(log[0]!.rflags & RF).toBe(0n);
       });
-    it('amd (emulator path), gdb hw breakpoint armed: the emulator still checks the guest code breakpoint', async () => {
-      const { machine, vmm } = await boot({ vendor: 'amd' }, SC.codebp);
+    it('amd without DecodeAssists (emulator path), gdb hw breakpoint armed: the emulator still checks the guest code breakpoint', async () => {
+      const { machine, vmm } = await boot({ vendor: 'amd', svmDecodeAssists: false }, SC.codebp);
       await gdbContinue(vmm, [{ type: BreakpointType.Hardware, addr: machine.symbol('after_cpuid'), kind: 1 }]);
       expect(dbLog(machine).map((r) => hx(r.dr6))).toEqual(['0xffff0ff1']);
     });
+    // With DecodeAssists (every AMD part since family 15h, the default) dr_interception calls kvm_get_dr/kvm_set_dr
+    // directly: no GD check, no code-breakpoint check, as on Intel (svm.c dr_interception, v6.15+).
+    for (const sc of ['gd', 'codebp'] as const)
+      it(`amd with DecodeAssists, gdb hw breakpoint armed: the guest's ${sc === 'gd' ? 'GD' : 'code breakpoint'} is not seen`, async () => {
+        const { machine, vmm } = await boot({ vendor: 'amd' }, SC[sc]);
+        await gdbContinue(vmm, [{ type: BreakpointType.Hardware, addr: machine.symbol('after_cpuid'), kind: 1 }]);
+        expect(dbLog(machine)).toEqual([]);
+      });
     it('intel, gdb hw breakpoint armed: the guest code breakpoint is not armed in hardware and handle_dr does not check it', async () => {
       const { machine, vmm } = await boot({ vendor: 'intel' }, SC.codebp);
       await gdbContinue(vmm, [{ type: BreakpointType.Hardware, addr: machine.symbol('after_cpuid'), kind: 1 }]);
@@ -310,11 +318,14 @@ describe('kvm scenarios (docs/semantics.md §7)', () => {
           const want = vendor === 'amd' && !svmZeroDebugctl ? '0xffff0ff0' : '0xffff07f0';
           expect(hx(peek(machine, 'dr6_readback'))).toBe(want);
         });
-    it('dr6FixedFromCpuid off (KVM emulation): constant DR6_FIXED_1 -> 0xfffe07f0', async () => {
-      const { machine, vmm } = await boot({ vendor: 'intel', busLockDetect: false, dr6FixedFromCpuid: false }, SC.dr6zero);
-      await gdbContinue(vmm, [{ type: BreakpointType.Hardware, addr: machine.symbol('after_cpuid'), kind: 1 }]);
-      expect(hx(peek(machine, 'dr6_readback'))).toBe('0xfffe07f0');
-    });
+    // kvm_set_dr is reached only by an emulated MOV DR (gdb attached, guest_debug != 0); a native MOV DR6 follows the
+    // CPU's rule and KVM_SET_DEBUGREGS stores DR6 raw (next test), so this is the path where the switch shows.
+    for (const dr6FixedFromCpuid of [true, false])
+      it(`dr6FixedFromCpuid ${dr6FixedFromCpuid} (MOV DR emulated by KVM, CPUID with BLD): ${dr6FixedFromCpuid ? '0xffff07f0' : '0xffff0ff0 (KVM before v5.13)'}`, async () => {
+        const { machine, vmm } = await boot({ vendor: 'intel', busLockDetect: true, dr6FixedFromCpuid }, SC.dr6zero);
+        await gdbContinue(vmm, [{ type: BreakpointType.Hardware, addr: machine.symbol('after_cpuid'), kind: 1 }]);
+        expect(hx(peek(machine, 'dr6_readback'))).toBe(dr6FixedFromCpuid ? '0xffff07f0' : '0xffff0ff0');
+      });
     it('KVM_SET_DEBUGREGS stores 0x800 raw: the guest reads back 0x00000800', async () => {
       const { machine, vmm } = await boot({ vendor: 'intel' }, SC.readDr6);
       const dr6Index = vmm.registers.findIndex((r) => r.name === 'dr6');
