@@ -9,6 +9,7 @@ import { BreakpointType, type StopEvent } from '../gdbstub/target.js';
 import { Machine } from '../machine/machine.js';
 import { hex32 } from '../hv/debugregs.js';
 import { createLogger, type Logger } from '../log.js';
+import { REGISTERS } from '../vmm/registers.js';
 import { Vmm, type DbRoute } from '../vmm/index.js';
 
 /** A gdb command of the scenario's script, as the GdbTarget calls it turns into. */
@@ -32,6 +33,8 @@ export interface SeedRun {
 /** The handler's lines (seed.h), the runtime's unhandled-exception report, seed 004's read-backs. */
 const GUEST_LINE = /^(guest #|guest saw|unhandled exception|004: DR6)/;
 const MAX_INSNS = 20_000_000;
+/** rip in the target description's register numbering (gdb's amd64 layout, src/vmm/registers.ts). */
+const RIP_REGNUM = REGISTERS.findIndex((r) => r.name === 'rip');
 
 export async function runSeed(elf: string, cfg: Partial<MachineConfig>, steps: readonly GdbStep[], poke: Record<string, bigint> = {}): Promise<SeedRun> {
   const config = parseConfig(cfg as Record<string, unknown>);
@@ -63,8 +66,7 @@ export async function runSeed(elf: string, cfg: Partial<MachineConfig>, steps: r
         case 'continue':
         case 'stepi': {
           const ev = await new Promise<StopEvent>((res) => vmm.resume({ kind: s.op === 'stepi' ? 'step' : 'continue' }, res));
-          gdb.push(`${s.op}: ${describeStop(ev, where(vmm.readRegister(16)))}`);
-          if (ev.kind === 'exited') break;
+          gdb.push(`${s.op}: ${describeStop(ev, where(vmm.readRegister(RIP_REGNUM)))}`);
           break;
         }
       }
