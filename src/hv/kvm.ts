@@ -54,6 +54,8 @@ const UD_VECTOR = 6;
 const VMX_DB_EXIT_QUAL_MASK = DR_TRAP_BITS | DR6_BUS_LOCK | DR6_BD | DR6_BS | DR6_RTM;
 /** Bits of GUEST_PENDING_DBG_EXCEPTIONS merged by Aidan Khoury's patch (seed 003): B0-B3, bit 12, BS, RTM. */
 const VMX_PENDING_DBG_MERGE_MASK = DR_TRAP_BITS | PENDING_DBG_ENABLED_BP | DR6_BS | DR6_RTM;
+/** svm.c before Sean Christopherson's 2025 DEBUGCTL series: DEBUGCTL_RESERVED_BITS was ~0x3f (bits 5:0 writable). */
+const SVM_LEGACY_DEBUGCTL_BITS = 0x3f;
 const CR4_DE = 1n << 3n;
 
 /** struct kvm_debug_exit_arch as read by userspace. */
@@ -724,10 +726,14 @@ export class KvmVcpu {
     }
     const v = Number(cpu.getGpr(0) & 0xffffffffn) >>> 0;
     const hi = cpu.getGpr(2) & 0xffffffffn;
-    // Sean's 2025 series: bits 5:2 reserved (bit 2 allowed with BUSLOCKTRAP in the guest CPUID), BTF suppressed.
-    const allowed = DEBUGCTL_LBR | DEBUGCTL_BTF | (this.cfg.busLockDetect ? DEBUGCTL_BUS_LOCK_DETECT : 0);
+    // Sean's 2025 series (the kernels with the seed-001 fix): bits 5:2 reserved (bit 2 allowed with BUSLOCKTRAP in
+    // the guest CPUID), BTF suppressed. Before it (svmZeroDebugctl off), svm_set_msr checked only
+    // DEBUGCTL_RESERVED_BITS = ~0x3f: BLCKDB was accepted whatever the CPUID and BTF kept. Either way the value lives
+    // in vmcb->save.dbgctl, which the hardware loads only with LBR virtualization (or the fix's manual load).
+    const legacy = !this.cfg.svmZeroDebugctl;
+    const allowed = legacy ? SVM_LEGACY_DEBUGCTL_BITS : DEBUGCTL_LBR | DEBUGCTL_BTF | (this.cfg.busLockDetect ? DEBUGCTL_BUS_LOCK_DETECT : 0);
     if (hi !== 0n || v & ~allowed & 0xffff) return this.queueFault(GP_VECTOR, 0, 'wrmsr-debugctl');
-    this.vmcbDbgctl = v & ~DEBUGCTL_BTF;
+    this.vmcbDbgctl = legacy ? v : v & ~DEBUGCTL_BTF;
     return this.skipEmulatedInstruction(length);
   }
 

@@ -102,6 +102,23 @@ describe('issue 19 scenarios', () => {
       });
   });
 
+  // Item 6. A guest BLCKDB write with the seed-001 fix and LBRV both off: svm_set_msr before the 2025 series accepted
+  // DEBUGCTL bits 5:0 whatever the CPUID (DEBUGCTL_RESERVED_BITS = ~0x3f) and kept the value in vmcb->save.dbgctl,
+  // which the hardware loads only with LBR virtualization; the fixed kernels #GP bit 2 without BUSLOCKTRAP.
+  describe('item 6: guest DEBUGCTL.BLCKDB on AMD with a CPUID lacking bus-lock detect', () => {
+    const CASES: [string, Record<string, unknown>, { exit: number; dr6: string[] }][] = [
+      ['before the 2025 series, LBRV off: accepted, not loaded: no #DB', { svmZeroDebugctl: false, lbrv: false }, { exit: 1, dr6: [] }],
+      ['before the 2025 series, LBRV on: accepted and loaded by VMRUN: bus-lock #DB', { svmZeroDebugctl: false, lbrv: true }, { exit: 1, dr6: ['0xffff07f0'] }],
+      ['with the series: #GP (the runtime reports it and exits 0x70)', { svmZeroDebugctl: true, lbrv: false }, { exit: 0xe1, dr6: [] }],
+    ];
+    for (const [name, cfg, want] of CASES)
+      it(name, async () => {
+        const { machine, vmm } = await boot({ vendor: 'amd', busLockDetect: false, ...cfg }, SC.buslock);
+        expect((await vmm.runToCompletion(2_000_000)).result).toEqual({ kind: 'exit', code: want.exit });
+        expect(dbLog(machine).map((r) => hx(r.dr6))).toEqual(want.dr6);
+      });
+  });
+
   // Deviation 4. Seed 003, ICEBP variant: the B0 held by the MOV-SS shadow stays in GUEST_PENDING_DBG_EXCEPTIONS,
   // the INT1 exit qualification reports no cause (Aidan Khoury's cover letter; SDM Vol. 3B Table 19-2: INT1 sets no
   // DR6 bit). Unpatched KVM (vmx.c handle_exception_nmi, v6.15+) skips the ICEBP and queues payload 0: B0 lost. The
