@@ -176,7 +176,6 @@ export async function peakRss(elf: string, memoryMiB: number): Promise<{ vmHwmKb
   }
 }
 
-// `hbreak`, not `break`, to reach int_loop: under the default --qemu-db-routing bld-patch dbstub reproduces
-// QEMU's stale-DR6 defect and re-injects the debugger's int3 into the guest as a #BP (the guest then dies
-// with "unhandled exception #BP"); and qemu-system loads the Multiboot image after gdb attaches, which would
-// overwrite a software breakpoint.
+// `hbreak`, not `break`, to reach int_loop: qemu-system loads the Multiboot image after gdb attaches, which would
+// overwrite a software breakpoint (and under --qemu-db-routing bld-patch dbstub reproduces QEMU's stale-DR6
+// defect and re-injects the debugger's int3 into the guest as a #BP).

@@ -24,10 +24,10 @@ afterEach(async () => {
 });
 
 async function rig(mode: 'kvm' | 'bare' = 'kvm', elf = watchGuest()): Promise<Rig> {
-  // kvm mode runs with qemu-db-routing=corrected: under the default bld-patch (seed 000 as posted) the first
-  // software-breakpoint hit on a fresh vCPU also queues a spurious #BP to the guest, exactly as real QEMU with
-  // that patch would (stale kvm_run dr6, docs/semantics.md §4 defect 3, docs/findings.md). That finding is
-  // demonstrated once, with real gdb, in test/kvm-scenarios/gdb-spurious-bp.test.ts.
+  // kvm mode runs with qemu-db-routing=corrected (the default, named here so the rig does not depend on it): under
+  // bld-patch (seed 000 as posted) the first software-breakpoint hit on a fresh vCPU also queues a spurious #BP to
+  // the guest, exactly as real QEMU with that patch would (stale kvm_run dr6, docs/semantics.md §4 defect 3). That
+  // finding is demonstrated once, with real gdb, in test/kvm-scenarios/gdb-spurious-bp.test.ts.
   const machine = Machine.fromFile(elf, { config: mode === 'kvm' ? { mode, qemuDbRouting: 'corrected' } : { mode } });
   const vmm = new Vmm(machine);
   const server = await startGdbServer({ target: vmm, port: 0 });

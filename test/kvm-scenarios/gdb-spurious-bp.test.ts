@@ -1,5 +1,5 @@
 // docs/semantics.md §7.10 / §4 defect 3 with the real gdb: seed 000's patch as posted (qemu-db-routing=bld-patch,
-// the default) tests DR6.BLD on #BP exits too, where KVM leaves kvm_run->debug.arch.dr6 unwritten. On a fresh
+// one flag away from the default corrected) tests DR6.BLD on #BP exits too, where KVM leaves kvm_run->debug.arch.dr6 unwritten. On a fresh
 // vCPU that field is 0 (the kvm_run page is allocated zeroed), so the first `break` hit is claimed by gdb AND
 // queued to the guest as a #BP. `corrected` adds the exception == #DB check and the session is clean.
 import { afterEach, describe, expect, it } from 'vitest';
