@@ -75,7 +75,7 @@ export type KvmExit =
 
 /**
  * The kvm_run exit union (bytes 32.. of struct kvm_run). One persistent buffer: a path that does not
- * write a field leaves whatever an earlier exit of any type put there (SEMANTICS.md §2.3).
+ * write a field leaves whatever an earlier exit of any type put there (docs/semantics.md §2.3).
  */
 export class KvmRunArea {
   readonly bytes = new Uint8Array(32);
@@ -331,7 +331,7 @@ export class KvmVcpu {
     this.trAtEntry = hwBp ? cpu.getState().tr.selector : -1;
     this.loadDr6();
     if (!this.vmx) {
-      // Seed 001 / SEMANTICS.md §5: hardware swaps DEBUGCTL only with LBR virtualization enabled.
+      // Seed 001 / docs/semantics.md §5: hardware swaps DEBUGCTL only with LBR virtualization enabled.
       let hw = this.cfg.hostDebugctl;
       if (this.cfg.lbrv) hw = this.vmcbDbgctl;
       else if (this.cfg.svmZeroDebugctl && this.cfg.hostDebugctl !== this.vmcbDbgctl) hw = this.vmcbDbgctl;
@@ -497,7 +497,7 @@ export class KvmVcpu {
         const tfInShadow = (cpu.getRflags() & RFLAGS_TF) !== 0n && cpu.interruptShadow !== 'none';
         // Seed 003 as posted moves the "TF in an STI/MOV-SS shadow -> BS in the pending debug exceptions" block ahead of
         // the ICEBP skip, so it also runs for INT1 and its merge then reports BS, which INT1 never sets (the reviewers'
-        // objection, SEMANTICS.md §6). Current KVM (handle_exception_nmi, v6.15+) runs it for non-ICEBP #DBs only.
+        // objection, docs/semantics.md §6). Current KVM (handle_exception_nmi, v6.15+) runs it for non-ICEBP #DBs only.
         const reordered = this.cfg.vmxMergePendingDbg;
         if (reordered && tfInShadow) cpu.pendingDebugExceptions |= DR6_BS;
         if (ev.icebp) {

@@ -1,5 +1,5 @@
 // QEMU's kvm_handle_debug (target/i386/kvm/kvm.c) as a pure function, with the three routings of
-// seed 000 (SEMANTICS.md §3.3, §4):
+// seed 000 (docs/semantics.md §3.3, §4):
 //  - 'pre-patch': upstream before the Bus Lock Detect patch. Re-inject only unclaimed events, payload =
 //    the raw DR6 of the exit (a DR6-format value where KVM expects pending-debug format).
 //  - 'bld-patch': seed 000 exactly as posted: re-inject when unclaimed OR when DR6.BLD (active-low) is 0,
@@ -111,7 +111,7 @@ function upstreamHandleDebug(inp: HandleDebugInput): HandleDebugResult {
 const RW_TYPE: Record<number, HwBreakpoint['type'] | undefined> = { 0: 'hw', 1: 'write', 3: 'access' };
 
 /**
- * 'corrected': what a QEMU that routes by cause would do (docs/FINDINGS.md "Issue 19", corrected routing).
+ * 'corrected': what a QEMU that routes by cause would do (docs/semantics.md §10.1).
  * 1. Causes are read in payload polarity: c = exit DR6 ^ DR6_ACTIVE_LOW, restricted to B0-B3, BLD, BD, BS, BT, RTM.
  * 2. The gdbstub handles exactly: BS while it single-steps (cs->singlestep_enabled); Bn when slot n of its own
  *    hw_breakpoint[] table is in use and the exit's DR7 slot n has that entry's type (the exit's DR7 is the

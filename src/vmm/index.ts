@@ -33,9 +33,9 @@ export interface VmmMachine {
 /** The known defect of each non-default QEMU routing, logged once at the first software-breakpoint hit. */
 const ROUTING_DEFECT: Record<'pre-patch' | 'bld-patch', string> = {
   'bld-patch':
-    'qemu-db-routing bld-patch (seed 000 as posted) re-injects a gdb software-breakpoint hit as a spurious #BP whenever the stale kvm_run dr6 has bit 11 clear (SEMANTICS.md §4 defect 3); the default is corrected',
+    'qemu-db-routing bld-patch (seed 000 as posted) re-injects a gdb software-breakpoint hit as a spurious #BP whenever the stale kvm_run dr6 has bit 11 clear (docs/semantics.md §4 defect 3); the default is corrected',
   'pre-patch':
-    'qemu-db-routing pre-patch (QEMU before seed 000) drops a guest #DB cause that arrives with a gdb stop and re-injects #DBs with a DR6-format payload (SEMANTICS.md §4 defects 1-2); the default is corrected',
+    'qemu-db-routing pre-patch (QEMU before seed 000) drops a guest #DB cause that arrives with a gdb stop and re-injects #DBs with a DR6-format payload (docs/semantics.md §4 defects 1-2); the default is corrected',
 };
 
 const SIGINT = 2;
@@ -562,7 +562,7 @@ export class Vmm implements GdbTarget, MonitorHost {
     }
   }
 
-  /** kvm_handle_debug + the re-injection plumbing of SEMANTICS.md §3.4. */
+  /** kvm_handle_debug + the re-injection plumbing of docs/semantics.md §3.4. */
   handleDebugExit(debug: { exception: number; pc: bigint; dr6: bigint; dr7: bigint }): HandleDebugResult {
     const kvm = this.kvm!;
     const cap = this.config.exceptionPayload;
@@ -580,14 +580,14 @@ export class Vmm implements GdbTarget, MonitorHost {
       exceptionPayloadCap: cap,
     });
     const outcome = d.debuggerStop ? (d.reinject ? 'both' : 'debugger') : d.reinject ? 'guest' : 'none';
-    // SEMANTICS.md §4 defect 3 / §7.10: the posted patch tests DR6.BLD without checking exception == #DB. A #BP
+    // docs/semantics.md §4 defect 3 / §7.10: the posted patch tests DR6.BLD without checking exception == #DB. A #BP
     // exit does not write kvm_run->debug.arch.dr6, so the stale value decides; it is 0 on a fresh vCPU (the
     // kvm_run page is allocated zeroed) and an MMIO exit's `len` after one. The debugger's own int3 is then
     // also queued to the guest, which takes an #BP it never executed on the next entry. Real QEMU with the
     // patch does this too; it is a finding, not a model artefact, so it is flagged rather than hidden.
     const note =
       this.config.qemuDbRouting === 'bld-patch' && debug.exception !== DB_VECTOR && d.debuggerStop && d.reinject
-        ? `spurious #BP: bld-patch queued the debugger's int3 to the guest because the stale kvm_run dr6 ${hex32(dr6)} has bit 11 = 0 (SEMANTICS.md §4 defect 3; use qemu-db-routing corrected or pre-patch)`
+        ? `spurious #BP: bld-patch queued the debugger's int3 to the guest because the stale kvm_run dr6 ${hex32(dr6)} has bit 11 = 0 (docs/semantics.md §4 defect 3; use qemu-db-routing corrected or pre-patch)`
         : undefined;
     const route = this.routeLog.record({ by: 'qemu', exception: debug.exception, pc: debug.pc, dr6, dr7, singlestep: this.singlestep, routing: this.config.qemuDbRouting, cap, claim: d.claim, outcome, reinject: d.reinject, note });
     if (note) this.log?.warn({ event: 'db.spurious-bp', seq: route.seq, pc: '0x' + debug.pc.toString(16), dr6: hex32(dr6) }, note);
