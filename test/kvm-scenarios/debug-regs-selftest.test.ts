@@ -1,5 +1,5 @@
 // KVM's own selftest tools/testing/selftests/kvm/x86/debug_regs.c (Linux, blob 1260ed77) ported as a guest program
-// (test/guests/kvm/upstream, scenario 5) driven through the KVM model's ioctl-shaped API the way the selftest drives
+// (test/guest-src/kvm/upstream, scenario 5) driven through the KVM model's ioctl-shaped API the way the selftest drives
 // /dev/kvm: KVM_SET_GUEST_DEBUG, KVM_RUN, then the KVM_EXIT_DEBUG record (struct kvm_debug_exit_arch) and the
 // register file. Each TEST_ASSERT of the selftest is one expect here, with the selftest's full 64-bit values.
 // Not ported: the WRMSR to IA32_TSC_DEADLINE between the MOV and the CLI (the LAPIC model has no TSC-deadline mode).

@@ -1,6 +1,6 @@
 /* Guest scenarios for issue 19 (the #DB chain against upstream KVM and QEMU), chosen by the host through
  * `scenario` before the run. The #DB handler logs what the guest observes (RIP, DR6, DR7, RFLAGS) into
- * db_log[] (same layout as test/guests/kvm/dbchain, read through the ELF symbols by the tests). Scenario 5 is
+ * db_log[] (same layout as test/guest-src/kvm/dbchain, read through the ELF symbols by the tests). Scenario 5 is
  * the guest of the KVM selftest tools/testing/selftests/kvm/x86/debug_regs.c, rewritten for this runtime. */
 #include "runtime.h"
 
