@@ -45,6 +45,10 @@ export class GdbSession implements SessionContext {
   running = false;
   private closed = false;
   private detached = false;
+  /** `!` received: gdb speaks extended-remote (`target extended-remote`, gdbserver --multi style). */
+  private extended = false;
+  /** The machine was (re)started by gdb's R/vRun in this session: qAttached says 0, so gdb kills it on quit. */
+  private startedByGdb = false;
   private resumeGen = 0;
   private after: (() => void)[] = [];
   private readonly targetXml: () => Uint8Array;
@@ -113,9 +117,20 @@ export class GdbSession implements SessionContext {
   requestDetach(): void {
     this.afterReply(() => {
       this.detached = true;
-      this.target.detach();
-      this.log.info({ event: 'rsp.detach', conn: this.conn }, 'gdb detached; guest stays paused');
+      const runs = this.target.detach(true);
+      this.log.info({ event: 'rsp.detach', conn: this.conn, runs }, runs ? 'gdb detached; guest runs on' : 'gdb detached; guest stays paused');
     });
+  }
+
+  /** R / vRun: the machine back to its entry state, stopped there (the stop `?` or vRun's reply reports). */
+  private restart(how: 'R' | 'vRun', args: string[]): void {
+    this.target.kill();
+    this.startedByGdb = true;
+    if (args.some((a) => a !== '')) {
+      // vRun;file;args: there is one machine and one guest image; a program name or arguments cannot change it.
+      this.log.warn({ event: 'rsp.run-args-ignored', conn: this.conn, args }, 'vRun program/arguments ignored: the machine restarts its own guest');
+    }
+    this.log.info({ event: 'rsp.restart', conn: this.conn, how, extended: this.extended }, 'gdb restarted the guest: machine reset to its entry, paused');
   }
 
   /** Ctrl-C (0x03 outside a packet). */
@@ -172,10 +187,11 @@ export class GdbSession implements SessionContext {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (this.running || this.target.running) this.target.interrupt();
+      // After a `D` the guest may be running on without a debugger (QEMU, gdbserver): leave it so.
+      if (!this.detached && (this.running || this.target.running)) this.target.interrupt();
       this.running = false;
       this.resumeGen++;
-      if (!this.detached) this.target.detach();
+      if (!this.detached) this.target.detach(false);
     } catch (e) {
       this.log.error({ event: 'rsp.handler-error', conn: this.conn, err: String(e) }, 'detach on disconnect failed');
     }
@@ -228,6 +244,16 @@ export class GdbSession implements SessionContext {
       case 'D':
         this.requestDetach();
         return 'OK';
+      case '!':
+        // Extended mode (GDB manual, "Packets": `!`): R and vRun may restart the machine, and gdb stays
+        // connected after a kill, ready to `run` again.
+        this.extended = true;
+        return 'OK';
+      case 'R':
+        // "Restart the program being debugged. ... no reply" (GDB manual, "Packets"): gdb sends `?` next
+        // (remote.c extended_remote_restart), which reports the stop at the entry.
+        this.restart('R', []);
+        return NO_REPLY;
       case 'q':
       case 'Q':
         return this.query(p);
@@ -249,8 +275,9 @@ export class GdbSession implements SessionContext {
         this.afterReply(() => this.onNoAck());
         return 'OK';
       case 'qAttached':
-        // We attached to an existing machine: on quit gdb detaches (leaves it paused) rather than kills.
-        return '1';
+        // The machine existed before gdb came: on quit gdb detaches rather than kills. After gdb's own `run`
+        // (R/vRun) it is gdb's process, as for gdbserver, and quit kills it (a reset to the entry).
+        return this.startedByGdb ? '0' : '1';
       case 'qC':
         return 'QC1';
       case 'qfThreadInfo':
@@ -283,6 +310,11 @@ export class GdbSession implements SessionContext {
       const args = p.slice(5);
       if (args === '?' || args.startsWith(';')) return res.vCont(this, args);
       return '';
+    }
+    if (p === 'vRun' || p.startsWith('vRun;')) {
+      // vRun;hex(file)[;hex(arg)]...: restart, reply with the stop at the entry (GDB manual, "Packets").
+      this.restart('vRun', p.slice(5).split(';'));
+      return this.stopReply(this.target.lastStop());
     }
     if (p === 'vKill' || p.startsWith('vKill;')) {
       this.target.kill();

@@ -76,8 +76,10 @@ export interface GdbTarget {
 
   /** `monitor ...` text commands; returns the text to show the user. */
   monitor(command: string): string;
-  /** gdb detached (`D`) or the connection dropped: remove debugger breakpoints, leave the guest paused. */
-  detach(): void;
+  /** gdb detached (`D`, runOn true) or the connection dropped (runOn false): remove debugger breakpoints and
+   *  stepping. With runOn the guest runs on without a debugger, as QEMU (gdb_continue in handle_detach) and
+   *  gdbserver let it, unless the target is configured to stay paused. Returns true when the guest now runs. */
+  detach(runOn: boolean): boolean;
   /** `k` / vKill: reset the machine to its entry state, paused. */
   kill(): void;
 }

@@ -692,10 +692,24 @@ export class Vmm implements GdbTarget, MonitorHost {
 
   // ================= session =================
 
-  detach(): void {
+  /** `dbstub serve --detach-paused`: a gdb `detach` leaves the guest paused (dbstub before 0.2) instead of
+   *  letting it run on as QEMU and gdbserver do. */
+  pauseOnDetach = false;
+  /** Stops of a guest that runs with no debugger attached (after a detach): exit, triple fault, ... */
+  onUnattendedStop: ((ev: StopEvent) => void) | undefined;
+
+  detach(runOn: boolean): boolean {
     this.clearBreakpoints();
     this.singlestep = false;
     this.updateGuestDebug();
+    // QEMU's handle_detach ends in gdb_continue() once no process is attached (gdbstub.c, 7.2); gdbserver's
+    // detach lets the process go. A guest that already exited or is running has nothing to resume.
+    if (!runOn || this.pauseOnDetach || this._running || this.machine.exitCode !== undefined) return this._running;
+    this.resume({ kind: 'continue' }, (ev) => {
+      this.log?.info({ event: 'vmm.unattended-stop', stop: stringifyStop(ev) }, 'guest stopped with no debugger attached');
+      this.onUnattendedStop?.(ev);
+    });
+    return true;
   }
 
   kill(): void {

@@ -22,9 +22,11 @@ export interface GdbOptions {
   onSpawn?: (child: ChildProcess, output: () => string) => void;
   /** `set debug remote 1` (packet log on stderr). */
   debugRemote?: boolean;
+  /** `target extended-remote` (gdbserver --multi style: run/kill/run) instead of `target remote`. */
+  extended?: boolean;
 }
 
-export function connectPrelude(port: number, opts: { file?: string; debugRemote?: boolean } = {}): string[] {
+export function connectPrelude(port: number, opts: { file?: string; debugRemote?: boolean; extended?: boolean } = {}): string[] {
   return [
     'set pagination off',
     'set confirm off',
@@ -33,7 +35,7 @@ export function connectPrelude(port: number, opts: { file?: string; debugRemote?
     'set architecture i386:x86-64',
     ...(opts.file ? [`file ${opts.file}`] : []),
     ...(opts.debugRemote ? ['set debug remote 1'] : []),
-    `target remote 127.0.0.1:${port}`,
+    `target ${opts.extended ? 'extended-remote' : 'remote'} 127.0.0.1:${port}`,
   ];
 }
 

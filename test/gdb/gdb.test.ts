@@ -163,6 +163,7 @@ describe.each(['kvm', 'bare'] as const)('real gdb, %s mode', (mode) => {
 describe('real gdb: state changes, monitor, interrupt, detach', () => {
   it('set var and register writes reach the machine', async () => {
     const r = await rig();
+    r.vmm.pauseOnDetach = true; // --detach-paused: the machine is checked after gdb quits (and detaches)
     const out = await gdb(r, ['set var counter = 41', 'p counter', 'set var $rax = 0x1234', 'p/x $rax', 'set {unsigned char}&sink = 0x5a', 'p/x sink', 'detach']);
     expect(printed(out)).toEqual(['41', '0x1234', '0x5a']);
     const counter = r.machine.symbol('counter');
@@ -180,8 +181,9 @@ describe('real gdb: state changes, monitor, interrupt, detach', () => {
     expect(out).toContain('monitor help');
   });
 
-  it('Ctrl-C (SIGINT to gdb) interrupts a spinning guest with SIGINT; it stays paused for the next session', async () => {
+  it('Ctrl-C (SIGINT to gdb) interrupts a spinning guest with SIGINT; with --detach-paused it stays paused for the next session', async () => {
     const r = await rig();
+    r.vmm.pauseOnDetach = true;
     let sent = false;
     // gdb -batch abandons the rest of its script after a Ctrl-C, so the checks after the stop are made on the
     // machine and by a second gdb session.
@@ -224,8 +226,9 @@ describe('real gdb: state changes, monitor, interrupt, detach', () => {
     expect(out).toContain('exited with code 017');
   });
 
-  it('detach leaves the guest paused where it was; a second gdb re-attaches and finishes it', async () => {
+  it('with --detach-paused, detach leaves the guest paused where it was; a second gdb re-attaches and finishes it', async () => {
     const r = await rig();
+    r.vmm.pauseOnDetach = true;
     const first = await gdb(r, ['hbreak bump', 'continue', 'detach']);
     expect(first).toContain('[Inferior 1 (Remote target) detached]');
     await waitFor(() => !r.server.attached);

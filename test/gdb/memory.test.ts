@@ -17,6 +17,7 @@ describe.each(['kvm', 'bare'] as const)('large memory transfers through real gdb
 
   it('dump binary memory of 64 KiB matches guest memory, in 0x2000-byte m packets', async () => {
     const r = await rig(mode, watchGuest());
+    r.vmm.pauseOnDetach = true; // guest memory is compared after gdb quits: keep the guest from running on
     const dir = mkdtempSync(join(tmpdir(), 'dbstub-mem-'));
     const file = join(dir, 'image.bin');
     const out = await gdbBatch(r, [`dump binary memory ${file} 0x100000 0x110000`], { debugRemote: true });
@@ -29,6 +30,7 @@ describe.each(['kvm', 'bare'] as const)('large memory transfers through real gdb
 
   it('restore of a 40 KiB file writes it all (binary X), and find locates a pattern 36 KiB in', async () => {
     const r = await rig(mode, watchGuest());
+    r.vmm.pauseOnDetach = true; // guest memory is compared after gdb quits: keep the guest from running on
     const dir = mkdtempSync(join(tmpdir(), 'dbstub-mem-'));
     const file = join(dir, 'pattern.bin');
     const data = randomBytes(0xa000);

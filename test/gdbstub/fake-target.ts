@@ -102,8 +102,9 @@ export class FakeTarget implements GdbTarget {
     if (command === 'help') return 'help -- this text\ninfo dr -- debug registers';
     throw new Error(`unknown command "${command}"`);
   }
-  detach(): void {
-    this.check('detach');
+  detach(runOn: boolean): boolean {
+    this.check('detach', runOn);
+    return false;
   }
   kill(): void {
     this.check('kill');

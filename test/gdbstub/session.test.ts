@@ -62,7 +62,7 @@ describe('queries', () => {
   });
   it('answers unknown packets with the empty reply', () => {
     const t = setup();
-    for (const p of ['qHostInfo', 'jThreadsInfo', '!', 'vRun;abc', 'vFile:open:', 'QNonStop:1', 'bc', 'R00', 'Z9,0,1'.slice(0, 0) + 'y', 'qXfer:memory-map:read::0,100'])
+    for (const p of ['qHostInfo', 'jThreadsInfo', 'vAttach;1', 'vFile:open:', 'QNonStop:1', 'bc', 'Z9,0,1'.slice(0, 0) + 'y', 'qXfer:memory-map:read::0,100'])
       expect(t.one(p)).toBe('');
   });
   it('QStartNoAckMode replies OK and then switches the link', () => {
@@ -350,7 +350,7 @@ describe('lifecycle', () => {
   it('D replies OK then detaches; k kills without a reply; vKill replies OK', () => {
     const t = setup();
     expect(t.one('D')).toBe('OK');
-    expect(t.target.calls.at(-1)!.op).toBe('detach');
+    expect(t.target.calls.at(-1)).toMatchObject({ op: 'detach', args: [true] }); // runs on, as under QEMU
     expect(t.tx('k')).toEqual([]);
     expect(t.target.calls.at(-1)!.op).toBe('kill');
     expect(t.one('vKill;a410')).toBe('OK');
@@ -362,9 +362,23 @@ describe('lifecycle', () => {
     t.session.close();
     const ops = t.target.calls.map((c) => c.op);
     expect(ops.slice(-2)).toEqual(['interrupt', 'detach']);
+    expect(t.target.calls.at(-1)!.args).toEqual([false]); // a dropped connection leaves the guest paused
     expect(t.target.running).toBe(false);
     expect(t.out).toHaveLength(0);
     expect(t.tx('g')).toEqual([]);
+  });
+  it('extended mode: ! OK; R restarts with no reply of its own; vRun restarts and answers with the stop; qAttached 0 after', () => {
+    const t = setup();
+    expect(t.one('qAttached')).toBe('1');
+    expect(t.one('!')).toBe('OK');
+    expect(t.tx('R00')).toEqual([]);
+    expect(t.target.calls.at(-1)!.op).toBe('kill');
+    expect(t.one('?')).toMatch(/^T05/);
+    expect(t.one('qAttached')).toBe('0');
+    const before = t.target.calls.filter((c) => c.op === 'kill').length;
+    expect(t.one('vRun;')).toMatch(/^T05/);
+    expect(t.one('vRun;2f746d702f61;61726731')).toMatch(/^T05/); // a file name and an argument: ignored (logged)
+    expect(t.target.calls.filter((c) => c.op === 'kill').length).toBe(before + 2);
   });
   it('a dropped connection after D does not detach twice', () => {
     const t = setup();

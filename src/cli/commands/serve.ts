@@ -21,6 +21,7 @@ interface ServeArgs {
   host: string;
   run: boolean;
   serial: boolean;
+  detachPaused: boolean;
   [k: string]: unknown;
 }
 
@@ -38,8 +39,10 @@ export interface ServeOptions {
   config: MachineConfig;
   logger: Logger;
   onSerial?: (text: string) => void;
-  /** Stops of the --run execution that happen with no debugger attached. */
+  /** Stops of the --run execution, or after a gdb `detach`, that happen with no debugger attached. */
   onStop?: (ev: StopEvent) => void;
+  /** A gdb `detach` leaves the guest paused instead of letting it run on (QEMU's and gdbserver's behaviour). */
+  detachPaused?: boolean;
 }
 
 /** The machine, its VMM and the gdb server, as `dbstub serve` runs them (exported for tests and embedding). */
@@ -47,6 +50,8 @@ export async function startServe(o: ServeOptions): Promise<{ machine: Machine; v
   const machine = Machine.fromFile(o.guest, { config: o.config, logger: o.logger });
   if (o.onSerial) machine.onSerial(o.onSerial);
   const vmm = new Vmm(machine, o.config, o.logger);
+  vmm.pauseOnDetach = o.detachPaused ?? false;
+  vmm.onUnattendedStop = o.onStop;
   const server = await startGdbServer({ target: vmm, host: o.host, port: o.port, logger: o.logger });
   if (o.run) vmm.resume({ kind: 'continue' }, (ev) => o.onStop?.(ev));
   return {
@@ -70,6 +75,7 @@ export const serveCommand: CliCommand = {
         .option('port', { type: 'number', default: 1234, describe: 'TCP port (0 picks a free one)', requiresArg: true })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (the protocol has no authentication: keep it local)', requiresArg: true })
         .option('run', { type: 'boolean', default: false, describe: 'start the guest now instead of waiting for gdb to continue it' })
+        .option('detach-paused', { type: 'boolean', default: false, describe: 'a gdb detach leaves the guest paused (default: it runs on, as under QEMU and gdbserver)' })
         .option('serial', { type: 'boolean', default: true, describe: 'echo guest serial output (COM1) to stdout' })
         .epilog(`Exit status: 0 after Ctrl-C or SIGTERM closed the server; ${COMMON_EXIT_HELP}`),
       'info',
@@ -79,7 +85,7 @@ export const serveCommand: CliCommand = {
     if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new CliError(`--port must be 0..65535, got ${argv.port}`, EXIT.USAGE);
     const config = configFromArgv(argv);
     const log = loggerFromArgv(argv, 'info');
-    const served = await startServe({ guest: argv.guest, port: argv.port, host: argv.host, run: argv.run, config, logger: log, onSerial: argv.serial ? (t) => void process.stdout.write(t) : undefined, onStop: (ev) => process.stderr.write(`dbstub: ${describeStop(ev)}\n`) });
+    const served = await startServe({ guest: argv.guest, port: argv.port, host: argv.host, run: argv.run, detachPaused: argv.detachPaused, config, logger: log, onSerial: argv.serial ? (t) => void process.stdout.write(t) : undefined, onStop: (ev) => process.stderr.write(`dbstub: ${describeStop(ev)}\n`) });
     const { server } = served;
     process.stderr.write(
       `dbstub: gdb server on ${server.host}:${server.port}, guest ${argv.run ? 'running' : 'halted at its entry'}\n` +
