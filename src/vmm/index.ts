@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { kvmHandleDebug, type HandleDebugResult } from './handle-debug.js';
 import { encodeGuestDebug, HwBreakpointTable, MAX_HW_BREAKPOINTS } from './hw-breakpoints.js';
 import { runMonitorCommand, type DebugRegisterView, type MonitorHost } from './monitor.js';
+import type { PagingView, QemuCpuView } from './monitor-qemu.js';
 import { DbRouteLog, type DbRoute, type RouteCounts } from './route-log.js';
 import { FEATURE_TYPES, REGISTERS, type RegDef } from './registers.js';
 
@@ -745,6 +746,31 @@ export class Vmm implements GdbTarget, MonitorHost {
 
   reset(): void {
     this.kill();
+  }
+
+  qemuCpuView(): QemuCpuView {
+    const cpu = this.cpu;
+    const g = this.debugRegisterView().guest;
+    return {
+      state: cpu.getState(),
+      cpl: cpu.getCpl(),
+      halted: cpu.halted,
+      interruptShadow: cpu.interruptShadow !== 'none',
+      dr: [...g.db, g.dr6, g.dr7],
+      xmm: Array.from({ length: 16 }, (_, i) => cpu.getXmm(i)),
+      mxcsr: cpu.getMxcsr(),
+    };
+  }
+
+  pagingView(): PagingView {
+    const s = this.cpu.getState();
+    return { cr0: s.cr0, cr3: s.cr3, cr4: s.cr4, efer: s.efer, readPhys: (a, n) => this.readPhysical(a, n) };
+  }
+
+  readPhysical(addr: bigint, len: number): Uint8Array | undefined {
+    const mem = this.machine.memory;
+    if (!mem || addr < 0n || addr + BigInt(len) > BigInt(mem.size)) return undefined;
+    return mem.u8.slice(Number(addr), Number(addr) + len);
   }
 
   debugRegisterView(): DebugRegisterView {

@@ -7,6 +7,7 @@ import type { GdbTarget } from '../gdbstub/target.js';
 import { hex32 } from '../hv/debugregs.js';
 import type { HwBreakpoint } from './handle-debug.js';
 import type { DbRouteLog } from './route-log.js';
+import { parseDumpFormat, qemuInfoMem, type DumpFormat, qemuInfoRegisters, qemuInfoTlb, qemuMemoryDump, type PagingView, type QemuCpuView } from './monitor-qemu.js';
 
 /** The debugger's side of the debug registers, as the accelerator holds it. */
 export type DebuggerDebugView =
@@ -41,6 +42,12 @@ export interface MonitorHost extends Pick<GdbTarget, 'registers' | 'readRegister
   debugRegisterView(): DebugRegisterView;
   /** Reset the machine to its entry state (the debugger's breakpoints are gdb's to re-insert). */
   reset(): void;
+  /** The CPU state QEMU's `info registers` prints. */
+  qemuCpuView(): QemuCpuView;
+  /** Paging registers and guest-physical reads, for `info tlb` / `info mem`. */
+  pagingView(): PagingView;
+  /** Guest-physical memory (`xp`); undefined outside RAM. */
+  readPhysical(addr: bigint, len: number): Uint8Array | undefined;
 }
 
 export interface MonitorCommand {
@@ -67,6 +74,22 @@ export const MONITOR_COMMANDS: readonly MonitorCommand[] = [
     run: (h, args) => h.routeLog.format(Number(args[0] ?? INFO_DB_DEFAULT) || INFO_DB_DEFAULT),
   },
   { name: 'config', help: 'the machine configuration', run: (h) => formatConfig(h.config) + '\n' },
+  // QEMU's HMP commands (hmp-commands.hx, hmp-commands-info.hx) with QEMU 7.2's output (monitor-qemu.ts).
+  { name: 'info registers', help: 'the CPU registers (QEMU format)', run: (h) => qemuInfoRegisters(h.qemuCpuView()) },
+  { name: 'x', args: '/fmt addr', help: "virtual memory dump starting at 'addr' (fmt: count, x/d/u/o/c, b/h/w/g)", run: (h, a) => dump(h, a, false) },
+  { name: 'xp', args: '/fmt addr', help: "physical memory dump starting at 'addr'", run: (h, a) => dump(h, a, true) },
+  { name: 'info tlb', help: 'virtual to physical memory mappings', run: (h) => qemuInfoTlb(h.pagingView()) },
+  { name: 'info mem', help: 'the active virtual memory mappings', run: (h) => qemuInfoMem(h.pagingView()) },
+  // One vCPU, run by the process's main thread (on Linux its thread id is the pid).
+  { name: 'info cpus', help: 'infos for each CPU', run: () => `* CPU #0: thread_id=${process.pid}\n` },
+  {
+    name: 'system_reset',
+    help: 'reset the system (as `reset`)',
+    run: (h) => {
+      h.reset();
+      return SYSTEM_RESET_NOTE;
+    },
+  },
   {
     name: 'reset',
     help: 'reset the machine to its entry state (breakpoints are kept by gdb)',
@@ -76,6 +99,39 @@ export const MONITOR_COMMANDS: readonly MonitorCommand[] = [
     },
   },
 ];
+
+/** gdb caches the registers it read at the last stop and nothing in the protocol lets a stub invalidate them
+ *  from a qRcmd (gdb 13 remote.c rcmd); QEMU's system_reset leaves gdb showing the old pc. So say how. */
+const SYSTEM_RESET_NOTE =
+  'machine reset to its entry state. gdb still shows the registers it cached before: `maintenance flush register-cache` reloads them\n';
+
+/** `x`/`xp` arguments: [/fmt] addr, addr a number or $register with an optional +/- offset. */
+const lastDumpFormat = new WeakMap<MonitorHost, { format: DumpFormat['format']; size: number }>();
+
+function dump(h: MonitorHost, args: readonly string[], physical: boolean): string {
+  const fmtArg = args[0]?.startsWith('/') ? args[0] : undefined;
+  const f = parseDumpFormat(fmtArg, lastDumpFormat.get(h));
+  if (typeof f === 'string') return `${f}\nTry "help ${physical ? 'xp' : 'x'}" for more information\n`;
+  lastDumpFormat.set(h, { format: f.format, size: f.size });
+  const expr = args.slice(fmtArg ? 1 : 0).join('');
+  const addr = evalAddress(h, expr);
+  if (addr === undefined) return `invalid address expression: '${expr}'\n`;
+  return qemuMemoryDump(f, addr, physical ? (a, n) => h.readPhysical(a, n) : (a, n) => h.readMemory(a, n));
+}
+
+function evalAddress(h: MonitorHost, expr: string): bigint | undefined {
+  const m = /^(\$[a-z0-9_]+|0x[0-9a-f]+|\d+)(?:([+-])(0x[0-9a-f]+|\d+))?$/i.exec(expr);
+  if (!m) return undefined;
+  let base: bigint;
+  if (m[1]!.startsWith('$')) {
+    const name = m[1]!.slice(1).toLowerCase();
+    const i = h.registers.findIndex((r) => r.name === (name === 'pc' ? 'rip' : name === 'sp' ? 'rsp' : name));
+    if (i < 0) return undefined;
+    base = h.readRegister(i);
+  } else base = BigInt(m[1]!);
+  const off = m[3] === undefined ? 0n : BigInt(m[3]);
+  return BigInt.asUintN(64, m[2] === '-' ? base - off : base + off);
+}
 
 /** Run one monitor command line. An empty line is `help`. */
 export function runMonitorCommand(host: MonitorHost, command: string): string {
@@ -96,7 +152,9 @@ export function runMonitorCommand(host: MonitorHost, command: string): string {
 }
 
 function helpText(): string {
-  const lines = MONITOR_COMMANDS.map((c) => `  ${(c.args ? `${c.name} ${c.args}` : c.name).padEnd(HELP_NAME_WIDTH)}${c.help}`);
+  const synopsis = (c: MonitorCommand): string => (c.args ? `${c.name} ${c.args}` : c.name);
+  const width = Math.max(HELP_NAME_WIDTH, ...MONITOR_COMMANDS.map((c) => synopsis(c).length + 2));
+  const lines = MONITOR_COMMANDS.map((c) => `  ${synopsis(c).padEnd(width)}${c.help}`);
   return ['monitor commands:', ...lines, ''].join('\n');
 }
 
