@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runGdb } from './gdb-runner.js';
 import { gdbBatch, printed, useRigs } from './rig.js';
-import { hasQemu, KERNELS, QEMU } from '../guest/multiboot/transcript.js';
+import { hasQemu, KERNELS, QEMU } from '../multiboot/transcript.js';
 
 const KERNEL = KERNELS.lm64;
 const SESSION = [
