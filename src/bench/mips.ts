@@ -1,11 +1,12 @@
 // Simulated instruction rate (MIPS = instructions retired / wall second / 1e6) of the compute-bound bench
 // guests, the way `dbstub run` and the debugger run them:
-//  - bare:  Machine.runToCompletion(), debug unit idle (DR7 = 0x400);
+//  - bare:  Machine.runToCompletion(), debug unit idle (DR7 at its reset value);
 //  - armed: the same with DR0-DR3 armed from the host (cpu.setDr) as 8-byte read/write data breakpoints on
 //           addresses the guest never touches, so they never hit;
 //  - kvm:   through the Vmm in kvm mode (KvmVcpu between the VMM and the CPU), no debugger attached.
 // Each figure is the median of `runs` timed runs after one untimed warm-up run (JIT).
 
+import { DR_CONTROL, DR_COUNT, DR_STATUS, DR6_BMASK, DR7_RESET, DR7_RW_RW, dr7Breakpoint } from '../cpu/index.js';
 import { Machine } from '../machine/machine.js';
 import { Vmm } from '../vmm/index.js';
 import { median, now } from './util.js';
@@ -15,20 +16,18 @@ export type MipsMode = 'bare' | 'armed' | 'kvm';
 /** Far above any bench guest's code, data, bss and stack (the sortcrc guest's bss ends near 17 MiB). */
 export const NEVER_HIT_BASE = 0x3c00000n;
 
-// DR7 fields (SDM Vol. 3 18.2.4): Ln = bit 2n, R/Wn at 16+4n (11b = read or write), LENn at 18+4n
-// (10b = 8 bytes); bit 10 reads as 1.
-const DR7_FIXED1 = 0x400;
-const DR7_RW_READ_WRITE = 3;
-const DR7_LEN_8 = 2;
+/** Bytes each armed breakpoint covers (LENn = 8 bytes) and the distance between them. */
+const ARMED_LEN = 8;
+const ARMED_STRIDE = 64;
 
+/** DR0-DR3 as local read/write breakpoints (R/Wn = 11b) of 8 bytes each. */
 export function armFourDataBreakpoints(m: Machine): void {
-  let dr7 = DR7_FIXED1;
-  for (let n = 0; n < 4; n++) {
-    m.cpu.setDr(n, NEVER_HIT_BASE + BigInt(n * 64));
-    dr7 |= 1 << (2 * n);
-    dr7 |= (DR7_RW_READ_WRITE | (DR7_LEN_8 << 2)) << (16 + 4 * n);
+  let dr7 = DR7_RESET;
+  for (let n = 0; n < DR_COUNT; n++) {
+    m.cpu.setDr(n, NEVER_HIT_BASE + BigInt(n * ARMED_STRIDE));
+    dr7 |= dr7Breakpoint(n, DR7_RW_RW, ARMED_LEN, false);
   }
-  m.cpu.setDr(7, BigInt(dr7 >>> 0));
+  m.cpu.setDr(DR_CONTROL, BigInt(dr7 >>> 0));
 }
 
 /** Overwrite the guest's `bench_params` (two u64) before it runs. */
@@ -65,7 +64,7 @@ export async function runGuestOnce(elf: string, mode: MipsMode, params: [number,
   }
   const seconds = now() - t0;
   if (result !== 'exit' || m.exitCode !== 1) throw new Error(`${elf} (${mode}) did not exit cleanly: ${result}, code ${m.exitCode}; serial: ${m.serialOutput}`);
-  if (mode === 'armed' && (m.cpu.getDr(6) & 0xfn) !== 0n) throw new Error('an armed "never hit" breakpoint hit: DR6.B0-B3 set');
+  if (mode === 'armed' && (m.cpu.getDr(DR_STATUS) & BigInt(DR6_BMASK)) !== 0n) throw new Error('an armed "never hit" breakpoint hit: DR6.B0-B3 set');
   return { seconds, instructions: m.cpu.instructionsRetired, output: m.serialOutput.trim() };
 }
 

@@ -102,49 +102,8 @@ export const DEBUGCTL_FREEZE_PERFMON_ON_PMI = 1 << 12;
 export const DEBUGCTL_FREEZE_WHILE_SMM = 1 << 14;
 export const DEBUGCTL_RTM_DEBUG = 1 << 15;
 
-// ---- DR6 (SEMANTICS.md 1.1; raw register polarity) ----
-export const DR6_B0 = 1 << 0;
-export const DR6_B1 = 1 << 1;
-export const DR6_B2 = 1 << 2;
-export const DR6_B3 = 1 << 3;
-export const DR6_BMASK = 0xf;
-/** Bus-lock detected: active-low in DR6 (0 = occurred), 1 = cause in payload format. */
-export const DR6_BLD = 1 << 11;
-/** Payload-format "enabled breakpoint" bit; reads 0 in DR6. */
-export const DR6_ENABLED_BP = 1 << 12;
-export const DR6_BD = 1 << 13;
-export const DR6_BS = 1 << 14;
-export const DR6_BT = 1 << 15;
-/** RTM: active-low in DR6. */
-export const DR6_RTM = 1 << 16;
-export const DR6_RESET = 0xffff0ff0;
-/** Bits whose DR6 polarity is inverted relative to the payload (SEMANTICS.md 0: A). */
-export const DR6_ACTIVE_LOW = 0xffff0ff0;
-/** Bits software can change in DR6 at most (B0-B3, BLD, BD, BS, BT, RTM). */
-export const DR6_VOLATILE = 0x0001e80f;
-
-// ---- DR7 (SEMANTICS.md 1.2) ----
-export const DR7_L0 = 1 << 0;
-export const DR7_G0 = 1 << 1;
-export const DR7_ENABLE_MASK = 0xff;
-export const DR7_LE = 1 << 8;
-export const DR7_GE = 1 << 9;
-export const DR7_FIXED1 = 1 << 10;
-export const DR7_RTM = 1 << 11;
-export const DR7_GD = 1 << 13;
-export const DR7_RESET = 0x400;
-export const DR7_VOLATILE = 0xffff2bff;
-export const DR7_RW_SHIFT = 16; // R/Wn at 16+4n
-export const DR7_LEN_SHIFT = 18; // LENn at 18+4n
-export const DR7_RW_EXEC = 0;
-export const DR7_RW_WRITE = 1;
-export const DR7_RW_IO = 2;
-export const DR7_RW_RW = 3;
-/** LEN encoding -> byte count (10b = 8 bytes in long mode). */
-export const DR7_LEN_BYTES: readonly number[] = [1, 2, 8, 4];
-export function dr7Rw(dr7: number, n: number): number { return (dr7 >>> (DR7_RW_SHIFT + 4 * n)) & 3; }
-export function dr7Len(dr7: number, n: number): number { return DR7_LEN_BYTES[(dr7 >>> (DR7_LEN_SHIFT + 4 * n)) & 3]!; }
-export function dr7Enabled(dr7: number, n: number): boolean { return ((dr7 >>> (2 * n)) & 3) !== 0; }
+// ---- DR6 / DR7: the fields and their rules live in the leaf module dr-fields.ts ----
+export * from './dr-fields.js';
 
 // ---- Exception vectors (SDM Vol. 3 6.3.1, Table 6-1) ----
 export const VEC_DE = 0;

@@ -19,18 +19,6 @@ import * as A from './arch.js';
 
 const NO_CAUSES: string[] = [];
 
-/** DR6 as the CPU writes it when delivering a #DB with these causes (bare metal, SEMANTICS.md 1.1). */
-export function applyDr6(dr6: number, payload: number): number {
-  let v = dr6;
-  if (payload & (A.DR6_BMASK | A.DR6_BS | A.DR6_BD | A.DR6_BLD | A.DR6_BT)) {
-    v = (v & ~A.DR6_BMASK) | (payload & A.DR6_BMASK); // B0-B3 replaced by this #DB's matches
-  }
-  v |= payload & (A.DR6_BD | A.DR6_BS | A.DR6_BT); // sticky
-  if (payload & A.DR6_BLD) v &= ~A.DR6_BLD; // active-low: cleared by a bus-lock #DB, else unchanged
-  if (payload & A.DR6_RTM) v &= ~A.DR6_RTM; else v |= A.DR6_RTM; // RTM: set by non-RTM #DBs (Intel)
-  return v >>> 0;
-}
-
 function causesOf(payload: number, kind: 'fault' | 'trap', btf: boolean, icebp: boolean): string[] {
   if (icebp) return ['icebp'];
   const out: string[] = [];
@@ -63,7 +51,7 @@ export function raiseDb(c: Cpu, payload: number, kind: 'fault' | 'trap', pushRip
     c.emitDbEvent(dbe);
     return true;
   }
-  if (!icebp || payload !== 0) c.dr6 = applyDr6(c.dr6, payload);
+  if (!icebp || payload !== 0) c.dr6 = A.dr6AfterDb(c.dr6, payload);
   // General detect: the CPU clears DR7.GD on entry to the #DB handler so it can use the DRs (SDM 18.2.4).
   if (payload & A.DR6_BD) { c.dr7 &= ~A.DR7_GD; }
   // Generating a #DB clears DEBUGCTL.BTF (SDM Vol. 3 19.4.3, 18.4.3 in older editions): a debugger sets
@@ -133,7 +121,7 @@ export function before(c: Cpu): boolean {
       let hits = 0;
       const dr7 = c.dr7;
       for (let n = 0; n < 4; n++) {
-        if (((dr7 >>> (2 * n)) & 3) !== 0 && A.dr7Rw(dr7, n) === A.DR7_RW_EXEC && c.drLin[n] === la) hits |= 1 << n;
+        if (A.dr7Enabled(dr7, n) && A.dr7Rw(dr7, n) === A.DR7_RW_EXEC && c.drLin[n] === la) hits |= 1 << n;
       }
       if (hits) {
         c.insnRip = rip;
@@ -172,7 +160,7 @@ export function ioAccess(c: Cpu, port: number, size: number): void {
   if (!(c.slow & SL_IO_BP) || !(c.cr4 & A.CR4_DE)) return;
   const dr7 = c.dr7;
   for (let n = 0; n < 4; n++) {
-    if (((dr7 >>> (2 * n)) & 3) === 0 || A.dr7Rw(dr7, n) !== A.DR7_RW_IO) continue;
+    if (!A.dr7Enabled(dr7, n) || A.dr7Rw(dr7, n) !== A.DR7_RW_IO) continue;
     const len = A.dr7Len(dr7, n);
     const d = Number(c.drRaw[n]! & 0xffffn);
     const base = d - (d % len);
@@ -268,11 +256,8 @@ export function icebp(c: Cpu, i: Insn): void {
 // MOV to/from DRn (SDM Vol. 2 "MOV—Move to/from Debug Registers")
 // ---------------------------------------------------------------------------------------------
 export function dr6Writable(c: Cpu): number {
-  let w = A.DR6_BMASK | A.DR6_BD | A.DR6_BS | A.DR6_BT;
   // BLD writable with BUS_LOCK_DETECT; on AMD only while DEBUGCTL.BLCKDB is set (APM, SEMANTICS.md 1.1).
-  if (c.features.busLockDetect && (c.vendor === 'intel' || (c.debugctl & A.DEBUGCTL_BUS_LOCK_DETECT))) w |= A.DR6_BLD;
-  if (c.features.rtm) w |= A.DR6_RTM;
-  return w;
+  return A.dr6WritableBits({ vendor: c.vendor, busLockDetect: c.features.busLockDetect, rtm: c.features.rtm, debugctlBusLockDetect: (c.debugctl & A.DEBUGCTL_BUS_LOCK_DETECT) !== 0 });
 }
 
 export function movDr(c: Cpu, i: Insn): void {
@@ -317,9 +302,9 @@ export function movDr(c: Cpu, i: Insn): void {
   if (hi !== 0) c.raiseGP0(); // bits 63:32 of DR6/DR7 are reserved-0
   if (n === 6) {
     const w = dr6Writable(c);
-    c.dr6 = ((A.DR6_ACTIVE_LOW & ~w) | (lo & w)) >>> 0; // fixed bits read 1, bit 12 reads 0
+    c.dr6 = ((A.DR6_RESET & ~w) | (lo & w)) >>> 0; // fixed bits read 1, bit 12 reads 0
   } else {
-    c.dr7 = ((lo & A.DR7_VOLATILE & ~(c.features.rtm ? 0 : A.DR7_RTM)) | A.DR7_FIXED1) >>> 0;
+    c.dr7 = ((lo & A.DR7_VOLATILE & ~(c.features.rtm ? 0 : A.DR7_RTM)) | A.DR7_FIXED_1) >>> 0;
     c.recomputeSlow();
   }
 }

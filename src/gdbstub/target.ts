@@ -55,6 +55,8 @@ export interface GdbTarget {
   readRegisters?(): readonly bigint[];
   /** Returns false when the value cannot be written (the stub replies E..). */
   writeRegister(index: number, value: bigint): boolean;
+  /** Optional: several registers (index -> value) all or nothing, for `G`; false = nothing was written. */
+  writeRegisters?(changes: ReadonlyMap<number, bigint>): boolean;
 
   /** Virtual addresses through the guest's page tables. undefined = unmapped (E14 reply). */
   readMemory(addr: bigint, len: number): Uint8Array | undefined;

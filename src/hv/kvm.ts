@@ -1,202 +1,44 @@
-// A model of one KVM x86 vCPU (Linux ~v6.12 arch/x86/kvm/{x86.c,vmx/vmx.c,svm/svm.c} plus the patches of
-// SEMANTICS.md) between the simulated CPU and the VMM. It owns the guest's *virtual* debug registers
-// (vcpu->arch.db/dr6/dr7), the guest-debug control set by KVM_SET_GUEST_DEBUG, the exception queue with
-// its payload rules, the kvm_run exit area (persistent, so stale fields are reproducible), and the
-// vendor world switch (SVM DEBUGCTL, VMX pending debug exceptions).
+// The KVM model's ioctl surface (Linux ~v6.12 arch/x86/kvm/x86.c kvm_arch_vcpu_ioctl and friends): what
+// userspace (src/vmm/accel-kvm.ts) may call on a vCPU, each method named after its ioctl. The vCPU's state
+// and the KVM_RUN machinery are in kvm-core.ts; the uapi structs and flags in kvm-api.ts.
 //
-// Hardware mapping: the CPU's getDr/setDr registers are the *effective* (hardware) debug registers while
-// the guest runs. With guest_debug == 0 KVM lets the guest own them (KVM_DEBUGREG_WONT_EXIT): they are
-// loaded from arch before entry and synced back after exit. With guest_debug != 0 every guest MOV DR
-// is intercepted and emulated against arch, and the hardware holds eff_db/effective DR7.
+// Public surface of src/hv: KvmVcpu (this file), everything in kvm-api.ts (re-exported here), and the pure
+// debug-register math KVM applies in debugregs.ts.
 
-import type { ExceptionEvent, GuestCpu, InterceptableInstruction, StopReason } from '../cpu/api.js';
-import type { MachineConfig } from '../config/config.js';
+import type { ArchState } from '../cpu/api.js';
+import { drValue64Valid, MSR_IA32_DEBUGCTL } from './debugregs.js';
+import { VEC_BP, VEC_DB } from '../cpu/arch.js';
+import { DR_CONTROL, DR_COUNT, DR_NUMBERS } from '../cpu/arch.js';
+import { KvmVcpuCore } from './kvm-core.js';
+import { maxPhyAddrOf, sregsInvalidReason } from './sregs.js';
 import {
-  BP_VECTOR,
-  codeBreakpointHits,
-  DB_VECTOR,
-  DEBUGCTL_BTF,
-  DEBUGCTL_BUS_LOCK_DETECT,
-  DEBUGCTL_LBR,
-  deliverDbPayload,
-  DR6_ACTIVE_LOW,
-  DR6_BD,
-  DR6_BS,
-  DR6_BT,
-  DR6_BUS_LOCK,
-  DR6_RTM,
-  DR_TRAP_BITS,
-  DR7_BP_EN_MASK,
-  DR7_GD,
-  dr7Store,
-  drValue64Valid,
-  guestDr6Store,
-  hardwareDr6,
-  kvmDr6Fixed,
-  MSR_IA32_DEBUGCTL,
-  PENDING_DBG_ENABLED_BP,
-  RFLAGS_RF,
-  RFLAGS_TF,
-  taskSwitchDr7,
-} from './debugregs.js';
+  KVM_CAP_DEBUGREGS,
+  KVM_CAP_EXCEPTION_PAYLOAD,
+  KVM_CAP_SET_GUEST_DEBUG,
+  KVM_CAP_SET_GUEST_DEBUG2,
+  KVM_GUESTDBG_BLOCKIRQ,
+  KVM_GUESTDBG_ENABLE,
+  KVM_GUESTDBG_INJECT_BP,
+  KVM_GUESTDBG_INJECT_DB,
+  KVM_GUESTDBG_SINGLESTEP,
+  KVM_GUESTDBG_USE_HW_BP,
+  KVM_GUESTDBG_VALID_MASK,
+  type KvmDebugRegs,
+  type KvmFpu,
+  type KvmRegs,
+  type KvmSregs,
+  type KvmVcpuEvents,
+} from './kvm-api.js';
 
-export const KVM_GUESTDBG_ENABLE = 0x1;
-export const KVM_GUESTDBG_SINGLESTEP = 0x2;
-export const KVM_GUESTDBG_USE_SW_BP = 0x10000;
-export const KVM_GUESTDBG_USE_HW_BP = 0x20000;
-export const KVM_GUESTDBG_INJECT_DB = 0x40000;
-export const KVM_GUESTDBG_INJECT_BP = 0x80000;
-export const KVM_GUESTDBG_BLOCKIRQ = 0x100000;
+export * from './kvm-api.js';
 
-const GP_VECTOR = 13;
-const UD_VECTOR = 6;
-/** VMX exit qualification for #DB: B0-B3, BLD (11), BD (13), BS (14), RTM (16) (SDM Vol. 3C Table 28-1). */
-const VMX_DB_EXIT_QUAL_MASK = DR_TRAP_BITS | DR6_BUS_LOCK | DR6_BD | DR6_BS | DR6_RTM;
-/** Bits of GUEST_PENDING_DBG_EXCEPTIONS merged by Aidan Khoury's patch (seed 003): B0-B3, bit 12, BS, RTM. */
-const VMX_PENDING_DBG_MERGE_MASK = DR_TRAP_BITS | PENDING_DBG_ENABLED_BP | DR6_BS | DR6_RTM;
-/** svm.c before Sean Christopherson's 2025 DEBUGCTL series: DEBUGCTL_RESERVED_BITS was ~0x3f (bits 5:0 writable). */
-const SVM_LEGACY_DEBUGCTL_BITS = 0x3f;
-const CR4_DE = 1n << 3n;
+const GPR_COUNT = 16;
+const XMM_COUNT = 16;
+/** SVM keeps the guest DEBUGCTL's low 16 bits in vmcb->save.dbgctl. */
+const DEBUGCTL_VMCB_MASK = 0xffffn;
 
-/** struct kvm_debug_exit_arch as read by userspace. */
-export interface KvmDebugExitArch {
-  exception: number;
-  pc: bigint;
-  dr6: bigint;
-  dr7: bigint;
-}
-
-export type KvmExit =
-  | { reason: 'debug'; debug: KvmDebugExitArch }
-  | { reason: 'hlt' }
-  | { reason: 'budget' }
-  | { reason: 'intr'; why: string }
-  | { reason: 'shutdown'; detail: string };
-
-/**
- * The kvm_run exit union (bytes 32.. of struct kvm_run). One persistent buffer: a path that does not
- * write a field leaves whatever an earlier exit of any type put there (docs/semantics.md §2.3).
- */
-export class KvmRunArea {
-  readonly bytes = new Uint8Array(32);
-  private readonly dv = new DataView(this.bytes.buffer);
-  /** struct kvm_debug_exit_arch: exception @0, pc @8, dr6 @16, dr7 @24. */
-  get debug(): KvmDebugExitArch {
-    return {
-      exception: this.dv.getUint32(0, true),
-      pc: this.dv.getBigUint64(8, true),
-      dr6: this.dv.getBigUint64(16, true),
-      dr7: this.dv.getBigUint64(24, true),
-    };
-  }
-  setException(v: number): void { this.dv.setUint32(0, v >>> 0, true); }
-  setPc(v: bigint): void { this.dv.setBigUint64(8, BigInt.asUintN(64, v), true); }
-  // struct kvm_debug_exit_arch's dr6/dr7 are __u64 filled from unsigned long values (DR6_ACTIVE_LOW is the
-  // unsigned int 0xffff0ff0 in arch/x86/include/asm/kvm_host.h), so they are zero-extended: 0x00000000ffff4ff0.
-  // A JS bit operation yields a signed int32; `>>> 0` keeps it from being sign-extended into bits 63:32.
-  setDr6(v: number | bigint): void { this.dv.setBigUint64(16, typeof v === 'number' ? BigInt(v >>> 0) : BigInt.asUintN(64, v), true); }
-  setDr7(v: number | bigint): void { this.dv.setBigUint64(24, typeof v === 'number' ? BigInt(v >>> 0) : BigInt.asUintN(64, v), true); }
-  /** KVM_EXIT_IO: direction u8 @0, size u8 @1, port u16 @2, count u32 @4, data_offset u64 @8. */
-  recordIo(out: boolean, size: number, port: number): void {
-    this.dv.setUint8(0, out ? 1 : 0);
-    this.dv.setUint8(1, size);
-    this.dv.setUint16(2, port, true);
-    this.dv.setUint32(4, 1, true);
-    this.dv.setBigUint64(8, 0x1000n, true); // KVM_PIO_PAGE_OFFSET * PAGE_SIZE
-  }
-  /** KVM_EXIT_MMIO: phys_addr u64 @0, data[8] @8, len u32 @16, is_write u8 @20 (overlaps debug.dr6). */
-  recordMmio(physAddr: bigint, len: number, isWrite: boolean): void {
-    this.dv.setBigUint64(0, physAddr, true);
-    this.dv.setBigUint64(8, 0n, true);
-    this.dv.setUint32(16, len >>> 0, true);
-    this.dv.setUint8(20, isWrite ? 1 : 0);
-  }
-}
-
-/** vcpu->arch.exception (plus the userspace-visible split pending/injected). */
-export interface QueuedException {
-  vector: number;
-  /** pending: not yet delivered, payload applies at injection. injected: re-injection, no payload math. */
-  state: 'pending' | 'injected';
-  hasPayload: boolean;
-  payload: number;
-  errorCode?: number;
-  /** Where it came from, for the logs. */
-  source: string;
-}
-
-/** Something KVM did with a #DB, for the VMM's route records and the logs. */
-export type KvmDbNote =
-  | { kind: 'exit'; source: string; debug: KvmDebugExitArch }
-  | { kind: 'queue'; source: string; vector: number; payload: number; hasPayload: boolean }
-  | { kind: 'inject'; vector: number; source: string; payload: number | undefined; dr6Before: number; dr6After: number; rip: bigint; rf: boolean; merged: number };
-
-export interface KvmOptions {
-  /** SVM: DecodeAssists present (overrides MachineConfig.svmDecodeAssists). Without them dr_interception emulates MOV
-   *  DR with the full x86 emulator (emulate_on_interception), the path of seed 002 (code breakpoint check + GD via
-   *  check_dr_read). */
-  svmDecodeAssists?: boolean;
-  onDbNote?: (n: KvmDbNote) => void;
-}
-
-export class KvmVcpu {
-  // ---- struct kvm_vcpu / kvm_vcpu_arch state ----
-  guestDebug = 0;
-  guestDebugDr7 = 0;
-  /** debugreg[0..3] from KVM_SET_GUEST_DEBUG (eff_db while USE_HW_BP). */
-  readonly debugDb: bigint[] = [0n, 0n, 0n, 0n];
-  /** The guest's own DR0-3/DR6/DR7 (vcpu->arch.db/dr6/dr7). */
-  readonly db: bigint[] = [0n, 0n, 0n, 0n];
-  dr6 = DR6_ACTIVE_LOW;
-  dr7 = 0x400;
-  singlestepRip: bigint | undefined;
-  exception: QueuedException | undefined;
-  /** VM_EXIT_INSTRUCTION_LEN of the last #BP/ICEBP exit, for soft-exception re-injection. */
-  private eventExitInstLen = 0;
-  /** SVM: vmcb->save.dbgctl (the guest's DEBUGCTL). */
-  vmcbDbgctl = 0;
-  readonly run = new KvmRunArea();
-  readonly stats = { exits: 0, debugExits: 0, reflectedDb: 0, injected: 0 };
-
-  private readonly cpu: GuestCpu;
-  private readonly cfg: MachineConfig;
-  private readonly opts: KvmOptions;
-  /** Hardware DR6 at the moment the CPU raised the #DB (captured in onException). */
-  private hwDr6AtDb = DR6_ACTIVE_LOW;
-  private inGuest = false;
-  /** Hardware DR7 as loaded by enterGuest, to see a task switch's clear at exit while the guest does not own the DRs. */
-  private hwDr7AtEntry = 0x400;
-  /** TR selector at entry while USE_HW_BP (-1 otherwise), for the same purpose. */
-  private trAtEntry = -1;
-
-  constructor(cpu: GuestCpu, cfg: MachineConfig, opts: KvmOptions = {}) {
-    this.cpu = cpu;
-    this.cfg = cfg;
-    this.opts = opts;
-    const prev = cpu.hooks;
-    cpu.hooks = {
-      ...prev,
-      onException: (ev) => this.onException(ev),
-      onInstruction: (kind, rip) => this.onInstruction(kind, rip),
-    };
-    this.reset();
-  }
-
-  private get vmx(): boolean {
-    return this.cfg.vendor === 'intel';
-  }
-
-  /** kvm_vcpu_reset (the part this model keeps): DRs to reset values, queue empty. The kvm_run area is not cleared. */
-  reset(): void {
-    this.db.fill(0n);
-    this.dr6 = DR6_ACTIVE_LOW;
-    this.dr7 = 0x400;
-    this.exception = undefined;
-    this.vmcbDbgctl = 0;
-    this.singlestepRip = undefined;
-    this.wontExit = false;
-  }
-
+/** One KVM vCPU as userspace sees it (the fd KVM_CREATE_VCPU returns). */
+export class KvmVcpu extends KvmVcpuCore {
   // ================= ioctls =================
 
   /** KVM_SET_GUEST_DEBUG (kvm_arch_vcpu_ioctl_set_guest_debug). */
@@ -204,7 +46,7 @@ export class KvmVcpu {
     let c = control >>> 0;
     if (c & (KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP)) {
       if (this.exception) throw new Error('EBUSY');
-      this.queue(c & KVM_GUESTDBG_INJECT_DB ? DB_VECTOR : BP_VECTOR, undefined, 'KVM_GUESTDBG_INJECT');
+      this.queue(c & KVM_GUESTDBG_INJECT_DB ? VEC_DB : VEC_BP, undefined, 'KVM_GUESTDBG_INJECT');
     }
     if (!(c & KVM_GUESTDBG_ENABLE)) c = 0;
     this.guestDebug = c;
@@ -213,8 +55,8 @@ export class KvmVcpu {
     // SSTEP_NOIRQ), so a stepi never lands in an interrupt handler.
     this.cpu.blockInterrupts = (c & KVM_GUESTDBG_BLOCKIRQ) !== 0;
     if (c & KVM_GUESTDBG_USE_HW_BP) {
-      for (let i = 0; i < 4; i++) this.debugDb[i] = debugreg[i] ?? 0n;
-      this.guestDebugDr7 = Number(BigInt.asUintN(32, debugreg[7] ?? 0n)) >>> 0;
+      for (let i = 0; i < DR_COUNT; i++) this.debugDb[i] = debugreg[i] ?? 0n;
+      this.guestDebugDr7 = Number(BigInt.asUintN(32, debugreg[DR_CONTROL] ?? 0n)) >>> 0;
     } else {
       this.debugDb.fill(0n);
       this.guestDebugDr7 = 0;
@@ -222,22 +64,134 @@ export class KvmVcpu {
   }
 
   /** KVM_GET_DEBUGREGS. Cap off: a pending payload is delivered first (kvm_handle_exception_payload_quirk). */
-  getDebugRegs(): { db: bigint[]; dr6: bigint; dr7: bigint } {
+  getDebugRegs(): KvmDebugRegs {
     this.payloadQuirk();
     return { db: [...this.db], dr6: BigInt(this.dr6), dr7: BigInt(this.dr7) };
   }
 
   /** KVM_SET_DEBUGREGS: DR6 stored raw (only the 63:32 check), DR7 checked and stored as given. */
-  setDebugRegs(r: { db: readonly bigint[]; dr6: bigint; dr7: bigint }): boolean {
+  setDebugRegs(r: KvmDebugRegs): boolean {
     if (!drValue64Valid(r.dr6) || !drValue64Valid(r.dr7)) return false;
-    for (let i = 0; i < 4; i++) this.db[i] = r.db[i] ?? 0n;
+    for (let i = 0; i < DR_COUNT; i++) this.db[i] = r.db[i] ?? 0n;
     this.dr6 = Number(r.dr6) >>> 0;
     this.dr7 = Number(r.dr7) >>> 0;
     return true;
   }
 
+  /** KVM_GET_REGS. */
+  getRegs(): KvmRegs {
+    const cpu = this.cpu;
+    const gpr: bigint[] = new Array(GPR_COUNT);
+    for (let r = 0; r < GPR_COUNT; r++) gpr[r] = cpu.getGpr(r);
+    return { gpr, rip: cpu.getRip(), rflags: cpu.getRflags() };
+  }
+
+  /** KVM_SET_REGS. */
+  setRegs(r: KvmRegs): boolean {
+    const cpu = this.cpu;
+    for (let i = 0; i < GPR_COUNT; i++) cpu.setGpr(i, r.gpr[i] ?? 0n);
+    cpu.setRip(r.rip);
+    cpu.setRflags(r.rflags);
+    return true;
+  }
+
+  /** KVM_GET_SREGS (with the FS/GS/KERNEL_GS base MSRs QEMU reads alongside). */
+  getSregs(): KvmSregs {
+    return this.cpu.getState();
+  }
+
+  /** KVM_SET_SREGS: -EINVAL (false, nothing written) for a state kvm_is_valid_sregs refuses; the general
+   *  registers are not touched. */
+  setSregs(s: KvmSregs): boolean {
+    if (sregsInvalidReason(s, maxPhyAddrOf((l, sl) => this.cpu.cpuid(l, sl))) !== undefined) return false;
+    const cur: ArchState = this.cpu.getState();
+    this.cpu.setState({ ...s, gpr: cur.gpr, rip: cur.rip, rflags: cur.rflags });
+    return true;
+  }
+
+  /** KVM_GET_FPU (the SSE part: xmm[16], mxcsr). */
+  getFpu(): KvmFpu {
+    const xmm: bigint[] = [];
+    for (let n = 0; n < XMM_COUNT; n++) xmm.push(this.cpu.getXmm(n));
+    return { xmm, mxcsr: this.cpu.getMxcsr() };
+  }
+
+  /** KVM_SET_FPU: refused (nothing written) when MXCSR has a reserved bit set. */
+  setFpu(f: KvmFpu): boolean {
+    if (!this.cpu.setMxcsr(f.mxcsr)) return false;
+    f.xmm.forEach((v, n) => this.cpu.setXmm(n, v));
+    return true;
+  }
+
+  /** KVM_GET_MSRS: the guest's view; DEBUGCTL on SVM is the VMCB's (svm_get_msr). undefined: not modelled. */
+  getMsrs(indices: readonly number[]): (bigint | undefined)[] {
+    return indices.map((i) => (i === MSR_IA32_DEBUGCTL ? BigInt(this.guestDebugctl) : this.cpu.getMsr(i)));
+  }
+
+  /** KVM_SET_MSRS: returns how many entries were set (KVM stops at the first it refuses). */
+  setMsrs(entries: readonly (readonly [number, bigint])[]): number {
+    let n = 0;
+    for (const [index, value] of entries) {
+      if (index === MSR_IA32_DEBUGCTL && !this.vmx) this.vmcbDbgctl = Number(value & DEBUGCTL_VMCB_MASK);
+      else if (!this.cpu.setMsr(index, value)) break;
+      n++;
+    }
+    return n;
+  }
+
+  /** KVM_GET_MP_STATE (halted) and the interrupt shadow of KVM_GET_VCPU_EVENTS. */
+  getMpState(): { halted: boolean; interruptShadow: boolean } {
+    return { halted: this.cpu.halted, interruptShadow: this.cpu.interruptShadow !== 'none' };
+  }
+
+  /** KVM_TRANSLATE: guest linear -> guest physical with the current paging mode (undefined: not mapped). */
+  translate(linear: bigint, write: boolean): number | undefined {
+    return this.cpu.translate(linear, write);
+  }
+
+  /** Userspace kicks the vCPU thread (a signal with immediate_exit): KVM_RUN returns KVM_EXIT_INTR. */
+  kick(why: string): void {
+    this.cpu.requestStop(why);
+  }
+
+  /** KVM_CHECK_EXTENSION for the capabilities this model implements. SET_GUEST_DEBUG2 answers the
+   *  supported KVM_GUESTDBG_* flags (KVM_GUESTDBG_VALID_MASK on x86). */
+  checkExtension(cap: number): number {
+    switch (cap) {
+      case KVM_CAP_SET_GUEST_DEBUG:
+      case KVM_CAP_DEBUGREGS:
+      case KVM_CAP_EXCEPTION_PAYLOAD:
+        return 1;
+      case KVM_CAP_SET_GUEST_DEBUG2:
+        return KVM_GUESTDBG_VALID_MASK;
+      default:
+        return 0;
+    }
+  }
+
+  /** Instructions retired by the guest (a per-vCPU statistic, as KVM's binary stats expose counters). */
+  get instructionsRetired(): number {
+    return this.cpu.instructionsRetired;
+  }
+
+  /**
+   * Not an ioctl: the model's state as `monitor info dr` and the route log show it, with no side effects (a
+   * KVM_GET_DEBUGREGS would deliver a pending payload first). `hardware` is what the CPU holds while the
+   * guest runs.
+   */
+  inspect(): { db: readonly bigint[]; dr6: number; dr7: number; debugctl: number; hardware: { dr: [number, bigint][]; debugctl: bigint } } {
+    const cpu = this.cpu;
+    return {
+      db: [...this.db],
+      dr6: this.dr6,
+      dr7: this.dr7,
+      debugctl: this.guestDebugctl,
+      hardware: { dr: DR_NUMBERS.map((n) => [n, cpu.getDr(n)]), debugctl: cpu.getMsr(MSR_IA32_DEBUGCTL) ?? 0n },
+    };
+  }
+
   /** KVM_GET_VCPU_EVENTS (exception part). */
-  getEvents(): { pending: boolean; injected: boolean; vector: number; hasPayload: boolean; payload: number } | undefined {
+  getVcpuEvents(): KvmVcpuEvents | undefined {
     this.payloadQuirk();
     const e = this.exception;
     if (!e) return undefined;
@@ -249,7 +203,7 @@ export class KvmVcpu {
    * KVM_SET_VCPU_EVENTS with one exception, as QEMU's kvm_put_vcpu_events sends it after
    * kvm_queue_exception. Cap on: pending (+payload). Cap off: injected, no payload (VALID_PAYLOAD -EINVAL).
    */
-  setException(e: { vector: number; pending: boolean; hasPayload: boolean; payload: number }, source: string): boolean {
+  setVcpuEvents(e: { vector: number; pending: boolean; hasPayload: boolean; payload: number }, source: string): boolean {
     if (this.cfg.exceptionPayload) {
       this.exception = e.pending
         ? { vector: e.vector, state: 'pending', hasPayload: e.hasPayload, payload: e.payload >>> 0, source }
@@ -263,552 +217,12 @@ export class KvmVcpu {
 
   /** Model an MMIO exit (writes the union's len/is_write over debug.dr6) for the stale-dr6 scenario. */
   simulateMmioExit(physAddr: bigint, len: number, isWrite: boolean): void {
-    this.run.recordMmio(physAddr, len, isWrite);
+    this.runArea.recordMmio(physAddr, len, isWrite);
   }
 
   /** The guest's DEBUGCTL as the guest sees it. */
-  get guestDebugctl(): number {
+  private get guestDebugctl(): number {
     return this.vmx ? Number(this.cpu.getMsr(MSR_IA32_DEBUGCTL) ?? 0n) : this.vmcbDbgctl;
   }
 
-  // ================= KVM_RUN =================
-
-  /** KVM_RUN: enter the guest until something needs userspace or `budget` instructions retired. */
-  runVcpu(budget: number): KvmExit {
-    const cpu = this.cpu;
-    const start = cpu.instructionsRetired;
-    let guard = 0;
-    for (;;) {
-      const left = budget - (cpu.instructionsRetired - start);
-      if (left <= 0 && !this.exception) return { reason: 'budget' };
-      if (++guard > budget + 1000) return { reason: 'budget' };
-      if (!this.injectEvents()) return { reason: 'shutdown', detail: 'triple fault while KVM injected an exception' };
-      if (left <= 0) return { reason: 'budget' };
-      this.enterGuest();
-      let stop: StopReason;
-      try {
-        this.inGuest = true;
-        stop = cpu.run(left);
-      } finally {
-        this.inGuest = false;
-        this.exitGuest();
-      }
-      this.stats.exits++;
-      const r = this.handleExit(stop);
-      if (r) return r;
-    }
-  }
-
-  // ---- vcpu_enter_guest / exit ----
-
-  /**
-   * KVM_DEBUGREG_WONT_EXIT (vcpu->arch.switch_db_regs): the guest owns the hardware debug registers and its MOV DR
-   * do not exit. Set by VMX handle_dr / SVM dr_interception on a guest MOV DR while guest_debug == 0 (the MOV is
-   * then re-executed natively), cleared at the next VM exit by vmx_sync_dirty_debug_regs / svm_sync_dirty_debug_regs
-   * (Linux v6.15+, vmx.c blob 8ecb10bc, svm.c), which also turn the DR intercepts back on. So ownership lasts from
-   * the guest's first MOV DR to the next exit of any kind, not for the rest of the run.
-   */
-  private wontExit = false;
-  /** WONT_EXIT was set during the run that just ended (svm_sync_dirty_debug_regs ran before the exit handler). */
-  private ownedAtExit = false;
-
-  private effectiveDr7(): number {
-    return this.guestDebug & KVM_GUESTDBG_USE_HW_BP ? this.guestDebugDr7 : this.dr7;
-  }
-
-  private enterGuest(): void {
-    const cpu = this.cpu;
-    // KVM_GUESTDBG_SINGLESTEP: TF forced in hardware, hidden from the guest (__kvm_set_rflags).
-    cpu.hostSingleStep = (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
-    // vmx_vcpu_run: single-stepping over STI/MOV SS clears the interruptibility state (else VM entry fails).
-    if (this.vmx && cpu.hostSingleStep) cpu.interruptShadow = 'none';
-    const hwBp = (this.guestDebug & KVM_GUESTDBG_USE_HW_BP) !== 0;
-    for (let i = 0; i < 4; i++) cpu.setDr(i, hwBp ? this.debugDb[i]! : this.db[i]!);
-    cpu.setDr(7, BigInt(this.effectiveDr7()));
-    this.hwDr7AtEntry = Number(BigInt.asUintN(32, cpu.getDr(7)));
-    // USE_HW_BP: the hardware DR7 is the debugger's, so a task switch shows only as a new TR (a debugger is
-    // attached: exits are frequent and this getState per entry is off the instruction path).
-    this.trAtEntry = hwBp ? cpu.getState().tr.selector : -1;
-    this.loadDr6();
-    if (!this.vmx) {
-      // Seed 001 / docs/semantics.md §5: hardware swaps DEBUGCTL only with LBR virtualization enabled.
-      let hw = this.cfg.hostDebugctl;
-      if (this.cfg.lbrv) hw = this.vmcbDbgctl;
-      else if (this.cfg.svmZeroDebugctl && this.cfg.hostDebugctl !== this.vmcbDbgctl) hw = this.vmcbDbgctl;
-      cpu.setMsr(MSR_IA32_DEBUGCTL, BigInt(hw));
-    }
-  }
-
-  /** vcpu_enter_guest loads arch.dr6 only while WONT_EXIT; otherwise svm_vcpu_run sets vmcb.dr6 = DR6_ACTIVE_LOW so
-   *  the VMCB DR6 at a #DB exit holds only that event's causes (VMX does not write DR6 on a #DB exit). */
-  private loadDr6(): void {
-    this.cpu.setDr(6, BigInt(this.wontExit ? this.dr6 : DR6_ACTIVE_LOW));
-  }
-
-  /** vmx_sync_dirty_debug_regs / svm_sync_dirty_debug_regs: copy the guest-owned hardware DRs back, clear WONT_EXIT. */
-  private syncDirtyDebugRegs(): void {
-    const cpu = this.cpu;
-    for (let i = 0; i < 4; i++) this.db[i] = cpu.getDr(i);
-    this.dr6 = Number(BigInt.asUintN(32, cpu.getDr(6))) >>> 0;
-    this.dr7 = Number(BigInt.asUintN(32, cpu.getDr(7))) >>> 0;
-    this.wontExit = false;
-  }
-
-  private exitGuest(): void {
-    const cpu = this.cpu;
-    this.ownedAtExit = this.wontExit;
-    if (this.wontExit) {
-      this.syncDirtyDebugRegs();
-    } else if (
-      this.trAtEntry >= 0
-        ? cpu.getState().tr.selector !== this.trAtEntry
-        : Number(BigInt.asUintN(32, cpu.getDr(7))) !== this.hwDr7AtEntry
-    ) {
-      // The guest does not own the DRs. Without USE_HW_BP the hardware DR7 held arch.dr7, every guest MOV DR
-      // exits and every #DB is intercepted before delivery (which would clear GD), so only a JMP/CALL/IRET task
-      // switch can have changed it during the run; with USE_HW_BP it holds the debugger's DR7 and the switch
-      // shows as a new TR (a switch there and back within one run is missed). Real KVM takes each task switch
-      // as an exit and emulates it (kvm_task_switch), whose last step clears the local enables and LE in
-      // vcpu->arch.dr7 (emulator_do_task_switch through kvm_set_dr): do the same.
-      this.dr7 = taskSwitchDr7(this.dr7);
-    }
-    if (!this.vmx) {
-      if (this.cfg.lbrv) this.vmcbDbgctl = Number(cpu.getMsr(MSR_IA32_DEBUGCTL) ?? 0n);
-      // The host's DEBUGCTL is what runs outside the guest; the guest's value lives in vmcbDbgctl.
-    }
-  }
-
-  // ---- hooks (called by the CPU while it runs) ----
-
-  private onException(ev: ExceptionEvent): boolean {
-    if (!this.inGuest) return false;
-    // INT n (CD ib) is a software interrupt, not an exception: the VMX exception bitmap and the SVM
-    // exception intercepts do not apply (SVM has a separate INTn intercept KVM does not set). So `int $1`
-    // goes through the guest's gate 1 with no DR6 change and `int $3` is not a #BP exit (only INT3, CC).
-    if (ev.cls === 'software-interrupt') return false;
-    if (ev.vector === DB_VECTOR) {
-      // #DB is always intercepted (VMX exception bitmap; SVM init_vmcb).
-      this.hwDr6AtDb = Number(BigInt.asUintN(32, this.cpu.getDr(6))) >>> 0;
-      return true;
-    }
-    if (ev.vector === BP_VECTOR) return (this.guestDebug & KVM_GUESTDBG_USE_SW_BP) !== 0;
-    return false;
-  }
-
-  private onInstruction(kind: InterceptableInstruction, _rip: bigint): boolean {
-    if (!this.inGuest) return false;
-    switch (kind) {
-      case 'cpuid':
-        return true; // CPUID always exits on VMX and is intercepted by KVM on SVM
-      case 'mov-dr':
-        // MOV-DR exiting (VMX) / the DR intercepts (SVM) are on unless the guest owns the DRs.
-        return !this.wontExit;
-      case 'rdmsr':
-      case 'wrmsr':
-        // SVM: DEBUGCTL lives in the VMCB (svm_{get,set}_msr); VMX swaps it through the VMCS.
-        return !this.vmx && Number(this.cpu.getGpr(1 /* RCX */) & 0xffffffffn) === MSR_IA32_DEBUGCTL;
-      case 'in':
-      case 'out': {
-        // Every port access to a VMM device is a KVM_EXIT_IO round trip: its trace stays in the union, and, as after
-        // any VM exit, guest-owned DRs are synced back and the intercepts return (the devices run inside the CPU's
-        // port bus here, so the exit and the re-entry are modelled in place).
-        this.run.recordIo(kind === 'out', 1, Number(this.cpu.getGpr(2 /* RDX */) & 0xffffn));
-        if (this.wontExit) {
-          this.syncDirtyDebugRegs();
-          this.loadDr6();
-          this.hwDr7AtEntry = this.dr7; // what the re-entry loads (the task-switch check in exitGuest compares to it)
-        }
-        return false;
-      }
-      default:
-        return false;
-    }
-  }
-
-  // ---- exit handlers ----
-
-  private handleExit(stop: StopReason): KvmExit | undefined {
-    switch (stop.kind) {
-      case 'budget':
-        return undefined;
-      case 'hlt':
-        return { reason: 'hlt' };
-      case 'stop-requested':
-        return { reason: 'intr', why: stop.why };
-      case 'triple-fault':
-        return { reason: 'shutdown', detail: stop.detail };
-      case 'ext-breakpoint':
-      case 'ext-watchpoint':
-        return undefined; // not used in kvm mode
-      case 'intercept':
-        // SVM has no counterpart of VMX's GUEST_PENDING_DBG_EXCEPTIONS: debug traps the CPU was holding back
-        // (MOV SS / STI shadow) when a #VMEXIT happens are not saved in the VMCB and are lost. On VMX they
-        // stay in the VMCS field (cpu.pendingDebugExceptions) and are delivered after the next VM entry
-        // unless KVM injects an event (injectEvents). [analysis; AMD APM Vol. 2 15.7 lists no such field]
-        if (!this.vmx) this.cpu.pendingDebugExceptions = 0;
-        if (stop.what === 'exception') return this.handleExceptionExit(stop.event);
-        return this.handleInstructionExit(stop.instruction, stop.rip, stop.length);
-    }
-  }
-
-  private handleExceptionExit(ev: ExceptionEvent): KvmExit | undefined {
-    const cpu = this.cpu;
-    if (ev.vector === BP_VECTOR) {
-      // The exit is on the INT3 itself; KVM remembers the instruction length for re-injection.
-      cpu.setRip(ev.instructionRip);
-      this.eventExitInstLen = Number(ev.rip - ev.instructionRip);
-      this.run.setException(BP_VECTOR);
-      this.run.setPc(ev.instructionRip);
-      // dr6/dr7 not written: stale.
-      return this.debugExit('bp-intercept');
-    }
-    if (ev.vector !== DB_VECTOR) {
-      // Not intercepted by this model; reflect unchanged.
-      cpu.setRip(ev.rip);
-      this.exception = { vector: ev.vector, state: 'pending', hasPayload: false, payload: 0, errorCode: ev.errorCode, source: 'reflect' };
-      return undefined;
-    }
-    // #DB: guest state at the exit. Trap-like causes have completed their instruction, fault-like ones not.
-    cpu.setRip(ev.icebp ? ev.instructionRip : ev.rip);
-    // The TSS T flag (SDM Vol. 3B 19.3.1.5, DR6.BT) never reaches a KVM guest: KVM intercepts every task switch
-    // (VMX: any task switch in non-root operation exits, SDM Vol. 3C 26.2 "Other Causes of VM Exits"; SVM:
-    // INTERCEPT_TASK_SWITCH set in init_vmcb) and emulates it (handle_task_switch / task_switch_interception ->
-    // kvm_task_switch -> emulator_do_task_switch); neither the emulator nor kvm_task_switch looks at the new TSS's
-    // T flag (vmx.c handle_task_switch keeps a TODO asking whether such debug traps should be injected). The CPU
-    // model switched tasks itself and raised the BT trap: drop that cause, and the whole #DB when it was the only
-    // one (the guest resumes at the new task's first instruction).
-    const payload = (ev.dbPayload & ~DR6_BT) >>> 0;
-    if (payload !== ev.dbPayload) {
-      if (payload === 0) return undefined;
-      ev = { ...ev, dbPayload: payload };
-    }
-    const exitToUser = (this.guestDebug & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP)) !== 0;
-    if (this.vmx) {
-      let qual = ev.dbPayload & VMX_DB_EXIT_QUAL_MASK;
-      if (ev.icebp && qual !== 0) {
-        // INT1 sets no DR6 cause of its own (SDM Vol. 3B Table 19-2), so the exit qualification of an ICEBP exit is
-        // empty; what the CPU folds into its ICEBP #DB here are the data breakpoints a MOV-SS shadow was holding, and
-        // at the VM exit those stay in GUEST_PENDING_DBG_EXCEPTIONS (B0-B3 plus "enabled breakpoint"), where seed 003
-        // (Aidan Khoury's cover letter: "executes ICEBP/INT1 which is intercepted as #DB") finds them. [analysis]
-        cpu.pendingDebugExceptions |= (qual & DR_TRAP_BITS) | PENDING_DBG_ENABLED_BP;
-        qual = 0;
-      }
-      if (!exitToUser) {
-        const tfInShadow = (cpu.getRflags() & RFLAGS_TF) !== 0n && cpu.interruptShadow !== 'none';
-        // Seed 003 as posted moves the "TF in an STI/MOV-SS shadow -> BS in the pending debug exceptions" block ahead of
-        // the ICEBP skip, so it also runs for INT1 and its merge then reports BS, which INT1 never sets (the reviewers'
-        // objection, docs/semantics.md §6). Current KVM (handle_exception_nmi, v6.15+) runs it for non-ICEBP #DBs only.
-        const reordered = this.cfg.vmxMergePendingDbg;
-        if (reordered && tfInShadow) cpu.pendingDebugExceptions |= DR6_BS;
-        if (ev.icebp) {
-          cpu.skipInstruction(Number(ev.rip - ev.instructionRip)); // skip_emulated_instruction (no TF check)
-        } else if (!reordered && tfInShadow) {
-          // TF under an STI/MOV-SS shadow: VM entry requires BS in the pending debug exceptions.
-          cpu.pendingDebugExceptions |= DR6_BS;
-        }
-        this.stats.reflectedDb++;
-        this.queue(DB_VECTOR, qual, 'vmx-db-intercept');
-        return undefined;
-      }
-      if (ev.icebp) cpu.setRip(ev.rip);
-      this.run.setDr6((qual | DR6_ACTIVE_LOW) >>> 0); // BLD and RTM forced to 1: lost on VMX
-      this.run.setDr7(this.effectiveDr7());
-      this.run.setException(DB_VECTOR);
-      this.run.setPc(cpu.getRip());
-      return this.debugExit('vmx-db-intercept');
-    }
-    // SVM: the VMCB DR6 holds the CPU's write of this event's causes over what KVM loaded before VMRUN.
-    if (ev.icebp) cpu.setRip(ev.rip);
-    const vmcbDr6 = hardwareDr6(this.hwDr6AtDb, ev.dbPayload);
-    cpu.setDr(6, BigInt(vmcbDr6));
-    if (this.ownedAtExit) this.dr6 = vmcbDr6; // svm_sync_dirty_debug_regs ran before the handler
-    if (!exitToUser) {
-      this.stats.reflectedDb++;
-      this.queue(DB_VECTOR, (vmcbDr6 ^ DR6_ACTIVE_LOW) >>> 0, 'svm-db-intercept');
-      return undefined;
-    }
-    this.run.setDr6(vmcbDr6);
-    this.run.setDr7(Number(BigInt.asUintN(32, cpu.getDr(7))));
-    this.run.setException(DB_VECTOR);
-    this.run.setPc(cpu.getRip());
-    return this.debugExit('svm-db-intercept');
-  }
-
-  private debugExit(source: string): KvmExit {
-    this.stats.debugExits++;
-    const debug = this.run.debug;
-    this.opts.onDbNote?.({ kind: 'exit', source, debug });
-    return { reason: 'debug', debug };
-  }
-
-  private handleInstructionExit(kind: InterceptableInstruction, rip: bigint, length: number): KvmExit | undefined {
-    const cpu = this.cpu;
-    switch (kind) {
-      case 'cpuid': {
-        const leaf = Number(cpu.getGpr(0) & 0xffffffffn);
-        const sub = Number(cpu.getGpr(1) & 0xffffffffn);
-        const [a, b, c, d] = cpu.cpuid(leaf, sub);
-        cpu.setGpr(0, BigInt(a >>> 0));
-        cpu.setGpr(3, BigInt(b >>> 0));
-        cpu.setGpr(1, BigInt(c >>> 0));
-        cpu.setGpr(2, BigInt(d >>> 0));
-        return this.skipEmulatedInstruction(length);
-      }
-      case 'mov-dr':
-        if (!this.vmx && this.guestDebug === 0) {
-          // svm.c dr_interception: guest_debug == 0 -> clr_dr_intercepts, WONT_EXIT, re-enter on the instruction.
-          this.wontExit = true;
-          return undefined;
-        }
-        return this.vmx || (this.opts.svmDecodeAssists ?? this.cfg.svmDecodeAssists) ? this.handleDr(rip, length) : this.emulateMovDr(rip, length);
-      case 'rdmsr':
-      case 'wrmsr':
-        return this.svmDebugctlMsr(kind === 'wrmsr', length);
-      default: {
-        const r = cpu.executeIntercepted();
-        return this.handleExit(r);
-      }
-    }
-  }
-
-  /** kvm_skip_emulated_instruction: skip, then single-step if the *old* raw RFLAGS had TF. */
-  private skipEmulatedInstruction(length: number): KvmExit | undefined {
-    const tf = (this.cpu.getRflags() & RFLAGS_TF) !== 0n || (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
-    this.cpu.skipInstruction(length);
-    if (tf) return this.doSingleStep();
-    return undefined;
-  }
-
-  /** kvm_vcpu_do_singlestep. */
-  private doSingleStep(): KvmExit | undefined {
-    if (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) {
-      this.run.setDr6(DR6_BS | DR6_ACTIVE_LOW);
-      this.run.setPc(this.cpu.getRip());
-      this.run.setException(DB_VECTOR);
-      // dr7 not written: stale
-      return this.debugExit('emulator-singlestep');
-    }
-    this.queue(DB_VECTOR, DR6_BS, 'emulator-singlestep');
-    return undefined;
-  }
-
-  /** Decode a MOV to/from DRn at rip: 0F 21 /r (read) or 0F 23 /r (write), optional REX. */
-  private decodeMovDr(rip: bigint): { write: boolean; dr: number; gpr: number } | undefined {
-    const b = this.cpu.readVirtual(rip, 6);
-    if (!b) return undefined;
-    let i = 0;
-    let rex = 0;
-    while (i < 4 && (b[i] === 0x66 || b[i] === 0xf2 || b[i] === 0xf3 || (b[i]! >= 0x40 && b[i]! <= 0x4f))) {
-      if (b[i]! >= 0x40 && b[i]! <= 0x4f) rex = b[i]!;
-      i++;
-    }
-    if (b[i] !== 0x0f || (b[i + 1] !== 0x21 && b[i + 1] !== 0x23)) return undefined;
-    const modrm = b[i + 2]!;
-    const dr = ((modrm >> 3) & 7) | (rex & 4 ? 8 : 0);
-    const gpr = (modrm & 7) | (rex & 1 ? 8 : 0);
-    return { write: b[i + 1] === 0x23, dr, gpr };
-  }
-
-  /** Resolve DR4/DR5 (#UD with CR4.DE) and DR8+ (#UD). */
-  private resolveDr(dr: number): number | undefined {
-    if (dr > 7) return undefined;
-    if (dr === 4 || dr === 5) {
-      if (this.cpu.getState().cr4 & CR4_DE) return undefined;
-      return dr + 2;
-    }
-    return dr;
-  }
-
-  /** VMX handle_dr (and SVM dr_interception with DecodeAssists, minus the GD check). */
-  private handleDr(rip: bigint, length: number): KvmExit | undefined {
-    const cpu = this.cpu;
-    const d = this.decodeMovDr(rip);
-    const dr = d && this.resolveDr(d.dr);
-    if (!d || dr === undefined) return this.queueFault(UD_VECTOR, undefined, 'mov-dr');
-    if (cpu.getCpl() > 0) return this.queueFault(GP_VECTOR, 0, 'mov-dr');
-    if (this.vmx) {
-      // The MOV-DR exit takes priority over general detect, so KVM emulates it, against GUEST_DR7 (the
-      // effective DR7: the debugger's while USE_HW_BP, which never has GD).
-      const dr7 = Number(BigInt.asUintN(32, cpu.getDr(7)));
-      if (dr7 & DR7_GD) {
-        if (this.guestDebug & KVM_GUESTDBG_USE_HW_BP) {
-          this.run.setDr6(DR6_BD | DR6_ACTIVE_LOW);
-          this.run.setDr7(dr7);
-          this.run.setPc(rip);
-          this.run.setException(DB_VECTOR);
-          return this.debugExit('vmx-handle-dr-gd');
-        }
-        this.queue(DB_VECTOR, DR6_BD, 'vmx-handle-dr-gd');
-        return undefined;
-      }
-      if (this.guestDebug === 0) {
-        // handle_dr: no more DR exits (MOV_DR_EXITING cleared), WONT_EXIT, re-enter on this instruction.
-        this.wontExit = true;
-        return undefined;
-      }
-    }
-    if (!this.movDr(d.write, dr, d.gpr)) return this.queueFault(GP_VECTOR, 0, 'mov-dr');
-    return this.skipEmulatedInstruction(length);
-  }
-
-  /** Full-emulator MOV DR (x86_emulate_instruction via SVM emulate_on_interception), seed 002's path. */
-  private emulateMovDr(rip: bigint, length: number): KvmExit | undefined {
-    const cpu = this.cpu;
-    // kvm_vcpu_check_code_breakpoint: the debugger's DRs first, then the guest's own.
-    if (this.guestDebug & KVM_GUESTDBG_USE_HW_BP && this.guestDebugDr7 & DR7_BP_EN_MASK) {
-      const hits = codeBreakpointHits(rip, this.guestDebugDr7, this.debugDb);
-      if (hits) {
-        this.run.setDr6((hits | DR6_ACTIVE_LOW) >>> 0);
-        this.run.setPc(rip);
-        this.run.setException(DB_VECTOR);
-        return this.debugExit('emulator-code-bp');
-      }
-    }
-    const inhibited = (cpu.getRflags() & RFLAGS_RF) !== 0n || (cpu.interruptShadow === 'mov-ss' && this.vmx);
-    if (this.dr7 & DR7_BP_EN_MASK && !inhibited) {
-      const hits = codeBreakpointHits(rip, this.dr7, this.db);
-      if (hits) {
-        this.queue(DB_VECTOR, hits, 'emulator-code-bp');
-        return undefined; // fault-like: RIP stays on the instruction
-      }
-    }
-    const d = this.decodeMovDr(rip);
-    const dr = d && this.resolveDr(d.dr);
-    if (!d || dr === undefined) return this.queueFault(UD_VECTOR, undefined, 'emulator');
-    if (cpu.getCpl() > 0) return this.queueFault(GP_VECTOR, 0, 'emulator');
-    if (d.write && (dr === 6 || dr === 7) && !drValue64Valid(cpu.getGpr(d.gpr))) return this.queueFault(GP_VECTOR, 0, 'emulator');
-    // check_dr_read: GD from kvm_get_dr(7), which is the guest's own DR7 even while USE_HW_BP.
-    if (this.dr7 & DR7_GD) {
-      this.dr6 = guestDr6Store((this.dr6 & ~DR_TRAP_BITS) | DR6_BD | DR6_ACTIVE_LOW, this.dr6Fixed());
-      this.queue(DB_VECTOR, undefined, 'emulator-gd');
-      if (this.cfg.emulatorDbFaultLike) return undefined; // seed 002 fix: fault-like, nothing else happens
-      // Before the fix the #DB was handled as a trap: the post-instruction single-step check still ran
-      // (kvm_vcpu_do_singlestep), replacing the queued #DB or exiting to userspace with RIP on the MOV.
-      const tf = (cpu.getRflags() & RFLAGS_TF) !== 0n || (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
-      return tf ? this.doSingleStep() : undefined;
-    }
-    this.movDr(d.write, dr, d.gpr);
-    const tf = (cpu.getRflags() & RFLAGS_TF) !== 0n || (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
-    cpu.skipInstruction(length);
-    return tf ? this.doSingleStep() : undefined;
-  }
-
-  private dr6Fixed(): number {
-    return kvmDr6Fixed({ rtm: this.cfg.rtm, busLockDetect: this.cfg.busLockDetect }, this.cfg.dr6FixedFromCpuid);
-  }
-
-  /** kvm_set_dr / kvm_get_dr against the virtual registers. Returns false for #GP. */
-  private movDr(write: boolean, dr: number, gpr: number): boolean {
-    const cpu = this.cpu;
-    if (!write) {
-      const v = dr < 4 ? this.db[dr]! : dr === 6 ? BigInt(this.dr6) : BigInt(this.dr7);
-      cpu.setGpr(gpr, v);
-      return true;
-    }
-    const val = cpu.getGpr(gpr);
-    if (dr < 4) {
-      this.db[dr] = val;
-      return true;
-    }
-    if (!drValue64Valid(val)) return false;
-    if (dr === 6) this.dr6 = guestDr6Store(Number(val) >>> 0, this.dr6Fixed());
-    else this.dr7 = dr7Store(Number(val) >>> 0);
-    return true;
-  }
-
-  /** svm_get_msr / svm_set_msr for DEBUGCTL. */
-  private svmDebugctlMsr(write: boolean, length: number): KvmExit | undefined {
-    const cpu = this.cpu;
-    if (!write) {
-      cpu.setGpr(0, BigInt(this.vmcbDbgctl & 0xffffffff));
-      cpu.setGpr(2, 0n);
-      return this.skipEmulatedInstruction(length);
-    }
-    const v = Number(cpu.getGpr(0) & 0xffffffffn) >>> 0;
-    const hi = cpu.getGpr(2) & 0xffffffffn;
-    // Sean's 2025 series (the kernels with the seed-001 fix): bits 5:2 reserved (bit 2 allowed with BUSLOCKTRAP in
-    // the guest CPUID), BTF suppressed. Before it (svmZeroDebugctl off), svm_set_msr checked only
-    // DEBUGCTL_RESERVED_BITS = ~0x3f: BLCKDB was accepted whatever the CPUID and BTF kept. Either way the value lives
-    // in vmcb->save.dbgctl, which the hardware loads only with LBR virtualization (or the fix's manual load).
-    const legacy = !this.cfg.svmZeroDebugctl;
-    const allowed = legacy ? SVM_LEGACY_DEBUGCTL_BITS : DEBUGCTL_LBR | DEBUGCTL_BTF | (this.cfg.busLockDetect ? DEBUGCTL_BUS_LOCK_DETECT : 0);
-    if (hi !== 0n || v & ~allowed & 0xffff) return this.queueFault(GP_VECTOR, 0, 'wrmsr-debugctl');
-    this.vmcbDbgctl = legacy ? v : v & ~DEBUGCTL_BTF;
-    return this.skipEmulatedInstruction(length);
-  }
-
-  // ---- exception queue and injection ----
-
-  /** kvm_queue_exception(_p): pending, payload applied at injection. A second exception replaces a benign one. */
-  private queue(vector: number, payload: number | undefined, source: string, errorCode?: number): void {
-    if (this.exception && this.exception.vector !== vector && vector === GP_VECTOR && this.exception.vector === GP_VECTOR) {
-      // contributory + contributory would be #DF; not reachable in this model
-    }
-    this.exception = { vector, state: 'pending', hasPayload: payload !== undefined, payload: (payload ?? 0) >>> 0, errorCode, source };
-    this.opts.onDbNote?.({ kind: 'queue', source, vector, payload: (payload ?? 0) >>> 0, hasPayload: payload !== undefined });
-  }
-
-  private queueFault(vector: number, errorCode: number | undefined, source: string): undefined {
-    this.queue(vector, undefined, source, errorCode);
-    return undefined;
-  }
-
-  /** Cap off: userspace reads deliver a pending payload right away (kvm_handle_exception_payload_quirk). */
-  private payloadQuirk(): void {
-    const e = this.exception;
-    if (this.cfg.exceptionPayload || !e || e.state !== 'pending' || !e.hasPayload) return;
-    if (e.vector === DB_VECTOR) this.dr6 = this.deliverPayload(e.payload).dr6;
-    e.hasPayload = false;
-  }
-
-  /** kvm_deliver_exception_payload for #DB, with the seed-003 merge of VMX pending debug exceptions. */
-  private deliverPayload(payload: number): { dr6: number; merged: number } {
-    let merged = 0;
-    if (this.vmx && this.cfg.vmxMergePendingDbg) merged = this.cpu.pendingDebugExceptions & VMX_PENDING_DBG_MERGE_MASK;
-    return { dr6: deliverDbPayload(this.dr6, (payload | merged) >>> 0), merged };
-  }
-
-  /** kvm_check_and_inject_events (exception part). Returns false on triple fault. */
-  private injectEvents(): boolean {
-    const e = this.exception;
-    if (!e) return true;
-    this.exception = undefined;
-    const cpu = this.cpu;
-    const dr6Before = this.dr6;
-    let merged = 0;
-    if (e.state === 'pending' && e.vector === DB_VECTOR) {
-      if (e.hasPayload) {
-        const r = this.deliverPayload(e.payload);
-        this.dr6 = r.dr6;
-        merged = r.merged;
-      }
-      // Injection of #DB clears DR7.GD (kvm_update_dr7 follows).
-      if (this.dr7 & DR7_GD) this.dr7 = (this.dr7 & ~DR7_GD) >>> 0;
-    }
-    // Deferred debug causes do not survive an injected event on VMX (the merge above is the only way in).
-    if (this.vmx) cpu.pendingDebugExceptions = 0;
-    let rf = (cpu.getRflags() & RFLAGS_RF) !== 0n;
-    let cls: 'fault' | 'trap' = 'trap';
-    if (e.vector === BP_VECTOR) {
-      // Soft exception re-injected: the pushed RIP is after the INT3.
-      cpu.setRip(cpu.getRip() + BigInt(this.eventExitInstLen || 1));
-    } else if (e.vector !== DB_VECTOR) {
-      // EXCPT_FAULT sets RF=1; trap-like and every #DB (seed 002) leave it as is.
-      cls = 'fault';
-      rf = true;
-    }
-    if (e.vector === DB_VECTOR) {
-      this.opts.onDbNote?.({ kind: 'inject', vector: e.vector, source: e.source, payload: e.hasPayload ? e.payload : undefined, dr6Before, dr6After: this.dr6, rip: cpu.getRip(), rf, merged });
-    }
-    this.stats.injected++;
-    // WONT_EXIT: the guest owns the hardware DR6/DR7, reloaded by enterGuest from arch.
-    const trBefore = cpu.getState().tr.selector;
-    const ok = cpu.injectEvent(e.vector, cls, e.errorCode, { rf });
-    // A task gate in the IDT: on real KVM the injection's task switch is a VM exit (VMX: IDT-vectoring info
-    // valid, reason TASK_SWITCH_GATE; SVM: the task-switch intercept) emulated by kvm_task_switch, which ends
-    // by clearing DR7.L0-L3 and LE through kvm_set_dr, so vcpu->arch.dr7 follows (SDM Vol. 3B 19.2.4 agrees).
-    // Without this, enterGuest would reload the pre-switch arch.dr7 over the switch's clear.
-    if (ok && cpu.getState().tr.selector !== trBefore) this.dr7 = taskSwitchDr7(this.dr7);
-    return ok;
-  }
 }

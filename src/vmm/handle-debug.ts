@@ -10,10 +10,10 @@
 //    (Bn of its slots, BS while it single-steps) removed from what goes back to the guest.
 
 import type { QemuDbRouting } from '../config/config.js';
-import { BP_VECTOR, DB_VECTOR, DR6_ACTIVE_LOW, DR6_BD, DR6_BS, DR6_BT, DR6_BUS_LOCK, DR6_RTM, DR_TRAP_BITS, dr7SlotRw } from '../hv/debugregs.js';
+import { VEC_DB, DR6_ACTIVE_LOW, DR6_BD, DR6_BS, DR6_BT, DR6_BLD, DR6_RTM, DR6_BMASK, dr7Rw } from '../cpu/arch.js';
 
-/** #DB causes in payload polarity (uapi DR_TRAP_BITS, BLD, BD, BS, BT, RTM). */
-const DB_CAUSES = DR_TRAP_BITS | DR6_BUS_LOCK | DR6_BD | DR6_BS | DR6_BT | DR6_RTM;
+/** #DB causes in payload polarity (uapi DR6_BMASK, BLD, BD, BS, BT, RTM). */
+const DB_CAUSES = DR6_BMASK | DR6_BLD | DR6_BD | DR6_BS | DR6_BT | DR6_RTM;
 
 /** One entry of QEMU's static hw_breakpoint[4] table. */
 export interface HwBreakpoint {
@@ -59,7 +59,7 @@ function upstreamHandleDebug(inp: HandleDebugInput): HandleDebugResult {
   let claim: HandleDebugResult['claim'];
   let watchpointHit: HandleDebugResult['watchpointHit'];
 
-  if (inp.exception === DB_VECTOR) {
+  if (inp.exception === VEC_DB) {
     if (dr6 & DR6_BS) {
       // Bn are not examined on a BS exit (§3.3 pitfall 1).
       if (inp.singlestepEnabled) {
@@ -69,7 +69,7 @@ function upstreamHandleDebug(inp: HandleDebugInput): HandleDebugResult {
     } else {
       for (let n = 0; n < 4; n++) {
         if (!(dr6 & (1 << n))) continue;
-        switch (dr7SlotRw(inp.dr7, n)) {
+        switch (dr7Rw(inp.dr7, n)) {
           case 0:
             ret = true;
             claim = 'hw-breakpoint';
@@ -98,11 +98,11 @@ function upstreamHandleDebug(inp: HandleDebugInput): HandleDebugResult {
   const out: HandleDebugResult = { debuggerStop: ret };
   if (claim) out.claim = claim;
   if (watchpointHit) out.watchpointHit = watchpointHit;
-  const isDb = inp.exception === DB_VECTOR;
+  const isDb = inp.exception === VEC_DB;
   if (inp.routing === 'pre-patch') {
     if (!ret) out.reinject = { vector: inp.exception, hasPayload: isDb, payload: dr6 };
-  } else if (!ret || !(dr6 & DR6_BUS_LOCK)) {
-    out.reinject = { vector: inp.exception, hasPayload: isDb, payload: (!ret ? dr6 ^ DR6_BUS_LOCK : DR6_BUS_LOCK) >>> 0 };
+  } else if (!ret || !(dr6 & DR6_BLD)) {
+    out.reinject = { vector: inp.exception, hasPayload: isDb, payload: (!ret ? dr6 ^ DR6_BLD : DR6_BLD) >>> 0 };
   }
   return out;
 }
@@ -125,7 +125,7 @@ const RW_TYPE: Record<number, HwBreakpoint['type'] | undefined> = { 0: 'hw', 1: 
  */
 function correctedHandleDebug(inp: HandleDebugInput): HandleDebugResult {
   const dr6 = inp.dr6 >>> 0;
-  if (inp.exception !== DB_VECTOR) {
+  if (inp.exception !== VEC_DB) {
     if (inp.swBreakpointAt(inp.pc)) return { debuggerStop: true, claim: 'sw-breakpoint' };
     return { debuggerStop: false, reinject: { vector: inp.exception, hasPayload: false, payload: 0 } };
   }
@@ -135,7 +135,7 @@ function correctedHandleDebug(inp: HandleDebugInput): HandleDebugResult {
   let watchpointHit: HandleDebugResult['watchpointHit'];
   for (let n = 0; n < 4; n++) {
     const bp = inp.hwBreakpoints[n];
-    if (!(causes & (1 << n)) || !bp || RW_TYPE[dr7SlotRw(inp.dr7, n)] !== bp.type) continue;
+    if (!(causes & (1 << n)) || !bp || RW_TYPE[dr7Rw(inp.dr7, n)] !== bp.type) continue;
     handled |= 1 << n;
     if (bp.type === 'hw') claim ??= 'hw-breakpoint';
     else {
@@ -152,9 +152,8 @@ function correctedHandleDebug(inp: HandleDebugInput): HandleDebugResult {
   if (watchpointHit) out.watchpointHit = watchpointHit;
   const rest = (causes & ~handled) >>> 0;
   if (handled === 0 || rest !== 0) {
-    out.reinject = { vector: DB_VECTOR, hasPayload: true, payload: inp.exceptionPayloadCap ? rest : (rest ^ DR6_ACTIVE_LOW) >>> 0 };
+    out.reinject = { vector: VEC_DB, hasPayload: true, payload: inp.exceptionPayloadCap ? rest : (rest ^ DR6_ACTIVE_LOW) >>> 0 };
   }
   return out;
 }
 
-export { BP_VECTOR, DB_VECTOR };

@@ -2,7 +2,7 @@
 // kvm_arch_remove_hw_breakpoint, kvm_arch_update_guest_debug), SEMANTICS.md §3.1-3.2.
 
 import { BreakpointType } from '../gdbstub/target.js';
-import { DR7_FIXED_1, DR7_GE } from '../hv/debugregs.js';
+import { DR_CONTROL, DR_COUNT, DR7_FIXED_1, DR7_GE, DR7_RW_EXEC, DR7_RW_RW, DR7_RW_WRITE, dr7Breakpoint } from '../cpu/arch.js';
 import type { HwBreakpoint } from './handle-debug.js';
 import { KVM_GUESTDBG_BLOCKIRQ, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP, KVM_GUESTDBG_USE_HW_BP, KVM_GUESTDBG_USE_SW_BP } from '../hv/kvm.js';
 /** KVM_SET_GUEST_DEBUG control flags, re-exported for the VMM's callers. */
@@ -16,7 +16,7 @@ export interface KvmGuestDebug {
   debugreg: bigint[];
 }
 
-export const MAX_HW_BREAKPOINTS = 4;
+export const MAX_HW_BREAKPOINTS = DR_COUNT;
 
 export type InsertResult = 'ok' | 'unsupported' | 'error';
 
@@ -68,12 +68,11 @@ export class HwBreakpointTable {
   }
 }
 
-const TYPE_RW: Record<HwBreakpoint['type'], number> = { hw: 0, write: 1, access: 3 };
-const LEN_FIELD: Record<number, number> = { 1: 0, 2: 1, 4: 3, 8: 2 };
+const TYPE_RW: Record<HwBreakpoint['type'], number> = { hw: DR7_RW_EXEC, write: DR7_RW_WRITE, access: DR7_RW_RW };
 
 /**
  * kvm_arch_update_guest_debug + kvm_update_guest_debug: the struct passed to KVM_SET_GUEST_DEBUG.
- * Global enables only (Gn) plus GE and the fixed bit 10: DR7 = 0x600 | ...
+ * Global enables only (Gn) plus GE and the fixed bit 10 (DR7_GE | DR7_FIXED_1 | ...).
  */
 export function encodeGuestDebug(opts: { singlestep: boolean; swBreakpoints: number; hw: readonly HwBreakpoint[]; blockIrq?: boolean }): KvmGuestDebug {
   let control = 0;
@@ -86,9 +85,9 @@ export function encodeGuestDebug(opts: { singlestep: boolean; swBreakpoints: num
     let dr7 = DR7_GE | DR7_FIXED_1;
     opts.hw.forEach((bp, n) => {
       debugreg[n] = bp.addr;
-      dr7 |= (2 << (2 * n)) | (TYPE_RW[bp.type] << (16 + 4 * n)) | (LEN_FIELD[bp.len]! << (18 + 4 * n));
+      dr7 |= dr7Breakpoint(n, TYPE_RW[bp.type], bp.len, true);
     });
-    debugreg[7] = BigInt(dr7 >>> 0);
+    debugreg[DR_CONTROL] = BigInt(dr7 >>> 0);
   }
   return { control: control >>> 0, debugreg };
 }

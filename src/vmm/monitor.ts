@@ -2,6 +2,7 @@
 // entry per command in MONITOR_COMMANDS, each a function of the host and its arguments. Adding a command
 // is adding one entry; `help` lists the table.
 
+import { DR_CONTROL } from '../cpu/arch.js';
 import { formatConfig, type MachineConfig } from '../config/config.js';
 import type { GdbTarget } from '../gdbstub/target.js';
 import { hex32 } from '../hv/debugregs.js';
@@ -168,7 +169,7 @@ function infoDr(v: DebugRegisterView): string {
   if (d.kind === 'kvm') {
     lines.push(`debugger (KVM_SET_GUEST_DEBUG control ${hex32(d.control)}):`);
     d.slots.forEach((s, i) => lines.push(`  dr${i} ${x64(d.debugreg[i] ?? 0n)}${s ? `  ${s.type} len ${s.len}` : '  (free)'}`));
-    lines.push(`  dr7 ${x64(d.debugreg[7] ?? 0n)}`);
+    lines.push(`  dr7 ${x64(d.debugreg[DR_CONTROL] ?? 0n)}`);
     lines.push(`  software breakpoints: ${d.swBreakpoints.map((a) => '0x' + a.toString(16)).join(' ') || '(none)'}`);
     lines.push(`hardware (effective while the guest runs):`);
     for (const [n, val] of d.hardware.dr) lines.push(`  dr${n} ${x64(val)}`);

@@ -61,13 +61,20 @@ function build(): RegDef[] {
   for (const [n, v] of X87_CONTROL) core(n, 32, 'int', { k: 'x87', value: v }, 'float');
   for (let i = 0; i < 16; i++) r.push({ name: `xmm${i}`, bitsize: 128, type: 'vec128', feature: FEATURE_SSE, kind: { k: 'xmm', n: i }, group: 'vector' });
   r.push({ name: 'mxcsr', bitsize: 32, type: 'i386_mxcsr', feature: FEATURE_SSE, kind: { k: 'mxcsr' }, group: 'vector' });
-  const drType = (n: number): string => (n === 6 ? 'dbstub_dr6' : n === 7 ? 'dbstub_dr7' : 'data_ptr');
-  for (const n of [0, 1, 2, 3, 6, 7]) r.push({ name: `dr${n}`, bitsize: 64, type: drType(n), feature: FEATURE_DEBUG, kind: { k: 'dr', n }, group: 'system' });
+  const drType = (n: number): string => (n === A.DR_STATUS ? 'dbstub_dr6' : n === A.DR_CONTROL ? 'dbstub_dr7' : 'data_ptr');
+  for (const n of A.DR_NUMBERS) r.push({ name: `dr${n}`, bitsize: 64, type: drType(n), feature: FEATURE_DEBUG, kind: { k: 'dr', n }, group: 'system' });
   r.push({ name: 'debugctl', bitsize: 64, type: 'dbstub_debugctl', feature: FEATURE_DEBUG, kind: { k: 'debugctl' }, group: 'system' });
   return r;
 }
 
 export const REGISTERS: readonly RegDef[] = build();
+
+/** The index of a register in gdb's order (the `p`/`P` number), by its tdesc name. */
+export function registerIndex(name: string): number {
+  const i = REGISTERS.findIndex((r) => r.name === name);
+  if (i < 0) throw new Error(`no register named ${name}`);
+  return i;
+}
 
 /** tdesc types gdb needs inside the SSE feature for `vec128`. */
 /** A tdesc <flags> type: one-bit fields by name, multi-bit fields as [name, start, end]. */
@@ -102,9 +109,9 @@ const DEBUG_FLAG_TYPES = [
   flagsType('dbstub_dr6', 8, [['B0', bit(A.DR6_B0)], ['B1', bit(A.DR6_B1)], ['B2', bit(A.DR6_B2)], ['B3', bit(A.DR6_B3)],
     ['BLD', bit(A.DR6_BLD)], ['BD', bit(A.DR6_BD)], ['BS', bit(A.DR6_BS)], ['BT', bit(A.DR6_BT)], ['RTM', bit(A.DR6_RTM)]]),
   flagsType('dbstub_dr7', 8, [
-    ...[0, 1, 2, 3].flatMap((n) => [
-      [`L${n}`, bit(A.DR7_L0) + 2 * n],
-      [`G${n}`, bit(A.DR7_G0) + 2 * n],
+    ...A.DR_NUMBERS.filter((n) => n < A.DR_COUNT).flatMap((n) => [
+      [`L${n}`, bit(A.dr7L(n))],
+      [`G${n}`, bit(A.dr7G(n))],
       [`RW${n}`, A.DR7_RW_SHIFT + 4 * n, A.DR7_RW_SHIFT + 4 * n + 1],
       [`LEN${n}`, A.DR7_LEN_SHIFT + 4 * n, A.DR7_LEN_SHIFT + 4 * n + 1],
     ] as const),

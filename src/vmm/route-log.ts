@@ -2,8 +2,8 @@
 // KVM_EXIT_DEBUG, KVM queueing a #DB in the kernel, or the bare CPU delivering one), kept in a ring for
 // `monitor info db`, counted for `dbstub run`'s summary, and logged as 'db.route' events.
 
-import { DR6_RESET } from '../cpu/arch.js';
-import { DB_VECTOR, deliverDbPayload, hex32 } from '../hv/debugregs.js';
+import { DR6_RESET, VEC_DB } from '../cpu/arch.js';
+import { deliverDbPayload, hex32 } from '../hv/debugregs.js';
 import type { Logger } from '../log.js';
 import type { HandleDebugResult } from './handle-debug.js';
 
@@ -42,8 +42,6 @@ export interface RouteLogOptions {
   log?: Logger | undefined;
   /** KVM_CAP_EXCEPTION_PAYLOAD: decides how a QEMU re-injection's payload reaches the guest's DR6. */
   exceptionPayload: boolean;
-  /** The guest's DR6 before an injection (KVM's vcpu->arch.dr6), for the predicted DR6 in the log line. */
-  guestDr6?: () => number | undefined;
 }
 
 export class DbRouteLog {
@@ -54,6 +52,9 @@ export class DbRouteLog {
   awaitingInject: DbRoute | undefined;
   private seq = 0;
   private readonly opts: RouteLogOptions;
+  /** The guest's DR6 before an injection (KVM's vcpu->arch.dr6), for the predicted DR6 in the log line; set
+   *  by the accelerator that has one. */
+  guestDr6: (() => number) | undefined;
 
   constructor(opts: RouteLogOptions) {
     this.opts = opts;
@@ -91,7 +92,7 @@ export class DbRouteLog {
           claim: route.claim,
           outcome: route.outcome,
           reinject: route.reinject && { vector: route.reinject.vector, hasPayload: route.reinject.hasPayload, payload: hex32(route.reinject.payload) },
-          predictedGuestDr6: route.reinject && route.reinject.vector === DB_VECTOR ? hex32(this.predictGuestDr6(route)) : undefined,
+          predictedGuestDr6: route.reinject && route.reinject.vector === VEC_DB ? hex32(this.predictGuestDr6(route)) : undefined,
         },
         '#DB routed',
       );
@@ -124,7 +125,7 @@ export class DbRouteLog {
   private predictGuestDr6(r: DbRoute): number {
     const ri = r.reinject!;
     if (r.by === 'qemu' && !this.opts.exceptionPayload) return ri.payload;
-    const dr6 = this.opts.guestDr6?.();
+    const dr6 = this.guestDr6?.();
     return ri.hasPayload ? deliverDbPayload(dr6 ?? DR6_RESET, ri.payload) : (dr6 ?? 0);
   }
 

@@ -3,14 +3,15 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BreakpointType } from '../../src/gdbstub/target.js';
 import {
-  deliverDbPayload, dr6ToPayload, dr7Store, DR6_ACTIVE_LOW, DR6_BD, DR6_BS, DR6_BT, DR6_BUS_LOCK, DR6_RTM, guestDr6Store, hardwareDr6, kvmDr6Fixed,
-} from '../../src/hv/debugregs.js';
+  dr6AfterDb, dr6ToPayload, DR6_ACTIVE_LOW, DR6_B0, DR6_B1, DR6_BD, DR6_BLD, DR6_BMASK, DR6_BS, DR6_BT, DR6_RTM,
+} from '../../src/cpu/index.js';
+import { deliverDbPayload, dr7Store, guestDr6Store, kvmDr6Fixed } from '../../src/hv/debugregs.js';
 import { KvmRunArea } from '../../src/hv/kvm.js';
 import { encodeGuestDebug, HwBreakpointTable, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP, KVM_GUESTDBG_USE_HW_BP, KVM_GUESTDBG_USE_SW_BP } from '../../src/vmm/hw-breakpoints.js';
 
 const h = (v: number) => '0x' + (v >>> 0).toString(16);
 const u32 = fc.integer({ min: 0, max: 0xffffffff }).map((v) => v >>> 0);
-const causes = fc.integer({ min: 0, max: 0x1ffff }).map((v) => v & (0xf | DR6_BUS_LOCK | DR6_BD | DR6_BS | DR6_BT | DR6_RTM));
+const causes = fc.integer({ min: 0, max: 0x1ffff }).map((v) => v & (0xf | DR6_BLD | DR6_BD | DR6_BS | DR6_BT | DR6_RTM));
 
 describe('kvm_deliver_exception_payload', () => {
   it('scenario values', () => {
@@ -31,7 +32,7 @@ describe('kvm_deliver_exception_payload', () => {
         expect(r & 0xf).toBe(p & 0xf);
         for (const b of [DR6_BD, DR6_BS, DR6_BT]) if (dr6 & b) expect(r & b).toBe(b);
         expect(r & (1 << 12)).toBe(0);
-        expect(!!(r & DR6_BUS_LOCK)).toBe(!(p & DR6_BUS_LOCK));
+        expect(!!(r & DR6_BLD)).toBe(!(p & DR6_BLD));
         expect(!!(r & DR6_RTM)).toBe(!(p & DR6_RTM));
       }),
     );
@@ -41,14 +42,30 @@ describe('kvm_deliver_exception_payload', () => {
   });
 });
 
-describe('hardware DR6 write (SVM VMCB DR6 at a #DB exit)', () => {
+describe('DR6 after a #DB (the CPU, and the SVM VMCB DR6 at a #DB exit): dr6AfterDb', () => {
   it('over 0xFFFF0FF0 it holds exactly this event\'s causes', () => {
-    expect(h(hardwareDr6(DR6_ACTIVE_LOW, 0x800))).toBe('0xffff07f0');
-    expect(h(hardwareDr6(DR6_ACTIVE_LOW, 0x801))).toBe('0xffff07f1');
-    expect(h(hardwareDr6(DR6_ACTIVE_LOW, 0x4800))).toBe('0xffff47f0');
+    expect(h(dr6AfterDb(DR6_ACTIVE_LOW, 0x800))).toBe('0xffff07f0');
+    expect(h(dr6AfterDb(DR6_ACTIVE_LOW, 0x801))).toBe('0xffff07f1');
+    expect(h(dr6AfterDb(DR6_ACTIVE_LOW, 0x4800))).toBe('0xffff47f0');
   });
   it('other #DBs leave a cleared BLD alone (AMD APM via seed 001)', () => {
-    expect(h(hardwareDr6(0xffff07f0, DR6_BS))).toBe('0xffff47f0');
+    expect(h(dr6AfterDb(0xffff07f0, DR6_BS))).toBe('0xffff47f0');
+  });
+  it('B0-B3 are replaced only by a #DB that reports a breakpoint, single-step, GD, bus-lock or task-switch cause', () => {
+    expect(h(dr6AfterDb(DR6_ACTIVE_LOW | DR6_B0, DR6_B1))).toBe('0xffff0ff2');
+    expect(h(dr6AfterDb(DR6_ACTIVE_LOW | DR6_B0, DR6_BS))).toBe('0xffff4ff0');
+    // An ICEBP (no cause) or an RTM-only #DB leaves B0-B3 as they were (SDM Vol. 3B 19.2.3).
+    expect(h(dr6AfterDb(DR6_ACTIVE_LOW | DR6_B0, 0))).toBe('0xffff0ff1');
+    expect(h(dr6AfterDb(DR6_ACTIVE_LOW | DR6_B0, DR6_RTM))).toBe('0xfffe0ff1');
+  });
+  it('BD/BS/BT are sticky and RTM is re-armed by any non-RTM #DB', () => {
+    fc.assert(fc.property(u32, causes, (dr6, p) => {
+      const r = dr6AfterDb(dr6, p);
+      for (const b of [DR6_BD, DR6_BS, DR6_BT]) if ((dr6 | p) & b) expect(r & b).toBe(b);
+      expect(!!(r & DR6_RTM)).toBe(!(p & DR6_RTM));
+      if (p & (DR6_BMASK | DR6_BS | DR6_BD | DR6_BLD | DR6_BT)) expect(r & DR6_BMASK).toBe(p & DR6_BMASK);
+      else expect(r & DR6_BMASK).toBe(dr6 & DR6_BMASK);
+    }));
   });
 });
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { KvmVcpu } from '../../src/hv/kvm.js';
 import { KVM_GUESTDBG_BLOCKIRQ, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP, KVM_GUESTDBG_USE_HW_BP, KVM_GUESTDBG_USE_SW_BP } from '../../src/hv/kvm.js';
 import type { Machine } from '../../src/machine/index.js';
+import type { KvmAccel } from '../../src/vmm/accel-kvm.js';
 import { bootUpstream, UP } from './upstream-helpers.js';
 
 const BP_VECTOR = 1 + 2;
@@ -24,7 +25,7 @@ function debugregs(set: Record<number, bigint>): bigint[] {
 }
 
 function expectDebugExit(what: string, kvm: KvmVcpu, budget: number, want: { exception: number; pc: bigint; dr6?: bigint }): void {
-  const exit = kvm.runVcpu(budget);
+  const exit = kvm.run(budget);
   expect(exit.reason, what).toBe('debug');
   if (exit.reason !== 'debug') return;
   expect(exit.debug.exception, what).toBe(want.exception);
@@ -41,7 +42,7 @@ describe('tools/testing/selftests/kvm/x86/debug_regs.c through the KVM model', (
     describe(vendor, () => {
       it('INT3 (USE_SW_BP), instruction and data breakpoints in DR0-DR3, the single-steps with BLOCKIRQ, DR7.GD', async () => {
         const { machine: m, vmm } = await bootUpstream({ vendor }, UP.selftest);
-        const kvm = vmm.kvm!;
+        const kvm = (vmm.accel as KvmAccel).vcpu;
         const sym = (s: string) => m.symbol(s);
 
         // Test software BPs - int3

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseConfig, type MachineConfig } from '../../src/config/config.js';
 import { BreakpointType, type StopEvent } from '../../src/gdbstub/target.js';
 import type { Machine } from '../../src/machine/index.js';
-import { Vmm } from '../../src/vmm/index.js';
+import { registerIndex, Vmm } from '../../src/vmm/index.js';
 
 export const ELF = 'build/guests/kvm/dbchain.elf';
 export const SC = { buslock: 1, tf: 2, gd: 3, codebp: 4, movss: 5, dr6zero: 6, buslockThenTf: 7, int3: 8, readDr6: 9, cpuid: 10, tfThenB1: 11 } as const;
@@ -57,7 +57,7 @@ export async function gdbContinue(vmm: Vmm, bps: { type: BreakpointType; addr: b
     stops.push(ev);
     if (ev.kind === 'exited') return stops;
     if (ev.kind === 'signal' && ev.reason && (ev.reason.type === 'hwbreak' || ev.reason.type === 'swbreak')) {
-      const rip = vmm.readRegister(16);
+      const rip = vmm.readRegister(registerIndex('rip'));
       const here = bps.filter((b) => b.addr === rip && (b.type === BreakpointType.Hardware || b.type === BreakpointType.Software));
       for (const b of here) vmm.removeBreakpoint(b.type, b.addr, b.kind);
       stops.push(await resume(vmm, 'step'));

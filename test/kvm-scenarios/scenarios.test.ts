@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { QemuDbRouting } from '../../src/config/config.js';
 import { BreakpointType } from '../../src/gdbstub/target.js';
 import { boot, dbLog, ELF, gdbContinue, hx, peek, resume, SC } from './helpers.js';
+import type { KvmAccel } from '../../src/vmm/accel-kvm.js';
+import { registerIndex } from '../../src/vmm/index.js';
 
 const VENDORS = ['intel', 'amd'] as const;
 const ROUTINGS: QemuDbRouting[] = ['pre-patch', 'bld-patch', 'corrected'];
@@ -157,7 +159,7 @@ describe('kvm scenarios (docs/semantics.md §7)', () => {
         expect(r).toMatchObject({ by: 'qemu', exception: 1, claim: 'singlestep', outcome: 'debugger' });
         expect(hx(r.dr6)).toBe('0xffff4ff0');
         expect(r.pc).toBe(at + 2n);
-        expect(vmm.readRegister(16)).toBe(at + 2n);
+        expect(vmm.readRegister(registerIndex('rip'))).toBe(at + 2n);
         expect(await resume(vmm, 'continue')).toEqual({ kind: 'exited', code: 1 });
         expect(dbLog(machine)).toEqual([]);
       });
@@ -187,7 +189,7 @@ describe('kvm scenarios (docs/semantics.md §7)', () => {
         const { machine, vmm } = await boot({ qemuDbRouting }, SC.tf);
         // A gdb stepi first: its #DB exit leaves dr6 = 0xffff4ff0 in the union, so a Z0 hit now would be clean.
         expect(await resume(vmm, 'step')).toEqual({ kind: 'signal', signal: 5 });
-        vmm.kvm!.simulateMmioExit(0xfee00000n, 4, true);
+        (vmm.accel as KvmAccel).vcpu.simulateMmioExit(0xfee00000n, 4, true);
         vmm.insertBreakpoint(BreakpointType.Software, machine.symbol('tf_insn'), 1);
         expect(await resume(vmm, 'continue')).toEqual({ kind: 'signal', signal: 5, reason: { type: 'swbreak' } });
         const r = vmm.routes.at(-1)!;

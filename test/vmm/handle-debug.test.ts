@@ -4,7 +4,8 @@
 // (kvm_deliver_exception_payload); cap off -> QEMU stores the payload raw with KVM_SET_DEBUGREGS.
 import { describe, expect, it } from 'vitest';
 import type { QemuDbRouting } from '../../src/config/config.js';
-import { deliverDbPayload, DR6_ACTIVE_LOW } from '../../src/hv/debugregs.js';
+import { DR6_ACTIVE_LOW } from '../../src/cpu/index.js';
+import { deliverDbPayload } from '../../src/hv/debugregs.js';
 import { kvmHandleDebug, type HwBreakpoint } from '../../src/vmm/handle-debug.js';
 
 const PRIOR_GUEST_DR6 = DR6_ACTIVE_LOW;

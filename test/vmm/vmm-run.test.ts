@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import type { QemuDbRouting } from '../../src/config/config.js';
 import { BreakpointType, type StopEvent } from '../../src/gdbstub/target.js';
 import { Machine } from '../../src/machine/machine.js';
-import { Vmm } from '../../src/vmm/index.js';
+import { registerIndex, Vmm } from '../../src/vmm/index.js';
 import { watchGuest } from '../gdb/guest.js';
 
-const RIP = 16; // gdb amd64 register order: rax..r15, rip
+const RIP = registerIndex('rip');
 
 function resume(vmm: Vmm, kind: 'continue' | 'step'): Promise<StopEvent> {
   return new Promise((res) => vmm.resume({ kind }, res));

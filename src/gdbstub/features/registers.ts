@@ -42,6 +42,7 @@ export function writeAll(ctx: SessionContext, args: string): Reply {
   if (bytes === undefined) return E_INVAL;
   let off = 0;
   let ok = true;
+  const changes = new Map<number, bigint>();
   for (let i = 0; i < t.registers.length && off < bytes.length; i++) {
     const n = regBytes(t, i);
     if (off + n > bytes.length) return E_INVAL; // a register cut in half
@@ -54,9 +55,12 @@ export function writeAll(ctx: SessionContext, args: string): Reply {
     } catch {
       cur = undefined;
     }
-    if (cur !== v && !t.writeRegister(i, v)) ok = false;
+    if (cur !== v) changes.set(i, v);
   }
   if (off !== bytes.length) return E_INVAL; // longer than the register file
+  // A target that can is asked for all of it at once (nothing written when it refuses one register).
+  if (t.writeRegisters) return changes.size === 0 || t.writeRegisters(changes) ? 'OK' : E_INVAL;
+  for (const [i, v] of changes) if (!t.writeRegister(i, v)) ok = false;
   return ok ? 'OK' : E_INVAL;
 }
 

@@ -1,0 +1,644 @@
+// A model of one KVM x86 vCPU (Linux ~v6.12 arch/x86/kvm/{x86.c,vmx/vmx.c,svm/svm.c} plus the patches of
+// SEMANTICS.md) between the simulated CPU and the VMM. It owns the guest's *virtual* debug registers
+// (vcpu->arch.db/dr6/dr7), the guest-debug control set by KVM_SET_GUEST_DEBUG, the exception queue with
+// its payload rules, the kvm_run exit area (persistent, so stale fields are reproducible), and the
+// vendor world switch (SVM DEBUGCTL, VMX pending debug exceptions).
+//
+// Hardware mapping: the CPU's getDr/setDr registers are the *effective* (hardware) debug registers while
+// the guest runs. With guest_debug == 0 KVM lets the guest own them (KVM_DEBUGREG_WONT_EXIT): they are
+// loaded from arch before entry and synced back after exit. With guest_debug != 0 every guest MOV DR
+// is intercepted and emulated against arch, and the hardware holds eff_db/effective DR7.
+
+import type { ExceptionEvent, GuestCpu, InterceptableInstruction, StopReason } from '../cpu/api.js';
+import { codeBreakpointHits, DEBUGCTL_BTF, DEBUGCTL_BUS_LOCK_DETECT, DEBUGCTL_LBR, deliverDbPayload, dr7Store, drValue64Valid, guestDr6Store, kvmDr6Fixed, MSR_IA32_DEBUGCTL, RFLAGS_RF, RFLAGS_TF, taskSwitchDr7 } from './debugregs.js';
+import { DR6_ACTIVE_LOW, DR6_BD, DR6_BLD, DR6_BMASK, DR6_BS, DR6_BT, DR6_ENABLED_BP, DR6_RTM, DR7_ENABLE_MASK, DR7_GD, VEC_BP, VEC_DB, dr6AfterDb } from '../cpu/arch.js';
+import { DR_CONTROL, DR_COUNT, DR_STATUS } from '../cpu/arch.js';
+import { DR7_RESET } from '../cpu/arch.js';
+import {
+  KVM_GUESTDBG_SINGLESTEP,
+  KVM_GUESTDBG_USE_HW_BP,
+  KVM_GUESTDBG_USE_SW_BP,
+  KvmRunArea,
+  type KvmConfig,
+  type KvmExit,
+  type KvmOptions,
+  type QueuedException,
+} from './kvm-api.js';
+
+
+const GP_VECTOR = 13;
+const UD_VECTOR = 6;
+/** VMX exit qualification for #DB: B0-B3, BLD (11), BD (13), BS (14), RTM (16) (SDM Vol. 3C Table 28-1). */
+const VMX_DB_EXIT_QUAL_MASK = DR6_BMASK | DR6_BLD | DR6_BD | DR6_BS | DR6_RTM;
+/** Bits of GUEST_PENDING_DBG_EXCEPTIONS merged by Aidan Khoury's patch (seed 003): B0-B3, bit 12, BS, RTM. */
+const VMX_PENDING_DBG_MERGE_MASK = DR6_BMASK | DR6_ENABLED_BP | DR6_BS | DR6_RTM;
+/** svm.c before Sean Christopherson's 2025 DEBUGCTL series: DEBUGCTL_RESERVED_BITS was ~0x3f (bits 5:0 writable). */
+const SVM_LEGACY_DEBUGCTL_BITS = 0x3f;
+const CR4_DE = 1n << 3n;
+
+/**
+ * The vCPU as the kernel runs it: vcpu->arch state, the KVM_RUN loop (entry, exits, injection) and the vendor
+ * world switch. Its state is protected: only KvmVcpu (kvm.ts), the ioctl surface, reaches it.
+ */
+export abstract class KvmVcpuCore {
+  // ---- struct kvm_vcpu / kvm_vcpu_arch state: private; userspace reaches it only through the ioctls ----
+  protected guestDebug = 0;
+  protected guestDebugDr7 = 0;
+  /** debugreg[0..3] from KVM_SET_GUEST_DEBUG (eff_db while USE_HW_BP). */
+  protected readonly debugDb: bigint[] = [0n, 0n, 0n, 0n];
+  /** The guest's own DR0-3/DR6/DR7 (vcpu->arch.db/dr6/dr7). */
+  protected readonly db: bigint[] = [0n, 0n, 0n, 0n];
+  protected dr6 = DR6_ACTIVE_LOW;
+  protected dr7 = DR7_RESET;
+  protected singlestepRip: bigint | undefined;
+  protected exception: QueuedException | undefined;
+  /** VM_EXIT_INSTRUCTION_LEN of the last #BP/ICEBP exit, for soft-exception re-injection. */
+  private eventExitInstLen = 0;
+  /** SVM: vmcb->save.dbgctl (the guest's DEBUGCTL). */
+  protected vmcbDbgctl = 0;
+  protected readonly runArea = new KvmRunArea();
+  readonly stats = { exits: 0, debugExits: 0, reflectedDb: 0, injected: 0 };
+
+  protected readonly cpu: GuestCpu;
+  protected readonly cfg: KvmConfig;
+  protected readonly opts: KvmOptions;
+  /** Hardware DR6 at the moment the CPU raised the #DB (captured in onException). */
+  private hwDr6AtDb = DR6_ACTIVE_LOW;
+  private inGuest = false;
+  /** Hardware DR7 as loaded by enterGuest, to see a task switch's clear at exit while the guest does not own the DRs. */
+  private hwDr7AtEntry = DR7_RESET;
+  /** TR selector at entry while USE_HW_BP (-1 otherwise), for the same purpose. */
+  private trAtEntry = -1;
+
+  constructor(cpu: GuestCpu, cfg: KvmConfig, opts: KvmOptions = {}) {
+    this.cpu = cpu;
+    this.cfg = cfg;
+    this.opts = opts;
+    // The one place the hypervisor model attaches to the CPU: exceptions and interceptable instructions are
+    // VM exits while inGuest.
+    const prev = cpu.hooks;
+    cpu.hooks = {
+      ...prev,
+      onException: (ev) => this.onException(ev),
+      onInstruction: (kind, rip) => this.onInstruction(kind, rip),
+    };
+    this.reset();
+  }
+
+  protected get vmx(): boolean {
+    return this.cfg.vendor === 'intel';
+  }
+
+  /** kvm_vcpu_reset (the part this model keeps): DRs to reset values, queue empty. The kvm_run area is not cleared. */
+  reset(): void {
+    this.db.fill(0n);
+    this.dr6 = DR6_ACTIVE_LOW;
+    this.dr7 = DR7_RESET;
+    this.exception = undefined;
+    this.vmcbDbgctl = 0;
+    this.singlestepRip = undefined;
+    this.wontExit = false;
+  }
+
+  // ================= KVM_RUN =================
+
+  /** KVM_RUN: enter the guest until something needs userspace or `budget` instructions retired. */
+  run(budget: number): KvmExit {
+    const cpu = this.cpu;
+    const start = cpu.instructionsRetired;
+    let guard = 0;
+    for (;;) {
+      const left = budget - (cpu.instructionsRetired - start);
+      if (left <= 0 && !this.exception) return { reason: 'budget' };
+      if (++guard > budget + 1000) return { reason: 'budget' };
+      if (!this.injectEvents()) return { reason: 'shutdown', detail: 'triple fault while KVM injected an exception' };
+      if (left <= 0) return { reason: 'budget' };
+      this.enterGuest();
+      let stop: StopReason;
+      try {
+        this.inGuest = true;
+        stop = cpu.run(left);
+      } finally {
+        this.inGuest = false;
+        this.exitGuest();
+      }
+      this.stats.exits++;
+      const r = this.handleExit(stop);
+      if (r) return r;
+    }
+  }
+
+  // ---- vcpu_enter_guest / exit ----
+
+  /**
+   * KVM_DEBUGREG_WONT_EXIT (vcpu->arch.switch_db_regs): the guest owns the hardware debug registers and its MOV DR
+   * do not exit. Set by VMX handle_dr / SVM dr_interception on a guest MOV DR while guest_debug == 0 (the MOV is
+   * then re-executed natively), cleared at the next VM exit by vmx_sync_dirty_debug_regs / svm_sync_dirty_debug_regs
+   * (Linux v6.15+, vmx.c blob 8ecb10bc, svm.c), which also turn the DR intercepts back on. So ownership lasts from
+   * the guest's first MOV DR to the next exit of any kind, not for the rest of the run.
+   */
+  protected wontExit = false;
+  /** WONT_EXIT was set during the run that just ended (svm_sync_dirty_debug_regs ran before the exit handler). */
+  private ownedAtExit = false;
+
+  private effectiveDr7(): number {
+    return this.guestDebug & KVM_GUESTDBG_USE_HW_BP ? this.guestDebugDr7 : this.dr7;
+  }
+
+  private enterGuest(): void {
+    const cpu = this.cpu;
+    // KVM_GUESTDBG_SINGLESTEP: TF forced in hardware, hidden from the guest (__kvm_set_rflags).
+    cpu.hostSingleStep = (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
+    // vmx_vcpu_run: single-stepping over STI/MOV SS clears the interruptibility state (else VM entry fails).
+    if (this.vmx && cpu.hostSingleStep) cpu.interruptShadow = 'none';
+    const hwBp = (this.guestDebug & KVM_GUESTDBG_USE_HW_BP) !== 0;
+    for (let i = 0; i < DR_COUNT; i++) cpu.setDr(i, hwBp ? this.debugDb[i]! : this.db[i]!);
+    cpu.setDr(DR_CONTROL, BigInt(this.effectiveDr7()));
+    this.hwDr7AtEntry = Number(BigInt.asUintN(32, cpu.getDr(DR_CONTROL)));
+    // USE_HW_BP: the hardware DR7 is the debugger's, so a task switch shows only as a new TR (a debugger is
+    // attached: exits are frequent and this getState per entry is off the instruction path).
+    this.trAtEntry = hwBp ? cpu.getState().tr.selector : -1;
+    this.loadDr6();
+    if (!this.vmx) {
+      // Seed 001 / docs/semantics.md §5: hardware swaps DEBUGCTL only with LBR virtualization enabled.
+      let hw = this.cfg.hostDebugctl;
+      if (this.cfg.lbrv) hw = this.vmcbDbgctl;
+      else if (this.cfg.svmZeroDebugctl && this.cfg.hostDebugctl !== this.vmcbDbgctl) hw = this.vmcbDbgctl;
+      cpu.setMsr(MSR_IA32_DEBUGCTL, BigInt(hw));
+    }
+  }
+
+  /** vcpu_enter_guest loads arch.dr6 only while WONT_EXIT; otherwise svm_vcpu_run sets vmcb.dr6 = DR6_ACTIVE_LOW so
+   *  the VMCB DR6 at a #DB exit holds only that event's causes (VMX does not write DR6 on a #DB exit). */
+  private loadDr6(): void {
+    this.cpu.setDr(DR_STATUS, BigInt(this.wontExit ? this.dr6 : DR6_ACTIVE_LOW));
+  }
+
+  /** vmx_sync_dirty_debug_regs / svm_sync_dirty_debug_regs: copy the guest-owned hardware DRs back, clear WONT_EXIT. */
+  private syncDirtyDebugRegs(): void {
+    const cpu = this.cpu;
+    for (let i = 0; i < DR_COUNT; i++) this.db[i] = cpu.getDr(i);
+    this.dr6 = Number(BigInt.asUintN(32, cpu.getDr(DR_STATUS))) >>> 0;
+    this.dr7 = Number(BigInt.asUintN(32, cpu.getDr(DR_CONTROL))) >>> 0;
+    this.wontExit = false;
+  }
+
+  private exitGuest(): void {
+    const cpu = this.cpu;
+    this.ownedAtExit = this.wontExit;
+    if (this.wontExit) {
+      this.syncDirtyDebugRegs();
+    } else if (
+      this.trAtEntry >= 0
+        ? cpu.getState().tr.selector !== this.trAtEntry
+        : Number(BigInt.asUintN(32, cpu.getDr(DR_CONTROL))) !== this.hwDr7AtEntry
+    ) {
+      // The guest does not own the DRs. Without USE_HW_BP the hardware DR7 held arch.dr7, every guest MOV DR
+      // exits and every #DB is intercepted before delivery (which would clear GD), so only a JMP/CALL/IRET task
+      // switch can have changed it during the run; with USE_HW_BP it holds the debugger's DR7 and the switch
+      // shows as a new TR (a switch there and back within one run is missed). Real KVM takes each task switch
+      // as an exit and emulates it (kvm_task_switch), whose last step clears the local enables and LE in
+      // vcpu->arch.dr7 (emulator_do_task_switch through kvm_set_dr): do the same.
+      this.dr7 = taskSwitchDr7(this.dr7);
+    }
+    if (!this.vmx) {
+      if (this.cfg.lbrv) this.vmcbDbgctl = Number(cpu.getMsr(MSR_IA32_DEBUGCTL) ?? 0n);
+      // The host's DEBUGCTL is what runs outside the guest; the guest's value lives in vmcbDbgctl.
+    }
+  }
+
+  // ---- hooks (called by the CPU while it runs) ----
+
+  private onException(ev: ExceptionEvent): boolean {
+    if (!this.inGuest) return false;
+    // INT n (CD ib) is a software interrupt, not an exception: the VMX exception bitmap and the SVM
+    // exception intercepts do not apply (SVM has a separate INTn intercept KVM does not set). So `int $1`
+    // goes through the guest's gate 1 with no DR6 change and `int $3` is not a #BP exit (only INT3, CC).
+    if (ev.cls === 'software-interrupt') return false;
+    if (ev.vector === VEC_DB) {
+      // #DB is always intercepted (VMX exception bitmap; SVM init_vmcb).
+      this.hwDr6AtDb = Number(BigInt.asUintN(32, this.cpu.getDr(DR_STATUS))) >>> 0;
+      return true;
+    }
+    if (ev.vector === VEC_BP) return (this.guestDebug & KVM_GUESTDBG_USE_SW_BP) !== 0;
+    return false;
+  }
+
+  private onInstruction(kind: InterceptableInstruction, _rip: bigint): boolean {
+    if (!this.inGuest) return false;
+    switch (kind) {
+      case 'cpuid':
+        return true; // CPUID always exits on VMX and is intercepted by KVM on SVM
+      case 'mov-dr':
+        // MOV-DR exiting (VMX) / the DR intercepts (SVM) are on unless the guest owns the DRs.
+        return !this.wontExit;
+      case 'rdmsr':
+      case 'wrmsr':
+        // SVM: DEBUGCTL lives in the VMCB (svm_{get,set}_msr); VMX swaps it through the VMCS.
+        return !this.vmx && Number(this.cpu.getGpr(1 /* RCX */) & 0xffffffffn) === MSR_IA32_DEBUGCTL;
+      case 'in':
+      case 'out': {
+        // Every port access to a VMM device is a KVM_EXIT_IO round trip: its trace stays in the union, and, as after
+        // any VM exit, guest-owned DRs are synced back and the intercepts return (the devices run inside the CPU's
+        // port bus here, so the exit and the re-entry are modelled in place).
+        this.runArea.recordIo(kind === 'out', 1, Number(this.cpu.getGpr(2 /* RDX */) & 0xffffn));
+        if (this.wontExit) {
+          this.syncDirtyDebugRegs();
+          this.loadDr6();
+          this.hwDr7AtEntry = this.dr7; // what the re-entry loads (the task-switch check in exitGuest compares to it)
+        }
+        return false;
+      }
+      default:
+        return false;
+    }
+  }
+
+  // ---- exit handlers ----
+
+  private handleExit(stop: StopReason): KvmExit | undefined {
+    switch (stop.kind) {
+      case 'budget':
+        return undefined;
+      case 'hlt':
+        return { reason: 'hlt' };
+      case 'stop-requested':
+        // A mode the CPU model cannot run (real-address / virtual-8086) ends KVM_RUN as an emulation failure.
+        return this.cpu.unsupportedMode ? { reason: 'internal-error', why: stop.why } : { reason: 'intr', why: stop.why };
+      case 'triple-fault':
+        return { reason: 'shutdown', detail: stop.detail };
+      case 'ext-breakpoint':
+      case 'ext-watchpoint':
+        return undefined; // not used in kvm mode
+      case 'intercept':
+        // SVM has no counterpart of VMX's GUEST_PENDING_DBG_EXCEPTIONS: debug traps the CPU was holding back
+        // (MOV SS / STI shadow) when a #VMEXIT happens are not saved in the VMCB and are lost. On VMX they
+        // stay in the VMCS field (cpu.pendingDebugExceptions) and are delivered after the next VM entry
+        // unless KVM injects an event (injectEvents). [analysis; AMD APM Vol. 2 15.7 lists no such field]
+        if (!this.vmx) this.cpu.pendingDebugExceptions = 0;
+        if (stop.what === 'exception') return this.handleExceptionExit(stop.event);
+        return this.handleInstructionExit(stop.instruction, stop.rip, stop.length);
+    }
+  }
+
+  private handleExceptionExit(ev: ExceptionEvent): KvmExit | undefined {
+    const cpu = this.cpu;
+    if (ev.vector === VEC_BP) {
+      // The exit is on the INT3 itself; KVM remembers the instruction length for re-injection.
+      cpu.setRip(ev.instructionRip);
+      this.eventExitInstLen = Number(ev.rip - ev.instructionRip);
+      this.runArea.setException(VEC_BP);
+      this.runArea.setPc(ev.instructionRip);
+      // dr6/dr7 not written: stale.
+      return this.debugExit('bp-intercept');
+    }
+    if (ev.vector !== VEC_DB) {
+      // Not intercepted by this model; reflect unchanged.
+      cpu.setRip(ev.rip);
+      this.exception = { vector: ev.vector, state: 'pending', hasPayload: false, payload: 0, errorCode: ev.errorCode, source: 'reflect' };
+      return undefined;
+    }
+    // #DB: guest state at the exit. Trap-like causes have completed their instruction, fault-like ones not.
+    cpu.setRip(ev.icebp ? ev.instructionRip : ev.rip);
+    // The TSS T flag (SDM Vol. 3B 19.3.1.5, DR6.BT) never reaches a KVM guest: KVM intercepts every task switch
+    // (VMX: any task switch in non-root operation exits, SDM Vol. 3C 26.2 "Other Causes of VM Exits"; SVM:
+    // INTERCEPT_TASK_SWITCH set in init_vmcb) and emulates it (handle_task_switch / task_switch_interception ->
+    // kvm_task_switch -> emulator_do_task_switch); neither the emulator nor kvm_task_switch looks at the new TSS's
+    // T flag (vmx.c handle_task_switch keeps a TODO asking whether such debug traps should be injected). The CPU
+    // model switched tasks itself and raised the BT trap: drop that cause, and the whole #DB when it was the only
+    // one (the guest resumes at the new task's first instruction).
+    const payload = (ev.dbPayload & ~DR6_BT) >>> 0;
+    if (payload !== ev.dbPayload) {
+      if (payload === 0) return undefined;
+      ev = { ...ev, dbPayload: payload };
+    }
+    const exitToUser = (this.guestDebug & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP)) !== 0;
+    if (this.vmx) {
+      let qual = ev.dbPayload & VMX_DB_EXIT_QUAL_MASK;
+      if (ev.icebp && qual !== 0) {
+        // INT1 sets no DR6 cause of its own (SDM Vol. 3B Table 19-2), so the exit qualification of an ICEBP exit is
+        // empty; what the CPU folds into its ICEBP #DB here are the data breakpoints a MOV-SS shadow was holding, and
+        // at the VM exit those stay in GUEST_PENDING_DBG_EXCEPTIONS (B0-B3 plus "enabled breakpoint"), where seed 003
+        // (Aidan Khoury's cover letter: "executes ICEBP/INT1 which is intercepted as #DB") finds them. [analysis]
+        cpu.pendingDebugExceptions |= (qual & DR6_BMASK) | DR6_ENABLED_BP;
+        qual = 0;
+      }
+      if (!exitToUser) {
+        const tfInShadow = (cpu.getRflags() & RFLAGS_TF) !== 0n && cpu.interruptShadow !== 'none';
+        // Seed 003 as posted moves the "TF in an STI/MOV-SS shadow -> BS in the pending debug exceptions" block ahead of
+        // the ICEBP skip, so it also runs for INT1 and its merge then reports BS, which INT1 never sets (the reviewers'
+        // objection, docs/semantics.md §6). Current KVM (handle_exception_nmi, v6.15+) runs it for non-ICEBP #DBs only.
+        const reordered = this.cfg.vmxMergePendingDbg;
+        if (reordered && tfInShadow) cpu.pendingDebugExceptions |= DR6_BS;
+        if (ev.icebp) {
+          cpu.skipInstruction(Number(ev.rip - ev.instructionRip)); // skip_emulated_instruction (no TF check)
+        } else if (!reordered && tfInShadow) {
+          // TF under an STI/MOV-SS shadow: VM entry requires BS in the pending debug exceptions.
+          cpu.pendingDebugExceptions |= DR6_BS;
+        }
+        this.stats.reflectedDb++;
+        this.queue(VEC_DB, qual, 'vmx-db-intercept');
+        return undefined;
+      }
+      if (ev.icebp) cpu.setRip(ev.rip);
+      this.runArea.setDr6((qual | DR6_ACTIVE_LOW) >>> 0); // BLD and RTM forced to 1: lost on VMX
+      this.runArea.setDr7(this.effectiveDr7());
+      this.runArea.setException(VEC_DB);
+      this.runArea.setPc(cpu.getRip());
+      return this.debugExit('vmx-db-intercept');
+    }
+    // SVM: the VMCB DR6 holds the CPU's write of this event's causes over what KVM loaded before VMRUN.
+    if (ev.icebp) cpu.setRip(ev.rip);
+    const vmcbDr6 = dr6AfterDb(this.hwDr6AtDb, ev.dbPayload);
+    cpu.setDr(DR_STATUS, BigInt(vmcbDr6));
+    if (this.ownedAtExit) this.dr6 = vmcbDr6; // svm_sync_dirty_debug_regs ran before the handler
+    if (!exitToUser) {
+      this.stats.reflectedDb++;
+      this.queue(VEC_DB, (vmcbDr6 ^ DR6_ACTIVE_LOW) >>> 0, 'svm-db-intercept');
+      return undefined;
+    }
+    this.runArea.setDr6(vmcbDr6);
+    this.runArea.setDr7(Number(BigInt.asUintN(32, cpu.getDr(DR_CONTROL))));
+    this.runArea.setException(VEC_DB);
+    this.runArea.setPc(cpu.getRip());
+    return this.debugExit('svm-db-intercept');
+  }
+
+  private debugExit(source: string): KvmExit {
+    this.stats.debugExits++;
+    const debug = this.runArea.debug;
+    this.opts.onDbNote?.({ kind: 'exit', source, debug });
+    return { reason: 'debug', debug };
+  }
+
+  private handleInstructionExit(kind: InterceptableInstruction, rip: bigint, length: number): KvmExit | undefined {
+    const cpu = this.cpu;
+    switch (kind) {
+      case 'cpuid': {
+        const leaf = Number(cpu.getGpr(0) & 0xffffffffn);
+        const sub = Number(cpu.getGpr(1) & 0xffffffffn);
+        const [a, b, c, d] = cpu.cpuid(leaf, sub);
+        cpu.setGpr(0, BigInt(a >>> 0));
+        cpu.setGpr(3, BigInt(b >>> 0));
+        cpu.setGpr(1, BigInt(c >>> 0));
+        cpu.setGpr(2, BigInt(d >>> 0));
+        return this.skipEmulatedInstruction(length);
+      }
+      case 'mov-dr':
+        if (!this.vmx && this.guestDebug === 0) {
+          // svm.c dr_interception: guest_debug == 0 -> clr_dr_intercepts, WONT_EXIT, re-enter on the instruction.
+          this.wontExit = true;
+          return undefined;
+        }
+        return this.vmx || (this.opts.svmDecodeAssists ?? this.cfg.svmDecodeAssists) ? this.handleDr(rip, length) : this.emulateMovDr(rip, length);
+      case 'rdmsr':
+      case 'wrmsr':
+        return this.svmDebugctlMsr(kind === 'wrmsr', length);
+      default: {
+        const r = cpu.executeIntercepted();
+        return this.handleExit(r);
+      }
+    }
+  }
+
+  /** kvm_skip_emulated_instruction: skip, then single-step if the *old* raw RFLAGS had TF. */
+  private skipEmulatedInstruction(length: number): KvmExit | undefined {
+    const tf = (this.cpu.getRflags() & RFLAGS_TF) !== 0n || (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
+    this.cpu.skipInstruction(length);
+    if (tf) return this.doSingleStep();
+    return undefined;
+  }
+
+  /** kvm_vcpu_do_singlestep. */
+  private doSingleStep(): KvmExit | undefined {
+    if (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) {
+      this.runArea.setDr6(DR6_BS | DR6_ACTIVE_LOW);
+      this.runArea.setPc(this.cpu.getRip());
+      this.runArea.setException(VEC_DB);
+      // dr7 not written: stale
+      return this.debugExit('emulator-singlestep');
+    }
+    this.queue(VEC_DB, DR6_BS, 'emulator-singlestep');
+    return undefined;
+  }
+
+  /** Decode a MOV to/from DRn at rip: 0F 21 /r (read) or 0F 23 /r (write), optional REX. */
+  private decodeMovDr(rip: bigint): { write: boolean; dr: number; gpr: number } | undefined {
+    const b = this.cpu.readVirtual(rip, 6);
+    if (!b) return undefined;
+    let i = 0;
+    let rex = 0;
+    while (i < 4 && (b[i] === 0x66 || b[i] === 0xf2 || b[i] === 0xf3 || (b[i]! >= 0x40 && b[i]! <= 0x4f))) {
+      if (b[i]! >= 0x40 && b[i]! <= 0x4f) rex = b[i]!;
+      i++;
+    }
+    if (b[i] !== 0x0f || (b[i + 1] !== 0x21 && b[i + 1] !== 0x23)) return undefined;
+    const modrm = b[i + 2]!;
+    const dr = ((modrm >> 3) & 7) | (rex & 4 ? 8 : 0);
+    const gpr = (modrm & 7) | (rex & 1 ? 8 : 0);
+    return { write: b[i + 1] === 0x23, dr, gpr };
+  }
+
+  /** Resolve DR4/DR5 (#UD with CR4.DE) and DR8+ (#UD). */
+  private resolveDr(dr: number): number | undefined {
+    if (dr > 7) return undefined;
+    if (dr === 4 || dr === 5) {
+      if (this.cpu.getState().cr4 & CR4_DE) return undefined;
+      return dr + 2;
+    }
+    return dr;
+  }
+
+  /** VMX handle_dr (and SVM dr_interception with DecodeAssists, minus the GD check). */
+  private handleDr(rip: bigint, length: number): KvmExit | undefined {
+    const cpu = this.cpu;
+    const d = this.decodeMovDr(rip);
+    const dr = d && this.resolveDr(d.dr);
+    if (!d || dr === undefined) return this.queueFault(UD_VECTOR, undefined, 'mov-dr');
+    if (cpu.getCpl() > 0) return this.queueFault(GP_VECTOR, 0, 'mov-dr');
+    if (this.vmx) {
+      // The MOV-DR exit takes priority over general detect, so KVM emulates it, against GUEST_DR7 (the
+      // effective DR7: the debugger's while USE_HW_BP, which never has GD).
+      const dr7 = Number(BigInt.asUintN(32, cpu.getDr(DR_CONTROL)));
+      if (dr7 & DR7_GD) {
+        if (this.guestDebug & KVM_GUESTDBG_USE_HW_BP) {
+          this.runArea.setDr6(DR6_BD | DR6_ACTIVE_LOW);
+          this.runArea.setDr7(dr7);
+          this.runArea.setPc(rip);
+          this.runArea.setException(VEC_DB);
+          return this.debugExit('vmx-handle-dr-gd');
+        }
+        this.queue(VEC_DB, DR6_BD, 'vmx-handle-dr-gd');
+        return undefined;
+      }
+      if (this.guestDebug === 0) {
+        // handle_dr: no more DR exits (MOV_DR_EXITING cleared), WONT_EXIT, re-enter on this instruction.
+        this.wontExit = true;
+        return undefined;
+      }
+    }
+    if (!this.movDr(d.write, dr, d.gpr)) return this.queueFault(GP_VECTOR, 0, 'mov-dr');
+    return this.skipEmulatedInstruction(length);
+  }
+
+  /** Full-emulator MOV DR (x86_emulate_instruction via SVM emulate_on_interception), seed 002's path. */
+  private emulateMovDr(rip: bigint, length: number): KvmExit | undefined {
+    const cpu = this.cpu;
+    // kvm_vcpu_check_code_breakpoint: the debugger's DRs first, then the guest's own.
+    if (this.guestDebug & KVM_GUESTDBG_USE_HW_BP && this.guestDebugDr7 & DR7_ENABLE_MASK) {
+      const hits = codeBreakpointHits(rip, this.guestDebugDr7, this.debugDb);
+      if (hits) {
+        this.runArea.setDr6((hits | DR6_ACTIVE_LOW) >>> 0);
+        this.runArea.setPc(rip);
+        this.runArea.setException(VEC_DB);
+        return this.debugExit('emulator-code-bp');
+      }
+    }
+    const inhibited = (cpu.getRflags() & RFLAGS_RF) !== 0n || (cpu.interruptShadow === 'mov-ss' && this.vmx);
+    if (this.dr7 & DR7_ENABLE_MASK && !inhibited) {
+      const hits = codeBreakpointHits(rip, this.dr7, this.db);
+      if (hits) {
+        this.queue(VEC_DB, hits, 'emulator-code-bp');
+        return undefined; // fault-like: RIP stays on the instruction
+      }
+    }
+    const d = this.decodeMovDr(rip);
+    const dr = d && this.resolveDr(d.dr);
+    if (!d || dr === undefined) return this.queueFault(UD_VECTOR, undefined, 'emulator');
+    if (cpu.getCpl() > 0) return this.queueFault(GP_VECTOR, 0, 'emulator');
+    if (d.write && (dr === 6 || dr === 7) && !drValue64Valid(cpu.getGpr(d.gpr))) return this.queueFault(GP_VECTOR, 0, 'emulator');
+    // check_dr_read: GD from kvm_get_dr(7), which is the guest's own DR7 even while USE_HW_BP.
+    if (this.dr7 & DR7_GD) {
+      this.dr6 = guestDr6Store((this.dr6 & ~DR6_BMASK) | DR6_BD | DR6_ACTIVE_LOW, this.dr6Fixed());
+      this.queue(VEC_DB, undefined, 'emulator-gd');
+      if (this.cfg.emulatorDbFaultLike) return undefined; // seed 002 fix: fault-like, nothing else happens
+      // Before the fix the #DB was handled as a trap: the post-instruction single-step check still ran
+      // (kvm_vcpu_do_singlestep), replacing the queued #DB or exiting to userspace with RIP on the MOV.
+      const tf = (cpu.getRflags() & RFLAGS_TF) !== 0n || (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
+      return tf ? this.doSingleStep() : undefined;
+    }
+    this.movDr(d.write, dr, d.gpr);
+    const tf = (cpu.getRflags() & RFLAGS_TF) !== 0n || (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
+    cpu.skipInstruction(length);
+    return tf ? this.doSingleStep() : undefined;
+  }
+
+  private dr6Fixed(): number {
+    return kvmDr6Fixed({ rtm: this.cfg.rtm, busLockDetect: this.cfg.busLockDetect }, this.cfg.dr6FixedFromCpuid);
+  }
+
+  /** kvm_set_dr / kvm_get_dr against the virtual registers. Returns false for #GP. */
+  private movDr(write: boolean, dr: number, gpr: number): boolean {
+    const cpu = this.cpu;
+    if (!write) {
+      const v = dr < 4 ? this.db[dr]! : dr === 6 ? BigInt(this.dr6) : BigInt(this.dr7);
+      cpu.setGpr(gpr, v);
+      return true;
+    }
+    const val = cpu.getGpr(gpr);
+    if (dr < 4) {
+      this.db[dr] = val;
+      return true;
+    }
+    if (!drValue64Valid(val)) return false;
+    if (dr === 6) this.dr6 = guestDr6Store(Number(val) >>> 0, this.dr6Fixed());
+    else this.dr7 = dr7Store(Number(val) >>> 0);
+    return true;
+  }
+
+  /** svm_get_msr / svm_set_msr for DEBUGCTL. */
+  private svmDebugctlMsr(write: boolean, length: number): KvmExit | undefined {
+    const cpu = this.cpu;
+    if (!write) {
+      cpu.setGpr(0, BigInt(this.vmcbDbgctl & 0xffffffff));
+      cpu.setGpr(2, 0n);
+      return this.skipEmulatedInstruction(length);
+    }
+    const v = Number(cpu.getGpr(0) & 0xffffffffn) >>> 0;
+    const hi = cpu.getGpr(2) & 0xffffffffn;
+    // Sean's 2025 series (the kernels with the seed-001 fix): bits 5:2 reserved (bit 2 allowed with BUSLOCKTRAP in
+    // the guest CPUID), BTF suppressed. Before it (svmZeroDebugctl off), svm_set_msr checked only
+    // DEBUGCTL_RESERVED_BITS = ~0x3f: BLCKDB was accepted whatever the CPUID and BTF kept. Either way the value lives
+    // in vmcb->save.dbgctl, which the hardware loads only with LBR virtualization (or the fix's manual load).
+    const legacy = !this.cfg.svmZeroDebugctl;
+    const allowed = legacy ? SVM_LEGACY_DEBUGCTL_BITS : DEBUGCTL_LBR | DEBUGCTL_BTF | (this.cfg.busLockDetect ? DEBUGCTL_BUS_LOCK_DETECT : 0);
+    if (hi !== 0n || v & ~allowed & 0xffff) return this.queueFault(GP_VECTOR, 0, 'wrmsr-debugctl');
+    this.vmcbDbgctl = legacy ? v : v & ~DEBUGCTL_BTF;
+    return this.skipEmulatedInstruction(length);
+  }
+
+  // ---- exception queue and injection ----
+
+  /** kvm_queue_exception(_p): pending, payload applied at injection. A second exception replaces a benign one. */
+  protected queue(vector: number, payload: number | undefined, source: string, errorCode?: number): void {
+    if (this.exception && this.exception.vector !== vector && vector === GP_VECTOR && this.exception.vector === GP_VECTOR) {
+      // contributory + contributory would be #DF; not reachable in this model
+    }
+    this.exception = { vector, state: 'pending', hasPayload: payload !== undefined, payload: (payload ?? 0) >>> 0, errorCode, source };
+    this.opts.onDbNote?.({ kind: 'queue', source, vector, payload: (payload ?? 0) >>> 0, hasPayload: payload !== undefined, rip: this.cpu.getRip(), dr7: this.dr7 });
+  }
+
+  private queueFault(vector: number, errorCode: number | undefined, source: string): undefined {
+    this.queue(vector, undefined, source, errorCode);
+    return undefined;
+  }
+
+  /** Cap off: userspace reads deliver a pending payload right away (kvm_handle_exception_payload_quirk). */
+  protected payloadQuirk(): void {
+    const e = this.exception;
+    if (this.cfg.exceptionPayload || !e || e.state !== 'pending' || !e.hasPayload) return;
+    if (e.vector === VEC_DB) this.dr6 = this.deliverPayload(e.payload).dr6;
+    e.hasPayload = false;
+  }
+
+  /** kvm_deliver_exception_payload for #DB, with the seed-003 merge of VMX pending debug exceptions. */
+  protected deliverPayload(payload: number): { dr6: number; merged: number } {
+    let merged = 0;
+    if (this.vmx && this.cfg.vmxMergePendingDbg) merged = this.cpu.pendingDebugExceptions & VMX_PENDING_DBG_MERGE_MASK;
+    return { dr6: deliverDbPayload(this.dr6, (payload | merged) >>> 0), merged };
+  }
+
+  /** kvm_check_and_inject_events (exception part). Returns false on triple fault. */
+  private injectEvents(): boolean {
+    const e = this.exception;
+    if (!e) return true;
+    this.exception = undefined;
+    const cpu = this.cpu;
+    const dr6Before = this.dr6;
+    let merged = 0;
+    if (e.state === 'pending' && e.vector === VEC_DB) {
+      if (e.hasPayload) {
+        const r = this.deliverPayload(e.payload);
+        this.dr6 = r.dr6;
+        merged = r.merged;
+      }
+      // Injection of #DB clears DR7.GD (kvm_update_dr7 follows).
+      if (this.dr7 & DR7_GD) this.dr7 = (this.dr7 & ~DR7_GD) >>> 0;
+    }
+    // Deferred debug causes do not survive an injected event on VMX (the merge above is the only way in).
+    if (this.vmx) cpu.pendingDebugExceptions = 0;
+    let rf = (cpu.getRflags() & RFLAGS_RF) !== 0n;
+    let cls: 'fault' | 'trap' = 'trap';
+    if (e.vector === VEC_BP) {
+      // Soft exception re-injected: the pushed RIP is after the INT3.
+      cpu.setRip(cpu.getRip() + BigInt(this.eventExitInstLen || 1));
+    } else if (e.vector !== VEC_DB) {
+      // EXCPT_FAULT sets RF=1; trap-like and every #DB (seed 002) leave it as is.
+      cls = 'fault';
+      rf = true;
+    }
+    if (e.vector === VEC_DB) {
+      this.opts.onDbNote?.({ kind: 'inject', vector: e.vector, source: e.source, payload: e.hasPayload ? e.payload : undefined, dr6Before, dr6After: this.dr6, rip: cpu.getRip(), rf, merged });
+    }
+    this.stats.injected++;
+    // WONT_EXIT: the guest owns the hardware DR6/DR7, reloaded by enterGuest from arch.
+    const trBefore = cpu.getState().tr.selector;
+    const ok = cpu.injectEvent(e.vector, cls, e.errorCode, { rf });
+    // A task gate in the IDT: on real KVM the injection's task switch is a VM exit (VMX: IDT-vectoring info
+    // valid, reason TASK_SWITCH_GATE; SVM: the task-switch intercept) emulated by kvm_task_switch, which ends
+    // by clearing DR7.L0-L3 and LE through kvm_set_dr, so vcpu->arch.dr7 follows (SDM Vol. 3B 19.2.4 agrees).
+    // Without this, enterGuest would reload the pre-switch arch.dr7 over the switch's clear.
+    if (ok && cpu.getState().tr.selector !== trBefore) this.dr7 = taskSwitchDr7(this.dr7);
+    return ok;
+  }
+}
