@@ -1,4 +1,4 @@
-// Debug-register constants and the pure bit math KVM applies to them (SEMANTICS.md §1, §2.5).
+// Debug-register constants and the pure bit math KVM applies to them (docs/semantics.md §1, §2.5).
 // All DR6/DR7 values here are unsigned 32-bit JS numbers: bits 63:32 of DR6/DR7 are reserved-0 and KVM
 // rejects them (kvm_dr6_valid / kvm_dr7_valid), so they never need to be carried.
 

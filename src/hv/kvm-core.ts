@@ -1,5 +1,5 @@
 // A model of one KVM x86 vCPU (Linux ~v6.12 arch/x86/kvm/{x86.c,vmx/vmx.c,svm/svm.c} plus the patches of
-// SEMANTICS.md) between the simulated CPU and the VMM. It owns the guest's *virtual* debug registers
+// docs/semantics.md) between the simulated CPU and the VMM. It owns the guest's *virtual* debug registers
 // (vcpu->arch.db/dr6/dr7), the guest-debug control set by KVM_SET_GUEST_DEBUG, the exception queue with
 // its payload rules, the kvm_run exit area (persistent, so stale fields are reproducible), and the
 // vendor world switch (SVM DEBUGCTL, VMX pending debug exceptions).

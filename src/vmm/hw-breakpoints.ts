@@ -1,5 +1,5 @@
 // QEMU's debugger hardware breakpoint table (target/i386/kvm/kvm.c: kvm_arch_insert_hw_breakpoint,
-// kvm_arch_remove_hw_breakpoint, kvm_arch_update_guest_debug), SEMANTICS.md §3.1-3.2.
+// kvm_arch_remove_hw_breakpoint, kvm_arch_update_guest_debug), docs/semantics.md §3.1-3.2.
 
 import { BreakpointType } from '../gdbstub/target.js';
 import { DR_CONTROL, DR_COUNT, DR7_FIXED_1, DR7_GE, DR7_RW_EXEC, DR7_RW_RW, DR7_RW_WRITE, dr7Breakpoint } from '../cpu/arch.js';

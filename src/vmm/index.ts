@@ -316,7 +316,7 @@ export class Vmm implements GdbTarget, MonitorHost {
     const fmt = (o: Record<string, number>) => Object.entries(o).map(([k, n]) => `${k} ${n}`).join(', ');
     const lines = [head, `  by decider: ${fmt(s.routes.byDecider)}`, `  by outcome: ${fmt(s.routes.byOutcome)}`];
     const notes = this.routes.filter((r) => r.note).length;
-    if (notes) lines.push(`  !! ${notes} decision(s) flagged as known defects (see below / docs/FINDINGS.md)`);
+    if (notes) lines.push(`  !! ${notes} decision(s) flagged as known defects (see below / docs/findings.md)`);
     lines.push(`  last ${Math.min(recent, this.routes.length)}:`);
     for (const l of this.routeLog.format(recent).trimEnd().split('\n')) lines.push('    ' + l);
     return lines.join('\n') + '\n';

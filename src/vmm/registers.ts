@@ -1,4 +1,4 @@
-// The register file gdb sees: QEMU's i386:x86-64 layout (RSP.md §2: core with fs_base/gs_base/k_gs_base
+// The register file gdb sees: QEMU's i386:x86-64 layout (docs/protocol.md "Register file": core with fs_base/gs_base/k_gs_base
 // and the control registers before st0, then SSE) plus a custom feature with the guest's debug registers.
 
 import * as A from '../cpu/arch.js';
