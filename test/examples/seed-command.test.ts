@@ -23,7 +23,7 @@ describe('dbstub seed', () => {
 
   it('000 --qemu-db-routing: bus lock with a gdb hbreak elsewhere; the posted patch on a software breakpoint', async () => {
     const rs = await results('000');
-    // pre-patch / bld-patch / corrected (SEMANTICS.md §4; Intel: BLD lost in the VMX exit, corrected gives the clean DR6)
+    // pre-patch / bld-patch / corrected (docs/semantics.md §4; Intel: BLD lost in the VMX exit, corrected gives the clean DR6)
     const one = (v: string) => [v, 'guest saw 1 #DB(s)'];
     expect(guestDr6(pick(rs, 'hbreak-elsewhere', 'amd'))).toEqual([one('0x800'), one('0x0'), one('0xffff07f0')]);
     expect(guestDr6(pick(rs, 'hbreak-elsewhere', 'intel'))).toEqual([one('0x0'), one('0x800'), one('0xffff0ff0')]);

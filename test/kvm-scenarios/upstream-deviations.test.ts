@@ -1,7 +1,7 @@
 // Issue 19: the model's departures from upstream KVM/QEMU, each as real guest code (test/guest-src/kvm/dbchain and
 // test/guest-src/kvm/upstream) whose #DB handler logs what it saw, driven the way gdb drives QEMU (the Vmm's GdbTarget
 // calls). Every expected value is what upstream does (function and version cited per case and in
-// docs/FINDINGS.md "Issue 19").
+// docs/semantics.md §10).
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { QemuDbRouting } from '../../src/config/config.js';
