@@ -205,8 +205,11 @@ export interface GuestCpu {
   /** Instructions retired since reset (a JS number; fine up to 2^53). */
   readonly instructionsRetired: number;
 
-  /** Execute up to maxInstructions instructions (an exception delivery is not an instruction). */
+  /** Execute up to maxInstructions instructions (an exception delivery is not an instruction). A run also
+   *  ends with 'budget' early when its REP string work is spent (repWork <= 0 after it returns). */
   run(maxInstructions: number): StopReason;
+  /** REP string iterations the last run() had left (<= 0: it ended on that bound, not on its instructions). */
+  readonly repWork: number;
   /** Make the current/next run() return { kind: 'stop-requested' } at the next instruction boundary. */
   requestStop(why: string): void;
   /** Power-on reset (SDM Vol. 3 10.1.1 values for DR6/DR7/DEBUGCTL etc.). */

@@ -83,6 +83,9 @@ const BUDGET: StopReason = Object.freeze({ kind: 'budget' });
 /** Firings of the timer at one clock value before it is considered stuck (fireTimer). */
 const TIMER_STORM_LIMIT = 10000;
 const HLT: StopReason = Object.freeze({ kind: 'hlt' });
+/** REP iterations one run() may do: ~10 ms of the slowest string op measured (REP MOVSB between two
+ *  buffers that evict each other from the TLB, ~1.2 us per iteration), two 4096-iteration chunks. */
+const REP_WORK_PER_RUN = 8192;
 
 function big64(lo: number, hi: number): bigint { return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0); }
 /** Signed canonical number -> bigint (64-bit two's complement). */
@@ -179,6 +182,12 @@ export class Cpu implements GuestCpu {
 
   // ---- run state ----
   retired = 0;
+  /** REP string iterations the current run() may still spend (string-io.ts, ops.ts stringOp). One REP
+   *  execution can move megabytes yet counts as one instruction, so a run() is bounded by this work too:
+   *  when it is spent the REP stops at an iteration boundary (RIP on the instruction, as an interrupted REP
+   *  leaves it, SDM Vol. 2 REP) and run() returns 'budget', so the caller serves Ctrl-C, signals and
+   *  sockets within milliseconds whatever the guest runs (issue 18 item 1). */
+  repWork = 0;
   shutdown = false;
   shutdownDetail = '';
   stopReason: StopReason | null = null;
@@ -546,6 +555,13 @@ export class Cpu implements GuestCpu {
   }
   suppressExternalBreakpointOnce(): void { this.suppressExtBpOnce = true; }
   requestStop(why: string): void { this.stopWhy = why || 'stop'; this.recomputeSlow(); }
+  /** Called by a REP string op at an iteration boundary when this run()'s REP allowance (repWork) is spent
+   *  and nothing else is pending (slow === 0): the REP is left unfinished, RIP on it, and run() ends as if
+   *  its instruction budget ran out. */
+  endRunForRepWork(): never {
+    this.stopReason = BUDGET;
+    throw STOP;
+  }
 
   // =====================================================================================
   // Lazy flags (SDM Vol. 1 3.4.3.1)
@@ -1375,6 +1391,7 @@ export class Cpu implements GuestCpu {
     if (this.unsupported) return this.unsupportedStop();
     this.lastUnsupported = '';
     this.stopReason = null;
+    this.repWork = REP_WORK_PER_RUN;
     this.inRun = true;
     try {
       return this.runLoop(maxInstructions);

@@ -255,13 +255,17 @@ const stringOp: H = (c, i) => {
     }
     if (!rep) return;
     countDec(c, a16);
+    c.repWork--; // run()'s work bound (Cpu.repWork)
     if ((op & 0xf6) === 0xa6) { // CMPS/SCAS: REPE/REPNE termination
       const zf = c.getZF();
       if (i.rep === 0xf3 && zf === 0) return;
       if (i.rep === 0xf2 && zf === 1) return;
     }
-    if (++n >= REP_CHUNK || c.slow !== 0) {
-      if (!countZero(c, a16)) c.nextRip = c.insnRip;
+    if (++n >= REP_CHUNK || c.repWork <= 0 || c.slow !== 0) {
+      if (!countZero(c, a16)) {
+        c.nextRip = c.insnRip;
+        if (c.repWork <= 0 && c.slow === 0) c.endRunForRepWork();
+      }
       return;
     }
   }

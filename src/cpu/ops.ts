@@ -823,13 +823,17 @@ function stringOp(c: Cpu, i: Insn): void {
     }
     if (!rep) return;
     decRcx(c, i);
+    c.repWork--; // run()'s work bound (Cpu.repWork)
     if ((op & 0xf6) === 0xa6) { // CMPS/SCAS: REPE/REPNE termination
       const zf = c.getZF();
       if (i.rep === 0xf3 && zf === 0) return;
       if (i.rep === 0xf2 && zf === 1) return;
     }
-    if (++n >= REP_CHUNK || c.slow !== 0) {
-      if (!rcxZero(c, i)) c.nextRip = c.insnRip; // continue this instruction on the next step
+    if (++n >= REP_CHUNK || c.repWork <= 0 || c.slow !== 0) {
+      if (!rcxZero(c, i)) {
+        c.nextRip = c.insnRip;
+        if (c.repWork <= 0 && c.slow === 0) c.endRunForRepWork();
+      } // continue this instruction on the next step
       return;
     }
   }

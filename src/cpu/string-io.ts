@@ -92,10 +92,14 @@ export function stringIo(c: Cpu, i: Insn): void {
     }
     if (!rep) return;
     countDown(c, asz);
+    c.repWork--; // run()'s work bound (Cpu.repWork)
     // A pending trap (I/O breakpoint), a stop request or any other slow-path work ends the chunk; an
     // unfinished REP resumes on the next step (RIP stays on the instruction).
-    if (++n >= REP_CHUNK || c.slow !== 0) {
-      if (!countIsZero(c, asz)) c.nextRip = c.insnRip;
+    if (++n >= REP_CHUNK || c.repWork <= 0 || c.slow !== 0) {
+      if (!countIsZero(c, asz)) {
+        c.nextRip = c.insnRip;
+        if (c.repWork <= 0 && c.slow === 0) c.endRunForRepWork();
+      }
       return;
     }
   }

@@ -123,6 +123,9 @@ export abstract class KvmVcpuCore {
         this.exitGuest();
       }
       this.stats.exits++;
+      // run() ended on its REP allowance (Cpu.repWork, a REP string op with a huge count): give the slice
+      // back as an expired budget so the VMM's event loop serves Ctrl-C and sockets (issue 18 item 1).
+      if (stop.kind === 'budget' && cpu.repWork <= 0) return { reason: 'budget' };
       const r = this.handleExit(stop);
       if (r) return r;
     }
