@@ -76,14 +76,16 @@ describe('gdb server over TCP', () => {
     c.sock.destroy();
   });
 
-  it('refuses a second debugger while the first keeps its session', async () => {
+  it('tells a second debugger why it is refused while the first keeps its session', async () => {
     const { lines, log } = recorder();
-    server = await startGdbServer({ target: new FakeTarget(), port: 0, logger: log });
+    server = await startGdbServer({ target: new FakeTarget(), port: 0, logger: log, busyReplyMs: 200, takeoverIdleMs: 60_000 });
     const a = await Client.connect(server.port);
     a.send(frame('qC'));
     await a.until((d) => d.includes('QC1'));
     const b = await Client.connect(server.port);
+    b.send(frame('qSupported'));
     await b.waitClosed();
+    expect(b.data).toMatch(/^\+\$E\.dbstub: another debugger is attached/);
     expect(lines.some((l) => l.event === 'rsp.refused' && l.level === 'info')).toBe(true);
     a.data = '';
     a.send('+' + frame('qAttached'));

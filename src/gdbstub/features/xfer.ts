@@ -46,7 +46,8 @@ export function xferThreads(ctx: SessionContext, args: string): Reply {
 function xferSlice(ctx: SessionContext, data: Uint8Array, offHex: string, lenHex: string): Reply {
   const off = parseHexNum(offHex);
   const len = parseHexNum(lenHex);
-  if (off === undefined || len === undefined) return E_INVAL;
+  // A zero length asks for nothing: `m` with no data would tell the client to ask again forever (issue 18 item 12).
+  if (off === undefined || len === undefined || len === 0) return E_INVAL;
   if (off >= data.length) return 'l';
   const n = Math.min(len, Math.floor((ctx.packetSize - 5) / 2), data.length - off);
   const part = escapeBinary(data.subarray(off, off + n));
