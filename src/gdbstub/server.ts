@@ -41,7 +41,7 @@ export interface GdbServerOptions {
   /** Close a connection that has not completed a packet exchange after this long (default 5000 ms). */
   handshakeTimeoutMs?: number;
   /** A holder silent this long (no byte received, no resume in flight) gives its place to a newcomer
-   *  (default 2000 ms). */
+   *  (default 5000 ms: longer than a gdb script's pauses, shorter than a user's patience). */
   takeoverIdleMs?: number;
   /** How long a newcomer waits for the holder to go before its first packet is answered E.<why>
    *  (default 1500 ms: under gdb's default `remotetimeout` of 2 s). */
@@ -116,7 +116,7 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
   const rejectHttp = opts.rejectHttp ?? true;
   const tuneV8 = opts.tuneV8 ?? true;
   const handshakeMs = opts.handshakeTimeoutMs ?? 5000;
-  const takeoverIdleMs = opts.takeoverIdleMs ?? 2000;
+  const takeoverIdleMs = opts.takeoverIdleMs ?? 5000;
   const busyReplyMs = opts.busyReplyMs ?? 1500;
   const maxUnsent = opts.maxUnsentBytes ?? 1 << 20;
   const target = opts.target;

@@ -74,7 +74,7 @@ describe('who holds the session', () => {
     const port = await served();
     const old = await client(port);
     expect(await old.request('?')).toMatch(/^T05/);
-    await new Promise((r) => setTimeout(r, 2500)); // silent past the takeover threshold
+    await new Promise((r) => setTimeout(r, 5500)); // silent past the takeover threshold (5 s)
     const fresh = await client(port);
     expect(await fresh.request('?', 5000)).toMatch(/^T05/);
     await old.waitClosed(2000);
