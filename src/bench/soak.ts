@@ -4,6 +4,7 @@
 // end versus RSS once warmed up (after the first 10 % of the operations), and the peak.
 //
 // Options: --ops N (default 50000, about a minute here; --ops 100000 for the long run)  --mode kvm|bare
+//          --hostile: hostile guests and clients instead (soak-hostile.ts; --rounds N, --storm N)
 //          --sample-ms N (default 250)  --child (serve from a `dbstub serve` child instead of in-process)
 // In-process (the default; `npm run soak` passes --expose-gc) the server is startServe() of the serve
 // command, and every sample also records the V8 heap in use after a forced full GC: RSS alone moves in
@@ -12,6 +13,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBenchGuests } from './guests.js';
+import { runHostileSoak } from './soak-hostile.js';
 import { gdbScript, runGdbScript, startDbstub } from './gdb.js';
 import { startServe } from '../cli/commands/serve.js';
 import { parseConfig } from '../config/config.js';
@@ -136,7 +138,7 @@ async function main(): Promise<void> {
   console.log(`drift: ${drift >= 0 ? '+' : ''}${fmt(drift / 1024, 2)} MiB over the run (${fmt(result.rssKb.driftKbPer10kOps, 0)} kB per 10k ops); samples in ${file.slice(ROOT.length + 1)}`);
 }
 
-main().catch((e) => {
+(argv.includes('--hostile') ? runHostileSoak(argv) : main()).catch((e) => {
   console.error(`soak: ${e instanceof Error ? e.stack : e}`);
   process.exit(1);
 });

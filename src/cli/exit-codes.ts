@@ -8,6 +8,8 @@ export const EXIT = {
   BAD_ELF: 65,
   /** A named file does not exist or cannot be read (EX_NOINPUT). */
   NO_INPUT: 66,
+  /** A service dbstub needs is unavailable: the --port is in use (EX_UNAVAILABLE). */
+  UNAVAILABLE: 69,
   /** Internal error: a dbstub bug (EX_SOFTWARE). */
   INTERNAL: 70,
   /** The guest triple-faulted (shutdown). */

@@ -5,8 +5,9 @@
 
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ConfigError } from '../config/config.js';
+import { CONFIG_SCHEMA, ConfigError } from '../config/config.js';
 import { ElfError } from '../loader/elf.js';
+import { InputFileError } from '../loader/guest-file.js';
 import { MultibootError } from '../loader/multiboot.js';
 import { COMMANDS } from './commands/index.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -20,17 +21,54 @@ export function classifyError(err: unknown): [string, number] {
   if (err instanceof ConfigError) return [err.message, EXIT.USAGE];
   if (err instanceof ElfError) return [`bad ELF: ${err.message}`, EXIT.BAD_ELF];
   if (err instanceof MultibootError) return [`bad Multiboot kernel: ${err.message}`, EXIT.BAD_ELF];
+  if (err instanceof InputFileError) return [err.message, err.exitCode];
+  // yargs' own parse errors are usage errors, whatever path they take out of it.
+  if (err instanceof Error && err.name === 'YError') return [err.message, EXIT.USAGE];
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
     return [`cannot read ${(err as NodeJS.ErrnoException).path ?? 'file'}: ${code === 'ENOENT' ? 'no such file' : code}`, EXIT.NO_INPUT];
   }
-  return [`internal error: ${(err as Error)?.stack ?? String(err)}`, EXIT.INTERNAL];
+  // A message, never a stack trace (the brief's rule for internal errors); DBSTUB_DEBUG=1 shows the stack.
+  const detail = process.env.DBSTUB_DEBUG ? ((err as Error)?.stack ?? String(err)) : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return [`internal error (a dbstub bug; DBSTUB_DEBUG=1 shows where): ${detail}`, EXIT.INTERNAL];
+}
+
+/** Flags that take a value. A value that starts with '-' (`--append "-foo"`, issue 15) would be parsed by
+ *  yargs as more flags; such a value is joined to its flag (`--append=-foo`) unless it is itself one of our
+ *  flags, so a forgotten value still gets yargs' "Not enough arguments" message. */
+const VALUE_FLAGS = new Set([
+  ...Object.values(CONFIG_SCHEMA).filter((k) => k.type !== 'bool').map((k) => k.flag),
+  'config', 'log-file', 'log-level', 'log-format', 'host', 'port', 'gdb', 'max-insns', 'success-code',
+]);
+const KNOWN_FLAGS = new Set([...VALUE_FLAGS, ...Object.values(CONFIG_SCHEMA).map((k) => k.flag), 'help', 'version', 'run', 'serial', 'progress', 'log-pretty']);
+
+export function joinDashValues(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const next = args[i + 1];
+    const m = /^--([a-z0-9-]+)$/.exec(a);
+    if (m && VALUE_FLAGS.has(m[1]!) && next !== undefined && next.startsWith('-') && next !== '-') {
+      const named = /^--?(?:no-)?([a-zA-Z0-9-]+)(=.*)?$/.exec(next);
+      if (!(named && (KNOWN_FLAGS.has(named[1]!) || next === '-h'))) {
+        out.push(`${a}=${next}`);
+        i++;
+        continue;
+      }
+    }
+    out.push(a);
+  }
+  return out;
 }
 
 export async function main(args: string[] = hideBin(process.argv)): Promise<number> {
   let usageError: string | undefined;
   let thrown: unknown;
-  const cli = yargs(args)
+  const cli = yargs(joinDashValues(args))
     .scriptName('dbstub')
     .usage('$0 <command> [options]\n\ngdb RSP stub in front of a simulated x86-64 machine')
     .strict()
@@ -46,8 +84,9 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
         `${EXIT.INTERNAL} internal error; ${EXIT.TRIPLE_FAULT} triple fault; ${EXIT.BUDGET} --max-insns exhausted; ${EXIT.HLT_FOREVER} HLT forever; ${EXIT.UNSUPPORTED_MODE} unsupported CPU mode (real/virtual-8086); ${EXIT.INTERRUPTED} SIGINT.`,
     )
     .fail((msg, err) => {
-      if (err) thrown = err;
-      else usageError = msg ?? 'bad usage';
+      // yargs' own errors (YError: "Not enough arguments following: ...") are usage errors like msg ones.
+      if (err && err.name !== 'YError') thrown = err;
+      else usageError = msg ?? err?.message ?? 'bad usage';
     });
   for (const c of COMMANDS) {
     cli.command(c.command, c.describe, c.builder, async (argv) => {

@@ -2,12 +2,15 @@
 // CONFIG_SCHEMA so a new switch appears on the CLI without touching this file, plus --config FILE and
 // the logging flags.
 
-import { readFileSync } from 'node:fs';
 import type { Argv, Options } from 'yargs';
 import { parse as parseYaml } from 'yaml';
 import { CONFIG_SCHEMA, ConfigError, DEFAULT_CONFIG, parseConfig, type MachineConfig } from '../config/config.js';
-import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../log.js';
+import { InputFileError, readInputFile } from '../loader/guest-file.js';
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../log.js';
 import { CliError, EXIT } from './exit-codes.js';
+
+/** A config file is a few dozen keys; anything this large is not one. */
+const CONFIG_FILE_MAX_BYTES = 1 << 20;
 
 export const CONFIG_GROUP = 'Machine configuration (also keys of --config FILE):';
 export const LOG_GROUP = 'Logging:';
@@ -30,9 +33,11 @@ export function configOptions(): Record<string, Options> {
 
 export function logOptions(defaultLevel: LogLevel = 'warn'): Record<string, Options> {
   return {
-    'log-level': { type: 'string', choices: [...LOG_LEVELS], describe: `log level of the JSON log [default: ${defaultLevel}]`, group: LOG_GROUP },
-    'log-file': { type: 'string', describe: 'write the JSON log to this file instead of stderr [default: stderr]', group: LOG_GROUP, requiresArg: true },
-    'log-pretty': { type: 'boolean', describe: 'human-readable log on a TTY (needs pino-pretty installed; otherwise JSON) [default: false]', group: LOG_GROUP },
+    'log-level': { type: 'string', choices: [...LOG_LEVELS], describe: `log level [default: ${defaultLevel}]`, group: LOG_GROUP },
+    'log-file': { type: 'string', describe: 'write the log to this file instead of stderr (JSON unless --log-format pretty) [default: stderr]', group: LOG_GROUP, requiresArg: true },
+    'log-format': { type: 'string', choices: [...LOG_FORMATS], describe: 'pretty: human-readable lines; json: one JSON object per line [default: pretty when stderr is a TTY and there is no --log-file, else json]', group: LOG_GROUP },
+    // Kept for scripts written against v1: the same as --log-format pretty.
+    'log-pretty': { type: 'boolean', hidden: true, group: LOG_GROUP },
   };
 }
 
@@ -51,8 +56,10 @@ export function configFromArgv(argv: Record<string, unknown>): MachineConfig {
   if (file) {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      // A regular file of at most 1 MiB: a FIFO or a device as --config must not block or grow forever (issue 18 item 8).
+      text = readInputFile(file, '--config file', CONFIG_FILE_MAX_BYTES, 'a config file may hold').toString('utf8');
     } catch (e) {
+      if (e instanceof InputFileError) throw new CliError(e.message, e.exitCode);
       throw new CliError(`cannot read config file ${file}: ${(e as Error).message}`, EXIT.NO_INPUT);
     }
     // docs/architecture.md: the config comes from a JSON or YAML file; .yaml/.yml go through the yaml package, the rest is JSON.
@@ -81,6 +88,6 @@ export function loggerFromArgv(argv: Record<string, unknown>, defaultLevel: LogL
   return createLogger({
     level: (argv['log-level'] as LogLevel | undefined) ?? defaultLevel,
     file: argv['log-file'] as string | undefined,
-    pretty: argv['log-pretty'] as boolean | undefined,
+    format: (argv['log-format'] as LogFormat | undefined) ?? (argv['log-pretty'] === true ? 'pretty' : undefined),
   });
 }

@@ -126,7 +126,9 @@ export function parseConfig(partial: Record<string, unknown> = {}, base: Readonl
   const out: MachineConfig = { ...base };
   for (const [name, raw] of Object.entries(partial)) {
     if (raw === undefined) continue;
-    const key = (name in CONFIG_SCHEMA ? name : FLAG_TO_KEY.get(name)) as keyof MachineConfig | undefined;
+    // Own schema keys only: `name in CONFIG_SCHEMA` also accepted Object.prototype members (__proto__,
+    // constructor, toString...) from a config file (issue 18 item 11).
+    const key = (Object.hasOwn(CONFIG_SCHEMA, name) ? name : FLAG_TO_KEY.get(name)) as keyof MachineConfig | undefined;
     if (!key) {
       throw new ConfigError(`unknown config key ${JSON.stringify(name)}; valid keys: ${Object.keys(CONFIG_SCHEMA).join(', ')}`);
     }

@@ -55,7 +55,8 @@ export type ElfErrorCode =
   | 'not-executable'
   | 'truncated'
   | 'no-segments'
-  | 'segment-outside-memory';
+  | 'segment-outside-memory'
+  | 'overlapping-segments';
 
 export class ElfError extends Error {
   constructor(
@@ -333,8 +334,27 @@ export function parseElf(bytes: Uint8Array, opts: ParseOptions = {}): ElfImage {
     physHigh = Math.max(physHigh, Number(end));
   }
   if (segments.length === 0) throw new ElfError('no-segments', 'ELF has no PT_LOAD segments: nothing to load');
+  checkNoOverlap(segments);
 
   return { bits: L.bits, entry: eh.entry, segments, symbols: readSymbols(bytes, eh, L), physLow, physHigh };
+}
+
+/** Two PT_LOAD segments whose physical ranges [p_paddr, p_paddr + p_memsz) overlap: which bytes win would
+ *  depend on load order (one such file triple-faulted, issue 18 item 8). QEMU refuses it too: load_elf adds
+ *  each segment as a ROM region and rom_check_and_register_reset (hw/core/loader.c) fails on overlapping
+ *  regions ("rom: requested regions overlap"). */
+function checkNoOverlap(segments: readonly LoadSegment[]): void {
+  const order = segments.map((s, i) => ({ s, i })).sort((a, b) => a.s.paddr - b.s.paddr);
+  for (let k = 1; k < order.length; k++) {
+    const a = order[k - 1]!, b = order[k]!;
+    if (b.s.paddr < a.s.paddr + a.s.memsz) {
+      const range = (s: LoadSegment) => `0x${s.paddr.toString(16)}..0x${(s.paddr + s.memsz).toString(16)}`;
+      throw new ElfError(
+        'overlapping-segments',
+        `PT_LOAD segments at physical ${range(a.s)} and ${range(b.s)} overlap (QEMU refuses overlapping ROM regions too); fix the linker script`,
+      );
+    }
+  }
 }
 
 function readSymbols(bytes: Uint8Array, eh: Ehdr, L: ClassLayout): Map<string, ElfSymbol> {

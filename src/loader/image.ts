@@ -3,7 +3,7 @@
 // kernel for qemu-system-x86_64 -kernel boots the same way here), otherwise dbstub's 64-bit ELF boot
 // environment (boot.ts). `boot: multiboot | elf64` forces one.
 
-import { readFileSync } from 'node:fs';
+import { readInputFile } from './guest-file.js';
 import type { PhysicalMemory, Vendor } from '../cpu/api.js';
 import type { BootProtocol } from '../config/config.js';
 import { buildBootEnvironment, BOOT_RESERVED_HIGH, BOOT_RESERVED_LOW, type BootInfo } from './boot.js';
@@ -32,11 +32,11 @@ export type BootImage =
 const isElf64 = (b: Uint8Array) => b.length > 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46 && b[4] === 2;
 
 /** Read the --initrd files (ENOENT and friends propagate with the path, like any unreadable input). */
-export function readModules(initrd: string): ModuleInput[] {
+export function readModules(initrd: string, memorySize = Number.MAX_SAFE_INTEGER): ModuleInput[] {
   if (initrd === '') return [];
   return parseInitrd(initrd).map((m) => {
     if (m.path === '') throw new MultibootError('bad-module', `--initrd ${JSON.stringify(initrd)}: an empty module file name (QEMU separates modules with ",", and ",," is a literal comma)`);
-    const b = readFileSync(m.path);
+    const b = readInputFile(m.path, '--initrd module', memorySize, 'guest RAM');
     return { ...m, data: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) };
   });
 }
@@ -73,7 +73,7 @@ export function prepareBootImage(bytes: Uint8Array, o: BootImageOptions): BootIm
     memorySize: o.memorySize,
     kernelName: o.kernelName,
     append: o.append,
-    modules: o.modules ?? readModules(o.initrd),
+    modules: o.modules ?? readModules(o.initrd, o.memorySize),
     vendor: o.vendor,
     warn: o.warn,
   });

@@ -2,7 +2,6 @@
 // its boot state. The hypervisor/VMM layers (src/hv, src/vmm) wrap a Machine; nothing here knows about
 // gdb, KVM or DR6 routing, so the same Machine serves `dbstub run`, tests and the debugger.
 
-import { readFileSync } from 'node:fs';
 import type { CpuHooks, GuestCpu, PhysicalMemory } from '../cpu/api.js';
 import { createCpu, createPhysicalMemory } from '../cpu/index.js';
 import { FOUR_GIB } from '../cpu/memory.js';
@@ -15,6 +14,7 @@ import type { ElfImage, ElfSymbol } from '../loader/elf.js';
 import { applyBootState, type BootInfo } from '../loader/boot.js';
 import { loadBootImage, prepareBootImage, type BootImage } from '../loader/image.js';
 import type { ModuleInput, MultibootImage } from '../loader/multiboot.js';
+import { readInputFile } from '../loader/guest-file.js';
 import { EV, silentLogger, type Logger } from '../log.js';
 
 const RFLAGS_IF = 1n << 9n;
@@ -162,7 +162,9 @@ export class Machine {
 
   /** Read an ELF file and build a machine. File-system errors (ENOENT...) propagate unchanged. */
   static fromFile(path: string, opts: MachineOptions = {}): Machine {
-    const bytes = readFileSync(path);
+    // A regular file no larger than guest RAM: /dev/zero or a FIFO must not be read forever (issue 18 item 8).
+    const memMiB = isFullConfig(opts.config) ? opts.config.memoryMiB : parseConfig(opts.config ?? {}).memoryMiB;
+    const bytes = readInputFile(path, 'guest', memMiB * 1024 * 1024, `guest RAM (--memory ${memMiB})`);
     return new Machine(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { source: path, ...opts });
   }
 

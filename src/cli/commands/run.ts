@@ -8,7 +8,7 @@ import type { Argv } from 'yargs';
 import type { DbEvent } from '../../cpu/api.js';
 import { INTERNAL_ERROR_STOP } from '../../cpu/api.js';
 import { Machine, hltForeverDetail, type RunResult } from '../../machine/machine.js';
-import { EV } from '../../log.js';
+import { EV, flushSuppressed } from '../../log.js';
 import { Vmm, type RunSummary } from '../../vmm/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { COMMON_EXIT_HELP, configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
@@ -90,6 +90,7 @@ export const runCommand: CliCommand = {
     const insns = machine.cpu.instructionsRetired;
     if (argv.serial && machine.serialOutput && !machine.serialOutput.endsWith('\n')) process.stdout.write('\n');
 
+    flushSuppressed(log);
     log.info({ event: EV.RUN_SUMMARY, result, instructions: insns, seconds, mips: insns / seconds / 1e6 }, 'run finished');
     if (vmm && vmmSummary) process.stderr.write(vmm.formatRunSummary(vmmSummary, 16));
     else if (dbEvents.length) process.stderr.write(summarizeDb(dbEvents));
