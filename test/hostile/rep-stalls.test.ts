@@ -1,6 +1,6 @@
 // Issue 18 item 1: one REP string instruction with a huge count used to freeze the server (Ctrl-C 13 s to
 // minutes, SIGINT ignored by `dbstub run`), because a 4096-iteration REP chunk counted as one instruction of
-// a 100k-instruction slice. A slice is now bounded by REP work too. The guests are real (test/guests/hostile,
+// a 100k-instruction slice. A slice is now bounded by REP work too. The guests are real (test/guest-src/hostile,
 // built with gcc); the server is the real CLI in its own process. The 8 s limits only catch the pathological
 // case (before the fix a slice of the REP MOVSB guest ran for minutes); latency is measured by `npm run soak`.
 import { afterEach, describe, expect, it } from 'vitest';
