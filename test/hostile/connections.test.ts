@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cli, RawClient, ROOT, frame, hostileGuest, serve, until } from './cli.js';
+import { type Cli, RawClient, ROOT, frame, hostileGuest, serve } from './cli.js';
 
 const execFileP = promisify(execFile);
 const HELLO = `${ROOT}/examples/prebuilt/hello.elf`;
