@@ -40,7 +40,7 @@ const VALUE_FLAGS = new Set([
   ...Object.values(CONFIG_SCHEMA).filter((k) => k.type !== 'bool').map((k) => k.flag),
   'config', 'log-file', 'log-level', 'log-format', 'host', 'port', 'gdb', 'max-insns', 'success-code',
 ]);
-const KNOWN_FLAGS = new Set([...VALUE_FLAGS, ...Object.values(CONFIG_SCHEMA).map((k) => k.flag), 'help', 'version', 'run', 'serial', 'progress', 'log-pretty']);
+const KNOWN_FLAGS = new Set([...VALUE_FLAGS, ...Object.values(CONFIG_SCHEMA).map((k) => k.flag), 'help', 'version', 'run', 'serial', 'progress', 'log-pretty', 'detach-paused']);
 
 export function joinDashValues(args: readonly string[]): string[] {
   const out: string[] = [];
