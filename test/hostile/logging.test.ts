@@ -47,22 +47,25 @@ describe('log format', () => {
 
   it('on a terminal (`npm start` style): human-readable lines and the guest serial output once', async () => {
     // script(1) gives the server a pseudo-terminal; its output is the terminal's. The guest prints once it runs.
-    const { cli, port } = await serve(join(ROOT, 'examples', 'prebuilt', 'hello.elf'));
-    clis.push(cli);
-    cli.kill();
-    const cmd = `${process.execPath} ${BIN} serve ${join(ROOT, 'examples', 'prebuilt', 'hello.elf')} --port ${port}`;
+    const cmd = `${process.execPath} ${BIN} serve ${join(ROOT, 'examples', 'prebuilt', 'hello.elf')} --port 0`;
     const out: Buffer[] = [];
     const p = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
     p.stdout.on('data', (d: Buffer) => out.push(d));
     const exited = new Promise<void>((res) => p.on('exit', () => res()));
-    let c: RawClient | undefined;
-    for (let i = 0; i < 1200 && !c; i++) {
-      c = await RawClient.connect(port).catch(() => undefined);
-      if (!c) await new Promise((r) => setTimeout(r, 50));
-    }
-    c!.packet('c');
-    await c!.until((d) => /\$W/.test(d), 30_000, 'the guest to exit');
-    c!.close();
+    let port = 0;
+    await until(
+      () => {
+        const m = /gdb server on \S+:(\d+)/.exec(Buffer.concat(out).toString());
+        if (m) port = Number(m[1]);
+        return port !== 0;
+      },
+      60_000,
+      'the server on the terminal to listen',
+    );
+    const c = await RawClient.connect(port);
+    c.packet('c');
+    await c.until((d) => /\$W/.test(d), 30_000, 'the guest to exit');
+    c.close();
     await new Promise((r) => setTimeout(r, 300));
     p.kill('SIGINT');
     await exited;
