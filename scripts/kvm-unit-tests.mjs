@@ -16,7 +16,8 @@
 //   --jobs N           runs in parallel (default 2)
 //   --only a,b         only these cfg sections
 //   --modes bare,kvm   --vendors intel,amd   --no-qemu
-//   --json FILE        every run's outcome and report counts, for docs/kvm-unit-tests.md
+//   --json FILE        every run's outcome and report counts (rewritten after each run)
+//   --prior FILE       a --json file of an earlier (interrupted) run: its results are kept, not re-run
 //   --src-commit ID    the kvm-unit-tests commit to print (when SRC is not a git checkout)
 //   --dbstub CMD       the dbstub entry (default: bin/dbstub.js of this checkout; run `npm run build` first)
 // Mapping of a cfg section to dbstub: `test_args` -> --append; `-m N` in qemu_params -> --memory N (else
@@ -60,6 +61,7 @@ function parseArgs(argv) {
     else if (a === '--vendors') o.vendors = val().split(',');
     else if (a === '--no-qemu') o.qemu = false;
     else if (a === '--json') o.json = resolve(val());
+    else if (a === '--prior') o.prior = resolve(val());
     else if (a === '--dbstub') o.dbstub = resolve(val());
     else if (a === '--src-commit') o.srcCommit = val();
     else if (a === '-h' || a === '--help') { o.help = true; }
@@ -209,6 +211,16 @@ async function main() {
   const jobsList = [];
   for (const t of tests) for (const a of buildsOf(t)) for (const c of columns) jobsList.push({ t, a, c });
   const results = new Map(); // name -> column -> result
+  const prior = o.prior ? JSON.parse(readFileSync(o.prior, 'utf8')).tests : {};
+  for (const [name, cols] of Object.entries(prior)) results.set(name, { ...cols });
+  const saveJson = () => {
+    if (!o.json) return;
+    const obj = { kvmUnitTests: commit, dbstub: ours, timeout: o.timeout, columns: columns.map((c) => c.key), tests: Object.fromEntries(tests.map((t) => [t.name, results.get(t.name) ?? {}])) };
+    writeFileSync(o.json, JSON.stringify(obj, null, 1) + '\n');
+  };
+  const todo = jobsList.filter(({ t, c }) => results.get(t.name)?.[c.key] === undefined);
+  jobsList.length = 0;
+  jobsList.push(...todo);
   let done = 0;
   await pool(o.jobs, jobsList.length, async (i) => {
     const { t, a, c } = jobsList[i];
@@ -217,6 +229,7 @@ async function main() {
       : c.qemu ? await runQemu(o, flat, t) : await runDbstub(o, flat, t, c.mode, c.vendor);
     if (!results.has(t.name)) results.set(t.name, {});
     results.get(t.name)[c.key] = r;
+    saveJson();
     done++;
     process.stderr.write(`kut: [${done}/${jobsList.length}] ${t.name} ${c.key}: ${r.outcome} (${r.pass} pass, ${r.fail} fail, ${r.skip} skip)${r.detail ? ' ' + r.detail : ''}\n`);
   });
@@ -240,10 +253,7 @@ async function main() {
   lines.push(`| timeouts | ${keys.map((k) => count(k, 'TIMEOUT')).join(' | ')} |`);
   lines.push(`| other (abort) | ${keys.map((k) => tests.filter((t) => /^ABORT|NOT BUILT/.test(results.get(t.name)?.[k]?.outcome ?? '')).length).join(' | ')} |`);
   process.stdout.write(lines.join('\n') + '\n');
-  if (o.json) {
-    const obj = { kvmUnitTests: commit, dbstub: ours, timeout: o.timeout, columns: keys, tests: Object.fromEntries(tests.map((t) => [t.name, results.get(t.name) ?? {}])) };
-    writeFileSync(o.json, JSON.stringify(obj, null, 1) + '\n');
-  }
+  saveJson();
 }
 
 main().catch((e) => {
