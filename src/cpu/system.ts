@@ -144,6 +144,24 @@ export function iret(c: Cpu, i: Insn): void {
   c.dbBranch = true;
 }
 
+/** INVLPG in 64-bit mode: a non-canonical address is no fault, the instruction is a NOP (SDM Vol. 2A
+ *  INVLPG, 64-bit mode exceptions: none for the address; kvm-unit-tests x86/emulator.c, pcid). The
+ *  address is formed as Cpu.ea forms it, without its canonical check. */
+function invlpg64(c: Cpu, i: Insn): void {
+  if (c.cpl !== 0) c.raiseGP0();
+  let lo = i.disp, hi = 0;
+  if (i.base >= 0) { lo += c.rl[i.base]! >>> 0; hi += c.rh[i.base]!; }
+  if (i.index >= 0) { const m = 2 ** i.scale; lo += (c.rl[i.index]! >>> 0) * m; hi += c.rh[i.index]! * m; }
+  let la: number;
+  if (i.asz === 4) la = lo >>> 0;
+  else { const h = (hi + Math.floor(lo / TWO32)) | 0; la = h * TWO32 + (lo >>> 0); }
+  if (i.seg >= 4) la += c.segBase[i.seg]!;
+  const canonical = la < CANONICAL_LIMIT && la >= -CANONICAL_LIMIT;
+  c.intercept('invlpg', i);
+  if (canonical) c.invlpg(la);
+}
+const CANONICAL_LIMIT = 2 ** 47;
+
 // ---------------------------------------------------------------------------------------------
 // SYSCALL / SYSRET (SDM Vol. 2; AMD APM Vol. 2 6.1.1)
 // ---------------------------------------------------------------------------------------------
@@ -329,8 +347,14 @@ function movToCr0(c: Cpu, hi: number, lo: number): void {
 }
 
 /** MOV to CR4 (SDM Vol. 2 MOV CRn; Vol. 3 2.5). */
+/** CR4 bits whose feature CPUID does not advertise here: setting one is #GP(0) (SDM Vol. 3 2.5: "Setting a
+ *  reserved bit or a bit for an unsupported feature" ... KVM __cr4_reserved_bits derives the same from
+ *  guest CPUID). OSXSAVE needs CPUID.1:ECX.XSAVE, UMIP CPUID.(7,0):ECX.UMIP, FSGSBASE CPUID.(7,0):EBX[0];
+ *  none is advertised. */
+const CR4_UNADVERTISED = A.CR4_OSXSAVE | A.CR4_UMIP | A.CR4_FSGSBASE;
+
 function movToCr4(c: Cpu, hi: number, lo: number): void {
-  if (hi !== 0 || (lo & ~A.CR4_SUPPORTED)) c.raiseGP0();
+  if (hi !== 0 || (lo & ~A.CR4_SUPPORTED) || (lo & CR4_UNADVERTISED)) c.raiseGP0();
   if ((c.efer & A.EFER_LMA) && !(lo & A.CR4_PAE)) c.raiseGP0(); // PAE cannot be cleared in IA-32e mode
   const old = c.cr4;
   const changed = old ^ lo;
@@ -416,6 +440,7 @@ export function grp7(c: Cpu, i: Insn): void {
     if (k === 6) { lmsw(c, c.rl[i.rm]! & 0xffff); return; }
     c.raiseUD();
   }
+  if (k === 7 && c.long64 && !i.ripRel) { invlpg64(c, i); return; }
   const la = c.ea(i);
   switch (k) {
     case 0: case 1: { // SGDT / SIDT: 10 bytes in 64-bit mode, 6 bytes (limit, 32-bit base) otherwise

@@ -6,7 +6,7 @@
 //
 // What is modelled and what not (the README lists the same):
 // - Only interrupts this APIC raises for itself exist: LVT timer, LVT error, fixed-mode self-IPIs.
-//   There is no other CPU and no I/O APIC; LINT0/LINT1/thermal/performance/CMCI LVTs are storage only.
+//   There is no other CPU and no I/O APIC; LINT0/LINT1/thermal/performance LVTs are storage only; there is no CMCI LVT.
 // - ICR: delivery mode Fixed to self (shorthand Self, All-including-self, or a physical/flat-logical
 //   destination that names this APIC) is delivered; every other mode (lowest priority, SMI, NMI, INIT,
 //   SIPI) and destinations that do not include this APIC are logged once and dropped.
@@ -55,6 +55,9 @@ export const APIC_ISR0 = 0x100;
 export const APIC_TMR0 = 0x180;
 export const APIC_IRR0 = 0x200;
 export const APIC_ESR = 0x280;
+/** LVT CMCI: exists only with Max LVT Entry >= 6 (SDM 11.5.1) and MCG_CAP.MCG_CMCI_P; neither holds
+ *  here (6 LVTs, MCG_CAP = 0), so xAPIC accesses are illegal-register errors and x2APIC MSR 0x82F is #GP,
+ *  as KVM makes it (kvm-unit-tests x86/msr.c, x2APIC MSR 0x82f). */
 export const APIC_LVT_CMCI = 0x2f0;
 export const APIC_ICR_LOW = 0x300;
 export const APIC_ICR_HIGH = 0x310;
@@ -176,7 +179,6 @@ export class LocalApic implements MmioRegion, InterruptController {
   private lvtLint0 = LVT_MASK;
   private lvtLint1 = LVT_MASK;
   private lvtError = LVT_MASK;
-  private lvtCmci = LVT_MASK;
   private divideConfig = 0;
 
   // Timer: the count is derived from the clock. From anchorTick the counter decrements once per
@@ -364,7 +366,6 @@ export class LocalApic implements MmioRegion, InterruptController {
       case APIC_DFR: return this.dfr;
       case APIC_SVR: return this.svr;
       case APIC_ESR: return this.esr;
-      case APIC_LVT_CMCI: return this.lvtCmci;
       case APIC_ICR_LOW: return this.icrLow; // delivery status (bit 12) is always idle: delivery is instant
       case APIC_ICR_HIGH: return this.icrHigh;
       case APIC_LVT_TIMER: return this.lvtTimer;
@@ -441,7 +442,6 @@ export class LocalApic implements MmioRegion, InterruptController {
       }
       case APIC_LVT_THERMAL: this.lvtThermal = this.lvtValue(v, LVT_OTHER_WRITABLE); return true;
       case APIC_LVT_PERF: this.lvtPerf = this.lvtValue(v, LVT_OTHER_WRITABLE); return true;
-      case APIC_LVT_CMCI: this.lvtCmci = this.lvtValue(v, LVT_OTHER_WRITABLE); return true;
       case APIC_LVT_LINT0: this.lvtLint0 = this.lvtValue(v, LVT_LINT_WRITABLE); return true;
       case APIC_LVT_LINT1: this.lvtLint1 = this.lvtValue(v, LVT_LINT_WRITABLE); return true;
       case APIC_LVT_ERROR: this.lvtError = this.lvtValue(v, LVT_ERROR_WRITABLE); return true;
@@ -596,7 +596,6 @@ export class LocalApic implements MmioRegion, InterruptController {
     this.lvtLint0 |= LVT_MASK;
     this.lvtLint1 |= LVT_MASK;
     this.lvtError |= LVT_MASK;
-    this.lvtCmci |= LVT_MASK;
   }
 
   /** INIT-reset register state (SDM 11.4.7.3; QEMU apic_init_reset): ID and base survive. */
@@ -612,7 +611,7 @@ export class LocalApic implements MmioRegion, InterruptController {
     this.esrPending = 0;
     this.icrLow = 0;
     this.icrHigh = 0;
-    this.lvtTimer = this.lvtThermal = this.lvtPerf = this.lvtLint0 = this.lvtLint1 = this.lvtError = this.lvtCmci = LVT_MASK;
+    this.lvtTimer = this.lvtThermal = this.lvtPerf = this.lvtLint0 = this.lvtLint1 = this.lvtError = LVT_MASK;
     this.divideConfig = 0;
     this.divisor = divisorOf(0);
     this.initialCount = 0;

@@ -8,6 +8,10 @@
 //    unavailable), bits 7/11/12 read-only (a write changing them is #GP, KVM's PMU_RO_MASK).
 //  - IA32_MCG_CAP = 0 (no banks) and read-only; IA32_MCG_STATUS read/write.
 //  - Intel's architectural PMU is not advertised (CPUID.0AH:EAX = 0), so IA32_PERFEVTSEL0/IA32_PMC0 #GP.
+//  - x2APIC MSR 0x82F (LVT CMCI) #GPs: the APIC has 6 LVTs (version register Max LVT Entry 5, SDM 11.5.1)
+//    and MCG_CAP has no MCG_CMCI_P, as KVM decides (kvm-unit-tests x86/msr.c); LINT0 reads its reset value.
+//  - MOV to CR4 setting OSXSAVE, UMIP or FSGSBASE, whose CPUID bits are not advertised: #GP(0) (SDM Vol. 3 2.5).
+//  - INVLPG of a non-canonical address: a NOP (SDM Vol. 2A INVLPG).
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../../src/machine/machine.js';
 import { Vmm } from '../../../src/vmm/index.js';
@@ -23,7 +27,9 @@ function expected(vendor: 'intel' | 'amd'): string {
     l.push(amd ? `perfevtsel ok 0x${(0x4300c0 + i).toString(16)}` : 'perfevtsel gp');
     l.push(amd ? 'perfctr ok 0x123456789abc' : 'perfctr gp');
   }
-  l.push('perfevtsel-rsvd gp', 'perf-ctl-ext gp', 'perfevtsel0-intel gp', 'pmc0-intel gp', 'done');
+  l.push('perfevtsel-rsvd gp', 'perf-ctl-ext gp', 'perfevtsel0-intel gp', 'pmc0-intel gp');
+  l.push('x2apic-lvt-cmci gp', 'x2apic-lvt-cmci-write gp', 'x2apic-lvt-lint0 ok 0x700'); // LINT0 exists (ExtINT, as the boot environment leaves it)
+  l.push('cr4-osxsave gp', 'cr4-umip gp', 'cr4-fsgsbase gp', 'invlpg-noncanonical ok', 'done');
   return l.join('\n') + '\n';
 }
 

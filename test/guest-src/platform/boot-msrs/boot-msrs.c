@@ -12,8 +12,29 @@
 #define MSR_IA32_PERFEVTSEL0 0x186    /* Intel architectural PMU: not advertised (CPUID.0AH version 0) */
 #define MSR_IA32_PMC0 0xc1
 
+#define MSR_APIC_BASE 0x1b
+#define APIC_BASE_EXTD (1u << 10)
+#define MSR_X2APIC_LVT_CMCI 0x82f
+#define MSR_X2APIC_LVT_LINT0 0x835
+#define CR4_UMIP (1ul << 11)
+#define CR4_FSGSBASE (1ul << 16)
+#define CR4_OSXSAVE (1ul << 18)
+
 static volatile int faulted;
-static void on_gp(struct frame *f) { faulted = 1; f->rip += 2; } /* RDMSR and WRMSR are 2 bytes */
+static volatile u64 skip = 2; /* RDMSR and WRMSR are 2 bytes; MOV CR4 3 */
+static void on_gp(struct frame *f) { faulted = 1; f->rip += skip; }
+
+static int set_cr4_bit(u64 bit) {
+  u64 cr4;
+  __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+  faulted = 0;
+  skip = 3;
+  __asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | bit)); /* 0f 22 e0+r: 3 bytes */
+  skip = 2;
+  int ok = !faulted;
+  if (ok) __asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
+  return ok;
+}
 
 static int rd(u32 msr, u64 *v) {
   u32 lo = 0, hi = 0;
@@ -63,6 +84,23 @@ int main(void) {
   show_rd("perf-ctl-ext", MSR_F15H_PERF_CTL0);
   show_rd("perfevtsel0-intel", MSR_IA32_PERFEVTSEL0);
   show_rd("pmc0-intel", MSR_IA32_PMC0);
+  /* x2APIC mode: LVT CMCI does not exist (6 LVTs, MCG_CAP.MCG_CMCI_P = 0), LINT0 does. */
+  u64 base;
+  rd(MSR_APIC_BASE, &base);
+  wr(MSR_APIC_BASE, base | APIC_BASE_EXTD);
+  show_rd("x2apic-lvt-cmci", MSR_X2APIC_LVT_CMCI);
+  show_wr("x2apic-lvt-cmci-write", MSR_X2APIC_LVT_CMCI, 0x10000);
+  show_rd("x2apic-lvt-lint0", MSR_X2APIC_LVT_LINT0);
+  /* CR4 bits of features CPUID does not advertise: #GP. */
+  puts("cr4-osxsave "); puts(set_cr4_bit(CR4_OSXSAVE) ? "ok\n" : "gp\n");
+  puts("cr4-umip "); puts(set_cr4_bit(CR4_UMIP) ? "ok\n" : "gp\n");
+  puts("cr4-fsgsbase "); puts(set_cr4_bit(CR4_FSGSBASE) ? "ok\n" : "gp\n");
+  /* INVLPG of a non-canonical address: a NOP, no #GP. */
+  faulted = 0;
+  skip = 3;
+  __asm__ volatile("invlpg (%0)" : : "r"(0x8000000000000000ull) : "memory"); /* 0f 01 38+r */
+  skip = 2;
+  puts("invlpg-noncanonical "); puts(faulted ? "gp\n" : "ok\n");
   puts("done\n");
   return 0;
 }
