@@ -546,8 +546,13 @@ function verify(c: Cpu, sel: number, write: boolean): void {
 
 /** Bits 63:32 of a system descriptor's base: IA-32e mode uses 16-byte LDT/TSS descriptors (SDM Vol. 3
  *  7.2.3), legacy protected mode 8-byte ones. */
+/** Bits 63:32 of a 16-byte system descriptor's base in IA-32e mode. A base that is not canonical makes
+ *  LLDT/LTR fault with #GP(selector) (SDM Vol. 2A LLDT, LTR: 64-bit mode exceptions; kvm-unit-tests la57). */
 function systemDescriptorHighBase(c: Cpu, sel: number): number {
-  return (c.efer & A.EFER_LMA) ? c.sysRd32(c.gdtrBase + (sel & 0xfff8) + 8) : 0;
+  if (!(c.efer & A.EFER_LMA)) return 0;
+  const hi = c.sysRd32(c.gdtrBase + (sel & 0xfff8) + 8);
+  if (((hi << 16) >> 16) !== hi) c.raise(A.VEC_GP, sel & 0xfffc);
+  return hi;
 }
 
 function lmsw(c: Cpu, v: number): void {
@@ -691,6 +696,9 @@ export function wrmsrInsn(c: Cpu): void {
 // ---------------------------------------------------------------------------------------------
 // CPUID
 // ---------------------------------------------------------------------------------------------
+/** IA32_APIC_BASE bit 11: APIC global enable (SDM Vol. 3 11.4.4). */
+const APIC_BASE_EN = 1n << 11n;
+
 function str4(s: string, k: number): number {
   return (s.charCodeAt(k) | (s.charCodeAt(k + 1) << 8) | (s.charCodeAt(k + 2) << 16) | (s.charCodeAt(k + 3) << 24)) | 0;
 }
@@ -714,8 +722,11 @@ export function cpuid(c: Cpu, leaf: number, sub: number): [number, number, numbe
       const eax = intel ? 0x000906ea : 0x00a20f10; // family/model/stepping of a plausible part
       const ebx = (0 << 24) | (1 << 16) | (8 << 8); // APIC ID 0, 1 logical processor, CLFLUSH 64 bytes
       const ecx = A.CPUID1_ECX_SSE3 | A.CPUID1_ECX_CX16 | A.CPUID1_ECX_POPCNT | (c.interrupts?.x2apic === true ? A.CPUID1_ECX_X2APIC : 0);
+      // The APIC flag follows IA32_APIC_BASE.EN: with the APIC globally disabled the processor is one
+      // without an on-chip APIC and CPUID says so (SDM Vol. 3 11.4.3; KVM kvm_update_cpuid_runtime).
+      const apic = c.interrupts === undefined || ((c.interrupts.readMsr(A.MSR_IA32_APIC_BASE) ?? 0n) & APIC_BASE_EN) !== 0n ? A.CPUID1_EDX_APIC : 0;
       const edx = A.CPUID1_EDX_FPU | A.CPUID1_EDX_DE | A.CPUID1_EDX_PSE | A.CPUID1_EDX_TSC | A.CPUID1_EDX_MSR |
-        A.CPUID1_EDX_PAE | A.CPUID1_EDX_CX8 | A.CPUID1_EDX_APIC | A.CPUID1_EDX_SEP | A.CPUID1_EDX_PGE |
+        A.CPUID1_EDX_PAE | A.CPUID1_EDX_CX8 | apic | A.CPUID1_EDX_SEP | A.CPUID1_EDX_PGE |
         A.CPUID1_EDX_CMOV | A.CPUID1_EDX_PAT | A.CPUID1_EDX_CLFSH | A.CPUID1_EDX_FXSR | A.CPUID1_EDX_SSE | A.CPUID1_EDX_SSE2;
       return [eax, ebx, ecx, edx];
     }

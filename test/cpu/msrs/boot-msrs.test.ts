@@ -28,7 +28,10 @@ function expected(vendor: 'intel' | 'amd'): string {
     l.push(amd ? 'perfctr ok 0x123456789abc' : 'perfctr gp');
   }
   l.push('perfevtsel-rsvd gp', 'perf-ctl-ext gp', 'perfevtsel0-intel gp', 'pmc0-intel gp');
-  l.push('x2apic-lvt-cmci gp', 'x2apic-lvt-cmci-write gp', 'x2apic-lvt-lint0 ok 0x700'); // LINT0 exists (ExtINT, as the boot environment leaves it)
+  // APIC flag off while IA32_APIC_BASE.EN=0 (SDM Vol. 3 11.4.3); LTR/LLDT of a non-canonical 16-byte
+  // descriptor base: #GP(selector) (SDM Vol. 2A LTR/LLDT), selectors 0x38/0x48 after the boot GDT's 0x37.
+  l.push('cpuid-apic-disabled 0x0', 'cpuid-apic-enabled 0x1', 'ltr-noncanonical gp 0x38', 'lldt-noncanonical gp 0x48');
+  l.push('x2apic-lvt-cmci gp', 'x2apic-lvt-cmci-write gp', 'x2apic-lvt-lint0 ok 0x10000'); // LINT0 exists; masked: the global disable above reset the APIC (SDM 11.4.3)
   l.push('cr4-osxsave gp', 'cr4-umip gp', 'cr4-fsgsbase gp', 'invlpg-noncanonical ok', 'done');
   return l.join('\n') + '\n';
 }

@@ -21,8 +21,46 @@
 #define CR4_OSXSAVE (1ul << 18)
 
 static volatile int faulted;
+static volatile u64 fault_err;
 static volatile u64 skip = 2; /* RDMSR and WRMSR are 2 bytes; MOV CR4 3 */
-static void on_gp(struct frame *f) { faulted = 1; f->rip += skip; }
+static void on_gp(struct frame *f) { faulted = 1; fault_err = f->error_code; f->rip += skip; }
+
+/* LTR / LLDT of a 16-byte system descriptor whose base (bits 63:32 in the second quadword) is not
+ * canonical: #GP(selector). Uses a copy of the boot GDT with the two descriptors appended. */
+struct dtr { u16 limit; u64 base; } __attribute__((packed));
+static u64 gdt_copy[32] __attribute__((aligned(16)));
+static void probe_system_base(void) {
+  struct dtr old, nw;
+  __asm__ volatile("sgdt %0" : "=m"(old));
+  const u64 *g = (const u64 *)old.base;
+  int n = (old.limit + 1) / 8;
+  for (int i = 0; i < n; i++) gdt_copy[i] = g[i];
+  /* limit 0x67, base[31:0] 0x1000, P=1 DPL0, type 9 (available 64-bit TSS) / type 2 (LDT) */
+  u64 lo = 0x67ull | (0x1000ull << 16);
+  gdt_copy[n] = lo | (0x89ull << 40);
+  gdt_copy[n + 1] = 0xaaaaaaaaull; /* base[63:32]: bits 63:47 not a sign extension */
+  gdt_copy[n + 2] = lo | (0x82ull << 40);
+  gdt_copy[n + 3] = 0xaaaaaaaaull;
+  nw.limit = (n + 4) * 8 - 1;
+  nw.base = (u64)gdt_copy;
+  __asm__ volatile("lgdt %0" : : "m"(nw));
+  u16 tss = n * 8, ldt = (n + 2) * 8;
+  skip = 3; /* LTR r16 / LLDT r16: 0f 00 /3 and /2, 3 bytes */
+  faulted = 0;
+  __asm__ volatile("ltr %0" : : "r"(tss));
+  puts("ltr-noncanonical "); if (faulted) { puts("gp "); put_hex(fault_err); } else puts("ok"); puts("\n");
+  faulted = 0;
+  __asm__ volatile("lldt %0" : : "r"(ldt));
+  puts("lldt-noncanonical "); if (faulted) { puts("gp "); put_hex(fault_err); } else puts("ok"); puts("\n");
+  skip = 2;
+  __asm__ volatile("lgdt %0" : : "m"(old));
+}
+
+static u32 cpuid1_edx(void) {
+  u32 a, b, c, d;
+  __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+  return d;
+}
 
 static int set_cr4_bit(u64 bit) {
   u64 cr4;
@@ -84,9 +122,15 @@ int main(void) {
   show_rd("perf-ctl-ext", MSR_F15H_PERF_CTL0);
   show_rd("perfevtsel0-intel", MSR_IA32_PERFEVTSEL0);
   show_rd("pmc0-intel", MSR_IA32_PMC0);
-  /* x2APIC mode: LVT CMCI does not exist (6 LVTs, MCG_CAP.MCG_CMCI_P = 0), LINT0 does. */
+  /* CPUID.1:EDX.APIC (bit 9) follows IA32_APIC_BASE.EN. */
   u64 base;
   rd(MSR_APIC_BASE, &base);
+  wr(MSR_APIC_BASE, base & ~((1ull << 11) | APIC_BASE_EXTD));
+  puts("cpuid-apic-disabled "); put_hex((cpuid1_edx() >> 9) & 1); puts("\n");
+  wr(MSR_APIC_BASE, base);
+  puts("cpuid-apic-enabled "); put_hex((cpuid1_edx() >> 9) & 1); puts("\n");
+  probe_system_base();
+  /* x2APIC mode: LVT CMCI does not exist (6 LVTs, MCG_CAP.MCG_CMCI_P = 0), LINT0 does. */
   wr(MSR_APIC_BASE, base | APIC_BASE_EXTD);
   show_rd("x2apic-lvt-cmci", MSR_X2APIC_LVT_CMCI);
   show_wr("x2apic-lvt-cmci-write", MSR_X2APIC_LVT_CMCI, 0x10000);
