@@ -19,20 +19,23 @@ import { DEC_OK, DEC_TOO_LONG, Insn, MODE_DEF16, MODE_DEF32, MODE_LONG64, decode
 import { GuestMemory } from './memory.js';
 import { ModelMsrs } from './model-msrs.js';
 import { INTERNAL_ERROR_STOP } from './api.js';
-import { installOps, opUndefined } from './ops.js';
+import { opUndefined } from './ops.js';
+import { installHandlers } from './handlers.js';
 import { specialize } from './fast.js';
 import * as D from './debug.js';
 import * as S from './system.js';
 import { cpuMode, updateMode } from './mode.js';
 import * as P from './paging32.js';
 import { deliverIdt32 } from './delivery32.js';
+import { attrsOf, limitOf } from './descriptor.js';
+import { CANON_LIMIT, TWO32, big64, bigToLa, laToBig } from './canonical.js';
+import {
+  ACC_R, ACC_W, ACC_X, FAULT, FLAT_DATA_SEGS, LF_A, LF_ADC, LF_ADD, LF_AH, LF_B, LF_BH, LF_C, LF_EAGER, LF_LOGIC, LF_INC, LF_OP,
+  LF_R, LF_RH, LF_SBB, LF_SUB, LF_SZ, MMIO_BIAS, P_D, P_RU, P_WS, P_WU, P_XS, P_XU, PARITY, SHADOW_MOVSS, SHADOW_NONE, SHADOW_STI,
+  SL_DATA, SL_DEFERRED, SL_EVENT, SL_EXEC_BP, SL_EXTBP, SL_HOSTSS, SL_IO_BP, SL_PENDING, SL_PER_INSN, SL_RF, SL_SHADOW, SL_STOP,
+  SL_TF, SL_TRAP, STOP, TLB_SIZE,
+} from './state.js';
 
-/** Thrown (preallocated, never a new Error) to unwind a faulting instruction. */
-export const FAULT = { fault: true } as const;
-/** Thrown to abandon an instruction because a hook asked for a stop (instruction intercept). */
-export const STOP = { stop: true } as const;
-
-export const TWO32 = 4294967296;
 // Segment descriptor type bits (SDM Vol. 3 Table 3-1), as in SegmentState.attrs bits 3:0: code/data and,
 // for data segments, E (expand-down).
 const SEG_TYPE_CODE = 8, SEG_TYPE_EXPAND_DOWN = 4;
@@ -48,37 +51,6 @@ function wrapIp(fn: (c: Cpu, i: Insn) => void): (c: Cpu, i: Insn) => void {
     if (c.nextRip === c.insnRip + i.len) c.nextRip &= IP_MAX;
   };
 }
-/** flatMask when the segments are flat: ES (0), SS (2), DS (3). */
-export const FLAT_DATA_SEGS = (1 << 0) | (1 << 2) | (1 << 3);
-const CANON_LIMIT = 140737488355328; // 2^47
-
-// Lazy-flag operations.
-export const LF_EAGER = 0, LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5, LF_INC = 6, LF_DEC = 7;
-// lf slots
-export const LF_OP = 0, LF_SZ = 1, LF_R = 2, LF_RH = 3, LF_A = 4, LF_AH = 5, LF_B = 6, LF_BH = 7, LF_C = 8;
-
-const PARITY = new Uint8Array(256);
-for (let v = 0; v < 256; v++) { let p = 1; for (let b = 0; b < 8; b++) p ^= (v >> b) & 1; PARITY[v] = p; }
-
-// TLB permission bits (one entry serves every access kind; the walk computes them all).
-const P_RU = 1, P_WS = 2, P_WU = 4, P_XS = 8, P_XU = 16, P_D = 32;
-export const ACC_R = 0, ACC_W = 1, ACC_X = 2;
-const TLB_SIZE = 256;
-/** Added to the physical address of a device (MMIO) frame by the walk: no RAM lies that high, so every
- *  access fails the fast paths' `p + n <= memSize` test and is routed to the device (memory slow path). */
-export const MMIO_BIAS = 4503599627370496; // 2^52, beyond MAXPHYADDR
-
-// Slow-path ("debug armed") bits: the run loop's fast path tests `slow !== 0` once per instruction.
-export const SL_EXEC_BP = 1, SL_DATA = 2, SL_TF = 4, SL_HOSTSS = 8, SL_PENDING = 16, SL_EXTBP = 32, SL_RF = 64,
-  SL_SHADOW = 128, SL_STOP = 256, SL_TRAP = 512, SL_IO_BP = 1024, SL_DEFERRED = 2048,
-  /** A maskable interrupt may be deliverable (IF=1 and the controller was notified) or the timer bound moved. */
-  SL_EVENT = 4096;
-
-/** Bits that need the per-instruction before/after path (data/I-O breakpoints only hook the accesses). */
-export const SL_PER_INSN = ~(SL_DATA | SL_IO_BP);
-
-export const SHADOW_NONE = 0, SHADOW_STI = 1, SHADOW_MOVSS = 2;
-
 const BUDGET: StopReason = Object.freeze({ kind: 'budget' });
 /** Firings of the timer at one clock value before it is considered stuck (fireTimer). */
 const TIMER_STORM_LIMIT = 10000;
@@ -86,12 +58,6 @@ const HLT: StopReason = Object.freeze({ kind: 'hlt' });
 /** REP iterations one run() may do: ~10 ms of the slowest string op measured (REP MOVSB between two
  *  buffers that evict each other from the TLB, ~1.2 us per iteration), two 4096-iteration chunks. */
 const REP_WORK_PER_RUN = 8192;
-
-function big64(lo: number, hi: number): bigint { return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0); }
-/** Signed canonical number -> bigint (64-bit two's complement). */
-export function laToBig(v: number): bigint { return BigInt.asUintN(64, BigInt(v)); }
-/** 64-bit bigint -> signed number (exact only if canonical/small). */
-export function bigToLa(v: bigint): number { return Number(BigInt.asIntN(64, v)); }
 
 export class Cpu implements GuestCpu {
   readonly vendor: Vendor;
@@ -243,8 +209,7 @@ export class Cpu implements GuestCpu {
     this.dv = this.mem.dv;
     this.memSize = this.mem.size;
     this.mem.onCodeWrite = (ppn) => this.invalidateCodePage(ppn);
-    installOps();
-    S.installSystemOps();
+    installHandlers();
     const self = this;
     this.src = {
       buf: this.ibuf,
@@ -1706,15 +1671,6 @@ export class Cpu implements GuestCpu {
     this.dLo = this.sysRd32(base + off);
     this.dHi = this.sysRd32(base + off + 4);
   }
-  /** Descriptor attrs in api.ts packing from the high dword. */
-  static attrsOf(dHi: number): number { return ((dHi >>> 8) & 0xff) | (((dHi >>> 20) & 0xf) << 8); }
-  static baseOf(dLo: number, dHi: number): number { return ((dLo >>> 16) | ((dHi & 0xff) << 16) | (dHi & 0xff000000)) >>> 0; }
-  static limitOf(dLo: number, dHi: number): number {
-    let l = (dLo & 0xffff) | (dHi & 0xf0000);
-    if (dHi & (1 << 23)) l = ((l << 12) | 0xfff) >>> 0;
-    return l >>> 0;
-  }
-
   /** Deliver through a 64-bit IDT gate (SDM Vol. 3 6.14.1-6.14.4). */
   deliverIdt(vec: number, err: number, pushRip: number, pushRf: boolean | undefined, soft: boolean, ext: number): void {
     const e = soft ? 0 : ext;
@@ -1739,7 +1695,7 @@ export class Cpu implements GuestCpu {
     const target = w2 * TWO32 + offLo;
     if ((sel & 0xfffc) === 0) this.raise(A.VEC_GP, e);
     this.readDescriptor(sel, e);
-    const cAttr = Cpu.attrsOf(this.dHi);
+    const cAttr = attrsOf(this.dHi);
     const cdpl = (cAttr >> A.ATTR_DPL_SHIFT) & 3;
     if (!(cAttr & A.ATTR_S) || !(cAttr & 8) || !(cAttr & A.ATTR_L) || (cAttr & A.ATTR_DB) || cdpl > this.cpl) {
       this.raise(A.VEC_GP, (sel & 0xfffc) | e);
@@ -1783,7 +1739,7 @@ export class Cpu implements GuestCpu {
       this.segBase[2] = 0; this.segLimit[2] = 0; this.segAttr[2] = 0;
     }
     this.segSel[1] = (sel & 0xfffc) | newCpl;
-    this.segBase[1] = 0; this.segLimit[1] = Cpu.limitOf(this.dLo, this.dHi); this.segAttr[1] = cAttr;
+    this.segBase[1] = 0; this.segLimit[1] = limitOf(this.dLo, this.dHi); this.segAttr[1] = cAttr;
     let f = this.fl & ~(A.RFLAGS_TF | A.RFLAGS_NT | A.RFLAGS_RF | A.RFLAGS_VM);
     if (type === A.SYS_INT_GATE64) f &= ~A.RFLAGS_IF;
     this.fl = f;
@@ -1892,4 +1848,3 @@ export class Cpu implements GuestCpu {
 
 function opTooLong(c: Cpu): void { c.raise(A.VEC_GP, 0); } // SDM Vol. 2 2.3.11: more than 15 bytes -> #GP(0)
 
-export { DEC_OK };

@@ -13,7 +13,8 @@
 
 import type { DbEvent } from './api.js';
 import type { Cpu } from './cpu.js';
-import { SHADOW_MOVSS, SHADOW_NONE, SL_EXEC_BP, SL_IO_BP, SL_TRAP, STOP, laToBig } from './cpu.js';
+import { SHADOW_MOVSS, SHADOW_NONE, SL_EXEC_BP, SL_IO_BP, SL_TRAP, STOP } from './state.js';
+import { laToBig } from './canonical.js';
 import type { Insn } from './decoder.js';
 import * as A from './arch.js';
 

@@ -6,18 +6,15 @@
 // In IA-32e mode (also from compatibility mode) Cpu.deliverIdt uses the 16-byte 64-bit gates instead.
 
 import type { Cpu } from './cpu.js';
-import { Cpu as CpuClass } from './cpu.js';
 import { updateMode } from './mode.js';
-import { DESC_CODE, DESC_CONFORMING, DESC_WRITABLE, SEG_CS, SEG_SS, commitSegment, markAccessed, offsetInLimit } from './segments.js';
+import { commitSegment, markAccessed, offsetInLimit } from './segments.js';
+import {
+  DESC_CODE, DESC_CONFORMING, DESC_WRITABLE, SEG_CS, SEG_SS, SYS_INT_GATE16, SYS_INT_GATE32, SYS_TASK_GATE, SYS_TRAP_GATE16,
+  SYS_TRAP_GATE32, attrsOf, baseOf, limitOf,
+} from './descriptor.js';
 import { taskSwitch } from './tasks.js';
 import * as A from './arch.js';
 
-/** Gate types in a legacy IDT (SDM Vol. 3 Table 3-2). */
-export const SYS_TASK_GATE = 0x5;
-export const SYS_INT_GATE16 = 0x6;
-export const SYS_TRAP_GATE16 = 0x7;
-export const SYS_INT_GATE32 = 0xe;
-export const SYS_TRAP_GATE32 = 0xf;
 /** 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n (SDM Vol. 3 Figure 8-2). */
 const TSS32_ESP0 = 4;
 const TSS32_SS0 = 8;
@@ -51,11 +48,11 @@ export function deliverIdt32(c: Cpu, vec: number, err: number, pushEip: number, 
   if ((sel & 0xfffc) === 0) c.raise(A.VEC_GP, e);
   c.readDescriptor(sel, e);
   const cLo = c.dLo, cHi = c.dHi;
-  const cAttr = CpuClass.attrsOf(cHi);
+  const cAttr = attrsOf(cHi);
   const cdpl = (cAttr >> A.ATTR_DPL_SHIFT) & 3;
   if (!(cAttr & A.ATTR_S) || !(cAttr & DESC_CODE) || cdpl > c.cpl) c.raise(A.VEC_GP, (sel & 0xfffc) | e);
   if (!(cAttr & A.ATTR_P)) c.raise(A.VEC_NP, (sel & 0xfffc) | e);
-  if (offset > CpuClass.limitOf(cLo, cHi)) c.raise(A.VEC_GP, e);
+  if (offset > limitOf(cLo, cHi)) c.raise(A.VEC_GP, e);
   const oldCpl = c.cpl;
   const newCpl = (cAttr & DESC_CONFORMING) ? oldCpl : cdpl;
   const flags = c.getFlags();
@@ -73,13 +70,13 @@ export function deliverIdt32(c: Cpu, vec: number, err: number, pushEip: number, 
     if ((newSs & 0xfffc) === 0) c.raise(A.VEC_TS, e);
     if ((newSs & 3) !== newCpl) c.raise(A.VEC_TS, (newSs & 0xfffc) | e);
     c.readDescriptor(newSs, e);
-    const sAttr = CpuClass.attrsOf(c.dHi);
+    const sAttr = attrsOf(c.dHi);
     if (!(sAttr & A.ATTR_S) || (sAttr & DESC_CODE) || !(sAttr & DESC_WRITABLE) || ((sAttr >> A.ATTR_DPL_SHIFT) & 3) !== newCpl) {
       c.raise(A.VEC_TS, (newSs & 0xfffc) | e);
     }
     if (!(sAttr & A.ATTR_P)) c.raise(A.VEC_SS, (newSs & 0xfffc) | e);
     const sLo = c.dLo, sHi = c.dHi;
-    const ssBase = CpuClass.baseOf(sLo, sHi), ssLimit = CpuClass.limitOf(sLo, sHi);
+    const ssBase = baseOf(sLo, sHi), ssLimit = limitOf(sLo, sHi);
     const big = (sAttr & A.ATTR_DB) !== 0;
     const wrap = (v: number): number => (big ? v >>> 0 : v & 0xffff);
     // The whole frame must fit in the new stack segment: #SS(new SS) otherwise (SDM 6.12.1).

@@ -7,11 +7,15 @@
 // and logs why.
 
 import type { Cpu } from './cpu.js';
-import { Cpu as CpuClass, STOP, TWO32 } from './cpu.js';
+import { STOP } from './state.js';
+import { TWO32 } from './canonical.js';
 import type { Insn } from './decoder.js';
 import { updateMode } from './mode.js';
-import { DESC_CODE, DESC_CONFORMING, DESC_WRITABLE, SEG_CS, SEG_SS, commitSegment, markAccessed, offsetInLimit } from './segments.js';
-import { SYS_TASK_GATE, SYS_TSS32_AVAIL, SYS_TSS32_BUSY, taskSwitch } from './tasks.js';
+import { commitSegment, markAccessed, offsetInLimit } from './segments.js';
+import { taskSwitch } from './tasks.js';
+import {
+  DESC_CODE, DESC_CONFORMING, DESC_WRITABLE, SEG_CS, SEG_SS, SYS_TASK_GATE, SYS_TSS32_AVAIL, SYS_TSS32_BUSY, attrsOf, baseOf, limitOf,
+} from './descriptor.js';
 import * as A from './arch.js';
 
 const CANON_LIMIT = 140737488355328; // 2^47
@@ -22,7 +26,7 @@ function checkJumpTarget(c: Cpu, sel: number): number {
   const err = sel & 0xfffc;
   if (err === 0) c.raiseGP0();
   c.readDescriptor(sel, 0);
-  const at = CpuClass.attrsOf(c.dHi);
+  const at = attrsOf(c.dHi);
   if (!(at & A.ATTR_S)) {
     c.log('warn', 'cpu-unsupported', { what: 'far transfer through this system descriptor (16-bit call gate, LDT, or a TSS in IA-32e mode)', selector: sel, type: at & A.ATTR_TYPE_MASK });
     c.raise(A.VEC_GP, err);
@@ -41,7 +45,7 @@ function checkJumpTarget(c: Cpu, sel: number): number {
 function checkOffset(c: Cpu, at: number, offset: number): void {
   const to64 = (c.efer & A.EFER_LMA) !== 0 && (at & A.ATTR_L) !== 0;
   if (to64) { if (offset >= CANON_LIMIT || offset < -CANON_LIMIT) c.raiseGP0(); return; }
-  if (offset < 0 || offset > CpuClass.limitOf(c.dLo, c.dHi)) c.raiseGP0();
+  if (offset < 0 || offset > limitOf(c.dLo, c.dHi)) c.raiseGP0();
 }
 
 /** Load CS (RPL forced to `rpl`) from c.dLo/c.dHi and continue at `offset` in the new mode. */
@@ -60,7 +64,7 @@ function enterCode(c: Cpu, sel: number, rpl: number, offset: number): void {
 function throughSystemDescriptor(c: Cpu, sel: number, call: boolean): boolean {
   if ((sel & 0xfffc) === 0) return false;
   c.readDescriptor(sel, 0);
-  const at = CpuClass.attrsOf(c.dHi);
+  const at = attrsOf(c.dHi);
   if (at & A.ATTR_S) return false;
   const type = at & A.ATTR_TYPE_MASK;
   if (type === A.SYS_CALL_GATE64) { throughGate(c, sel, call); return true; }
@@ -125,7 +129,7 @@ function throughGate(c: Cpu, gateSel: number, call: boolean): void {
   const gErr = gateSel & 0xfffc;
   const ia32e = (c.efer & A.EFER_LMA) !== 0;
   const gLo = c.dLo, gHi = c.dHi;
-  const gAt = CpuClass.attrsOf(gHi);
+  const gAt = attrsOf(gHi);
   const gDpl = (gAt >> A.ATTR_DPL_SHIFT) & 3;
   if (gDpl < c.cpl || gDpl < (gateSel & 3)) c.raise(A.VEC_GP, gErr);
   if (!(gAt & A.ATTR_P)) c.raise(A.VEC_NP, gErr);
@@ -142,7 +146,7 @@ function throughGate(c: Cpu, gateSel: number, call: boolean): void {
   if ((csSel & 0xfffc) === 0) c.raiseGP0();
   c.readDescriptor(csSel, 0);
   const cLo = c.dLo, cHi = c.dHi;
-  const at = CpuClass.attrsOf(cHi);
+  const at = attrsOf(cHi);
   const cErr = csSel & 0xfffc;
   const dpl = (at >> A.ATTR_DPL_SHIFT) & 3;
   if (!(at & A.ATTR_S) || !(at & DESC_CODE) || dpl > c.cpl) c.raise(A.VEC_GP, cErr);
@@ -187,13 +191,13 @@ function throughGate(c: Cpu, gateSel: number, call: boolean): void {
     if ((newSs & 0xfffc) === 0) c.raise(A.VEC_TS, 0);
     if ((newSs & 3) !== newCpl) c.raise(A.VEC_TS, newSs & 0xfffc);
     c.readDescriptor(newSs, 0);
-    const sAt = CpuClass.attrsOf(c.dHi);
+    const sAt = attrsOf(c.dHi);
     if (!(sAt & A.ATTR_S) || (sAt & DESC_CODE) || !(sAt & DESC_WRITABLE) || ((sAt >> A.ATTR_DPL_SHIFT) & 3) !== newCpl) c.raise(A.VEC_TS, newSs & 0xfffc);
     if (!(sAt & A.ATTR_P)) c.raise(A.VEC_SS, newSs & 0xfffc);
     const sLo = c.dLo, sHi = c.dHi;
-    const ssBase = CpuClass.baseOf(sLo, sHi);
+    const ssBase = baseOf(sLo, sHi);
     const frame = 4 * (4 + paramCount);
-    if (!offsetInLimit(sAt, CpuClass.limitOf(sLo, sHi), (newEsp - frame) >>> 0, frame)) c.raise(A.VEC_SS, newSs & 0xfffc);
+    if (!offsetInLimit(sAt, limitOf(sLo, sHi), (newEsp - frame) >>> 0, frame)) c.raise(A.VEC_SS, newSs & 0xfffc);
     // Parameters are read from the caller's stack before anything changes.
     const params: number[] = [];
     for (let k = paramCount - 1; k >= 0; k--) params.push(peek(c, 4 * k, 4));
@@ -257,7 +261,7 @@ export function checkReturnCs(c: Cpu, cs: number): number {
   const rpl = cs & 3;
   if (rpl < c.cpl) c.raise(A.VEC_GP, err);
   c.readDescriptor(cs, 0);
-  const at = CpuClass.attrsOf(c.dHi);
+  const at = attrsOf(c.dHi);
   if (!(at & A.ATTR_S) || !(at & DESC_CODE)) c.raise(A.VEC_GP, err);
   const dpl = (at >> A.ATTR_DPL_SHIFT) & 3;
   if ((at & DESC_CONFORMING) ? dpl > rpl : dpl !== rpl) c.raise(A.VEC_GP, err);
@@ -276,7 +280,7 @@ export function checkReturnSs(c: Cpu, ss: number, rpl: number, to64: boolean): [
   }
   if ((ss & 3) !== rpl) c.raise(A.VEC_GP, err);
   c.readDescriptor(ss, 0);
-  const at = CpuClass.attrsOf(c.dHi);
+  const at = attrsOf(c.dHi);
   if (!(at & A.ATTR_S) || (at & DESC_CODE) || !(at & DESC_WRITABLE) || ((at >> A.ATTR_DPL_SHIFT) & 3) !== rpl) c.raise(A.VEC_GP, err);
   if (!(at & A.ATTR_P)) c.raise(A.VEC_SS, err);
   return [c.dLo, c.dHi];

@@ -9,7 +9,8 @@
 // invalidation are unchanged. Forms with LOCK, byte/word operands or ADC/SBB keep the generic handler.
 
 import type { Cpu } from './cpu.js';
-import { LF_A, LF_ADD, LF_AH, LF_B, LF_BH, LF_DEC, LF_EAGER, LF_INC, LF_LOGIC, LF_SUB, LF_SZ, TWO32 } from './cpu.js';
+import { LF_A, LF_ADD, LF_AH, LF_B, LF_BH, LF_DEC, LF_EAGER, LF_INC, LF_LOGIC, LF_SUB, LF_SZ } from './state.js';
+import { TWO32 } from './canonical.js';
 import { RFLAGS_ARITH, RFLAGS_CF, RFLAGS_OF } from './arch.js';
 import { R, bit64, mulhu32, muls64, sar64, shl64, shr64 } from './alu.js';
 import type { Insn } from './decoder.js';

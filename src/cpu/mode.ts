@@ -7,7 +7,8 @@
 // changes (a page may hold 32-bit and 64-bit code, e.g. a Multiboot trampoline).
 
 import type { CpuMode } from './api.js';
-import { FLAT_DATA_SEGS, type Cpu } from './cpu.js';
+import type { Cpu } from './cpu.js';
+import { FLAT_DATA_SEGS } from './state.js';
 import { MODE_DEF16, MODE_DEF32, MODE_LONG64, type DecodeMode } from './decoder.js';
 import * as A from './arch.js';
 

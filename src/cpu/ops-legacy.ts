@@ -9,7 +9,7 @@
 // INT n belong to system.ts / far.ts, the segment-load checks to segments.ts (loadSegment).
 
 import type { Cpu } from './cpu.js';
-import { SHADOW_MOVSS, SL_SHADOW } from './cpu.js';
+import { SHADOW_MOVSS, SL_SHADOW } from './state.js';
 import * as A from './arch.js';
 import { Imm, type Insn, OpF, def32, defGroup32, farOps } from './decoder.js';
 import { alu, checkLock, incdec, opGrp1, popfApply, rmRead, rmReadRmw, rmWrite, setResultFlags } from './ops.js';
@@ -376,7 +376,7 @@ const opLss: H = (c, i) => farLoad(c, i, SEG_SS);
 const opLfs: H = (c, i) => farLoad(c, i, SEG_FS);
 const opLgs: H = (c, i) => farLoad(c, i, SEG_GS);
 
-/** Register the legacy-mode table (decoder.ts table32). Called once from ops.ts installOps(). */
+/** Register the legacy-mode table (decoder.ts table32). Called once from handlers.ts installHandlers(). */
 export function installLegacyOps(): void {
   const M = OpF.M, B = OpF.BYTE, L = OpF.LOCKOK;
   for (let r = 0; r < 8; r++) {

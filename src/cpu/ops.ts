@@ -4,16 +4,17 @@
 
 import type { Cpu } from './cpu.js';
 import {
-  LF_ADC, LF_ADD, LF_A, LF_AH, LF_B, LF_BH, LF_C, LF_DEC, LF_EAGER, LF_INC, LF_LOGIC, LF_OP, LF_R, LF_RH,
-  LF_SBB, LF_SUB, LF_SZ, SHADOW_MOVSS, SHADOW_NONE, SHADOW_STI, SL_SHADOW, SL_TRAP, TWO32, laToBig,
-} from './cpu.js';
+  LF_ADC, LF_ADD, LF_A, LF_AH, LF_B, LF_BH, LF_C, LF_DEC, LF_EAGER, LF_INC, LF_LOGIC, LF_OP, LF_R,
+  LF_RH, LF_SBB, LF_SUB, LF_SZ, SHADOW_MOVSS, SHADOW_NONE, SHADOW_STI, SL_SHADOW, SL_TRAP,
+} from './state.js';
+import { TWO32, laToBig } from './canonical.js';
 import * as A from './arch.js';
 import { Imm, type Insn, OpF, def, defGroup, defGroupImm, farOps, setLockUdHandler } from './decoder.js';
 import { R, divu128, mulu32, muls64, mulu64, neg64, sar64, shl64, shr64, bit64 } from './alu.js';
 import * as D from './debug.js';
 import * as S from './system.js';
-import { installLegacyOps } from './ops-legacy.js';
 import { stringIo } from './string-io.js';
+import { iopl, ioPermitted } from './io-permission.js';
 
 type H = (c: Cpu, i: Insn) => void;
 
@@ -594,7 +595,6 @@ const opClc: H = (c) => { c.materialize(); c.fl &= ~A.RFLAGS_CF; };
 const opStc: H = (c) => { c.materialize(); c.fl |= A.RFLAGS_CF; };
 const opCld: H = (c) => { c.fl &= ~A.RFLAGS_DF; };
 const opStd: H = (c) => { c.fl |= A.RFLAGS_DF; };
-export function iopl(c: Cpu): number { return (c.fl >> A.RFLAGS_IOPL_SHIFT) & 3; }
 const opCli: H = (c) => { if (c.cpl > iopl(c)) c.raiseGP0(); c.fl &= ~A.RFLAGS_IF; };
 const opSti: H = (c) => {
   if (c.cpl > iopl(c)) c.raiseGP0();
@@ -842,17 +842,6 @@ function stringOp(c: Cpu, i: Insn): void {
 // ---------------------------------------------------------------------------------------------
 // Port I/O
 // ---------------------------------------------------------------------------------------------
-export function ioPermitted(c: Cpu, port: number, size: number): void {
-  if (c.cpl <= iopl(c)) return;
-  // TSS I/O permission bitmap (SDM Vol. 1 19.5.2).
-  if (c.trLimit < 103) c.raiseGP0();
-  const base = c.sysRd32(c.trBase + 100) >>> 16;
-  const byte = base + (port >>> 3);
-  if (byte + 1 > c.trLimit) c.raiseGP0();
-  const w = c.sysRd32(c.trBase + byte) & 0xffff;
-  const m = ((1 << size) - 1) << (port & 7);
-  if (w & m) c.raiseGP0();
-}
 function doIn(c: Cpu, i: Insn, port: number): void {
   const sz = (i.op & 1) ? (i.osz === 2 ? 2 : 4) : 1;
   ioPermitted(c, port, sz);
@@ -1331,7 +1320,6 @@ export function installOps(): void {
   def(0x1c0, M | B | L, Imm.None, opXadd);
   def(0x1c1, M | L, Imm.None, opXadd);
   def(0x1c7, M | L, Imm.None, grp9);
-  installLegacyOps();
   void LF_EAGER; void LF_ADD; void SHADOW_MOVSS; void SHADOW_NONE; void SL_TRAP;
 }
 

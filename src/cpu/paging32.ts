@@ -3,7 +3,8 @@
 // TLB and the permission cache work the same in every paging mode.
 
 import type { Cpu } from './cpu.js';
-import { ACC_X, TWO32 } from './cpu.js';
+import { ACC_X } from './state.js';
+import { TWO32 } from './canonical.js';
 import * as A from './arch.js';
 
 /** 32-bit paging, PDE with PS=1 (CR4.PSE): a 4-MByte page; bits 20:13 hold physical address bits 39:32

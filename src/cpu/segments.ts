@@ -3,19 +3,10 @@
 // from the GDT/LDT descriptor; CPL comes from CS and is never changed here.
 
 import type { Cpu } from './cpu.js';
-import { Cpu as CpuClass } from './cpu.js';
 import { updateMode } from './mode.js';
 import * as A from './arch.js';
+import { DESC_CODE, DESC_CONFORMING, DESC_EXPAND_DOWN, DESC_READABLE, DESC_WRITABLE, SEG_CS, SEG_SS, attrsOf, baseOf, limitOf } from './descriptor.js';
 
-export const SEG_ES = 0, SEG_CS = 1, SEG_SS = 2, SEG_DS = 3, SEG_FS = 4, SEG_GS = 5;
-
-/** Descriptor type bits for code/data segments (S=1), SDM Vol. 3 3.4.5.1, Table 3-1. */
-export const DESC_ACCESSED = 1;
-export const DESC_WRITABLE = 2;      // data: writable; code: readable
-export const DESC_READABLE = 2;
-export const DESC_EXPAND_DOWN = 4;   // data
-export const DESC_CONFORMING = 4;    // code
-export const DESC_CODE = 8;
 /** The accessed bit as it sits in the descriptor's high dword (bit 8 = type bit 0). */
 const DESC_HI_ACCESSED = 1 << 8;
 
@@ -34,9 +25,9 @@ export function markAccessed(c: Cpu, sel: number): void {
 /** Commit a descriptor (in c.dLo/c.dHi) into segment register s. */
 export function commitSegment(c: Cpu, s: number, sel: number): void {
   c.segSel[s] = sel;
-  c.segAttr[s] = CpuClass.attrsOf(c.dHi);
-  c.segLimit[s] = CpuClass.limitOf(c.dLo, c.dHi);
-  c.segBase[s] = CpuClass.baseOf(c.dLo, c.dHi);
+  c.segAttr[s] = attrsOf(c.dHi);
+  c.segLimit[s] = limitOf(c.dLo, c.dHi);
+  c.segBase[s] = baseOf(c.dLo, c.dHi);
 }
 
 /** Whether `size` bytes at `off` lie inside a data/stack segment with these attributes and (byte-granular)
@@ -81,7 +72,7 @@ export function loadSegment(c: Cpu, s: number, selector: number): void {
     return;
   }
   c.readDescriptor(sel, 0);
-  const at = CpuClass.attrsOf(c.dHi);
+  const at = attrsOf(c.dHi);
   const dpl = (at >> A.ATTR_DPL_SHIFT) & 3, rpl = sel & 3;
   if (!(at & A.ATTR_S)) c.raise(A.VEC_GP, err); // system descriptors cannot be loaded into data registers
   const code = (at & DESC_CODE) !== 0;

@@ -17,11 +17,11 @@
 //   read must not be repeated when the instruction restarts.
 
 import type { Cpu } from './cpu.js';
-import { TWO32 } from './cpu.js';
+import { TWO32 } from './canonical.js';
 import * as A from './arch.js';
 import * as D from './debug.js';
 import type { Insn } from './decoder.js';
-import { ioPermitted } from './ops.js';
+import { ioPermitted } from './io-permission.js';
 
 const SEG_ES = 0, SEG_DS = 3;
 const ECX = 1, EDX = 2, ESI = 6, EDI = 7;

@@ -3,10 +3,12 @@
 // controller), CPUID, software interrupts, IRETQ, SYSCALL/SYSRET, HLT. (SDM Vol. 2 and Vol. 3 chapters 2-6.)
 
 import type { Cpu } from './cpu.js';
-import { SHADOW_MOVSS, SL_SHADOW, SL_TRAP, STOP, TWO32, bigToLa, laToBig, Cpu as CpuClass } from './cpu.js';
+import { SHADOW_MOVSS, SL_SHADOW, SL_TRAP, STOP } from './state.js';
+import { TWO32, bigToLa, laToBig } from './canonical.js';
 import type { Insn } from './decoder.js';
 import * as A from './arch.js';
 import { loadSegment } from './segments.js';
+import { attrsOf, baseOf, limitOf } from './descriptor.js';
 import { updateMode } from './mode.js';
 import { singleStepFromResult } from './debug.js';
 import * as P from './paging32.js';
@@ -87,15 +89,15 @@ export function iret(c: Cpu, i: Insn): void {
   if ((cs & 0xfffc) === 0) c.raiseGP0();
   if (rpl < c.cpl) c.raise(A.VEC_GP, cs & 0xfffc);
   c.readDescriptor(cs, 0);
-  const cAttr = CpuClass.attrsOf(c.dHi);
+  const cAttr = attrsOf(c.dHi);
   const cdpl = (cAttr >> A.ATTR_DPL_SHIFT) & 3;
   if (!(cAttr & A.ATTR_S) || !(cAttr & 8)) c.raise(A.VEC_GP, cs & 0xfffc);
   if ((cAttr & 4) ? cdpl > rpl : cdpl !== rpl) c.raise(A.VEC_GP, cs & 0xfffc);
   if (!(cAttr & A.ATTR_P)) c.raise(A.VEC_NP, cs & 0xfffc);
   if ((cAttr & A.ATTR_L) && (cAttr & A.ATTR_DB)) c.raise(A.VEC_GP, cs & 0xfffc);
   // CS.L=0 returns to compatibility mode: the segment base and limit apply there.
-  const csLimit = CpuClass.limitOf(c.dLo, c.dHi);
-  const csBase = (cAttr & A.ATTR_L) ? 0 : CpuClass.baseOf(c.dLo, c.dHi);
+  const csLimit = limitOf(c.dLo, c.dHi);
+  const csBase = (cAttr & A.ATTR_L) ? 0 : baseOf(c.dLo, c.dHi);
   // SS (always popped in 64-bit mode).
   let ssAttr = 0, ssLimit = 0, ssBase = 0;
   if ((ss & 0xfffc) === 0) {
@@ -104,9 +106,9 @@ export function iret(c: Cpu, i: Insn): void {
   } else {
     if ((ss & 3) !== rpl) c.raise(A.VEC_GP, ss & 0xfffc);
     c.readDescriptor(ss, 0);
-    ssAttr = CpuClass.attrsOf(c.dHi);
-    ssLimit = CpuClass.limitOf(c.dLo, c.dHi);
-    ssBase = CpuClass.baseOf(c.dLo, c.dHi);
+    ssAttr = attrsOf(c.dHi);
+    ssLimit = limitOf(c.dLo, c.dHi);
+    ssBase = baseOf(c.dLo, c.dHi);
     if (!(ssAttr & A.ATTR_S) || (ssAttr & 8) || !(ssAttr & 2) || ((ssAttr >> A.ATTR_DPL_SHIFT) & 3) !== rpl) c.raise(A.VEC_GP, ss & 0xfffc);
     if (!(ssAttr & A.ATTR_P)) c.raise(A.VEC_SS, ss & 0xfffc);
   }
@@ -386,12 +388,12 @@ export function grp6(c: Cpu, i: Insn): void {
       if ((sel & 0xfffc) === 0) { c.ldtrSel = sel; c.ldtrAttr = 0; c.ldtrBase = 0; c.ldtrLimit = 0; return; }
       if (sel & 4) c.raise(A.VEC_GP, sel & 0xfffc);
       c.readDescriptor(sel, 0);
-      const at = CpuClass.attrsOf(c.dHi);
+      const at = attrsOf(c.dHi);
       if ((at & A.ATTR_S) || (at & 0xf) !== A.SYS_LDT) c.raise(A.VEC_GP, sel & 0xfffc);
       if (!(at & A.ATTR_P)) c.raise(A.VEC_NP, sel & 0xfffc);
       const hiBase = systemDescriptorHighBase(c, sel);
-      c.ldtrSel = sel; c.ldtrAttr = at; c.ldtrLimit = CpuClass.limitOf(c.dLo, c.dHi);
-      c.ldtrBase = hiBase * TWO32 + CpuClass.baseOf(c.dLo, c.dHi);
+      c.ldtrSel = sel; c.ldtrAttr = at; c.ldtrLimit = limitOf(c.dLo, c.dHi);
+      c.ldtrBase = hiBase * TWO32 + baseOf(c.dLo, c.dHi);
       return;
     }
     case 3: { // LTR
@@ -400,12 +402,12 @@ export function grp6(c: Cpu, i: Insn): void {
       if ((sel & 0xfffc) === 0) c.raiseGP0();
       if (sel & 4) c.raise(A.VEC_GP, sel & 0xfffc);
       c.readDescriptor(sel, 0);
-      const at = CpuClass.attrsOf(c.dHi);
+      const at = attrsOf(c.dHi);
       if ((at & A.ATTR_S) || (at & 0xf) !== A.SYS_TSS64_AVAIL) c.raise(A.VEC_GP, sel & 0xfffc);
       if (!(at & A.ATTR_P)) c.raise(A.VEC_NP, sel & 0xfffc);
       const hiBase = systemDescriptorHighBase(c, sel);
-      c.trSel = sel; c.trAttr = (at & ~0xf) | A.SYS_TSS64_BUSY; c.trLimit = CpuClass.limitOf(c.dLo, c.dHi);
-      c.trBase = hiBase * TWO32 + CpuClass.baseOf(c.dLo, c.dHi);
+      c.trSel = sel; c.trAttr = (at & ~0xf) | A.SYS_TSS64_BUSY; c.trLimit = limitOf(c.dLo, c.dHi);
+      c.trBase = hiBase * TWO32 + baseOf(c.dLo, c.dHi);
       c.sysWr32(c.gdtrBase + (sel & 0xfff8) + 4, c.dHi | (2 << 8)); // mark busy
       return;
     }
@@ -521,7 +523,7 @@ function larLsl(c: Cpu, i: Insn, lsl: boolean): void {
   let ok = peekDescriptor(c, sel);
   let at = 0;
   if (ok) {
-    at = CpuClass.attrsOf(c.dHi);
+    at = attrsOf(c.dHi);
     if (!(at & A.ATTR_S) && !systemTypeOk(c, at & A.ATTR_TYPE_MASK, !lsl)) ok = false;
     else if (!visible(c, sel, at)) ok = false;
   }
@@ -529,13 +531,13 @@ function larLsl(c: Cpu, i: Insn, lsl: boolean): void {
   if (!ok) return;
   const sz = i.osz;
   // LAR: the descriptor's second dword with bits 7:0 and 31:24 cleared (FLAGS image 15:8 for 16-bit).
-  const v = lsl ? CpuClass.limitOf(c.dLo, c.dHi) : c.dHi & (sz === 2 ? 0xff00 : 0x00ffff00);
+  const v = lsl ? limitOf(c.dLo, c.dHi) : c.dHi & (sz === 2 ? 0xff00 : 0x00ffff00);
   c.setReg(i.reg, sz, i.rex, v | 0, 0);
 }
 function verify(c: Cpu, sel: number, write: boolean): void {
   let ok = peekDescriptor(c, sel);
   if (ok) {
-    const at = CpuClass.attrsOf(c.dHi);
+    const at = attrsOf(c.dHi);
     const code = (at & 8) !== 0;
     if (!(at & A.ATTR_S)) ok = false;
     else if (write) ok = !code && (at & 2) !== 0 && visible(c, sel, at);

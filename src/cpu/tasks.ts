@@ -6,15 +6,16 @@
 // and task switches in IA-32e mode (which the architecture does not support: #GP).
 
 import type { Cpu } from './cpu.js';
-import { Cpu as CpuClass, STOP } from './cpu.js';
+import { STOP } from './state.js';
 import { updateMode } from './mode.js';
 import * as P from './paging32.js';
-import { DESC_CODE, DESC_CONFORMING, DESC_READABLE, DESC_WRITABLE, SEG_CS, SEG_SS, commitSegment } from './segments.js';
+import { commitSegment } from './segments.js';
+import {
+  DESC_CODE, DESC_CONFORMING, DESC_READABLE, DESC_WRITABLE, SEG_CS, SEG_SS, SYS_TASK_GATE, SYS_TSS16_AVAIL, SYS_TSS16_BUSY,
+  SYS_TSS32_AVAIL, SYS_TSS32_BUSY, attrsOf, baseOf, limitOf,
+} from './descriptor.js';
 import * as A from './arch.js';
 
-/** Descriptor types (SDM Vol. 3 Table 3-2). */
-export const SYS_TSS16_AVAIL = 0x1, SYS_TSS16_BUSY = 0x3, SYS_TASK_GATE = 0x5;
-export const SYS_TSS32_AVAIL = 0x9, SYS_TSS32_BUSY = 0xb;
 /** The busy flag is bit 1 of the TSS descriptor type (bit 9 of its high dword). */
 const TSS_BUSY_HI = 1 << 9;
 /** A 32-bit TSS is at least 104 bytes (limit 67H, SDM 8.2.2). */
@@ -47,7 +48,7 @@ export function taskSwitch(c: Cpu, sel: number, src: TaskSwitchSource, savedEip:
   if ((sel & 0xfffc) === 0 || (sel & 4)) c.raise(faultVec, selErr); // the TSS lives in the GDT
   c.readDescriptor(sel, ext);
   const nLo = c.dLo, nHi = c.dHi;
-  const nAt = CpuClass.attrsOf(nHi);
+  const nAt = attrsOf(nHi);
   const type = nAt & A.ATTR_TYPE_MASK;
   if (nAt & A.ATTR_S) c.raise(faultVec, selErr);
   if (type === SYS_TSS16_AVAIL || type === SYS_TSS16_BUSY) {
@@ -56,7 +57,7 @@ export function taskSwitch(c: Cpu, sel: number, src: TaskSwitchSource, savedEip:
   }
   if (src === 'iret' ? type !== SYS_TSS32_BUSY : type !== SYS_TSS32_AVAIL) c.raise(faultVec, selErr);
   if (!(nAt & A.ATTR_P)) c.raise(A.VEC_NP, selErr);
-  const nBase = CpuClass.baseOf(nLo, nHi), nLimit = CpuClass.limitOf(nLo, nHi);
+  const nBase = baseOf(nLo, nHi), nLimit = limitOf(nLo, nHi);
   if (nLimit < TSS32_MIN_LIMIT) c.raise(A.VEC_TS, selErr);
 
   // Read the new task's state first: a #PF here happens before anything changed.
@@ -138,10 +139,10 @@ function loadLdt(c: Cpu, sel: number): void {
   if ((sel & 0xfffc) === 0) { c.ldtrBase = 0; c.ldtrLimit = 0; c.ldtrAttr = 0; return; }
   if (sel & 4) c.raise(A.VEC_TS, sel & 0xfffc);
   c.readDescriptor(sel, 0);
-  const at = CpuClass.attrsOf(c.dHi);
+  const at = attrsOf(c.dHi);
   if ((at & A.ATTR_S) || (at & A.ATTR_TYPE_MASK) !== A.SYS_LDT) c.raise(A.VEC_TS, sel & 0xfffc);
   if (!(at & A.ATTR_P)) c.raise(A.VEC_TS, sel & 0xfffc);
-  c.ldtrAttr = at; c.ldtrBase = CpuClass.baseOf(c.dLo, c.dHi); c.ldtrLimit = CpuClass.limitOf(c.dLo, c.dHi);
+  c.ldtrAttr = at; c.ldtrBase = baseOf(c.dLo, c.dHi); c.ldtrLimit = limitOf(c.dLo, c.dHi);
 }
 
 /** Segment loads of a task switch: the checks of SDM 8.3 step 12 / Table 8-1, #TS(selector) on failure
@@ -156,7 +157,7 @@ function loadTaskSegment(c: Cpu, s: number, sel: number): void {
   const tableLimit = (sel & 4) ? c.ldtrLimit : c.gdtrLimit;
   if ((sel & 0xfff8) + 7 > tableLimit) c.raise(A.VEC_TS, err);
   c.readDescriptor(sel, 0);
-  const at = CpuClass.attrsOf(c.dHi);
+  const at = attrsOf(c.dHi);
   const dpl = (at >> A.ATTR_DPL_SHIFT) & 3, rpl = sel & 3;
   const code = (at & DESC_CODE) !== 0;
   if (!(at & A.ATTR_S)) c.raise(A.VEC_TS, err);

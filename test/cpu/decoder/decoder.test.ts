@@ -7,14 +7,15 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode, Insn, DEC_OK } from '../../../src/cpu/decoder.js';
-import { installOps, opUndefined } from '../../../src/cpu/ops.js';
+import { opUndefined } from '../../../src/cpu/ops.js';
+import { installHandlers } from '../../../src/cpu/handlers.js';
 import { asm } from '../support/asm.js';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const iced = require('iced-x86') as { Decoder: new (b: number, d: Uint8Array, o: number) => { ip: bigint; position: number; canDecode: boolean; decode(): { length: number; free(): void } ; free(): void }; DecoderOptions: { None: number } };
 
-installOps();
+installHandlers();
 function ours(bytes: Uint8Array): { r: number; len: number; i: Insn } {
   const buf = new Uint8Array(16); buf.set(bytes.subarray(0, 15));
   const src = { buf, avail: Math.min(15, bytes.length), extend() { throw new Error('past end'); } };

@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode, Insn, DEC_OK, MODE_DEF16, MODE_DEF32, MODE_LONG64, type DecodeMode } from '../../../src/cpu/decoder.js';
-import { installOps, opUndefined } from '../../../src/cpu/ops.js';
+import { opUndefined } from '../../../src/cpu/ops.js';
+import { installHandlers } from '../../../src/cpu/handlers.js';
 import { asm32 } from '../support/asm32.js';
 
 const require = createRequire(import.meta.url);
@@ -17,7 +18,7 @@ interface IcedDecoder { position: number; canDecode: boolean; decode(): IcedInsn
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const iced = require('iced-x86') as { Decoder: new (b: number, d: Uint8Array, o: number) => IcedDecoder; DecoderOptions: { None: number } };
 
-installOps();
+installHandlers();
 function ours(bytes: Uint8Array, mode: DecodeMode): { r: number; len: number; i: Insn } {
   const buf = new Uint8Array(16); buf.set(bytes.subarray(0, 15));
   const src = { buf, avail: Math.min(15, bytes.length), extend() { throw new Error('past end'); } };
