@@ -11,7 +11,7 @@ import { updateMode } from './mode.js';
 import * as P from './paging32.js';
 import { commitSegment } from './segments.js';
 import {
-  DESC_CODE, DESC_CONFORMING, DESC_READABLE, DESC_WRITABLE, SEG_CS, SEG_SS, SYS_TASK_GATE, SYS_TSS16_AVAIL, SYS_TSS16_BUSY,
+  DESC_CODE, DESC_CONFORMING, DESC_READABLE, DESC_WRITABLE, SEG_CS, SEG_SS, SYS_TSS16_AVAIL, SYS_TSS16_BUSY,
   SYS_TSS32_AVAIL, SYS_TSS32_BUSY, attrsOf, baseOf, limitOf,
 } from './descriptor.js';
 import * as A from './arch.js';
