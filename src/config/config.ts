@@ -2,7 +2,7 @@
 // Every behaviour switch lives here; the CLI, config files and the library API all produce a MachineConfig
 // through parseConfig(), which rejects unknown keys and invalid values with a message naming the valid ones.
 
-import type { Vendor } from '../cpu/api.js';
+import type { CpuEngine, Vendor } from '../cpu/api.js';
 
 export type Mode = 'bare' | 'kvm';
 /** How the guest file is booted (docs/boot.md "Choosing the boot protocol"): auto = Multiboot when the
@@ -46,6 +46,15 @@ export interface MachineConfig {
   append: string;
   /** Multiboot modules in QEMU's -initrd syntax: "file1 args,file2" ('' = none). */
   initrd: string;
+  /** CPU execution engine: the interpreter, or the block compiler (same results, issue 14). */
+  engine: CpuEngine;
+}
+
+/** The engine default: 'interp', or DBSTUB_ENGINE from the environment (interp|jit) so a test run or CI pass
+ *  can exercise every machine under the block compiler without touching each configuration. */
+function defaultEngine(): CpuEngine {
+  const e = typeof process !== 'undefined' ? process.env.DBSTUB_ENGINE : undefined;
+  return e === 'jit' ? 'jit' : 'interp';
 }
 
 export const DEFAULT_CONFIG: Readonly<MachineConfig> = Object.freeze({
@@ -66,6 +75,7 @@ export const DEFAULT_CONFIG: Readonly<MachineConfig> = Object.freeze({
   boot: 'auto',
   append: '',
   initrd: '',
+  engine: defaultEngine(),
 });
 
 type Kind = { type: 'enum'; values: readonly string[] } | { type: 'bool' } | { type: 'int'; min: number; max: number } | { type: 'string' };
@@ -89,6 +99,7 @@ export const CONFIG_SCHEMA: Record<keyof MachineConfig, Kind & { flag: string; d
   boot: { type: 'enum', values: ['auto', 'multiboot', 'elf64'], flag: 'boot', doc: 'boot protocol: auto = Multiboot if the file has a Multiboot header in its first 8 KiB, else the 64-bit ELF environment' },
   append: { type: 'string', flag: 'append', doc: 'Multiboot kernel command line, as QEMU -append (QEMU puts the kernel path in front)' },
   initrd: { type: 'string', flag: 'initrd', doc: 'Multiboot modules, as QEMU -initrd: "file1 arg1 arg2,file2" (,, for a comma)' },
+  engine: { type: 'enum', values: ['interp', 'jit'], flag: 'engine', doc: 'CPU engine: interp interprets every instruction; jit compiles 64-bit code into JavaScript blocks (same results; the debug unit falls back to interp per instruction)' },
 };
 
 export class ConfigError extends Error {}

@@ -196,7 +196,12 @@ export interface CpuOptions {
   mmio?: MmioRegion[];
   /** The interrupt controller on INTR; without one the CPU never takes maskable interrupts. */
   interrupts?: InterruptController;
+  /** Execution engine: 'interp' (default) interprets every instruction; 'jit' runs 64-bit code through the
+   *  block compiler (src/cpu/jit) wherever the debug unit allows, with identical results. */
+  engine?: CpuEngine;
 }
+
+export type CpuEngine = 'interp' | 'jit';
 
 export interface GuestCpu {
   readonly vendor: Vendor;

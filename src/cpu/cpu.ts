@@ -36,6 +36,17 @@ import {
   SL_TF, SL_TRAP, STOP, TLB_SIZE,
 } from './state.js';
 
+/** What the run loop needs of a block compiler (src/cpu/jit/engine.ts). */
+export interface CodeEngine {
+  /** Run compiled code from `c.insnRip` (the fetch page is current), at most `budget` instructions, with the
+   *  run loop's per-instruction bookkeeping done (rip, insnRip, nextRip, retired). Returns the instructions
+   *  retired, or -1 when this instruction is to be interpreted. A fault leaves `thrown` set. */
+  exec(c: Cpu, budget: number): number;
+  thrown: unknown;
+  /** Throw `thrown` (and clear it). */
+  rethrow(): never;
+}
+
 // Segment descriptor type bits (SDM Vol. 3 Table 3-1), as in SegmentState.attrs bits 3:0: code/data and,
 // for data segments, E (expand-down).
 const SEG_TYPE_CODE = 8, SEG_TYPE_EXPAND_DOWN = 4;
@@ -145,6 +156,9 @@ export class Cpu implements GuestCpu {
    *  instruction (SDM Vol. 3 18.3.1.5). Taken by debug.after() for a JMP/CALL/IRET/INT n switch, by
    *  debug.before() for one made by exception or interrupt delivery. */
   taskSwitchTrap = false;
+
+  /** The block compiler (src/cpu/jit, `--engine jit`), null for the interpreter alone. */
+  jit: CodeEngine | null = null;
 
   // ---- run state ----
   retired = 0;
@@ -1367,6 +1381,7 @@ export class Cpu implements GuestCpu {
 
   private runLoop(maxInstructions: number): StopReason {
     let count = 0;
+    const jit = this.jit;
     // Pending/deferred #DB causes from outside (VM entry with pending debug exceptions, SDM 27.7.3).
     if (this.slow !== 0 && !this.haltedState) {
       try {
@@ -1418,11 +1433,20 @@ export class Cpu implements GuestCpu {
             if (off >= 0 && off < 4096) ins = arr[off];
             if (ins === undefined) { ins = this.fetchSlow(rip); lin0 = this.fLin0; arr = this.fArr; }
             this.nextRip = rip + ins.len;
-            ins.fn(this, ins);
-            rip = this.nextRip;
-            this.rip = rip;
-            this.retired++;
-            count++;
+            // Block compiler (src/cpu/jit): runs compiled code from this RIP and returns the instructions it
+            // retired (the run loop's bookkeeping is done; a fault is rethrown here), or -1: interpret this one.
+            const k = jit === null ? -1 : jit.exec(this, limit - count);
+            if (k < 0) {
+              ins.fn(this, ins);
+              rip = this.nextRip;
+              this.rip = rip;
+              this.retired++;
+              count++;
+            } else {
+              count += k;
+              rip = this.rip;
+              if (jit!.thrown !== null) jit!.rethrow();
+            }
             if (this.fLin0 !== lin0) { lin0 = this.fLin0; arr = this.fArr; }
             if ((this.slow & SL_PER_INSN) !== 0) {
               if (D.after(this, ins)) stopped = true;

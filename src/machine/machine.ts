@@ -138,6 +138,7 @@ export class Machine {
       memory: this.memory,
       io: this.io,
       hooks: this.makeHooks(opts.hooks),
+      engine: this.config.engine,
       ...this.devices.cpuOptions(),
     });
     this.devices.attachCpu(this.cpu);

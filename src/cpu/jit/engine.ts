@@ -1,0 +1,119 @@
+// The block compiler behind `--engine jit` (issue 14): the run loop of cpu.ts asks it, before each
+// instruction it would interpret, to run compiled code from there instead (Cpu.jit, CodeEngine).
+//
+// Blocks are cached per code page next to the interpreter's decoded-instruction records, keyed by the
+// page's record array: every invalidation of the decode cache (a write to a code page by the guest, by
+// gdb's M/X, by a software breakpoint insertion through PhysicalMemory; a change of paging, CPL or code
+// mode, which installs another page array or refetches) drops the page's array and with it its blocks.
+//
+// The debug unit: a block runs only when nothing needs the per-instruction path (Cpu.slow & SL_PER_INSN
+// is 0: no instruction breakpoint armed, TF/BTF single-step, gdb single-step or breakpoints, RF, pending
+// debug exceptions, STI/MOV-SS shadow, bus-lock trap in flight, stop request, interrupt window). With any of
+// them in force the instruction is interpreted, exactly as before. Data breakpoints and watchpoints do not
+// need it: compiled memory accesses go through the interpreter's accessors, which match them, and the block
+// leaves right after the matching instruction so the #DB is raised by the run loop as when interpreting.
+
+import type { CodeEngine, Cpu } from '../cpu.js';
+import { SL_PER_INSN } from '../state.js';
+import { DEC_OK, DEC_TOO_LONG, Insn, MODE_LONG64, decode, type ByteSource } from '../decoder.js';
+import { opUndefined } from '../ops.js';
+import { specialize } from '../fast.js';
+import { MAX_BLOCK, translate, type Block } from './block.js';
+import { isStraight } from './straight.js';
+
+/** Longest instruction (SDM Vol. 2 2.3.11). */
+const MAX_INSN = 15;
+const PAGE = 4096;
+
+/** Marks an offset whose instruction cannot start a block (it is interpreted). */
+const NO_BLOCK: Block = Object.freeze({ rip: NaN, n: Infinity, inlined: 0, fn: () => 0 });
+
+export interface JitStats {
+  blocks: number;
+  instructions: number;
+  inlined: number;
+  /** Blocks thrown away because the same page was entered at another linear address. */
+  retranslated: number;
+}
+
+export class JitEngine implements CodeEngine {
+  thrown: unknown = null;
+  readonly stats: JitStats = { blocks: 0, instructions: 0, inlined: 0, retranslated: 0 };
+  private readonly pages = new WeakMap<object, (Block | undefined)[]>();
+  private lastArr: object | null = null;
+  private lastBlocks: (Block | undefined)[] = [];
+  private readonly buf = new Uint8Array(MAX_INSN);
+  private readonly src: ByteSource = {
+    buf: this.buf,
+    avail: MAX_INSN,
+    // decode() never asks for more: only offsets with 15 bytes left in the page are decoded here.
+    extend(): void { throw new Error('jit: decode past the page'); },
+  };
+
+  rethrow(): never {
+    const e = this.thrown;
+    this.thrown = null;
+    throw e;
+  }
+
+  exec(c: Cpu, budget: number): number {
+    if ((c.slow & SL_PER_INSN) !== 0 || !c.long64) return -1;
+    const rip = c.insnRip;
+    const off = rip - c.fLin0;
+    if (!(off >= 0 && off < PAGE)) return -1;
+    const arr = c.fArr;
+    if (arr !== this.lastArr) {
+      let bl = this.pages.get(arr);
+      if (bl === undefined) { bl = new Array<Block | undefined>(PAGE); this.pages.set(arr, bl); }
+      this.lastArr = arr; this.lastBlocks = bl;
+    }
+    let b = this.lastBlocks[off];
+    if (b === undefined || (b.rip !== rip && b !== NO_BLOCK)) {
+      if (b !== undefined) this.stats.retranslated++;
+      b = this.build(c, arr, off, rip);
+      this.lastBlocks[off] = b;
+    }
+    if (b.n > budget) return -1;
+    return b.fn(c);
+  }
+
+  /** Decoded record at page offset `off`, decoding it (as Cpu.fetchDecode would) when not cached yet. */
+  private record(c: Cpu, arr: (Insn | undefined)[], off: number): Insn | undefined {
+    const hit = arr[off];
+    if (hit !== undefined) return hit;
+    if (off + MAX_INSN > PAGE) return undefined; // may cross into the next page: the interpreter fetches it
+    const p = c.fPhys0 + off;
+    if (p + MAX_INSN > c.memSize) return undefined;
+    this.buf.set(c.u8.subarray(p, p + MAX_INSN));
+    this.src.avail = MAX_INSN;
+    const ins = new Insn();
+    const r = decode(this.src, ins, opUndefined, MODE_LONG64);
+    if (r === DEC_TOO_LONG) return undefined;
+    ins.phys = p;
+    if (r === DEC_OK) specialize(ins);
+    arr[off] = ins;
+    return ins;
+  }
+
+  private build(c: Cpu, arr: (Insn | undefined)[], off: number, rip: number): Block {
+    const insns: Insn[] = [];
+    const rips: number[] = [];
+    let o = off;
+    while (insns.length < MAX_BLOCK) {
+      const ins = insns.length === 0 ? arr[o] : this.record(c, arr, o);
+      if (ins === undefined) break;
+      if (o + ins.len > PAGE) break;
+      insns.push(ins);
+      rips.push(rip + (o - off));
+      if (!isStraight(ins)) break;
+      o += ins.len;
+      if (o >= PAGE) break;
+    }
+    if (insns.length === 0) return NO_BLOCK;
+    const b = translate(insns, rips, c.fLin0, this);
+    this.stats.blocks++;
+    this.stats.instructions += b.n;
+    this.stats.inlined += b.inlined;
+    return b;
+  }
+}
