@@ -26,7 +26,7 @@ const MAX_INSN = 15;
 const PAGE = 4096;
 
 /** Marks an offset whose instruction cannot start a block (it is interpreted). */
-const NO_BLOCK: Block = Object.freeze({ rip: NaN, n: Infinity, inlined: 0, fn: () => 0 });
+const NO_BLOCK: Block = Object.freeze({ rip: NaN, n: Infinity, inlined: 0, endsInHandler: true, fn: () => 0 });
 
 export interface JitStats {
   blocks: number;
@@ -58,23 +58,34 @@ export class JitEngine implements CodeEngine {
 
   exec(c: Cpu, budget: number): number {
     if ((c.slow & SL_PER_INSN) !== 0 || !c.long64) return -1;
-    const rip = c.insnRip;
-    const off = rip - c.fLin0;
-    if (!(off >= 0 && off < PAGE)) return -1;
-    const arr = c.fArr;
-    if (arr !== this.lastArr) {
-      let bl = this.pages.get(arr);
-      if (bl === undefined) { bl = new Array<Block | undefined>(PAGE); this.pages.set(arr, bl); }
-      this.lastArr = arr; this.lastBlocks = bl;
+    let rip = c.insnRip;
+    let done = 0;
+    // Chain blocks while each ran to its end through an inlined branch or fall-through (nothing but
+    // registers, flags and memory changed): the run loop would only fetch the next record and come back.
+    for (;;) {
+      const off = rip - c.fLin0;
+      if (!(off >= 0 && off < PAGE)) break;
+      const arr = c.fArr;
+      if (arr !== this.lastArr) {
+        let bl = this.pages.get(arr);
+        if (bl === undefined) { bl = new Array<Block | undefined>(PAGE); this.pages.set(arr, bl); }
+        this.lastArr = arr; this.lastBlocks = bl;
+      }
+      let b = this.lastBlocks[off];
+      if (b === undefined || (b.rip !== rip && b !== NO_BLOCK)) {
+        if (b !== undefined) this.stats.retranslated++;
+        const nb = this.build(c, arr, off, rip);
+        if (nb === null) break; // not decodable here (yet): the interpreter fetches it
+        b = nb;
+        this.lastBlocks[off] = b;
+      }
+      if (b.n > budget - done) break;
+      const k = b.fn(c);
+      done += k;
+      if (k !== b.n || b.endsInHandler || this.thrown !== null || (c.slow & SL_PER_INSN) !== 0) break;
+      rip = c.rip;
     }
-    let b = this.lastBlocks[off];
-    if (b === undefined || (b.rip !== rip && b !== NO_BLOCK)) {
-      if (b !== undefined) this.stats.retranslated++;
-      b = this.build(c, arr, off, rip);
-      this.lastBlocks[off] = b;
-    }
-    if (b.n > budget) return -1;
-    return b.fn(c);
+    return done === 0 && this.thrown === null ? -1 : done;
   }
 
   /** Decoded record at page offset `off`, decoding it (as Cpu.fetchDecode would) when not cached yet. */
@@ -95,13 +106,18 @@ export class JitEngine implements CodeEngine {
     return ins;
   }
 
-  private build(c: Cpu, arr: (Insn | undefined)[], off: number, rip: number): Block {
+  private build(c: Cpu, arr: (Insn | undefined)[], off: number, rip: number): Block | null {
     const insns: Insn[] = [];
     const rips: number[] = [];
     let o = off;
     while (insns.length < MAX_BLOCK) {
-      const ins = insns.length === 0 ? arr[o] : this.record(c, arr, o);
-      if (ins === undefined) break;
+      const ins = this.record(c, arr, o);
+      if (ins === undefined) {
+        // The first record: crossing into the next page (never cached: always interpreted), or too close
+        // to the page end to decode here (the interpreter decodes it; try again then).
+        if (insns.length === 0) return arr[o] === undefined && o + MAX_INSN > PAGE ? null : NO_BLOCK;
+        break;
+      }
       if (o + ins.len > PAGE) break;
       insns.push(ins);
       rips.push(rip + (o - off));

@@ -108,10 +108,10 @@ function compareSeed(seed: number, armDebug: boolean): void {
 }
 
 describe('engines: jit vs interpreter on random instruction streams', () => {
-  it(`${SEEDS} streams, debug unit idle: identical state after every slice`, () => {
+  it(`${SEEDS} streams, debug unit idle: identical state after every slice`, { timeout: 300_000 }, () => {
     for (let s = FIRST; s < FIRST + SEEDS; s++) compareSeed(s, false);
   });
-  it(`${SEEDS} streams with random DR0-DR3, gdb breakpoints/watchpoints and single-steps: identical, same #DB sequence`, () => {
+  it(`${SEEDS} streams with random DR0-DR3, gdb breakpoints/watchpoints and single-steps: identical, same #DB sequence`, { timeout: 300_000 }, () => {
     for (let s = FIRST; s < FIRST + SEEDS; s++) compareSeed(s + 100000, true);
   });
 });

@@ -12,14 +12,14 @@ import type { CaseInput } from '../../../scripts/diff-harness/layout.js';
 import type { CpuEngine, CpuOptions } from '../../../src/cpu/api.js';
 import { createCpu, createPhysicalMemory } from '../../../src/cpu/index.js';
 
-const COUNT = Number(process.env.JIT_FORMS_CASES ?? 6000);
+const COUNT = Number(process.env.JIT_FORMS_CASES ?? 4000);
 const SEED = 0x1a7e_b10cn;
 
 const factory = (engine: CpuEngine) => ({ createCpu: (o: CpuOptions) => createCpu({ ...o, engine }), createPhysicalMemory });
 const show = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x instanceof Uint8Array ? Array.from(x) : x));
 
 describe('engines: jit vs interpreter on every diff-harness instruction form', () => {
-  it(`${COUNT} single-instruction cases: identical results`, () => {
+  it(`${COUNT} single-instruction cases: identical results`, { timeout: 300_000 }, () => {
     const gen = generate({ seed: SEED, count: COUNT });
     const codes = assembleMany(gen.map((g) => g.asm), 64);
     const interp = new SimMachine(factory('interp'), 'intel');

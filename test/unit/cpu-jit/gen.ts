@@ -45,6 +45,9 @@ function mem(r: Rng, size: number): string {
 /** One random instruction (or a short group) in AT&T syntax. `label` numbers the forward-branch labels. */
 function instr(r: Rng, labels: { n: number }): string {
   const d = r.pick(R64), s = r.pick(R64);
+  // Now and then a load through a random register: usually #GP/#PF (the program ends in the vector's stub), so
+  // faults happen in the middle of blocks, with registers and flags of earlier instructions not yet stored.
+  if (r.chance(0.002)) return `movq ${r.int(64)}(%${d}), %${s}`;
   // Over-represent the forms the compiler inlines, with the flag producers and consumers next to each other.
   if (r.chance(0.4)) {
     const op = r.pick(['add', 'sub', 'cmp', 'and', 'or', 'xor', 'test']);
@@ -110,9 +113,13 @@ export function program(seed: number, len: number, iters: number): Program {
   const r = new Rng(seed);
   const labels = { n: 0 };
   const body: string[] = [];
+  // A third of the programs fault in their third-last iteration (#GP: RBX + 2^50 is not canonical), in the
+  // middle of a block, after the inlined SHL left RAX and the flags modified and not yet stored.
+  const faultAt = r.chance(0.33) ? r.int(len) : -1;
   for (let k = 0; k < len; k++) {
     body.push(instr(r, labels));
     if (k === len >> 1) body.push('smc: addl $1, %eax');
+    if (k === faultAt) body.push('cmpl $3, %ebp; sete %al; movzbl %al, %eax; addq %rax, %r9; shlq $25, %rax; shlq $25, %rax; movq (%rbx,%rax,1), %rcx');
   }
   const source = [
     `movq $${DATA}, %rbx`, 'xorl %esi, %esi', `movl $${iters}, %ebp`,
