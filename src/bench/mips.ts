@@ -3,7 +3,9 @@
 //  - bare:  Machine.runToCompletion(), debug unit idle (DR7 at its reset value);
 //  - armed: the same with DR0-DR3 armed from the host (cpu.setDr) as 8-byte read/write data breakpoints on
 //           addresses the guest never touches, so they never hit;
-//  - kvm:   through the Vmm in kvm mode (KvmVcpu between the VMM and the CPU), no debugger attached.
+//  - kvm:   through the Vmm in kvm mode (KvmVcpu between the VMM and the CPU), no debugger attached;
+//  - jit, jit-armed: bare and armed with the block compiler (`--engine jit`, src/cpu/jit); the other modes
+//           run the interpreter whatever DBSTUB_ENGINE says.
 // Each figure is the median of `runs` timed runs after one untimed warm-up run (JIT).
 
 import { DR_CONTROL, DR_COUNT, DR_STATUS, DR6_BMASK, DR7_RESET, DR7_RW_RW, dr7Breakpoint } from '../cpu/index.js';
@@ -11,7 +13,7 @@ import { Machine } from '../machine/machine.js';
 import { Vmm } from '../vmm/index.js';
 import { median, now } from './util.js';
 
-export type MipsMode = 'bare' | 'armed' | 'kvm';
+export type MipsMode = 'bare' | 'armed' | 'kvm' | 'jit' | 'jit-armed';
 
 /** Far above any bench guest's code, data, bss and stack (the sortcrc guest's bss ends near 17 MiB). */
 export const NEVER_HIT_BASE = 0x3c00000n;
@@ -47,9 +49,11 @@ export interface GuestRun {
 }
 
 export async function runGuestOnce(elf: string, mode: MipsMode, params: [number, number], memoryMiB = 64): Promise<GuestRun> {
-  const m = Machine.fromFile(elf, { config: { mode: mode === 'kvm' ? 'kvm' : 'bare', memoryMiB } });
+  const engine = mode === 'jit' || mode === 'jit-armed' ? 'jit' : 'interp';
+  const armed = mode === 'armed' || mode === 'jit-armed';
+  const m = Machine.fromFile(elf, { config: { mode: mode === 'kvm' ? 'kvm' : 'bare', memoryMiB, engine } });
   setParams(m, params[0], params[1]);
-  if (mode === 'armed') armFourDataBreakpoints(m);
+  if (armed) armFourDataBreakpoints(m);
   let t0: number;
   let result: string;
   if (mode === 'kvm') {
@@ -64,7 +68,7 @@ export async function runGuestOnce(elf: string, mode: MipsMode, params: [number,
   }
   const seconds = now() - t0;
   if (result !== 'exit' || m.exitCode !== 1) throw new Error(`${elf} (${mode}) did not exit cleanly: ${result}, code ${m.exitCode}; serial: ${m.serialOutput}`);
-  if (mode === 'armed' && (m.cpu.getDr(DR_STATUS) & BigInt(DR6_BMASK)) !== 0n) throw new Error('an armed "never hit" breakpoint hit: DR6.B0-B3 set');
+  if (armed && (m.cpu.getDr(DR_STATUS) & BigInt(DR6_BMASK)) !== 0n) throw new Error('an armed "never hit" breakpoint hit: DR6.B0-B3 set');
   return { seconds, instructions: m.cpu.instructionsRetired, output: m.serialOutput.trim() };
 }
 

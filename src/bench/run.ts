@@ -175,16 +175,23 @@ async function main(): Promise<void> {
       ['sortcrc', g.sortcrc, [SORT_WORDS, 1]],
     ] as const) {
       const byMode: Record<string, MipsFigure> = {};
-      for (const mode of ['bare', 'armed', 'kvm'] as const) {
+      for (const mode of ['bare', 'armed', 'kvm', 'jit', 'jit-armed'] as const) {
         const f = await measureMips(name, elf, mode, [params[0], params[1]], RUNS);
         figs.push(f);
         byMode[mode] = f;
-        const label = { bare: 'bare, debug unit idle', armed: 'bare, 4 armed DR0-DR3 data bps (never hit)', kvm: 'kvm mode through the Vmm, no debugger' }[mode];
+        const label = {
+          bare: 'bare, debug unit idle', armed: 'bare, 4 armed DR0-DR3 data bps (never hit)', kvm: 'kvm mode through the Vmm, no debugger',
+          jit: '--engine jit, bare, debug unit idle', 'jit-armed': '--engine jit, bare, 4 armed DR0-DR3 data bps (never hit)',
+        }[mode];
         row('mips', `${name}: dbstub ${label}`, fmt(f.mips), 'MIPS', `${(f.instructions / 1e6).toFixed(1)} M insns, ${f.secondsMedian.toFixed(2)} s`);
       }
       const loss = (1 - byMode.armed!.mips / byMode.bare!.mips) * 100;
       row('mips', `${name}: loss with 4 armed breakpoints`, fmt(loss), '%', 'target <= 10 %');
       (json as Record<string, unknown>)[`armedLossPct_${name}`] = loss;
+      const jitLoss = (1 - byMode['jit-armed']!.mips / byMode.jit!.mips) * 100;
+      row('mips', `${name}: --engine jit, loss with 4 armed breakpoints`, fmt(jitLoss), '%', 'target <= 10 %');
+      row('mips', `${name}: --engine jit / interpreter (bare)`, fmt(byMode.jit!.mips / byMode.bare!.mips, 2), 'x', `issue 14 target: ${name === 'loop' ? 400 : 300} MIPS`);
+      (json as Record<string, unknown>)[`jitArmedLossPct_${name}`] = jitLoss;
       // QEMU and native on the same machine code.
       const units = name === 'loop' ? perIter : perRep;
       const short: [number, number] = name === 'loop' ? [1_000_000, 0] : [SORT_WORDS, 1];
@@ -198,6 +205,7 @@ async function main(): Promise<void> {
       if (qemu.system && g.multiboot) {
         qr.system = qemuRate('system', qemu.system, g.multiboot, w, units, short, long, RUNS);
         row('mips', `${name}: qemu-system-x86_64 -accel tcg, Multiboot image`, fmt((qr.system as QemuRate).mips, 0), 'MIPS', 'time of long run - short run');
+        row('mips', `${name}: dbstub --engine jit / qemu-system-x86_64 TCG`, fmt(byMode.jit!.mips / (qr.system as QemuRate).mips, 3), 'x', 'fraction of the TCG rate, same run');
       } else row('mips', `${name}: qemu-system-x86_64 -accel tcg`, '-', '', SKIPPED);
       qr.native = qemuRate('native', g.linux, g.linux, w, units, short, long, RUNS);
       row('mips', `${name}: native on the host CPU (same static build)`, fmt((qr.native as QemuRate).mips, 0), 'MIPS', 'reference');

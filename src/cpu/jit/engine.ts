@@ -36,12 +36,23 @@ export interface JitStats {
   retranslated: number;
 }
 
+interface PageBlocks {
+  blocks: (Block | undefined)[];
+  /** Times each offset was reached without a block (saturating below `hot`). */
+  counts: Uint8Array;
+}
+
 export class JitEngine implements CodeEngine {
   thrown: unknown = null;
   readonly stats: JitStats = { blocks: 0, instructions: 0, inlined: 0, retranslated: 0 };
-  private readonly pages = new WeakMap<object, (Block | undefined)[]>();
+  /** Executions of an entry point (interpreted) before it is translated: cold code, code that is modified
+   *  again and again and start-up pay no translation (`new Function` of a block costs about as much as
+   *  interpreting a few thousand instructions). Tests set 1 to translate at once. */
+  hot = 8;
+  private readonly pages = new WeakMap<object, PageBlocks>();
   private lastArr: object | null = null;
   private lastBlocks: (Block | undefined)[] = [];
+  private lastCounts: Uint8Array = new Uint8Array(0);
   private readonly buf = new Uint8Array(MAX_INSN);
   private readonly src: ByteSource = {
     buf: this.buf,
@@ -67,11 +78,15 @@ export class JitEngine implements CodeEngine {
       if (!(off >= 0 && off < PAGE)) break;
       const arr = c.fArr;
       if (arr !== this.lastArr) {
-        let bl = this.pages.get(arr);
-        if (bl === undefined) { bl = new Array<Block | undefined>(PAGE); this.pages.set(arr, bl); }
-        this.lastArr = arr; this.lastBlocks = bl;
+        let pb = this.pages.get(arr);
+        if (pb === undefined) { pb = { blocks: new Array<Block | undefined>(PAGE), counts: new Uint8Array(PAGE) }; this.pages.set(arr, pb); }
+        this.lastArr = arr; this.lastBlocks = pb.blocks; this.lastCounts = pb.counts;
       }
       let b = this.lastBlocks[off];
+      if (b === undefined) {
+        const n = this.lastCounts[off]! + 1;
+        if (n < this.hot) { this.lastCounts[off] = n; break; }
+      }
       if (b === undefined || (b.rip !== rip && b !== NO_BLOCK)) {
         if (b !== undefined) this.stats.retranslated++;
         const nb = this.build(c, arr, off, rip);
