@@ -28,7 +28,7 @@
 import type { Cpu } from '../cpu.js';
 import { SL_PER_INSN } from '../state.js';
 import { TWO32 } from '../canonical.js';
-import { RFLAGS_ARITH, RFLAGS_CF, RFLAGS_OF } from '../arch.js';
+import { RFLAGS_ARITH, RFLAGS_CF, RFLAGS_OF, VEC_SS } from '../arch.js';
 import { R, mulhu32, muls64 } from '../alu.js';
 import type { Insn } from '../decoder.js';
 import { isStraight, registerOnly } from './straight.js';
@@ -252,6 +252,28 @@ function alu(g: Gen, k: number, w: boolean, kind: number, d: number, s: number, 
   return true;
 }
 
+/** ops.ts alu() for ADD/SUB/CMP/AND/OR/XOR reg, [mem]: destination register d, source value (b, bh) read. */
+function aluMem(g: Gen, k: number, w: boolean, kind: number, d: number, b: string, bh: string): void {
+  const o = LOGIC_OP[kind];
+  const write = kind !== 7;
+  const a = `a_${k}`, ah = `ah_${k}`, r = `r_${k}`, h = `h_${k}`;
+  if (w) {
+    g.emit(`const ${a} = ${g.lo(d)}, ${ah} = ${g.hi(d)};`);
+    if (kind === 0) g.emit(`const s_${k} = (${a} >>> 0) + (${b} >>> 0); const ${r} = s_${k} | 0, ${h} = (${ah} + ${bh} + (s_${k} >= ${TWO32} ? 1 : 0)) | 0;`);
+    else if (kind === 5 || kind === 7) g.emit(`const s_${k} = (${a} >>> 0) - (${b} >>> 0); const ${r} = s_${k} | 0, ${h} = (${ah} - ${bh} - (s_${k} < 0 ? 1 : 0)) | 0;`);
+    else g.emit(`const ${r} = ${a} ${o} ${b}, ${h} = ${ah} ${o} ${bh};`);
+    if (write) { g.setLo(d, r); g.setHi(d, h); }
+  } else {
+    g.emit(`const ${a} = ${g.lo(d)};`);
+    if (kind === 0) g.emit(`const ${r} = (${a} + ${b}) | 0;`);
+    else if (kind === 5 || kind === 7) g.emit(`const ${r} = (${a} - ${b}) | 0;`);
+    else g.emit(`const ${r} = ${a} ${o} ${b};`);
+    if (write) { g.setLo(d, r); g.setHi(d, '0'); }
+  }
+  const kindName = kind === 0 ? 'add' : kind === 5 || kind === 7 ? 'sub' : 'logic';
+  g.setFlags({ kind: kindName, w, r, h: w ? h : '0', a, ah: w ? ah : '0', b, bh: w ? bh : '0', cin: '0', v: '' }, k);
+}
+
 /** fast.ts shiftFlags: all six status flags eagerly, kept pending as the value v_k. */
 function shiftFlags(g: Gen, k: number, w: boolean, r: string, zero: string, sign: string, cf: string, of: string): void {
   g.emit(`let p_${k} = ${r} & 0xff; p_${k} ^= p_${k} >> 4; p_${k} ^= p_${k} >> 2; p_${k} ^= p_${k} >> 1;`);
@@ -295,6 +317,15 @@ function inline(g: Gen, k: number): boolean {
       return alu(g, k, w, kind, d, s, 0, 0);
     }
     if (form === 5) return alu(g, k, w, kind, 0, -1, i.imm, i.immHi);
+    if (form === 3 && i.mem && LOGIC_OP[kind] !== undefined || form === 3 && i.mem && (kind === 0 || kind === 5 || kind === 7)) {
+      // ops.ts opAluGE with a memory source: the operand is read first (rmRead), then the ALU op as above.
+      g.faultPoint(k);
+      const la = ea(g, i, k, nextRip);
+      g.emit(`const m_${k} = ${w ? 'c.rd64' : 'c.rd32'}(${la}); const mh_${k} = ${w ? 'c.th' : '0'};`);
+      aluMem(g, k, w, kind, i.reg, `m_${k}`, `mh_${k}`);
+      g.checkAfter(k);
+      return true;
+    }
     return false;
   }
   if (op >= 0x140 && op <= 0x14f) {
@@ -314,6 +345,52 @@ function inline(g: Gen, k: number): boolean {
     return true;
   }
   switch (op) {
+    case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf: {
+      // ops.ts opMovzx/opMovsx at operand size 32/64: a byte (AH-BH without REX for 4-7) or word source.
+      const ssz = (op & 1) ? 2 : 1, d = i.reg;
+      let v: string;
+      if (i.mem) {
+        g.faultPoint(k);
+        const la = ea(g, i, k, nextRip);
+        g.emit(`const v_${k} = ${ssz === 1 ? 'c.rd8' : 'c.rd16'}(${la});`);
+        v = `v_${k}`;
+      } else if (ssz === 1) {
+        v = i.rex === 0 && i.rm >= 4 && i.rm < 8 ? `((${g.lo(i.rm - 4)} >> 8) & 0xff)` : `(${g.lo(i.rm)} & 0xff)`;
+      } else v = `(${g.lo(i.rm)} & 0xffff)`;
+      if (op < 0x1be) { g.setLo(d, v); g.setHi(d, '0'); }
+      else {
+        g.emit(`const x_${k} = ${ssz === 1 ? `(${v} << 24) >> 24` : `(${v} << 16) >> 16`};`);
+        g.setLo(d, `x_${k}`); g.setHi(d, w ? `x_${k} >> 31` : '0');
+      }
+      if (i.mem) g.checkAfter(k);
+      return true;
+    }
+    case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57: {
+      // Cpu.push64 (operand size 64; a 66h PUSH keeps its handler): RSP - 8 must be canonical (#SS(0)), the
+      // store happens before RSP changes.
+      if (!w) return false;
+      const vl = g.lo(i.rm), vh = g.hi(i.rm);
+      g.emit(`const pl_${k} = ${vl}, ph_${k} = ${vh};`);
+      g.faultPoint(k);
+      g.emit(`var ps_${k} = (${g.lo(4)} >>> 0) - 8; const psh_${k} = (${g.hi(4)} + Math.floor(ps_${k} / ${TWO32})) | 0; ps_${k} = ps_${k} >>> 0;`);
+      g.emit(`if (((psh_${k} << 16) >> 16) !== psh_${k}) c.raise(${VEC_SS}, 0);`);
+      g.emit(`c.wr64(psh_${k} * ${TWO32} + ps_${k}, pl_${k}, ph_${k});`);
+      g.setLo(4, `ps_${k} | 0`); g.setHi(4, `psh_${k}`);
+      g.checkAfter(k);
+      return true;
+    }
+    case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f: {
+      // Cpu.pop64 then the register write (POP RSP ends with the popped value).
+      if (!w) return false;
+      g.faultPoint(k);
+      g.emit(`const qh_${k} = ${g.hi(4)}; if (((qh_${k} << 16) >> 16) !== qh_${k}) c.raise(${VEC_SS}, 0);`);
+      g.emit(`const ql_${k} = c.rd64(qh_${k} * ${TWO32} + (${g.lo(4)} >>> 0)); const qv_${k} = c.th;`);
+      g.emit(`const qs_${k} = (${g.lo(4)} >>> 0) + 8;`);
+      g.setHi(4, `(${g.hi(4)} + Math.floor(qs_${k} / ${TWO32})) | 0`); g.setLo(4, `qs_${k} | 0`);
+      g.setLo(i.rm, `ql_${k}`); g.setHi(i.rm, `qv_${k}`);
+      g.checkAfter(k);
+      return true;
+    }
     case 0x81: case 0x83:
       if (i.mem) return false;
       return alu(g, k, w, i.reg & 7, i.rm, -1, i.imm, i.immHi);
