@@ -8,7 +8,7 @@
 // RIP, DR6 before/after), the data area and the code page (which the streams modify).
 import { describe, expect, it } from 'vitest';
 import type { ExternalWatchpoint, GuestCpu, StopReason } from '../../../src/cpu/api.js';
-import { asm } from '../cpu/asm.js';
+import { asm } from '../support/asm.js';
 import { CODE, DATA, makeEngineMachine, type EngineMachine } from './machine.js';
 import { DATA_SPAN, program, Rng } from './gen.js';
 
