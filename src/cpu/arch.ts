@@ -89,7 +89,7 @@ export const MSR_IA32_GS_BASE = 0xc0000101;
 export const MSR_IA32_KERNEL_GS_BASE = 0xc0000102;
 export const MSR_IA32_TSC_AUX = 0xc0000103;
 
-// ---- IA32_DEBUGCTL bits (SEMANTICS.md 1.3) ----
+// ---- IA32_DEBUGCTL bits (docs/semantics.md §1.3) ----
 export const DEBUGCTL_LBR = 1 << 0;
 export const DEBUGCTL_BTF = 1 << 1;
 /** Intel BUS_LOCK_DETECT / AMD BLCKDB. Legal only with CPUID.(7,0):ECX[24]. */

@@ -344,7 +344,7 @@ export class Cpu implements GuestCpu {
   get hostSingleStep(): boolean { return this.hostSS; }
   set hostSingleStep(v: boolean) { this.hostSS = v; this.recomputeSlow(); }
 
-  /** Recompute the one "slow path armed" word (DESIGN.md: the debug unit costs nothing when idle). */
+  /** Recompute the one "slow path armed" word (the debug unit costs nothing when idle; docs/performance.md measures it). */
   recomputeSlow(): void {
     let s = 0;
     const dr7 = this.dr7;

@@ -115,7 +115,7 @@ export function before(c: Cpu): boolean {
       }
     }
     // Instruction breakpoints (SDM 18.3.1.1): DR7 enabled, R/W=00, LEN ignored; suppressed by RF=1, and on
-    // Intel in the MOV-SS shadow (KVM's emulator models the same inhibit, SEMANTICS.md 2.8).
+    // Intel in the MOV-SS shadow (KVM's emulator models the same inhibit, docs/semantics.md §2.8).
     if ((c.slow & SL_EXEC_BP) && !(fl & A.RFLAGS_RF) && !(c.vendor === 'intel' && c.shadow === SHADOW_MOVSS)) {
       // DR0-DR3 hold linear addresses: CS.base + EIP outside 64-bit mode (csBase is 0 in 64-bit mode).
       const la = c.csBase === 0 ? rip : (rip + c.csBase) >>> 0;
@@ -169,7 +169,7 @@ export function ioAccess(c: Cpu, port: number, size: number): void {
   }
 }
 
-/** A bus lock (LOCKed or XCHG access that splits a cache line). Trap #DB only at CPL>0 with DEBUGCTL bit 2 (SEMANTICS.md 1.4). */
+/** A bus lock (LOCKed or XCHG access that splits a cache line). Trap #DB only at CPL>0 with DEBUGCTL bit 2 (docs/semantics.md §1.4). */
 export function busLock(c: Cpu): void {
   if ((c.debugctl & A.DEBUGCTL_BUS_LOCK_DETECT) && c.cpl > 0) { c.dbBusLock = true; c.slow |= SL_TRAP; }
 }
@@ -257,7 +257,7 @@ export function icebp(c: Cpu, i: Insn): void {
 // MOV to/from DRn (SDM Vol. 2 "MOV—Move to/from Debug Registers")
 // ---------------------------------------------------------------------------------------------
 export function dr6Writable(c: Cpu): number {
-  // BLD writable with BUS_LOCK_DETECT; on AMD only while DEBUGCTL.BLCKDB is set (APM, SEMANTICS.md 1.1).
+  // BLD writable with BUS_LOCK_DETECT; on AMD only while DEBUGCTL.BLCKDB is set (APM, docs/semantics.md §1.1).
   return A.dr6WritableBits({ vendor: c.vendor, busLockDetect: c.features.busLockDetect, rtm: c.features.rtm, debugctlBusLockDetect: (c.debugctl & A.DEBUGCTL_BUS_LOCK_DETECT) !== 0 });
 }
 

@@ -627,7 +627,7 @@ export function readMsr(c: Cpu, idx: number): bigint | undefined {
   }
 }
 
-/** Debugctl bits this model accepts (SEMANTICS.md 1.3): LBR, BTF, BUS_LOCK_DETECT (if enumerated), and on
+/** Debugctl bits this model accepts (docs/semantics.md §1.3): LBR, BTF, BUS_LOCK_DETECT (if enumerated), and on
  *  Intel TR/BTS/BTINT/FREEZE_* which are stored without effect. On AMD bits 6:3 are reserved-MBZ. */
 function debugctlValid(c: Cpu, v: bigint, external: boolean): boolean {
   if (v >> 32n) return false;
