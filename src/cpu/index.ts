@@ -1,11 +1,15 @@
-// Public entry points of the CPU layer (contract in api.ts).
+// The CPU layer's public surface. Other layers (machine, hv, vmm, loader, devices) use:
+//   - createCpu / createPhysicalMemory below, which return the GuestCpu and PhysicalMemory contracts;
+//   - the types of that contract (api.ts, re-exported here);
+//   - the architectural constants named as the manuals name them (arch.ts, re-exported here).
+// api.ts and arch.ts are leaf modules with no behaviour, so a layer may also import them directly. Everything
+// else in src/cpu (the Cpu class, instruction handlers, the debug unit, the block compiler) is internal.
 import type { CpuOptions, GuestCpu, PhysicalMemory } from './api.js';
 import { Cpu } from './cpu.js';
 import { JitEngine } from './jit/engine.js';
-import { createPhysicalMemory as mkMem } from './memory.js';
+import { createPhysicalMemory as newGuestMemory } from './memory.js';
 
 export * from './api.js';
-export * as arch from './arch.js';
 export * from './arch.js';
 
 /** Create a guest CPU (power-on reset state) over the given physical memory and I/O bus. */
@@ -15,4 +19,4 @@ export function createCpu(opts: CpuOptions): GuestCpu {
   return c;
 }
 /** Guest RAM: one ArrayBuffer of sizeBytes (a multiple of 4096). */
-export function createPhysicalMemory(sizeBytes: number): PhysicalMemory { return mkMem(sizeBytes); }
+export function createPhysicalMemory(sizeBytes: number): PhysicalMemory { return newGuestMemory(sizeBytes); }

@@ -1322,7 +1322,3 @@ export function installOps(): void {
   def(0x1c7, M | L, Imm.None, grp9);
   void LF_EAGER; void LF_ADD; void SHADOW_MOVSS; void SHADOW_NONE; void SL_TRAP;
 }
-
-/** FF /2 /4 /6 use 64-bit operand size by default; the decoder gives FF the normal size, so grp5
- *  handlers read 8 bytes explicitly for CALL/JMP and PUSH fixes its size here. */
-export function pushSizeFF(i: Insn): number { return i.p66 ? 2 : 8; }

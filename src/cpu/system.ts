@@ -567,9 +567,6 @@ function lmsw(c: Cpu, v: number): void {
 // Segment register loads (SDM Vol. 2 MOV Sreg / POP Sreg; Vol. 3 5.x). 64-bit mode: base/limit
 // ignored for DS/ES/SS; FS/GS base from the descriptor (low 32 bits).
 // ---------------------------------------------------------------------------------------------
-export { loadSegment };
-/** Former name, kept for callers of the earlier API. */
-export const loadSeg = loadSegment;
 
 /** MOV SS / POP SS start the MOV-SS shadow (SDM Vol. 3 6.8.3): interrupts and #DB are held for one instruction. */
 function movSsShadow(c: Cpu): void {
@@ -582,7 +579,7 @@ export function movToSreg(c: Cpu, i: Insn): void {
   const s = i.reg & 7;
   if (s > 5 || s === 1) c.raiseUD();
   const sel = i.mem ? c.rd16(c.ea(i)) : c.rl[i.rm]! & 0xffff;
-  loadSeg(c, s, sel);
+  loadSegment(c, s, sel);
   if (s === 2) movSsShadow(c);
 }
 
@@ -590,7 +587,7 @@ export function popSreg(c: Cpu, i: Insn, s: number): void {
   const sz = i.osz === 2 ? 2 : 8;
   const la = c.rspLa();
   const sel = c.rd16(la);
-  loadSeg(c, s, sel);
+  loadSegment(c, s, sel);
   c.addRsp(sz);
   if (s === 2) movSsShadow(c);
 }

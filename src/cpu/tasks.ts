@@ -29,11 +29,6 @@ const DR7_LOCAL_ENABLES = A.DR7_L0 | (A.DR7_L0 << 2) | (A.DR7_L0 << 4) | (A.DR7_
 
 export type TaskSwitchSource = 'jmp' | 'call' | 'iret' | 'event';
 
-/** True for a TSS descriptor type (16- or 32-bit, available or busy). */
-export function isTssType(type: number): boolean {
-  return type === SYS_TSS32_AVAIL || type === SYS_TSS32_BUSY || type === SYS_TSS16_AVAIL || type === SYS_TSS16_BUSY;
-}
-
 function gdtAddress(c: Cpu, sel: number): number { return c.gdtrBase + (sel & 0xfff8); }
 
 /**

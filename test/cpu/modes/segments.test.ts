@@ -3,7 +3,7 @@
 // #NP(selector) and #SS(selector) for not-present segments, #GP(0) for a null SS; a null DS is legal.
 // Also the unsupported modes (real address, virtual-8086) and the debug unit in 32-bit code.
 import { describe, expect, it } from 'vitest';
-import { loadSegment } from '../../../src/cpu/system.js';
+import { loadSegment } from '../../../src/cpu/segments.js';
 import { A_DATA32, A_TSS32, CODE, EXTRA, GDT, KCS, KDS, descriptor, makeSys } from '../support/sys.js';
 
 const DS = 3, SS = 2;
