@@ -3,22 +3,14 @@
  * tests read through the ELF symbols; it then writes `db_reset` to DR6 (Linux writes 0xFFFF0FF0), clears
  * TF and, for fault-like #DBs, sets RF in the frame so the instruction completes on return. */
 #include "runtime.h"
+#include "../db-log.h"
 
-#define DR6_RESET 0xffff0ff0ull
-#define RFLAGS_TF (1ull << 8)
-#define RFLAGS_RF (1ull << 16)
 #define MSR_DEBUGCTL 0x1d9
 
-struct dbrec { u64 rip, dr6, dr7, rflags; };
-volatile struct dbrec db_log[16];
-volatile u64 db_count;
-volatile u64 db_reset = DR6_RESET;
 volatile u64 scenario;
 volatile u64 enable_bld = 1;
 volatile u64 dr6_readback;
 volatile u64 bp_count;
-/* Scenario 11 (§7.3): the handler leaves DR6 alone so the second #DB shows what stays sticky. */
-volatile u64 db_keep_dr6;
 /* Scenario 6 (§7.16): set DEBUGCTL.BUS_LOCK_DETECT/BLCKDB around the DR6 write (AMD: BLD writable only then). */
 volatile u64 dr6zero_blckdb;
 /* Split-lock target: a dword at offset 62 of a 64-byte aligned line crosses into the next line. */
@@ -30,19 +22,8 @@ extern char buslock_insn[], tf_insn[], gd_insn[], cbp_insn[], movss_insn[], afte
 
 static void db_handler(struct frame *f) {
   u64 dr6 = rd_dr6();
-  u64 n = db_count;
-  if (n < 16) {
-    db_log[n].rip = f->rip;
-    db_log[n].dr6 = dr6;
-    db_log[n].dr7 = rd_dr7();
-    db_log[n].rflags = f->rflags;
-  }
-  db_count = n + 1;
-  if (!db_keep_dr6) wr_dr6(db_reset);
-  f->rflags &= ~RFLAGS_TF;
-  /* Fault-like (code breakpoint B0-B3 on an execute slot, or BD): resume past the breakpoint with RF. */
-  if (dr6 & 0x200f) f->rflags |= RFLAGS_RF;
-  if (n > 32) exit(0x60);
+  u64 n = db_record(f, dr6);
+  db_resume(f, dr6, n);
 }
 
 static void bp_handler(struct frame *f) { (void)f; bp_count++; }

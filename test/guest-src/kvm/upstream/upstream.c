@@ -3,10 +3,8 @@
  * db_log[] (same layout as test/guest-src/kvm/dbchain, read through the ELF symbols by the tests). Scenario 5 is
  * the guest of the KVM selftest tools/testing/selftests/kvm/x86/debug_regs.c, rewritten for this runtime. */
 #include "runtime.h"
+#include "../db-log.h"
 
-#define DR6_RESET 0xffff0ff0ull
-#define RFLAGS_TF (1ull << 8)
-#define RFLAGS_RF (1ull << 16)
 #define MSR_DEBUGCTL 0x1d9
 #define MSR_APIC_BASE 0x1b
 #define APIC_BASE_EXTD (1ull << 10) /* x2APIC mode (SDM Vol. 3A 11.12.1) */
@@ -17,13 +15,7 @@
 #define IRQ_VECTOR 0xaa
 #define POST_PORT 0x80
 
-struct dbrec { u64 rip, dr6, dr7, rflags; };
-volatile struct dbrec db_log[16];
-volatile u64 db_count;
-volatile u64 db_reset = DR6_RESET;
 volatile u64 scenario;
-/* The handler leaves DR6 as it found it (a second #DB then shows what stayed sticky). */
-volatile u64 db_keep_dr6;
 /* The handler writes to an I/O port: under KVM a port access is a VM exit to the VMM (KVM_EXIT_IO). */
 volatile u64 db_io;
 volatile u32 watched;
@@ -35,20 +27,9 @@ extern char st1[], st2[], st3[], pre_ibp[], ibp_insn[], icebp_insn[];
 
 static void db_handler(struct frame *f) {
   u64 dr6 = rd_dr6();
-  u64 n = db_count;
-  if (n < 16) {
-    db_log[n].rip = f->rip;
-    db_log[n].dr6 = dr6;
-    db_log[n].dr7 = rd_dr7();
-    db_log[n].rflags = f->rflags;
-  }
-  db_count = n + 1;
+  u64 n = db_record(f, dr6);
   if (db_io) outb(POST_PORT, (u8)n);
-  if (!db_keep_dr6) wr_dr6(db_reset);
-  f->rflags &= ~RFLAGS_TF;
-  /* Fault-like (an execute breakpoint B0-B3 or BD): resume past it with RF (SDM Vol. 3B 19.3.1.1). */
-  if (dr6 & 0x200f) f->rflags |= RFLAGS_RF;
-  if (n > 32) exit(0x60);
+  db_resume(f, dr6, n);
 }
 
 static inline u64 rdmsr(u32 msr) {
