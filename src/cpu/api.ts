@@ -211,7 +211,8 @@ export interface GuestCpu {
   readonly instructionsRetired: number;
 
   /** Execute up to maxInstructions instructions (an exception delivery is not an instruction). A run also
-   *  ends with 'budget' early when its REP string work is spent (repWork <= 0 after it returns). */
+   *  ends with 'budget' early when its work bound is spent (repWork <= 0 after it returns): REP string
+   *  iterations and delivered faults both count against it. */
   run(maxInstructions: number): StopReason;
   /** REP string iterations the last run() had left (<= 0: it ended on that bound, not on its instructions). */
   readonly repWork: number;

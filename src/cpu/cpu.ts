@@ -69,6 +69,8 @@ const HLT: StopReason = Object.freeze({ kind: 'hlt' });
 /** REP iterations one run() may do: ~10 ms of the slowest string op measured (REP MOVSB between two
  *  buffers that evict each other from the TLB, ~1.2 us per iteration), two 4096-iteration chunks. */
 const REP_WORK_PER_RUN = 8192;
+/** Work units (REP iterations' worth) one delivered fault costs: 128 faults per run(), a few ms. */
+const FAULT_WORK = 64;
 
 export class Cpu implements GuestCpu {
   readonly vendor: Vendor;
@@ -162,7 +164,8 @@ export class Cpu implements GuestCpu {
 
   // ---- run state ----
   retired = 0;
-  /** REP string iterations the current run() may still spend (string-io.ts, ops.ts stringOp). One REP
+  /** REP string iterations the current run() may still spend (string-io.ts, ops.ts stringOp; a delivered
+   *  fault costs FAULT_WORK of them). One REP
    *  execution can move megabytes yet counts as one instruction, so a run() is bounded by this work too:
    *  when it is spent the REP stops at an iteration boundary (RIP on the instruction, as an interrupted REP
    *  leaves it, SDM Vol. 2 REP) and run() returns 'budget', so the caller serves Ctrl-C, signals and
@@ -1584,7 +1587,15 @@ export class Cpu implements GuestCpu {
       const err = this.excErr;
       this.rip = this.insnRip;
       this.deliverException(vec, err, 'fault', this.insnRip, this.insnRip);
-      return !this.shutdown && this.stopReason === null;
+      if (this.shutdown || this.stopReason !== null) return false;
+      // A delivered fault costs far more than an instruction (a #UD on an unmodelled opcode: ~40 us with its
+      // log record), so it is charged to the run's work bound too: a guest looping over a faulting
+      // instruction still hands the slice back within milliseconds (issue 18 item 1).
+      if ((this.repWork -= FAULT_WORK) <= 0) {
+        this.stopReason = BUDGET;
+        return false;
+      }
+      return true;
     }
     if (e === STOP) return false;
     if (e === D.DELIVERED) {
