@@ -15,8 +15,9 @@
 // - A connection whose first bytes are HTTP (a request line, or a Host: header anywhere in the opening text)
 //   is dropped: a web page can make a browser send HTTP to a localhost port, and a stub that treats the text
 //   as garbage and keeps reading would be a cross-protocol target (OpenOCD CVE-2018-5704, docs/protocol.md "Robustness").
-// - When the debugger goes away (D, quit, crash, network), the session interrupts a running guest and
-//   detaches: debugger breakpoints removed, guest paused, ready for the next attach.
+// - When the debugger goes away (quit, crash, network), the session interrupts a running guest and
+//   detaches: debugger breakpoints removed, guest paused, ready for the next attach. After a `D` the guest
+//   runs on (unless the target keeps it paused), and the disconnect line says so.
 
 import net from 'node:net';
 import { DEFAULT_PACKET_SIZE, RspLink, checksum, toBytes } from './codec.js';
@@ -148,7 +149,13 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
     if (!c.socket.destroyed) c.socket.destroy();
     if (active === c) {
       active = undefined;
-      log.info({ event: 'rsp.disconnect', conn: c.id, peer: c.peer }, 'gdb disconnected; guest paused, waiting for the next attach');
+      // After a run-on `D` the guest runs without a debugger (session.close leaves it so); otherwise the
+      // session has interrupted it. Say which, from the target itself.
+      const runs = target.running;
+      log.info(
+        { event: 'rsp.disconnect', conn: c.id, peer: c.peer, guest: runs ? 'running' : 'paused' },
+        runs ? 'gdb disconnected; guest runs on, waiting for the next attach' : 'gdb disconnected; guest paused, waiting for the next attach',
+      );
       promote();
     }
   };

@@ -1,4 +1,5 @@
 // `dbstub serve` as the CLI runs it (startServe), driven by the real gdb.
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
@@ -44,5 +45,28 @@ describe('dbstub serve', () => {
     // gdb -batch detaches when it quits, and the guest runs on (QEMU's handle_detach, gdbserver).
     await waitFor(() => !s.server.attached);
     expect(s.vmm.running).toBe(true);
+  });
+
+  it('the disconnect log line tells whether the guest runs on (detach) or stays paused (--detach-paused)', async () => {
+    for (const detachPaused of [false, true]) {
+      const lines: Record<string, unknown>[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          for (const l of chunk.toString().split('\n')) if (l !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
+          done();
+        },
+      });
+      const elf = watchGuest();
+      const s = await startServe({ ...base, logger: createLogger({ level: 'info', destination: sink }), guest: elf, run: false, detachPaused });
+      stops.push(s.stop);
+      s.vmm.writeMemory(s.machine.symbol('spin_enabled'), Uint8Array.of(1));
+      const res = await runGdb(s.server.port, ['hbreak spin', 'continue', 'delete', 'detach'], { file: elf });
+      expect(res.stdout + res.stderr).toContain('[Inferior 1 (Remote target) detached]');
+      await waitFor(() => !s.server.attached && lines.some((l) => l.event === 'rsp.disconnect'));
+      const disc = lines.find((l) => l.event === 'rsp.disconnect')!;
+      expect(s.vmm.running).toBe(!detachPaused);
+      expect(disc.guest).toBe(detachPaused ? 'paused' : 'running');
+      expect(disc.msg).toBe(detachPaused ? 'gdb disconnected; guest paused, waiting for the next attach' : 'gdb disconnected; guest runs on, waiting for the next attach');
+    }
   });
 });
