@@ -64,6 +64,13 @@ function segLine(name: string, s: { selector: number; base: bigint; limit: numbe
   return line;
 }
 
+/** The code size QEMU disassembles with (target/i386/cpu.c x86_disas_set_info: HF_CS64, else HF_CS32 = CS.D). */
+export function codeBits(s: ArchState): 16 | 32 | 64 {
+  const cs = s.seg[1]!.attrs;
+  if (Number(s.efer) & A.EFER_LMA && cs & ATTR_L) return 64;
+  return cs & ATTR_DB ? 32 : 16;
+}
+
 /** `info registers` (x86_cpu_dump_state with CPU_DUMP_FPU, as HMP calls it). */
 export function qemuInfoRegisters(v: QemuCpuView): string {
   const s = v.state;
@@ -118,7 +125,8 @@ const SIZE_OF: Readonly<Record<string, number>> = { b: 1, h: 2, w: 4, g: 8 };
 
 export interface DumpFormat {
   count: number;
-  format: 'x' | 'd' | 'u' | 'o' | 'c';
+  /** 'i': `count` instructions disassembled (monitor-disas.ts), as QEMU's memory_dump hands 'i' to monitor_disas. */
+  format: 'x' | 'd' | 'u' | 'o' | 'c' | 'i';
   size: number;
 }
 
@@ -130,9 +138,8 @@ export function parseDumpFormat(arg: string | undefined, last: { format: DumpFor
   const m = /^\/(\d*)(.*)$/.exec(arg)!;
   if (m[1] !== '') f.count = Number(m[1]);
   for (const ch of m[2]!) {
-    if ('xduoc'.includes(ch)) f.format = ch as DumpFormat['format'];
+    if ('xduoci'.includes(ch)) f.format = ch as DumpFormat['format'];
     else if (ch in SIZE_OF) f.size = SIZE_OF[ch]!;
-    else if (ch === 'i') return "format 'i' (disassembly) is not supported here: use gdb's x/Ni";
     else return `invalid char in format: '${ch}'`;
   }
   return f;

@@ -8,7 +8,8 @@ import type { GdbTarget } from '../gdbstub/target.js';
 import { hex32 } from '../hv/debugregs.js';
 import type { HwBreakpoint } from './handle-debug.js';
 import type { DbRouteLog } from './route-log.js';
-import { parseDumpFormat, qemuInfoMem, type DumpFormat, qemuInfoRegisters, qemuInfoTlb, qemuMemoryDump, type PagingView, type QemuCpuView } from './monitor-qemu.js';
+import { qemuDisassemble } from './monitor-disas.js';
+import { codeBits, parseDumpFormat, qemuInfoMem, type DumpFormat, qemuInfoRegisters, qemuInfoTlb, qemuMemoryDump, type PagingView, type QemuCpuView } from './monitor-qemu.js';
 
 /** The debugger's side of the debug registers, as the accelerator holds it. */
 export type DebuggerDebugView =
@@ -77,7 +78,7 @@ export const MONITOR_COMMANDS: readonly MonitorCommand[] = [
   { name: 'config', help: 'the machine configuration', run: (h) => formatConfig(h.config) + '\n' },
   // QEMU's HMP commands (hmp-commands.hx, hmp-commands-info.hx) with QEMU 7.2's output (monitor-qemu.ts).
   { name: 'info registers', help: 'the CPU registers (QEMU format)', run: (h) => qemuInfoRegisters(h.qemuCpuView()) },
-  { name: 'x', args: '/fmt addr', help: "virtual memory dump starting at 'addr' (fmt: count, x/d/u/o/c, b/h/w/g)", run: (h, a) => dump(h, a, false) },
+  { name: 'x', args: '/fmt addr', help: "virtual memory dump starting at 'addr' (fmt: count, x/d/u/o/c/i, b/h/w/g)", run: (h, a) => dump(h, a, false) },
   { name: 'xp', args: '/fmt addr', help: "physical memory dump starting at 'addr'", run: (h, a) => dump(h, a, true) },
   { name: 'info tlb', help: 'virtual to physical memory mappings', run: (h) => qemuInfoTlb(h.pagingView()) },
   { name: 'info mem', help: 'the active virtual memory mappings', run: (h) => qemuInfoMem(h.pagingView()) },
@@ -117,7 +118,9 @@ function dump(h: MonitorHost, args: readonly string[], physical: boolean): strin
   const expr = args.slice(fmtArg ? 1 : 0).join('');
   const addr = evalAddress(h, expr);
   if (addr === undefined) return `invalid address expression: '${expr}'\n`;
-  return qemuMemoryDump(f, addr, physical ? (a, n) => h.readPhysical(a, n) : (a, n) => h.readMemory(a, n));
+  const read = physical ? (a: bigint, n: number) => h.readPhysical(a, n) : (a: bigint, n: number) => h.readMemory(a, n);
+  if (f.format === 'i') return qemuDisassemble(f.count, addr, codeBits(h.qemuCpuView().state), read);
+  return qemuMemoryDump(f, addr, read);
 }
 
 function evalAddress(h: MonitorHost, expr: string): bigint | undefined {

@@ -17,6 +17,9 @@ const SESSION = [
   'monitor x /4xg $pc', 'monitor x /2xw 0x100000', 'monitor x /4c 0x100000', 'monitor x /2d 0x100000',
   'monitor x /2o 0x100000', 'monitor x 0x100000', 'monitor xp /2xg 0x100000', 'monitor x /20xb 0x100000',
   'monitor x /2xg 0xffffffff80000000',
+  // Disassembly: 64-bit code at kmain; the 32-bit entry decoded as 64-bit (a 9-byte movabs continues on a
+  // second line); physical; unmapped.
+  'monitor x /20i $pc', 'monitor x /2i 0x100020', 'monitor xp /3i $pc', 'monitor x /1i 0x100000', 'monitor x /2i 0xffffffff80000000',
   'monitor info mem', 'monitor info tlb',
 ];
 /** The monitor's text: everything between the stop at kmain and the end of the session. */
@@ -52,6 +55,13 @@ describe('QEMU monitor commands through gdb (lm64 kernel, kvm mode)', () => {
     expect(out).toContain('0000000000100000:  464367618'); // /2d: QEMU's %10d columns
     expect(out).toContain('0000000000100000: 03353330002     0200003\n0000000000100000: 03353330002\n'); // x reuses the last format
     expect(out).toContain('ffffffff80000000: Cannot access memory');
+    // x /Ni: one line per instruction, its bytes read from this machine, AT&T mnemonics as QEMU's Capstone.
+    const insnLines = out.match(/^0x[0-9a-f]{8}: {2}[0-9a-f ]{23} {2}\S.*$/gm) ?? [];
+    expect(insnLines.length).toBeGreaterThanOrEqual(20 + 2 + 3 + 1);
+    expect(insnLines[0]!.startsWith(`0x00${kmain.toString(16)}:  ${code[0]!.toString(16).padStart(2, '0')} `)).toBe(true);
+    expect(out).toContain('0x00100020:  fa                       cli');
+    expect(out).toContain('0x00100000:  02 b0 ad 1b 03 00        addb     0x31bad(%rax), %dh\n'); // the Multiboot header as code
+    expect(out).toContain('0xffffffff80000000: unable to read memory\n');
     // The kernel identity-maps 4 GiB with 2 MiB pages (examples/multiboot/lm64/start.S).
     expect(out).toContain('0000000000000000-0000000100000000 0000000100000000 urw\n');
     expect(out.match(/^[0-9a-f]{16}: [0-9a-f]{16} [-X][-G]P[-D][-A][-C][-T]UW$/gm)).toHaveLength(2048);
