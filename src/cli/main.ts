@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { CONFIG_SCHEMA, ConfigError } from '../config/config.js';
 import { ElfError } from '../loader/elf.js';
 import { InputFileError } from '../loader/guest-file.js';
+import { LinuxBootError } from '../loader/linux.js';
 import { MultibootError } from '../loader/multiboot.js';
 import { COMMANDS } from './commands/index.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -21,6 +22,7 @@ export function classifyError(err: unknown): [string, number] {
   if (err instanceof ConfigError) return [err.message, EXIT.USAGE];
   if (err instanceof ElfError) return [`bad ELF: ${err.message}`, EXIT.BAD_ELF];
   if (err instanceof MultibootError) return [`bad Multiboot kernel: ${err.message}`, EXIT.BAD_ELF];
+  if (err instanceof LinuxBootError) return [`cannot boot this Linux kernel: ${err.message}`, EXIT.BAD_ELF];
   if (err instanceof InputFileError) return [err.message, err.exitCode];
   // yargs' own parse errors are usage errors, whatever path they take out of it.
   if (err instanceof Error && err.name === 'YError') return [err.message, EXIT.USAGE];

@@ -8,7 +8,7 @@ export type Mode = 'bare' | 'kvm';
 /** How the guest file is booted (docs/boot.md "Choosing the boot protocol"): auto = Multiboot when the
  *  file carries a valid Multiboot header in its first 8 KiB (as qemu-system-x86_64 -kernel would), else
  *  dbstub's 64-bit ELF boot environment. */
-export type BootProtocol = 'auto' | 'multiboot' | 'elf64';
+export type BootProtocol = 'auto' | 'multiboot' | 'elf64' | 'linux';
 /** Seed 000: how QEMU's kvm_handle_debug routes a #DB. */
 export type QemuDbRouting = 'pre-patch' | 'bld-patch' | 'corrected';
 
@@ -96,7 +96,7 @@ export const CONFIG_SCHEMA: Record<keyof MachineConfig, Kind & { flag: string; d
   dr6FixedFromCpuid: { type: 'bool', flag: 'dr6-fixed-from-cpuid', doc: 'seed 004: DR6 fixed-1 bits follow the guest CPUID (kvm_dr6_fixed, Linux 5.13+); false: BLD always 1 (older KVM)' },
   svmDecodeAssists: { type: 'bool', flag: 'svm-decode-assists', doc: 'kvm mode, AMD: DecodeAssists (false: guest MOV DR goes through the KVM emulator, seed 002)' },
   exceptionPayload: { type: 'bool', flag: 'exception-payload', doc: 'KVM_CAP_EXCEPTION_PAYLOAD enabled by the VMM' },
-  boot: { type: 'enum', values: ['auto', 'multiboot', 'elf64'], flag: 'boot', doc: 'boot protocol: auto = Multiboot if the file has a Multiboot header in its first 8 KiB, else the 64-bit ELF environment' },
+  boot: { type: 'enum', values: ['auto', 'multiboot', 'elf64', 'linux'], flag: 'boot', doc: 'boot protocol: auto = Linux for a bzImage ("HdrS" header), else Multiboot if the file has a Multiboot header in its first 8 KiB, else the 64-bit ELF environment' },
   append: { type: 'string', flag: 'append', doc: 'Multiboot kernel command line, as QEMU -append (QEMU puts the kernel path in front)' },
   initrd: { type: 'string', flag: 'initrd', doc: 'Multiboot modules, as QEMU -initrd: "file1 arg1 arg2,file2" (,, for a comma)' },
   engine: { type: 'enum', values: ['interp', 'jit'], flag: 'engine', doc: 'CPU engine: interp interprets every instruction; jit compiles 64-bit code into JavaScript blocks (same results; the debug unit falls back to interp per instruction)' },

@@ -66,21 +66,21 @@ export const MSR_STAR = 0xc0000081;
 // never needs to write the GDT when loading a selector.
 const ACC_P = 0x80;
 const ACC_S = 0x10;
-const TYPE_CODE_XR_A = 0xb; // execute/read, accessed
-const TYPE_DATA_RW_A = 0x3; // read/write, accessed
+export const TYPE_CODE_XR_A = 0xb; // execute/read, accessed
+export const TYPE_DATA_RW_A = 0x3; // read/write, accessed
 const TYPE_TSS64_BUSY = 0xb; // 64-bit TSS, busy (TR is loaded, as after LTR)
 // Flags nibble (descriptor byte 6 high half): G, D/B, L, AVL.
-const FL_G = 0x8;
-const FL_DB = 0x4;
-const FL_L = 0x2;
+export const FL_G = 0x8;
+export const FL_DB = 0x4;
+export const FL_L = 0x2;
 
 /** Packed attrs for SegmentState (api.ts): bits 0-3 type, 4 S, 5-6 DPL, 7 P, 8 AVL, 9 L, 10 D/B, 11 G. */
-function attrs(type: number, s: boolean, dpl: number, flags: number): number {
+export function attrs(type: number, s: boolean, dpl: number, flags: number): number {
   // The flags nibble (G, D/B, L, AVL from bit 3 down) lands on attrs bits 11..8 unchanged.
   return type | (s ? 0x10 : 0) | (dpl << 5) | 0x80 | ((flags & 0xf) << 8);
 }
 
-function segDesc(type: number, dpl: number, flags: number): bigint {
+export function segDesc(type: number, dpl: number, flags: number): bigint {
   // base 0, limit 0xFFFFF (x4 KiB with G) — base/limit are ignored for CS/DS in 64-bit mode but kept flat.
   const access = ACC_P | ACC_S | (dpl << 5) | type;
   return 0xffffn | (BigInt(access) << 40n) | (0xfn << 48n) | (BigInt(flags) << 52n);
@@ -116,12 +116,10 @@ function u64le(v: bigint): Uint8Array {
   return b;
 }
 
-/** Write page tables, GDT and TSS into guest memory and return the entry register state. */
-export function buildBootEnvironment(memory: PhysicalMemory, entry: bigint): BootInfo {
-  if (memory.size < 2 * 1024 * 1024) throw new Error('guest memory too small for the boot environment');
-
-  // Page tables: PML4[0] -> PDPT; PDPT[0..3] -> PD0..PD3; PDn[i] -> 2 MiB page at (n GiB + i*2 MiB).
-  // Every level is present, writable and user-accessible so CPL3 code can run anywhere in the first 4 GiB.
+/** Identity-map the first 4 GiB with 2 MiB pages at BOOT_PML4..BOOT_GDT: PML4[0] -> PDPT; PDPT[0..3] ->
+ *  PD0..PD3; PDn[i] -> the 2 MiB page at n GiB + i * 2 MiB. Every level is present, writable and
+ *  user-accessible so CPL3 code can run anywhere in the first 4 GiB. */
+export function writeIdentityMap4G(memory: PhysicalMemory): void {
   const tables = new Uint8Array(BOOT_GDT - BOOT_PML4);
   const dv = new DataView(tables.buffer);
   const put = (phys: number, v: bigint) => dv.setBigUint64(phys - BOOT_PML4, v, true);
@@ -136,6 +134,13 @@ export function buildBootEnvironment(memory: PhysicalMemory, entry: bigint): Boo
     }
   }
   memory.writePhys(BOOT_PML4, tables);
+}
+
+/** Write page tables, GDT and TSS into guest memory and return the entry register state. */
+export function buildBootEnvironment(memory: PhysicalMemory, entry: bigint): BootInfo {
+  if (memory.size < 2 * 1024 * 1024) throw new Error('guest memory too small for the boot environment');
+
+  writeIdentityMap4G(memory);
 
   // GDT: null, kcode 0x08, kdata 0x10, udata 0x18(|3), ucode 0x20(|3), TSS 0x28 (16 bytes).
   const gdt: bigint[] = [

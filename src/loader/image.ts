@@ -8,6 +8,7 @@ import type { PhysicalMemory, Vendor } from '../cpu/api.js';
 import type { BootProtocol } from '../config/config.js';
 import { buildBootEnvironment, BOOT_RESERVED_HIGH, BOOT_RESERVED_LOW, type BootInfo } from './boot.js';
 import { ElfError, loadElf, parseElf, PF_R, PF_W, PF_X, type ElfImage } from './elf.js';
+import { isLinuxBzImage, loadLinux, planLinux, type LinuxImage } from './linux.js';
 import { findMultibootHeader, loadMultiboot, MultibootError, parseInitrd, planMultiboot, type ModuleInput, type MultibootImage } from './multiboot.js';
 
 export interface BootImageOptions {
@@ -27,7 +28,8 @@ export interface BootImageOptions {
 
 export type BootImage =
   | { protocol: 'elf64'; image: ElfImage }
-  | { protocol: 'multiboot'; image: ElfImage; multiboot: MultibootImage };
+  | { protocol: 'multiboot'; image: ElfImage; multiboot: MultibootImage }
+  | { protocol: 'linux'; image: ElfImage; linux: LinuxImage };
 
 const isElf64 = (b: Uint8Array) => b.length > 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46 && b[4] === 2;
 
@@ -43,8 +45,10 @@ export function readModules(initrd: string, memorySize = Number.MAX_SAFE_INTEGER
 
 /** Decide the protocol and parse/lay out the image. Throws ElfError / MultibootError for a bad file. */
 export function prepareBootImage(bytes: Uint8Array, o: BootImageOptions): BootImage {
-  let protocol: 'elf64' | 'multiboot' = o.protocol === 'auto' ? 'elf64' : o.protocol;
-  if (o.protocol === 'auto') {
+  let protocol: 'elf64' | 'multiboot' | 'linux' = o.protocol === 'auto' ? 'elf64' : o.protocol;
+  // A bzImage first, as QEMU's x86_load_linux looks for the Linux header before a Multiboot one.
+  if (o.protocol === 'auto' && isLinuxBzImage(bytes)) protocol = 'linux';
+  else if (o.protocol === 'auto') {
     const found = findMultibootHeader(bytes);
     if (found.header) protocol = 'multiboot';
     else if (found.badChecksumAt !== undefined) {
@@ -55,8 +59,9 @@ export function prepareBootImage(bytes: Uint8Array, o: BootImageOptions): BootIm
       else protocol = 'multiboot';
     }
   }
+  if (protocol === 'linux') return prepareLinux(bytes, o);
   if (protocol === 'elf64') {
-    if (o.append !== '' || o.initrd !== '' || (o.modules?.length ?? 0) > 0) o.warn?.('--append / --initrd apply to Multiboot kernels only: ignored for this ELF64 guest');
+    if (o.append !== '' || o.initrd !== '' || (o.modules?.length ?? 0) > 0) o.warn?.('--append / --initrd apply to Multiboot and Linux kernels only: ignored for this ELF64 guest');
     const image = parseElf(bytes, { memorySize: o.memorySize });
     for (const seg of image.segments) {
       if (seg.paddr < BOOT_RESERVED_HIGH && seg.paddr + seg.memsz > BOOT_RESERVED_LOW) {
@@ -90,8 +95,26 @@ export function prepareBootImage(bytes: Uint8Array, o: BootImageOptions): BootIm
   return { protocol, image: { ...image, entry: BigInt(mb.entry) }, multiboot: mb };
 }
 
+/** A Linux bzImage: --initrd is one file (the initramfs), as QEMU's -initrd is for a Linux kernel. */
+function prepareLinux(bytes: Uint8Array, o: BootImageOptions): BootImage {
+  const initrd = o.modules !== undefined ? o.modules[0]?.data : o.initrd === '' ? undefined : readInputFile(o.initrd, '--initrd', o.memorySize, 'guest RAM');
+  if (o.modules !== undefined && o.modules.length > 1) o.warn?.('a Linux kernel takes one initrd: only the first module is loaded');
+  const linux = planLinux(bytes, { memorySize: o.memorySize, vendor: o.vendor, append: o.append, initrd: initrd === undefined ? undefined : new Uint8Array(initrd.buffer, initrd.byteOffset, initrd.byteLength) });
+  // No ELF: one segment for the protected-mode kernel as loaded, no symbols (gdb takes vmlinux's own).
+  const image: ElfImage = {
+    bits: 64,
+    entry: BigInt(linux.entry),
+    segments: [{ paddr: linux.loadAddr, vaddr: BigInt(linux.loadAddr), data: linux.kernel, memsz: linux.kernel.length, flags: PF_R | PF_W | PF_X }],
+    symbols: new Map(),
+    physLow: linux.loadAddr,
+    physHigh: linux.loadAddr + linux.kernel.length,
+  };
+  return { protocol: 'linux', image, linux };
+}
+
 /** Write the image and its boot structures into RAM; returns the entry register state. */
 export function loadBootImage(b: BootImage, memory: PhysicalMemory): BootInfo {
+  if (b.protocol === 'linux') return loadLinux(b.linux, memory);
   if (b.protocol === 'multiboot') {
     loadMultiboot(b.multiboot, memory);
     // IA32_STAR keeps its reset value 0: nothing set up SYSCALL for a Multiboot kernel.

@@ -342,11 +342,14 @@ export function lowMemorySize(memorySize: number): number {
   return lowRamSize(memorySize);
 }
 
-/** The E820 map SeaBIOS reports on a QEMU PC with this much RAM, as Multiboot mmap entries (3.3: a 4-byte
- *  size field of 20, then base, length, type). */
-export function buildMmap(memorySize: number, vendor: Vendor = 'intel'): Uint8Array {
+/** One E820 address range: base, length, type (E820_RAM / E820_RESERVED). */
+export type E820Entry = readonly [base: bigint, length: bigint, type: number];
+
+/** The E820 map SeaBIOS reports on a QEMU PC with this much RAM (the same ranges reach a Multiboot kernel as
+ *  mmap entries and a Linux kernel as boot_params.e820_table). */
+export function e820Map(memorySize: number, vendor: Vendor = 'intel'): E820Entry[] {
   const low = lowMemorySize(memorySize);
-  const entries: [bigint, bigint, number][] = [
+  const entries: E820Entry[] = [
     [0n, BigInt(EBDA_START), E820_RAM],
     [BigInt(EBDA_START), BigInt(0xa0000 - EBDA_START), E820_RESERVED],
     [BigInt(BIOS_AREA), BigInt(ONE_MIB - BIOS_AREA), E820_RESERVED],
@@ -356,6 +359,12 @@ export function buildMmap(memorySize: number, vendor: Vendor = 'intel'): Uint8Ar
   ];
   if (memorySize > low) entries.push([BigInt(FOUR_GIB), BigInt(memorySize - low), E820_RAM]);
   if (vendor === 'amd') entries.push([AMD_HT_START, AMD_HT_SIZE, E820_RESERVED]);
+  return entries;
+}
+
+/** The E820 map as Multiboot mmap entries (3.3: a 4-byte size field of 20, then base, length, type). */
+export function buildMmap(memorySize: number, vendor: Vendor = 'intel'): Uint8Array {
+  const entries = e820Map(memorySize, vendor);
   const out = new Uint8Array(entries.length * 24);
   const dv = new DataView(out.buffer);
   entries.forEach(([base, len, type], i) => {

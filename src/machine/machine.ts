@@ -13,6 +13,7 @@ import { PcDevices } from '../devices/pc.js';
 import type { ElfImage, ElfSymbol } from '../loader/elf.js';
 import { applyBootState, type BootInfo } from '../loader/boot.js';
 import { loadBootImage, prepareBootImage, type BootImage } from '../loader/image.js';
+import type { LinuxImage } from '../loader/linux.js';
 import type { ModuleInput, MultibootImage } from '../loader/multiboot.js';
 import { readInputFile } from '../loader/guest-file.js';
 import { EV, silentLogger, type Logger } from '../log.js';
@@ -76,7 +77,7 @@ export class Machine {
   /** The guest's ELF (symbols, entry). A flat a.out-kludge Multiboot kernel gets one segment and no symbols. */
   readonly image: ElfImage;
   /** How the guest was booted (config.boot decides; docs/boot.md) and, for Multiboot, the full layout. */
-  readonly bootProtocol: 'elf64' | 'multiboot';
+  readonly bootProtocol: BootImage['protocol'];
   readonly multiboot: MultibootImage | undefined;
   readonly boot: BootInfo;
   private readonly bootImage: BootImage;
@@ -142,8 +143,8 @@ export class Machine {
       ...this.devices.cpuOptions(),
     });
     this.devices.attachCpu(this.cpu);
-    // A Multiboot kernel comes from firmware on QEMU: start it from the device state that firmware leaves.
-    if (this.bootProtocol === 'multiboot') this.devices.firmwareHandoff();
+    // A Multiboot or Linux kernel comes from firmware on QEMU: start it from the device state firmware leaves.
+    if (this.bootProtocol !== 'elf64') this.devices.firmwareHandoff();
 
     this.boot = loadBootImage(this.bootImage, this.memory);
     applyBootState(this.cpu, this.boot);
@@ -156,6 +157,7 @@ export class Machine {
         entry: hex(this.image.entry),
         segments: this.image.segments.map((s) => ({ paddr: hex(s.paddr), memsz: s.memsz, flags: s.flags })),
         ...(mb && { format: mb.format, cmdline: mb.cmdline, modules: mb.modules.map((m) => ({ start: hex(m.start), end: hex(m.end), cmdline: m.cmdline })) }),
+        ...(this.bootImage.protocol === 'linux' && linuxLogFields(this.bootImage.linux)),
       },
       'guest loaded',
     );
@@ -202,7 +204,7 @@ export class Machine {
     applyBootState(this.cpu, this.boot);
     this.serial.reset();
     this.devices.reset();
-    if (this.bootProtocol === 'multiboot') this.devices.firmwareHandoff();
+    if (this.bootProtocol !== 'elf64') this.devices.firmwareHandoff();
     this.io.resetReports();
     this.serialOutput = '';
     this.lineBuf = '';
@@ -360,4 +362,14 @@ function stringifyBigints(d: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(d)) out[k] = typeof v === 'bigint' ? hex(v) : v;
   return out;
+}
+
+/** What the log says about a Linux kernel: its version string, protocol, command line and initrd. */
+function linuxLogFields(l: LinuxImage): Record<string, unknown> {
+  return {
+    version: l.version,
+    bootProtocol: `${l.protocol >> 8}.${(l.protocol & 0xff).toString().padStart(2, '0')}`,
+    cmdline: new TextDecoder().decode(l.cmdline.subarray(0, l.cmdline.length - 1)),
+    ...(l.initrd && { initrd: { start: hex(l.initrd.addr), size: l.initrd.data.length } }),
+  };
 }
