@@ -48,7 +48,7 @@ export const EV = {
   MACHINE_RESET: 'machine.reset',
   /** Run summary at the end of `dbstub run`. data: { result, instructions, seconds, mips } */
   RUN_SUMMARY: 'run.summary',
-  /** Anything the CPU reports through CpuHooks.onLog without a more specific name. */
+  /** Anything the CPU reports through CpuObserver.onLog without a more specific name. */
   CPU_LOG: 'cpu.log',
   /** Lines of repeated events dropped by the rate limit in the last window. data: { suppressed: { key: count }, windowMs } */
   LOG_SUPPRESSED: 'log.suppressed',

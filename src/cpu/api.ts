@@ -1,6 +1,7 @@
 // The CPU's public surface: everything outside src/cpu talks to the guest CPU through these types.
 // The CPU models silicon (Intel or AMD flavour). It knows nothing of gdb, KVM or QEMU; the layers
-// above observe and steer it only through CpuHooks and the methods of GuestCpu.
+// above steer it through its one CpuHost (intercepts), watch it through CpuObservers and call the
+// methods of GuestCpu.
 
 export type Vendor = 'intel' | 'amd';
 
@@ -34,7 +35,7 @@ export const enum Seg { ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5 }
 export type EventClass = 'fault' | 'trap' | 'abort' | 'interrupt' | 'software-interrupt';
 
 /**
- * One exception/interrupt about to be delivered through the guest IDT. Handed to CpuHooks.onException
+ * One exception/interrupt about to be delivered through the guest IDT. Offered to CpuHost.interceptException
  * before delivery so a hypervisor model can intercept it (VM exit) instead.
  */
 export interface ExceptionEvent {
@@ -79,18 +80,33 @@ export interface DbEvent {
   intercepted: boolean;
 }
 
-export interface CpuHooks {
-  /** Called before an exception/interrupt is delivered through the IDT. Return true to intercept it
-   *  (the CPU stops with StopReason 'intercept'; architectural state is as at the VM exit: for #DB on
-   *  VMX DR6 is not written, for SVM see GuestCpu.svmDr6OnIntercept). */
-  onException?(ev: ExceptionEvent): boolean;
-  /** Called before an interceptable instruction executes. Return true to take a VM exit (the CPU
-   *  stops with StopReason 'intercept' and RIP at the instruction, nothing executed). */
-  onInstruction?(kind: InterceptableInstruction, rip: bigint): boolean;
-  /** Every #DB raised by the CPU, for logs and `monitor info db`. */
+/**
+ * The party the CPU runs under, which decides its intercepts: the bare board (hostBare in host.ts:
+ * nothing is intercepted) or a hypervisor model (hv/kvm.ts: VM exits). A CPU has exactly one host, given
+ * at construction (CpuOptions.host) or attached once by the hypervisor model that takes the CPU over
+ * (GuestCpu.attachHost); it is never replaced, so the intercept policy cannot depend on the order in which
+ * the machine, the hypervisor model and the VMM were built.
+ */
+export interface CpuHost {
+  /** Before an exception/interrupt is delivered through the IDT. true: intercept it (the CPU stops with
+   *  StopReason 'intercept'; architectural state is as at the VM exit: for #DB on VMX DR6 is not written,
+   *  for SVM see GuestCpu.svmDr6OnIntercept). Events injected by the host itself are not offered. */
+  interceptException(ev: ExceptionEvent): boolean;
+  /** Before an interceptable instruction executes (CPUID, HLT, RDMSR/WRMSR, MOV to/from DRn, IN/OUT and the
+   *  string forms, INVLPG: InterceptableInstruction). true: take a VM exit (the CPU stops with StopReason
+   *  'intercept' and RIP at the instruction, nothing executed). Not asked when the host is the bare board. */
+  interceptInstruction(kind: InterceptableInstruction, rip: bigint): boolean;
+}
+
+export type CpuLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Watches the CPU without changing what it does (logs, #DB records, traces). Every observer sees every
+ *  event, in the order they were added; one that throws is logged and does not stop the others. */
+export interface CpuObserver {
+  /** Every #DB raised by the CPU (delivered or intercepted), for logs and `monitor info db`. */
   onDebugEvent?(ev: DbEvent): void;
   /** Guest log line (unsupported opcode bytes, triple fault, ...). */
-  onLog?(level: 'debug' | 'info' | 'warn' | 'error', event: string, data: Record<string, unknown>): void;
+  onLog?(level: CpuLogLevel, event: string, data: Record<string, unknown>): void;
 }
 
 /** Why CpuRun stopped. */
@@ -191,7 +207,10 @@ export interface CpuOptions {
   features: CpuFeatures;
   memory: PhysicalMemory;
   io: IoBus;
-  hooks?: CpuHooks;
+  /** Who decides intercepts (CpuHost); default: the bare board, which intercepts nothing. */
+  host?: CpuHost;
+  /** Observers from the start (more may be added with GuestCpu.addObserver). */
+  observers?: readonly CpuObserver[];
   /** Device windows in physical space (non-overlapping, outside RAM or shadowing it). */
   mmio?: MmioRegion[];
   /** The interrupt controller on INTR; without one the CPU never takes maskable interrupts. */
@@ -206,7 +225,13 @@ export type CpuEngine = 'interp' | 'jit';
 export interface GuestCpu {
   readonly vendor: Vendor;
   readonly features: CpuFeatures;
-  hooks: CpuHooks;
+  /** The one host that decides intercepts (CpuHost). */
+  readonly host: CpuHost;
+  /** Make `host` this CPU's host. Only a CPU still on the bare board may be taken over, once: a second
+   *  hypervisor model is an error, never a silent replacement. */
+  attachHost(host: CpuHost): void;
+  /** Add an observer; returns the function that removes it again. */
+  addObserver(observer: CpuObserver): () => void;
   /** Instructions retired since reset (a JS number; fine up to 2^53). */
   readonly instructionsRetired: number;
 
@@ -253,13 +278,13 @@ export interface GuestCpu {
    *  (KVM_GUESTDBG_SINGLESTEP). */
   hostSingleStep: boolean;
 
-  /** Deliver an event through the guest IDT now (at an instruction boundary), bypassing onException.
+  /** Deliver an event through the guest IDT now (at an instruction boundary), not offered to the host.
    *  `rf`: value of RF in the pushed RFLAGS image (undefined: the architectural default for cls).
    *  Returns false if delivery escalated to a triple fault (the CPU is then in shutdown). */
   injectEvent(vector: number, cls: EventClass, errorCode?: number, opts?: { rf?: boolean; cr2?: bigint }): boolean;
   /** Complete an instruction the hypervisor emulated: RIP += length, RF cleared, interrupt shadow cleared. */
   skipInstruction(length: number): void;
-  /** Execute the instruction at RIP (after an instruction intercept) without consulting onInstruction. */
+  /** Execute the instruction at RIP (after an instruction intercept) without offering it to the host. */
   executeIntercepted(): StopReason;
 
   /** CPUID as this CPU answers it. */

@@ -6,8 +6,10 @@
 // outside 64-bit mode RIP holds EIP (the offset in CS) and linear addresses are unsigned 32-bit numbers.
 
 import type {
-  CpuFeatures, CpuHooks, CpuOptions, ExternalWatchpoint, InterruptController, IoBus, MmioRegion, StopReason, Vendor,
+  CpuFeatures, CpuHost, CpuLogLevel, CpuObserver, CpuOptions, ExceptionEvent, ExternalWatchpoint, InterceptableInstruction,
+  InterruptController, IoBus, MmioRegion, StopReason, Vendor,
 } from './api.js';
+import { laToBig } from './canonical.js';
 import { ModelMsrs } from './model-msrs.js';
 import { MODE_LONG64, type DecodeMode, type Insn } from './decoder.js';
 import { GuestMemory } from './memory.js';
@@ -17,11 +19,17 @@ import {
   SL_EXTBP, SL_HOSTSS, SL_IO_BP, SL_PENDING, SL_RF, SL_SHADOW, SL_STOP, SL_TF, SL_TRAP, TLB_SIZE,
 } from './state.js';
 import * as A from './arch.js';
+import { hostBare } from './host.js';
 
 export abstract class CpuCore {
   readonly vendor: Vendor;
   readonly features: CpuFeatures;
-  hooks: CpuHooks;
+  /** The one host deciding intercepts (api.ts CpuHost): CpuOptions.host, else hostBare until a hypervisor
+   *  model attaches (attachHost, once). Never assigned anywhere else. */
+  private cpuHost: CpuHost;
+  readonly observers: CpuObserver[];
+  /** injectEvent() is delivering: the host injects, so its own event is not offered back to it. */
+  injecting = false;
   readonly mem: GuestMemory;
   readonly io: IoBus;
   readonly u8: Uint8Array;
@@ -195,7 +203,8 @@ export abstract class CpuCore {
   constructor(opts: CpuOptions) {
     this.vendor = opts.vendor;
     this.features = { ...opts.features };
-    this.hooks = opts.hooks ?? {};
+    this.cpuHost = opts.host ?? hostBare;
+    this.observers = (opts.observers ?? []).slice();
     if (!(opts.memory instanceof GuestMemory)) throw new TypeError('createCpu: memory must come from createPhysicalMemory()');
     this.mem = opts.memory;
     this.io = opts.io;
@@ -409,7 +418,38 @@ export abstract class CpuCore {
   raiseGP0(): never { this.raise(A.VEC_GP, 0); }
 
 
-  log(level: 'debug' | 'info' | 'warn' | 'error', event: string, data: Record<string, unknown>): void {
-    try { this.hooks.onLog?.(level, event, data); } catch { /* a logging hook must not break the CPU */ }
+  log(level: CpuLogLevel, event: string, data: Record<string, unknown>): void {
+    const obs = this.observers;
+    for (let k = 0; k < obs.length; k++) {
+      try { obs[k]!.onLog?.(level, event, data); } catch { /* a logging observer must not break the CPU */ }
+    }
+  }
+  /** Offer an exception/interrupt about to be delivered to the host (not while the host injects it). */
+  interceptException(ev: ExceptionEvent): boolean {
+    return !this.injecting && this.cpuHost.interceptException(ev);
+  }
+  /** Offer an interceptable instruction at `rip` to the host. The bare board intercepts nothing, so it is not
+   *  asked (no BigInt for the RIP on every port access or CPUID of a bare guest). */
+  interceptInstruction(kind: InterceptableInstruction, rip: number): boolean {
+    const h = this.cpuHost;
+    return h !== hostBare && h.interceptInstruction(kind, laToBig(rip));
+  }
+
+  // ---- the host and the observers (api.ts CpuHost, CpuObserver) ----
+  get host(): CpuHost { return this.cpuHost; }
+  attachHost(host: CpuHost): void {
+    // One host per CPU: a hypervisor model may take over a CPU that was built for the bare board, once.
+    // Anything else would make the intercept policy depend on who was constructed last.
+    if (this.cpuHost !== hostBare || host === hostBare) {
+      throw new Error('attachHost: this CPU already has its host (given at construction or attached before); a CPU has one host');
+    }
+    this.cpuHost = host;
+  }
+  addObserver(observer: CpuObserver): () => void {
+    this.observers.push(observer);
+    return () => {
+      const k = this.observers.indexOf(observer);
+      if (k >= 0) this.observers.splice(k, 1);
+    };
   }
 }

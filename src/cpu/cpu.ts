@@ -329,7 +329,7 @@ export class Cpu extends CpuEvents implements GuestCpu {
           // that test and the next fetch, so while they stay clear the next instruction needs no
           // before-check; once an instruction sets one, D.after runs for it and the outer loop does the
           // before-check of the next. RIP stays in a local between instructions (this.rip is still
-          // stored after each one: hooks and faults read it).
+          // stored after each one: the host, observers and faults read it).
           let rip = this.rip;
           // The fetch page (fLin0, fArr) in locals: only fetchSlow below installs a new page, and every other
           // change (code-page invalidation, paging or mode change) sets fLin0 to NaN, which the compare after
@@ -427,11 +427,10 @@ export class Cpu extends CpuEvents implements GuestCpu {
     return false;
   }
 
-  /** Consult onInstruction before an interceptable instruction (throws STOP when intercepted). */
+  /** Offer an interceptable instruction to the host before it executes (throws STOP when intercepted). */
   intercept(kind: InterceptableInstruction, i: Insn): void {
     if (this.bypassIntercept) { this.bypassIntercept = false; return; }
-    const h = this.hooks.onInstruction;
-    if (h && h(kind, laToBig(this.insnRip))) {
+    if (this.interceptInstruction(kind, this.insnRip)) {
       this.stopReason = { kind: 'intercept', what: 'instruction', instruction: kind, rip: laToBig(this.insnRip), length: i.len };
       throw STOP;
     }
@@ -482,8 +481,12 @@ export class Cpu extends CpuEvents implements GuestCpu {
     return true;
   }
 
-  /** Called by debug.ts to deliver a #DB (applies DR6, calls hooks). */
+  /** Called by debug.ts for every #DB raised (delivered or intercepted): tell the observers. */
   emitDbEvent(ev: DbEvent): void {
-    try { this.hooks.onDebugEvent?.(ev); } catch (e) { this.log('error', 'hook-error', { hook: 'onDebugEvent', error: String(e) }); }
+    const obs = this.observers;
+    for (let k = 0; k < obs.length; k++) {
+      try { obs[k]!.onDebugEvent?.(ev); } catch (e) { this.log('error', 'hook-error', { hook: 'onDebugEvent', error: String(e) }); }
+    }
   }
+
 }

@@ -33,7 +33,7 @@ function causesOf(payload: number, kind: 'fault' | 'trap', btf: boolean, icebp: 
 }
 
 /**
- * Raise a #DB: ExceptionEvent to onException (intercept => StopReason 'intercept', DR6 untouched as on
+ * Raise a #DB: ExceptionEvent to the host (intercept => StopReason 'intercept', DR6 untouched as on
  * VMX), else write DR6 and deliver through the IDT. Always reports a DbEvent. Returns true if intercepted
  * or if delivery ended in shutdown.
  */
@@ -42,7 +42,7 @@ export function raiseDb(c: Cpu, payload: number, kind: 'fault' | 'trap', pushRip
   const dr6Before = c.dr6;
   const btf = (c.debugctl & A.DEBUGCTL_BTF) !== 0;
   let intercepted = false;
-  try { intercepted = !!c.hooks.onException?.(ev); } catch (e) { c.log('error', 'hook-error', { hook: 'onException', error: String(e) }); }
+  try { intercepted = c.interceptException(ev); } catch (e) { c.log('error', 'hook-error', { hook: 'interceptException', error: String(e) }); }
   const dbe: DbEvent = {
     payload, kind, causes: causesOf(payload, kind, btf, icebp), rip: laToBig(pushRip), cpl: c.cpl,
     dr6Before, dr6After: undefined, intercepted,

@@ -64,7 +64,7 @@ export abstract class CpuEvents extends CpuAddressing {
     this.haltedState = false;
     this.insnRip = this.rip;
     this.stopReason = null;
-    // As for every event, onException sees it first (the hypervisor model may take the exit).
+    // As for every event, the host sees it first (the hypervisor model may take the exit).
     this.deliverException(v, -1, 'interrupt', this.rip, this.rip, undefined, false, 1);
     if (this.stopReason !== null) return true;
     try { ic.acknowledge(v); } catch (e) { this.log('error', 'hook-error', { hook: 'acknowledge', error: String(e) }); }
@@ -120,7 +120,7 @@ export abstract class CpuEvents extends CpuAddressing {
   }
 
   /**
-   * Deliver a hardware exception with the double-fault rules. Consults onException first.
+   * Deliver a hardware exception with the double-fault rules. Offers it to the host first (CpuHost).
    * pushRip: RIP to push; instrRip: the instruction that caused it.
    */
   deliverException(vec: number, err: number, cls: EventClass, pushRip: number, instrRip: number,
@@ -129,7 +129,7 @@ export abstract class CpuEvents extends CpuAddressing {
     for (;;) {
       const c2 = this.classOf(vec, cls);
       const ev = this.makeEvent(vec, err, c2, pushRip, instrRip, 0, false);
-      if (!skipHook && this.hooks.onException && this.hooks.onException(ev)) {
+      if (!skipHook && this.interceptException(ev)) {
         if (vec === A.VEC_PF) this.cr2 = this.excCr2; // the #PF was detected: CR2 is written (a VMM sees it in the exit qualification instead; keep it simple)
         this.stopReason = { kind: 'intercept', what: 'exception', event: ev };
         return true;
@@ -280,11 +280,10 @@ export abstract class CpuEvents extends CpuAddressing {
     const soft = cls === 'software-interrupt';
     const err = errorCode === undefined ? -1 : errorCode;
     this.insnRip = this.rip;
-    const saveHooks = this.hooks.onException;
     this.haltedState = false; // an injected event wakes a halted CPU
-    // Injection bypasses onException (the hypervisor is the one injecting).
+    // Injection is not offered to the host (the hypervisor is the one injecting).
     try {
-      this.hooks.onException = undefined;
+      this.injecting = true;
       this.stopReason = null;
       let rf = opts?.rf;
       if (rf === undefined && cls === 'fault' && vector !== A.VEC_DB) rf = true;
@@ -293,7 +292,7 @@ export abstract class CpuEvents extends CpuAddressing {
       this.log('error', 'cpu-internal-error', { where: 'injectEvent', error: String(e) });
       return false;
     } finally {
-      this.hooks.onException = saveHooks;
+      this.injecting = false;
     }
     return !this.shutdown;
   }

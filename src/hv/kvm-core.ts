@@ -9,7 +9,7 @@
 // loaded from arch before entry and synced back after exit. With guest_debug != 0 every guest MOV DR
 // is intercepted and emulated against arch, and the hardware holds eff_db/effective DR7.
 
-import type { ExceptionEvent, GuestCpu, InterceptableInstruction, StopReason } from '../cpu/api.js';
+import type { CpuHost, ExceptionEvent, GuestCpu, InterceptableInstruction, StopReason } from '../cpu/api.js';
 import { codeBreakpointHits, DEBUGCTL_BTF, DEBUGCTL_BUS_LOCK_DETECT, DEBUGCTL_LBR, deliverDbPayload, dr7Store, drValue64Valid, guestDr6Store, kvmDr6Fixed, MSR_IA32_DEBUGCTL, RFLAGS_RF, RFLAGS_TF, taskSwitchDr7 } from './debugregs.js';
 import { DR6_ACTIVE_LOW, DR6_BD, DR6_BLD, DR6_BMASK, DR6_BS, DR6_BT, DR6_ENABLED_BP, DR6_RTM, DR7_ENABLE_MASK, DR7_GD, VEC_BP, VEC_DB, dr6AfterDb } from '../cpu/arch.js';
 import { DR_CONTROL, DR_COUNT, DR_STATUS } from '../cpu/arch.js';
@@ -40,7 +40,7 @@ const CR4_DE = 1n << 3n;
  * The vCPU as the kernel runs it: vcpu->arch state, the KVM_RUN loop (entry, exits, injection) and the vendor
  * world switch. Its state is protected: only KvmVcpu (kvm.ts), the ioctl surface, reaches it.
  */
-export abstract class KvmVcpuCore {
+export abstract class KvmVcpuCore implements CpuHost {
   // ---- struct kvm_vcpu / kvm_vcpu_arch state: private; userspace reaches it only through the ioctls ----
   protected guestDebug = 0;
   protected guestDebugDr7 = 0;
@@ -62,7 +62,7 @@ export abstract class KvmVcpuCore {
   protected readonly cpu: GuestCpu;
   protected readonly cfg: KvmConfig;
   protected readonly opts: KvmOptions;
-  /** Hardware DR6 at the moment the CPU raised the #DB (captured in onException). */
+  /** Hardware DR6 at the moment the CPU raised the #DB (captured in interceptException). */
   private hwDr6AtDb = DR6_ACTIVE_LOW;
   private inGuest = false;
   /** Hardware DR7 as loaded by enterGuest, to see a task switch's clear at exit while the guest does not own the DRs. */
@@ -76,12 +76,7 @@ export abstract class KvmVcpuCore {
     this.opts = opts;
     // The one place the hypervisor model attaches to the CPU: exceptions and interceptable instructions are
     // VM exits while inGuest.
-    const prev = cpu.hooks;
-    cpu.hooks = {
-      ...prev,
-      onException: (ev) => this.onException(ev),
-      onInstruction: (kind, rip) => this.onInstruction(kind, rip),
-    };
+    cpu.attachHost(this);
     this.reset();
   }
 
@@ -210,9 +205,9 @@ export abstract class KvmVcpuCore {
     }
   }
 
-  // ---- hooks (called by the CPU while it runs) ----
+  // ---- CpuHost: the intercept decisions (called by the CPU while it runs) ----
 
-  private onException(ev: ExceptionEvent): boolean {
+  interceptException(ev: ExceptionEvent): boolean {
     if (!this.inGuest) return false;
     // INT n (CD ib) is a software interrupt, not an exception: the VMX exception bitmap and the SVM
     // exception intercepts do not apply (SVM has a separate INTn intercept KVM does not set). So `int $1`
@@ -227,7 +222,7 @@ export abstract class KvmVcpuCore {
     return false;
   }
 
-  private onInstruction(kind: InterceptableInstruction, _rip: bigint): boolean {
+  interceptInstruction(kind: InterceptableInstruction, _rip: bigint): boolean {
     if (!this.inGuest) return false;
     switch (kind) {
       case 'cpuid':

@@ -2,7 +2,7 @@
 // its boot state. The hypervisor/VMM layers (src/hv, src/vmm) wrap a Machine; nothing here knows about
 // gdb, KVM or DR6 routing, so the same Machine serves `dbstub run`, tests and the debugger.
 
-import type { CpuHooks, GuestCpu, PhysicalMemory } from '../cpu/api.js';
+import type { CpuHost, CpuObserver, GuestCpu, PhysicalMemory } from '../cpu/api.js';
 import { createCpu, createPhysicalMemory } from '../cpu/index.js';
 import { FOUR_GIB } from '../cpu/memory.js';
 import { parseConfig, type MachineConfig } from '../config/config.js';
@@ -44,8 +44,11 @@ export interface MachineOptions {
   logger?: Logger;
   /** Log level for 'guest.serial' lines (default info; the CLI lowers it to debug when it echoes to stdout). */
   serialLogLevel?: 'info' | 'debug';
-  /** Extra CPU hooks, merged over the machine's logging hooks (onLog/onDebugEvent are chained). */
-  hooks?: CpuHooks;
+  /** The CPU's host (api.ts CpuHost); default the bare board. A hypervisor model built over the Machine
+   *  later attaches itself instead (GuestCpu.attachHost). */
+  host?: CpuHost;
+  /** CPU observers besides the machine's own logging observer (which comes first). */
+  observers?: readonly CpuObserver[];
   /** For messages: where the ELF came from. */
   source?: string;
   /** Multiboot: the kernel name put in front of the command line, as QEMU does with its -kernel argument
@@ -138,7 +141,8 @@ export class Machine {
       features: { busLockDetect: this.config.busLockDetect, rtm: this.config.rtm },
       memory: this.memory,
       io: this.io,
-      hooks: this.makeHooks(opts.hooks),
+      ...(opts.host && { host: opts.host }),
+      observers: [this.logObserver(), ...(opts.observers ?? [])],
       engine: this.config.engine,
       ...this.devices.cpuOptions(),
     });
@@ -311,16 +315,15 @@ export class Machine {
     this.lineBuf = '';
   }
 
-  private makeHooks(extra: CpuHooks | undefined): CpuHooks {
+  /** Machine log lines for the CPU's log events and every #DB. */
+  private logObserver(): CpuObserver {
     const log = this.log;
     return {
-      ...extra,
       onLog: (level, event, data) => {
         const name = cpuEventName(event);
         // The machine reports the triple fault itself (guest.fault) when run() returns; keep the CPU's detail at debug.
         const lvl = name === EV.CPU_LOG && /triple/i.test(event) ? 'debug' : level;
         log[lvl]({ ...stringifyBigints(data), event: name, cpuEvent: event }, event);
-        extra?.onLog?.(level, event, data);
       },
       onDebugEvent: (ev) => {
         log.debug(
@@ -337,7 +340,6 @@ export class Machine {
           },
           '#DB',
         );
-        extra?.onDebugEvent?.(ev);
       },
     };
   }

@@ -35,18 +35,16 @@ export class BareAccel implements Accelerator {
     this.cpu = opts.cpu;
     this.memory = opts.memory;
     const cpu = opts.cpu;
-    const prev = cpu.hooks.onDebugEvent;
-    cpu.hooks = {
-      ...cpu.hooks,
+    // The #DB route log sees every #DB the guest's IDT receives (an observer beside the machine's logger).
+    cpu.addObserver({
       onDebugEvent: (ev) => {
-        prev?.(ev);
         if (ev.intercepted) return;
         opts.routeLog.record({
           by: 'bare', exception: VEC_DB, pc: ev.rip, dr6: ev.payload, dr7: Number(BigInt.asUintN(32, cpu.getDr(DR_CONTROL))),
           singlestep: false, cap: opts.exceptionPayload, outcome: 'guest', guestDr6: ev.dr6After, source: ev.causes.join('+'),
         });
       },
-    };
+    });
   }
 
   get instructionsRetired(): number {

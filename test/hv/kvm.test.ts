@@ -1,6 +1,6 @@
 // KvmVcpu against a scripted fake CPU: the exit/queue/inject paths without the real interpreter.
 import { describe, expect, it } from 'vitest';
-import type { ExceptionEvent, GuestCpu, StopReason } from '../../src/cpu/api.js';
+import type { CpuHost, ExceptionEvent, GuestCpu, StopReason } from '../../src/cpu/api.js';
 import { parseConfig, type MachineConfig } from '../../src/config/config.js';
 import { DR_CONTROL, DR_STATUS, DR6_RESET, DR7_LE, DR7_LOCAL_ENABLE_MASK, DR7_RESET } from '../../src/cpu/index.js';
 import { KvmVcpu, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_USE_HW_BP } from '../../src/hv/kvm.js';
@@ -8,7 +8,8 @@ import { KvmVcpu, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_USE_HW_BP } from '../../src/
 type Step = (cpu: FakeCpu) => StopReason;
 
 class FakeCpu {
-  hooks: GuestCpu['hooks'] = {};
+  host: CpuHost | undefined;
+  attachHost(h: CpuHost): void { expect(this.host).toBeUndefined(); this.host = h; }
   dr: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, BigInt(DR6_RESET), BigInt(DR7_RESET)];
   msr = new Map<number, bigint>();
   rip = 0x1000n;
@@ -35,11 +36,11 @@ class FakeCpu {
   }
   raiseDb(payload: number, rip: bigint, cls: 'trap' | 'fault' = 'trap'): StopReason {
     const ev: ExceptionEvent = { vector: 1, errorCode: undefined, cls, rip, instructionRip: rip - 3n, dbPayload: payload, icebp: false };
-    expect(this.hooks.onException!(ev)).toBe(true);
+    expect(this.host!.interceptException(ev)).toBe(true);
     return { kind: 'intercept', what: 'exception', event: ev };
   }
   cpuidExit(): StopReason {
-    expect(this.hooks.onInstruction!('cpuid', this.rip)).toBe(true);
+    expect(this.host!.interceptInstruction('cpuid', this.rip)).toBe(true);
     return { kind: 'intercept', what: 'instruction', instruction: 'cpuid', rip: this.rip, length: 2 };
   }
   getDr(n: number) { return this.dr[n]!; }

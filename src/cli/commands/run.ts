@@ -53,7 +53,7 @@ export const runCommand: CliCommand = {
       config,
       logger: log,
       serialLogLevel: argv.serial ? 'debug' : 'info',
-      hooks: { onDebugEvent: (ev) => void (dbEvents.length < 100_000 && dbEvents.push(ev)) },
+      observers: [{ onDebugEvent: (ev) => void (dbEvents.length < 100_000 && dbEvents.push(ev)) }],
     });
     if (argv.serial) machine.onSerial((text) => void process.stdout.write(text));
 

@@ -7,7 +7,7 @@ function frame(m: Machine) {
   const rsp = Number(reg(m, 4));
   return { rip: m.r64(rsp), cs: m.r64(rsp + 8), rflags: Number(m.r64(rsp + 16)) };
 }
-const dbEvents = (m: Machine): DbEvent[] => { const ev: DbEvent[] = []; m.cpu.hooks.onDebugEvent = (e) => ev.push(e); return ev; };
+const dbEvents = (m: Machine): DbEvent[] => { const ev: DbEvent[] = []; m.cpu.addObserver({ onDebugEvent: (e) => void ev.push(e) }); return ev; };
 
 describe('debug unit', () => {
   it('TF set by POPF traps after the NEXT instruction (BS), TF cleared on handler entry', () => {
@@ -142,7 +142,7 @@ describe('debug unit', () => {
     expect(m.cpu.getDr(6)).toBe(0xffff0ff0n);
     expect(ev[0]!.causes).toEqual(['icebp']);
     const m2 = makeMachine();
-    m2.cpu.hooks.onException = (e) => e.vector === 3;
+    m2.host.onException = (e) => e.vector === 3;
     m2.load(`nop\n int3`);
     const r = m2.cpu.run(100);
     expect(r.kind).toBe('intercept');
@@ -155,7 +155,7 @@ describe('debug unit', () => {
   it('#DB intercepted by onException: StopReason intercept, DR6 not written, payload in payload polarity', () => {
     const m = makeMachine();
     const ev = dbEvents(m);
-    m.cpu.hooks.onException = (e) => e.vector === 1;
+    m.host.onException = (e) => e.vector === 1;
     m.load(`mov $${DATA}, %rcx\n mov %rcx, %dr1\n mov $0x00d00004, %eax\n mov %rax, %dr7\n movl $1, ${DATA}\n nop`);
     const r = m.cpu.run(100);
     expect(r.kind).toBe('intercept');
@@ -166,7 +166,7 @@ describe('debug unit', () => {
   });
   it('onInstruction intercept stops before CPUID; executeIntercepted / skipInstruction', () => {
     const m = makeMachine();
-    m.cpu.hooks.onInstruction = (k) => k === 'cpuid';
+    m.host.onInstruction = (k) => k === 'cpuid';
     m.load(`xor %eax, %eax\n cpuid\n hlt`);
     const r = m.cpu.run(100);
     expect(r).toMatchObject({ kind: 'intercept', what: 'instruction', instruction: 'cpuid', length: 2 });
@@ -204,7 +204,7 @@ describe('debug unit', () => {
   });
   it('hostSingleStep: a #DB (BS) for each instruction without TF visible to the guest', () => {
     const m = makeMachine();
-    m.cpu.hooks.onException = (e) => e.vector === 1;
+    m.host.onException = (e) => e.vector === 1;
     m.cpu.hostSingleStep = true;
     m.load(`nop\n nop\n hlt`);
     const r = m.cpu.run(100);

@@ -31,7 +31,7 @@ describe('fixed simulator bugs', () => {
   it('a #PF on the instruction fetch pushes the RIP that could not be fetched, not the branch before it', () => {
     const m = makeMachine();
     const seen: bigint[] = [];
-    m.hooks.onException = (ev) => { seen.push(ev.vector === 14 ? ev.rip : -1n); return true; };
+    m.host.onException = (ev) => { seen.push(ev.vector === 14 ? ev.rip : -1n); return true; };
     // mov $0x40000000, %eax (mapped only up to 1 GiB); jmp *%rax
     m.mem.writePhys(CODE, new Uint8Array([0xb8, 0x00, 0x00, 0x00, 0x40, 0xff, 0xe0]));
     expect(runToHlt(m).kind).toBe('intercept');

@@ -113,12 +113,12 @@ describe('INS/OUTS in 64-bit mode', () => {
   it("the 'in'/'out' instruction intercept sees each iteration; intercepting stops before the access", () => {
     const m = makeMachine();
     const seen: string[] = [];
-    m.hooks.onInstruction = (kind) => { if (kind !== 'hlt') seen.push(kind); return false; };
+    m.host.onInstruction = (kind) => { if (kind !== 'hlt') seen.push(kind); return false; };
     m.load(`mov $0x80, %edx\n mov $${DATA}, %edi\n mov $3, %ecx\n rep insb\n mov $2, %ecx\n rep outsb\n hlt`);
     runToHlt(m);
     expect(seen).toEqual(['in', 'in', 'in', 'out', 'out']);
     const s = makeMachine();
-    s.hooks.onInstruction = (kind) => kind === 'in';
+    s.host.onInstruction = (kind) => kind === 'in';
     s.load(`mov $0x80, %edx\n mov $${DATA}, %edi\n mov $3, %ecx\n rep insb\n hlt`);
     const stop = s.cpu.run(1000);
     expect(stop).toMatchObject({ kind: 'intercept', instruction: 'in', rip: BigInt(CODE + 15), length: 2 });

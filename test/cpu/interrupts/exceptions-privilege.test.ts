@@ -277,7 +277,7 @@ describe('exceptions and privilege', () => {
   });
   it('a JS error inside the CPU (here: a throwing hook) never escapes run(): logged, stop-requested', () => {
     const m = makeMachine();
-    m.cpu.hooks.onInstruction = () => { throw new Error('boom'); };
+    m.host.onInstruction = () => { throw new Error('boom'); };
     m.load(`nop\n cpuid\n hlt`);
     const r = m.cpu.run(100);
     expect(r.kind).toBe('stop-requested');

@@ -154,7 +154,7 @@ describe('task switching', () => {
     const dr6Before = Number(s.cpu.getDr(6));
     // Let the #GP be delivered (through the task gate), then stop at the next event: the BT #DB, taken
     // before task C's POP runs.
-    s.cpu.hooks.onException = (ev) => { s.exc.push(ev); return ev.vector === 1; };
+    s.onException = (ev) => { s.exc.push(ev); return ev.vector === 1; };
     expect(s.cpu.run(10).kind).toBe('intercept');
     expect(s.exc.map((e) => [e.vector, e.cls, e.rip, e.dbPayload])).toEqual([[13, 'fault', BigInt(CODE + 4), 0], [1, 'trap', BigInt(CODE_C), 0x8000]]);
     expect(Number(s.cpu.getGpr(6))).not.toBe(0x1230); // the POP of the error code has not run

@@ -53,7 +53,7 @@ export function makeEngineMachine(engine: CpuEngine, code: Uint8Array, regs: big
   const cpu = createCpu({
     vendor: 'intel', features: { busLockDetect: true, rtm: false }, memory: mem,
     io: { in: () => 0xffffffff, out: () => undefined },
-    hooks: { onDebugEvent: (ev) => { dbEvents.push(ev); } },
+    observers: [{ onDebugEvent: (ev) => { dbEvents.push(ev); } }],
     engine,
   });
   const st: ArchState = {

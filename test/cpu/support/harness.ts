@@ -2,7 +2,8 @@
 // user-accessible; the rest of the first GiB in 2 MiB pages), a GDT with kernel/user segments and a
 // 64-bit TSS, an IDT whose every vector points at a `hlt` stub at STUB_BASE + 16*vector.
 import { createCpu, createPhysicalMemory } from '../../../src/cpu/index.js';
-import type { ArchState, CpuHooks, GuestCpu, IoBus, PhysicalMemory, SegmentState } from '../../../src/cpu/api.js';
+import { ScriptedHost } from './scripted-host.js';
+import type { ArchState, GuestCpu, IoBus, PhysicalMemory, SegmentState } from '../../../src/cpu/api.js';
 import { asm } from './asm.js';
 
 export const PML4 = 0x1000, PDPT = 0x2000, PD = 0x3000, PT = 0x4000;
@@ -15,7 +16,8 @@ export interface Machine {
   mem: PhysicalMemory;
   logs: { level: string; event: string; data: Record<string, unknown> }[];
   ioLog: { dir: 'in' | 'out'; port: number; size: number; value: number }[];
-  hooks: CpuHooks;
+  /** The CPU's host: tests set its decisions (onException / onInstruction). */
+  host: ScriptedHost;
   w64(addr: number, v: bigint): void;
   r64(addr: number): bigint;
   load(src: string, at?: number): void;
@@ -69,8 +71,11 @@ export function makeMachine(opts: { vendor?: 'intel' | 'amd'; busLockDetect?: bo
     in(port, size) { ioLog.push({ dir: 'in', port, size, value: 0x12345678 }); return size === 1 ? 0x78 : size === 2 ? 0x5678 : 0x12345678; },
     out(port, size, value) { ioLog.push({ dir: 'out', port, size, value }); },
   };
-  const hooks: CpuHooks = { onLog: (level, event, data) => { logs.push({ level, event, data }); } };
-  const cpu = createCpu({ vendor: opts.vendor ?? 'intel', features: { busLockDetect: opts.busLockDetect ?? true, rtm: opts.rtm ?? false }, memory: mem, io, hooks });
+  const host = new ScriptedHost();
+  const cpu = createCpu({
+    vendor: opts.vendor ?? 'intel', features: { busLockDetect: opts.busLockDetect ?? true, rtm: opts.rtm ?? false }, memory: mem, io, host,
+    observers: [{ onLog: (level, event, data) => { logs.push({ level, event, data }); } }],
+  });
   const st: ArchState = {
     gpr: new Array(16).fill(0n),
     rip: BigInt(CODE),
@@ -87,7 +92,7 @@ export function makeMachine(opts: { vendor?: 'intel' | 'amd'; busLockDetect?: bo
   cpu.setState(st);
   cpu.setMsr(0xc0000081, (0x18n << 48n) | (0x08n << 32n));
   const m: Machine = {
-    cpu, mem, logs, ioLog, hooks, w64, r64,
+    cpu, mem, logs, ioLog, host, w64, r64,
     load(src: string, at = CODE) { mem.writePhys(at, asm(src, at)); },
   };
   return m;

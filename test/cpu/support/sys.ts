@@ -63,9 +63,11 @@ export interface Sys {
   mem: PhysicalMemory;
   dv: DataView;
   pic: FakePic;
-  /** Events seen by onException (delivered unless `intercept` is true). */
+  /** Events offered to the CPU's host (delivered unless `intercept` is true). */
   exc: ExceptionEvent[];
   intercept: boolean;
+  /** The host's exception decision (default: record in `exc`, intercept when `intercept`). */
+  onException(ev: ExceptionEvent): boolean;
   logs: { level: string; event: string; data: Record<string, unknown> }[];
   checkpoints: Checkpoint[];
   w32(a: number, v: number): void;
@@ -103,10 +105,8 @@ export function makeSys(opts: { mmio?: MmioRegion[]; cpl3?: boolean; vendor?: 'i
         }
       },
     },
-    hooks: {
-      onException: (ev) => { exc.push(ev); return sys.intercept; },
-      onLog: (level, event, data) => { logs.push({ level, event, data }); },
-    },
+    host: { interceptException: (ev) => sys.onException(ev), interceptInstruction: () => false },
+    observers: [{ onLog: (level, event, data) => { logs.push({ level, event, data }); } }],
     mmio: opts.mmio,
     interrupts: pic,
   });
@@ -135,6 +135,7 @@ export function makeSys(opts: { mmio?: MmioRegion[]; cpl3?: boolean; vendor?: 'i
   cpu.setState(st);
   Object.assign(sys, {
     cpu, c: cpu as unknown as Cpu, mem, dv, pic, exc, intercept: true, logs, checkpoints,
+    onException: (ev: ExceptionEvent) => { exc.push(ev); return sys.intercept; },
     w32: (a: number, v: number) => dv.setUint32(a, v >>> 0, true),
     r32: (a: number) => dv.getUint32(a, true),
     w64: (a: number, v: bigint) => dv.setBigUint64(a, v, true),
