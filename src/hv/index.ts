@@ -7,7 +7,8 @@
 //    area, and KvmConfig, the hypervisor's own configuration slice;
 //  - the KVM rules as pure functions: debug-register math (debugregs.ts: kvm_deliver_exception_payload,
 //    kvm_dr6_fixed, the DR6/DR7 stores, kvm_vcpu_check_hw_bp) and kvm_is_valid_sregs (sregs.ts).
-// kvm-core.ts (the vCPU's state and the KVM_RUN machinery) is internal. The architectural debug-register
+// kvm-state.ts (the vCPU's state, the world switch, the exception queue and injection) and kvm-core.ts (KVM_RUN,
+// the intercepts as the CPU's host, the exit handlers) are internal. The architectural debug-register
 // fields themselves live in src/cpu/dr-fields.ts.
 
 export * from './kvm.js';
