@@ -2,7 +2,7 @@
 // Every behaviour switch lives here; the CLI, config files and the library API all produce a MachineConfig
 // through parseConfig(), which rejects unknown keys and invalid values with a message naming the valid ones.
 
-import type { CpuEngine, Vendor } from '../cpu/api.js';
+import type { CpuEngine, Vendor } from '../cpu/index.js';
 
 export type Mode = 'bare' | 'kvm';
 /** How the guest file is booted (docs/boot.md "Choosing the boot protocol"): auto = Multiboot when the

@@ -2,7 +2,7 @@
 // (an ISA bus with nothing driving the data lines floats high) and writes to them are dropped; each
 // unclaimed port is logged once so a guest probing hardware does not flood the log.
 
-import type { IoBus } from '../cpu/api.js';
+import type { IoBus } from '../cpu/index.js';
 
 export interface PortDevice {
   readonly name: string;

@@ -20,7 +20,7 @@
 // GuestCpu.clock) = 1 bus cycle before the divide configuration. The counter is derived from the clock
 // (never stepped per instruction); GuestCpu.setTimer calls back at each expiry.
 
-import type { InterruptController, MmioRegion } from '../cpu/api.js';
+import type { InterruptController, MmioRegion } from '../cpu/index.js';
 import { OnceLog, silentDeviceLog, type DeviceLog } from './device-log.js';
 
 /** The CPU side the APIC needs: the virtual clock, the one timer event, and the "check INTR" doorbell. */

@@ -4,7 +4,7 @@
 // gate and OUT), the POST port 0x80 (I/O delay writes), and fw_cfg at 0x510/0x511.
 // COM1 and isa-debug-exit stay with the Machine (they report to it).
 
-import type { CpuOptions } from '../cpu/api.js';
+import type { CpuOptions } from '../cpu/index.js';
 import type { DeviceLog } from './device-log.js';
 import { FwCfg, FW_CFG_PORT_SEL } from './fwcfg.js';
 import type { IoPortBus } from './iobus.js';

@@ -7,8 +7,8 @@
 import {
   DR6_ACTIVE_LOW, DR6_BLD, DR6_BMASK, DR6_ENABLED_BP, DR6_FIXED_1, DR6_RTM, DR6_VOLATILE, DR7_FIXED_1, DR7_LE,
   DR7_LOCAL_ENABLE_MASK, DR7_RW_EXEC, DR_COUNT, DR7_VOLATILE, dr7Enabled, dr7Rw,
-} from '../cpu/dr-fields.js';
-export { MSR_IA32_DEBUGCTL, DEBUGCTL_LBR, DEBUGCTL_BTF, DEBUGCTL_BUS_LOCK_DETECT } from '../cpu/arch.js';
+} from '../cpu/index.js';
+export { MSR_IA32_DEBUGCTL, DEBUGCTL_LBR, DEBUGCTL_BTF, DEBUGCTL_BUS_LOCK_DETECT } from '../cpu/index.js';
 
 // ---- exception vectors ----
 export const VEC_DB = 1;

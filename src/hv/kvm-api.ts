@@ -2,7 +2,7 @@
 // the guest-debug flags, capabilities, the ioctl structs and the kvm_run exit area, plus the hypervisor's
 // own configuration slice. The VMM (src/vmm/accel-kvm.ts) uses only these and KvmVcpu's ioctl methods.
 
-import type { ArchState, Vendor } from '../cpu/api.js';
+import type { ArchState, Vendor } from '../cpu/index.js';
 
 export const KVM_GUESTDBG_ENABLE = 0x1;
 export const KVM_GUESTDBG_SINGLESTEP = 0x2;

@@ -5,10 +5,8 @@
 // Public surface of src/hv: KvmVcpu (this file), everything in kvm-api.ts (re-exported here), and the pure
 // debug-register math KVM applies in debugregs.ts.
 
-import type { ArchState } from '../cpu/api.js';
+import { VEC_BP, VEC_DB, DR_CONTROL, DR_COUNT, DR_NUMBERS, type ArchState } from '../cpu/index.js';
 import { drValue64Valid, MSR_IA32_DEBUGCTL } from './debugregs.js';
-import { VEC_BP, VEC_DB } from '../cpu/arch.js';
-import { DR_CONTROL, DR_COUNT, DR_NUMBERS } from '../cpu/arch.js';
 import { KvmVcpuCore } from './kvm-core.js';
 import { maxPhyAddrOf, sregsInvalidReason } from './sregs.js';
 import {

@@ -2,8 +2,7 @@
 // cannot hold is refused with -EINVAL and nothing is written. Both accelerators apply it to a debugger's
 // register writes (issue 18 item 6), so gdb cannot put the guest into an impossible mode.
 
-import type { ArchState } from '../cpu/api.js';
-import { ATTR_L, CR0_CD, CR0_NW, CR0_PE, CR0_PG, CR4_PAE, EFER_LMA, EFER_LME } from '../cpu/arch.js';
+import { ATTR_L, CR0_CD, CR0_NW, CR0_PE, CR0_PG, CR4_PAE, EFER_LMA, EFER_LME, type ArchState } from '../cpu/index.js';
 
 /** CS in ArchState.seg (encoding order ES, CS, SS, ...). */
 const SEG_CS = 1;

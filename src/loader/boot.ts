@@ -4,7 +4,7 @@
 // a 64-bit TSS, and stacks. Then the CPU's register state is set as if the loader had switched to
 // long mode and jumped to the entry point (Intel SDM Vol. 3 10.8.5 "Initializing IA-32e Mode").
 
-import type { ArchState, GuestCpu, PhysicalMemory, SegmentState } from '../cpu/api.js';
+import type { ArchState, GuestCpu, PhysicalMemory, SegmentState } from '../cpu/index.js';
 
 // ---- Memory map (physical = linear, identity mapped) ----
 export const BOOT_PML4 = 0x1000;

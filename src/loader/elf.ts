@@ -4,7 +4,7 @@
 // the rest of the segment (p_memsz > p_filesz: .bss).
 
 import { Parser } from 'binary-parser';
-import type { PhysicalMemory } from '../cpu/api.js';
+import type { PhysicalMemory } from '../cpu/index.js';
 
 // e_ident indices and values (gABI "ELF Identification").
 const ELFMAG = [0x7f, 0x45, 0x4c, 0x46]; // "\x7fELF"

@@ -4,7 +4,7 @@
 // environment (boot.ts). `boot: multiboot | elf64` forces one.
 
 import { readInputFile } from './guest-file.js';
-import type { PhysicalMemory, Vendor } from '../cpu/api.js';
+import type { PhysicalMemory, Vendor } from '../cpu/index.js';
 import type { BootProtocol } from '../config/config.js';
 import { buildBootEnvironment, BOOT_RESERVED_HIGH, BOOT_RESERVED_LOW, type BootInfo } from './boot.js';
 import { ElfError, loadElf, parseElf, PF_R, PF_W, PF_X, type ElfImage } from './elf.js';

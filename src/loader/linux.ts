@@ -6,7 +6,7 @@
 // as the 64-bit protocol allows, so the e820 map the setup code would have asked the BIOS for is written
 // into boot_params here (the same ranges SeaBIOS reports, multiboot.ts e820Map).
 
-import type { ArchState, PhysicalMemory, SegmentState, Vendor } from '../cpu/api.js';
+import type { ArchState, PhysicalMemory, SegmentState, Vendor } from '../cpu/index.js';
 import {
   attrs,
   BOOT_GDT,

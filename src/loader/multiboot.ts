@@ -14,10 +14,10 @@
 // - the info structure (88 bytes) at 0x9500 and the BIOS E820 memory map, as Multiboot mmap entries,
 //   at 0x9000; mem_lower/mem_upper as SeaBIOS reports them.
 
-import type { ArchState, SegmentState, Vendor } from '../cpu/api.js';
-import type { PhysicalMemory } from '../cpu/api.js';
+import {
+  FOUR_GIB, lowRamSize, type ArchState, type SegmentState, type Vendor, type PhysicalMemory,
+} from '../cpu/index.js';
 import { EM_386, EM_X86_64, parseElf, PF_X, type ElfImage } from './elf.js';
-import { FOUR_GIB, lowRamSize } from '../cpu/memory.js';
 
 // ---- Header (Multiboot 3.1.1, 3.1.2) ----
 export const MULTIBOOT_HEADER_MAGIC = 0x1badb002;

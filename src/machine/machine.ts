@@ -2,9 +2,9 @@
 // its boot state. The hypervisor/VMM layers (src/hv, src/vmm) wrap a Machine; nothing here knows about
 // gdb, KVM or DR6 routing, so the same Machine serves `dbstub run`, tests and the debugger.
 
-import type { CpuHost, CpuObserver, GuestCpu, PhysicalMemory } from '../cpu/api.js';
-import { createCpu, createPhysicalMemory } from '../cpu/index.js';
-import { FOUR_GIB } from '../cpu/memory.js';
+import {
+  createCpu, createPhysicalMemory, FOUR_GIB, type CpuHost, type CpuObserver, type GuestCpu, type PhysicalMemory,
+} from '../cpu/index.js';
 import { parseConfig, type MachineConfig } from '../config/config.js';
 import { IoPortBus } from '../devices/iobus.js';
 import { Serial16550, COM1_BASE } from '../devices/serial.js';

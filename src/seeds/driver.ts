@@ -7,7 +7,7 @@ import type { MachineConfig } from '../config/config.js';
 import { parseConfig } from '../config/config.js';
 import { BreakpointType, type StopEvent } from '../gdbstub/target.js';
 import { Machine } from '../machine/machine.js';
-import { hex32 } from '../hv/debugregs.js';
+import { hex32 } from '../hv/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { REGISTERS } from '../vmm/registers.js';
 import { Vmm, type DbRoute } from '../vmm/index.js';

@@ -2,11 +2,13 @@
 // architecture (TCG's BP_GDB: checked by the CPU loop, never in DR0-DR7), so the guest owns its debug
 // registers and every #DB goes to the guest's IDT. Each #DB the CPU delivers is recorded in the route log.
 
-import type { ExternalWatchpoint, GuestCpu, PhysicalMemory, StopReason } from '../cpu/api.js';
-import { DR_CONTROL, DR_COUNT, DR_STATUS, MSR_IA32_DEBUGCTL, VEC_DB } from '../cpu/arch.js';
+import {
+  DR_CONTROL, DR_COUNT, DR_STATUS, MSR_IA32_DEBUGCTL, VEC_DB, type ExternalWatchpoint, type GuestCpu,
+  type PhysicalMemory, type StopReason,
+} from '../cpu/index.js';
 import { BreakpointType, type BreakpointResult } from '../gdbstub/target.js';
 import type { AccelDebugRegs, AccelExit, AccelFpu, Accelerator, AccelRegs, AccelSregs } from './accel.js';
-import { maxPhyAddrOf, sregsInvalidReason } from '../hv/sregs.js';
+import { maxPhyAddrOf, sregsInvalidReason } from '../hv/index.js';
 import { readLinear } from './guest-memory.js';
 import type { DebugRegisterView } from './monitor.js';
 import type { DbRouteLog } from './route-log.js';

@@ -3,13 +3,12 @@
 // touches the CPU. Debugger breakpoints are QEMU's: int3 written into guest memory (refcounted, like
 // kvm_arch_insert_sw_breakpoint) and a four-slot hardware table loaded with KVM_SET_GUEST_DEBUG.
 
-import type { GuestCpu, PhysicalMemory } from '../cpu/api.js';
-import { VEC_DB } from '../cpu/arch.js';
+import { VEC_DB, DR6_BMASK, type GuestCpu, type PhysicalMemory } from '../cpu/index.js';
 import type { MachineConfig } from '../config/config.js';
 import { BreakpointType, type BreakpointResult } from '../gdbstub/target.js';
-import { hex32 } from '../hv/debugregs.js';
-import { DR6_BMASK } from '../cpu/arch.js';
-import { KVM_CAP_SET_GUEST_DEBUG2, KvmVcpu, type KvmConfig, type KvmDbNote, type KvmDebugExitArch, type KvmExit } from '../hv/kvm.js';
+import {
+  hex32, KVM_CAP_SET_GUEST_DEBUG2, KvmVcpu, type KvmConfig, type KvmDbNote, type KvmDebugExitArch, type KvmExit,
+} from '../hv/index.js';
 import type { Logger } from '../log.js';
 import type { AccelDebugRegs, AccelExit, AccelFpu, Accelerator, AccelRegs, AccelSregs } from './accel.js';
 import { readLinear, writeLinear } from './guest-memory.js';

@@ -4,7 +4,7 @@
 // architecture) and accel-kvm.ts (QEMU's target/i386/kvm glue over the KVM model's ioctl-shaped API).
 // The VMM (index.ts) keeps the GdbTarget adapter and one slice loop over this interface.
 
-import type { ArchState } from '../cpu/api.js';
+import type { ArchState } from '../cpu/index.js';
 import type { BreakpointResult, BreakpointType, StopEvent } from '../gdbstub/target.js';
 import type { DebugRegisterView } from './monitor.js';
 

@@ -2,7 +2,7 @@
 // cpu_memory_rw_debug walks a page at a time the same way). Both accelerators use it with their own
 // translation: the CPU's page walk (bare) or KVM_TRANSLATE (kvm).
 
-import type { PhysicalMemory } from '../cpu/api.js';
+import type { PhysicalMemory } from '../cpu/index.js';
 
 /** Paging granularity (SDM Vol. 3A 4.1): a 4 KiB-aligned linear page maps to one contiguous physical range. */
 const PAGE_SIZE = 4096;

@@ -10,7 +10,7 @@
 //    (Bn of its slots, BS while it single-steps) removed from what goes back to the guest.
 
 import type { QemuDbRouting } from '../config/config.js';
-import { VEC_DB, DR6_ACTIVE_LOW, DR6_BD, DR6_BS, DR6_BT, DR6_BLD, DR6_RTM, DR6_BMASK, dr7Rw } from '../cpu/arch.js';
+import { VEC_DB, DR6_ACTIVE_LOW, DR6_BD, DR6_BS, DR6_BT, DR6_BLD, DR6_RTM, DR6_BMASK, dr7Rw } from '../cpu/index.js';
 
 /** #DB causes in payload polarity (uapi DR6_BMASK, BLD, BD, BS, BT, RTM). */
 const DB_CAUSES = DR6_BMASK | DR6_BLD | DR6_BD | DR6_BS | DR6_BT | DR6_RTM;

@@ -8,7 +8,7 @@
 // createAccel; the monitor table (MONITOR_COMMANDS, MonitorCommand, MonitorHost); DbRoute/RouteCounts;
 // QEMU's pure helpers kvmHandleDebug, HwBreakpointTable, encodeGuestDebug.
 
-import type { GuestCpu, PhysicalMemory } from '../cpu/api.js';
+import type { GuestCpu, PhysicalMemory } from '../cpu/index.js';
 import type { MachineConfig } from '../config/config.js';
 import type { BreakpointResult, BreakpointType, GdbTarget, RegisterInfo, ResumeAction, StopEvent } from '../gdbstub/target.js';
 import type { Logger } from '../log.js';

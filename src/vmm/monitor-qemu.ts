@@ -3,8 +3,8 @@
 // x86_cpu_dump_state, monitor/misc.c memory_dump, target/i386/monitor.c tlb_info_* / mem_info_*, as printed by
 // qemu-system-x86_64 7.2 on the same kernels); what the CPU does not model (x87) prints its FNINIT state.
 
-import type { ArchState } from '../cpu/api.js';
-import * as A from '../cpu/arch.js';
+import type { ArchState } from '../cpu/index.js';
+import * as A from '../cpu/index.js';
 
 /** The CPU state `info registers` prints. */
 export interface QemuCpuView {

@@ -2,10 +2,10 @@
 // entry per command in MONITOR_COMMANDS, each a function of the host and its arguments. Adding a command
 // is adding one entry; `help` lists the table.
 
-import { DR_CONTROL } from '../cpu/arch.js';
+import { DR_CONTROL } from '../cpu/index.js';
 import { formatConfig, type MachineConfig } from '../config/config.js';
 import type { GdbTarget } from '../gdbstub/target.js';
-import { hex32 } from '../hv/debugregs.js';
+import { hex32 } from '../hv/index.js';
 import type { HwBreakpoint } from './handle-debug.js';
 import type { DbRouteLog } from './route-log.js';
 import { qemuDisassemble } from './monitor-disas.js';

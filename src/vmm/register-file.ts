@@ -5,7 +5,7 @@
 // CPU cannot hold, a reserved MXCSR bit, DR6/DR7 bits 63:32) the groups already written are put back, so a
 // refused write leaves every register as it was (issue 18 item 6).
 
-import { DR_COUNT, DR_STATUS, MSR_IA32_DEBUGCTL } from '../cpu/arch.js';
+import { DR_COUNT, DR_STATUS, MSR_IA32_DEBUGCTL } from '../cpu/index.js';
 import type { AccelDebugRegs, AccelFpu, Accelerator, AccelRegs, AccelSregs } from './accel.js';
 import { REGISTERS, type RegDef } from './registers.js';
 

@@ -1,7 +1,7 @@
 // The register file gdb sees: QEMU's i386:x86-64 layout (docs/protocol.md "Register file": core with fs_base/gs_base/k_gs_base
 // and the control registers before st0, then SSE) plus a custom feature with the guest's debug registers.
 
-import * as A from '../cpu/arch.js';
+import * as A from '../cpu/index.js';
 import type { RegisterInfo } from '../gdbstub/target.js';
 
 export const FEATURE_CORE = 'org.gnu.gdb.i386.core';

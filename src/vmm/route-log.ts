@@ -2,8 +2,8 @@
 // KVM_EXIT_DEBUG, KVM queueing a #DB in the kernel, or the bare CPU delivering one), kept in a ring for
 // `monitor info db`, counted for `dbstub run`'s summary, and logged as 'db.route' events.
 
-import { DR6_RESET, VEC_DB } from '../cpu/arch.js';
-import { deliverDbPayload, hex32 } from '../hv/debugregs.js';
+import { DR6_RESET, VEC_DB } from '../cpu/index.js';
+import { deliverDbPayload, hex32 } from '../hv/index.js';
 import type { Logger } from '../log.js';
 import type { HandleDebugResult } from './handle-debug.js';
 

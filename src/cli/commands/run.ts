@@ -5,8 +5,7 @@
 // Machine directly (every #DB goes to the guest IDT).
 
 import type { Argv } from 'yargs';
-import type { DbEvent } from '../../cpu/api.js';
-import { INTERNAL_ERROR_STOP } from '../../cpu/api.js';
+import { INTERNAL_ERROR_STOP, type DbEvent } from '../../cpu/index.js';
 import { Machine, hltForeverDetail, type RunResult } from '../../machine/machine.js';
 import { EV, flushSuppressed } from '../../log.js';
 import { Vmm, type RunSummary } from '../../vmm/index.js';
