@@ -335,36 +335,60 @@ export class Cpu extends CpuEvents implements GuestCpu {
           // change (code-page invalidation, paging or mode change) sets fLin0 to NaN, which the compare after
           // each instruction sees (NaN equals nothing).
           let lin0 = this.fLin0, arr = this.fArr;
-          for (;;) {
-            // Inline fetch: while RIP stays in the current code page the record comes straight from the
-            // page's array (no translation, no Map lookup).
-            const off = rip - lin0;
-            // Set before the fetch: a #PF/#GP of the fetch itself is a fault of this instruction (its RIP is pushed).
-            this.insnRip = rip;
-            let ins: Insn | undefined;
-            if (off >= 0 && off < 4096) ins = arr[off];
-            if (ins === undefined) { ins = this.fetchSlow(rip); lin0 = this.fLin0; arr = this.fArr; }
-            this.nextRip = rip + ins.len;
-            // Block compiler (src/cpu/jit): runs compiled code from this RIP and returns the instructions it
-            // retired (the run loop's bookkeeping is done; a fault is rethrown here), or -1: interpret this one.
-            const k = jit === null ? -1 : jit.exec(this, limit - count);
-            if (k < 0) {
+          // The engine is chosen here, once per straight run, not per instruction: the interpreter's loop
+          // has no block-compiler test in it (src/cpu/jit is consulted only in the second loop).
+          if (jit === null) {
+            for (;;) {
+              // Inline fetch: while RIP stays in the current code page the record comes straight from the
+              // page's array (no translation, no Map lookup).
+              const off = rip - lin0;
+              // Set before the fetch: a #PF/#GP of the fetch itself is a fault of this instruction (its RIP is pushed).
+              this.insnRip = rip;
+              let ins: Insn | undefined;
+              if (off >= 0 && off < 4096) ins = arr[off];
+              if (ins === undefined) { ins = this.fetchSlow(rip); lin0 = this.fLin0; arr = this.fArr; }
+              this.nextRip = rip + ins.len;
               ins.fn(this, ins);
               rip = this.nextRip;
               this.rip = rip;
               this.retired++;
               count++;
-            } else {
-              count += k;
-              rip = this.rip;
-              if (jit!.thrown !== null) jit!.rethrow();
+              if (this.fLin0 !== lin0) { lin0 = this.fLin0; arr = this.fArr; }
+              if ((this.slow & SL_PER_INSN) !== 0) {
+                if (D.after(this, ins)) stopped = true;
+                break;
+              }
+              if (count >= limit) break;
             }
-            if (this.fLin0 !== lin0) { lin0 = this.fLin0; arr = this.fArr; }
-            if ((this.slow & SL_PER_INSN) !== 0) {
-              if (D.after(this, ins)) stopped = true;
-              break;
+          } else {
+            for (;;) {
+              const off = rip - lin0;
+              this.insnRip = rip;
+              let ins: Insn | undefined;
+              if (off >= 0 && off < 4096) ins = arr[off];
+              if (ins === undefined) { ins = this.fetchSlow(rip); lin0 = this.fLin0; arr = this.fArr; }
+              this.nextRip = rip + ins.len;
+              // Block compiler: runs compiled code from this RIP and returns the instructions it retired (the
+              // run loop's bookkeeping is done; a fault is rethrown here), or -1: interpret this one.
+              const k = jit.exec(this, limit - count);
+              if (k < 0) {
+                ins.fn(this, ins);
+                rip = this.nextRip;
+                this.rip = rip;
+                this.retired++;
+                count++;
+              } else {
+                count += k;
+                rip = this.rip;
+                if (jit.thrown !== null) jit.rethrow();
+              }
+              if (this.fLin0 !== lin0) { lin0 = this.fLin0; arr = this.fArr; }
+              if ((this.slow & SL_PER_INSN) !== 0) {
+                if (D.after(this, ins)) stopped = true;
+                break;
+              }
+              if (count >= limit) break;
             }
-            if (count >= limit) break;
           }
           if (stopped) break;
         }
