@@ -190,7 +190,8 @@ export interface InterruptController {
   pendingVector(): number;
   /** The CPU has started delivering `vector` through the IDT (the controller moves it IRR -> ISR). */
   acknowledge(vector: number): void;
-  /** RDMSR/WRMSR of IA32_APIC_BASE (0x1B) and the x2APIC range 0x800-0x8FF. `undefined`/false: #GP(0). */
+  /** RDMSR/WRMSR of IA32_APIC_BASE (0x1B), the x2APIC range 0x800-0x8FF and, with tscDeadline, IA32_TSC_DEADLINE
+   *  (0x6E0). `undefined`/false: #GP(0). */
   readMsr(index: number): bigint | undefined;
   writeMsr(index: number, value: bigint): boolean;
   /** CR8 is the task-priority register's class, TPR[7:4] (SDM Vol. 3 11.8.6.1): when the controller
@@ -200,6 +201,9 @@ export interface InterruptController {
   /** The controller implements x2APIC mode: the CPU then reports CPUID.01H:ECX[21] (x2APIC). Optional;
    *  absent or false: the bit stays clear, as under QEMU TCG. */
   readonly x2apic?: boolean;
+  /** The controller's timer has the TSC-deadline mode: the CPU then reports CPUID.01H:ECX[24] (TSC_Deadline) and
+   *  routes IA32_TSC_DEADLINE (MSR 0x6E0) to it (SDM Vol. 3 11.5.4.1). Optional; absent or false: #GP. */
+  readonly tscDeadline?: boolean;
 }
 
 export interface CpuOptions {

@@ -73,6 +73,7 @@ export const RFLAGS_DEFINED = 0x3f7fd5;
 
 // ---- MSR indices ----
 export const MSR_IA32_TSC = 0x10;
+export const MSR_IA32_TSC_DEADLINE = 0x6e0;
 export const MSR_IA32_APIC_BASE = 0x1b;
 export const MSR_IA32_SYSENTER_CS = 0x174;
 export const MSR_IA32_SYSENTER_ESP = 0x175;
@@ -191,6 +192,7 @@ export const CPUID1_ECX_SSE3 = 1 << 0;
 export const CPUID1_ECX_CX16 = 1 << 13;
 export const CPUID1_ECX_X2APIC = 1 << 21;
 export const CPUID1_ECX_POPCNT = 1 << 23;
+export const CPUID1_ECX_TSC_DEADLINE = 1 << 24;
 export const CPUID7_EBX_BMI1 = 1 << 3;
 export const CPUID7_EBX_RTM = 1 << 11;
 export const CPUID7_ECX_BUS_LOCK_DETECT = 1 << 24;

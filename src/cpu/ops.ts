@@ -888,7 +888,7 @@ const opCpuid: H = (c, i) => {
 };
 const opRdtsc: H = (c) => {
   if ((c.cr4 & A.CR4_TSD) && c.cpl !== 0) c.raiseGP0();
-  const t = c.retired + c.tscOffset;
+  const t = S.tsc(c);
   c.rl[0] = t % TWO32 | 0; c.rh[0] = 0; c.rl[2] = Math.floor(t / TWO32) | 0; c.rh[2] = 0;
 };
 const opRdmsr: H = (c, i) => { if (c.cpl !== 0) c.raiseGP0(); c.intercept('rdmsr', i); S.rdmsrInsn(c); };

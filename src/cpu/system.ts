@@ -427,7 +427,7 @@ export function grp7(c: Cpu, i: Insn): void {
     }
     if (modrm === 0xf9) { // RDTSCP
       if ((c.cr4 & A.CR4_TSD) && c.cpl !== 0) c.raiseGP0();
-      const t = c.retired + c.tscOffset;
+      const t = tsc(c);
       c.rl[0] = t % TWO32 | 0; c.rh[0] = 0; c.rl[2] = Math.floor(t / TWO32) | 0; c.rh[2] = 0;
       c.rl[1] = c.tscAux; c.rh[1] = 0;
       return;
@@ -595,11 +595,18 @@ export function popSreg(c: Cpu, i: Insn, s: number): void {
 // ---------------------------------------------------------------------------------------------
 // MSRs
 // ---------------------------------------------------------------------------------------------
-/** IA32_APIC_BASE and the x2APIC register MSRs belong to the local APIC (SDM Vol. 3 11.4.4, 11.12.1). */
+/** IA32_APIC_BASE, the x2APIC register MSRs and IA32_TSC_DEADLINE belong to the local APIC (SDM Vol. 3 11.4.4,
+ *  11.12.1, 11.5.4.1); the last exists only when the APIC has the TSC-deadline mode. */
 export const MSR_X2APIC_FIRST = 0x800, MSR_X2APIC_LAST = 0x8ff;
 function apicMsr(c: Cpu, idx: number): boolean {
-  return c.interrupts !== undefined && (idx === A.MSR_IA32_APIC_BASE || (idx >= MSR_X2APIC_FIRST && idx <= MSR_X2APIC_LAST));
+  const apic = c.interrupts;
+  if (apic === undefined) return false;
+  return idx === A.MSR_IA32_APIC_BASE || (idx >= MSR_X2APIC_FIRST && idx <= MSR_X2APIC_LAST) || (idx === A.MSR_IA32_TSC_DEADLINE && apic.tscDeadline === true);
 }
+
+/** The TSC counts the virtual clock (one per retired instruction, plus the ticks HLT skips), so a TSC deadline
+ *  or a TSC read after a halted wait sees the time that passed, as an invariant TSC does (SDM Vol. 3 18.17.1). */
+export function tsc(c: Cpu): number { return c.clock + c.tscOffset; }
 
 export function readMsr(c: Cpu, idx: number): bigint | undefined {
   if (apicMsr(c, idx)) return c.interrupts!.readMsr(idx);
@@ -613,7 +620,7 @@ export function readMsr(c: Cpu, idx: number): bigint | undefined {
     case A.MSR_IA32_GS_BASE: return laToBig(c.segBase[5]!);
     case A.MSR_IA32_KERNEL_GS_BASE: return laToBig(c.kernelGsBase);
     case A.MSR_IA32_DEBUGCTL: return BigInt(c.debugctl >>> 0);
-    case A.MSR_IA32_TSC: return BigInt(Math.floor(c.retired + c.tscOffset));
+    case A.MSR_IA32_TSC: return BigInt(Math.floor(tsc(c)));
     case A.MSR_IA32_TSC_AUX: return BigInt(c.tscAux >>> 0);
     case A.MSR_IA32_PAT: return c.pat;
     case A.MSR_IA32_APIC_BASE: return c.apicBase;
@@ -670,7 +677,7 @@ export function writeMsr(c: Cpu, idx: number, v: bigint, external: boolean): boo
       c.debugctl = Number(v);
       c.recomputeSlow();
       return true;
-    case A.MSR_IA32_TSC: c.tscOffset = Number(v) - c.retired; return true;
+    case A.MSR_IA32_TSC: c.tscOffset = Number(v) - c.clock; return true;
     case A.MSR_IA32_TSC_AUX: if (v >> 32n) return false; c.tscAux = Number(v); return true;
     case A.MSR_IA32_PAT: c.pat = v; return true;
     case A.MSR_IA32_APIC_BASE: c.apicBase = v; return true;
@@ -720,7 +727,8 @@ export function cpuid(c: Cpu, leaf: number, sub: number): [number, number, numbe
     case 1: {
       const eax = intel ? 0x000906ea : 0x00a20f10; // family/model/stepping of a plausible part
       const ebx = (0 << 24) | (1 << 16) | (8 << 8); // APIC ID 0, 1 logical processor, CLFLUSH 64 bytes
-      const ecx = A.CPUID1_ECX_SSE3 | A.CPUID1_ECX_CX16 | A.CPUID1_ECX_POPCNT | (c.interrupts?.x2apic === true ? A.CPUID1_ECX_X2APIC : 0);
+      const ecx = A.CPUID1_ECX_SSE3 | A.CPUID1_ECX_CX16 | A.CPUID1_ECX_POPCNT | (c.interrupts?.x2apic === true ? A.CPUID1_ECX_X2APIC : 0) |
+        (c.interrupts?.tscDeadline === true ? A.CPUID1_ECX_TSC_DEADLINE : 0);
       // The APIC flag follows IA32_APIC_BASE.EN: with the APIC globally disabled the processor is one
       // without an on-chip APIC and CPUID says so (SDM Vol. 3 11.4.3; KVM kvm_update_cpuid_runtime).
       const apic = c.interrupts === undefined || ((c.interrupts.readMsr(A.MSR_IA32_APIC_BASE) ?? 0n) & APIC_BASE_EN) !== 0n ? A.CPUID1_EDX_APIC : 0;

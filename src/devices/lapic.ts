@@ -10,22 +10,25 @@
 // - ICR: delivery mode Fixed to self (shorthand Self, All-including-self, or a physical/flat-logical
 //   destination that names this APIC) is delivered; every other mode (lowest priority, SMI, NMI, INIT,
 //   SIPI) and destinations that do not include this APIC are logged once and dropped.
-// - LVT timer one-shot and periodic; TSC-deadline mode is not supported (CPUID does not advertise it;
-//   the timer does not run in that mode and the use is logged).
+// - LVT timer one-shot, periodic and TSC-deadline (IA32_TSC_DEADLINE, MSR 0x6E0; CPUID.01H:ECX[24] is
+//   set only while the APIC is constructed with it, the default); reserved timer mode 11b does not run (logged).
 // - All interrupts are edge-triggered: TMR stays 0.
 // - Relocating the APIC base through IA32_APIC_BASE is stored and read back, but the MMIO window stays
 //   at 0xFEE00000 (logged).
 //
 // Time: the timer counts APIC bus cycles; this model defines 1 CPU clock tick (one retired instruction,
 // GuestCpu.clock) = 1 bus cycle before the divide configuration. The counter is derived from the clock
-// (never stepped per instruction); GuestCpu.setTimer calls back at each expiry.
+// (never stepped per instruction); GuestCpu.setTimer calls back at each expiry. The TSC advances one per
+// clock tick too (IA32_TSC = clock + the offset a WRMSR to it set), so a TSC deadline is a clock tick.
 
 import type { InterruptController, MmioRegion } from '../cpu/index.js';
 import { OnceLog, silentDeviceLog, type DeviceLog } from './device-log.js';
 
-/** The CPU side the APIC needs: the virtual clock, the one timer event, and the "check INTR" doorbell. */
+/** The CPU side the APIC needs: the virtual clock, the one timer event, the "check INTR" doorbell, and
+ *  the TSC (read as IA32_TSC, MSR 0x10) for the TSC-deadline mode. */
 export interface ApicHost {
   readonly clock: number;
+  getMsr(index: number): bigint | undefined;
   setTimer(tick: number | undefined, fn?: () => void): void;
   notifyInterrupt(): void;
 }
@@ -76,6 +79,9 @@ export const MSR_X2APIC_FIRST = 0x800;
 export const MSR_X2APIC_LAST = 0x8ff;
 export const MSR_X2APIC_ICR = 0x830;
 export const MSR_X2APIC_SELF_IPI = 0x83f;
+/** IA32_TSC_DEADLINE (SDM Vol. 3A 11.5.4.1; Vol. 4 Table 2-2) and IA32_TSC (the time it is compared with). */
+export const MSR_IA32_TSC_DEADLINE = 0x6e0;
+const MSR_IA32_TSC = 0x10;
 
 /** QEMU's APIC version (hw/intc/apic_common.c property "version" = 0x14) with Max LVT Entry = 5
  *  (6 LVTs: timer, thermal, performance, LINT0, LINT1, error) in bits 16-23 (SDM Figure 11-7). */
@@ -103,6 +109,8 @@ export const LVT_TIMER_MODE = 0x3 << LVT_TIMER_MODE_SHIFT;
 export const TIMER_MODE_ONE_SHOT = 0;
 export const TIMER_MODE_PERIODIC = 1;
 export const TIMER_MODE_TSC_DEADLINE = 2;
+/** Timer mode 11b is reserved (SDM Figure 11-8). */
+export const TIMER_MODE_RESERVED = 3;
 
 const LVT_TIMER_WRITABLE = LVT_VECTOR | LVT_MASK | LVT_TIMER_MODE;
 const LVT_LINT_WRITABLE = LVT_VECTOR | LVT_DELIVERY_MODE | LVT_INPUT_PIN_POLARITY | LVT_TRIGGER_MODE | LVT_MASK;
@@ -144,6 +152,8 @@ export interface LocalApicOptions {
   physAddrBits?: number;
   /** Whether x2APIC mode may be enabled (CPUID.01H:ECX[21]). Default true. */
   x2apic?: boolean;
+  /** Whether the LVT timer has the TSC-deadline mode (CPUID.01H:ECX[24], IA32_TSC_DEADLINE). Default true. */
+  tscDeadline?: boolean;
   log?: DeviceLog;
 }
 
@@ -157,6 +167,10 @@ export class LocalApic implements MmioRegion, InterruptController {
   /** InterruptController.x2apic: the CPU reports CPUID.01H:ECX[21] when true. Real parts since Nehalem /
    *  Zen and KVM's in-kernel APIC offer x2APIC; QEMU 7.2's TCG APIC does not (construct with x2apic:false). */
   get x2apic(): boolean { return this.x2apicSupported; }
+  private readonly tscDeadlineSupported: boolean;
+  /** InterruptController.tscDeadline: the CPU reports CPUID.01H:ECX[24] and routes MSR 0x6E0 here when true.
+   *  Real parts since Sandy Bridge / Zen and KVM's in-kernel APIC have it. */
+  get tscDeadline(): boolean { return this.tscDeadlineSupported; }
   private readonly once: OnceLog;
 
   private apicBase = 0n;
@@ -184,6 +198,9 @@ export class LocalApic implements MmioRegion, InterruptController {
   // Timer: the count is derived from the clock. From anchorTick the counter decrements once per
   // `divisor` ticks starting at anchorCount; when it reaches 0 a periodic timer reloads initialCount.
   private initialCount = 0;
+  /** IA32_TSC_DEADLINE as armed (0: disarmed). The expiry is derived from the TSC when asked, so a deadline that
+   *  passes with the timer masked disarms without an interrupt, as KVM's apic_timer_expired clears it. */
+  private deadline = 0n;
   private divisor = 2;
   private anchorTick = 0;
   private anchorCount = 0;
@@ -198,6 +215,7 @@ export class LocalApic implements MmioRegion, InterruptController {
   constructor(opts: LocalApicOptions = {}) {
     this.physAddrBits = opts.physAddrBits ?? 40;
     this.x2apicSupported = opts.x2apic ?? true;
+    this.tscDeadlineSupported = opts.tscDeadline ?? true;
     this.once = new OnceLog(opts.log ?? silentDeviceLog, 'lapic');
     this.reset();
   }
@@ -269,6 +287,7 @@ export class LocalApic implements MmioRegion, InterruptController {
 
   readMsr(index: number): bigint | undefined {
     if (index === MSR_IA32_APIC_BASE) return this.apicBase;
+    if (index === MSR_IA32_TSC_DEADLINE) return this.readTscDeadline();
     if (index < MSR_X2APIC_FIRST || index > MSR_X2APIC_LAST || this.mode !== 'x2apic') return undefined;
     // SDM 11.12.1.2: RDMSR of a write-only register (EOI, SELF IPI) or an unimplemented one raises #GP.
     if (index === MSR_X2APIC_ICR) return (BigInt(this.icrHigh) << 32n) | BigInt(this.icrLow);
@@ -283,6 +302,7 @@ export class LocalApic implements MmioRegion, InterruptController {
 
   writeMsr(index: number, value: bigint): boolean {
     if (index === MSR_IA32_APIC_BASE) return this.writeApicBase(value);
+    if (index === MSR_IA32_TSC_DEADLINE) return this.writeTscDeadline(value);
     if (index < MSR_X2APIC_FIRST || index > MSR_X2APIC_LAST || this.mode !== 'x2apic') return false;
     if (index === MSR_X2APIC_ICR) {
       const lo = Number(value & 0xffffffffn);
@@ -432,11 +452,19 @@ export class LocalApic implements MmioRegion, InterruptController {
       case APIC_LVT_TIMER: {
         const oldMode = this.timerMode();
         const cur = this.currentCount(); // under the old mode
+        this.settleDeadline(); // a deadline that passed under the old mask has disarmed (no interrupt)
         this.lvtTimer = this.lvtValue(v, LVT_TIMER_WRITABLE);
         const mode = this.timerMode();
-        if (mode === TIMER_MODE_TSC_DEADLINE || mode === 3)
-          this.once.unsupported('tsc-deadline', 'LVT timer mode TSC-deadline (or reserved mode 3): the timer does not run', { lvt: hex(v) });
-        if (mode !== oldMode) this.timerModeChanged(cur);
+        if (mode === TIMER_MODE_RESERVED || (mode === TIMER_MODE_TSC_DEADLINE && !this.tscDeadlineSupported))
+          this.once.unsupported('timer-mode', 'LVT timer mode reserved (or TSC-deadline without the feature): the timer does not run', { lvt: hex(v) });
+        if (mode !== oldMode && (mode === TIMER_MODE_TSC_DEADLINE || oldMode === TIMER_MODE_TSC_DEADLINE)) {
+          // SDM 11.5.4.1: moving into or out of TSC-deadline mode disarms the timer. KVM (lapic.c apic_update_lvtt)
+          // also zeroes the initial count and the deadline, so neither counter survives the switch.
+          this.deadline = 0n;
+          this.initialCount = 0;
+          this.anchorCount = 0;
+          this.disarm();
+        } else if (mode !== oldMode) this.timerModeChanged(cur);
         else this.rescheduleTimer(); // the mask may have changed
         return true;
       }
@@ -446,6 +474,8 @@ export class LocalApic implements MmioRegion, InterruptController {
       case APIC_LVT_LINT1: this.lvtLint1 = this.lvtValue(v, LVT_LINT_WRITABLE); return true;
       case APIC_LVT_ERROR: this.lvtError = this.lvtValue(v, LVT_ERROR_WRITABLE); return true;
       case APIC_TIMER_INITIAL_COUNT:
+        // SDM 11.5.4.1: ignored in TSC-deadline mode (KVM kvm_lapic_reg_write APIC_TMICT does the same).
+        if (this.deadlineMode()) return true;
         // SDM 11.5.4: writing the initial count starts the count-down; writing 0 stops the timer.
         this.initialCount = v >>> 0;
         this.startCount(this.now(), this.initialCount);
@@ -615,6 +645,7 @@ export class LocalApic implements MmioRegion, InterruptController {
     this.divideConfig = 0;
     this.divisor = divisorOf(0);
     this.initialCount = 0;
+    this.deadline = 0n;
     this.anchorTick = 0;
     this.anchorCount = 0;
     this.lastFiredTick = -1;
@@ -654,6 +685,10 @@ export class LocalApic implements MmioRegion, InterruptController {
   /** Arm the host timer for the first expiry strictly after tick `after`, if the timer is counting. */
   private schedule(after: number): void {
     const mode = this.timerMode();
+    if (this.deadlineMode()) {
+      this.scheduleDeadline();
+      return;
+    }
     if (
       this.initialCount === 0 || this.anchorCount === 0 || this.mode === 'disabled' || (this.lvtTimer & LVT_MASK) !== 0 ||
       (mode !== TIMER_MODE_ONE_SHOT && mode !== TIMER_MODE_PERIODIC)
@@ -677,6 +712,7 @@ export class LocalApic implements MmioRegion, InterruptController {
   /** After a mask or enable change: arm for the next expiry not yet delivered (one at the current tick
    *  included), or disarm. A one-shot that expired while masked stays expired (SDM 11.5.4). */
   private rescheduleTimer(): void {
+    this.settleDeadline();
     this.schedule(Math.max(this.now() - 1, this.lastFiredTick));
   }
 
@@ -692,12 +728,66 @@ export class LocalApic implements MmioRegion, InterruptController {
     this.startCount(this.now(), cur === 0 && this.timerMode() === TIMER_MODE_PERIODIC ? this.initialCount : cur);
   }
 
-  /** Host timer callback: the counter reached 0 at nextExpiry. */
+  // ---------------------------------------------------------------- TSC-deadline mode (SDM 11.5.4.1)
+
+  /** The LVT timer is in TSC-deadline mode and the feature exists. */
+  private deadlineMode(): boolean {
+    return this.tscDeadlineSupported && this.timerMode() === TIMER_MODE_TSC_DEADLINE;
+  }
+
+  private tscNow(): bigint {
+    return this.host?.getMsr(MSR_IA32_TSC) ?? BigInt(this.now());
+  }
+
+  /** RDMSR IA32_TSC_DEADLINE: the armed deadline in TSC-deadline mode, 0 in the other modes (SDM 11.5.4.1;
+   *  KVM kvm_get_lapic_tscdeadline_msr also reads 0 with the APIC disabled). */
+  private readTscDeadline(): bigint | undefined {
+    if (!this.tscDeadlineSupported) return undefined; // no such MSR: #GP
+    this.settleDeadline();
+    return this.mode !== 'disabled' && this.deadlineMode() ? this.deadline : 0n;
+  }
+
+  /** WRMSR IA32_TSC_DEADLINE: a non-zero value arms the timer (one already reached fires at once), zero
+   *  disarms it; outside TSC-deadline mode the write is ignored (SDM 11.5.4.1; KVM kvm_set_lapic_tscdeadline_msr). */
+  private writeTscDeadline(value: bigint): boolean {
+    if (!this.tscDeadlineSupported) return false;
+    if (this.mode === 'disabled' || !this.deadlineMode()) return true;
+    this.deadline = BigInt.asUintN(64, value);
+    this.scheduleDeadline();
+    return true;
+  }
+
+  /** Arm the host timer for the tick at which the TSC reaches the deadline (now, if it already has), while an
+   *  expiry would interrupt; otherwise leave it unarmed (settleDeadline notices the passing later). */
+  private scheduleDeadline(): void {
+    if (this.deadline === 0n || this.mode === 'disabled' || (this.lvtTimer & LVT_MASK) !== 0) {
+      this.disarm();
+      return;
+    }
+    const now = this.now();
+    const tsc = this.tscNow();
+    const ahead = this.deadline > tsc ? this.deadline - tsc : 0n;
+    const room = BigInt(Number.MAX_SAFE_INTEGER - now);
+    const expiry = now + Number(ahead < room ? ahead : room);
+    this.nextExpiry = expiry;
+    this.host?.setTimer(expiry, this.onTimer);
+  }
+
+  /** A deadline the TSC passed while no host timer was armed for it (timer masked, APIC software disabled)
+   *  expired without an interrupt: it is disarmed and reads 0 (KVM apic_timer_expired clears tscdeadline
+   *  whether or not kvm_apic_local_deliver delivers). */
+  private settleDeadline(): void {
+    if (this.deadline !== 0n && this.nextExpiry === undefined && this.deadlineMode() && this.tscNow() >= this.deadline) this.deadline = 0n;
+  }
+
+  /** Host timer callback: the counter reached 0 at nextExpiry (or the TSC reached the deadline). */
   private timerExpired(): void {
     const fired = this.nextExpiry;
     this.nextExpiry = undefined;
     if (fired === undefined) return;
     this.lastFiredTick = fired;
+    // SDM 11.5.4.1: at the deadline the timer interrupts, then disarms itself and clears IA32_TSC_DEADLINE.
+    if (this.deadlineMode()) this.deadline = 0n;
     this.localInterrupt(this.lvtTimer);
     if (this.timerMode() === TIMER_MODE_PERIODIC) this.schedule(Math.max(fired, this.now()));
   }

@@ -6,6 +6,8 @@ import type { ApicHost } from '../../src/devices/lapic.js';
 
 export class FakeHost implements ApicHost {
   clock = 0;
+  /** IA32_TSC = clock + tscOffset, as the CPU counts it (src/cpu/system.ts tsc()). */
+  tscOffset = 0;
   notifications = 0;
   timerTick: number | undefined;
   private timerFn: (() => void) | undefined;
@@ -15,6 +17,10 @@ export class FakeHost implements ApicHost {
   setTimer(tick: number | undefined, fn?: () => void): void {
     this.timerTick = tick;
     this.timerFn = tick === undefined ? undefined : fn;
+  }
+
+  getMsr(index: number): bigint | undefined {
+    return index === 0x10 ? BigInt(this.clock + this.tscOffset) : undefined;
   }
 
   notifyInterrupt(): void {

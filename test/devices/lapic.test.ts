@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   APIC_DFR, APIC_EOI, APIC_ESR, APIC_ICR_HIGH, APIC_ICR_LOW, APIC_ID, APIC_IRR0, APIC_ISR0, APIC_LDR, APIC_LVT_ERROR,
   APIC_LVT_LINT0, APIC_LVT_TIMER, APIC_PPR, APIC_SVR, APIC_TIMER_CURRENT_COUNT, APIC_TIMER_DIVIDE_CONFIG,
-  APIC_TIMER_INITIAL_COUNT, APIC_TPR, APIC_VERSION, LocalApic, divisorOf,
+  APIC_TIMER_INITIAL_COUNT, APIC_TPR, APIC_VERSION, LocalApic, MSR_IA32_TSC_DEADLINE, divisorOf,
 } from '../../src/devices/lapic.js';
 import { FakeHost } from './fake-host.js';
 
@@ -10,6 +10,7 @@ const ENABLE = 0x100;
 const MASK = 1 << 16;
 const PERIODIC = 1 << 17;
 const SELF = 1 << 18; // ICR destination shorthand 01: self
+const TSC_DEADLINE = 2 << 17; // LVT timer mode 10b
 
 function setup() {
   const logs: { event: string; data: Record<string, unknown> }[] = [];
@@ -305,16 +306,6 @@ describe('local APIC: timer (1 tick = 1 bus cycle)', () => {
     expect(host.fired).toEqual([10, 20, 30]);
   });
 
-  it('TSC-deadline mode is reported and the timer does not run', () => {
-    const { apic, host, logs } = setup();
-    apic.write(APIC_SVR, 4, ENABLE | 0xff);
-    apic.write(APIC_LVT_TIMER, 4, (2 << 17) | 0x30);
-    apic.write(APIC_TIMER_INITIAL_COUNT, 4, 10);
-    host.advance(50);
-    expect(host.fired).toEqual([]);
-    expect(logs.map((l) => l.data.feature)).toEqual(['tsc-deadline']);
-  });
-
   it('software disable masks every LVT and keeps them masked until re-enabled', () => {
     const { apic } = setup();
     apic.write(APIC_SVR, 4, ENABLE | 0xff);
@@ -326,6 +317,125 @@ describe('local APIC: timer (1 tick = 1 bus cycle)', () => {
     apic.write(APIC_SVR, 4, ENABLE | 0xff);
     apic.write(APIC_LVT_TIMER, 4, 0x32);
     expect(apic.read(APIC_LVT_TIMER, 4)).toBe(0x32);
+  });
+
+  it('reserved timer mode 11b is reported and the timer does not run', () => {
+    const { apic, host, logs } = setup();
+    apic.write(APIC_SVR, 4, ENABLE | 0xff);
+    apic.write(APIC_LVT_TIMER, 4, (3 << 17) | 0x30);
+    apic.write(APIC_TIMER_INITIAL_COUNT, 4, 10);
+    host.advance(50);
+    expect(host.fired).toEqual([]);
+    expect(logs.map((l) => l.data.feature)).toEqual(['timer-mode']);
+  });
+
+  it('without the TSC-deadline feature IA32_TSC_DEADLINE is no MSR (#GP) and mode 10b does not run', () => {
+    const logs: string[] = [];
+    const apic = new LocalApic({ tscDeadline: false, log: (_l, _e, d) => logs.push(String(d.feature)) });
+    const host = new FakeHost();
+    apic.attach(host);
+    expect(apic.tscDeadline).toBe(false);
+    apic.write(APIC_SVR, 4, ENABLE | 0xff);
+    apic.write(APIC_LVT_TIMER, 4, TSC_DEADLINE | 0x30);
+    expect(apic.readMsr(MSR_IA32_TSC_DEADLINE)).toBeUndefined();
+    expect(apic.writeMsr(MSR_IA32_TSC_DEADLINE, 100n)).toBe(false);
+    host.advance(200);
+    expect(host.fired).toEqual([]);
+    expect(logs).toEqual(['timer-mode']);
+  });
+});
+
+describe('local APIC: TSC-deadline mode (SDM 11.5.4.1)', () => {
+  function deadlineSetup(lvt = TSC_DEADLINE | 0x30) {
+    const s = setup();
+    s.apic.write(APIC_SVR, 4, ENABLE | 0xff);
+    s.apic.write(APIC_LVT_TIMER, 4, lvt);
+    return s;
+  }
+
+  it('fires once when the TSC reaches the deadline, then reads 0 (disarmed); the TSC offset counts', () => {
+    const { apic, host } = deadlineSetup();
+    expect(apic.tscDeadline).toBe(true);
+    host.clock = 100;
+    host.tscOffset = 5000; // TSC = 5100
+    expect(apic.writeMsr(MSR_IA32_TSC_DEADLINE, 5400n)).toBe(true);
+    expect(host.timerTick).toBe(400);
+    expect(apic.readMsr(MSR_IA32_TSC_DEADLINE)).toBe(5400n);
+    host.advance(299);
+    expect(apic.pendingVector()).toBe(-1);
+    host.advance(1);
+    expect(host.fired).toEqual([400]);
+    expect(apic.pendingVector()).toBe(0x30);
+    expect(apic.readMsr(MSR_IA32_TSC_DEADLINE)).toBe(0n);
+    host.advance(1000);
+    expect(host.fired).toEqual([400]);
+  });
+
+  it('a deadline already reached fires at the next boundary; writing 0 disarms', () => {
+    const { apic, host } = deadlineSetup();
+    host.clock = 1000;
+    apic.writeMsr(MSR_IA32_TSC_DEADLINE, 10n);
+    expect(host.timerTick).toBe(1000);
+    apic.writeMsr(MSR_IA32_TSC_DEADLINE, 0n);
+    expect(host.timerTick).toBeUndefined();
+    apic.writeMsr(MSR_IA32_TSC_DEADLINE, 1n);
+    host.advance(1);
+    expect(host.fired).toEqual([1001]);
+    expect(apic.pendingVector()).toBe(0x30);
+  });
+
+  it('initial-count writes are ignored and the current count reads 0 in TSC-deadline mode', () => {
+    const { apic, host } = deadlineSetup();
+    apic.write(APIC_TIMER_INITIAL_COUNT, 4, 10);
+    expect(apic.read(APIC_TIMER_INITIAL_COUNT, 4)).toBe(0);
+    expect(apic.read(APIC_TIMER_CURRENT_COUNT, 4)).toBe(0);
+    host.advance(100);
+    expect(host.fired).toEqual([]);
+  });
+
+  it('outside TSC-deadline mode the MSR reads 0 and writes are ignored', () => {
+    const { apic, host } = deadlineSetup(0x30);
+    expect(apic.writeMsr(MSR_IA32_TSC_DEADLINE, 50n)).toBe(true);
+    expect(apic.readMsr(MSR_IA32_TSC_DEADLINE)).toBe(0n);
+    host.advance(100);
+    expect(host.fired).toEqual([]);
+  });
+
+  it('switching into or out of TSC-deadline mode disarms both timers (KVM apic_update_lvtt)', () => {
+    const { apic, host } = deadlineSetup();
+    apic.writeMsr(MSR_IA32_TSC_DEADLINE, 50n);
+    apic.write(APIC_LVT_TIMER, 4, 0x30); // one-shot
+    expect(host.timerTick).toBeUndefined();
+    apic.write(APIC_LVT_TIMER, 4, TSC_DEADLINE | 0x30);
+    expect(apic.readMsr(MSR_IA32_TSC_DEADLINE)).toBe(0n);
+    host.advance(100);
+    expect(host.fired).toEqual([]);
+    apic.write(APIC_LVT_TIMER, 4, 0x30);
+    apic.write(APIC_TIMER_INITIAL_COUNT, 4, 10);
+    apic.write(APIC_LVT_TIMER, 4, TSC_DEADLINE | 0x30);
+    expect(apic.read(APIC_TIMER_INITIAL_COUNT, 4)).toBe(0);
+    host.advance(100);
+    expect(host.fired).toEqual([]);
+  });
+
+  it('a deadline that passes while masked disarms without an interrupt; one still ahead fires after unmasking', () => {
+    const { apic, host } = deadlineSetup(MASK | TSC_DEADLINE | 0x30);
+    apic.writeMsr(MSR_IA32_TSC_DEADLINE, 20n);
+    expect(host.timerTick).toBeUndefined(); // masked: HLT never waits on it
+    host.advance(30);
+    expect(apic.readMsr(MSR_IA32_TSC_DEADLINE)).toBe(0n);
+    apic.write(APIC_LVT_TIMER, 4, TSC_DEADLINE | 0x30);
+    host.advance(30);
+    expect(host.fired).toEqual([]);
+    expect(apic.pendingVector()).toBe(-1);
+    apic.write(APIC_LVT_TIMER, 4, MASK | TSC_DEADLINE | 0x30);
+    apic.writeMsr(MSR_IA32_TSC_DEADLINE, 100n);
+    host.advance(10);
+    apic.write(APIC_LVT_TIMER, 4, TSC_DEADLINE | 0x30);
+    expect(host.timerTick).toBe(100);
+    host.jumpTo(100);
+    expect(host.fired).toEqual([100]);
+    expect(apic.pendingVector()).toBe(0x30);
   });
 });
 
