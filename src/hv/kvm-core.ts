@@ -15,7 +15,7 @@
 
 import {
   CR4_DE, DR6_ACTIVE_LOW, DR6_BD, DR6_BLD, DR6_BMASK, DR6_BS, DR6_BT, DR6_ENABLED_BP, DR6_RTM, DR7_ENABLE_MASK,
-  DR7_GD, DR_CONTROL, DR_STATUS, VEC_BP, VEC_DB, VEC_GP, VEC_UD, dr6AfterDb, type CpuHost, type ExceptionEvent,
+  DR7_GD, DR_CONTROL, DR_STATUS, MSR_IA32_TSC_DEADLINE, VEC_BP, VEC_DB, VEC_GP, VEC_UD, dr6AfterDb, type CpuHost, type ExceptionEvent,
   type GuestCpu, type InterceptableInstruction, type StopReason,
 } from '../cpu/index.js';
 import { codeBreakpointHits, DEBUGCTL_BTF, DEBUGCTL_BUS_LOCK_DETECT, DEBUGCTL_LBR, dr7Store, drValue64Valid, guestDr6Store, kvmDr6Fixed, MSR_IA32_DEBUGCTL, RFLAGS_RF, RFLAGS_TF } from './debugregs.js';
@@ -107,9 +107,15 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
         // MOV-DR exiting (VMX) / the DR intercepts (SVM) are on unless the guest owns the DRs.
         return !this.wontExit;
       case 'rdmsr':
-      case 'wrmsr':
+      case 'wrmsr': {
+        const msr = Number(this.cpu.getGpr(1 /* RCX */) & 0xffffffffn);
+        // IA32_TSC_DEADLINE is never passed through: KVM emulates the LAPIC timer, and a write takes the exit
+        // fastpath on both vendors (vmx_exit_handlers_fastpath / svm_exit_handlers_fastpath ->
+        // handle_fastpath_set_msr_irqoff).
+        if (kind === 'wrmsr' && msr === MSR_IA32_TSC_DEADLINE) return true;
         // SVM: DEBUGCTL lives in the VMCB (svm_{get,set}_msr); VMX swaps it through the VMCS.
-        return !this.vmx && Number(this.cpu.getGpr(1 /* RCX */) & 0xffffffffn) === MSR_IA32_DEBUGCTL;
+        return !this.vmx && msr === MSR_IA32_DEBUGCTL;
+      }
       case 'in':
       case 'out': {
         // Every port access to a VMM device is a KVM_EXIT_IO round trip: its trace stays in the union, and, as after
@@ -267,6 +273,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
         return this.vmx || (this.opts.svmDecodeAssists ?? this.cfg.svmDecodeAssists) ? this.handleDr(rip, length) : this.emulateMovDr(rip, length);
       case 'rdmsr':
       case 'wrmsr':
+        if (kind === 'wrmsr' && Number(cpu.getGpr(1) & 0xffffffffn) === MSR_IA32_TSC_DEADLINE) return this.fastpathSetTscDeadline(length);
         return this.svmDebugctlMsr(kind === 'wrmsr', length);
       default: {
         const r = cpu.executeIntercepted();
@@ -418,6 +425,23 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
     if (dr === 6) this.dr6 = guestDr6Store(Number(val) >>> 0, this.dr6Fixed());
     else this.dr7 = dr7Store(Number(val) >>> 0);
     return true;
+  }
+
+  /**
+   * handle_fastpath_set_msr_irqoff, MSR_IA32_TSC_DEADLINE (x86.c): handle_fastpath_set_tscdeadline hands the value
+   * to the in-kernel LAPIC (kvm_set_lapic_tscdeadline_msr: ignored unless its timer is in TSC-deadline mode), then
+   * kvm_skip_emulated_instruction. Under KVM_GUESTDBG_SINGLESTEP the skip fills the KVM_EXIT_DEBUG record
+   * (kvm_vcpu_do_singlestep) and returns 0, and since "KVM: x86: Exit to userspace if fastpath triggers one on
+   * instruction skip" (Sean Christopherson, 2024; Fixes 404d5d7bff0d) the fastpath returns
+   * EXIT_FASTPATH_EXIT_USERSPACE so vcpu_enter_guest exits with it. That is the step debug_regs.c (blob 1260ed77)
+   * checks: the exit's pc is the instruction after the WRMSR. Before that fix the record was overwritten by the next
+   * step (the exit reported the CLI's successor); not modelled.
+   */
+  private fastpathSetTscDeadline(length: number): KvmExit | undefined {
+    const cpu = this.cpu;
+    const v = ((cpu.getGpr(2) & 0xffffffffn) << 32n) | (cpu.getGpr(0) & 0xffffffffn);
+    if (!cpu.setMsr(MSR_IA32_TSC_DEADLINE, v)) return this.queueFault(VEC_GP, 0, 'wrmsr-tsc-deadline'); // no LAPIC with the mode
+    return this.skipEmulatedInstruction(length);
   }
 
   /** svm_get_msr / svm_set_msr for DEBUGCTL. */

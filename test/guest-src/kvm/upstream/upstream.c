@@ -87,9 +87,9 @@ static void sc_icebp_movss(void) {
 }
 
 /* The guest of debug_regs.c: a pending self-IPI (held back by KVM_GUESTDBG_BLOCKIRQ while single-stepping),
- * INT3, an instruction, a 4-byte store, the single-step run over STI/XOR/CPUID/MOV/CLI, and a MOV from DR0. The
- * selftest also writes IA32_TSC_DEADLINE between the MOV and the CLI (KVM's fastpath); the LAPIC model has no
- * TSC-deadline mode, so that WRMSR would #GP here and is left out. */
+ * INT3, an instruction, a 4-byte store, the single-step run over STI/XOR/CPUID/MOV/WRMSR/CLI (the WRMSR writes
+ * IA32_TSC_DEADLINE with CPUID leaf 0's EDX:EAX, which KVM takes in its exit fastpath; the LVT timer is not in
+ * TSC-deadline mode, so the LAPIC ignores the value), and a MOV from DR0. */
 static void sc_selftest(void) {
   wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_EN | APIC_BASE_EXTD);
   wrmsr(MSR_X2APIC_ICR, ICR_DEST_SELF | ICR_LEVEL_ASSERT | IRQ_VECTOR);
@@ -101,6 +101,7 @@ static void sc_selftest(void) {
       "xor %%eax, %%eax\n"
       "cpuid\n"
       "movl $0x6e0, %%ecx\n"
+      "wrmsr\n"
       "cli\n"
       : : : "eax", "ebx", "ecx", "edx");
   __asm__ volatile(".globl bd_start\nbd_start: mov %%dr0, %%rax\n" : : : "rax");
