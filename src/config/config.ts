@@ -99,7 +99,7 @@ export const CONFIG_SCHEMA: Record<keyof MachineConfig, Kind & { flag: string; d
   boot: { type: 'enum', values: ['auto', 'multiboot', 'elf64', 'linux'], flag: 'boot', doc: 'boot protocol: auto = Linux for a bzImage ("HdrS" header), else Multiboot if the file has a Multiboot header in its first 8 KiB, else the 64-bit ELF environment' },
   append: { type: 'string', flag: 'append', doc: 'Multiboot kernel command line, as QEMU -append (QEMU puts the kernel path in front)' },
   initrd: { type: 'string', flag: 'initrd', doc: 'Multiboot modules, as QEMU -initrd: "file1 arg1 arg2,file2" (,, for a comma)' },
-  engine: { type: 'enum', values: ['interp', 'jit'], flag: 'engine', doc: 'CPU engine: interp interprets every instruction; jit compiles 64-bit code into JavaScript blocks (same results; the debug unit falls back to interp per instruction)' },
+  engine: { type: 'enum', values: ['interp', 'jit', 'reference'], flag: 'engine', doc: 'CPU engine: interp interprets every instruction; jit compiles 64-bit code into JavaScript blocks (same results; the debug unit falls back to interp per instruction); reference is interp with every specialisation off (the differential tests\' oracle; slower)' },
 };
 
 export class ConfigError extends Error {}

@@ -220,11 +220,14 @@ export interface CpuOptions {
   /** The interrupt controller on INTR; without one the CPU never takes maskable interrupts. */
   interrupts?: InterruptController;
   /** Execution engine: 'interp' (default) interprets every instruction; 'jit' runs 64-bit code through the
-   *  block compiler (src/cpu/jit) wherever the debug unit allows, with identical results. */
+   *  block compiler (src/cpu/jit) wherever the debug unit allows, with identical results. 'reference' is the
+   *  interpreter with every specialisation off: the generic decoded handlers (no fast.ts forms), the segment
+   *  checks on every legacy-mode data access (no flat shortcut), every data access offered to the debug unit
+   *  (no bounding-range filter), no block compiler. Slower; it is the oracle the others are compared with. */
   engine?: CpuEngine;
 }
 
-export type CpuEngine = 'interp' | 'jit';
+export type CpuEngine = 'interp' | 'jit' | 'reference';
 
 export interface GuestCpu {
   readonly vendor: Vendor;

@@ -81,6 +81,8 @@ export abstract class CpuCore {
    *  an access outside it cannot match, so the per-access hook is skipped with two compares. */
   dbLo = Infinity;
   dbHi = -Infinity;
+  /** CpuOptions.engine 'reference': every specialisation off (api.ts), for the differential tests. */
+  readonly reference: boolean;
   dr6 = A.DR6_RESET;
   dr7 = A.DR7_RESET;
   debugctl = 0;
@@ -201,6 +203,7 @@ export abstract class CpuCore {
   protected blockIrq = false;
 
   constructor(opts: CpuOptions) {
+    this.reference = opts.engine === 'reference';
     this.vendor = opts.vendor;
     this.features = { ...opts.features };
     this.cpuHost = opts.host ?? hostBare;
@@ -245,6 +248,8 @@ export abstract class CpuCore {
       const a = this.extWpLin[k]!;
       lo = Math.min(lo, a); hi = Math.max(hi, a + this.extWps[k]!.len);
     }
+    // The reference engine offers every data access to the debug unit (debug.ts dataAccess decides alone).
+    if (this.reference) { lo = -Infinity; hi = Infinity; }
     this.dbLo = lo; this.dbHi = hi;
     if (this.fl & A.RFLAGS_TF) s |= SL_TF;
     if (this.hostSS) s |= SL_HOSTSS;

@@ -469,7 +469,7 @@ export abstract class CpuMemoryAccess extends CpuCore {
     ins.phys = p;
     if (r === DEC_TOO_LONG) {
       ins.fn = opTooLong;
-    } else if (r === DEC_OK) {
+    } else if (r === DEC_OK && !this.reference) {
       specialize(ins);
     }
     const crosses = pageOff + ins.len > 4096;

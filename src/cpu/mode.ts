@@ -39,6 +39,8 @@ export function updateMode(c: Cpu): void {
       if (s !== SEG_CS && (c.segAttr[s]! & (DESC_CODE | DESC_EXPAND_DOWN | DESC_WRITABLE)) !== DESC_WRITABLE) { flat = false; break; }
     }
   }
+  // The reference engine (api.ts CpuEngine) runs every legacy-mode access through the segment checks.
+  if (c.reference) flat = false;
   c.flatSegs = flat;
   c.flatMask = flat ? FLAT_DATA_SEGS : 0;
   if (dm !== c.decodeMode) c.setDecodeMode(dm);

@@ -9,24 +9,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ExternalWatchpoint, GuestCpu, StopReason } from '../../../src/cpu/api.js';
 import { asm } from '../support/asm.js';
-import { CODE, DATA, makeEngineMachine, type EngineMachine } from './machine.js';
+import { big, bytesDiffer, CODE, DATA, makeEngineMachine, snapshot } from './machine.js';
 import { DATA_SPAN, program, Rng } from './gen.js';
 
 const SEEDS = Number(process.env.JIT_DIFF_SEEDS ?? 24);
 const FIRST = Number(process.env.JIT_DIFF_SEED ?? 1);
-
-const big = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);
-function snapshot(m: EngineMachine, stop: StopReason | undefined): string {
-  const cpu = m.cpu;
-  return JSON.stringify({
-    stop, state: cpu.getState(), retired: cpu.instructionsRetired, dr6: cpu.getDr(6), dr7: cpu.getDr(7),
-    db: m.dbEvents.map((e) => ({ p: e.payload, k: e.kind, rip: e.rip, b: e.dr6Before, a: e.dr6After, c: e.causes })),
-  }, big);
-}
-function bytesDiffer(a: Uint8Array, b: Uint8Array): number {
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return k;
-  return -1;
-}
 
 /** Addresses of the first instructions the program executes (for instruction breakpoints). */
 function visitedRips(code: Uint8Array, regs: bigint[], n: number): bigint[] {

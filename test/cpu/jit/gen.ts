@@ -8,7 +8,12 @@ import { DATA } from './machine.js';
 
 export class Rng {
   private s: bigint;
-  constructor(seed: number) { this.s = BigInt.asUintN(64, BigInt(seed) * 0x9e3779b97f4a7c15n + 0x632be59bd9b4e019n); }
+  // The seed goes through the output mix first: a plain `seed * gamma` start would make seed n+1's stream seed n's
+  // shifted by one draw (splitmix steps the state by gamma), so consecutive seeds gave near-identical programs.
+  constructor(seed: number) {
+    this.s = BigInt.asUintN(64, BigInt(seed) * 0x9e3779b97f4a7c15n + 0x632be59bd9b4e019n);
+    this.s = this.next64();
+  }
   /** splitmix64 */
   next64(): bigint {
     this.s = (this.s + 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn;
@@ -103,13 +108,84 @@ function instr(r: Rng, labels: { n: number }): string {
   }
 }
 
+/**
+ * One instruction group that reaches a memory-access path of the interpreter the main mix above leaves out (for the
+ * debug-unit differential, test/cpu/debug/debug-unit-diff.test.ts): string instructions of every size and
+ * direction (REP MOVS/STOS/CMPS/SCAS, LODS, MOVS), PUSH/POP of memory and of 16-bit registers, near CALL/RET
+ * (direct and through memory), ENTER/LEAVE, far transfers (JMP m16:32, LRETQ, IRETQ) that read the GDT, segment
+ * loads and stores, SGDT/SIDT/LGDT/LIDT/STR/SLDT, INT n through an IST gate (reads the TSS, switches stacks) and on
+ * the current stack, CMPXCHG/CMPXCHG8B/XADD/XCHG/BTS on memory, MOV via moffs and XLAT. RBX, RSP and RBP are left as
+ * the main mix requires (RSI is saved around the groups that move it).
+ */
+export function memoryPathForm(r: Rng, labels: { n: number }): string {
+  const d = r.pick(R64), s = r.pick(R64);
+  const sz = r.pick([1, 2, 4, 8] as const);
+  const suf = { 1: 'b', 2: 'w', 4: 'l', 8: 'q' }[sz];
+  const sreg = sz === 8 ? s : sz === 4 ? R32[s] : sz === 2 ? R16[s] : R8[s];
+  const k = r.int(24);
+  switch (k < 6 ? 0 : k - 4) {
+    case 0: {
+      // A short string run inside the data area; DF=1 runs downward from the area's top half.
+      const n = 1 + r.int(6);
+      const down = r.chance(0.3);
+      const src = down ? 0x100 + r.int(0x80) : r.int(0x80), dst = down ? 0x180 + r.int(0x70) : 0x100 + r.int(0x80);
+      const op = [`rep movs${suf}`, `rep stos${suf}`, `repe cmps${suf}`, `repne scas${suf}`, `lods${suf}`, `movs${suf}`][k]!;
+      return `pushq %rsi; pushq %rdi; pushq %rcx; leaq ${src}(%rbx), %rsi; leaq ${dst}(%rbx), %rdi; movl $${n}, %ecx; ${down ? 'std' : 'cld'}; ${op}; cld; popq %rcx; popq %rdi; popq %rsi`;
+    }
+    case 2: return `pushq ${mem(r, 8)}; popq ${mem(r, 8)}`;
+    case 3: return `pushw %${R16[s]}; popw %${R16[d]}`;
+    case 4: {
+      const l = ++labels.n, m = ++labels.n;
+      return `call ${l}f; jmp ${m}f; ${l}: ret; ${m}:`;
+    }
+    case 5: {
+      const l = ++labels.n, m = ++labels.n, off = r.int(DATA_SPAN / 8) * 8;
+      return `leaq ${l}f(%rip), %${d}; movq %${d}, ${off}(%rbx); call *${off}(%rbx); jmp ${m}f; ${l}: ret; ${m}:`;
+    }
+    case 6: return r.chance(0.5) ? 'enter $16, $0; leave' : 'enter $8, $1; leave';
+    case 7: {
+      // JMP m16:32 (no REX.W: the same on both vendors) reads the far pointer, then CS's descriptor in the GDT.
+      const l = ++labels.n, off = r.int(DATA_SPAN / 8) * 8;
+      return `leaq ${l}f(%rip), %${d}; movl %${R32[d]}, ${off}(%rbx); movw $8, ${off + 4}(%rbx); ljmpl *${off}(%rbx); ${l}:`;
+    }
+    case 8: {
+      const l = ++labels.n;
+      return `leaq ${l}f(%rip), %${d}; pushq $8; pushq %${d}; lretq; ${l}:`;
+    }
+    case 9: {
+      const l = ++labels.n;
+      return `movq %rsp, %${d}; pushq $0x10; pushq %${d}; pushfq; pushq $8; leaq ${l}f(%rip), %${d}; pushq %${d}; iretq; ${l}:`;
+    }
+    case 10: return r.pick([`movl $0x10, %${R32[d]}; movw %${R16[d]}, %ds`, `movl $0x10, %${R32[d]}; movw %${R16[d]}, %es`, `movw %ds, ${mem(r, 2)}`, `movw %ss, ${mem(r, 2)}`]);
+    case 11: {
+      const off = r.int((DATA_SPAN - 16) / 2) * 2;
+      return r.pick([`sgdt ${off}(%rbx)`, `sidt ${off}(%rbx)`, `sgdt ${off}(%rbx); lgdt ${off}(%rbx)`, `sidt ${off}(%rbx); lidt ${off}(%rbx)`, `str ${off}(%rbx)`, `sldt ${off}(%rbx)`]);
+    }
+    case 12: case 13: return r.pick(['int $0x80', 'int $0x81']);
+    case 14: return r.chance(0.5) ? `cmpxchg${suf} %${sreg}, ${mem(r, sz)}` : `lock xadd${suf} %${sreg}, ${mem(r, sz)}`;
+    case 15: return `pushq %rcx; pushq %rbx; cmpxchg8b ${mem(r, 8)}; popq %rbx; popq %rcx`;
+    case 16: return `xchg${suf} %${sreg}, ${mem(r, sz)}`;
+    case 17: {
+      // Bit string with a register offset (up to 0x7ff bits = 255 bytes past the operand: still in the data area).
+      const w = r.chance(0.5);
+      return `movl %${R32[s]}, %${R32[d]}; andl $0x7ff, %${R32[d]}; bts${w ? 'q' : 'l'} %${w ? d : R32[d]}, ${r.int(0x80)}(%rbx)`;
+    }
+    case 18: {
+      const a = `0x${(DATA + r.int(DATA_SPAN)).toString(16)}`;
+      return r.chance(0.5) ? `movabs ${a}, %al` : `movabs %al, ${a}`;
+    }
+    default: return 'xlatb';
+  }
+}
+
 export interface Program {
   source: string;
   regs: bigint[];
 }
 
-/** A loop of `iters` iterations over a random body of `len` instructions, then HLT. */
-export function program(seed: number, len: number, iters: number): Program {
+/** A loop of `iters` iterations over a random body of `len` instructions, then HLT. With `extra`, that share of the
+ *  body's instructions comes from extra.form instead (same Rng, so a seed still names one program). */
+export function program(seed: number, len: number, iters: number, extra?: { form: (r: Rng, labels: { n: number }) => string; share: number }): Program {
   const r = new Rng(seed);
   const labels = { n: 0 };
   const body: string[] = [];
@@ -117,7 +193,7 @@ export function program(seed: number, len: number, iters: number): Program {
   // middle of a block, after the inlined SHL left RAX and the flags modified and not yet stored.
   const faultAt = r.chance(0.33) ? r.int(len) : -1;
   for (let k = 0; k < len; k++) {
-    body.push(instr(r, labels));
+    body.push(extra !== undefined && r.chance(extra.share) ? extra.form(r, labels) : instr(r, labels));
     if (k === len >> 1) body.push('smc: addl $1, %eax');
     if (k === faultAt) body.push('cmpl $3, %ebp; sete %al; movzbl %al, %eax; addq %rax, %r9; shlq $25, %rax; shlq $25, %rax; movq (%rbx,%rax,1), %rcx');
   }
