@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import type { Vendor } from '../../../src/cpu/api.js';
 import { asm } from '../support/asm.js';
 import { DATA_SPAN, memoryPathForm, program, Rng } from '../jit/gen.js';
-import { bytesDiffer, CODE, DATA, GDT, IDT, IST_STACK, makeEngineMachine, snapshot, STACK, TSS, VEC_INT_IST, VEC_INT_SAME, type EngineMachine } from '../jit/machine.js';
+import { bytesDiffer, CODE, DATA, GDT, IDT, IST_STACK, makeEngineMachine, snapshot, STACK, TSS, VEC_INT_IST, type EngineMachine } from '../jit/machine.js';
 
 const PROGRAMS = Number(process.env.DB_DIFF_PROGRAMS ?? 16);
 const RUNS = Number(process.env.DB_DIFF_RUNS ?? 40);

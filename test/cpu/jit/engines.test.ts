@@ -7,7 +7,7 @@
 // register (RFLAGS materialised), instructions retired, DR6/DR7, the #DB events reported (payload, kind,
 // RIP, DR6 before/after), the data area and the code page (which the streams modify).
 import { describe, expect, it } from 'vitest';
-import type { ExternalWatchpoint, GuestCpu, StopReason } from '../../../src/cpu/api.js';
+import type { ExternalWatchpoint, GuestCpu } from '../../../src/cpu/api.js';
 import { asm } from '../support/asm.js';
 import { big, bytesDiffer, CODE, DATA, makeEngineMachine, snapshot } from './machine.js';
 import { DATA_SPAN, program, Rng } from './gen.js';
