@@ -37,16 +37,9 @@ const MAX_INSNS = 20_000_000;
 const RIP_REGNUM = REGISTERS.findIndex((r) => r.name === 'rip');
 
 export async function runSeed(elf: string, cfg: Partial<MachineConfig>, steps: readonly GdbStep[], poke: Record<string, bigint> = {}): Promise<SeedRun> {
-  const config = parseConfig(cfg as Record<string, unknown>);
   const warnings: string[] = [];
   const logger = quietLogger((msg) => warnings.push(msg));
-  const machine = Machine.fromFile(elf, { config, logger });
-  for (const [name, v] of Object.entries(poke)) {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, v, true);
-    if (!machine.cpu.writeVirtual(machine.symbol(name), b)) throw new Error(`${elf}: cannot write ${name}`);
-  }
-  const vmm = new Vmm(machine, config, logger);
+  const { machine, vmm } = seedMachine(elf, cfg, poke, logger);
   const gdb: string[] = [];
   const where = symbolizer(machine);
   if (steps.length === 0) {
@@ -72,9 +65,28 @@ export async function runSeed(elf: string, cfg: Partial<MachineConfig>, steps: r
       }
     }
   }
+  return { ...seedRecord(machine, vmm), gdb, warnings };
+}
+
+/** The seed's machine with the scenario's configuration and pokes, and its Vmm (what `dbstub seed` drives in
+ *  process, and what a test serves to a real gdb). */
+export function seedMachine(elf: string, cfg: Partial<MachineConfig>, poke: Record<string, bigint> = {}, logger?: Logger): { machine: Machine; vmm: Vmm } {
+  const config = parseConfig(cfg as Record<string, unknown>);
+  const machine = Machine.fromFile(elf, { config, logger });
+  for (const [name, v] of Object.entries(poke)) {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, v, true);
+    if (!machine.cpu.writeVirtual(machine.symbol(name), b)) throw new Error(`${elf}: cannot write ${name}`);
+  }
+  return { machine, vmm: new Vmm(machine, config, logger) };
+}
+
+/** What the guest's handler printed and every #DB routing decision, after a run. */
+export function seedRecord(machine: Machine, vmm: Vmm): Pick<SeedRun, 'guest' | 'routing'> {
+  const where = symbolizer(machine);
   const guest = machine.serialOutput.split('\n').filter((l) => GUEST_LINE.test(l));
   const routing = vmm.routes.filter((r) => r.by !== 'bare').map((r) => describeRoute(r, where));
-  return { guest, gdb, routing, warnings };
+  return { guest, routing };
 }
 
 function describeStop(ev: StopEvent, pc: string): string {
