@@ -16,6 +16,7 @@ import { DualPic, ICW1_IC4, ICW1_INIT, ICW4_8086, PIC_MASTER_COMMAND, PIC_MASTER
 import { CW_MODE_SHIFT, CW_RW_SHIFT, Pit8254, PIT_CONTROL, PIT_COUNTER0 } from './pit.js';
 import { SpeakerPort, SPEAKER_PORT } from './speaker.js';
 import { PostPort, POST_PORT } from './post-port.js';
+import { TimerMux } from './timers.js';
 
 export interface PcDevicesOptions {
   io: IoPortBus;
@@ -32,6 +33,8 @@ export class PcDevices {
   /** Port 0x61: PIT counter 2 gate and OUT. */
   readonly portB: SpeakerPort;
   private host: ApicHost | undefined;
+  /** The CPU's one timer event shared by the LAPIC timer and the PIT's IRQ0 (timers.ts). */
+  private readonly timers = new TimerMux();
 
   constructor(opts: PcDevicesOptions) {
     this.lapic = new LocalApic({ log: opts.log });
@@ -55,8 +58,18 @@ export class PcDevices {
   /** Connect the devices that need the CPU's clock/timer (call once, right after the CPU is created). */
   attachCpu(host: ApicHost): void {
     this.host = host;
-    this.lapic.attach(host);
+    this.timers.attach(host);
+    const lapicTimer = this.timers.channel();
+    this.lapic.attach({
+      get clock() { return host.clock; },
+      setTimer: (tick, fn) => lapicTimer.setTimer(tick, fn),
+      notifyInterrupt: () => host.notifyInterrupt(),
+    });
+    this.pit.connectIrq0(this.timers.channel(), (level) => this.irq0(level));
   }
+
+  /** IRQ0 (PIT counter 0's OUT): not yet wired to an interrupt controller input. */
+  private irq0(_level: boolean): void {}
 
   /**
    * The device state QEMU's firmware (SeaBIOS and its Multiboot option ROM) leaves for a `-kernel`

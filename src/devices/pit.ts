@@ -3,16 +3,37 @@
 // mode LSB/MSB/both, operating mode), the counter-latch command, the read-back command (count and
 // status latches), and counters that count down from the CPU clock.
 //
-// Time: one CPU clock tick (GuestCpu.clock: one retired instruction) = one PIT input cycle (the real
-// input is 1.193182 MHz; there is no wall-clock relation here, so runs are deterministic).
+// Time: the input runs at 1.193182 MHz of virtual time (one CPU clock tick = one nanosecond, timers.ts);
+// the count is derived from the clock as QEMU derives it (hw/timer/i8254.c pit_get_count: elapsed input
+// cycles = floor(ns * PIT_FREQ / 10^9)), never stepped, so runs are deterministic.
 // Gates: counters 0 and 1 have their gate tied high; counter 2's gate is bit 0 of port 0x61
 // (speaker.ts), low after reset as on a PC. A rising gate edge restarts the count in modes 1, 2, 3 and
 // 5; as QEMU (hw/timer/i8254.c), a low gate does not pause modes 0 and 4. OUT levels follow the
 // datasheet's waveforms (QEMU 7.2 inverts OUT in modes 1, 2, 4 and 5; its later releases fixed mode 1).
-// Not modelled: the counters' outputs reach nothing but port 0x61 bit 5 (OUT2): no IRQ0 (the PIC
-// never raises interrupts), no sound. BCD counting is accepted but counts in binary.
+// Counter 0's OUT drives IRQ0: each rising edge in modes 0, 2 and 3 (terminal count, each period) is
+// delivered as an edge on the IRQ0 line, with a timer channel armed for the next edge (QEMU's
+// pit_irq_timer_update). Modes 1, 4 and 5 raise no IRQ0 here (counter 0's gate is tied high: nothing
+// triggers modes 1 and 5; mode 4's strobe is not delivered). No sound. BCD counting is accepted but counts
+// in binary.
 
 import type { PortDevice } from './iobus.js';
+import { NS_PER_TICK, type TimerHost } from './timers.js';
+
+/** The 8254's input clock (QEMU PIT_FREQ). */
+export const PIT_FREQ = 1193182;
+const NS_PER_S = 1_000_000_000n;
+
+/** Input cycles elapsed in `ticks` clock ticks: floor(ns * PIT_FREQ / 10^9), exactly (BigInt: PIT accesses
+ *  are rare next to instructions, and the product outgrows 2^53 after a few virtual seconds). */
+export function pitCycles(ticks: number): number {
+  return Number((BigInt(ticks * NS_PER_TICK) * BigInt(PIT_FREQ)) / NS_PER_S);
+}
+
+/** The first tick offset at which `cycles` input cycles have elapsed (the inverse of pitCycles). */
+export function ticksForCycles(cycles: number): number {
+  const ns = (BigInt(cycles) * NS_PER_S + BigInt(PIT_FREQ) - 1n) / BigInt(PIT_FREQ);
+  return Math.ceil(Number(ns) / NS_PER_TICK);
+}
 
 export const PIT_COUNTER0 = 0x40;
 export const PIT_CONTROL = 0x43;
@@ -48,7 +69,12 @@ class Counter {
   private latched: number[] = [];
   private status: number | undefined;
 
-  constructor(private readonly clock: () => number, private readonly gateAfterReset: boolean) {}
+  constructor(
+    private readonly clock: () => number,
+    private readonly gateAfterReset: boolean,
+    /** Told after every change of mode, count or gate (counter 0 re-arms its IRQ0 timer). */
+    private readonly changed: () => void = () => {},
+  ) {}
 
   reset(): void {
     this.gate = this.gateAfterReset;
@@ -75,12 +101,14 @@ class Counter {
     this.bcd = (cw & CW_BCD) !== 0;
     this.writeLow = this.readLow = true;
     this.latched = [];
+    this.changed();
   }
 
   setGate(level: boolean): void {
     // Datasheet: in modes 1 and 5 the rising edge triggers the count; in modes 2 and 3 it reloads it.
     if (level && !this.gate && (this.mode === 1 || this.mode === 2 || this.mode === 3 || this.mode === 5)) this.loadTick = this.clock();
     this.gate = level;
+    this.changed();
   }
 
   latchCount(): void {
@@ -127,11 +155,34 @@ class Counter {
   private load(v: number): void {
     this.count = v === 0 ? 0x10000 : v;
     this.loadTick = this.clock();
+    this.changed();
+  }
+
+  /** Input cycles since the count was loaded. */
+  private elapsed(): number {
+    return pitCycles(this.clock() - this.loadTick);
+  }
+
+  /** Clock tick of the next rising edge of OUT after the current tick, or undefined when OUT will not rise
+   *  again without reprogramming (modes 0, 2 and 3; see the file comment for the others). */
+  nextRisingEdge(): number | undefined {
+    const d = this.elapsed();
+    const n = this.count;
+    let at: number;
+    if (this.mode === 0) {
+      if (d >= n) return undefined; // already high at terminal count
+      at = n;
+    } else if (this.mode === 2 || this.mode === 3) {
+      at = (Math.floor(d / n) + 1) * n; // each reload
+    } else {
+      return undefined;
+    }
+    return this.loadTick + ticksForCycles(at);
   }
 
   /** Counting-element value now (16 bits; 0x10000 reads as 0). */
   current(): number {
-    const d = this.clock() - this.loadTick;
+    const d = this.elapsed();
     const n = this.count;
     switch (this.mode) {
       case 2: return (n - (d % n)) & 0xffff; // rate generator: n..1, reload
@@ -142,7 +193,7 @@ class Counter {
 
   /** OUT pin level now, as the status byte reports it. */
   out(): boolean {
-    const d = this.clock() - this.loadTick;
+    const d = this.elapsed();
     const n = this.count;
     switch (this.mode) {
       case 0: case 1: return d >= n; // high at terminal count
@@ -157,14 +208,37 @@ export class Pit8254 implements PortDevice {
   readonly name = 'pit';
   private readonly counters: Counter[];
 
+  private irq0: ((level: boolean) => void) | undefined;
+  private timer: TimerHost | undefined;
+  private readonly onEdge = (): void => this.irq0Edge();
+
   /** `clock` is the CPU's virtual clock (GuestCpu.clock). */
   constructor(clock: () => number) {
-    this.counters = [new Counter(clock, true), new Counter(clock, true), new Counter(clock, false)];
+    this.counters = [new Counter(clock, true, () => this.armIrq0()), new Counter(clock, true), new Counter(clock, false)];
     this.reset();
+  }
+
+  /** Wire counter 0's OUT to IRQ0: `timer` is the PIT's timer channel (timers.ts), `irq0` the line (an edge
+   *  is delivered as level true then false). */
+  connectIrq0(timer: TimerHost, irq0: (level: boolean) => void): void {
+    this.timer = timer;
+    this.irq0 = irq0;
+    this.armIrq0();
   }
 
   reset(): void {
     for (const c of this.counters) c.reset();
+  }
+
+  private armIrq0(): void {
+    if (this.timer === undefined) return;
+    this.timer.setTimer(this.counters[0]!.nextRisingEdge(), this.onEdge);
+  }
+
+  private irq0Edge(): void {
+    this.irq0?.(true);
+    this.irq0?.(false);
+    this.armIrq0();
   }
 
   /** Gate input of counter n (only counter 2's is wired: port 0x61 bit 0). */

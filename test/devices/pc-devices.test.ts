@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IoPortBus } from '../../src/devices/iobus.js';
 import { DualPic } from '../../src/devices/pic.js';
-import { Pit8254 } from '../../src/devices/pit.js';
+import { Pit8254, ticksForCycles } from '../../src/devices/pit.js';
 import { SpeakerPort } from '../../src/devices/speaker.js';
 import { FwCfg, FW_CFG_PORT_DATA, FW_CFG_PORT_SEL } from '../../src/devices/fwcfg.js';
 import { COM1_BASE, Serial16550 } from '../../src/devices/serial.js';
@@ -59,14 +59,37 @@ describe('8259A pair', () => {
   });
 });
 
-describe('8254 PIT (1 clock tick = 1 input cycle)', () => {
+// Time in input cycles: a test clock at the first tick by which `n` cycles (1.193182 MHz, ~838 ns each) have
+// passed since tick 0, where the counters are loaded (pit.ts pitCycles/ticksForCycles, QEMU's i8254 formula).
+describe('8254 PIT (1.193182 MHz input, one clock tick = one ns)', () => {
   function setup() {
+    let cycles = 0;
     let clock = 0;
     const pit = new Pit8254(() => clock);
     const io = new IoPortBus();
     io.attach(0x40, 4, pit);
-    return { io, pit, tick: (n: number) => (clock += n) };
+    io.attach(0x61, 1, new SpeakerPort(pit));
+    const tick = (n: number) => {
+      cycles += n;
+      clock = ticksForCycles(cycles);
+    };
+    return { io, pit, tick };
   }
+
+  it('counts floor(ns * 1193182 / 10^9) input cycles: one cycle per ~838 clock ticks', () => {
+    let clock = 0;
+    const pit = new Pit8254(() => clock);
+    pit.out(0x43, 1, 0x30); // counter 0, LSB/MSB, mode 0
+    pit.out(0x40, 1, 0);
+    pit.out(0x40, 1, 0x10); // 4096
+    clock = 838;
+    expect(pit.count(0)).toBe(4096); // 838 ns < one cycle (838.095 ns)
+    clock = 839;
+    expect(pit.count(0)).toBe(4095);
+    clock = 1_000_000; // 1 ms: 1193.182 cycles
+    expect(pit.count(0)).toBe(4096 - 1193);
+    expect(ticksForCycles(1193)).toBe(999_848); // ceil(1193 * 10^9 / 1193182)
+  });
 
   it('mode 2 counter loaded LSB then MSB counts down from the clock and reloads; the latch holds a value', () => {
     const { io, tick } = setup();
@@ -99,11 +122,7 @@ describe('8254 PIT (1 clock tick = 1 input cycle)', () => {
   });
 
   it('port 0x61: bit 0 gates counter 2 (low after reset), bit 5 reads OUT2, bit 4 toggles per read', () => {
-    let clock = 0;
-    const pit = new Pit8254(() => clock);
-    const io = new IoPortBus();
-    io.attach(0x40, 4, pit);
-    io.attach(0x61, 1, new SpeakerPort(pit));
+    const { io, tick } = setup();
     expect(io.in(0x61, 1) & 0x03).toBe(0);
     io.out(0x61, 1, 0x01);
     io.out(0x43, 1, 0xb0); // counter 2, LSB/MSB, mode 0
@@ -113,9 +132,9 @@ describe('8254 PIT (1 clock tick = 1 input cycle)', () => {
     const b = io.in(0x61, 1);
     expect(a & 0x23).toBe(0x01); // gate high, OUT2 low while counting
     expect((a ^ b) & 0x10).toBe(0x10);
-    clock += 99;
+    tick(99);
     expect(io.in(0x61, 1) & 0x20).toBe(0);
-    clock += 1;
+    tick(1);
     expect(io.in(0x61, 1) & 0x20).toBe(0x20);
   });
 
@@ -128,14 +147,15 @@ describe('8254 PIT (1 clock tick = 1 input cycle)', () => {
     io.out(0x43, 1, 0xb2); // counter 2, LSB/MSB, mode 1
     io.out(0x42, 1, 50);
     io.out(0x42, 1, 0);
-    clock += 80; // counting has not been triggered: keep the elapsed time out of the next count
+    const edge = 80_000; // counting has not been triggered: keep the elapsed time out of the next count
+    clock = edge;
     io.out(0x61, 1, 0x00);
     io.out(0x61, 1, 0x01); // rising edge: trigger
     expect(pit.count(2)).toBe(50);
     expect(pit.outputLevel(2)).toBe(false);
-    clock += 49;
+    clock = edge + ticksForCycles(49);
     expect(pit.outputLevel(2)).toBe(false);
-    clock += 1;
+    clock = edge + ticksForCycles(50);
     expect(pit.outputLevel(2)).toBe(true);
   });
 
