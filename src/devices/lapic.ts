@@ -244,6 +244,11 @@ export class LocalApic implements MmioRegion, InterruptController {
     return (b & APIC_BASE_EXTD) !== 0 ? 'x2apic' : 'xapic';
   }
 
+  /** LVT LINT0 as programmed (the 8259's INT reaches the CPU through it in ExtINT mode; pc.ts). */
+  get lint0(): number {
+    return this.lvtLint0;
+  }
+
   /** Processor priority (SDM 11.8.3.1): TPR when its class is at least the in-service class, else the in-service class. */
   get ppr(): number {
     const isrv = highestBit(this.isr);

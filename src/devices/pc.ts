@@ -4,12 +4,12 @@
 // gate and OUT), the POST port 0x80 (I/O delay writes), and fw_cfg at 0x510/0x511.
 // COM1 and isa-debug-exit stay with the Machine (they report to it).
 
-import type { CpuOptions } from '../cpu/index.js';
+import type { CpuOptions, InterruptController } from '../cpu/index.js';
 import type { DeviceLog } from './device-log.js';
 import { FwCfg, FW_CFG_PORT_SEL } from './fwcfg.js';
 import type { IoPortBus } from './iobus.js';
 import {
-  APIC_LVT_LINT0, APIC_LVT_LINT1, APIC_SVR, LocalApic, LVT_DELIVERY_EXTINT, LVT_DELIVERY_NMI, LVT_TRIGGER_MODE, SVR_APIC_SOFTWARE_ENABLE,
+  APIC_LVT_LINT0, APIC_LVT_LINT1, APIC_SVR, LocalApic, LVT_DELIVERY_EXTINT, LVT_DELIVERY_MODE, LVT_DELIVERY_NMI, LVT_MASK, LVT_TRIGGER_MODE, SVR_APIC_SOFTWARE_ENABLE,
   type ApicHost,
 } from './lapic.js';
 import { DualPic, ICW1_IC4, ICW1_INIT, ICW4_8086, PIC_MASTER_COMMAND, PIC_MASTER_DATA, PIC_SLAVE_COMMAND, PIC_SLAVE_DATA } from './pic.js';
@@ -17,6 +17,7 @@ import { CW_MODE_SHIFT, CW_RW_SHIFT, Pit8254, PIT_CONTROL, PIT_COUNTER0 } from '
 import { SpeakerPort, SPEAKER_PORT } from './speaker.js';
 import { PostPort, POST_PORT } from './post-port.js';
 import { TimerMux } from './timers.js';
+import { CmosRtc, RTC_INDEX_PORT } from './rtc.js';
 
 export interface PcDevicesOptions {
   io: IoPortBus;
@@ -27,17 +28,23 @@ export interface PcDevicesOptions {
 
 export class PcDevices {
   readonly lapic: LocalApic;
-  readonly pic = new DualPic();
+  readonly pic: DualPic;
   readonly pit: Pit8254;
   readonly fwCfg: FwCfg;
+  /** CMOS RTC at 0x70/0x71. */
+  readonly rtc: CmosRtc;
   /** Port 0x61: PIT counter 2 gate and OUT. */
   readonly portB: SpeakerPort;
   private host: ApicHost | undefined;
+  /** What the CPU asks for interrupts: the local APIC, and the 8259 behind its LINT0. */
+  readonly interrupts: PcInterrupts;
   /** The CPU's one timer event shared by the LAPIC timer and the PIT's IRQ0 (timers.ts). */
   private readonly timers = new TimerMux();
 
   constructor(opts: PcDevicesOptions) {
     this.lapic = new LocalApic({ log: opts.log });
+    this.pic = new DualPic(() => this.host?.notifyInterrupt());
+    this.interrupts = new PcInterrupts(this.lapic, this.pic);
     // The PIT reads the CPU clock once the CPU exists (attachCpu); before that, time is 0.
     this.pit = new Pit8254(() => this.host?.clock ?? 0);
     this.fwCfg = new FwCfg({ ramSize: opts.ramSize, cpus: 1 });
@@ -48,11 +55,13 @@ export class PcDevices {
     opts.io.attach(SPEAKER_PORT, 1, this.portB);
     opts.io.attach(POST_PORT, 1, new PostPort());
     opts.io.attach(FW_CFG_PORT_SEL, 2, this.fwCfg);
+    this.rtc = new CmosRtc(() => this.host?.clock ?? 0);
+    opts.io.attach(RTC_INDEX_PORT, 2, this.rtc);
   }
 
   /** What the CPU takes in its options: the APIC page and the APIC as interrupt controller. */
   cpuOptions(): Pick<CpuOptions, 'mmio' | 'interrupts'> {
-    return { mmio: [this.lapic], interrupts: this.lapic };
+    return { mmio: [this.lapic], interrupts: this.interrupts };
   }
 
   /** Connect the devices that need the CPU's clock/timer (call once, right after the CPU is created). */
@@ -68,8 +77,10 @@ export class PcDevices {
     this.pit.connectIrq0(this.timers.channel(), (level) => this.irq0(level));
   }
 
-  /** IRQ0 (PIT counter 0's OUT): not yet wired to an interrupt controller input. */
-  private irq0(_level: boolean): void {}
+  /** IRQ0 (PIT counter 0's OUT) goes to the 8259's IR0. */
+  private irq0(level: boolean): void {
+    this.pic.setIrq(0, level);
+  }
 
   /**
    * The device state QEMU's firmware (SeaBIOS and its Multiboot option ROM) leaves for a `-kernel`
@@ -105,7 +116,64 @@ export class PcDevices {
     this.lapic.reset();
     this.pic.reset();
     this.pit.reset();
+    this.rtc.reset();
     this.portB.reset();
     this.fwCfg.reset();
+  }
+}
+
+/**
+ * The CPU's interrupt controller on a PC: the local APIC first; when it has nothing, the 8259's INT if the
+ * APIC accepts it, i.e. LINT0 is unmasked in ExtINT mode or the APIC is globally disabled (QEMU 7.2
+ * hw/intc/apic.c apic_accept_pic_intr, hw/i386/x86.c cpu_get_pic_interrupt). The vector then comes from the
+ * 8259's INTA cycle, not from the APIC (SDM Vol. 3 11.5.1: ExtINT).
+ */
+export class PcInterrupts implements InterruptController {
+  private fromPic = false;
+
+  constructor(
+    private readonly lapic: LocalApic,
+    private readonly pic: DualPic,
+  ) {}
+
+  get x2apic(): boolean {
+    return this.lapic.x2apic;
+  }
+
+  private acceptsPic(): boolean {
+    if (this.lapic.mode === 'disabled') return true;
+    const lint0 = this.lapic.lint0;
+    return (lint0 & LVT_MASK) === 0 && (lint0 & LVT_DELIVERY_MODE) === LVT_DELIVERY_EXTINT;
+  }
+
+  pendingVector(): number {
+    const v = this.lapic.pendingVector();
+    this.fromPic = v < 0 && this.pic.interruptRequested && this.acceptsPic();
+    return this.fromPic ? this.pic.peekVector() : v;
+  }
+
+  acknowledge(vector: number): void {
+    if (this.fromPic) {
+      this.fromPic = false;
+      this.pic.acknowledge();
+      return;
+    }
+    this.lapic.acknowledge(vector);
+  }
+
+  readMsr(index: number): bigint | undefined {
+    return this.lapic.readMsr(index);
+  }
+
+  writeMsr(index: number, value: bigint): boolean {
+    return this.lapic.writeMsr(index, value);
+  }
+
+  readCr8(): number {
+    return this.lapic.readCr8();
+  }
+
+  writeCr8(value: number): void {
+    this.lapic.writeCr8(value);
   }
 }
