@@ -71,6 +71,7 @@ export class PcDevices {
     const lapicTimer = this.timers.channel();
     this.lapic.attach({
       get clock() { return host.clock; },
+      getMsr: (index) => host.getMsr(index),
       setTimer: (tick, fn) => lapicTimer.setTimer(tick, fn),
       notifyInterrupt: () => host.notifyInterrupt(),
     });
@@ -127,6 +128,8 @@ export class PcDevices {
  * APIC accepts it, i.e. LINT0 is unmasked in ExtINT mode or the APIC is globally disabled (QEMU 7.2
  * hw/intc/apic.c apic_accept_pic_intr, hw/i386/x86.c cpu_get_pic_interrupt). The vector then comes from the
  * 8259's INTA cycle, not from the APIC (SDM Vol. 3 11.5.1: ExtINT).
+ * Every other InterruptController member is the APIC's: forward each one (a member left out here is a feature
+ * the CPU silently stops seeing, e.g. CPUID's x2APIC or TSC-deadline bit).
  */
 export class PcInterrupts implements InterruptController {
   private fromPic = false;
@@ -138,6 +141,10 @@ export class PcInterrupts implements InterruptController {
 
   get x2apic(): boolean {
     return this.lapic.x2apic;
+  }
+
+  get tscDeadline(): boolean {
+    return this.lapic.tscDeadline;
   }
 
   private acceptsPic(): boolean {

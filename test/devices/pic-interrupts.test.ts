@@ -104,7 +104,7 @@ describe('the 8259 behind the local APIC (PcInterrupts)', () => {
     const io = new IoPortBus();
     const dev = new PcDevices({ io, ramSize: 64 << 20, log: () => {} });
     let notified = 0;
-    dev.attachCpu({ clock: 0, setTimer: () => {}, notifyInterrupt: () => void notified++ });
+    dev.attachCpu({ clock: 0, getMsr: () => undefined, setTimer: () => {}, notifyInterrupt: () => void notified++ });
     dev.firmwareHandoff(); // SeaBIOS: PICs at 0x08/0x70, LINT0 ExtINT, APIC software-enabled
     io.out(0x21, 1, 0xfe); // only IR0 unmasked
     const before = notified;
