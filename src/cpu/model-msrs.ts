@@ -1,5 +1,6 @@
 // MSRs a guest's boot code and kvm-unit-tests' common setup touch that change nothing else in this model,
-// but must exist and read back as on the vendor's parts (and as KVM presents them): IA32_MISC_ENABLE
+// but must exist and read back as on the vendor's parts (and as KVM presents them): the microcode
+// revision, IA32_MISC_ENABLE
 // (Intel), the machine-check globals (no banks), and AMD's four legacy performance counters, which every
 // AMD64 processor has (APM Vol. 2 13.2.1). Counters count nothing: they hold what was written. Intel's
 // architectural PMU is not advertised (CPUID.0AH:EAX version 0), so IA32_PERFEVTSELx / IA32_PMCx / the
@@ -7,6 +8,8 @@
 
 import type { Vendor } from './api.js';
 
+/** IA32_BIOS_SIGN_ID (Intel) / PATCH_LEVEL (AMD): the loaded microcode revision in bits 63:32. */
+export const MSR_IA32_UCODE_REV = 0x8b;
 export const MSR_IA32_MCG_CAP = 0x179;
 export const MSR_IA32_MCG_STATUS = 0x17a;
 export const MSR_IA32_MISC_ENABLE = 0x1a0;
@@ -24,6 +27,12 @@ export const MISC_ENABLE_PEBS_UNAVAILABLE = 1n << 12n; // read-only
 export const MISC_ENABLE_RESET = MISC_ENABLE_BTS_UNAVAILABLE | MISC_ENABLE_PEBS_UNAVAILABLE;
 /** A guest WRMSR that changes these takes #GP (KVM's MSR_IA32_MISC_ENABLE_PMU_RO_MASK). */
 const MISC_ENABLE_READ_ONLY = MISC_ENABLE_EMON | MISC_ENABLE_BTS_UNAVAILABLE | MISC_ENABLE_PEBS_UNAVAILABLE;
+
+/** The microcode revision QEMU 7.2 gives its CPU models (target/i386/cpu.c x86_cpu_realizefn: 0x100000000 on
+ *  Intel, 0x01000065 on AMD) and hands to KVM with KVM_SET_MSRS; KVM's own default is 0x100000000
+ *  (kvm_arch_vcpu_create). Linux's early_init_intel writes 0, executes CPUID and reads it back. */
+export const UCODE_REV_INTEL = 0x100000000n;
+export const UCODE_REV_AMD = 0x01000065n;
 
 /** MCG_CAP: no banks, no MCG_CTL (bit 8 clear): the MCi_* MSRs do not exist. */
 export const MCG_CAP_VALUE = 0n;
@@ -49,6 +58,7 @@ export class ModelMsrs {
 
   /** The MSR's value, or undefined when this vendor has no such MSR here. */
   read(vendor: Vendor, idx: number): bigint | undefined {
+    if (idx === MSR_IA32_UCODE_REV) return vendor === 'intel' ? UCODE_REV_INTEL : UCODE_REV_AMD;
     if (idx === MSR_IA32_MCG_CAP) return MCG_CAP_VALUE;
     if (idx === MSR_IA32_MCG_STATUS) return this.mcgStatus;
     if (vendor === 'intel') return idx === MSR_IA32_MISC_ENABLE ? this.miscEnable : undefined;
@@ -59,6 +69,9 @@ export class ModelMsrs {
 
   /** 'ok', 'gp' (exists, value refused) or 'none' (no such MSR: #GP too, but another model may claim it). */
   write(vendor: Vendor, idx: number, v: bigint): 'ok' | 'gp' | 'none' {
+    // A guest's write is accepted and changes nothing (KVM kvm_set_msr_common: only a host-initiated write
+    // sets microcode_version); on silicon it is how software asks for the revision to be reported.
+    if (idx === MSR_IA32_UCODE_REV) return 'ok';
     if (idx === MSR_IA32_MCG_CAP) return 'gp'; // read-only
     if (idx === MSR_IA32_MCG_STATUS) { this.mcgStatus = v; return 'ok'; }
     if (vendor === 'intel') {

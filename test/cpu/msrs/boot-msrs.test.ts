@@ -7,6 +7,9 @@
 //  - SDM Vol. 4 Table 2-2, IA32_MISC_ENABLE (Intel only): KVM's reset value 0x1800 (BTS and PEBS
 //    unavailable), bits 7/11/12 read-only (a write changing them is #GP, KVM's PMU_RO_MASK).
 //  - IA32_MCG_CAP = 0 (no banks) and read-only; IA32_MCG_STATUS read/write.
+//  - MSR 0x8B (IA32_BIOS_SIGN_ID / AMD PATCH_LEVEL): a guest write is accepted and changes nothing; reads give
+//    QEMU 7.2's microcode revision, 0x100000000 (Intel) / 0x1000065 (AMD) (x86_cpu_realizefn; KVM keeps what
+//    QEMU sets, kvm_set_msr_common only honours host-initiated writes). Linux's early_init_intel needs it.
 //  - Intel's architectural PMU is not advertised (CPUID.0AH:EAX = 0), so IA32_PERFEVTSEL0/IA32_PMC0 #GP.
 //  - x2APIC MSR 0x82F (LVT CMCI) #GPs: the APIC has 6 LVTs (version register Max LVT Entry 5, SDM 11.5.1)
 //    and MCG_CAP has no MCG_CMCI_P, as KVM decides (kvm-unit-tests x86/msr.c); LINT0 reads its reset value.
@@ -20,7 +23,7 @@ const GUEST = 'build/guests/platform/boot-msrs.elf';
 
 function expected(vendor: 'intel' | 'amd'): string {
   const amd = vendor === 'amd';
-  const l = ['cpuid-0a-eax 0x0', 'mcg-cap ok 0x0', 'mcg-status ok 0x0', 'mcg-cap-write gp'];
+  const l = ['cpuid-0a-eax 0x0', `ucode-rev ok ${amd ? '0x1000065' : '0x100000000'}`, 'mcg-cap ok 0x0', 'mcg-status ok 0x0', 'mcg-cap-write gp'];
   if (amd) l.push('misc-enable gp', 'misc-enable-rw gp', 'misc-enable-ro gp');
   else l.push('misc-enable ok 0x1800', 'misc-enable-rw ok 0x1801', 'misc-enable-ro gp');
   for (let i = 0; i < 4; i++) {

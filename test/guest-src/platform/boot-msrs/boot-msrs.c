@@ -3,6 +3,7 @@
  * what RDMSR read back, or gp. The test decides per vendor what each must give. */
 #include "runtime.h"
 
+#define MSR_IA32_UCODE_REV 0x8b
 #define MSR_IA32_MCG_CAP 0x179
 #define MSR_IA32_MCG_STATUS 0x17a
 #define MSR_IA32_MISC_ENABLE 0x1a0
@@ -108,6 +109,8 @@ int main(void) {
   u32 a, b, c, d;
   __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xa), "c"(0));
   puts("cpuid-0a-eax "); put_hex(a); puts("\n");
+  /* The microcode revision as Linux's early_init_intel asks for it: write 0, CPUID(1), read. */
+  show_wr("ucode-rev", MSR_IA32_UCODE_REV, 0);
   show_rd("mcg-cap", MSR_IA32_MCG_CAP);
   show_wr("mcg-status", MSR_IA32_MCG_STATUS, 0);
   show_wr("mcg-cap-write", MSR_IA32_MCG_CAP, 0);
