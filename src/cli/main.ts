@@ -3,17 +3,16 @@
 // Commands live in src/cli/commands/ (see index.ts); this file only wires yargs and maps errors to
 // the exit statuses of exit-codes.ts.
 
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { CONFIG_SCHEMA, ConfigError } from '../config/config.js';
 import { ElfError } from '../loader/elf.js';
 import { InputFileError } from '../loader/guest-file.js';
 import { LinuxBootError } from '../loader/linux.js';
 import { MultibootError } from '../loader/multiboot.js';
-import { COMMANDS } from './commands/index.js';
+import { serveCommand } from './commands/serve.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { fastServeArgv } from './serve-fast.js';
 
-export { COMMANDS, type CliCommand } from './commands/index.js';
+export type { CliCommand } from './commands/index.js';
 export { EXIT, CliError } from './exit-codes.js';
 
 /** Map any error thrown by a command to [message, exit status]. */
@@ -67,10 +66,34 @@ export function joinDashValues(args: readonly string[]): string[] {
   return out;
 }
 
-export async function main(args: string[] = hideBin(process.argv)): Promise<number> {
+/** The exit status for an error a command threw, its message on stderr. */
+function reportError(thrown: unknown): number {
+  const [msg, status] = classifyError(thrown);
+  process.stderr.write(`dbstub: ${msg}\n`);
+  return status;
+}
+
+export async function main(args: string[] = process.argv.slice(2)): Promise<number> {
+  const joined = joinDashValues(args);
+  // `serve` with a plain command line skips yargs (serve-fast.ts: start-up time); anything else goes through it.
+  const fast = fastServeArgv(joined);
+  if (fast !== undefined) {
+    try {
+      await serveCommand.handler(fast);
+    } catch (e) {
+      return reportError(e);
+    }
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  }
+  return mainYargs(joined);
+}
+
+async function mainYargs(joined: string[]): Promise<number> {
+  // Loaded here, not at the top: a fast-path `serve` never pays for yargs or the other commands' modules.
+  const [{ default: yargs }, { COMMANDS }] = await Promise.all([import('yargs'), import('./commands/index.js')]);
   let usageError: string | undefined;
   let thrown: unknown;
-  const cli = yargs(joinDashValues(args))
+  const cli = yargs(joined)
     .scriptName('dbstub')
     .usage('$0 <command> [options]\n\ngdb RSP stub in front of a simulated x86-64 machine')
     .strict()
@@ -104,10 +127,6 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
     process.stderr.write(`${await cli.getHelp()}\n\ndbstub: ${usageError}\n`);
     return EXIT.USAGE;
   }
-  if (thrown !== undefined) {
-    const [msg, status] = classifyError(thrown);
-    process.stderr.write(`dbstub: ${msg}\n`);
-    return status;
-  }
+  if (thrown !== undefined) return reportError(thrown);
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }

@@ -2,12 +2,18 @@
 // CONFIG_SCHEMA so a new switch appears on the CLI without touching this file, plus --config FILE and
 // the logging flags.
 
+import { createRequire } from 'node:module';
 import type { Argv, Options } from 'yargs';
-import { parse as parseYaml } from 'yaml';
 import { CONFIG_SCHEMA, ConfigError, DEFAULT_CONFIG, parseConfig, type MachineConfig } from '../config/config.js';
 import { InputFileError, readInputFile } from '../loader/guest-file.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../log.js';
 import { CliError, EXIT } from './exit-codes.js';
+
+/** The yaml package (~30 modules) is loaded only for a .yaml/.yml config: most runs have none, and every
+ *  `dbstub serve` start-up would pay for it (issue 17: spawn -> gdb prompt). */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
+}
 
 /** A config file is a few dozen keys; anything this large is not one. */
 const CONFIG_FILE_MAX_BYTES = 1 << 20;

@@ -1,0 +1,83 @@
+// The `serve` fast path (src/cli/serve-fast.ts) must hand serve's handler exactly the argv yargs would, and
+// leave every line it does not fully understand to yargs.
+import yargs from 'yargs';
+import { describe, expect, it } from 'vitest';
+import { serveCommand } from '../../src/cli/commands/serve.js';
+import { joinDashValues } from '../../src/cli/main.js';
+import { fastServeArgv } from '../../src/cli/serve-fast.js';
+import { dbstub } from './cli-inproc.js';
+
+/** The argv yargs gives serve's handler for `args` (main.ts's setup: strict, the same builder). */
+function yargsArgv(args: string[]): Record<string, unknown> {
+  let got: Record<string, unknown> | undefined;
+  yargs(args)
+    .strict()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new Error(msg);
+    })
+    .command(serveCommand.command, serveCommand.describe, serveCommand.builder, (argv) => {
+      got = argv as Record<string, unknown>;
+    })
+    .parse();
+  if (got === undefined) throw new Error('serve handler not called');
+  return got;
+}
+
+const ACCEPTED: string[][] = [
+  ['serve', 'g.elf'],
+  // npm run bench's line
+  ['serve', 'g.elf', '--port', '0', '--no-serial', '--log-level', 'warn', '--mode', 'kvm', '--memory', '64'],
+  ['serve', '--port=4000', 'g.elf', '--run', '--detach-paused', '--host', '::1', '--vendor', 'amd', '--config', 'c.yaml', '--log-format', 'json', '--log-file', 'x.log', '--rtm', '--no-bus-lock-detect', '--host-debugctl', '0x4', '--engine=jit'],
+  ['serve', 'g.elf', '--append', '-foo', '--initrd', 'a b,c'],
+  ['serve', 'g.elf', '--host', ''],
+  ['serve', 'g.elf', '--memory', '-5', '--port', '99999'],
+];
+
+const REFUSED: string[][] = [
+  ['serve', '--help'],
+  ['serve', 'g.elf', '-h'],
+  ['serve', 'g.elf', '--version'],
+  ['serve', 'g.elf', '--port'],
+  ['serve', 'g.elf', '--port', 'abc'],
+  ['serve', 'g.elf', '--vendor', 'via'],
+  ['serve', 'g.elf', '--log-level', 'loud'],
+  ['serve', 'a.elf', 'b.elf'],
+  ['serve'],
+  ['serve', 'g.elf', '--run', 'false'],
+  ['serve', 'g.elf', '--run=false'],
+  ['serve', 'g.elf', '--port', '1', '--port', '2'],
+  ['serve', 'g.elf', '--detachPaused'],
+  ['serve', 'g.elf', '--bogus'],
+  ['serve', 'g.elf', '--no-port'],
+  ['serve', 'g.elf', '--', '--run'],
+  ['run', 'g.elf'],
+];
+
+describe('dbstub serve fast path', () => {
+  it.each(ACCEPTED.map((l) => [l.join(' '), l] as const))('gives the handler what yargs gives it: %s', (_, line) => {
+    const args = joinDashValues([...line]);
+    const fast = fastServeArgv(args);
+    expect(fast).toBeDefined();
+    const slow = yargsArgv(args);
+    for (const [k, v] of Object.entries(fast!)) expect([k, slow[k]]).toEqual([k, v]);
+    // Every dashed or lower-case key yargs sets (not the camelCase twins, $0 and _) is in the fast argv.
+    for (const k of Object.keys(slow)) if (k !== '$0' && k !== '_' && !/[A-Z]/.test(k)) expect(fast).toHaveProperty([k]);
+  });
+
+  it.each(REFUSED.map((l) => [l.join(' '), l] as const))('leaves the line to yargs: %s', (_, line) => {
+    expect(fastServeArgv(joinDashValues([...line]))).toBeUndefined();
+  });
+
+  it('a refused line still gets yargs\u2019 usage error and status 64', async () => {
+    const r = await dbstub(['serve', 'g.elf', '--vendor', 'via']);
+    expect(r.status).toBe(64);
+    expect(r.stderr).toMatch(/Invalid values:[\s\S]*vendor/);
+  });
+
+  it('an accepted line with a bad value fails as the handler says (no such guest: exit 66)', async () => {
+    const r = await dbstub(['serve', '/nonexistent/guest.elf', '--port', '0']);
+    expect(r.status).toBe(66);
+    expect(r.stderr).toContain('/nonexistent/guest.elf');
+  });
+});
