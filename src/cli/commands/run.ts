@@ -10,6 +10,7 @@ import { Machine, hltForeverDetail, type RunResult } from '../../machine/machine
 import { EV, flushSuppressed } from '../../log.js';
 import { Vmm, type RunSummary } from '../../vmm/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { batchedSerial } from '../serial-out.js';
 import { COMMON_EXIT_HELP, configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
 import type { CliCommand } from './index.js';
 
@@ -54,7 +55,8 @@ export const runCommand: CliCommand = {
       serialLogLevel: argv.serial ? 'debug' : 'info',
       observers: [{ onDebugEvent: (ev) => void (dbEvents.length < 100_000 && dbEvents.push(ev)) }],
     });
-    if (argv.serial) machine.onSerial((text) => void process.stdout.write(text));
+    const serial = batchedSerial((text) => void process.stdout.write(text));
+    if (argv.serial) machine.onSerial(serial);
 
     // kvm mode: the VMM owns the run loop (each slice is a KVM_RUN); its routing table is the summary.
     const vmm = config.mode === 'kvm' ? new Vmm(machine, config, log) : undefined;
@@ -82,6 +84,7 @@ export const runCommand: CliCommand = {
         result = await machine.runToCompletion({ maxInsns, onSlice });
       }
     } finally {
+      serial.flush();
       process.off('SIGINT', onSigint);
       if (showProgress && lastShown) process.stderr.write('\r\x1b[K');
     }

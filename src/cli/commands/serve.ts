@@ -13,6 +13,7 @@ import type { MachineConfig } from '../../config/config.js';
 import type { Logger } from '../../log.js';
 import type { StopEvent } from '../../gdbstub/target.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { batchedSerial } from '../serial-out.js';
 import { COMMON_EXIT_HELP, configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
 import type { CliCommand } from './index.js';
 
@@ -129,7 +130,8 @@ export const serveCommand: CliCommand = {
     if (argv.host.trim() === '') throw new CliError('--host is empty (an unset shell variable?); give an address to listen on, e.g. --host 127.0.0.1 (the default)', EXIT.USAGE);
     const config = configFromArgv(argv);
     const log = loggerFromArgv(argv, 'info');
-    const served = await startServe({ guest: argv.guest, port: argv.port, host: argv.host, run: argv.run, detachPaused: argv.detachPaused, config, logger: log, onSerial: argv.serial ? (t) => void process.stdout.write(t) : undefined, onStop: (ev) => process.stderr.write(`dbstub: ${describeStop(ev)}\n`) });
+    const serial = batchedSerial((t) => void process.stdout.write(t));
+    const served = await startServe({ guest: argv.guest, port: argv.port, host: argv.host, run: argv.run, detachPaused: argv.detachPaused, config, logger: log, onSerial: argv.serial ? serial : undefined, onStop: (ev) => process.stderr.write(`dbstub: ${describeStop(ev)}\n`) });
     const { server } = served;
     if (!isLoopback(server.host)) {
       const where = server.host === '0.0.0.0' || server.host === '::' ? 'every network interface' : server.host;
@@ -151,6 +153,7 @@ export const serveCommand: CliCommand = {
       process.on('SIGTERM', stop);
     });
     await served.stop();
+    serial.flush();
     process.stderr.write('dbstub: server closed\n');
   },
 };

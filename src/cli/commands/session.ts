@@ -10,6 +10,7 @@ import { Machine } from '../../machine/machine.js';
 import { Vmm } from '../../vmm/index.js';
 import { startGdbServer } from '../../gdbstub/server.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { batchedSerial } from '../serial-out.js';
 import { COMMON_EXIT_HELP, configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
 import type { CliCommand } from './index.js';
 
@@ -44,7 +45,8 @@ export const sessionCommand: CliCommand = {
     const config = configFromArgv(argv);
     const log = loggerFromArgv(argv);
     const machine = Machine.fromFile(argv.guest, { config, logger: log });
-    if (argv.serial) machine.onSerial((text) => void process.stderr.write(text));
+    const serial = batchedSerial((text) => void process.stderr.write(text));
+    if (argv.serial) machine.onSerial(serial);
     const vmm = new Vmm(machine, config, log);
     const server = await startGdbServer({ target: vmm, host: '127.0.0.1', port: 0, logger: log });
     const args = ['-nx', '-batch', ...sessionPrelude(argv.guest, server.host, server.port).flatMap((c) => ['-ex', c]), '-x', resolve(argv.script)];
@@ -62,6 +64,7 @@ export const sessionCommand: CliCommand = {
     } finally {
       if (vmm.running) vmm.interrupt();
       await server.close();
+      serial.flush();
     }
   },
 };
