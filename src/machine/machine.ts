@@ -68,6 +68,11 @@ export function hltForeverDetail(cpu: GuestCpu): string {
     : 'HLT with interrupts disabled (RFLAGS.IF=0)';
 }
 
+/** Serial output a Machine keeps for serialOutput (the tail beyond it is dropped; the log and listeners see it all). */
+export const SERIAL_KEEP_CHARS = 1 << 20;
+/** A line longer than this is moved into serialDone in pieces. */
+const SERIAL_CHUNK_CHARS = 4096;
+
 export class Machine {
   readonly config: MachineConfig;
   readonly memory: PhysicalMemory;
@@ -87,8 +92,16 @@ export class Machine {
   readonly log: Logger;
   readonly source: string;
 
-  /** Everything the guest wrote to COM1 since the last reset. */
-  serialOutput = '';
+  /** What the guest wrote to COM1 since the last reset: all of it up to SERIAL_KEEP_CHARS, then the last
+   *  SERIAL_KEEP_CHARS to 2x that (a guest printing forever must not grow the server without bound, issue 18). */
+  get serialOutput(): string {
+    return this.serialDone + this.serialChunk;
+  }
+  /** Serial text in whole chunks (one string concatenation per line, not per byte: V8 makes each `+=` a
+   *  rope node, ~30 bytes per appended piece until the string is read). */
+  private serialDone = '';
+  /** The current line so far. */
+  private serialChunk = '';
   /** isa-debug-exit status ((v << 1) | 1) once the guest wrote the port; undefined before. */
   exitCode: number | undefined;
   /** The raw value the guest wrote to isa-debug-exit. */
@@ -210,7 +223,8 @@ export class Machine {
     this.devices.reset();
     if (this.bootProtocol !== 'elf64') this.devices.firmwareHandoff();
     this.io.resetReports();
-    this.serialOutput = '';
+    this.serialDone = '';
+    this.serialChunk = '';
     this.lineBuf = '';
     this.exitCode = undefined;
     this.exitValue = undefined;
@@ -300,7 +314,12 @@ export class Machine {
 
   private serialByte(b: number): void {
     const ch = String.fromCharCode(b);
-    this.serialOutput += ch;
+    this.serialChunk += ch;
+    if (b === 0x0a || this.serialChunk.length >= SERIAL_CHUNK_CHARS) {
+      this.serialDone += this.serialChunk;
+      this.serialChunk = '';
+      if (this.serialDone.length > 2 * SERIAL_KEEP_CHARS) this.serialDone = this.serialDone.slice(-SERIAL_KEEP_CHARS);
+    }
     for (const l of this.serialListeners) l(ch, b);
     if (b === 0x0a) this.flushSerialLine();
     else if (b !== 0x0d) {
