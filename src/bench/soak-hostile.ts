@@ -8,14 +8,18 @@
 //    bare mode); continue, Ctrl-C after a random 20-120 ms, repeated --rounds times.
 //  - Log-heavy guests: ud-loop (an unmodelled opcode in a loop, every #UD logged at warn) and serial-flood
 //    (COM1 lines as fast as the guest can write them), served at --log-level info; the same Ctrl-C rounds.
+//  - The same guests in this process, the server's own share of a Ctrl-C: time (CPU and wall) between two
+//    event-loop turns while the guest runs (--slices, default 300).
 //  - Hostile clients against one server: a slow reader (sends 60,000 `m` reads of 4000 bytes and never
 //    reads a reply), idle holders (connect and say nothing; send 15 stray bytes), a reconnect storm
 //    (connect, `?`, close, at once, --storm times), then a well-behaved client; RSS sampled throughout.
 // Results go to bench/results/soak-hostile-<date>.json; docs/reliability.md quotes a run.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
+import { loadavg } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { DBSTUB_BIN, fmt, median, procStatusKb, ROOT } from './util.js';
 
@@ -131,6 +135,77 @@ async function ctrlCRounds(guest: string, mode: string, rounds: number, extra: s
   return { guest, mode, rounds, ms, maxMs: sorted[sorted.length - 1]!, medianMs: median(ms), rssKb: { first, peak: server.peakKb, end: server.rssKb() || server.peakKb } };
 }
 
+interface SliceCost {
+  guest: string;
+  mode: string;
+  slices: number;
+  wallMs: { median: number; p99: number; max: number };
+  cpuMs: { median: number; p99: number; max: number };
+  gc: { pauses: number; maxMs: number; totalMs: number };
+  /** Which slice had the largest CPU time (0 = the first, with V8 still compiling). */
+  maxCpuSliceIndex: number;
+}
+
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+
+/** The server's own share of a Ctrl-C's latency: a Ctrl-C is served at the next event-loop turn, so what the
+ *  server controls is the time between two turns while the guest runs. Measured in this process with the
+ *  same code `dbstub serve` runs (Vmm/Machine runToCompletion, which yield between slices like a continue
+ *  does): wall time and CPU time (process.cpuUsage) from one slice's end to the next. CPU time moves little
+ *  with the machine's load; wall time includes preemption by other processes. */
+async function sliceCosts(guest: string, mode: 'kvm' | 'bare', slices: number, logLevel: 'warn' | 'info'): Promise<SliceCost> {
+  const [{ Machine }, { Vmm }, { createLogger }, { DEFAULT_CONFIG }, { batchedSerial }] = await Promise.all([
+    import('../machine/machine.js'),
+    import('../vmm/index.js'),
+    import('../log.js'),
+    import('../config/config.js'),
+    import('../cli/serial-out.js'),
+  ]);
+  const devNull = openSync('/dev/null', 'w');
+  const logger = createLogger({ level: logLevel, destination: { write: (s: string) => void writeSync(devNull, s) } });
+  const config = { ...DEFAULT_CONFIG, mode };
+  // As `dbstub serve` runs it: serial echoed (batched) to stdout, here /dev/null.
+  const m = Machine.fromFile(join(ROOT, 'build', 'guests', 'hostile', `${guest}.elf`), { config, logger, serialLogLevel: 'debug' });
+  m.onSerial(batchedSerial((t) => void writeSync(devNull, t)));
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  // GC pauses in the same window: a slice's CPU spike that matches one is the collector, not the guest's work.
+  const gcMs: number[] = [];
+  const gcObs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs.push(e.duration);
+  });
+  gcObs.observe({ entryTypes: ['gc'] });
+  let t = performance.now();
+  let c = process.cpuUsage();
+  let n = 0;
+  const onSlice = (): void => {
+    const t2 = performance.now();
+    const c2 = process.cpuUsage();
+    wall.push(t2 - t);
+    cpu.push((c2.user - c.user + c2.system - c.system) / 1000);
+    t = t2;
+    c = c2;
+    if (++n >= slices) m.interrupt('soak');
+  };
+  if (mode === 'kvm') await new Vmm(m, config, logger).runToCompletion(Infinity, { onSlice });
+  else await m.runToCompletion({ onSlice });
+  closeSync(devNull);
+  await new Promise((r) => setImmediate(r));
+  gcObs.disconnect();
+  const gs = [...gcMs].sort((a, b) => a - b);
+  const ws = [...wall].sort((a, b) => a - b);
+  const cs2 = [...cpu].sort((a, b) => a - b);
+  return {
+    guest,
+    mode,
+    slices: wall.length,
+    wallMs: { median: median(wall), p99: pct(ws, 0.99), max: ws[ws.length - 1]! },
+    cpuMs: { median: median(cpu), p99: pct(cs2, 0.99), max: cs2[cs2.length - 1]! },
+    gc: { pauses: gs.length, maxMs: gs[gs.length - 1] ?? 0, totalMs: gs.reduce((a, b) => a + b, 0) },
+    maxCpuSliceIndex: cpu.indexOf(cs2[cs2.length - 1]!),
+  };
+}
+
 async function hostileClients(storm: number): Promise<Record<string, unknown>> {
   const server = await Server.start(join(ROOT, 'examples', 'prebuilt', 'hello.elf'), ['--log-level', 'warn']);
   const first = server.rssKb();
@@ -191,8 +266,11 @@ export async function runHostileSoak(argv: string[]): Promise<void> {
   };
   const rounds = Number(opt('rounds', '40'));
   const storm = Number(opt('storm', '300'));
+  const sliceCount = Number(opt('slices', '300'));
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-guests.mjs'), '--quiet', 'hostile/rep-movsb', 'hostile/rep-stosb', 'hostile/ud-loop', 'hostile/serial-flood'], { cwd: ROOT, stdio: 'inherit' });
   const t0 = Date.now();
+  const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+  console.log(`load average (1, 5, 15 min) at the start: ${load()}`);
   const guests: Latencies[] = [];
   for (const [g, mode, extra] of [
     ['rep-movsb', 'kvm', []],
@@ -206,6 +284,21 @@ export async function runHostileSoak(argv: string[]): Promise<void> {
     guests.push(l);
     console.log(`${g.padEnd(13)} ${mode.padEnd(4)}: Ctrl-C -> stop reply over ${rounds} rounds: median ${fmt(l.medianMs, 1)} ms, max ${fmt(l.maxMs, 1)} ms; server RSS ${fmt(l.rssKb.first / 1024)} -> peak ${fmt(l.rssKb.peak / 1024)} MiB`);
   }
+  const slices: SliceCost[] = [];
+  for (const [g, mode, level] of [
+    ['rep-movsb', 'kvm', 'warn'],
+    ['rep-movsb', 'bare', 'warn'],
+    ['rep-stosb', 'kvm', 'warn'],
+    ['rep-stosb', 'bare', 'warn'],
+    ['ud-loop', 'kvm', 'info'],
+    ['serial-flood', 'kvm', 'info'],
+  ] as [string, 'kvm' | 'bare', 'warn' | 'info'][]) {
+    const sc = await sliceCosts(g, mode, sliceCount, level);
+    slices.push(sc);
+    console.log(
+      `${g.padEnd(13)} ${mode.padEnd(4)}: between event-loop turns over ${sc.slices} slices (in process): CPU median ${fmt(sc.cpuMs.median, 1)} ms, p99 ${fmt(sc.cpuMs.p99, 1)}, max ${fmt(sc.cpuMs.max, 1)}; wall median ${fmt(sc.wallMs.median, 1)} ms, p99 ${fmt(sc.wallMs.p99, 1)}, max ${fmt(sc.wallMs.max, 1)}; largest CPU in slice #${sc.maxCpuSliceIndex}; GC ${sc.gc.pauses} pauses, max ${fmt(sc.gc.maxMs, 1)} ms`,
+    );
+  }
   const clients = await hostileClients(storm);
   const sr = clients.slowReader as { rssKb: number; peakKb: number };
   const ih = clients.idleHolders as { newClientServed: boolean; msToFirstReply: number };
@@ -216,7 +309,8 @@ export async function runHostileSoak(argv: string[]): Promise<void> {
   console.log(`server RSS at the end ${fmt((clients.rssEndKb as number) / 1024)} MiB, peak ${fmt((clients.rssPeakKb as number) / 1024)} MiB`);
   const all = guests.flatMap((g) => g.ms).sort((a, b) => a - b);
   console.log(`Ctrl-C over all guests: median ${fmt(median(all), 1)} ms, max ${fmt(all[all.length - 1]!, 1)} ms (${all.length} rounds, ${fmt((Date.now() - t0) / 1000, 0)} s)`);
-  const result = { date: new Date().toISOString(), rounds, guests, clients, ctrlC: { medianMs: median(all), maxMs: all[all.length - 1] } };
+  console.log(`load average at the end: ${load()}`);
+  const result = { date: new Date().toISOString(), loadavg: loadavg(), rounds, guests, slices, clients, ctrlC: { medianMs: median(all), maxMs: all[all.length - 1] } };
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `soak-hostile-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
