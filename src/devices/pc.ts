@@ -80,7 +80,12 @@ export class PcDevices {
 
   /** IRQ0 (PIT counter 0's OUT) goes to the 8259's IR0. */
   private irq0(level: boolean): void {
-    this.pic.setIrq(0, level);
+    this.setIsaIrq(0, level);
+  }
+
+  /** An ISA interrupt line (0-15) of a device outside this set (COM1's IRQ4) changed level. */
+  setIsaIrq(irq: number, level: boolean): void {
+    this.pic.setIrq(irq, level);
   }
 
   /**

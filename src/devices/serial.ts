@@ -7,12 +7,16 @@
 // IIR bits 7:6, the THR-empty interrupt identification in IIR when IER enables it (cleared by reading
 // IIR, as QEMU does), and MCR loopback (bit 4): a transmitted byte is received back (LSR.DR, RBR) and
 // MSR mirrors the MCR outputs, which drivers use to test the UART before using it.
-// Not modelled: input from the host (nothing is received outside loopback) and the IRQ line (COM1's
-// IRQ4 reaches no interrupt controller); the receive "FIFO" holds one byte (a second byte in
-// loopback sets LSR.OE as a 16450 would).
+// The interrupt output follows IIR: raised while a source IER enables is pending (QEMU serial_update_irq;
+// like QEMU, MCR.OUT2 does not gate it). COM1's is ISA IRQ4 (Machine wires it); Linux's 8250 driver
+// transmits from its tty buffer on THR-empty interrupts.
+// Not modelled: input from the host (nothing is received outside loopback); the receive "FIFO" holds one
+// byte (a second byte in loopback sets LSR.OE as a 16450 would); line-status and modem-status interrupts.
 
 import type { PortDevice } from './iobus.js';
 
+/** COM1's ISA interrupt line. */
+export const COM1_IRQ = 4;
 export const COM1_BASE = 0x3f8;
 
 // Register offsets from the base port.
@@ -68,6 +72,9 @@ export class Serial16550 implements PortDevice {
   private thrInterruptPending = false;
   private rbr = 0;
   private lsrExtra = 0; // DR / OE
+  /** The interrupt output (COM1: ISA IRQ4) and its last level. */
+  private irq: ((level: boolean) => void) | undefined;
+  private irqLevel = false;
 
   constructor(
     private readonly base: number,
@@ -75,6 +82,19 @@ export class Serial16550 implements PortDevice {
     name = 'com1',
   ) {
     this.name = name;
+  }
+
+  /** Wire the interrupt output: raised while IIR reports a source IER enables (QEMU serial_update_irq). */
+  connectIrq(irq: (level: boolean) => void): void {
+    this.irq = irq;
+    this.updateIrq();
+  }
+
+  private updateIrq(): void {
+    const level = this.interruptId() !== IIR_NO_INTERRUPT;
+    if (level === this.irqLevel) return;
+    this.irqLevel = level;
+    this.irq?.(level);
   }
 
   reset(): void {
@@ -88,9 +108,21 @@ export class Serial16550 implements PortDevice {
     this.thrInterruptPending = false;
     this.rbr = 0;
     this.lsrExtra = 0;
+    this.updateIrq();
   }
 
-  in(port: number, _size: 1 | 2 | 4): number {
+  in(port: number, size: 1 | 2 | 4): number {
+    const v = this.read(port, size);
+    this.updateIrq();
+    return v;
+  }
+
+  out(port: number, size: 1 | 2 | 4, value: number): void {
+    this.write(port, size, value);
+    this.updateIrq();
+  }
+
+  private read(port: number, _size: 1 | 2 | 4): number {
     const dlab = (this.lcr & LCR_DLAB) !== 0;
     switch (port - this.base) {
       case REG_THR_RBR_DLL:
@@ -113,7 +145,7 @@ export class Serial16550 implements PortDevice {
     }
   }
 
-  out(port: number, _size: 1 | 2 | 4, value: number): void {
+  private write(port: number, _size: 1 | 2 | 4, value: number): void {
     const v = value & 0xff;
     const dlab = (this.lcr & LCR_DLAB) !== 0;
     switch (port - this.base) {

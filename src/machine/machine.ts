@@ -7,7 +7,7 @@ import {
 } from '../cpu/index.js';
 import { parseConfig, type MachineConfig } from '../config/config.js';
 import { IoPortBus } from '../devices/iobus.js';
-import { Serial16550, COM1_BASE } from '../devices/serial.js';
+import { Serial16550, COM1_BASE, COM1_IRQ } from '../devices/serial.js';
 import { DebugExit, DEBUG_EXIT_IOSIZE, DEBUG_EXIT_PORT } from '../devices/debug-exit.js';
 import { PcDevices } from '../devices/pc.js';
 import type { ElfImage, ElfSymbol } from '../loader/elf.js';
@@ -148,6 +148,7 @@ export class Machine {
     });
     this.io.attach(DEBUG_EXIT_PORT, DEBUG_EXIT_IOSIZE, this.debugExit);
     this.devices = new PcDevices({ io: this.io, ramSize: size, log: (level, event, data) => this.log[level]({ ...data, event }, event) });
+    this.serial.connectIrq((level) => this.devices.setIsaIrq(COM1_IRQ, level));
 
     this.cpu = createCpu({
       vendor: this.config.vendor,
