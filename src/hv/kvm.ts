@@ -1,6 +1,7 @@
 // The KVM model's ioctl surface (Linux ~v6.12 arch/x86/kvm/x86.c kvm_arch_vcpu_ioctl and friends): what
 // userspace (src/vmm/accel-kvm.ts) may call on a vCPU, each method named after its ioctl. The vCPU's state
-// and the KVM_RUN machinery are in kvm-core.ts; the uapi structs and flags in kvm-api.ts.
+// and world switch are in kvm-state.ts, the KVM_RUN machinery in kvm-core.ts; the uapi structs and flags in
+// kvm-api.ts.
 //
 // Public surface of src/hv: KvmVcpu (this file), everything in kvm-api.ts (re-exported here), and the pure
 // debug-register math KVM applies in debugregs.ts.
