@@ -10,6 +10,7 @@ import {
 import { TWO32, laToBig } from './canonical.js';
 import * as A from './arch.js';
 import { Imm, type Insn, OpF, def, defGroup, defGroupImm, farOps, setLockUdHandler } from './decoder.js';
+import { syscall, sysret } from './fast-syscall.js';
 import { R, divu128, mulu32, muls64, mulu64, neg64, sar64, shl64, shr64, bit64 } from './alu.js';
 import * as D from './debug.js';
 import * as S from './system.js';
@@ -878,8 +879,8 @@ const opUd2: H = (c) => c.raiseUD();
 const opNop: H = () => { /* NOP / hint NOP / ENDBR64 */ };
 
 const opIret: H = (c, i) => S.iret(c, i);
-const opSyscall: H = (c) => S.syscall(c);
-const opSysret: H = (c, i) => S.sysret(c, i);
+const opSyscall: H = (c) => syscall(c);
+const opSysret: H = (c, i) => sysret(c, i);
 const opCpuid: H = (c, i) => {
   c.intercept('cpuid', i);
   const r = c.cpuid(c.rl[0]! >>> 0, c.rl[1]! >>> 0);

@@ -1,6 +1,7 @@
 // System instructions: control registers (with the IA-32e mode switch), descriptor tables, segment loads
 // (segments.ts), far transfers and IRET outside IA-32e mode (far.ts), MSRs (the APIC's go to the interrupt
-// controller), CPUID, software interrupts, IRETQ, SYSCALL/SYSRET, HLT. (SDM Vol. 2 and Vol. 3 chapters 2-6.)
+// controller), CPUID, software interrupts, IRETQ, HLT. (SDM Vol. 2 and Vol. 3 chapters 2-6.) The fast system
+// calls are in fast-syscall.ts, LAR/LSL/VERR/VERW in descriptor-query.ts.
 
 import type { Cpu } from './cpu.js';
 import { SHADOW_MOVSS, SL_SHADOW, SL_TRAP, STOP } from './state.js';
@@ -10,10 +11,11 @@ import * as A from './arch.js';
 import { loadSegment } from './segments.js';
 import { attrsOf, baseOf, limitOf } from './descriptor.js';
 import { updateMode } from './mode.js';
-import { singleStepFromResult } from './debug.js';
 import * as P from './paging32.js';
 import { farCall, farCallIndirect, farJump, farJumpIndirect, farReturn, iretProtected } from './far.js';
 import { Imm, OpF, def, farOps } from './decoder.js';
+import { sysenter, sysexit } from './fast-syscall.js';
+import { larLsl, verify } from './descriptor-query.js';
 
 const HLT_STOP = Object.freeze({ kind: 'hlt' as const });
 
@@ -163,109 +165,6 @@ function invlpg64(c: Cpu, i: Insn): void {
   if (canonical) c.invlpg(la);
 }
 const CANONICAL_LIMIT = 2 ** 47;
-
-// ---------------------------------------------------------------------------------------------
-// SYSCALL / SYSRET (SDM Vol. 2; AMD APM Vol. 2 6.1.1)
-// ---------------------------------------------------------------------------------------------
-export function syscall(c: Cpu): void {
-  if (!(c.efer & A.EFER_SCE) || !(c.efer & A.EFER_LMA)) c.raiseUD();
-  // Intel: only in 64-bit mode (SDM Vol. 2 SYSCALL); AMD: compatibility mode enters at CSTAR (APM Vol. 2 6.1.1).
-  if (!c.long64 && c.vendor === 'intel') c.raiseUD();
-  const nr = c.nextRip;
-  const target = Number(BigInt.asIntN(64, c.long64 ? c.lstar : c.cstar));
-  c.rl[1] = nr % TWO32 | 0; c.rh[1] = Math.floor(nr / TWO32) | 0;
-  const f = c.getFlags();
-  c.rl[11] = f & ~A.RFLAGS_RF; c.rh[11] = 0;
-  const sel = Number((c.star >> 32n) & 0xffffn);
-  c.segSel[1] = sel & 0xfffc; c.segBase[1] = 0; c.segLimit[1] = 0xffffffff;
-  c.segAttr[1] = A.ATTR_P | A.ATTR_S | 0xb | A.ATTR_L | A.ATTR_G;
-  c.segSel[2] = (sel + 8) & 0xfffc; c.segBase[2] = 0; c.segLimit[2] = 0xffffffff;
-  c.segAttr[2] = A.ATTR_P | A.ATTR_S | 0x3 | A.ATTR_DB | A.ATTR_G;
-  c.setFlagsAll(f & ~(c.sfmask | A.RFLAGS_RF));
-  c.cpl = 0; c.updateCplMasks();
-  updateMode(c); // from compatibility mode SYSCALL enters 64-bit mode
-  c.fLin0 = NaN;
-  c.jumpTo(c.canon(target));
-  singleStepFromResult(c);
-}
-
-export function sysret(c: Cpu, i: Insn): void {
-  if (!(c.efer & A.EFER_SCE) || !(c.efer & A.EFER_LMA)) c.raiseUD();
-  if (c.cpl !== 0) c.raiseGP0();
-  const sel = Number((c.star >> 48n) & 0xffffn);
-  let target: number;
-  if (i.rexW) {
-    target = c.regLa(1); // non-canonical RCX -> #GP(0) at CPL0 (Intel)
-    c.segSel[1] = ((sel + 16) & 0xfffc) | 3;
-    c.segAttr[1] = A.ATTR_P | A.ATTR_S | 0xb | A.ATTR_L | A.ATTR_G | (3 << A.ATTR_DPL_SHIFT);
-  } else {
-    // SYSRET to compatibility mode: CS = STAR[63:48] (32-bit flat code), EIP = ECX (SDM Vol. 2 SYSRET).
-    target = c.rl[1]! >>> 0;
-    c.segSel[1] = (sel & 0xfffc) | 3;
-    c.segAttr[1] = A.ATTR_P | A.ATTR_S | 0xb | A.ATTR_DB | A.ATTR_G | (3 << A.ATTR_DPL_SHIFT);
-  }
-  c.segBase[1] = 0; c.segLimit[1] = 0xffffffff;
-  c.segSel[2] = ((sel + 8) & 0xfffc) | 3; c.segBase[2] = 0; c.segLimit[2] = 0xffffffff;
-  c.segAttr[2] = A.ATTR_P | A.ATTR_S | 0x3 | A.ATTR_DB | A.ATTR_G | (3 << A.ATTR_DPL_SHIFT);
-  const f = (c.rl[11]! & 0x3c7fd7) | 2;
-  c.cpl = 3; c.updateCplMasks();
-  c.setFlagsAll(f);
-  updateMode(c);
-  c.fLin0 = NaN;
-  c.nextRip = target;
-  c.dbBranch = true;
-  singleStepFromResult(c);
-}
-
-// ---------------------------------------------------------------------------------------------
-// SYSENTER / SYSEXIT (SDM Vol. 2; flat segments from IA32_SYSENTER_CS, no descriptor reads). AMD does
-// not support them in long mode (APM Vol. 3: #UD in IA-32e mode).
-// ---------------------------------------------------------------------------------------------
-const SYS_FLAT_CODE = A.ATTR_P | A.ATTR_S | 0xb | A.ATTR_G;
-const SYS_FLAT_STACK = A.ATTR_P | A.ATTR_S | 0x3 | A.ATTR_DB | A.ATTR_G;
-
-function sysFlat(c: Cpu, s: number, sel: number, attrs: number): void {
-  c.segSel[s] = sel; c.segBase[s] = 0; c.segLimit[s] = 0xffffffff; c.segAttr[s] = attrs;
-}
-
-export function sysenter(c: Cpu): void {
-  if (c.vendor === 'amd' && (c.efer & A.EFER_LMA)) c.raiseUD();
-  const cs = Number(c.sysenterCs & 0xffffn);
-  if ((cs & 0xfffc) === 0) c.raiseGP0();
-  const ia32e = (c.efer & A.EFER_LMA) !== 0;
-  const eip = Number(BigInt.asIntN(64, c.sysenterEip)), esp = Number(BigInt.asIntN(64, c.sysenterEsp));
-  c.fl &= ~(A.RFLAGS_VM | A.RFLAGS_IF | A.RFLAGS_RF);
-  sysFlat(c, 1, cs & 0xfffc, SYS_FLAT_CODE | (ia32e ? A.ATTR_L : A.ATTR_DB));
-  sysFlat(c, 2, (cs + 8) & 0xfffc, SYS_FLAT_STACK);
-  c.cpl = 0; c.updateCplMasks();
-  if (ia32e) { c.rl[4] = esp % TWO32 | 0; c.rh[4] = Math.floor(esp / TWO32) | 0; }
-  else { c.rl[4] = esp | 0; c.rh[4] = 0; }
-  updateMode(c);
-  c.recomputeSlow();
-  c.fLin0 = NaN;
-  c.nextRip = ia32e ? eip : eip >>> 0;
-  c.dbBranch = true;
-}
-
-export function sysexit(c: Cpu, i: Insn): void {
-  if (c.vendor === 'amd' && (c.efer & A.EFER_LMA)) c.raiseUD();
-  const cs = Number(c.sysenterCs & 0xffffn);
-  if ((cs & 0xfffc) === 0 || c.cpl !== 0) c.raiseGP0();
-  const to64 = i.rexW;
-  let eip: number, esp: number;
-  if (to64) { eip = c.regLa(2); esp = c.regLa(1); }
-  else { eip = c.rl[2]! >>> 0; esp = c.rl[1]! >>> 0; }
-  const user = 3 << A.ATTR_DPL_SHIFT;
-  sysFlat(c, 1, ((cs + (to64 ? 32 : 16)) & 0xfffc) | 3, SYS_FLAT_CODE | user | (to64 ? A.ATTR_L : A.ATTR_DB));
-  sysFlat(c, 2, ((cs + (to64 ? 40 : 24)) & 0xfffc) | 3, SYS_FLAT_STACK | user);
-  c.cpl = 3; c.updateCplMasks();
-  if (to64) { c.rl[4] = esp % TWO32 | 0; c.rh[4] = Math.floor(esp / TWO32) | 0; }
-  else { c.rl[4] = esp | 0; c.rh[4] = 0; }
-  updateMode(c);
-  c.fLin0 = NaN;
-  c.nextRip = eip;
-  c.dbBranch = true;
-}
 
 // ---------------------------------------------------------------------------------------------
 // MOV to/from control registers (SDM Vol. 2 MOV CRn; Vol. 3 2.5)
@@ -484,68 +383,6 @@ export function grp7(c: Cpu, i: Insn): void {
     default: c.raiseUD();
   }
 }
-// ---------------------------------------------------------------------------------------------
-// LAR / LSL / VERR / VERW (SDM Vol. 2): descriptor inspection without faults for a bad selector; the
-// answer is ZF (1 = valid and accessible at max(CPL, RPL)).
-// ---------------------------------------------------------------------------------------------
-/** Read the descriptor of `sel` into c.dLo/c.dHi if it is inside its table; false for a null selector or
- *  one beyond the table limit (these instructions clear ZF instead of faulting). */
-function peekDescriptor(c: Cpu, sel: number): boolean {
-  if ((sel & 0xfffc) === 0) return false;
-  const ti = (sel & 4) !== 0;
-  const limit = ti ? c.ldtrLimit : c.gdtrLimit;
-  if ((sel & 0xfff8) + 7 > limit) return false;
-  c.readDescriptor(sel, 0);
-  return true;
-}
-/** Privilege rule shared by LAR/LSL/VERR/VERW: conforming code is always visible, everything else needs
- *  DPL >= CPL and DPL >= RPL. */
-function visible(c: Cpu, sel: number, at: number): boolean {
-  if ((at & A.ATTR_S) && (at & 8) && (at & 4)) return true;
-  const dpl = (at >> A.ATTR_DPL_SHIFT) & 3;
-  return dpl >= c.cpl && dpl >= (sel & 3);
-}
-/** System descriptor types LAR (gates too) and LSL accept (SDM Vol. 2 LAR/LSL tables); IA-32e mode drops
- *  the 16-bit TSS, the 16-bit call gate and the task gate. */
-function systemTypeOk(c: Cpu, type: number, lar: boolean): boolean {
-  const ia32e = (c.efer & A.EFER_LMA) !== 0;
-  switch (type) {
-    case A.SYS_LDT: case A.SYS_TSS64_AVAIL: case A.SYS_TSS64_BUSY: return true;
-    case 0x1: case 0x3: return !ia32e;           // 16-bit TSS
-    case A.SYS_CALL_GATE64: return lar;          // 32-bit / 64-bit call gate
-    case 0x4: case 0x5: return lar && !ia32e;    // 16-bit call gate, task gate
-    default: return false;
-  }
-}
-function larLsl(c: Cpu, i: Insn, lsl: boolean): void {
-  if (i.lock) c.raiseUD();
-  const sel = i.mem ? c.rd16(c.ea(i)) : c.rl[i.rm]! & 0xffff;
-  let ok = peekDescriptor(c, sel);
-  let at = 0;
-  if (ok) {
-    at = attrsOf(c.dHi);
-    if (!(at & A.ATTR_S) && !systemTypeOk(c, at & A.ATTR_TYPE_MASK, !lsl)) ok = false;
-    else if (!visible(c, sel, at)) ok = false;
-  }
-  c.setArith(A.RFLAGS_ZF, ok ? A.RFLAGS_ZF : 0);
-  if (!ok) return;
-  const sz = i.osz;
-  // LAR: the descriptor's second dword with bits 7:0 and 31:24 cleared (FLAGS image 15:8 for 16-bit).
-  const v = lsl ? limitOf(c.dLo, c.dHi) : c.dHi & (sz === 2 ? 0xff00 : 0x00ffff00);
-  c.setReg(i.reg, sz, i.rex, v | 0, 0);
-}
-function verify(c: Cpu, sel: number, write: boolean): void {
-  let ok = peekDescriptor(c, sel);
-  if (ok) {
-    const at = attrsOf(c.dHi);
-    const code = (at & 8) !== 0;
-    if (!(at & A.ATTR_S)) ok = false;
-    else if (write) ok = !code && (at & 2) !== 0 && visible(c, sel, at);
-    else ok = (!code || (at & 2) !== 0) && visible(c, sel, at);
-  }
-  c.setArith(A.RFLAGS_ZF, ok ? A.RFLAGS_ZF : 0);
-}
-
 /** Bits 63:32 of a system descriptor's base: IA-32e mode uses 16-byte LDT/TSS descriptors (SDM Vol. 3
  *  7.2.3), legacy protected mode 8-byte ones. */
 /** Bits 63:32 of a 16-byte system descriptor's base in IA-32e mode. A base that is not canonical makes
