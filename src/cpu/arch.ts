@@ -196,9 +196,13 @@ export const CPUID1_ECX_TSC_DEADLINE = 1 << 24;
 export const CPUID7_EBX_BMI1 = 1 << 3;
 export const CPUID7_EBX_RTM = 1 << 11;
 export const CPUID7_ECX_BUS_LOCK_DETECT = 1 << 24;
+/** RDPID (F3 0F C7 /7): reads IA32_TSC_AUX (SDM Vol. 2B RDPID). */
+export const CPUID7_ECX_RDPID = 1 << 22;
 export const CPUID81_EDX_SYSCALL = 1 << 11;
 export const CPUID81_EDX_NX = 1 << 20;
 export const CPUID81_EDX_LM = 1 << 29;
+/** RDTSCP and IA32_TSC_AUX (SDM Vol. 2B RDTSCP). */
+export const CPUID81_EDX_RDTSCP = 1 << 27;
 export const CPUID81_ECX_LAHF = 1 << 0;
 export const CPUID81_ECX_ABM = 1 << 5; // LZCNT
 

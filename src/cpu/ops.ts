@@ -752,6 +752,11 @@ const opXadd: H = (c, i) => {
 };
 const grp9: H = (c, i) => {
   const k = i.reg & 7;
+  if (k === 7 && !i.mem && i.rep === 0xf3) { // RDPID r: IA32_TSC_AUX, r64 in 64-bit mode, else r32 (SDM Vol. 2B RDPID)
+    if (i.lock) c.raiseUD();
+    c.setReg(i.rm, c.long64 ? 8 : 4, i.rex, c.tscAux, 0);
+    return;
+  }
   if (k !== 1 || !i.mem) c.raiseUD(); // RDRAND/RDSEED not reported in CPUID
   checkLock(c, i);
   const wide = i.rexW;

@@ -331,7 +331,9 @@ export function grp7(c: Cpu, i: Insn): void {
       c.rl[1] = c.tscAux; c.rh[1] = 0;
       return;
     }
-    if (modrm === 0xd0) { // XGETBV: XCR0 = x87|SSE
+    if (modrm === 0xd0) { // XGETBV
+      // CR4.OSXSAVE cannot be set while CPUID does not offer XSAVE (movCr: CR4_UNADVERTISED), so this
+      // is always #UD today, as on a part without XSAVE (SDM Vol. 2C XGETBV: #UD if CR4.OSXSAVE = 0).
       if (!(c.cr4 & A.CR4_OSXSAVE)) c.raiseUD();
       if (c.rl[1] !== 0) c.raiseGP0();
       c.rl[0] = 3; c.rh[0] = 0; c.rl[2] = 0; c.rh[2] = 0;
@@ -577,13 +579,14 @@ export function cpuid(c: Cpu, leaf: number, sub: number): [number, number, numbe
     case 7: {
       if (sub !== 0) return [0, 0, 0, 0];
       const ebx = (c.features.rtm ? A.CPUID7_EBX_RTM : 0);
-      const ecx = c.features.busLockDetect ? A.CPUID7_ECX_BUS_LOCK_DETECT : 0;
+      // RDPID: IA32_TSC_AUX is modelled (RDTSCP, RDMSR/WRMSR), so both readers of it are offered.
+      const ecx = (c.features.busLockDetect ? A.CPUID7_ECX_BUS_LOCK_DETECT : 0) | A.CPUID7_ECX_RDPID;
       return [0, ebx, ecx, 0];
     }
     case 0x80000000: return [maxExt, intel ? 0 : str4(vendor, 0), intel ? 0 : str4(vendor, 8), intel ? 0 : str4(vendor, 4)];
     case 0x80000001: {
       const ecx = A.CPUID81_ECX_LAHF | A.CPUID81_ECX_ABM;
-      const edx = A.CPUID81_EDX_SYSCALL | A.CPUID81_EDX_NX | A.CPUID81_EDX_LM;
+      const edx = A.CPUID81_EDX_SYSCALL | A.CPUID81_EDX_NX | A.CPUID81_EDX_RDTSCP | A.CPUID81_EDX_LM;
       return [0, 0, ecx, edx];
     }
     case 0x80000008: return [0x3028, 0, 0, 0]; // 40-bit physical, 48-bit linear
