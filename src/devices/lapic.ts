@@ -5,14 +5,17 @@
 // the ICR and the SELF IPI MSR, and interrupt acceptance by priority (TPR/PPR, IRR/ISR, EOI).
 //
 // What is modelled and what not (the README lists the same):
-// - Only interrupts this APIC raises for itself exist: LVT timer, LVT error, fixed-mode self-IPIs.
-//   There is no other CPU and no I/O APIC; LINT0/LINT1/thermal/performance LVTs are storage only; there is no CMCI LVT.
+// - Interrupts this APIC raises for itself (LVT timer, LVT error, fixed-mode self-IPIs) and the I/O APIC's
+//   messages (`deliverIoApicMessage`, fixed and lowest-priority). There is no other CPU;
+//   LINT0/LINT1/thermal/performance LVTs are storage only; there is no CMCI LVT.
 // - ICR: delivery mode Fixed to self (shorthand Self, All-including-self, or a physical/flat-logical
 //   destination that names this APIC) is delivered; every other mode (lowest priority, SMI, NMI, INIT,
 //   SIPI) and destinations that do not include this APIC are logged once and dropped.
 // - LVT timer one-shot, periodic and TSC-deadline (IA32_TSC_DEADLINE, MSR 0x6E0; CPUID.01H:ECX[24] is
 //   set only while the APIC is constructed with it, the default); reserved timer mode 11b does not run (logged).
-// - All interrupts are edge-triggered: TMR stays 0.
+// - TMR: set when a level-triggered I/O APIC message is accepted, cleared when an edge-triggered interrupt
+//   of that vector is (SDM 11.8.4); an EOI of a vector whose TMR bit is set is broadcast to the I/O APIC
+//   (SDM 11.8.5; QEMU apic_eoi -> ioapic_eoi_broadcast). QEMU leaves the bit set at EOI, and so does this.
 // - Relocating the APIC base through IA32_APIC_BASE is stored and read back, but the MMIO window stays
 //   at 0xFEE00000 (logged).
 //
@@ -131,6 +134,7 @@ export const ICR_LEVEL_ASSERT = 1 << 14;
 export const ICR_TRIGGER_LEVEL = 1 << 15;
 export const ICR_SHORTHAND_SHIFT = 18;
 export const DELIVERY_MODE_FIXED = 0;
+export const DELIVERY_MODE_LOWEST_PRIORITY = 1;
 export const SHORTHAND_NONE = 0;
 export const SHORTHAND_SELF = 1;
 export const SHORTHAND_ALL_INCLUDING_SELF = 2;
@@ -211,6 +215,8 @@ export class LocalApic implements MmioRegion, InterruptController {
   /** Tick of the last expiry delivered, so re-arming never delivers one twice. */
   private lastFiredTick = -1;
   private readonly onTimer = (): void => this.timerExpired();
+  /** Where the EOI of a level-triggered vector goes (the I/O APIC's EOI message). */
+  private eoiBroadcast: ((vector: number) => void) | undefined;
 
   constructor(opts: LocalApicOptions = {}) {
     this.physAddrBits = opts.physAddrBits ?? 40;
@@ -287,7 +293,35 @@ export class LocalApic implements MmioRegion, InterruptController {
   acknowledge(vector: number): void {
     clearBit(this.irr, vector);
     setBit(this.isr, vector);
-    clearBit(this.tmr, vector);
+  }
+
+  /** Connect the I/O APIC's EOI input (SDM 11.8.5: EOI of a level-triggered vector is broadcast). */
+  onLevelEoi(fn: (vector: number) => void): void {
+    this.eoiBroadcast = fn;
+  }
+
+  /**
+   * An interrupt message from the I/O APIC (82093AA datasheet 3.2.4, SDM 11.6.2 destinations): fixed and
+   * lowest-priority messages whose destination names this APIC are accepted into IRR, with TMR recording
+   * the trigger mode (SDM 11.8.4). Other delivery modes (SMI, NMI, INIT, ExtINT) are not modelled: logged
+   * once, dropped. An 8-bit destination 0xFF is a broadcast in either APIC mode (KVM kvm_apic_match_dest).
+   */
+  deliverIoApicMessage(vector: number, deliveryMode: number, logical: boolean, dest: number, level: boolean): void {
+    if (deliveryMode !== DELIVERY_MODE_FIXED && deliveryMode !== DELIVERY_MODE_LOWEST_PRIORITY) {
+      this.once.unsupported(`ioapic-mode-${deliveryMode}`, `I/O APIC delivery mode ${DELIVERY_MODE_NAMES[deliveryMode]} is not modelled: interrupt dropped`, { vector });
+      return;
+    }
+    if (!this.accepting()) return;
+    const matches = dest === 0xff || (logical ? this.logicalMatch(dest, false) : dest === this.id);
+    if (!matches) return;
+    if (vector < FIRST_LEGAL_VECTOR) {
+      this.logError(ESR_RECEIVE_ILLEGAL_VECTOR);
+      return;
+    }
+    if (level) setBit(this.tmr, vector);
+    else clearBit(this.tmr, vector);
+    setBit(this.irr, vector);
+    this.notify();
   }
 
   readMsr(index: number): bigint | undefined {
@@ -544,6 +578,7 @@ export class LocalApic implements MmioRegion, InterruptController {
       this.logError(errorBitIfIllegal);
       return;
     }
+    clearBit(this.tmr, vector); // edge-triggered (SDM 11.8.4)
     setBit(this.irr, vector);
     this.notify();
   }
@@ -582,6 +617,11 @@ export class LocalApic implements MmioRegion, InterruptController {
     const x2 = this.mode === 'x2apic';
     const dest = x2 ? this.icrHigh : this.icrHigh >>> 24;
     if ((this.icrLow & ICR_DESTINATION_MODE_LOGICAL) === 0) return dest === this.id || (!x2 && dest === 0xff) || (x2 && dest === 0xffffffff);
+    return this.logicalMatch(dest, x2);
+  }
+
+  /** Logical destination `dest` names this APIC (SDM 11.6.2.2; x2APIC 11.12.10.2 when `x2` and the APIC is in x2APIC mode). */
+  private logicalMatch(dest: number, x2: boolean): boolean {
     if (x2) {
       // x2APIC logical: cluster in 31:16 must match, then the one-hot bits intersect (SDM 11.12.10.2).
       const ldr = this.readRegister(APIC_LDR)!;
@@ -597,6 +637,7 @@ export class LocalApic implements MmioRegion, InterruptController {
     const v = highestBit(this.isr);
     if (v >= 0) clearBit(this.isr, v);
     this.notify();
+    if (v >= 0 && getBit(this.tmr, v)) this.eoiBroadcast?.(v);
   }
 
   private logError(bit: number): void {
@@ -814,6 +855,10 @@ function highestBit(words: Uint32Array): number {
 
 function setBit(words: Uint32Array, v: number): void {
   words[v >>> 5] = (words[v >>> 5]! | (1 << (v & 31))) >>> 0;
+}
+
+function getBit(words: Uint32Array, v: number): boolean {
+  return ((words[v >>> 5]! >>> (v & 31)) & 1) !== 0;
 }
 
 function clearBit(words: Uint32Array, v: number): void {

@@ -1,13 +1,16 @@
 // The PC devices a QEMU `pc` machine gives a test kernel, created and wired in one place so the
 // Machine only hands over its I/O bus and RAM size: local APIC (MMIO window + interrupt controller
 // for the CPU), the 8259A pair at 0x20/0xA0, the 8254 PIT at 0x40-0x43 with port 0x61 (counter 2's
-// gate and OUT), the POST port 0x80 (I/O delay writes), and fw_cfg at 0x510/0x511.
+// gate and OUT), the POST port 0x80 (I/O delay writes), fw_cfg at 0x510/0x511, the I/O APIC at
+// 0xFEC00000 (its EOI input from the local APIC), and pc-testdev (ports 0xE0-0xEB, IRQ lines at
+// 0x2000-0x2017 into the I/O APIC, scratch MMIO at 0xFF000000).
 // COM1 and isa-debug-exit stay with the Machine (they report to it).
 
 import type { CpuOptions, InterruptController } from '../cpu/index.js';
 import type { DeviceLog } from './device-log.js';
 import { FwCfg, FW_CFG_PORT_SEL } from './fwcfg.js';
 import type { IoPortBus } from './iobus.js';
+import { IoApic } from './ioapic.js';
 import {
   APIC_LVT_LINT0, APIC_LVT_LINT1, APIC_SVR, LocalApic, LVT_DELIVERY_EXTINT, LVT_DELIVERY_MODE, LVT_DELIVERY_NMI, LVT_MASK, LVT_TRIGGER_MODE, SVR_APIC_SOFTWARE_ENABLE,
   type ApicHost,
@@ -18,6 +21,7 @@ import { SpeakerPort, SPEAKER_PORT } from './speaker.js';
 import { PostPort, POST_PORT } from './post-port.js';
 import { TimerMux } from './timers.js';
 import { CmosRtc, RTC_INDEX_PORT } from './rtc.js';
+import { PC_TESTDEV_IOPORT, PC_TESTDEV_IRQ_LINE, PC_TESTDEV_IRQ_LINES, PcTestdevIomem, PcTestdevPorts } from './pc-testdev.js';
 
 export interface PcDevicesOptions {
   io: IoPortBus;
@@ -35,6 +39,8 @@ export class PcDevices {
   readonly rtc: CmosRtc;
   /** Port 0x61: PIT counter 2 gate and OUT. */
   readonly portB: SpeakerPort;
+  readonly ioapic: IoApic;
+  readonly testdevIomem = new PcTestdevIomem();
   private host: ApicHost | undefined;
   /** What the CPU asks for interrupts: the local APIC, and the 8259 behind its LINT0. */
   readonly interrupts: PcInterrupts;
@@ -45,6 +51,9 @@ export class PcDevices {
     this.lapic = new LocalApic({ log: opts.log });
     this.pic = new DualPic(() => this.host?.notifyInterrupt());
     this.interrupts = new PcInterrupts(this.lapic, this.pic);
+    this.ioapic = new IoApic({ log: opts.log });
+    this.ioapic.attach(this.lapic);
+    this.lapic.onLevelEoi((vector) => this.ioapic.eoi(vector));
     // The PIT reads the CPU clock once the CPU exists (attachCpu); before that, time is 0.
     this.pit = new Pit8254(() => this.host?.clock ?? 0);
     this.fwCfg = new FwCfg({ ramSize: opts.ramSize, cpus: 1 });
@@ -57,11 +66,14 @@ export class PcDevices {
     opts.io.attach(FW_CFG_PORT_SEL, 2, this.fwCfg);
     this.rtc = new CmosRtc(() => this.host?.clock ?? 0);
     opts.io.attach(RTC_INDEX_PORT, 2, this.rtc);
+    const testdev = new PcTestdevPorts((irq, level) => this.setIsaIrq(irq, level));
+    opts.io.attach(PC_TESTDEV_IOPORT, 12, testdev); // 0xE0-0xEB: data, flush page, byte-wide data
+    opts.io.attach(PC_TESTDEV_IRQ_LINE, PC_TESTDEV_IRQ_LINES, testdev);
   }
 
   /** What the CPU takes in its options: the APIC page and the APIC as interrupt controller. */
   cpuOptions(): Pick<CpuOptions, 'mmio' | 'interrupts'> {
-    return { mmio: [this.lapic], interrupts: this.interrupts };
+    return { mmio: [this.lapic, this.ioapic, this.testdevIomem], interrupts: this.interrupts };
   }
 
   /** Connect the devices that need the CPU's clock/timer (call once, right after the CPU is created). */
@@ -78,14 +90,16 @@ export class PcDevices {
     this.pit.connectIrq0(this.timers.channel(), (level) => this.irq0(level));
   }
 
-  /** IRQ0 (PIT counter 0's OUT) goes to the 8259's IR0. */
+  /** IRQ0 (PIT counter 0's OUT) goes to the 8259's IR0 and the I/O APIC's pin 2 (QEMU's pc wiring). */
   private irq0(level: boolean): void {
     this.setIsaIrq(0, level);
   }
 
-  /** An ISA interrupt line (0-15) of a device outside this set (COM1's IRQ4) changed level. */
+  /** An ISA interrupt line (0-15, COM1's IRQ4, pc-testdev's lines) changed level; wired as QEMU's pc machine
+   *  wires it (hw/i386/x86.c gsi_handler): to the 8259 pair (IRQ 0-15) and to the I/O APIC (IRQ 0 on pin 2). */
   setIsaIrq(irq: number, level: boolean): void {
-    this.pic.setIrq(irq, level);
+    if (irq < 16) this.pic.setIrq(irq, level);
+    this.ioapic.setIsaIrq(irq, level);
   }
 
   /**
@@ -120,6 +134,7 @@ export class PcDevices {
   /** Power-on state of every device here. */
   reset(): void {
     this.lapic.reset();
+    this.ioapic.reset();
     this.pic.reset();
     this.pit.reset();
     this.rtc.reset();
