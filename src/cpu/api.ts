@@ -206,6 +206,21 @@ export interface InterruptController {
   readonly tscDeadline?: boolean;
 }
 
+/** x87 FPU state as a debugger sees it (gdb's st0-7, fctrl, fstat, ftag, fiseg, fioff, foseg, fooff, fop;
+ *  SDM Vol. 1 8.1): ST(0)-ST(7) as unsigned 80-bit values, FSW with TOP, the full (two bits per register) tag
+ *  word, the last instruction / data pointers and opcode. */
+export interface X87Regs {
+  st: bigint[];
+  fcw: number;
+  fsw: number;
+  ftw: number;
+  fop: number;
+  fip: number;
+  fcs: number;
+  fdp: number;
+  fds: number;
+}
+
 export interface CpuOptions {
   vendor: Vendor;
   features: CpuFeatures;
@@ -272,6 +287,10 @@ export interface GuestCpu {
   setXmm(n: number, v: bigint): void;
   getMxcsr(): number;
   setMxcsr(v: number): boolean;
+  /** The x87 state (src/cpu/x87.ts), for the debugger and KVM_GET/SET_FPU. setX87 writes `st` under the
+   *  current TOP, then the control words (so a changed FSW.TOP alone does not move the physical registers). */
+  getX87(): X87Regs;
+  setX87(v: X87Regs): void;
   /** MSR access from outside the guest (no #GP). Returns undefined for an unknown MSR. */
   getMsr(index: number): bigint | undefined;
   setMsr(index: number, v: bigint): boolean;

@@ -20,6 +20,7 @@ import {
 } from './state.js';
 import * as A from './arch.js';
 import { hostBare } from './host.js';
+import { X87State } from './x87.js';
 
 export abstract class CpuCore {
   readonly vendor: Vendor;
@@ -66,6 +67,8 @@ export abstract class CpuCore {
   /** XMM0-15, four dwords each. */
   readonly xmm = new Int32Array(64);
   mxcsr = 0x1f80;
+  /** x87 FPU state (x87.ts): CPUID advertises FPU and FXSR. */
+  readonly x87 = new X87State();
 
   // ---- debug registers ----
   readonly drRaw: bigint[] = [0n, 0n, 0n, 0n];

@@ -7,7 +7,7 @@
 
 import type {
   ArchState, CpuMode, CpuOptions, DbEvent, ExternalWatchpoint, Gpr, GuestCpu, InterceptableInstruction, SegmentState,
-  StopReason, TableRegister,
+  StopReason, TableRegister, X87Regs,
 } from './api.js';
 import { INTERNAL_ERROR_STOP } from './api.js';
 import type { Insn } from './decoder.js';
@@ -65,7 +65,7 @@ export class Cpu extends CpuEvents implements GuestCpu {
     this.cr0 = A.CR0_RESET; this.cr2 = 0; this.cr3 = 0; this.cr4 = 0; this.cr8 = 0; this.efer = 0;
     this.kernelGsBase = 0; this.star = 0n; this.lstar = 0n; this.cstar = 0n; this.sfmask = 0; this.tscAux = 0;
     this.modelMsrs.reset();
-    this.xmm.fill(0); this.mxcsr = 0x1f80;
+    this.xmm.fill(0); this.mxcsr = 0x1f80; this.x87.reset();
     // SDM Vol. 3 10.1.1, Table 10-1: DR0-DR3 = 0, DR6 = FFFF0FF0H, DR7 = 00000400H, DEBUGCTL = 0.
     for (let n = 0; n < 4; n++) { this.drRaw[n] = 0n; this.drLin[n] = 0; }
     this.dr6 = A.DR6_RESET; this.dr7 = A.DR7_RESET; this.debugctl = 0;
@@ -212,6 +212,20 @@ export class Cpu extends CpuEvents implements GuestCpu {
     const x = this.xmm, o = (n & 15) * 4;
     let u = BigInt.asUintN(128, v);
     for (let k = 0; k < 4; k++) { x[o + k] = Number(u & 0xffffffffn) | 0; u >>= 32n; }
+  }
+  getX87(): X87Regs {
+    const f = this.x87;
+    const st: bigint[] = [];
+    for (let i = 0; i < 8; i++) st.push(f.getSt(i));
+    return { st, fcw: f.fcw, fsw: f.fsw, ftw: f.ftw, fop: f.fop, fip: f.fip, fcs: f.fcs, fdp: f.fdp, fds: f.fds };
+  }
+  setX87(v: X87Regs): void {
+    const f = this.x87;
+    // ST(i) under the TOP they were read with (before FSW changes it): a debugger's write of fstat alone then
+    // moves TOP without moving the physical registers, as QEMU's x86_cpu_gdb_write_register does.
+    v.st.forEach((s, i) => f.setSt(i, BigInt.asUintN(80, s)));
+    f.fcw = v.fcw & 0xffff; f.fsw = v.fsw & 0xffff; f.ftw = v.ftw & 0xffff; f.fop = v.fop & 0x7ff;
+    f.fip = v.fip >>> 0; f.fcs = v.fcs & 0xffff; f.fdp = v.fdp >>> 0; f.fds = v.fds & 0xffff;
   }
   getMxcsr(): number { return this.mxcsr >>> 0; }
   setMxcsr(v: number): boolean {

@@ -16,6 +16,7 @@ import * as D from './debug.js';
 import * as S from './system.js';
 import { stringIo } from './string-io.js';
 import { iopl, ioPermitted } from './io-permission.js';
+import * as X87 from './x87.js';
 
 type H = (c: Cpu, i: Insn) => void;
 
@@ -924,7 +925,13 @@ const grp15: H = (c, i) => {
   const k = i.reg & 7;
   if (!i.mem) { if (k >= 5) return; c.raiseUD(); } // LFENCE/MFENCE/SFENCE
   if (k === 7) { c.ea(i); return; } // CLFLUSH
-  c.raiseUD(); // FXSAVE/FXRSTOR/LDMXCSR/STMXCSR/XSAVE: not implemented
+  switch (k) {
+    case 0: X87.fxsave(c, i); return;
+    case 1: X87.fxrstor(c, i); return;
+    case 2: X87.ldmxcsr(c, i); return;
+    case 3: X87.stmxcsr(c, i); return;
+  }
+  c.raiseUD(); // XSAVE/XRSTOR/XSAVEOPT: CPUID does not offer XSAVE
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1190,7 +1197,8 @@ export function installOps(): void {
   defGroup(0x8f, M | D64, Imm.None, [opPopE]);
   def(0x98, 0, Imm.None, opCbw);
   def(0x99, 0, Imm.None, opCwd);
-  def(0x9b, 0, Imm.None, opNop); // FWAIT
+  def(0x9b, 0, Imm.None, X87.fwait); // FWAIT
+  for (let op = 0xd8; op <= 0xdf; op++) def(op, M, Imm.None, X87.esc); // x87 escape opcodes
   def(0x9c, D64, Imm.None, opPushf);
   def(0x9d, D64, Imm.None, opPopf);
   def(0x9e, 0, Imm.None, opSahf);

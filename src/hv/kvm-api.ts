@@ -2,7 +2,7 @@
 // the guest-debug flags, capabilities, the ioctl structs and the kvm_run exit area, plus the hypervisor's
 // own configuration slice. The VMM (src/vmm/accel-kvm.ts) uses only these and KvmVcpu's ioctl methods.
 
-import type { ArchState, Vendor } from '../cpu/index.js';
+import type { ArchState, Vendor, X87Regs } from '../cpu/index.js';
 
 export const KVM_GUESTDBG_ENABLE = 0x1;
 export const KVM_GUESTDBG_SINGLESTEP = 0x2;
@@ -61,8 +61,9 @@ export interface KvmRegs {
 /** struct kvm_sregs, with the FS/GS/KERNEL_GS base MSRs QEMU fetches alongside. */
 export type KvmSregs = Omit<ArchState, 'gpr' | 'rip' | 'rflags'>;
 
-/** struct kvm_fpu, the SSE part. */
+/** struct kvm_fpu: the x87 registers (with the full tag word and FCS/FDS, which QEMU keeps beside it), xmm, mxcsr. */
 export interface KvmFpu {
+  x87: X87Regs;
   xmm: bigint[];
   mxcsr: number;
 }

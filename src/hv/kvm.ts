@@ -108,16 +108,17 @@ export class KvmVcpu extends KvmVcpuCore {
     return true;
   }
 
-  /** KVM_GET_FPU (the SSE part: xmm[16], mxcsr). */
+  /** KVM_GET_FPU: x87 registers, xmm[16], mxcsr. */
   getFpu(): KvmFpu {
     const xmm: bigint[] = [];
     for (let n = 0; n < XMM_COUNT; n++) xmm.push(this.cpu.getXmm(n));
-    return { xmm, mxcsr: this.cpu.getMxcsr() };
+    return { x87: this.cpu.getX87(), xmm, mxcsr: this.cpu.getMxcsr() };
   }
 
   /** KVM_SET_FPU: refused (nothing written) when MXCSR has a reserved bit set. */
   setFpu(f: KvmFpu): boolean {
     if (!this.cpu.setMxcsr(f.mxcsr)) return false;
+    this.cpu.setX87(f.x87);
     f.xmm.forEach((v, n) => this.cpu.setXmm(n, v));
     return true;
   }

@@ -176,11 +176,12 @@ export class BareAccel implements Accelerator {
   getFpu(): AccelFpu {
     const xmm: bigint[] = [];
     for (let n = 0; n < 16; n++) xmm.push(this.cpu.getXmm(n));
-    return { xmm, mxcsr: this.cpu.getMxcsr() };
+    return { x87: this.cpu.getX87(), xmm, mxcsr: this.cpu.getMxcsr() };
   }
 
   setFpu(f: AccelFpu): boolean {
     if (!this.cpu.setMxcsr(f.mxcsr)) return false;
+    this.cpu.setX87(f.x87);
     f.xmm.forEach((v, n) => this.cpu.setXmm(n, v));
     return true;
   }

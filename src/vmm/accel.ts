@@ -4,7 +4,7 @@
 // architecture) and accel-kvm.ts (QEMU's target/i386/kvm glue over the KVM model's ioctl-shaped API).
 // The VMM (index.ts) keeps the GdbTarget adapter and one slice loop over this interface.
 
-import type { ArchState } from '../cpu/index.js';
+import type { ArchState, X87Regs } from '../cpu/index.js';
 import type { BreakpointResult, BreakpointType, StopEvent } from '../gdbstub/target.js';
 import type { DebugRegisterView } from './monitor.js';
 
@@ -19,8 +19,10 @@ export interface AccelRegs {
  *  fetches with them in kvm_arch_get_registers). */
 export type AccelSregs = Omit<ArchState, 'gpr' | 'rip' | 'rflags'>;
 
-/** SSE state (struct kvm_fpu: xmm[16], mxcsr). */
+/** FPU state (struct kvm_fpu: fpr[8], fcw, fsw, ftwx, last_opcode/ip/dp, xmm[16], mxcsr; the x87 part with
+ *  the full tag word and the FCS/FDS selectors gdb also shows). */
 export interface AccelFpu {
+  x87: X87Regs;
   xmm: bigint[];
   mxcsr: number;
 }

@@ -387,6 +387,7 @@ export class Vmm implements GdbTarget, MonitorHost {
       halted: mp.halted,
       interruptShadow: mp.interruptShadow,
       dr: [...g.db, g.dr6, g.dr7],
+      x87: f.x87,
       xmm: f.xmm,
       mxcsr: f.mxcsr,
     };

@@ -1,9 +1,9 @@
 // The QEMU monitor (HMP) commands QEMU users type into gdb's `monitor`: info registers, x/xp, info tlb, info mem,
 // info cpus. Output follows QEMU 7.2 byte for byte where the state exists here (target/i386/cpu-dump.c
 // x86_cpu_dump_state, monitor/misc.c memory_dump, target/i386/monitor.c tlb_info_* / mem_info_*, as printed by
-// qemu-system-x86_64 7.2 on the same kernels); what the CPU does not model (x87) prints its FNINIT state.
+// qemu-system-x86_64 7.2 on the same kernels).
 
-import type { ArchState } from '../cpu/index.js';
+import type { ArchState, X87Regs } from '../cpu/index.js';
 import * as A from '../cpu/index.js';
 
 /** The CPU state `info registers` prints. */
@@ -15,6 +15,7 @@ export interface QemuCpuView {
   interruptShadow: boolean;
   /** DR0-3, DR6, DR7 as the guest sees them. */
   dr: readonly bigint[];
+  x87: X87Regs;
   xmm: readonly bigint[];
   mxcsr: number;
 }
@@ -106,9 +107,14 @@ export function qemuInfoRegisters(v: QemuCpuView): string {
   // QEMU 7.2 prints DR0-3 each followed by a space, so the line ends in one.
   out.push([0, 1, 2, 3].map((i) => `DR${i}=${h(dr[i]!, 16)} `).join(''), `DR6=${h(dr[4]!, 16)} DR7=${h(dr[5]!, 16)}`);
   out.push(`EFER=${h(s.efer, 16)}`);
-  // No x87 unit in this CPU: the FNINIT state gdb also shows (src/vmm/registers.ts); FTW is FXSAVE's abridged form.
-  out.push(`FCW=037f FSW=0000 [ST=0] FTW=00 MXCSR=${h(v.mxcsr, 8)}`);
-  for (let i = 0; i < 8; i += 2) out.push(`FPR${i}=${h(0, 16)} 0000 FPR${i + 1}=${h(0, 16)} 0000`);
+  // x87 as QEMU's x86_cpu_dump_state prints it: FTW in FXSAVE's abridged form (bit i: physical register i
+  // not empty), FPR<i> the physical registers (ST(j) is physical (TOP + j) mod 8), significand then sign/exponent.
+  const f = v.x87, top = (f.fsw >>> 11) & 7;
+  let ftwx = 0;
+  for (let r = 0; r < 8; r++) if (((f.ftw >>> (2 * r)) & 3) !== 3) ftwx |= 1 << r;
+  out.push(`FCW=${h(f.fcw, 4)} FSW=${h(f.fsw, 4)} [ST=${top}] FTW=${h(ftwx, 2)} MXCSR=${h(v.mxcsr, 8)}`);
+  const fpr = (r: number): string => { const x = f.st[(r - top) & 7]!; return `FPR${r}=${h(x & 0xffffffffffffffffn, 16)} ${h(x >> 64n, 4)}`; };
+  for (let i = 0; i < 8; i += 2) out.push(`${fpr(i)} ${fpr(i + 1)}`);
   const nXmm = cs64 ? 16 : 8;
   for (let i = 0; i < nXmm; i += 2) {
     const x = (n: number) => `XMM${String(n).padStart(2, '0')}=${h(v.xmm[n]! >> 64n, 16)} ${h(v.xmm[n]! & 0xffffffffffffffffn, 16)}`;

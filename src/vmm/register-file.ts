@@ -34,8 +34,10 @@ export class RegisterReader {
         return BigInt((this.sregs ??= this.accel.getSregs()).seg[k.seg]!.selector);
       case 'state':
         return BigInt.asUintN(64, (this.sregs ??= this.accel.getSregs())[k.field]);
+      case 'st':
+        return (this.fpu ??= this.accel.getFpu()).x87.st[k.n]!;
       case 'x87':
-        return k.value;
+        return BigInt((this.fpu ??= this.accel.getFpu()).x87[k.field] >>> 0);
       case 'xmm':
         return (this.fpu ??= this.accel.getFpu()).xmm[k.n]!;
       case 'mxcsr':
@@ -94,9 +96,18 @@ export function writeRegisterFile(accel: Accelerator, changes: ReadonlyMap<numbe
         sregs.dirty = true;
         break;
       }
-      case 'x87':
-        if (v !== k.value) return false; // no x87 state to write (registers.ts); rewriting the same value is harmless
+      case 'st':
+      case 'x87': {
+        fpu ??= group(accel.getFpu());
+        const x = fpu.cur.x87;
+        // 16-bit registers (FCW, FSW, FTW, the selectors) and the 11-bit FOP: wider values are refused (E22).
+        const width = k.k === 'st' ? 80n : k.field === 'fip' || k.field === 'fdp' ? 32n : k.field === 'fop' ? 11n : 16n;
+        if (v >> width !== 0n) return false;
+        if (k.k === 'st') x.st[k.n] = v;
+        else x[k.field] = Number(v);
+        fpu.dirty = true;
         break;
+      }
       case 'xmm':
       case 'mxcsr':
         fpu ??= group(accel.getFpu());

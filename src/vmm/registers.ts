@@ -14,7 +14,8 @@ export type RegKind =
   | { k: 'eflags' }
   | { k: 'seg'; seg: number }
   | { k: 'state'; field: 'fsBase' | 'gsBase' | 'kernelGsBase' | 'cr0' | 'cr2' | 'cr3' | 'cr4' | 'cr8' | 'efer' }
-  | { k: 'x87'; value: bigint }
+  | { k: 'st'; n: number }
+  | { k: 'x87'; field: X87Field }
   | { k: 'xmm'; n: number }
   | { k: 'mxcsr' }
   | { k: 'dr'; n: number }
@@ -31,10 +32,11 @@ const GPR_GDB_ORDER: [string, number][] = [
 // Seg encoding order: ES=0 CS=1 SS=2 DS=3 FS=4 GS=5; gdb order cs ss ds es fs gs.
 const SEG_GDB_ORDER: [string, number][] = [['cs', 1], ['ss', 2], ['ds', 3], ['es', 0], ['fs', 4], ['gs', 5]];
 
-/** x87 control registers in gdb's order with their FNINIT values (SDM Vol. 1 8.1.5-8.1.7, FNINIT): FCW 0x37F;
- *  the full tag word (gdb's ftag, not FXSAVE's abridged form) 0xFFFF = every register empty; the rest 0. */
-const X87_CONTROL: readonly (readonly [string, bigint])[] = [
-  ['fctrl', 0x37fn], ['fstat', 0n], ['ftag', 0xffffn], ['fiseg', 0n], ['fioff', 0n], ['foseg', 0n], ['fooff', 0n], ['fop', 0n],
+/** x87 control registers in gdb's order and the X87Regs field each shows (ftag is the full tag word,
+ *  two bits per register, not FXSAVE's abridged form). */
+export type X87Field = 'fcw' | 'fsw' | 'ftw' | 'fcs' | 'fip' | 'fds' | 'fdp' | 'fop';
+const X87_CONTROL: readonly (readonly [string, X87Field])[] = [
+  ['fctrl', 'fcw'], ['fstat', 'fsw'], ['ftag', 'ftw'], ['fiseg', 'fcs'], ['fioff', 'fip'], ['foseg', 'fds'], ['fooff', 'fdp'], ['fop', 'fop'],
 ];
 
 function build(): RegDef[] {
@@ -52,13 +54,10 @@ function build(): RegDef[] {
   // Flag types as QEMU describes them, so gdb prints `[ PG WP ET PE ]` rather than a bare number.
   const crType = { cr0: 'i386_cr0', cr2: 'int64', cr3: 'i386_cr3', cr4: 'i386_cr4', cr8: 'int64', efer: 'i386_efer' } as const;
   for (const c of ['cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer'] as const) core(c, 64, crType[c], { k: 'state', field: c }, 'system');
-  // The CPU does not model the x87 FPU, yet gdb's amd64 architecture requires st0-7 and the eight control
-  // registers in org.gnu.gdb.i386.core (i386_validate_tdesc_p numbers all of them; gdb 13.1 answers a
-  // description without them with "Architecture rejected target-supplied description" and falls back to a
-  // register layout that does not match ours). So they are listed, read as the state FNINIT leaves (which
-  // KVM's and QEMU's vCPU reset also load: FCW 0x37F, all tags empty), and refuse writes.
-  for (let i = 0; i < 8; i++) core(`st${i}`, 80, 'i387_ext', { k: 'x87', value: 0n }, 'float');
-  for (const [n, v] of X87_CONTROL) core(n, 32, 'int', { k: 'x87', value: v }, 'float');
+  // The x87 state (src/cpu/x87.ts; gdb's amd64 architecture requires st0-7 and the eight control registers
+  // in org.gnu.gdb.i386.core, i386_validate_tdesc_p): st<i> is ST(i), i.e. physical register (TOP + i) mod 8.
+  for (let i = 0; i < 8; i++) core(`st${i}`, 80, 'i387_ext', { k: 'st', n: i }, 'float');
+  for (const [n, field] of X87_CONTROL) core(n, 32, 'int', { k: 'x87', field }, 'float');
   for (let i = 0; i < 16; i++) r.push({ name: `xmm${i}`, bitsize: 128, type: 'vec128', feature: FEATURE_SSE, kind: { k: 'xmm', n: i }, group: 'vector' });
   r.push({ name: 'mxcsr', bitsize: 32, type: 'i386_mxcsr', feature: FEATURE_SSE, kind: { k: 'mxcsr' }, group: 'vector' });
   const drType = (n: number): string => (n === A.DR_STATUS ? 'dbstub_dr6' : n === A.DR_CONTROL ? 'dbstub_dr7' : 'data_ptr');

@@ -148,7 +148,7 @@ describe('ud: #UD delivered to the guest handler', () => {
     await m.runToCompletion({ maxInsns: 10_000_000 });
     const ud = lines.filter((l) => l.event === 'cpu.ud');
     const x87 = `0x${m.symbol('x87_site').toString(16)}`;
-    expect(ud.some((l) => l.rip === x87 && String(l.bytes).startsWith('db'))).toBe(true);
+    expect(ud.some((l) => l.rip === x87 && String(l.bytes).startsWith('d9 e8'))).toBe(true);
     // UD2 is architecturally #UD, not an unsupported opcode: it must not be reported as one.
     const ud2 = `0x${m.symbol('ud2_site').toString(16)}`;
     expect(ud.some((l) => l.rip === ud2)).toBe(false);

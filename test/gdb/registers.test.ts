@@ -1,6 +1,6 @@
 // Registers as real gdb shows and changes them: XMM/MXCSR backed by the CPU's SSE state (read and write, seen by
-// the guest), the x87 registers gdb's amd64 architecture requires (FNINIT state, read-only: the CPU has no
-// x87), and DR6/DR7/DEBUGCTL decoded through their <flags> types.
+// the guest), the x87 registers backed by the CPU's x87 state (src/cpu/x87.ts: reset = FNINIT state, read and
+// write), and DR6/DR7/DEBUGCTL decoded through their <flags> types.
 import { describe, expect, it } from 'vitest';
 import { gdbBatch, printed, useRigs } from './rig.js';
 import { testGuest } from './guest.js';
@@ -43,13 +43,22 @@ describe.each(['kvm', 'bare'] as const)('registers through real gdb, %s mode', (
     expect(r.vmm.readRegister(r.vmm.registers.findIndex((d) => d.name === 'mxcsr'))).toBe(0x9fc0n);
   });
 
-  it('x87 registers show the FNINIT state and refuse writes (the CPU does not model the x87 FPU)', async () => {
+  it('x87 registers read the reset (FNINIT) state and take writes: st0 as an 80-bit float, fctrl, fstat with TOP', async () => {
     const r = await rig(mode, testGuest('sse'));
-    const out = await gdbBatch(r, ['p/x $fctrl', 'p/x $ftag', 'p $st0', 'set $st0 = 1'], { lastMayFail: true });
+    const out = await gdbBatch(r, [
+      'p/x $fctrl', 'p/x $ftag', 'p $st0',
+      'set $st0 = 1.5', 'p $st0', 'set $fctrl = 0x27f', 'p/x $fctrl',
+      // TOP = 7: st0 is now physical register 7 (still +0), and the 1.5 written before (physical 0) is st1
+      // (the physical registers stay, as with QEMU; gdb re-reads them once its cache is flushed).
+      'set $fstat = 0x3800', 'maint flush register-cache', 'p $st0', 'p $st1',
+      'set $fctrl = 0x10000',
+    ], { lastMayFail: true });
     const v = printed(out);
-    expect(v).toEqual(['0x37f', '0xffff', '0']);
-    expect(out).toMatch(/Could not write register "st0"; remote failure reply 'E22'/);
+    expect(v).toEqual(['0x37f', '0xffff', '0', '1.5', '0x27f', '0', '1.5']);
+    expect(out).toMatch(/Could not write register "fctrl"; remote failure reply 'E22'/); // FCW is 16 bits wide
     expect(out).not.toMatch(/Architecture rejected target-supplied description/);
+    const st1 = r.vmm.registers.findIndex((d) => d.name === 'st1');
+    expect(r.vmm.readRegister(st1)).toBe(0x3fff_c000000000000000n); // 1.5: exponent 0x3FFF, significand 1.1b
   });
 
   it('info registers decodes dr6, dr7 and debugctl bit by bit (SDM names, RW/LEN per slot)', async () => {
