@@ -203,6 +203,10 @@ export abstract class CpuCore {
   irqCheck = false;
   /** setTimer() ran inside a slice: the inner loop's bound is stale. */
   rebound = false;
+  /** The NMI input latched an edge not yet delivered (one is remembered, SDM Vol. 3 6.7). */
+  nmiPending = false;
+  /** An NMI handler runs: further NMIs wait until the next IRET (SDM Vol. 3 6.7.1). */
+  nmiBlocked = false;
   protected blockIrq = false;
 
   constructor(opts: CpuOptions) {
@@ -263,7 +267,7 @@ export abstract class CpuCore {
     if (this.stopWhy) s |= SL_STOP;
     if (this.deferredTrap) s |= SL_DEFERRED;
     if (this.taskSwitchTrap) s |= SL_TRAP;
-    if ((this.irqCheck && (this.fl & A.RFLAGS_IF) !== 0 && !this.blockIrq) || this.rebound) s |= SL_EVENT;
+    if ((this.irqCheck && (this.fl & A.RFLAGS_IF) !== 0 && !this.blockIrq) || this.rebound || (this.nmiPending && !this.nmiBlocked && !this.blockIrq)) s |= SL_EVENT;
     // Per-instruction debug bookkeeping in flight: the after-instruction path must still run.
     if (this.dbBeforeRan || this.dbHits || this.dbBusLock || this.dbExtWpHit >= 0 || this.stopReason !== null) s |= SL_TRAP;
     this.slow = s;

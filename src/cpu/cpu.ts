@@ -76,6 +76,7 @@ export class Cpu extends CpuEvents implements GuestCpu {
     this.retired = 0; // api.ts: instructionsRetired counts since reset
     this.haltSkipped = 0; this.haltedState = false; this.timerTick = undefined; this.timerFn = undefined;
     this.irqCheck = false; // api.ts: pendingVector() is asked only after notifyInterrupt()
+    this.nmiPending = false; this.nmiBlocked = false;
     this.flushTlb();
     this.updateCplMasks();
     updateMode(this);
@@ -424,7 +425,7 @@ export class Cpu extends CpuEvents implements GuestCpu {
    *  interrupts are taken at instruction boundaries), then the debug unit. True: stop the loop. */
   private beforeInsn(): boolean {
     if ((this.slow & SL_EVENT) !== 0) {
-      if (this.irqCheck) { if (this.takeInterrupt()) return true; }
+      if (this.irqCheck || this.nmiPending) { if (this.takeInterrupt()) return true; }
       else this.recomputeSlow(); // a stale bit (the timer bound was already recomputed)
     }
     if ((this.slow & SL_PER_INSN & ~SL_EVENT) !== 0) return D.before(this);

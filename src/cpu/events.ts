@@ -37,6 +37,11 @@ export abstract class CpuEvents extends CpuAddressing {
     this.irqCheck = true;
     if (this.fl & A.RFLAGS_IF) this.slow |= SL_EVENT;
   }
+  /** An edge on the NMI input (the local APIC's NMI message or LINT1): latched until delivered. */
+  nmi(): void {
+    this.nmiPending = true;
+    if (!this.nmiBlocked) this.slow |= SL_EVENT;
+  }
   /** Timer firings at the current clock value: a device that keeps re-arming for "now" would otherwise
    *  hold the CPU at one instruction boundary forever. */
   protected firesNow = 0;
@@ -56,6 +61,18 @@ export abstract class CpuEvents extends CpuAddressing {
   /** Deliver the controller's pending vector if interrupts are enabled and no STI/MOV SS shadow holds them
    *  off (SDM Vol. 3 6.8.3). Returns true when the loop must stop (intercepted, triple fault). */
   protected takeInterrupt(): boolean {
+    // NMI before INTR (SDM Vol. 3 6.9 priority 5 vs 6); not masked by IF, held off by an NMI handler still
+    // running (6.7.1) and, as QEMU and KVM hold it off, by the STI / MOV SS shadow.
+    if (this.nmiPending && !this.nmiBlocked && !this.blockIrq && this.shadow === SHADOW_NONE) {
+      this.nmiPending = false;
+      this.nmiBlocked = true;
+      this.haltedState = false;
+      this.insnRip = this.rip;
+      this.stopReason = null;
+      this.deliverException(A.VEC_NMI, -1, 'interrupt', this.rip, this.rip, undefined, false, 1);
+      this.recomputeSlow();
+      return this.stopReason !== null || this.shutdown;
+    }
     const ic = this.interrupts;
     if (ic === undefined || !(this.fl & A.RFLAGS_IF) || this.blockIrq) { this.recomputeSlow(); return false; }
     if (this.shadow !== SHADOW_NONE) return false;
@@ -84,6 +101,10 @@ export abstract class CpuEvents extends CpuAddressing {
     }
     if (this.blockIrq) return HLT; // nothing may wake it: do not run the clock ahead either
     for (let guard = 0; guard < 1000; guard++) {
+      if (this.nmiPending && !this.nmiBlocked) { // an NMI wakes HLT whatever IF says
+        if (this.takeInterrupt()) return this.stopReason ?? (this.shutdown ? { kind: 'triple-fault', detail: this.shutdownDetail } : HLT);
+        if (!this.haltedState) return null;
+      }
       const ifOn = (this.fl & A.RFLAGS_IF) !== 0;
       if (ifOn && this.irqCheck && this.interrupts !== undefined) {
         const before = this.haltedState;

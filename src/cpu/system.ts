@@ -67,6 +67,13 @@ export function softwareInterrupt(c: Cpu, i: Insn, vec: number, int3: boolean): 
 // IRET (SDM Vol. 2 IRET, IA-32e mode)
 // ---------------------------------------------------------------------------------------------
 export function iret(c: Cpu, i: Insn): void {
+  iretBody(c, i);
+  // A completed IRET ends NMI blocking (SDM Vol. 3 6.7.1; as QEMU's helper_iret_protected clears HF2_NMI_MASK
+  // after the return: a faulting IRET leaves NMIs blocked).
+  if (c.nmiBlocked) { c.nmiBlocked = false; if (c.nmiPending) c.recomputeSlow(); }
+}
+
+function iretBody(c: Cpu, i: Insn): void {
   if (!(c.efer & A.EFER_LMA)) { iretProtected(c, i); return; }
   const sz = i.rexW ? 8 : i.p66 ? 2 : 4;
   let sp = c.rspLa();

@@ -16,7 +16,7 @@
 // ISA IRQ 0 (the PIT) arrives on pin 2, as QEMU wires it (ioapic_set_irq; the MADT's interrupt source
 // override 0 -> 2).
 //
-// Not modelled: delivery modes other than fixed/lowest priority (the local APIC logs and drops them;
+// Not modelled: delivery modes other than fixed/lowest priority/NMI (the local APIC logs and drops them;
 // ExtINT would need an 8259A that raises interrupts), QEMU's interrupt-storm delay after 10000
 // successive level EOIs, polarity (stored: no pin is active-low here), interrupt remapping.
 
@@ -227,8 +227,8 @@ export class IoApic implements MmioRegion {
       if ((lo & IOREDTBL_TRIGGER_LEVEL) === 0) lo &= ~IOREDTBL_REMOTE_IRR;
       this.redirLo[n] = lo >>> 0;
       const mode = (lo & IOREDTBL_DELIVERY_MODE) >>> IOREDTBL_DELIVERY_MODE_SHIFT;
-      if ((lo & IOREDTBL_MASK) === 0 && mode !== 0 && mode !== 1)
-        this.once.unsupported(`mode-${mode}`, 'I/O APIC entry with a delivery mode other than fixed/lowest priority: its interrupts are dropped', { pin: n, entry: '0x' + lo.toString(16) });
+      if ((lo & IOREDTBL_MASK) === 0 && mode !== 0 && mode !== 1 && mode !== 4)
+        this.once.unsupported(`mode-${mode}`, 'I/O APIC entry with a delivery mode other than fixed/lowest priority/NMI: its interrupts are dropped', { pin: n, entry: '0x' + lo.toString(16) });
     }
     // QEMU services after every entry write: unmasking a level entry whose pin is asserted delivers it.
     this.service();

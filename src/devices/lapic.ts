@@ -8,9 +8,9 @@
 // - Interrupts this APIC raises for itself (LVT timer, LVT error, fixed-mode self-IPIs) and the I/O APIC's
 //   messages (`deliverIoApicMessage`, fixed and lowest-priority). There is no other CPU;
 //   LINT0/LINT1/thermal/performance LVTs are storage only; there is no CMCI LVT.
-// - ICR: delivery mode Fixed to self (shorthand Self, All-including-self, or a physical/flat-logical
-//   destination that names this APIC) is delivered; every other mode (lowest priority, SMI, NMI, INIT,
-//   SIPI) and destinations that do not include this APIC are logged once and dropped.
+// - ICR: delivery modes Fixed and NMI to self (shorthand Self, All-including-self, or a physical/flat-logical
+//   destination that names this APIC) are delivered (NMI to the CPU's NMI input); every other mode
+//   (lowest priority, SMI, INIT, SIPI) and destinations that do not include this APIC are logged once and dropped.
 // - LVT timer one-shot, periodic and TSC-deadline (IA32_TSC_DEADLINE, MSR 0x6E0; CPUID.01H:ECX[24] is
 //   set only while the APIC is constructed with it, the default); reserved timer mode 11b does not run (logged).
 // - TMR: set when a level-triggered I/O APIC message is accepted, cleared when an edge-triggered interrupt
@@ -34,6 +34,8 @@ export interface ApicHost {
   getMsr(index: number): bigint | undefined;
   setTimer(tick: number | undefined, fn?: () => void): void;
   notifyInterrupt(): void;
+  /** An edge on the CPU's NMI input (an NMI message for this APIC). Optional: without it NMIs are dropped. */
+  nmi?(): void;
 }
 
 /** Default physical base of the APIC page (SDM Vol. 3A 11.4.1). */
@@ -135,6 +137,7 @@ export const ICR_TRIGGER_LEVEL = 1 << 15;
 export const ICR_SHORTHAND_SHIFT = 18;
 export const DELIVERY_MODE_FIXED = 0;
 export const DELIVERY_MODE_LOWEST_PRIORITY = 1;
+export const DELIVERY_MODE_NMI = 4;
 export const SHORTHAND_NONE = 0;
 export const SHORTHAND_SELF = 1;
 export const SHORTHAND_ALL_INCLUDING_SELF = 2;
@@ -303,10 +306,15 @@ export class LocalApic implements MmioRegion, InterruptController {
   /**
    * An interrupt message from the I/O APIC (82093AA datasheet 3.2.4, SDM 11.6.2 destinations): fixed and
    * lowest-priority messages whose destination names this APIC are accepted into IRR, with TMR recording
-   * the trigger mode (SDM 11.8.4). Other delivery modes (SMI, NMI, INIT, ExtINT) are not modelled: logged
+   * the trigger mode (SDM 11.8.4); NMI messages go to the CPU's NMI input. Other delivery modes (SMI, INIT, ExtINT) are not modelled: logged
    * once, dropped. An 8-bit destination 0xFF is a broadcast in either APIC mode (KVM kvm_apic_match_dest).
    */
   deliverIoApicMessage(vector: number, deliveryMode: number, logical: boolean, dest: number, level: boolean): void {
+    if (deliveryMode === DELIVERY_MODE_NMI) {
+      // The vector is ignored; the message goes to the CPU's NMI input (SDM 11.6.1 delivery mode 100b).
+      if (this.mode !== 'disabled' && (dest === 0xff || (logical ? this.logicalMatch(dest, false) : dest === this.id))) this.host?.nmi?.();
+      return;
+    }
     if (deliveryMode !== DELIVERY_MODE_FIXED && deliveryMode !== DELIVERY_MODE_LOWEST_PRIORITY) {
       this.once.unsupported(`ioapic-mode-${deliveryMode}`, `I/O APIC delivery mode ${DELIVERY_MODE_NAMES[deliveryMode]} is not modelled: interrupt dropped`, { vector });
       return;
@@ -602,6 +610,12 @@ export class LocalApic implements MmioRegion, InterruptController {
     const mode = (lo >>> ICR_DELIVERY_MODE_SHIFT) & 7;
     const shorthand = (lo >>> ICR_SHORTHAND_SHIFT) & 3;
     const toSelf = shorthand === SHORTHAND_SELF || shorthand === SHORTHAND_ALL_INCLUDING_SELF || (shorthand === SHORTHAND_NONE && this.destinationIsSelf());
+    if (mode === DELIVERY_MODE_NMI && toSelf) {
+      // SDM 11.6.1: NMI delivery mode, vector ignored; a software-disabled APIC still sends and accepts NMIs
+      // (11.4.7.2 lists only fixed interrupts as refused), a globally disabled one does neither.
+      if (this.mode !== 'disabled') this.host?.nmi?.();
+      return;
+    }
     if (mode !== DELIVERY_MODE_FIXED) {
       this.once.unsupported(`icr-mode-${mode}`, `ICR delivery mode ${DELIVERY_MODE_NAMES[mode]} is not modelled: IPI dropped`, { icr: hex(lo), icrHigh: hex(this.icrHigh) });
       return;

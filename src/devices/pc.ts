@@ -86,6 +86,7 @@ export class PcDevices {
       getMsr: (index) => host.getMsr(index),
       setTimer: (tick, fn) => lapicTimer.setTimer(tick, fn),
       notifyInterrupt: () => host.notifyInterrupt(),
+      nmi: () => host.nmi?.(),
     });
     this.pit.connectIrq0(this.timers.channel(), (level) => this.irq0(level));
   }

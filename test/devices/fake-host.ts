@@ -27,6 +27,12 @@ export class FakeHost implements ApicHost {
     this.notifications++;
   }
 
+  /** NMI messages the APIC sent to the CPU's NMI input. */
+  nmis = 0;
+  nmi(): void {
+    this.nmis++;
+  }
+
   /** Move the clock forward one tick at a time, firing the timer when it is due. */
   advance(ticks: number): void {
     for (let i = 0; i < ticks; i++) {

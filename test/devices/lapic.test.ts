@@ -168,7 +168,7 @@ describe('local APIC: priority, acceptance and EOI (SDM 11.8)', () => {
     expect(t.apic.read(APIC_ESR, 4)).toBe(0x20);
   });
 
-  it('ICR: physical destination = own ID and flat logical destination reach this APIC; others and non-fixed modes are dropped and logged once', () => {
+  it('ICR: physical destination = own ID and flat logical destination reach this APIC; NMI mode goes to the NMI input; others are dropped and logged once', () => {
     t.apic.write(APIC_SVR, 4, ENABLE | 0xff);
     t.apic.write(APIC_ICR_HIGH, 4, 0x00000000);
     t.apic.write(APIC_ICR_LOW, 4, 0x41); // physical, dest 0 = our ID
@@ -179,11 +179,13 @@ describe('local APIC: priority, acceptance and EOI (SDM 11.8)', () => {
     t.apic.write(APIC_ICR_HIGH, 4, 0x06000000);
     t.apic.write(APIC_ICR_LOW, 4, 0x800 | 0x43); // logical flat, bit 1 matches
     t.apic.write(APIC_ICR_LOW, 4, (3 << 18) | 0x44); // all excluding self
-    t.apic.write(APIC_ICR_LOW, 4, SELF | (4 << 8) | 0x45); // NMI mode
+    t.apic.write(APIC_ICR_LOW, 4, SELF | (4 << 8) | 0x45); // NMI mode: the CPU's NMI input, not IRR
+    t.apic.write(APIC_ICR_LOW, 4, SELF | (5 << 8) | 0x47); // INIT: not modelled
     t.apic.write(APIC_ICR_LOW, 4, (2 << 18) | 0x46); // all including self
     expect(vectorsIn(t.apic, APIC_IRR0)).toEqual([0x41, 0x43, 0x46]);
     expect(t.apic.read(APIC_ICR_LOW, 4) & (1 << 12)).toBe(0); // delivery status idle
-    expect(t.logs.map((l) => l.data.feature)).toEqual(['icr-other-cpu', 'icr-mode-4']);
+    expect(t.host.nmis).toBe(1);
+    expect(t.logs.map((l) => l.data.feature)).toEqual(['icr-other-cpu', 'icr-mode-5']);
     expect(t.logs.every((l) => l.event === 'device.unsupported')).toBe(true);
   });
 });
