@@ -17,6 +17,7 @@ import * as S from './system.js';
 import { stringIo } from './string-io.js';
 import { iopl, ioPermitted } from './io-permission.js';
 import * as X87 from './x87.js';
+import { AMD_LEGACY_PERF_COUNTERS } from './model-msrs.js';
 
 type H = (c: Cpu, i: Insn) => void;
 
@@ -893,6 +894,17 @@ const opCpuid: H = (c, i) => {
   c.rl[0] = r[0]; c.rl[3] = r[1]; c.rl[1] = r[2]; c.rl[2] = r[3];
   c.rh[0] = 0; c.rh[3] = 0; c.rh[1] = 0; c.rh[2] = 0;
 };
+/** RDPMC (SDM Vol. 2B RDPMC, APM Vol. 3 RDPMC): #GP(0) at CPL > 0 unless CR4.PCE, and #GP(0) for a counter the
+ *  CPU does not have. The Intel model offers no architectural PMU (CPUID.0AH version 0), so it has none (KVM
+ *  kvm_pmu_rdpmc with pmu->version 0 injects #GP); the AMD model has the four legacy PerfCtr0-3 (ECX 0-3;
+ *  KVM amd_rdpmc_ecx_to_pmc), read as their 48-bit value. */
+const opRdpmc: H = (c) => {
+  if (c.cpl !== 0 && !(c.cr4 & A.CR4_PCE)) c.raiseGP0();
+  const ecx = c.rl[1]! >>> 0;
+  if (c.vendor !== 'amd' || ecx >= AMD_LEGACY_PERF_COUNTERS) c.raiseGP0();
+  const v = c.modelMsrs.perfCtr[ecx]!;
+  c.rl[0] = Number(v & 0xffffffffn) | 0; c.rh[0] = 0; c.rl[2] = Number(v >> 32n) | 0; c.rh[2] = 0;
+};
 const opRdtsc: H = (c) => {
   if ((c.cr4 & A.CR4_TSD) && c.cpl !== 0) c.raiseGP0();
   const t = S.tsc(c);
@@ -1289,6 +1301,7 @@ export function installOps(): void {
   def(0x129, M, Imm.None, op0F29);
   def(0x130, 0, Imm.None, opWrmsr);
   def(0x131, 0, Imm.None, opRdtsc);
+  def(0x133, 0, Imm.None, opRdpmc);
   def(0x132, 0, Imm.None, opRdmsr);
   def(0x157, M, Imm.None, op0F57);
   def(0x16c, M, Imm.None, op0F6C);
