@@ -56,7 +56,8 @@ export interface ExceptionEvent {
 }
 
 /** Instructions a hypervisor may intercept (VM exit before the instruction executes). */
-export type InterceptableInstruction = 'cpuid' | 'hlt' | 'rdmsr' | 'wrmsr' | 'mov-dr' | 'in' | 'out' | 'invlpg';
+/** 'vmcall' / 'vmmcall': #UD on a CPU that is not a guest; a hypervisor model takes them as hypercalls. */
+export type InterceptableInstruction = 'cpuid' | 'hlt' | 'rdmsr' | 'wrmsr' | 'mov-dr' | 'in' | 'out' | 'invlpg' | 'vmcall' | 'vmmcall';
 
 /** Describes a guest MOV to/from DRn for a hook that virtualizes debug registers. */
 export interface DrAccess {

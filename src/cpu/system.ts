@@ -326,6 +326,12 @@ export function grp7(c: Cpu, i: Insn): void {
   const k = i.reg & 7;
   if (!i.mem) {
     const modrm = 0xc0 | ((i.reg & 7) << 3) | (i.rm & 7);
+    if (modrm === 0xc1 || modrm === 0xd9) {
+      // VMCALL (0F 01 C1) / VMMCALL (0F 01 D9): #UD outside VMX non-root operation / without an SVM intercept
+      // (SDM Vol. 2C VMCALL, APM Vol. 3 VMMCALL); in kvm mode the KVM model takes them as hypercalls.
+      c.intercept(modrm === 0xc1 ? 'vmcall' : 'vmmcall', i);
+      c.raiseUD();
+    }
     if (modrm === 0xf8) { // SWAPGS
       if (c.cpl !== 0) c.raiseGP0();
       const t = c.segBase[5]!; c.segBase[5] = c.kernelGsBase; c.kernelGsBase = t;

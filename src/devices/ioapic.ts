@@ -62,7 +62,7 @@ export const ISA_IRQ0_PIN = 2;
 
 /** Where the I/O APIC's messages go: the local APIC's acceptance (fixed/lowest priority) and its EOI hook. */
 export interface IoApicSink {
-  deliverIoApicMessage(vector: number, deliveryMode: number, logical: boolean, dest: number, level: boolean): void;
+  deliverIoApicMessage(vector: number, deliveryMode: number, logical: boolean, dest: number, level: boolean): boolean;
 }
 
 export interface IoApicOptions {

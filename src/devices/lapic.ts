@@ -247,6 +247,9 @@ export class LocalApic implements MmioRegion, InterruptController {
 
   // ---------------------------------------------------------------- state queries (tests, monitor)
 
+  /** The APIC ID (xAPIC bits 31:24 of the ID register; the x2APIC ID). */
+  get apicId(): number { return this.id; }
+
   get mode(): 'disabled' | 'xapic' | 'x2apic' {
     const b = Number(this.apicBase & 0xfffn);
     if ((b & APIC_BASE_EN) === 0) return 'disabled';
@@ -308,28 +311,31 @@ export class LocalApic implements MmioRegion, InterruptController {
    * lowest-priority messages whose destination names this APIC are accepted into IRR, with TMR recording
    * the trigger mode (SDM 11.8.4); NMI messages go to the CPU's NMI input. Other delivery modes (SMI, INIT, ExtINT) are not modelled: logged
    * once, dropped. An 8-bit destination 0xFF is a broadcast in either APIC mode (KVM kvm_apic_match_dest).
+   * Also the path of KVM_HC_SEND_IPI (the KVM model). Returns whether this APIC accepted it.
    */
-  deliverIoApicMessage(vector: number, deliveryMode: number, logical: boolean, dest: number, level: boolean): void {
+  deliverIoApicMessage(vector: number, deliveryMode: number, logical: boolean, dest: number, level: boolean): boolean {
     if (deliveryMode === DELIVERY_MODE_NMI) {
       // The vector is ignored; the message goes to the CPU's NMI input (SDM 11.6.1 delivery mode 100b).
-      if (this.mode !== 'disabled' && (dest === 0xff || (logical ? this.logicalMatch(dest, false) : dest === this.id))) this.host?.nmi?.();
-      return;
+      if (this.mode === 'disabled' || !(dest === 0xff || (logical ? this.logicalMatch(dest, false) : dest === this.id)) || !this.host?.nmi) return false;
+      this.host.nmi();
+      return true;
     }
     if (deliveryMode !== DELIVERY_MODE_FIXED && deliveryMode !== DELIVERY_MODE_LOWEST_PRIORITY) {
       this.once.unsupported(`ioapic-mode-${deliveryMode}`, `I/O APIC delivery mode ${DELIVERY_MODE_NAMES[deliveryMode]} is not modelled: interrupt dropped`, { vector });
-      return;
+      return false;
     }
-    if (!this.accepting()) return;
+    if (!this.accepting()) return false;
     const matches = dest === 0xff || (logical ? this.logicalMatch(dest, false) : dest === this.id);
-    if (!matches) return;
+    if (!matches) return false;
     if (vector < FIRST_LEGAL_VECTOR) {
       this.logError(ESR_RECEIVE_ILLEGAL_VECTOR);
-      return;
+      return false;
     }
     if (level) setBit(this.tmr, vector);
     else clearBit(this.tmr, vector);
     setBit(this.irr, vector);
     this.notify();
+    return true;
   }
 
   readMsr(index: number): bigint | undefined {

@@ -169,5 +169,7 @@ export interface KvmOptions {
    *  check_dr_read). */
   svmDecodeAssists?: boolean;
   onDbNote?: (n: KvmDbNote) => void;
+  /** KVM_HC_SEND_IPI to this vCPU: hand the ICR low word to its local APIC; true when accepted. */
+  deliverIpi?: (icrLow: number) => boolean;
 }
 

@@ -29,6 +29,13 @@ import {
 } from './kvm-api.js';
 import { KvmVcpuState } from './kvm-state.js';
 
+// KVM hypercalls (include/uapi/linux/kvm_para.h) and their error returns (include/uapi/linux/kvm_para.h KVM_E*).
+const KVM_HC_VAPIC_POLL_IRQ = 1n, KVM_HC_KICK_CPU = 5n, KVM_HC_CLOCK_PAIRING = 9n, KVM_HC_SEND_IPI = 10n, KVM_HC_SCHED_YIELD = 11n;
+const KVM_ENOSYS = 1000n, KVM_EPERM = 1n, KVM_EINVAL = 22n, KVM_EOPNOTSUPP = 95n;
+/** ICR bits kvm_pv_send_ipi refuses (APIC_DEST_MASK: logical destination; APIC_SHORT_MASK: a shorthand). */
+const APIC_DEST_LOGICAL = 0x800, APIC_SHORTHAND_MASK = 0xc0000;
+const VMCALL_BYTES = [0x0f, 0x01, 0xc1], VMMCALL_BYTES = [0x0f, 0x01, 0xd9];
+
 /** VMX exit qualification for #DB: B0-B3, BLD (11), BD (13), BS (14), RTM (16) (SDM Vol. 3C Table 28-1). */
 const VMX_DB_EXIT_QUAL_MASK = DR6_BMASK | DR6_BLD | DR6_BD | DR6_BS | DR6_RTM;
 /** svm.c before Sean Christopherson's 2025 DEBUGCTL series: DEBUGCTL_RESERVED_BITS was ~0x3f (bits 5:0 writable). */
@@ -103,6 +110,11 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
     switch (kind) {
       case 'cpuid':
         return true; // CPUID always exits on VMX and is intercepted by KVM on SVM
+      case 'vmcall':
+      case 'vmmcall':
+        // VMCALL exits unconditionally on VMX, KVM intercepts VMMCALL on SVM; the other vendor's instruction
+        // is #UD, which KVM intercepts and emulates (handle_ud -> emulator -> kvm_fix_hypercall).
+        return true;
       case 'mov-dr':
         // MOV-DR exiting (VMX) / the DR intercepts (SVM) are on unless the guest owns the DRs.
         return !this.wontExit;
@@ -275,11 +287,62 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
       case 'wrmsr':
         if (kind === 'wrmsr' && Number(cpu.getGpr(1) & 0xffffffffn) === MSR_IA32_TSC_DEADLINE) return this.fastpathSetTscDeadline(length);
         return this.svmDebugctlMsr(kind === 'wrmsr', length);
+      case 'vmcall':
+      case 'vmmcall':
+        if ((kind === 'vmcall') !== this.vmx) {
+          // kvm_fix_hypercall (KVM_X86_QUIRK_FIX_HYPERCALL_INSN, on by default): rewrite the instruction to the
+          // vendor's own and re-enter on it; the guest then executes the native one.
+          cpu.writeVirtual(rip, Uint8Array.from(this.vmx ? VMCALL_BYTES : VMMCALL_BYTES));
+          return undefined;
+        }
+        return this.hypercall(length);
       default: {
         const r = cpu.executeIntercepted();
         return this.handleExit(r);
       }
     }
+  }
+
+  /**
+   * kvm_emulate_hypercall (Linux 6.1 arch/x86/kvm/x86.c): RAX = nr, RBX/RCX/RDX/RSI = a0-a3, truncated to 32 bits
+   * outside 64-bit mode; CPL > 0: -KVM_EPERM; the result in RAX, then the instruction is skipped. Hypercalls
+   * with one vCPU and no PV features enforced (guest_pv_has is true while KVM_CAP_ENFORCE_PV_FEATURE_CPUID is
+   * off): VAPIC_POLL_IRQ, KICK_CPU and SCHED_YIELD return 0; SEND_IPI counts the destinations that exist
+   * (kvm_pv_send_ipi: only APIC ID 0 does) and hands the IPI to the VMM's local APIC; CLOCK_PAIRING returns
+   * -KVM_EOPNOTSUPP (as on a host whose clocksource is not the TSC); anything else -KVM_ENOSYS.
+   */
+  private hypercall(length: number): KvmExit | undefined {
+    const cpu = this.cpu;
+    const op64 = cpu.mode === 'long64';
+    const arg = (r: number): bigint => (op64 ? cpu.getGpr(r) : cpu.getGpr(r) & 0xffffffffn);
+    const nr = arg(0), a0 = arg(3), a1 = arg(1), a2 = arg(2), a3 = arg(6);
+    let ret: bigint;
+    if (cpu.getCpl() !== 0) ret = -KVM_EPERM;
+    else {
+      switch (nr) {
+        case KVM_HC_VAPIC_POLL_IRQ: case KVM_HC_KICK_CPU: case KVM_HC_SCHED_YIELD: ret = 0n; break;
+        case KVM_HC_CLOCK_PAIRING: ret = op64 ? -KVM_EOPNOTSUPP : -KVM_ENOSYS; break;
+        case KVM_HC_SEND_IPI: ret = this.pvSendIpi(a0, a1, a2, a3, op64); break;
+        default: ret = -KVM_ENOSYS;
+      }
+    }
+    cpu.setGpr(0, op64 ? BigInt.asUintN(64, ret) : BigInt.asUintN(32, ret));
+    return this.skipEmulatedInstruction(length);
+  }
+
+  /** kvm_pv_send_ipi: a0/a1 bitmaps of APIC IDs from `min` (a2) in clusters of 64 (32 outside 64-bit mode),
+   *  a3 the ICR low word; logical destinations and shorthands are -KVM_EINVAL. */
+  private pvSendIpi(low: bigint, high: bigint, min: bigint, icr: bigint, op64: boolean): bigint {
+    const ic = Number(icr & 0xffffffffn);
+    if (ic & (APIC_DEST_LOGICAL | APIC_SHORTHAND_MASK)) return -KVM_EINVAL;
+    const cluster = op64 ? 64n : 32n;
+    let count = 0n;
+    const base = [min & 0xffffffffn, (min + cluster) & 0xffffffffn];
+    [low, high].forEach((bits, k) => {
+      // The one vCPU has APIC ID 0: bit (0 - base) of the bitmap, when base is 0.
+      if (base[k] === 0n && (bits & 1n) !== 0n && this.opts.deliverIpi?.(ic)) count++;
+    });
+    return count;
   }
 
   /** kvm_skip_emulated_instruction: skip, then single-step if the *old* raw RFLAGS had TF. */

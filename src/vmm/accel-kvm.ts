@@ -51,6 +51,8 @@ export interface KvmAccelOptions {
   config: MachineConfig;
   routeLog: DbRouteLog;
   log?: Logger | undefined;
+  /** KVM_HC_SEND_IPI to the vCPU: its local APIC takes the ICR low word (KvmOptions.deliverIpi). */
+  deliverIpi?: (icrLow: number) => boolean;
 }
 
 interface SwBreakpoint {
@@ -79,7 +81,7 @@ export class KvmAccel implements Accelerator {
     this.config = opts.config;
     this.routeLog = opts.routeLog;
     this.log = opts.log;
-    this.vcpu = new KvmVcpu(opts.cpu, kvmConfigOf(opts.config), { onDbNote: (n) => this.onKvmNote(n) });
+    this.vcpu = new KvmVcpu(opts.cpu, kvmConfigOf(opts.config), { onDbNote: (n) => this.onKvmNote(n), ...(opts.deliverIpi ? { deliverIpi: opts.deliverIpi } : {}) });
     // The route log predicts a re-injected #DB's guest DR6 from vcpu->arch.dr6 (read without ioctl side effects).
     this.routeLog.guestDr6 = () => this.vcpu.inspect().dr6;
     this.blockIrq = (this.vcpu.checkExtension(KVM_CAP_SET_GUEST_DEBUG2) & KVM_GUESTDBG_BLOCKIRQ) !== 0;

@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import type { AccelExit, Accelerator } from './accel.js';
 import { BareAccel } from './accel-bare.js';
 import { KvmAccel } from './accel-kvm.js';
+import { ICR_DELIVERY_MODE_SHIFT, ICR_LEVEL_ASSERT, ICR_TRIGGER_LEVEL } from '../devices/lapic.js';
 import { runMonitorCommand, type DebugRegisterView, type MonitorHost } from './monitor.js';
 import type { PagingView, QemuCpuView } from './monitor-qemu.js';
 import { RegisterReader, writeRegisterFile } from './register-file.js';
@@ -39,6 +40,14 @@ export interface VmmMachine {
   readonly config?: MachineConfig;
   exitCode: number | undefined;
   reset(): void;
+  /** The local APIC, for KVM_HC_SEND_IPI in kvm mode (without it the hypercall finds no destination). */
+  readonly devices?: { readonly lapic: PvIpiTarget };
+}
+
+/** What KVM_HC_SEND_IPI needs of the vCPU's local APIC (src/devices/lapic.ts). */
+export interface PvIpiTarget {
+  readonly apicId: number;
+  deliverIoApicMessage(vector: number, deliveryMode: number, logical: boolean, dest: number, level: boolean): boolean;
 }
 
 const SIGINT = 2;
@@ -62,7 +71,15 @@ export interface RunSummary {
 export function createAccel(machine: VmmMachine, config: MachineConfig, routeLog: DbRouteLog, log?: Logger): Accelerator {
   if (config.mode === 'kvm') {
     if (!machine.memory) throw new Error('kvm mode needs the machine\'s guest RAM');
-    return new KvmAccel({ cpu: machine.cpu, memory: machine.memory, config, routeLog, log });
+    // kvm_pv_send_ipi -> kvm_apic_set_irq: vector, delivery mode, level (a level-triggered deassert is dropped).
+    const lapic = machine.devices?.lapic;
+    const deliverIpi = (icr: number): boolean => {
+      if (lapic === undefined) return false;
+      const trig = (icr & ICR_TRIGGER_LEVEL) !== 0, assert = (icr & ICR_LEVEL_ASSERT) !== 0;
+      if (trig && !assert) return false;
+      return lapic.deliverIoApicMessage(icr & 0xff, (icr >>> ICR_DELIVERY_MODE_SHIFT) & 7, false, lapic.apicId, trig);
+    };
+    return new KvmAccel({ cpu: machine.cpu, memory: machine.memory, config, routeLog, log, deliverIpi });
   }
   return new BareAccel({ cpu: machine.cpu, memory: machine.memory, routeLog, exceptionPayload: config.exceptionPayload });
 }
