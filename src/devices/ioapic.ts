@@ -20,7 +20,7 @@
 // ExtINT would need an 8259A that raises interrupts), QEMU's interrupt-storm delay after 10000
 // successive level EOIs, polarity (stored: no pin is active-low here), interrupt remapping.
 
-import type { MmioRegion } from '../cpu/api.js';
+import type { MmioRegion } from '../cpu/index.js';
 import { OnceLog, silentDeviceLog, type DeviceLog } from './device-log.js';
 
 export const IOAPIC_DEFAULT_BASE = 0xfec00000;

@@ -11,7 +11,7 @@
 //   MMIO 0xFF000000, 64 KiB  RAM-like scratch memory (test_iomem_read/write), for MMIO emulation tests.
 // QEMU gives the device no reset handler: its data register and scratch memory survive a system reset.
 
-import type { MmioRegion } from '../cpu/api.js';
+import type { MmioRegion } from '../cpu/index.js';
 import type { PortDevice } from './iobus.js';
 
 export const PC_TESTDEV_IOPORT = 0xe0;
