@@ -29,6 +29,15 @@ import { OnceLog, silentDeviceLog, type DeviceLog } from './device-log.js';
 
 /** The CPU side the APIC needs: the virtual clock, the one timer event, the "check INTR" doorbell, and
  *  the TSC (read as IA32_TSC, MSR 0x10) for the TSC-deadline mode. */
+/** What LINT0 sees of the 8259 pair (pic.ts DualPic). */
+export interface ExtIntSource {
+  readonly interruptRequested: boolean;
+  /** The vector an INTA cycle would return now, without side effects. */
+  peekVector(): number;
+  /** The INTA cycle. */
+  acknowledge(): number;
+}
+
 export interface ApicHost {
   readonly clock: number;
   getMsr(index: number): bigint | undefined;
@@ -198,6 +207,9 @@ export class LocalApic implements MmioRegion, InterruptController {
   private lvtThermal = LVT_MASK;
   private lvtPerf = LVT_MASK;
   private lvtLint0 = LVT_MASK;
+  private extInt: ExtIntSource | undefined;
+  /** The last pendingVector() answer came from the 8259 (its acknowledge is the INTA cycle). */
+  private extIntPending = false;
   private lvtLint1 = LVT_MASK;
   private lvtError = LVT_MASK;
   private divideConfig = 0;
@@ -256,11 +268,6 @@ export class LocalApic implements MmioRegion, InterruptController {
     return (b & APIC_BASE_EXTD) !== 0 ? 'x2apic' : 'xapic';
   }
 
-  /** LVT LINT0 as programmed (the 8259's INT reaches the CPU through it in ExtINT mode; pc.ts). */
-  get lint0(): number {
-    return this.lvtLint0;
-  }
-
   /** Processor priority (SDM 11.8.3.1): TPR when its class is at least the in-service class, else the in-service class. */
   get ppr(): number {
     const isrv = highestBit(this.isr);
@@ -288,7 +295,27 @@ export class LocalApic implements MmioRegion, InterruptController {
 
   // ---------------------------------------------------------------- InterruptController
 
+  /** The 8259 pair behind LINT0 (pc.ts): when the APIC has nothing to deliver and accepts ExtINT, the CPU
+   *  takes the 8259's interrupt, its vector from the 8259's INTA cycle (SDM Vol. 3 11.5.1; QEMU 7.2
+   *  hw/intc/apic.c apic_accept_pic_intr and hw/i386/x86.c cpu_get_pic_interrupt). */
+  connectExtInt(source: ExtIntSource): void {
+    this.extInt = source;
+  }
+
+  /** LINT0 unmasked in ExtINT mode, or the APIC globally disabled (then INTR goes straight to the CPU). */
+  private acceptsExtInt(): boolean {
+    if (this.mode === 'disabled') return true;
+    return (this.lvtLint0 & LVT_MASK) === 0 && (this.lvtLint0 & LVT_DELIVERY_MODE) === LVT_DELIVERY_EXTINT;
+  }
+
   pendingVector(): number {
+    const v = this.apicVector();
+    const ext = this.extInt;
+    this.extIntPending = v < 0 && ext !== undefined && ext.interruptRequested && this.acceptsExtInt();
+    return this.extIntPending ? ext!.peekVector() : v;
+  }
+
+  private apicVector(): number {
     if (!this.accepting()) return -1;
     const v = highestBit(this.irr);
     if (v < 0) return -1;
@@ -297,6 +324,11 @@ export class LocalApic implements MmioRegion, InterruptController {
   }
 
   acknowledge(vector: number): void {
+    if (this.extIntPending) {
+      this.extIntPending = false;
+      this.extInt!.acknowledge();
+      return;
+    }
     clearBit(this.irr, vector);
     setBit(this.isr, vector);
   }

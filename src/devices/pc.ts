@@ -6,13 +6,13 @@
 // 0x2000-0x2017 into the I/O APIC, scratch MMIO at 0xFF000000).
 // COM1 and isa-debug-exit stay with the Machine (they report to it).
 
-import type { CpuOptions, InterruptController } from '../cpu/index.js';
+import type { CpuOptions } from '../cpu/index.js';
 import type { DeviceLog } from './device-log.js';
 import { FwCfg, FW_CFG_PORT_SEL } from './fwcfg.js';
 import type { IoPortBus } from './iobus.js';
 import { IoApic } from './ioapic.js';
 import {
-  APIC_LVT_LINT0, APIC_LVT_LINT1, APIC_SVR, LocalApic, LVT_DELIVERY_EXTINT, LVT_DELIVERY_MODE, LVT_DELIVERY_NMI, LVT_MASK, LVT_TRIGGER_MODE, SVR_APIC_SOFTWARE_ENABLE,
+  APIC_LVT_LINT0, APIC_LVT_LINT1, APIC_SVR, LocalApic, LVT_DELIVERY_EXTINT, LVT_DELIVERY_NMI, LVT_TRIGGER_MODE, SVR_APIC_SOFTWARE_ENABLE,
   type ApicHost,
 } from './lapic.js';
 import { DualPic, ICW1_IC4, ICW1_INIT, ICW4_8086, PIC_MASTER_COMMAND, PIC_MASTER_DATA, PIC_SLAVE_COMMAND, PIC_SLAVE_DATA } from './pic.js';
@@ -42,15 +42,13 @@ export class PcDevices {
   readonly ioapic: IoApic;
   readonly testdevIomem = new PcTestdevIomem();
   private host: ApicHost | undefined;
-  /** What the CPU asks for interrupts: the local APIC, and the 8259 behind its LINT0. */
-  readonly interrupts: PcInterrupts;
   /** The CPU's one timer event shared by the LAPIC timer and the PIT's IRQ0 (timers.ts). */
   private readonly timers = new TimerMux();
 
   constructor(opts: PcDevicesOptions) {
     this.lapic = new LocalApic({ log: opts.log });
     this.pic = new DualPic(() => this.host?.notifyInterrupt());
-    this.interrupts = new PcInterrupts(this.lapic, this.pic);
+    this.lapic.connectExtInt(this.pic);
     this.ioapic = new IoApic({ log: opts.log });
     this.ioapic.attach(this.lapic);
     this.lapic.onLevelEoi((vector) => this.ioapic.eoi(vector));
@@ -73,7 +71,7 @@ export class PcDevices {
 
   /** What the CPU takes in its options: the APIC page and the APIC as interrupt controller. */
   cpuOptions(): Pick<CpuOptions, 'mmio' | 'interrupts'> {
-    return { mmio: [this.lapic, this.ioapic, this.testdevIomem], interrupts: this.interrupts };
+    return { mmio: [this.lapic, this.ioapic, this.testdevIomem], interrupts: this.lapic };
   }
 
   /** Connect the devices that need the CPU's clock/timer (call once, right after the CPU is created). */
@@ -141,67 +139,5 @@ export class PcDevices {
     this.rtc.reset();
     this.portB.reset();
     this.fwCfg.reset();
-  }
-}
-
-/**
- * The CPU's interrupt controller on a PC: the local APIC first; when it has nothing, the 8259's INT if the
- * APIC accepts it, i.e. LINT0 is unmasked in ExtINT mode or the APIC is globally disabled (QEMU 7.2
- * hw/intc/apic.c apic_accept_pic_intr, hw/i386/x86.c cpu_get_pic_interrupt). The vector then comes from the
- * 8259's INTA cycle, not from the APIC (SDM Vol. 3 11.5.1: ExtINT).
- * Every other InterruptController member is the APIC's: forward each one (a member left out here is a feature
- * the CPU silently stops seeing, e.g. CPUID's x2APIC or TSC-deadline bit).
- */
-export class PcInterrupts implements InterruptController {
-  private fromPic = false;
-
-  constructor(
-    private readonly lapic: LocalApic,
-    private readonly pic: DualPic,
-  ) {}
-
-  get x2apic(): boolean {
-    return this.lapic.x2apic;
-  }
-
-  get tscDeadline(): boolean {
-    return this.lapic.tscDeadline;
-  }
-
-  private acceptsPic(): boolean {
-    if (this.lapic.mode === 'disabled') return true;
-    const lint0 = this.lapic.lint0;
-    return (lint0 & LVT_MASK) === 0 && (lint0 & LVT_DELIVERY_MODE) === LVT_DELIVERY_EXTINT;
-  }
-
-  pendingVector(): number {
-    const v = this.lapic.pendingVector();
-    this.fromPic = v < 0 && this.pic.interruptRequested && this.acceptsPic();
-    return this.fromPic ? this.pic.peekVector() : v;
-  }
-
-  acknowledge(vector: number): void {
-    if (this.fromPic) {
-      this.fromPic = false;
-      this.pic.acknowledge();
-      return;
-    }
-    this.lapic.acknowledge(vector);
-  }
-
-  readMsr(index: number): bigint | undefined {
-    return this.lapic.readMsr(index);
-  }
-
-  writeMsr(index: number, value: bigint): boolean {
-    return this.lapic.writeMsr(index, value);
-  }
-
-  readCr8(): number {
-    return this.lapic.readCr8();
-  }
-
-  writeCr8(value: number): void {
-    this.lapic.writeCr8(value);
   }
 }

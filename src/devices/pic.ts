@@ -4,8 +4,8 @@
 // last-level latch, IRR/ISR/IMR, fully nested priority with rotation (priority_add), specific and
 // non-specific EOI, automatic EOI, special mask mode, special fully nested mode on the master, poll mode,
 // and the spurious IRQ7 / IRQ15 an INTA yields when the request went away.
-// The master's INT output reaches the CPU through the local APIC's LINT0 in ExtINT mode (pc.ts,
-// PcInterrupts), as QEMU's apic_accept_pic_intr decides.
+// The master's INT output reaches the CPU through the local APIC's LINT0 in ExtINT mode (lapic.ts
+// connectExtInt), as QEMU's apic_accept_pic_intr decides.
 // Not modelled: level-triggered inputs (the ELCR ports 0x4D0/0x4D1 are not claimed: every input is
 // edge-triggered, as after reset), buffered mode, and the 8080/8085 call vectors (ICW4.uPM = 0).
 

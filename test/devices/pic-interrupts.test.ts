@@ -1,5 +1,5 @@
 // The 8259A pair raising interrupts (src/devices/pic.ts) and the PC's interrupt path to the CPU through the
-// local APIC's LINT0 (pc.ts PcInterrupts): request latching on rising edges, masking, fully nested priority,
+// local APIC's LINT0 (lapic.ts connectExtInt): request latching on rising edges, masking, fully nested priority,
 // EOI forms, the cascade, spurious IRQ7, poll mode, automatic EOI; then ExtINT gating as QEMU's
 // apic_accept_pic_intr decides. Values from the Intel 8259A datasheet (order 231468).
 import { describe, expect, it } from 'vitest';
@@ -99,7 +99,7 @@ describe('8259A pair: requests, priority, EOI', () => {
   });
 });
 
-describe('the 8259 behind the local APIC (PcInterrupts)', () => {
+describe('the 8259 behind the local APIC (LINT0 ExtINT)', () => {
   it('the PIC vector reaches the CPU only while LINT0 is unmasked ExtINT; the APIC vector has precedence', () => {
     const io = new IoPortBus();
     const dev = new PcDevices({ io, ramSize: 64 << 20, log: () => {} });
@@ -110,13 +110,13 @@ describe('the 8259 behind the local APIC (PcInterrupts)', () => {
     const before = notified;
     dev.pic.setIrq(0, true);
     expect(notified).toBeGreaterThan(before);
-    expect(dev.interrupts.pendingVector()).toBe(0x08);
+    expect(dev.lapic.pendingVector()).toBe(0x08);
     dev.lapic.write(0x350, 4, 0x10700); // LINT0 masked
-    expect(dev.interrupts.pendingVector()).toBe(-1);
+    expect(dev.lapic.pendingVector()).toBe(-1);
     dev.lapic.write(0x350, 4, 0x700);
-    expect(dev.interrupts.pendingVector()).toBe(0x08);
-    dev.interrupts.acknowledge(0x08);
+    expect(dev.lapic.pendingVector()).toBe(0x08);
+    dev.lapic.acknowledge(0x08);
     expect(dev.pic.master.isr).toBe(1);
-    expect(dev.interrupts.pendingVector()).toBe(-1);
+    expect(dev.lapic.pendingVector()).toBe(-1);
   });
 });

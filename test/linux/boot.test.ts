@@ -3,16 +3,15 @@
 // kernel's own console says which kernel it is, the command line it was given and the E820 map it read from
 // the zero page, each checked against what the test computes from its inputs. A budget of instructions keeps
 // the run to the early boot (exit 72): how far the boot gets is tracked in docs/boot.md, not asserted here.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dbstub } from '../cli/cli-inproc.js';
 import { e820Map, E820_RAM } from '../../src/loader/multiboot.js';
 import { planLinux } from '../../src/loader/linux.js';
+import { debianKernel } from './initramfs.js';
 
-const BOOT_DIR = join(import.meta.dirname, '..', '..', 'build', 'linux', 'x', 'boot');
-const KERNEL = existsSync(BOOT_DIR) ? readdirSync(BOOT_DIR).find((n) => n.startsWith('vmlinuz-')) : undefined;
-const kernelPath = KERNEL === undefined ? '' : join(BOOT_DIR, KERNEL);
+const KERNEL = debianKernel();
+const kernelPath = KERNEL ?? '';
 if (KERNEL === undefined) console.warn('test/linux/boot.test.ts: no Debian kernel in build/linux (run `node scripts/fetch-linux.mjs`): skipped');
 
 const MiB = 1 << 20;

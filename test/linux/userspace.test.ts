@@ -3,16 +3,14 @@
 // test computes: pid 1, the arguments the kernel passes on from the command line (after "--"), the release
 // from the kernel's own header, and exit code 33 (0x10 << 1 | 1). Skips visibly without the kernel (run
 // `node scripts/fetch-linux.mjs`) or without Debian's cpio.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dbstub } from '../cli/cli-inproc.js';
 import { planLinux } from '../../src/loader/linux.js';
-import { buildInitramfs, hasCpio } from './initramfs.js';
+import { buildInitramfs, debianKernel, hasCpio } from './initramfs.js';
 
-const BOOT_DIR = join(import.meta.dirname, '..', '..', 'build', 'linux', 'x', 'boot');
-const KERNEL = existsSync(BOOT_DIR) ? readdirSync(BOOT_DIR).find((n) => n.startsWith('vmlinuz-')) : undefined;
-const kernelPath = KERNEL === undefined ? '' : join(BOOT_DIR, KERNEL);
+const KERNEL = debianKernel();
+const kernelPath = KERNEL ?? '';
 const skip = KERNEL === undefined || !hasCpio();
 if (skip) console.warn('test/linux/userspace.test.ts: no Debian kernel in build/linux (node scripts/fetch-linux.mjs) or no cpio: skipped');
 
