@@ -35,9 +35,14 @@ export const CR4_PCIDE = 1 << 17;
 export const CR4_OSXSAVE = 1 << 18;
 export const CR4_SMEP = 1 << 20;
 export const CR4_SMAP = 1 << 21;
+/** Protection keys for user-mode pages (PKRU; SDM Vol. 3 4.6.2). */
+export const CR4_PKE = 1 << 22;
+/** Protection keys for supervisor-mode pages (IA32_PKRS; SDM Vol. 3 4.6.2). */
+export const CR4_PKS = 1 << 24;
 /** CR4 bits this CPU accepts; setting any other bit is #GP(0) (SDM Vol. 3 2.5, MOV CR). */
 export const CR4_SUPPORTED = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE |
-  CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_UMIP | CR4_FSGSBASE | CR4_OSXSAVE;
+  CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_UMIP | CR4_FSGSBASE | CR4_OSXSAVE | CR4_SMEP | CR4_SMAP |
+  CR4_PKE | CR4_PKS;
 
 // ---- EFER (MSR 0xC0000080) ----
 export const EFER_SCE = 1 << 0;
@@ -74,6 +79,8 @@ export const RFLAGS_DEFINED = 0x3f7fd5;
 // ---- MSR indices ----
 export const MSR_IA32_TSC = 0x10;
 export const MSR_IA32_TSC_DEADLINE = 0x6e0;
+/** IA32_PKRS: the supervisor protection-key rights (SDM Vol. 4 Table 2-2; bits 63:32 reserved). */
+export const MSR_IA32_PKRS = 0x6e1;
 export const MSR_IA32_APIC_BASE = 0x1b;
 export const MSR_IA32_SYSENTER_CS = 0x174;
 export const MSR_IA32_SYSENTER_ESP = 0x175;
@@ -145,6 +152,16 @@ export const PTE_PS = 1 << 7;
 export const PTE_G = 1 << 8;
 /** NX is bit 63, i.e. bit 31 of the high dword. */
 export const PTE_HI_XD = 1 << 31;
+/** Protection key: bits 62:59 of a leaf entry with 4-level paging (SDM Vol. 3 4.5, Table 4-19), i.e. bits
+ *  30:27 of the high dword. */
+export const PTE_HI_PKEY_SHIFT = 27;
+export const PTE_HI_PKEY_MASK = 0xf;
+
+// ---- PKRU / IA32_PKRS: two bits per protection key i at bit 2i (SDM Vol. 3 4.6.2) ----
+/** Access-disable: no data reads or writes through linear addresses with key i. */
+export const PKR_AD = 1;
+/** Write-disable: no data writes (for supervisor-mode accesses only when CR0.WP = 1). */
+export const PKR_WD = 2;
 
 // ---- #PF error code (SDM Vol. 3 6.15 "Interrupt 14") ----
 export const PFEC_P = 1 << 0;
@@ -152,6 +169,8 @@ export const PFEC_WR = 1 << 1;
 export const PFEC_US = 1 << 2;
 export const PFEC_RSVD = 1 << 3;
 export const PFEC_ID = 1 << 4;
+/** The access violated the rights of its protection key (PKRU or IA32_PKRS). */
+export const PFEC_PK = 1 << 5;
 
 // ---- Descriptor attribute bits (api.ts SegmentState.attrs packing) ----
 export const ATTR_TYPE_MASK = 0xf;
@@ -194,6 +213,14 @@ export const CPUID1_ECX_X2APIC = 1 << 21;
 export const CPUID1_ECX_POPCNT = 1 << 23;
 export const CPUID1_ECX_TSC_DEADLINE = 1 << 24;
 export const CPUID7_EBX_BMI1 = 1 << 3;
+export const CPUID7_EBX_SMEP = 1 << 7;
+export const CPUID7_EBX_SMAP = 1 << 20;
+/** PKU: CR4.PKE, PKRU, RDPKRU/WRPKRU. */
+export const CPUID7_ECX_PKU = 1 << 3;
+/** OSPKE: reads CR4.PKE (SDM Vol. 2A CPUID). */
+export const CPUID7_ECX_OSPKE = 1 << 4;
+/** PKS: CR4.PKS and IA32_PKRS. */
+export const CPUID7_ECX_PKS = 1 << 31;
 export const CPUID7_EBX_RTM = 1 << 11;
 export const CPUID7_ECX_BUS_LOCK_DETECT = 1 << 24;
 /** RDPID (F3 0F C7 /7): reads IA32_TSC_AUX (SDM Vol. 2B RDPID). */

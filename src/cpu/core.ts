@@ -15,7 +15,7 @@ import { MODE_LONG64, type DecodeMode, type Insn } from './decoder.js';
 import { GuestMemory } from './memory.js';
 import {
   FAULT, FLAT_DATA_SEGS, LF_A, LF_ADC, LF_ADD, LF_AH, LF_B, LF_BH, LF_C, LF_EAGER, LF_LOGIC, LF_INC, LF_OP, LF_R,
-  LF_RH, LF_SBB, LF_SUB, LF_SZ, P_D, P_WS, P_XS, PARITY, SHADOW_NONE, SL_DATA, SL_DEFERRED, SL_EVENT, SL_EXEC_BP,
+  LF_RH, LF_SBB, LF_SUB, LF_SZ, P_D, P_RS, P_WS, P_XS, PARITY, SHADOW_NONE, SL_DATA, SL_DEFERRED, SL_EVENT, SL_EXEC_BP,
   SL_EXTBP, SL_HOSTSS, SL_IO_BP, SL_PENDING, SL_RF, SL_SHADOW, SL_STOP, SL_TF, SL_TRAP, TLB_SIZE,
 } from './state.js';
 import * as A from './arch.js';
@@ -60,6 +60,8 @@ export abstract class CpuCore {
   kernelGsBase = 0;
   star = 0n; lstar = 0n; cstar = 0n; sfmask = 0;
   tscAux = 0; pat = 0x0007040600070406n; apicBase = 0xfee00900n;
+  /** PKRU and IA32_PKRS (protection-keys.ts): the rights of the 16 user / supervisor protection keys. */
+  pkru = 0; pkrs = 0;
   sysenterCs = 0n; sysenterEsp = 0n; sysenterEip = 0n;
   /** MISC_ENABLE, machine-check globals, AMD legacy performance counters (model-msrs.ts). */
   readonly modelMsrs = new ModelMsrs();
@@ -153,8 +155,11 @@ export abstract class CpuCore {
   readonly tlbTag = new Float64Array(TLB_SIZE);
   /** RAM offset (index in u8) of each cached frame: up to 4 GiB, so not an Int32Array. */
   readonly tlbPhys = new Float64Array(TLB_SIZE);
-  readonly tlbPerm = new Uint8Array(TLB_SIZE);
-  needR = 0; needW = P_WS | P_D; needX = P_XS;
+  readonly tlbPerm = new Uint16Array(TLB_SIZE);
+  needR = P_RS; needW = P_WS | P_D; needX = P_XS;
+  /** A supervisor-mode implicit access is under way (memory-access.ts sysRd32/sysWr32): EFLAGS.AC does not
+   *  lift SMAP for it (SDM Vol. 3 4.6.1). */
+  implicitAccess = false;
 
   // ---- decoded instruction cache ----
   /** One decoded-instruction map per decode mode (64-bit, 32-bit and 16-bit code segments): the same bytes

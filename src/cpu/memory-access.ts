@@ -10,7 +10,7 @@ import { DEC_OK, DEC_TOO_LONG, Insn, MODE_DEF16, MODE_DEF32, MODE_LONG64, decode
 import { opUndefined } from './ops.js';
 import { specialize } from './fast.js';
 import { TWO32 } from './canonical.js';
-import { ACC_R, ACC_W, ACC_X, MMIO_BIAS, P_D, P_RU, P_WS, P_WU, P_XS, P_XU, TLB_SIZE } from './state.js';
+import { ACC_R, ACC_W, ACC_X, MMIO_BIAS, P_ALL, P_D, P_RS, P_RS_AC, P_RU, P_WS, P_WS_AC, P_WU, P_XS, P_XU, TLB_SIZE } from './state.js';
 import * as A from './arch.js';
 import * as D from './debug.js';
 import * as P from './paging32.js';
@@ -51,7 +51,7 @@ export abstract class CpuMemoryAccess extends CpuCore {
   }
   updateCplMasks(): void {
     const user = this.cpl === 3;
-    this.needR = user ? P_RU : 0;
+    this.needR = user ? P_RU : P_RS;
     this.needW = (user ? P_WU : P_WS) | P_D;
     this.needX = user ? P_XU : P_XS;
     this.fLin0 = NaN;
@@ -64,7 +64,14 @@ export abstract class CpuMemoryAccess extends CpuCore {
     const idx = pg & (TLB_SIZE - 1);
     if (this.tlbTag[idx] === pg) {
       const need = acc === ACC_R ? this.needR : acc === ACC_W ? this.needW : this.needX;
-      if ((this.tlbPerm[idx]! & need) === need) return this.tlbPhys[idx]! + (la & 0xfff);
+      const perm = this.tlbPerm[idx]!;
+      if ((perm & need) === need) return this.tlbPhys[idx]! + (la & 0xfff);
+      // SMAP's override (SDM Vol. 3 4.6.1): an explicit data access at CPL < 3 with EFLAGS.AC = 1 may use a
+      // user-mode page. Tested only once the common rights failed, so AC needs no tracking.
+      if (acc !== ACC_X && this.cpl !== 3 && (this.fl & A.RFLAGS_AC) !== 0 && !this.implicitAccess) {
+        const needAc = acc === ACC_R ? P_RS_AC : P_WS_AC | P_D;
+        if ((perm & needAc) === needAc) return this.tlbPhys[idx]! + (la & 0xfff);
+      }
     }
     return this.walk(la, acc, this.cpl === 3, false);
   }
@@ -76,7 +83,7 @@ export abstract class CpuMemoryAccess extends CpuCore {
     if (!(this.cr0 & A.CR0_PG)) {
       const p = (la >>> 0) - off; // paging off: linear = physical (low 32 bits)
       if (probe) return this.mmio.length !== 0 && this.mmioAt(p) >= 0 ? -1 : p + off;
-      return this.mapFrame(pg, p, P_RU | P_WS | P_WU | P_XS | P_XU | P_D) + off;
+      return this.mapFrame(pg, p, P_ALL) + off;
     }
     // Outside IA-32e mode: 32-bit or PAE paging (paging32.ts); LMA implies 4-level paging below.
     if (!(this.efer & A.EFER_LMA)) {
@@ -89,7 +96,7 @@ export abstract class CpuMemoryAccess extends CpuCore {
     let table = this.cr3 - (this.cr3 % 4096);
     let u = true, w = true, x = true;
     const idx = [(hi >>> 7) & 0x1ff, ((hi & 0x7f) << 2) | (lo >>> 30), (lo >>> 21) & 0x1ff, (lo >>> 12) & 0x1ff];
-    let frame = 0, pageSize = 4096;
+    let frame = 0, pageSize = 4096, pkey = 0;
     const entries: number[] = [];
     for (let level = 0; level < 4; level++) {
       const ea = this.mem.ramOffset(table + idx[level]! * 8);
@@ -103,6 +110,7 @@ export abstract class CpuMemoryAccess extends CpuCore {
       if (ehi & A.PTE_HI_XD) x = false;
       entries.push(ea);
       const addr = (ehi & 0xfffff) * TWO32 + ((elo & 0xfffff000) >>> 0);
+      pkey = (ehi >>> A.PTE_HI_PKEY_SHIFT) & A.PTE_HI_PKEY_MASK; // the leaf's is the one used
       if (level === 0 && (elo & A.PTE_PS)) return probe ? -1 : this.pageFault(la, acc, user, A.PFEC_RSVD | A.PFEC_P);
       if ((level === 1 || level === 2) && (elo & A.PTE_PS)) {
         pageSize = level === 1 ? 1 << 30 : 1 << 21;
@@ -113,23 +121,46 @@ export abstract class CpuMemoryAccess extends CpuCore {
       if (level === 3) { frame = addr; break; }
       table = addr;
     }
-    return this.finishWalk(la, acc, user, probe, u, w, x, frame, entries);
+    return this.finishWalk(la, acc, user, probe, u, w, x, frame, entries, pkey);
   }
 
   /** The part of every paging mode's walk after the last entry: permission checks (SDM Vol. 3 4.6),
    *  accessed/dirty bits (4.8) and the TLB fill. `entries` are the physical addresses of the entries
-   *  used, leaf last; A and D sit in the low dword of 4- and 8-byte entries alike. */
+   *  used, leaf last; A and D sit in the low dword of 4- and 8-byte entries alike. `pkey`: the leaf's
+   *  protection key with 4-level paging, -1 in the paging modes that have none (SDM 4.6.2). A probe (the
+   *  debugger's view) checks nothing: only a missing translation fails it, as QEMU's gdbstub reads. */
   finishWalk(la: number, acc: number, user: boolean, probe: boolean, u: boolean, w: boolean, x: boolean,
-    frame: number, entries: number[]): number {
+    frame: number, entries: number[], pkey = -1): number {
     const off = la & 0xfff;
     const pg = Math.floor(la / 4096);
-    const wp = (this.cr0 & A.CR0_WP) !== 0;
-    let ok = true;
-    if (user && !u) ok = false;
-    else if (acc === ACC_W && !w && (user || wp)) ok = false;
-    else if (acc === ACC_X && !x) ok = false;
-    if (!ok) return probe ? -1 : this.pageFault(la, acc, user, A.PFEC_P);
     if (probe) return frame + off;
+    const wp = (this.cr0 & A.CR0_WP) !== 0;
+    const cr4 = this.cr4;
+    // SMEP / SMAP (SDM 4.6.1): supervisor fetches from, and supervisor data accesses to, user-mode pages.
+    const smep = u && (cr4 & A.CR4_SMEP) !== 0;
+    const smap = u && (cr4 & A.CR4_SMAP) !== 0;
+    // Protection keys (SDM 4.6.2): PKRU rules data accesses to user-mode pages with CR4.PKE, IA32_PKRS those
+    // to supervisor-mode pages with CR4.PKS, whatever the CPL; AD stops reads and writes, WD stops user
+    // writes and supervisor writes with CR0.WP = 1 (KVM update_pkru_bitmask / permission_fault, Linux v6.x).
+    let pkr = 0;
+    if (pkey >= 0) {
+      if (u) { if (cr4 & A.CR4_PKE) pkr = (this.pkru >>> (2 * pkey)) & 3; }
+      else if (cr4 & A.CR4_PKS) pkr = (this.pkrs >>> (2 * pkey)) & 3;
+    }
+    const pkAd = (pkr & A.PKR_AD) !== 0, pkWd = (pkr & A.PKR_WD) !== 0;
+    let ok = true, pk = false;
+    if (acc === ACC_X) ok = user ? u && x : x && !smep;
+    else {
+      if (user && !u) ok = false;
+      else if (acc === ACC_W && !w && (user || wp)) ok = false;
+      // SMAP: EFLAGS.AC = 1 lifts it for explicit accesses at CPL < 3, never for implicit ones (KVM
+      // permission_fault's not_smap).
+      else if (!user && smap && !((this.fl & A.RFLAGS_AC) !== 0 && !this.implicitAccess && this.cpl !== 3)) ok = false;
+      pk = pkAd || (pkWd && acc === ACC_W && (user || wp));
+    }
+    // PFEC.PK reports the key's veto even when the page's own rights also refuse (SDM 4.7, KVM
+    // permission_fault ORs it in independently).
+    if (!ok || pk) this.pageFault(la, acc, user, A.PFEC_P | (pk ? A.PFEC_PK : 0));
     // Accessed / dirty (SDM Vol. 3 4.8).
     // Entries are RAM offsets, or -1 for a 4-byte entry outside RAM (32-bit paging): it reads all ones,
     // A and D included, so nothing is written there.
@@ -141,11 +172,15 @@ export abstract class CpuMemoryAccess extends CpuCore {
     const leaf = entries[entries.length - 1]!;
     let dirty = leaf < 0 || (this.dv.getInt32(leaf, true) & A.PTE_D) !== 0;
     if (acc === ACC_W && !dirty) { this.physWrite32(leaf, this.dv.getInt32(leaf, true) | A.PTE_D); dirty = true; }
+    const pkW = !pkAd && !(pkWd && wp); // a supervisor write the key allows
     let perm = 0;
-    if (u) perm |= P_RU;
-    if (w || !wp) perm |= P_WS;
-    if (u && w) perm |= P_WU;
-    if (x) perm |= P_XS;
+    if (u && !pkAd) perm |= P_RU;
+    if (!pkAd) perm |= P_RS_AC;
+    if (!pkAd && !smap) perm |= P_RS;
+    if ((w || !wp) && pkW) perm |= P_WS_AC;
+    if ((w || !wp) && pkW && !smap) perm |= P_WS;
+    if (u && w && !pkAd && !pkWd) perm |= P_WU;
+    if (x && !smep) perm |= P_XS;
     if (x && u) perm |= P_XU;
     if (dirty) perm |= P_D;
     return this.mapFrame(pg, frame, perm) + off;
@@ -172,7 +207,8 @@ export abstract class CpuMemoryAccess extends CpuCore {
     let err = bits;
     if (acc === ACC_W) err |= A.PFEC_WR;
     if (user) err |= A.PFEC_US;
-    if (acc === ACC_X && (this.efer & A.EFER_NXE)) err |= A.PFEC_ID;
+    // I/D: a fetch, reported when SMEP or execute-disable (NXE with PAE or 4-level paging) is on (SDM 4.7).
+    if (acc === ACC_X && ((this.efer & A.EFER_NXE) || (this.cr4 & A.CR4_SMEP))) err |= A.PFEC_ID;
     this.excCr2 = la;
     this.raise(A.VEC_PF, err);
   }
@@ -358,6 +394,7 @@ export abstract class CpuMemoryAccess extends CpuCore {
   sysRd32(la: number): number {
     const save = this.cpl;
     if (save === 3) { this.cpl = 0; this.updateCplMasks(); }
+    this.implicitAccess = true;
     try {
       const p = this.walkOrTlb(la);
       let v = 0;
@@ -365,12 +402,14 @@ export abstract class CpuMemoryAccess extends CpuCore {
       else for (let k = 0; k < 4; k++) { const q = this.walkOrTlb(la + k); v |= (q < this.memSize ? this.u8[q]! : 0xff) << (8 * k); }
       return v;
     } finally {
+      this.implicitAccess = false;
       if (save === 3) { this.cpl = 3; this.updateCplMasks(); }
     }
   }
   sysWr32(la: number, v: number): void {
     const save = this.cpl;
     if (save === 3) { this.cpl = 0; this.updateCplMasks(); }
+    this.implicitAccess = true;
     try {
       for (let k = 0; k < 4; k++) {
         const q = this.xl(la + k, ACC_W);
@@ -380,6 +419,7 @@ export abstract class CpuMemoryAccess extends CpuCore {
         }
       }
     } finally {
+      this.implicitAccess = false;
       if (save === 3) { this.cpl = 3; this.updateCplMasks(); }
     }
   }

@@ -16,6 +16,7 @@ import { farCall, farCallIndirect, farJump, farJumpIndirect, farReturn, iretProt
 import { Imm, OpF, def, farOps } from './decoder.js';
 import { sysenter, sysexit } from './fast-syscall.js';
 import { larLsl, verify } from './descriptor-query.js';
+import { rdpkru, stacClac, writePkrs, wrpkru } from './access-rights.js';
 
 const HLT_STOP = Object.freeze({ kind: 'hlt' as const });
 
@@ -271,7 +272,7 @@ function movToCr4(c: Cpu, hi: number, lo: number): void {
   if ((changed & (A.CR4_PAE | A.CR4_PSE | A.CR4_PGE)) && P.paeLegacyActive(c)) {
     try { P.loadPdptes(c); } catch (e) { c.cr4 = old; throw e; }
   }
-  if (changed & (A.CR4_PAE | A.CR4_PGE | A.CR4_PSE | A.CR4_SMEP | A.CR4_SMAP | A.CR4_PCIDE)) c.flushTlb();
+  if (changed & (A.CR4_PAE | A.CR4_PGE | A.CR4_PSE | A.CR4_SMEP | A.CR4_SMAP | A.CR4_PKE | A.CR4_PKS | A.CR4_PCIDE)) c.flushTlb();
   if (changed & A.CR4_DE) c.recomputeSlow();
 }
 
@@ -332,6 +333,9 @@ export function grp7(c: Cpu, i: Insn): void {
       c.intercept(modrm === 0xc1 ? 'vmcall' : 'vmmcall', i);
       c.raiseUD();
     }
+    if (modrm === 0xca || modrm === 0xcb) { stacClac(c, i, modrm === 0xcb); return; } // CLAC / STAC
+    if (modrm === 0xee) { rdpkru(c, i); return; }
+    if (modrm === 0xef) { wrpkru(c, i); return; }
     if (modrm === 0xf8) { // SWAPGS
       if (c.cpl !== 0) c.raiseGP0();
       const t = c.segBase[5]!; c.segBase[5] = c.kernelGsBase; c.kernelGsBase = t;
@@ -474,6 +478,7 @@ export function readMsr(c: Cpu, idx: number): bigint | undefined {
     case A.MSR_IA32_DEBUGCTL: return BigInt(c.debugctl >>> 0);
     case A.MSR_IA32_TSC: return BigInt(Math.floor(tsc(c)));
     case A.MSR_IA32_TSC_AUX: return BigInt(c.tscAux >>> 0);
+    case A.MSR_IA32_PKRS: return BigInt(c.pkrs >>> 0);
     case A.MSR_IA32_PAT: return c.pat;
     case A.MSR_IA32_APIC_BASE: return c.apicBase;
     case A.MSR_IA32_SYSENTER_CS: return c.sysenterCs;
@@ -531,6 +536,7 @@ export function writeMsr(c: Cpu, idx: number, v: bigint, external: boolean): boo
       return true;
     case A.MSR_IA32_TSC: c.tscOffset = Number(v) - c.clock; return true;
     case A.MSR_IA32_TSC_AUX: if (v >> 32n) return false; c.tscAux = Number(v); return true;
+    case A.MSR_IA32_PKRS: return writePkrs(c, v);
     case A.MSR_IA32_PAT: c.pat = v; return true;
     case A.MSR_IA32_APIC_BASE: c.apicBase = v; return true;
     case A.MSR_IA32_SYSENTER_CS: c.sysenterCs = v; return true;
@@ -591,9 +597,11 @@ export function cpuid(c: Cpu, leaf: number, sub: number): [number, number, numbe
     }
     case 7: {
       if (sub !== 0) return [0, 0, 0, 0];
-      const ebx = (c.features.rtm ? A.CPUID7_EBX_RTM : 0);
+      // SMEP, SMAP, PKU and PKS: memory-access.ts finishWalk, access-rights.ts. OSPKE mirrors CR4.PKE.
+      const ebx = (c.features.rtm ? A.CPUID7_EBX_RTM : 0) | A.CPUID7_EBX_SMEP | A.CPUID7_EBX_SMAP;
       // RDPID: IA32_TSC_AUX is modelled (RDTSCP, RDMSR/WRMSR), so both readers of it are offered.
-      const ecx = (c.features.busLockDetect ? A.CPUID7_ECX_BUS_LOCK_DETECT : 0) | A.CPUID7_ECX_RDPID;
+      const ecx = (c.features.busLockDetect ? A.CPUID7_ECX_BUS_LOCK_DETECT : 0) | A.CPUID7_ECX_RDPID |
+        A.CPUID7_ECX_PKU | ((c.cr4 & A.CR4_PKE) ? A.CPUID7_ECX_OSPKE : 0) | A.CPUID7_ECX_PKS;
       return [0, ebx, ecx, 0];
     }
     case 0x80000000: return [maxExt, intel ? 0 : str4(vendor, 0), intel ? 0 : str4(vendor, 8), intel ? 0 : str4(vendor, 4)];
