@@ -20,6 +20,8 @@
 //   --prior FILE       a --json file of an earlier (interrupted) run: its results are kept, not re-run
 //   --src-commit ID    the kvm-unit-tests commit to print (when SRC is not a git checkout)
 //   --dbstub CMD       the dbstub entry (default: bin/dbstub.js of this checkout; run `npm run build` first)
+//   --engine E         dbstub's --engine (interp, jit, reference; default: dbstub's own, i.e. DBSTUB_ENGINE
+//                      or interp)
 // Mapping of a cfg section to dbstub: `test_args` -> --append; `-m N` in qemu_params -> --memory N (else
 // 128, QEMU's default); `-cpu ...,+rtm` -> --rtm; `vendor=` in -cpu -> --vendor (the section then runs as
 // that vendor in both vendor columns); BUS_LOCK_DETECT off unless -cpu asks for it (QEMU's models do not
@@ -64,6 +66,7 @@ function parseArgs(argv) {
     else if (a === '--prior') o.prior = resolve(val());
     else if (a === '--dbstub') o.dbstub = resolve(val());
     else if (a === '--src-commit') o.srcCommit = val();
+    else if (a === '--engine') o.engine = val();
     else if (a === '-h' || a === '--help') { o.help = true; }
     else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else o.src = resolve(a);
@@ -164,7 +167,8 @@ async function runDbstub(o, flat, t, mode, vendor) {
   // vendor in both vendor columns, as it would under QEMU.
   if (forced !== undefined && forced !== vendor) ignored.push(`vendor forced to ${forced}`);
   const timeout = Math.min(o.timeout, t.timeout ? parseInt(t.timeout, 10) || o.timeout : o.timeout);
-  const r = await spawnTimed(process.execPath, [o.dbstub, 'run', flat, '--boot', 'multiboot', '--mode', mode, '--vendor', forced ?? vendor, ...args], timeout);
+  const r = await spawnTimed(process.execPath, [o.dbstub, 'run', flat, '--boot', 'multiboot', '--mode', mode, '--vendor', forced ?? vendor,
+    ...(o.engine ? ['--engine', o.engine] : []), ...args], timeout);
   const lastErr = r.err.trim().split('\n').filter((l) => l.startsWith('dbstub:')).pop() ?? '';
   return { ...classify(r), ignored, detail: lastErr };
 }
@@ -238,7 +242,7 @@ async function main() {
   const keys = columns.map((c) => c.key);
   const cell = (r) => (r ? `${r.outcome}${r.pass + r.fail + r.skip ? ` ${r.pass}/${r.fail}/${r.skip}` : ''}` : '-');
   const lines = [];
-  lines.push(`kvm-unit-tests ${commit}, dbstub ${ours}, timeout ${o.timeout} s; cells: outcome pass/fail/skip report lines`);
+  lines.push(`kvm-unit-tests ${commit}, dbstub ${ours}${o.engine ? ` (--engine ${o.engine})` : ''}, timeout ${o.timeout} s; cells: outcome pass/fail/skip report lines`);
   lines.push('');
   lines.push(`| test | ${keys.join(' | ')} |`);
   lines.push(`|---|${keys.map(() => '---').join('|')}|`);
