@@ -19,16 +19,43 @@
 // - Relocating the APIC base through IA32_APIC_BASE is stored and read back, but the MMIO window stays
 //   at 0xFEE00000 (logged).
 //
-// Time: the timer counts APIC bus cycles; this model defines 1 CPU clock tick (one retired instruction,
-// GuestCpu.clock) = 1 bus cycle before the divide configuration. The counter is derived from the clock
-// (never stepped per instruction); GuestCpu.setTimer calls back at each expiry. The TSC advances one per
-// clock tick too (IA32_TSC = clock + the offset a WRMSR to it set), so a TSC deadline is a clock tick.
+// This file holds the register file, the xAPIC MMIO decode, interrupt acceptance and the LINT0/ExtINT input;
+// the rest lives beside it: lapic-regs.ts (architectural names), lapic-timer.ts (LVT timer, TSC deadline,
+// how time is counted), lapic-x2apic.ts (the MSR interface), lapic-ipi.ts (ICR routing, destinations).
 
 import type { InterruptController, MmioRegion } from '../cpu/index.js';
 import { OnceLog, silentDeviceLog, type DeviceLog } from './device-log.js';
+import { type ApicDestinationRegs, logicalMatch, routeIcr, x2apicLogicalId } from './lapic-ipi.js';
+import {
+  APIC_APR, APIC_BASE_BSP, APIC_BASE_EN, APIC_BASE_EXTD, APIC_DEFAULT_BASE, APIC_DFR, APIC_EOI, APIC_ESR, APIC_ICR_HIGH,
+  APIC_ICR_LOW, APIC_ID, APIC_IRR0, APIC_ISR0, APIC_LDR, APIC_LVT_ERROR, APIC_LVT_LINT0, APIC_LVT_LINT1, APIC_LVT_PERF,
+  APIC_LVT_THERMAL, APIC_LVT_TIMER, APIC_PAGE_SIZE, APIC_PPR, APIC_RRD, APIC_SVR, APIC_TIMER_CURRENT_COUNT,
+  APIC_TIMER_DIVIDE_CONFIG, APIC_TIMER_INITIAL_COUNT, APIC_TMR0, APIC_TPR, APIC_VERSION, APIC_VERSION_VALUE,
+  DELIVERY_MODE_FIXED, DELIVERY_MODE_LOWEST_PRIORITY, DELIVERY_MODE_NAMES, DELIVERY_MODE_NMI, DFR_RESET,
+  ESR_ILLEGAL_REGISTER_ADDRESS, ESR_RECEIVE_ILLEGAL_VECTOR, ESR_SEND_ILLEGAL_VECTOR, FIRST_LEGAL_VECTOR, ICR_LOW_WRITABLE,
+  LVT_DELIVERY_EXTINT, LVT_DELIVERY_MODE, LVT_ERROR_WRITABLE, LVT_LINT_WRITABLE, LVT_MASK, LVT_OTHER_WRITABLE,
+  LVT_TIMER_WRITABLE, LVT_VECTOR, MSR_IA32_APIC_BASE, MSR_IA32_TSC, MSR_IA32_TSC_DEADLINE, MSR_X2APIC_FIRST,
+  MSR_X2APIC_LAST, SVR_APIC_SOFTWARE_ENABLE, SVR_WRITABLE, clearBit, getBit, hex, highestBit, setBit,
+} from './lapic-regs.js';
+import { ApicTimer } from './lapic-timer.js';
+import { type X2apicRegisterFile, readX2apicMsr, writeX2apicMsr } from './lapic-x2apic.js';
 
-/** The CPU side the APIC needs: the virtual clock, the one timer event, the "check INTR" doorbell, and
- *  the TSC (read as IA32_TSC, MSR 0x10) for the TSC-deadline mode. */
+// The architectural names callers import from here (machine wiring, the VMM's monitor, tests).
+export {
+  APIC_DEFAULT_BASE, APIC_PAGE_SIZE, MSR_IA32_APIC_BASE, APIC_BASE_BSP, APIC_BASE_EXTD, APIC_BASE_EN, APIC_ID, APIC_VERSION,
+  APIC_TPR, APIC_APR, APIC_PPR, APIC_EOI, APIC_RRD, APIC_LDR, APIC_DFR, APIC_SVR, APIC_ISR0, APIC_TMR0, APIC_IRR0, APIC_ESR,
+  APIC_LVT_CMCI, APIC_ICR_LOW, APIC_ICR_HIGH, APIC_LVT_TIMER, APIC_LVT_THERMAL, APIC_LVT_PERF, APIC_LVT_LINT0, APIC_LVT_LINT1,
+  APIC_LVT_ERROR, APIC_TIMER_INITIAL_COUNT, APIC_TIMER_CURRENT_COUNT, APIC_TIMER_DIVIDE_CONFIG, MSR_X2APIC_FIRST,
+  MSR_X2APIC_LAST, MSR_X2APIC_ICR, MSR_X2APIC_SELF_IPI, MSR_IA32_TSC_DEADLINE, APIC_VERSION_VALUE, SVR_APIC_SOFTWARE_ENABLE,
+  SVR_FOCUS_PROCESSOR_CHECKING, LVT_VECTOR, LVT_DELIVERY_MODE, LVT_DELIVERY_NMI, LVT_DELIVERY_EXTINT, LVT_DELIVERY_STATUS,
+  LVT_INPUT_PIN_POLARITY, LVT_REMOTE_IRR, LVT_TRIGGER_MODE, LVT_MASK, LVT_TIMER_MODE_SHIFT, LVT_TIMER_MODE,
+  TIMER_MODE_ONE_SHOT, TIMER_MODE_PERIODIC, TIMER_MODE_TSC_DEADLINE, TIMER_MODE_RESERVED, ESR_SEND_ILLEGAL_VECTOR,
+  ESR_RECEIVE_ILLEGAL_VECTOR, ESR_ILLEGAL_REGISTER_ADDRESS, ICR_VECTOR, ICR_DELIVERY_MODE_SHIFT, ICR_DESTINATION_MODE_LOGICAL,
+  ICR_DELIVERY_STATUS, ICR_LEVEL_ASSERT, ICR_TRIGGER_LEVEL, ICR_SHORTHAND_SHIFT, DELIVERY_MODE_FIXED,
+  DELIVERY_MODE_LOWEST_PRIORITY, DELIVERY_MODE_NMI, SHORTHAND_NONE, SHORTHAND_SELF, SHORTHAND_ALL_INCLUDING_SELF,
+  SHORTHAND_ALL_EXCLUDING_SELF, divisorOf,
+} from './lapic-regs.js';
+
 /** What LINT0 sees of the 8259 pair (pic.ts DualPic). */
 export interface ExtIntSource {
   readonly interruptRequested: boolean;
@@ -38,6 +65,8 @@ export interface ExtIntSource {
   acknowledge(): number;
 }
 
+/** The CPU side the APIC needs: the virtual clock, the one timer event, the "check INTR" doorbell, and
+ *  the TSC (read as IA32_TSC, MSR 0x10) for the TSC-deadline mode. */
 export interface ApicHost {
   readonly clock: number;
   getMsr(index: number): bigint | undefined;
@@ -46,122 +75,6 @@ export interface ApicHost {
   /** An edge on the CPU's NMI input (an NMI message for this APIC). Optional: without it NMIs are dropped. */
   nmi?(): void;
 }
-
-/** Default physical base of the APIC page (SDM Vol. 3A 11.4.1). */
-export const APIC_DEFAULT_BASE = 0xfee00000;
-export const APIC_PAGE_SIZE = 0x1000;
-
-// IA32_APIC_BASE (MSR 0x1B) bits, SDM Vol. 3A 11.4.4 Figure 11-5 and 11.12.1.
-export const MSR_IA32_APIC_BASE = 0x1b;
-export const APIC_BASE_BSP = 1 << 8;
-export const APIC_BASE_EXTD = 1 << 10;
-export const APIC_BASE_EN = 1 << 11;
-
-// xAPIC register offsets in the MMIO page (SDM Vol. 3A Table 11-1). x2APIC MSR = 0x800 + (offset >> 4).
-export const APIC_ID = 0x20;
-export const APIC_VERSION = 0x30;
-export const APIC_TPR = 0x80;
-export const APIC_APR = 0x90;
-export const APIC_PPR = 0xa0;
-export const APIC_EOI = 0xb0;
-export const APIC_RRD = 0xc0;
-export const APIC_LDR = 0xd0;
-export const APIC_DFR = 0xe0;
-export const APIC_SVR = 0xf0;
-export const APIC_ISR0 = 0x100;
-export const APIC_TMR0 = 0x180;
-export const APIC_IRR0 = 0x200;
-export const APIC_ESR = 0x280;
-/** LVT CMCI: exists only with Max LVT Entry >= 6 (SDM 11.5.1) and MCG_CAP.MCG_CMCI_P; neither holds
- *  here (6 LVTs, MCG_CAP = 0), so xAPIC accesses are illegal-register errors and x2APIC MSR 0x82F is #GP,
- *  as KVM makes it (kvm-unit-tests x86/msr.c, x2APIC MSR 0x82f). */
-export const APIC_LVT_CMCI = 0x2f0;
-export const APIC_ICR_LOW = 0x300;
-export const APIC_ICR_HIGH = 0x310;
-export const APIC_LVT_TIMER = 0x320;
-export const APIC_LVT_THERMAL = 0x330;
-export const APIC_LVT_PERF = 0x340;
-export const APIC_LVT_LINT0 = 0x350;
-export const APIC_LVT_LINT1 = 0x360;
-export const APIC_LVT_ERROR = 0x370;
-export const APIC_TIMER_INITIAL_COUNT = 0x380;
-export const APIC_TIMER_CURRENT_COUNT = 0x390;
-export const APIC_TIMER_DIVIDE_CONFIG = 0x3e0;
-
-/** x2APIC MSR numbers (SDM Vol. 3A 11.12.1.2 Table 11-6) that have no xAPIC offset of their own. */
-export const MSR_X2APIC_FIRST = 0x800;
-export const MSR_X2APIC_LAST = 0x8ff;
-export const MSR_X2APIC_ICR = 0x830;
-export const MSR_X2APIC_SELF_IPI = 0x83f;
-/** IA32_TSC_DEADLINE (SDM Vol. 3A 11.5.4.1; Vol. 4 Table 2-2) and IA32_TSC (the time it is compared with). */
-export const MSR_IA32_TSC_DEADLINE = 0x6e0;
-const MSR_IA32_TSC = 0x10;
-
-/** QEMU's APIC version (hw/intc/apic_common.c property "version" = 0x14) with Max LVT Entry = 5
- *  (6 LVTs: timer, thermal, performance, LINT0, LINT1, error) in bits 16-23 (SDM Figure 11-7). */
-export const APIC_VERSION_VALUE = 0x14 | ((6 - 1) << 16);
-
-// Spurious-interrupt vector register (SDM 11.9 Figure 11-23).
-export const SVR_APIC_SOFTWARE_ENABLE = 1 << 8;
-export const SVR_FOCUS_PROCESSOR_CHECKING = 1 << 9;
-const SVR_WRITABLE = 0xff | SVR_APIC_SOFTWARE_ENABLE | SVR_FOCUS_PROCESSOR_CHECKING;
-
-// LVT fields (SDM 11.5.1 Figure 11-8).
-export const LVT_VECTOR = 0xff;
-export const LVT_DELIVERY_MODE = 0x7 << 8;
-/** Delivery modes of LINT0/LINT1 (bits 10:8): NMI 100b, ExtINT 111b. */
-export const LVT_DELIVERY_NMI = 0x4 << 8;
-export const LVT_DELIVERY_EXTINT = 0x7 << 8;
-export const LVT_DELIVERY_STATUS = 1 << 12;
-export const LVT_INPUT_PIN_POLARITY = 1 << 13;
-export const LVT_REMOTE_IRR = 1 << 14;
-export const LVT_TRIGGER_MODE = 1 << 15;
-export const LVT_MASK = 1 << 16;
-/** Timer mode, bits 17-18: 00 one-shot, 01 periodic, 10 TSC-deadline. */
-export const LVT_TIMER_MODE_SHIFT = 17;
-export const LVT_TIMER_MODE = 0x3 << LVT_TIMER_MODE_SHIFT;
-export const TIMER_MODE_ONE_SHOT = 0;
-export const TIMER_MODE_PERIODIC = 1;
-export const TIMER_MODE_TSC_DEADLINE = 2;
-/** Timer mode 11b is reserved (SDM Figure 11-8). */
-export const TIMER_MODE_RESERVED = 3;
-
-const LVT_TIMER_WRITABLE = LVT_VECTOR | LVT_MASK | LVT_TIMER_MODE;
-const LVT_LINT_WRITABLE = LVT_VECTOR | LVT_DELIVERY_MODE | LVT_INPUT_PIN_POLARITY | LVT_TRIGGER_MODE | LVT_MASK;
-const LVT_ERROR_WRITABLE = LVT_VECTOR | LVT_MASK;
-const LVT_OTHER_WRITABLE = LVT_VECTOR | LVT_DELIVERY_MODE | LVT_MASK; // thermal, performance, CMCI
-
-// Error status register bits (SDM 11.5.3 Figure 11-9).
-export const ESR_SEND_ILLEGAL_VECTOR = 1 << 5;
-export const ESR_RECEIVE_ILLEGAL_VECTOR = 1 << 6;
-export const ESR_ILLEGAL_REGISTER_ADDRESS = 1 << 7;
-
-// ICR low fields (SDM 11.6.1 Figure 11-12).
-export const ICR_VECTOR = 0xff;
-export const ICR_DELIVERY_MODE_SHIFT = 8;
-export const ICR_DESTINATION_MODE_LOGICAL = 1 << 11;
-export const ICR_DELIVERY_STATUS = 1 << 12;
-export const ICR_LEVEL_ASSERT = 1 << 14;
-export const ICR_TRIGGER_LEVEL = 1 << 15;
-export const ICR_SHORTHAND_SHIFT = 18;
-export const DELIVERY_MODE_FIXED = 0;
-export const DELIVERY_MODE_LOWEST_PRIORITY = 1;
-export const DELIVERY_MODE_NMI = 4;
-export const SHORTHAND_NONE = 0;
-export const SHORTHAND_SELF = 1;
-export const SHORTHAND_ALL_INCLUDING_SELF = 2;
-export const SHORTHAND_ALL_EXCLUDING_SELF = 3;
-const ICR_LOW_WRITABLE = 0xff | (0x7 << 8) | ICR_DESTINATION_MODE_LOGICAL | ICR_LEVEL_ASSERT | ICR_TRIGGER_LEVEL | (0x3 << ICR_SHORTHAND_SHIFT);
-const DELIVERY_MODE_NAMES = ['fixed', 'lowest-priority', 'smi', 'reserved-3', 'nmi', 'init', 'start-up', 'reserved-7'];
-
-/** Divide configuration register bits 0, 1 and 3 (bit 2 reserved), SDM 11.5.4 Figure 11-10. */
-const DIVIDE_CONFIG_BITS = 0xb;
-
-/** Vectors 0-15 are reserved for exceptions; an APIC never accepts them (SDM 11.5.2, 11.5.3). */
-const FIRST_LEGAL_VECTOR = 16;
-
-/** DFR after reset: flat model (all ones, SDM 11.6.2.2). */
-const DFR_RESET = 0xffffffff;
 
 export interface LocalApicOptions {
   /** MAXPHYADDR: IA32_APIC_BASE bits above it are reserved (#GP). The CPU reports 40 (CPUID 0x80000008). */
@@ -203,7 +116,6 @@ export class LocalApic implements MmioRegion, InterruptController {
   private esrPending = 0;
   private icrLow = 0;
   private icrHigh = 0;
-  private lvtTimer = LVT_MASK;
   private lvtThermal = LVT_MASK;
   private lvtPerf = LVT_MASK;
   private lvtLint0 = LVT_MASK;
@@ -212,24 +124,9 @@ export class LocalApic implements MmioRegion, InterruptController {
   private extIntPending = false;
   private lvtLint1 = LVT_MASK;
   private lvtError = LVT_MASK;
-  private divideConfig = 0;
-
-  // Timer: the count is derived from the clock. From anchorTick the counter decrements once per
-  // `divisor` ticks starting at anchorCount; when it reaches 0 a periodic timer reloads initialCount.
-  private initialCount = 0;
-  /** IA32_TSC_DEADLINE as armed (0: disarmed). The expiry is derived from the TSC when asked, so a deadline that
-   *  passes with the timer masked disarms without an interrupt, as KVM's apic_timer_expired clears it. */
-  private deadline = 0n;
-  private divisor = 2;
-  private anchorTick = 0;
-  private anchorCount = 0;
-  /** Tick of the expiry the host timer is armed for (undefined: not armed). The host timer is armed
-   *  only while an expiry would raise an interrupt (timer unmasked): a masked timer keeps counting
-   *  (derived from the clock) but costs nothing, and HLT never waits on it. */
-  private nextExpiry: number | undefined;
-  /** Tick of the last expiry delivered, so re-arming never delivers one twice. */
-  private lastFiredTick = -1;
-  private readonly onTimer = (): void => this.timerExpired();
+  private readonly timer: ApicTimer;
+  /** The register file as the x2APIC MSRs reach it (lapic-x2apic.ts). */
+  private readonly x2regs: X2apicRegisterFile;
   /** Where the EOI of a level-triggered vector goes (the I/O APIC's EOI message). */
   private eoiBroadcast: ((vector: number) => void) | undefined;
 
@@ -238,6 +135,28 @@ export class LocalApic implements MmioRegion, InterruptController {
     this.x2apicSupported = opts.x2apic ?? true;
     this.tscDeadlineSupported = opts.tscDeadline ?? true;
     this.once = new OnceLog(opts.log ?? silentDeviceLog, 'lapic');
+    this.timer = new ApicTimer(
+      {
+        now: () => this.host?.clock ?? 0,
+        tsc: () => this.host?.getMsr(MSR_IA32_TSC) ?? BigInt(this.host?.clock ?? 0),
+        setTimer: (tick, fn) => this.host?.setTimer(tick, fn),
+        globallyDisabled: () => this.mode === 'disabled',
+        expired: (lvt) => this.localInterrupt(lvt),
+      },
+      this.tscDeadlineSupported,
+      this.once,
+    );
+    this.x2regs = {
+      readRegister: (off) => this.readRegister(off),
+      writeRegister: (off, v) => this.writeRegister(off, v),
+      readIcr: () => (BigInt(this.icrHigh) << 32n) | BigInt(this.icrLow),
+      writeIcr: (low, high) => {
+        this.icrHigh = high;
+        this.icrLow = low;
+        this.sendIpi();
+      },
+      selfIpi: (vector) => this.selfIpi(vector, false),
+    };
     this.reset();
   }
 
@@ -288,9 +207,7 @@ export class LocalApic implements MmioRegion, InterruptController {
 
   /** The timer's current-count register value now (SDM 11.5.4). */
   currentCount(): number {
-    const mode = this.timerMode();
-    if (this.initialCount === 0 || (mode !== TIMER_MODE_ONE_SHOT && mode !== TIMER_MODE_PERIODIC)) return 0; // TSC-deadline: not counting
-    return this.countAt(this.now());
+    return this.timer.currentCount();
   }
 
   // ---------------------------------------------------------------- InterruptController
@@ -348,7 +265,7 @@ export class LocalApic implements MmioRegion, InterruptController {
   deliverIoApicMessage(vector: number, deliveryMode: number, logical: boolean, dest: number, level: boolean): boolean {
     if (deliveryMode === DELIVERY_MODE_NMI) {
       // The vector is ignored; the message goes to the CPU's NMI input (SDM 11.6.1 delivery mode 100b).
-      if (this.mode === 'disabled' || !(dest === 0xff || (logical ? this.logicalMatch(dest, false) : dest === this.id)) || !this.host?.nmi) return false;
+      if (this.mode === 'disabled' || !(dest === 0xff || (logical ? logicalMatch(this.destinationRegs(), dest, false, this.once) : dest === this.id)) || !this.host?.nmi) return false;
       this.host.nmi();
       return true;
     }
@@ -357,7 +274,7 @@ export class LocalApic implements MmioRegion, InterruptController {
       return false;
     }
     if (!this.accepting()) return false;
-    const matches = dest === 0xff || (logical ? this.logicalMatch(dest, false) : dest === this.id);
+    const matches = dest === 0xff || (logical ? logicalMatch(this.destinationRegs(), dest, false, this.once) : dest === this.id);
     if (!matches) return false;
     if (vector < FIRST_LEGAL_VECTOR) {
       this.logError(ESR_RECEIVE_ILLEGAL_VECTOR);
@@ -372,60 +289,16 @@ export class LocalApic implements MmioRegion, InterruptController {
 
   readMsr(index: number): bigint | undefined {
     if (index === MSR_IA32_APIC_BASE) return this.apicBase;
-    if (index === MSR_IA32_TSC_DEADLINE) return this.readTscDeadline();
+    if (index === MSR_IA32_TSC_DEADLINE) return this.timer.readTscDeadline();
     if (index < MSR_X2APIC_FIRST || index > MSR_X2APIC_LAST || this.mode !== 'x2apic') return undefined;
-    // SDM 11.12.1.2: RDMSR of a write-only register (EOI, SELF IPI) or an unimplemented one raises #GP.
-    if (index === MSR_X2APIC_ICR) return (BigInt(this.icrHigh) << 32n) | BigInt(this.icrLow);
-    const off = (index - MSR_X2APIC_FIRST) << 4;
-    switch (off) {
-      case APIC_EOI: case APIC_DFR: case APIC_APR: case APIC_RRD: case APIC_ICR_HIGH:
-        return undefined; // write-only or absent in x2APIC mode
-    }
-    const v = this.readRegister(off);
-    return v === undefined ? undefined : BigInt(v >>> 0);
+    return readX2apicMsr(this.x2regs, index);
   }
 
   writeMsr(index: number, value: bigint): boolean {
     if (index === MSR_IA32_APIC_BASE) return this.writeApicBase(value);
-    if (index === MSR_IA32_TSC_DEADLINE) return this.writeTscDeadline(value);
+    if (index === MSR_IA32_TSC_DEADLINE) return this.timer.writeTscDeadline(value);
     if (index < MSR_X2APIC_FIRST || index > MSR_X2APIC_LAST || this.mode !== 'x2apic') return false;
-    if (index === MSR_X2APIC_ICR) {
-      const lo = Number(value & 0xffffffffn);
-      if ((lo & ~ICR_LOW_WRITABLE) !== 0) return false; // reserved bits (incl. delivery status) #GP in x2APIC mode
-      this.icrHigh = Number(value >> 32n) >>> 0;
-      this.icrLow = lo;
-      this.sendIpi();
-      return true;
-    }
-    // Every other x2APIC register is 32 bits wide: bits 63:32 are reserved (#GP).
-    if (value >> 32n !== 0n) return false;
-    const v = Number(value);
-    switch (index) {
-      case MSR_X2APIC_SELF_IPI:
-        if (v > 0xff) return false;
-        this.selfIpi(v, false);
-        return true;
-    }
-    const off = (index - MSR_X2APIC_FIRST) << 4;
-    switch (off) {
-      // Read-only registers: WRMSR #GP (SDM Table 11-6).
-      case APIC_ID: case APIC_VERSION: case APIC_PPR: case APIC_LDR: case APIC_TIMER_CURRENT_COUNT:
-      // Absent in x2APIC mode.
-      case APIC_APR: case APIC_RRD: case APIC_DFR: case APIC_ICR_HIGH:
-        return false;
-      case APIC_TPR:
-        if (v > 0xff) return false;
-        break;
-      case APIC_EOI:
-      case APIC_ESR:
-        if (v !== 0) return false; // only 0 may be written (SDM 11.12.1.2 / 11.5.3)
-        break;
-      case APIC_SVR:
-        if ((v & ~SVR_WRITABLE) !== 0) return false;
-        break;
-    }
-    if (off >= APIC_ISR0 && off < APIC_ESR) return false; // ISR/TMR/IRR are read-only
-    return this.writeRegister(off, v);
+    return writeX2apicMsr(this.x2regs, index, value);
   }
 
   // ---------------------------------------------------------------- MmioRegion (xAPIC)
@@ -467,21 +340,21 @@ export class LocalApic implements MmioRegion, InterruptController {
       case APIC_PPR: return this.ppr;
       case APIC_EOI: return 0;
       // x2APIC: logical ID derived from the x2APIC ID: cluster in 31:16, one-hot position in 15:0 (11.12.10.2).
-      case APIC_LDR: return x2 ? (((this.id >>> 4) << 16) | (1 << (this.id & 0xf))) >>> 0 : this.ldr;
+      case APIC_LDR: return x2 ? x2apicLogicalId(this.id) : this.ldr;
       case APIC_DFR: return this.dfr;
       case APIC_SVR: return this.svr;
       case APIC_ESR: return this.esr;
       case APIC_ICR_LOW: return this.icrLow; // delivery status (bit 12) is always idle: delivery is instant
       case APIC_ICR_HIGH: return this.icrHigh;
-      case APIC_LVT_TIMER: return this.lvtTimer;
+      case APIC_LVT_TIMER: return this.timer.lvtRegister;
       case APIC_LVT_THERMAL: return this.lvtThermal;
       case APIC_LVT_PERF: return this.lvtPerf;
       case APIC_LVT_LINT0: return this.lvtLint0;
       case APIC_LVT_LINT1: return this.lvtLint1;
       case APIC_LVT_ERROR: return this.lvtError;
-      case APIC_TIMER_INITIAL_COUNT: return this.initialCount;
+      case APIC_TIMER_INITIAL_COUNT: return this.timer.initialCountRegister;
       case APIC_TIMER_CURRENT_COUNT: return this.currentCount();
-      case APIC_TIMER_DIVIDE_CONFIG: return this.divideConfig;
+      case APIC_TIMER_DIVIDE_CONFIG: return this.timer.divideConfigRegister;
     }
     if (off >= APIC_ISR0 && off < APIC_ISR0 + 0x80) return this.isr[(off - APIC_ISR0) >> 4]!;
     if (off >= APIC_TMR0 && off < APIC_TMR0 + 0x80) return this.tmr[(off - APIC_TMR0) >> 4]!;
@@ -515,10 +388,7 @@ export class LocalApic implements MmioRegion, InterruptController {
         const wasEnabled = this.softwareEnabled();
         this.svr = v & SVR_WRITABLE;
         // SDM 11.4.7.2: software disabling sets the mask bit of every LVT entry.
-        if (wasEnabled && !this.softwareEnabled()) {
-          this.maskAllLvts();
-          this.rescheduleTimer();
-        }
+        if (wasEnabled && !this.softwareEnabled()) this.maskAllLvts();
         this.notify();
         return true;
       }
@@ -534,46 +404,20 @@ export class LocalApic implements MmioRegion, InterruptController {
       case APIC_ICR_HIGH:
         this.icrHigh = (v & 0xff000000) >>> 0;
         return true;
-      case APIC_LVT_TIMER: {
-        const oldMode = this.timerMode();
-        const cur = this.currentCount(); // under the old mode
-        this.settleDeadline(); // a deadline that passed under the old mask has disarmed (no interrupt)
-        this.lvtTimer = this.lvtValue(v, LVT_TIMER_WRITABLE);
-        const mode = this.timerMode();
-        if (mode === TIMER_MODE_RESERVED || (mode === TIMER_MODE_TSC_DEADLINE && !this.tscDeadlineSupported))
-          this.once.unsupported('timer-mode', 'LVT timer mode reserved (or TSC-deadline without the feature): the timer does not run', { lvt: hex(v) });
-        if (mode !== oldMode && (mode === TIMER_MODE_TSC_DEADLINE || oldMode === TIMER_MODE_TSC_DEADLINE)) {
-          // SDM 11.5.4.1: moving into or out of TSC-deadline mode disarms the timer. KVM (lapic.c apic_update_lvtt)
-          // also zeroes the initial count and the deadline, so neither counter survives the switch.
-          this.deadline = 0n;
-          this.initialCount = 0;
-          this.anchorCount = 0;
-          this.disarm();
-        } else if (mode !== oldMode) this.timerModeChanged(cur);
-        else this.rescheduleTimer(); // the mask may have changed
+      case APIC_LVT_TIMER:
+        this.timer.writeLvt(this.lvtValue(v, LVT_TIMER_WRITABLE), v);
         return true;
-      }
       case APIC_LVT_THERMAL: this.lvtThermal = this.lvtValue(v, LVT_OTHER_WRITABLE); return true;
       case APIC_LVT_PERF: this.lvtPerf = this.lvtValue(v, LVT_OTHER_WRITABLE); return true;
       case APIC_LVT_LINT0: this.lvtLint0 = this.lvtValue(v, LVT_LINT_WRITABLE); return true;
       case APIC_LVT_LINT1: this.lvtLint1 = this.lvtValue(v, LVT_LINT_WRITABLE); return true;
       case APIC_LVT_ERROR: this.lvtError = this.lvtValue(v, LVT_ERROR_WRITABLE); return true;
       case APIC_TIMER_INITIAL_COUNT:
-        // SDM 11.5.4.1: ignored in TSC-deadline mode (KVM kvm_lapic_reg_write APIC_TMICT does the same).
-        if (this.deadlineMode()) return true;
-        // SDM 11.5.4: writing the initial count starts the count-down; writing 0 stops the timer.
-        this.initialCount = v >>> 0;
-        this.startCount(this.now(), this.initialCount);
+        this.timer.writeInitialCount(v);
         return true;
-      case APIC_TIMER_DIVIDE_CONFIG: {
-        const t = this.now();
-        const cur = this.initialCount === 0 ? 0 : this.countAt(t); // at the old rate
-        this.divideConfig = v & DIVIDE_CONFIG_BITS;
-        this.divisor = divisorOf(this.divideConfig);
-        // Keep counting from the current value at the new rate (the SDM leaves a mid-count change undefined).
-        if (this.initialCount !== 0) this.startCount(t, cur);
+      case APIC_TIMER_DIVIDE_CONFIG:
+        this.timer.writeDivideConfig(v);
         return true;
-      }
     }
     if (off >= APIC_ISR0 && off < APIC_ESR) return true; // ISR/TMR/IRR: read-only, writes ignored
     return false;
@@ -642,46 +486,18 @@ export class LocalApic implements MmioRegion, InterruptController {
     this.accept(vector, viaIcr ? ESR_SEND_ILLEGAL_VECTOR : ESR_RECEIVE_ILLEGAL_VECTOR);
   }
 
-  /** An ICR write (SDM 11.6.1): only fixed-mode interrupts that reach this APIC are delivered. */
+  /** An ICR write (SDM 11.6.1): NMI and fixed interrupts that reach this APIC are delivered (lapic-ipi.ts). */
   private sendIpi(): void {
-    const lo = this.icrLow;
-    const mode = (lo >>> ICR_DELIVERY_MODE_SHIFT) & 7;
-    const shorthand = (lo >>> ICR_SHORTHAND_SHIFT) & 3;
-    const toSelf = shorthand === SHORTHAND_SELF || shorthand === SHORTHAND_ALL_INCLUDING_SELF || (shorthand === SHORTHAND_NONE && this.destinationIsSelf());
-    if (mode === DELIVERY_MODE_NMI && toSelf) {
-      // SDM 11.6.1: NMI delivery mode, vector ignored; a software-disabled APIC still sends and accepts NMIs
-      // (11.4.7.2 lists only fixed interrupts as refused), a globally disabled one does neither.
-      if (this.mode !== 'disabled') this.host?.nmi?.();
-      return;
-    }
-    if (mode !== DELIVERY_MODE_FIXED) {
-      this.once.unsupported(`icr-mode-${mode}`, `ICR delivery mode ${DELIVERY_MODE_NAMES[mode]} is not modelled: IPI dropped`, { icr: hex(lo), icrHigh: hex(this.icrHigh) });
-      return;
-    }
-    if (!toSelf) {
-      this.once.unsupported('icr-other-cpu', 'IPI to a destination that is not this CPU: there is no other CPU, IPI dropped', { icr: hex(lo), icrHigh: hex(this.icrHigh) });
-      return;
-    }
-    this.selfIpi(lo & ICR_VECTOR, true);
+    const route = routeIcr(this.destinationRegs(), this.icrLow, this.icrHigh, this.once);
+    if (route === undefined) return;
+    if (route.kind === 'fixed') this.selfIpi(route.vector, true);
+    // SDM 11.6.1: NMI delivery mode, vector ignored; a software-disabled APIC still sends and accepts NMIs
+    // (11.4.7.2 lists only fixed interrupts as refused), a globally disabled one does neither.
+    else if (this.mode !== 'disabled') this.host?.nmi?.();
   }
 
-  private destinationIsSelf(): boolean {
-    const x2 = this.mode === 'x2apic';
-    const dest = x2 ? this.icrHigh : this.icrHigh >>> 24;
-    if ((this.icrLow & ICR_DESTINATION_MODE_LOGICAL) === 0) return dest === this.id || (!x2 && dest === 0xff) || (x2 && dest === 0xffffffff);
-    return this.logicalMatch(dest, x2);
-  }
-
-  /** Logical destination `dest` names this APIC (SDM 11.6.2.2; x2APIC 11.12.10.2 when `x2` and the APIC is in x2APIC mode). */
-  private logicalMatch(dest: number, x2: boolean): boolean {
-    if (x2) {
-      // x2APIC logical: cluster in 31:16 must match, then the one-hot bits intersect (SDM 11.12.10.2).
-      const ldr = this.readRegister(APIC_LDR)!;
-      return (dest >>> 16) === (ldr >>> 16) && (dest & ldr & 0xffff) !== 0;
-    }
-    if ((this.dfr >>> 28) === 0xf) return ((this.ldr >>> 24) & dest) !== 0; // flat model
-    this.once.unsupported('cluster-logical', 'xAPIC cluster-model logical destination is not modelled: IPI dropped', { dfr: hex(this.dfr) });
-    return false;
+  private destinationRegs(): ApicDestinationRegs {
+    return { id: this.id, ldr: this.ldr, dfr: this.dfr, x2apic: this.mode === 'x2apic' };
   }
 
   private eoi(): void {
@@ -718,12 +534,12 @@ export class LocalApic implements MmioRegion, InterruptController {
   }
 
   private maskAllLvts(): void {
-    this.lvtTimer |= LVT_MASK;
     this.lvtThermal |= LVT_MASK;
     this.lvtPerf |= LVT_MASK;
     this.lvtLint0 |= LVT_MASK;
     this.lvtLint1 |= LVT_MASK;
     this.lvtError |= LVT_MASK;
+    this.timer.mask();
   }
 
   /** INIT-reset register state (SDM 11.4.7.3; QEMU apic_init_reset): ID and base survive. */
@@ -739,184 +555,11 @@ export class LocalApic implements MmioRegion, InterruptController {
     this.esrPending = 0;
     this.icrLow = 0;
     this.icrHigh = 0;
-    this.lvtTimer = this.lvtThermal = this.lvtPerf = this.lvtLint0 = this.lvtLint1 = this.lvtError = LVT_MASK;
-    this.divideConfig = 0;
-    this.divisor = divisorOf(0);
-    this.initialCount = 0;
-    this.deadline = 0n;
-    this.anchorTick = 0;
-    this.anchorCount = 0;
-    this.lastFiredTick = -1;
-    this.disarm();
+    this.lvtThermal = this.lvtPerf = this.lvtLint0 = this.lvtLint1 = this.lvtError = LVT_MASK;
+    this.timer.reset();
   }
 
   private notify(): void {
     this.host?.notifyInterrupt();
   }
-
-  // ---------------------------------------------------------------- timer
-
-  private now(): number {
-    return this.host?.clock ?? 0;
-  }
-
-  private timerMode(): number {
-    return (this.lvtTimer & LVT_TIMER_MODE) >>> LVT_TIMER_MODE_SHIFT;
-  }
-
-  /** Counter value at tick t (t >= anchorTick). */
-  private countAt(t: number): number {
-    const units = Math.floor((t - this.anchorTick) / this.divisor);
-    if (units < this.anchorCount) return this.anchorCount - units;
-    if (this.timerMode() !== TIMER_MODE_PERIODIC) return 0;
-    // Periodic: at 0 the counter reloads the initial count in the same bus cycle (SDM 11.5.4), so it reads initialCount..1.
-    return this.initialCount - ((units - this.anchorCount) % this.initialCount);
-  }
-
-  /** Begin counting down from `count` at tick t and schedule the next expiry. */
-  private startCount(t: number, count: number): void {
-    this.anchorTick = t;
-    this.anchorCount = count;
-    this.schedule(t);
-  }
-
-  /** Arm the host timer for the first expiry strictly after tick `after`, if the timer is counting. */
-  private schedule(after: number): void {
-    const mode = this.timerMode();
-    if (this.deadlineMode()) {
-      this.scheduleDeadline();
-      return;
-    }
-    if (
-      this.initialCount === 0 || this.anchorCount === 0 || this.mode === 'disabled' || (this.lvtTimer & LVT_MASK) !== 0 ||
-      (mode !== TIMER_MODE_ONE_SHOT && mode !== TIMER_MODE_PERIODIC)
-    ) {
-      this.disarm();
-      return;
-    }
-    let expiry = this.anchorTick + this.anchorCount * this.divisor;
-    if (expiry <= after) {
-      if (mode !== TIMER_MODE_PERIODIC) {
-        this.disarm(); // a one-shot that already reached 0 stays at 0
-        return;
-      }
-      const period = this.initialCount * this.divisor;
-      expiry += (Math.floor((after - expiry) / period) + 1) * period;
-    }
-    this.nextExpiry = expiry;
-    this.host?.setTimer(expiry, this.onTimer);
-  }
-
-  /** After a mask or enable change: arm for the next expiry not yet delivered (one at the current tick
-   *  included), or disarm. A one-shot that expired while masked stays expired (SDM 11.5.4). */
-  private rescheduleTimer(): void {
-    this.settleDeadline();
-    this.schedule(Math.max(this.now() - 1, this.lastFiredTick));
-  }
-
-  private disarm(): void {
-    if (this.nextExpiry !== undefined) this.host?.setTimer(undefined);
-    this.nextExpiry = undefined;
-  }
-
-  /** One-shot <-> periodic (or into an unsupported mode): continue from the count `cur` the old mode reached. */
-  private timerModeChanged(cur: number): void {
-    if (this.initialCount === 0) return;
-    // A periodic timer never rests at 0: it reloads.
-    this.startCount(this.now(), cur === 0 && this.timerMode() === TIMER_MODE_PERIODIC ? this.initialCount : cur);
-  }
-
-  // ---------------------------------------------------------------- TSC-deadline mode (SDM 11.5.4.1)
-
-  /** The LVT timer is in TSC-deadline mode and the feature exists. */
-  private deadlineMode(): boolean {
-    return this.tscDeadlineSupported && this.timerMode() === TIMER_MODE_TSC_DEADLINE;
-  }
-
-  private tscNow(): bigint {
-    return this.host?.getMsr(MSR_IA32_TSC) ?? BigInt(this.now());
-  }
-
-  /** RDMSR IA32_TSC_DEADLINE: the armed deadline in TSC-deadline mode, 0 in the other modes (SDM 11.5.4.1;
-   *  KVM kvm_get_lapic_tscdeadline_msr also reads 0 with the APIC disabled). */
-  private readTscDeadline(): bigint | undefined {
-    if (!this.tscDeadlineSupported) return undefined; // no such MSR: #GP
-    this.settleDeadline();
-    return this.mode !== 'disabled' && this.deadlineMode() ? this.deadline : 0n;
-  }
-
-  /** WRMSR IA32_TSC_DEADLINE: a non-zero value arms the timer (one already reached fires at once), zero
-   *  disarms it; outside TSC-deadline mode the write is ignored (SDM 11.5.4.1; KVM kvm_set_lapic_tscdeadline_msr). */
-  private writeTscDeadline(value: bigint): boolean {
-    if (!this.tscDeadlineSupported) return false;
-    if (this.mode === 'disabled' || !this.deadlineMode()) return true;
-    this.deadline = BigInt.asUintN(64, value);
-    this.scheduleDeadline();
-    return true;
-  }
-
-  /** Arm the host timer for the tick at which the TSC reaches the deadline (now, if it already has), while an
-   *  expiry would interrupt; otherwise leave it unarmed (settleDeadline notices the passing later). */
-  private scheduleDeadline(): void {
-    if (this.deadline === 0n || this.mode === 'disabled' || (this.lvtTimer & LVT_MASK) !== 0) {
-      this.disarm();
-      return;
-    }
-    const now = this.now();
-    const tsc = this.tscNow();
-    const ahead = this.deadline > tsc ? this.deadline - tsc : 0n;
-    const room = BigInt(Number.MAX_SAFE_INTEGER - now);
-    const expiry = now + Number(ahead < room ? ahead : room);
-    this.nextExpiry = expiry;
-    this.host?.setTimer(expiry, this.onTimer);
-  }
-
-  /** A deadline the TSC passed while no host timer was armed for it (timer masked, APIC software disabled)
-   *  expired without an interrupt: it is disarmed and reads 0 (KVM apic_timer_expired clears tscdeadline
-   *  whether or not kvm_apic_local_deliver delivers). */
-  private settleDeadline(): void {
-    if (this.deadline !== 0n && this.nextExpiry === undefined && this.deadlineMode() && this.tscNow() >= this.deadline) this.deadline = 0n;
-  }
-
-  /** Host timer callback: the counter reached 0 at nextExpiry (or the TSC reached the deadline). */
-  private timerExpired(): void {
-    const fired = this.nextExpiry;
-    this.nextExpiry = undefined;
-    if (fired === undefined) return;
-    this.lastFiredTick = fired;
-    // SDM 11.5.4.1: at the deadline the timer interrupts, then disarms itself and clears IA32_TSC_DEADLINE.
-    if (this.deadlineMode()) this.deadline = 0n;
-    this.localInterrupt(this.lvtTimer);
-    if (this.timerMode() === TIMER_MODE_PERIODIC) this.schedule(Math.max(fired, this.now()));
-  }
-}
-
-/** Divide configuration (bits 3,1,0) -> divisor: 111b = 1, otherwise 2^(value+1) (SDM Figure 11-10). */
-export function divisorOf(divideConfig: number): number {
-  const v = ((divideConfig >>> 1) & 4) | (divideConfig & 3);
-  return v === 7 ? 1 : 2 << v;
-}
-
-function highestBit(words: Uint32Array): number {
-  for (let i = 7; i >= 0; i--) {
-    const w = words[i]!;
-    if (w !== 0) return i * 32 + 31 - Math.clz32(w);
-  }
-  return -1;
-}
-
-function setBit(words: Uint32Array, v: number): void {
-  words[v >>> 5] = (words[v >>> 5]! | (1 << (v & 31))) >>> 0;
-}
-
-function getBit(words: Uint32Array, v: number): boolean {
-  return ((words[v >>> 5]! >>> (v & 31)) & 1) !== 0;
-}
-
-function clearBit(words: Uint32Array, v: number): void {
-  words[v >>> 5] = (words[v >>> 5]! & ~(1 << (v & 31))) >>> 0;
-}
-
-function hex(v: number | bigint): string {
-  return '0x' + v.toString(16);
 }
