@@ -5,7 +5,7 @@
 // registers, flags and memory: never RIP other than by its length, the code mode, paging, the debug unit's
 // slow word or the interrupt state. Memory accesses can still set slow bits (a data breakpoint or external
 // watchpoint match, an MMIO device arming the timer) or invalidate the current code page; the compiled code
-// tests both after every instruction that can access memory (block.ts). Everything else (branches, string
+// tests both after every instruction that can access memory (gen.ts checkAfter). Everything else (branches, string
 // instructions, I/O, system instructions, flag-register loads, interrupts, HLT, SSE) ends its block: it runs
 // through its interpreter handler as the block's last instruction and the run loop takes over after it.
 
