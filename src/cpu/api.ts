@@ -59,6 +59,21 @@ export interface ExceptionEvent {
 /** 'vmcall' / 'vmmcall': #UD on a CPU that is not a guest; a hypervisor model takes them as hypercalls. */
 export type InterceptableInstruction = 'cpuid' | 'hlt' | 'rdmsr' | 'wrmsr' | 'mov-dr' | 'in' | 'out' | 'invlpg' | 'vmcall' | 'vmmcall';
 
+/** What started a hardware task switch (SDM Vol. 3A 8.3): JMP or CALL to a TSS or task gate, IRET with
+ *  EFLAGS.NT=1, or an interrupt/exception through a task gate in the IDT ('event'). KVM's exit handlers name
+ *  the same four (TASK_SWITCH_JMP / _CALL / _IRET / _GATE, arch/x86/include/asm/kvm_host.h). */
+export type TaskSwitchSource = 'jmp' | 'call' | 'iret' | 'event';
+
+/** A task switch that passed the checks SDM Vol. 3C 26.4.2 ("Treatment of Task Switches") makes before a VM exit
+ *  can happen (task gate and TSS descriptor: present, privilege, type, limit). */
+export interface TaskSwitchEvent {
+  /** Selector of the new task's TSS. */
+  selector: number;
+  source: TaskSwitchSource;
+  /** Linear RIP at the exit: the JMP/CALL/IRET itself, or for an event the RIP it returns to. */
+  rip: bigint;
+}
+
 /** Describes a guest MOV to/from DRn for a hook that virtualizes debug registers. */
 export interface DrAccess {
   write: boolean;
@@ -97,6 +112,12 @@ export interface CpuHost {
    *  string forms, INVLPG: InterceptableInstruction). true: take a VM exit (the CPU stops with StopReason
    *  'intercept' and RIP at the instruction, nothing executed). Not asked when the host is the bare board. */
   interceptInstruction(kind: InterceptableInstruction, rip: bigint): boolean;
+  /** A hardware task switch (TaskSwitchEvent). Under a hypervisor every one is a VM exit that the hypervisor
+   *  emulates (VMX: any task switch in VMX non-root operation exits, SDM Vol. 3C 26.2; SVM: KVM sets
+   *  INTERCEPT_TASK_SWITCH), so there is no decision to return: the call is the exit, and the CPU then performs
+   *  the switch as the hypervisor's emulator would, in place (as port I/O exits are modelled). Asked outside
+   *  IA-32e mode only (the architecture has no task switches there). */
+  interceptTaskSwitch(ev: TaskSwitchEvent): void;
 }
 
 export type CpuLogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -6,4 +6,5 @@ import type { CpuHost } from './api.js';
 export const hostBare: CpuHost = Object.freeze({
   interceptException: (): boolean => false,
   interceptInstruction: (): boolean => false,
+  interceptTaskSwitch: (): void => {},
 });

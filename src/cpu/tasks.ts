@@ -5,7 +5,9 @@
 // 16-bit TSSs, I/O-permission and interrupt-redirection bitmaps beyond what ops.ts reads,
 // and task switches in IA-32e mode (which the architecture does not support: #GP).
 
+import type { TaskSwitchSource } from './api.js';
 import type { Cpu } from './cpu.js';
+import { laToBig } from './canonical.js';
 import { STOP } from './state.js';
 import { updateMode } from './mode.js';
 import * as P from './paging32.js';
@@ -26,8 +28,6 @@ const T_LINK = 0x00, T_CR3 = 0x1c, T_EIP = 0x20, T_EFLAGS = 0x24, T_GPR = 0x28, 
 const TSS_T = 1;
 /** DR7 local enables L0-L3 and LE are cleared on every task switch (SDM 18.2.4). */
 const DR7_LOCAL_ENABLES = A.DR7_L0 | (A.DR7_L0 << 2) | (A.DR7_L0 << 4) | (A.DR7_L0 << 6) | A.DR7_LE;
-
-export type TaskSwitchSource = 'jmp' | 'call' | 'iret' | 'event';
 
 function gdtAddress(c: Cpu, sel: number): number { return c.gdtrBase + (sel & 0xfff8); }
 
@@ -54,6 +54,9 @@ export function taskSwitch(c: Cpu, sel: number, src: TaskSwitchSource, savedEip:
   if (!(nAt & A.ATTR_P)) c.raise(A.VEC_NP, selErr);
   const nBase = baseOf(nLo, nHi), nLimit = limitOf(nLo, nHi);
   if (nLimit < TSS32_MIN_LIMIT) c.raise(A.VEC_TS, selErr);
+  // The checks above are the ones made before a VM exit can happen (SDM Vol. 3C 26.4.2); from here on a
+  // hypervisor has taken the exit and emulates the rest (KVM: kvm_task_switch -> emulator_task_switch).
+  c.host.interceptTaskSwitch({ selector: sel, source: src, rip: laToBig(src === 'event' ? savedEip : c.insnRip) });
 
   // Read the new task's state first: a #PF here happens before anything changed.
   const rd = (off: number): number => c.sysRd32(nBase + off);

@@ -16,7 +16,7 @@
 import {
   CR4_DE, DR6_ACTIVE_LOW, DR6_BD, DR6_BLD, DR6_BMASK, DR6_BS, DR6_BT, DR6_ENABLED_BP, DR6_RTM, DR7_ENABLE_MASK,
   DR7_GD, DR_CONTROL, DR_STATUS, MSR_IA32_TSC_DEADLINE, VEC_BP, VEC_DB, VEC_GP, VEC_UD, dr6AfterDb, type CpuHost, type ExceptionEvent,
-  type GuestCpu, type InterceptableInstruction, type StopReason,
+  type GuestCpu, type InterceptableInstruction, type StopReason, type TaskSwitchEvent,
 } from '../cpu/index.js';
 import { codeBreakpointHits, DEBUGCTL_BTF, DEBUGCTL_BUS_LOCK_DETECT, DEBUGCTL_LBR, dr7Store, drValue64Valid, guestDr6Store, kvmDr6Fixed, MSR_IA32_DEBUGCTL, RFLAGS_RF, RFLAGS_TF } from './debugregs.js';
 import {
@@ -143,6 +143,26 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
       }
       default:
         return false;
+    }
+  }
+
+  /**
+   * A task switch is always a VM exit: VMX exits on any task switch in non-root operation (exit reason 9, SDM Vol. 3C
+   * 26.2 and 26.4.2) and KVM's init_vmcb sets INTERCEPT_TASK_SWITCH on SVM (exit code 0x7d). KVM emulates it (Linux
+   * v6.12 vmx.c handle_task_switch / svm.c task_switch_interception -> x86.c kvm_task_switch -> emulate.c
+   * emulator_task_switch); the exit also covers an event injected through an IDT task gate (VMX: IDT-vectoring
+   * info valid, reason TASK_SWITCH_GATE). The exit is counted here; the CPU then performs the switch in place, as
+   * the emulator would. Where KVM's emulation departs from the silicon's switch, the model follows KVM where the
+   * effect shows: no T-flag #DB (handleException drops DR6.BT; handle_task_switch keeps a TODO about such traps),
+   * and DR7.L0-L3/LE cleared in vcpu->arch.dr7 (exitGuest, injectEvents; emulator_do_task_switch -> kvm_set_dr).
+   */
+  interceptTaskSwitch(ev: TaskSwitchEvent): void {
+    const by = this.stats.taskSwitchExits;
+    switch (ev.source) {
+      case 'call': by.call++; break;
+      case 'iret': by.iret++; break;
+      case 'jmp': by.jmp++; break;
+      case 'event': by.gate++; break;
     }
   }
 

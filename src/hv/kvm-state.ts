@@ -50,7 +50,10 @@ export abstract class KvmVcpuState {
   /** SVM: vmcb->save.dbgctl (the guest's DEBUGCTL). */
   protected vmcbDbgctl = 0;
   protected readonly runArea = new KvmRunArea();
-  readonly stats = { exits: 0, debugExits: 0, reflectedDb: 0, injected: 0 };
+  /** Counters, as `perf kvm stat` reports them from the kvm_exit tracepoint. taskSwitchExits: VMX exit reason 9
+   *  (EXIT_REASON_TASK_SWITCH) / SVM exit code 0x7d (SVM_EXIT_TASK_SWITCH), by the reason KVM's handlers decode
+   *  (TASK_SWITCH_CALL / _IRET / _JMP / _GATE, arch/x86/include/asm/kvm_host.h). */
+  readonly stats = { exits: 0, debugExits: 0, reflectedDb: 0, injected: 0, taskSwitchExits: { call: 0, iret: 0, jmp: 0, gate: 0 } };
 
   protected readonly cpu: GuestCpu;
   protected readonly cfg: KvmConfig;

@@ -71,6 +71,12 @@ describe('task switching', () => {
     expect([s.r32(TSS_B + 0x28 + 4 * 6) & NT, s.r32(TSS_B + 0x28 + 4 * 7) & 0xffff, s.r32(TSS_B + 0x28 + 4 * 5)])
       .toEqual([NT, SEL_B, 0xb0b]);
     expect(s.r32(TSS_B + 0x20)).toBe(CODE_B + 0x14); // after the 1-byte IRET at offset 0x13
+    // Each switch is offered to the host (a hypervisor's VM exit) with the instruction that caused it: the
+    // LCALL after the 5-byte MOV, the IRET at offset 0x13 of task B.
+    expect(s.taskSwitches).toEqual([
+      { selector: SEL_B, source: 'call', rip: BigInt(CODE + 5) },
+      { selector: TSS_SEL, source: 'iret', rip: BigInt(CODE_B + 0x13) },
+    ]);
   });
 
   it('a #GP delivered through a task gate runs the handler task with the error code on its stack', () => {
@@ -96,6 +102,8 @@ describe('task switching', () => {
     expect(s.r32(TSS + 0x20)).toBe(CODE + 4);
     expect(Number(s.cpu.getDr(7)) & 0x1).toBe(0);
     expect(s.cpu.getState().tr.selector).toBe(SEL_C);
+    // An event through a task gate is offered with the RIP it returns to (the faulting MOV).
+    expect(s.taskSwitches).toEqual([{ selector: SEL_C, source: 'event', rip: BigInt(CODE + 4) }]);
   });
 
   it('JMP to a busy TSS (the running task) is #GP(selector)', () => {
@@ -104,6 +112,8 @@ describe('task switching', () => {
     s.intercept = true;
     expect(s.cpu.run(10).kind).toBe('intercept');
     expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[13, TSS_SEL]]);
+    // A descriptor check that fails comes before any VM exit (SDM Vol. 3C 26.4.2): nothing offered to the host.
+    expect(s.taskSwitches).toEqual([]);
   });
 
   it('a bad selector in the new task\'s TSS is #TS(selector) taken in the new task (EIP of the new task)', () => {

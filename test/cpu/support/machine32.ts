@@ -49,7 +49,7 @@ export function make32(opts: { code16?: boolean; stack16?: boolean; ds?: { base:
   const cpu = createCpu({
     vendor: opts.vendor ?? 'intel', features: { busLockDetect: false, rtm: false }, memory: mem,
     io: { in: (port, size) => { ins.push({ port, size }); return 0xffffffff; }, out: (port, size, value) => { io.push({ port, size, value }); } },
-    host: { interceptException: (ev) => { exc.push(ev); return true; }, interceptInstruction: () => false },
+    host: { interceptException: (ev) => { exc.push(ev); return true; }, interceptInstruction: () => false, interceptTaskSwitch: () => {} },
   });
   const cs = opts.code16 ? seg(0x08, ATTR_CODE16, 0xffff) : seg(0x08, ATTR_CODE32);
   const ss = opts.ss ?? (opts.stack16 ? seg(0x10, ATTR_DATA16, 0xffff) : seg(0x10, ATTR_DATA32));

@@ -5,7 +5,7 @@
 // records checkpoints (the CPU mode and EFER at the moment the guest writes port 0xE9).
 import { createCpu, createPhysicalMemory } from '../../../src/cpu/index.js';
 import type {
-  ArchState, CpuMode, ExceptionEvent, GuestCpu, InterruptController, MmioRegion, PhysicalMemory, SegmentState,
+  ArchState, CpuMode, ExceptionEvent, GuestCpu, InterruptController, MmioRegion, PhysicalMemory, SegmentState, TaskSwitchEvent,
 } from '../../../src/cpu/api.js';
 import type { Cpu } from '../../../src/cpu/cpu.js';
 import { asm } from './asm.js';
@@ -66,6 +66,8 @@ export interface Sys {
   /** Events offered to the CPU's host (delivered unless `intercept` is true). */
   exc: ExceptionEvent[];
   intercept: boolean;
+  /** Task switches offered to the host (CpuHost.interceptTaskSwitch), in order. */
+  taskSwitches: TaskSwitchEvent[];
   /** The host's exception decision (default: record in `exc`, intercept when `intercept`). */
   onException(ev: ExceptionEvent): boolean;
   logs: { level: string; event: string; data: Record<string, unknown> }[];
@@ -105,7 +107,7 @@ export function makeSys(opts: { mmio?: MmioRegion[]; cpl3?: boolean; vendor?: 'i
         }
       },
     },
-    host: { interceptException: (ev) => sys.onException(ev), interceptInstruction: () => false },
+    host: { interceptException: (ev) => sys.onException(ev), interceptInstruction: () => false, interceptTaskSwitch: (ev) => { sys.taskSwitches.push(ev); } },
     observers: [{ onLog: (level, event, data) => { logs.push({ level, event, data }); } }],
     mmio: opts.mmio,
     interrupts: pic,
@@ -134,7 +136,7 @@ export function makeSys(opts: { mmio?: MmioRegion[]; cpl3?: boolean; vendor?: 'i
   opts.state?.(st);
   cpu.setState(st);
   Object.assign(sys, {
-    cpu, c: cpu as unknown as Cpu, mem, dv, pic, exc, intercept: true, logs, checkpoints,
+    cpu, c: cpu as unknown as Cpu, mem, dv, pic, exc, intercept: true, taskSwitches: [], logs, checkpoints,
     onException: (ev: ExceptionEvent) => { exc.push(ev); return sys.intercept; },
     w32: (a: number, v: number) => dv.setUint32(a, v >>> 0, true),
     r32: (a: number) => dv.getUint32(a, true),

@@ -3,7 +3,10 @@
 // 100 bit 0), 19.2.4 (L0-L3 cleared by every task switch, G0-G3 kept), 8.3 (JMP vs CALL far to a TSS, IRET with
 // NT=1 returns through the back-link); AMD APM Vol. 2 13.1.1.3 and 12.2.5. DR6 = 0xFFFF0FF0 | BT = 0xFFFF8FF0.
 import { describe, expect, it } from 'vitest';
-import { CS32_KERNEL, DR6_INIT, DR7_INIT, expectRun, runGuest32, VEC_DB, VENDORS } from './harness.js';
+import { parseConfig } from '../../../src/config/config.js';
+import { Machine } from '../../../src/machine/index.js';
+import { KvmAccel, Vmm } from '../../../src/vmm/index.js';
+import { CS32_KERNEL, DR6_INIT, DR7_INIT, expectRun, guestElf, runGuest32, VEC_DB, VENDORS } from './harness.js';
 
 const DR6_BT = 1n << 15n;
 const DR7_L0 = 0x1n;
@@ -43,5 +46,28 @@ describe.each(VENDORS)('32-bit task switch under KVM: no T-flag #DB, DR7 locals 
     const run = await runGuest32('task-switch', 'kvm', { vendor });
     expectRun(run, []);
     expect(run.marks.map((m) => [m.tag, h8(m.value)])).toEqual(DR7_MARKS);
+  });
+});
+
+// The KVM model sees each of those switches as KVM does: a task-switch VM exit (VMX exit reason 9, any task switch
+// in VMX non-root operation; SVM exit code 0x7d under KVM's INTERCEPT_TASK_SWITCH), decoded by the reason
+// handle_task_switch / task_switch_interception pass to kvm_task_switch (TASK_SWITCH_CALL/IRET/JMP/GATE). The CPU
+// offers every switch to its host (CpuHost.interceptTaskSwitch) after the checks that precede the exit.
+describe.each(VENDORS)('task switches are VM exits under KVM (%s, kvm mode)', (vendor) => {
+  async function exitsOf(scenario: string): Promise<KvmAccel['vcpu']['stats']['taskSwitchExits']> {
+    const machine = Machine.fromFile(guestElf(scenario), { config: parseConfig({ vendor, mode: 'kvm' }) });
+    const vmm = new Vmm(machine);
+    const r = await vmm.runToCompletion(5_000_000);
+    expect(r.result.kind).toBe('exit');
+    if (!(vmm.accel instanceof KvmAccel)) throw new Error('kvm mode runs the KVM accelerator');
+    return vmm.accel.vcpu.stats.taskSwitchExits;
+  }
+
+  it('task-switch guest: JMP A->B, JMP B->A, CALL A->B, IRET B->A are four exits with their reasons', async () => {
+    expect(await exitsOf('task-switch')).toEqual({ call: 1, iret: 1, jmp: 2, gate: 0 });
+  });
+
+  it('db-task-gate guest: the three #DBs KVM injects meet the IDT task gate (GATE exits), each handler task IRETs back', async () => {
+    expect(await exitsOf('db-task-gate')).toEqual({ call: 0, iret: 3, jmp: 0, gate: 3 });
   });
 });
