@@ -235,8 +235,8 @@ export abstract class CpuCore {
     let s = 0;
     const dr7 = this.dr7;
     let nd = 0;
-    for (let n = 0; n < 4; n++) {
-      if (((dr7 >>> (2 * n)) & 3) === 0) continue;
+    for (let n = 0; n < A.DR_COUNT; n++) {
+      if (!A.dr7Enabled(dr7, n)) continue;
       const rw = A.dr7Rw(dr7, n);
       if (rw === A.DR7_RW_EXEC) s |= SL_EXEC_BP;
       else if (rw === A.DR7_RW_IO) { if (this.cr4 & A.CR4_DE) s |= SL_IO_BP; }

@@ -68,7 +68,7 @@ export class Cpu extends CpuEvents implements GuestCpu {
     this.modelMsrs.reset();
     this.xmm.fill(0); this.mxcsr = 0x1f80; this.x87.reset();
     // SDM Vol. 3 10.1.1, Table 10-1: DR0-DR3 = 0, DR6 = FFFF0FF0H, DR7 = 00000400H, DEBUGCTL = 0.
-    for (let n = 0; n < 4; n++) { this.drRaw[n] = 0n; this.drLin[n] = 0; }
+    for (let n = 0; n < A.DR_COUNT; n++) { this.drRaw[n] = 0n; this.drLin[n] = 0; }
     this.dr6 = A.DR6_RESET; this.dr7 = A.DR7_RESET; this.debugctl = 0;
     this.shadow = SHADOW_NONE; this.shadowNew = SHADOW_NONE; this.pendingDbg = 0; this.deferredTrap = 0; this.taskSwitchTrap = false;
     this.rfKeep = false; this.suppressExtBpOnce = false;

@@ -121,7 +121,7 @@ export function before(c: Cpu): boolean {
       const la = c.csBase === 0 ? rip : (rip + c.csBase) >>> 0;
       let hits = 0;
       const dr7 = c.dr7;
-      for (let n = 0; n < 4; n++) {
+      for (let n = 0; n < A.DR_COUNT; n++) {
         if (A.dr7Enabled(dr7, n) && A.dr7Rw(dr7, n) === A.DR7_RW_EXEC && c.drLin[n] === la) hits |= 1 << n;
       }
       if (hits) {
@@ -160,7 +160,7 @@ export function dataAccess(c: Cpu, la: number, size: number, write: boolean): vo
 export function ioAccess(c: Cpu, port: number, size: number): void {
   if (!(c.slow & SL_IO_BP) || !(c.cr4 & A.CR4_DE)) return;
   const dr7 = c.dr7;
-  for (let n = 0; n < 4; n++) {
+  for (let n = 0; n < A.DR_COUNT; n++) {
     if (!A.dr7Enabled(dr7, n) || A.dr7Rw(dr7, n) !== A.DR7_RW_IO) continue;
     const len = A.dr7Len(dr7, n);
     const d = Number(c.drRaw[n]! & 0xffffn);

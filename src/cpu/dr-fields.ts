@@ -83,6 +83,12 @@ export const DR7_LEN_4 = 3;
 /** Bytes covered by each LENn encoding. */
 export const DR7_LEN_BYTES: readonly number[] = [1, 2, 8, 4];
 
+/** DR7 after a task switch: L0-L3 cleared (SDM Vol. 3B 19.2.4, so a task's local breakpoints do not fire in
+ *  another), and LE with them, as KVM's emulator_do_task_switch clears it (uapi DR_LOCAL_SLOWDOWN); G0-G3 kept. */
+export function dr7AfterTaskSwitch(dr7: number): number {
+  return (dr7 & ~(DR7_LOCAL_ENABLE_MASK | DR7_LE)) >>> 0;
+}
+
 /** Breakpoint n is enabled (Ln or Gn set). */
 export function dr7Enabled(dr7: number, n: number): boolean {
   return ((dr7 >>> (2 * n)) & (DR7_L0 | DR7_G0)) !== 0;

@@ -26,8 +26,6 @@ const TSS32_MIN_LIMIT = 0x67;
 const T_LINK = 0x00, T_CR3 = 0x1c, T_EIP = 0x20, T_EFLAGS = 0x24, T_GPR = 0x28, T_SEG = 0x48, T_LDT = 0x60, T_TRAP = 0x64;
 /** Bit 0 of the word at offset 100: the debug trap (T) flag (SDM Vol. 3 8.2.1, 18.3.1.5). */
 const TSS_T = 1;
-/** DR7 local enables L0-L3 and LE are cleared on every task switch (SDM 18.2.4). */
-const DR7_LOCAL_ENABLES = A.DR7_L0 | (A.DR7_L0 << 2) | (A.DR7_L0 << 4) | (A.DR7_L0 << 6) | A.DR7_LE;
 
 function gdtAddress(c: Cpu, sel: number): number { return c.gdtrBase + (sel & 0xfff8); }
 
@@ -103,7 +101,7 @@ export function taskSwitch(c: Cpu, sel: number, src: TaskSwitchSource, savedEip:
   // RF comes from the new task's EFLAGS image and survives the end of the JMP/CALL/IRET/INT n that switched
   // (SDM Vol. 3 18.3.1.1: "copied into the RF flag ... by IRETD/IRETQ or a task switch that causes the return").
   c.rfKeep = (nFlags & A.RFLAGS_RF) !== 0;
-  c.dr7 &= ~DR7_LOCAL_ENABLES;
+  c.dr7 = A.dr7AfterTaskSwitch(c.dr7);
   c.rip = nEip; c.nextRip = nEip;
   if (nFlags & A.RFLAGS_VM) {
     const why = 'virtual-8086 mode (a task switch to a TSS with EFLAGS.VM=1) is not modelled';

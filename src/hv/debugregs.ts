@@ -5,8 +5,8 @@
 // The architectural fields and the DR6 update rule (dr6AfterDb) live in src/cpu/dr-fields.ts; this file
 // holds only what KVM itself does with them.
 import {
-  DR6_ACTIVE_LOW, DR6_BLD, DR6_BMASK, DR6_ENABLED_BP, DR6_FIXED_1, DR6_RTM, DR6_VOLATILE, DR7_FIXED_1, DR7_LE,
-  DR7_LOCAL_ENABLE_MASK, DR7_RW_EXEC, DR_COUNT, DR7_VOLATILE, dr7Enabled, dr7Rw,
+  DR6_ACTIVE_LOW, DR6_BLD, DR6_BMASK, DR6_ENABLED_BP, DR6_FIXED_1, DR6_RTM, DR6_VOLATILE, DR7_FIXED_1,
+  DR7_RW_EXEC, DR_COUNT, DR7_VOLATILE, dr7AfterTaskSwitch, dr7Enabled, dr7Rw,
 } from '../cpu/index.js';
 export { MSR_IA32_DEBUGCTL, DEBUGCTL_LBR, DEBUGCTL_BTF, DEBUGCTL_BUS_LOCK_DETECT } from '../cpu/index.js';
 
@@ -62,11 +62,10 @@ export function dr7Store(val: number): number {
 }
 
 /** The guest DR7 after KVM's emulated task switch: emulator_do_task_switch ends by writing DR7 through the
- *  emulator's set_dr op (kvm_set_dr -> vcpu->arch.dr7, kvm_update_dr7) with L0-L3 (uapi DR_LOCAL_ENABLE_MASK)
- *  and LE (uapi DR_LOCAL_SLOWDOWN) cleared. SDM Vol. 3B 19.2.4 has the processor clear L0-L3 on every task
- *  switch; the CPU model (src/cpu/tasks.ts) clears LE as well, as KVM does. */
+ *  emulator's set_dr op (kvm_set_dr -> vcpu->arch.dr7, kvm_update_dr7) with L0-L3 and LE cleared, the rule
+ *  the CPU applies too (dr7AfterTaskSwitch), stored as kvm_set_dr stores. */
 export function taskSwitchDr7(dr7: number): number {
-  return dr7Store(dr7 & ~(DR7_LOCAL_ENABLE_MASK | DR7_LE));
+  return dr7Store(dr7AfterTaskSwitch(dr7));
 }
 
 /** kvm_dr6_valid / kvm_dr7_valid: bits 63:32 must be 0. */

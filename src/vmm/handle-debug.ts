@@ -10,7 +10,9 @@
 //    (Bn of its slots, BS while it single-steps) removed from what goes back to the guest.
 
 import type { QemuDbRouting } from '../config/config.js';
-import { VEC_DB, DR6_ACTIVE_LOW, DR6_BD, DR6_BS, DR6_BT, DR6_BLD, DR6_RTM, DR6_BMASK, dr7Rw } from '../cpu/index.js';
+import {
+  VEC_DB, DR6_ACTIVE_LOW, DR6_BD, DR6_BS, DR6_BT, DR6_BLD, DR6_RTM, DR6_BMASK, DR7_RW_EXEC, DR7_RW_RW, DR7_RW_WRITE, DR_COUNT, dr7Rw,
+} from '../cpu/index.js';
 
 /** #DB causes in payload polarity (uapi DR6_BMASK, BLD, BD, BS, BT, RTM). */
 const DB_CAUSES = DR6_BMASK | DR6_BLD | DR6_BD | DR6_BS | DR6_BT | DR6_RTM;
@@ -67,20 +69,20 @@ function upstreamHandleDebug(inp: HandleDebugInput): HandleDebugResult {
         claim = 'singlestep';
       }
     } else {
-      for (let n = 0; n < 4; n++) {
+      for (let n = 0; n < DR_COUNT; n++) {
         if (!(dr6 & (1 << n))) continue;
         switch (dr7Rw(inp.dr7, n)) {
-          case 0:
+          case DR7_RW_EXEC:
             ret = true;
             claim = 'hw-breakpoint';
             break;
-          case 1:
+          case DR7_RW_WRITE:
             ret = true;
             claim = 'watchpoint';
             // QEMU reads its own table even when the DR7 came from the guest (§3.3 pitfall 2).
             watchpointHit = { addr: inp.hwBreakpoints[n]?.addr ?? 0n, kind: 'write', slot: n };
             break;
-          case 3:
+          case DR7_RW_RW:
             ret = true;
             claim = 'watchpoint';
             watchpointHit = { addr: inp.hwBreakpoints[n]?.addr ?? 0n, kind: 'access', slot: n };
@@ -108,7 +110,7 @@ function upstreamHandleDebug(inp: HandleDebugInput): HandleDebugResult {
 }
 
 /** The GDB_BREAKPOINT_* type a DR7 R/W field holds, for matching an exit's Bn against QEMU's own table. */
-const RW_TYPE: Record<number, HwBreakpoint['type'] | undefined> = { 0: 'hw', 1: 'write', 3: 'access' };
+const RW_TYPE: Record<number, HwBreakpoint['type'] | undefined> = { [DR7_RW_EXEC]: 'hw', [DR7_RW_WRITE]: 'write', [DR7_RW_RW]: 'access' };
 
 /**
  * 'corrected': what a QEMU that routes by cause would do (docs/semantics.md §10.1).
@@ -133,7 +135,7 @@ function correctedHandleDebug(inp: HandleDebugInput): HandleDebugResult {
   let handled = 0;
   let claim: HandleDebugResult['claim'];
   let watchpointHit: HandleDebugResult['watchpointHit'];
-  for (let n = 0; n < 4; n++) {
+  for (let n = 0; n < DR_COUNT; n++) {
     const bp = inp.hwBreakpoints[n];
     if (!(causes & (1 << n)) || !bp || RW_TYPE[dr7Rw(inp.dr7, n)] !== bp.type) continue;
     handled |= 1 << n;

@@ -15,6 +15,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Vendor } from '../../../src/cpu/api.js';
+import { DR7_LEN_BYTES, DR7_RESET, DR_CONTROL, DR_COUNT, dr7Breakpoint } from '../../../src/cpu/index.js';
 import { asm } from '../support/asm.js';
 import { DATA_SPAN, memoryPathForm, program, Rng } from '../jit/gen.js';
 import { bytesDiffer, CODE, DATA, GDT, IDT, IST_STACK, makeEngineMachine, snapshot, STACK, TSS, VEC_INT_IST, type EngineMachine } from '../jit/machine.js';
@@ -47,17 +48,16 @@ const drArb: fc.Arbitrary<DrArm> = fc.record({
 });
 
 function armAll(ms: EngineMachine[], drs: readonly DrArm[]): void {
-  let dr7 = 0x400;
-  for (const m of ms) for (let n = 0; n < 4; n++) m.cpu.setDr(n, 0n);
+  let dr7 = DR7_RESET;
+  for (const m of ms) for (let n = 0; n < DR_COUNT; n++) m.cpu.setDr(n, 0n);
   drs.forEach((d, n) => {
     if (!d.on) return;
     const reg = REGIONS[d.region]!;
     const addr = BigInt(reg.base + (d.off % reg.span));
     for (const m of ms) m.cpu.setDr(n, addr);
-    dr7 |= (d.global ? 2 : 1) << (2 * n);
-    dr7 |= ((d.rw | (d.len << 2)) << (16 + 4 * n));
+    dr7 |= dr7Breakpoint(n, d.rw, DR7_LEN_BYTES[d.len]!, d.global);
   });
-  for (const m of ms) m.cpu.setDr(7, BigInt(dr7));
+  for (const m of ms) m.cpu.setDr(DR_CONTROL, BigInt(dr7 >>> 0));
 }
 
 const describeDr = (drs: readonly DrArm[]): string =>

@@ -1,6 +1,7 @@
 // INS/OUTS (6C-6F) in 64-bit mode (SDM Vol. 2 INS/OUTS, REP): data size, address size, DF, segment
 // overrides, the I/O permission bitmap, the I/O breakpoint and the instruction intercept.
 import { describe, expect, it } from 'vitest';
+import { DR7_RW_IO, DR_CONTROL, dr7Breakpoint } from '../../../src/cpu/index.js';
 import { CODE, DATA, TSS, UCS, UDS, USTACK, haltedVector, makeMachine, reg, runToHlt } from '../support/harness.js';
 
 const RCX = 1, RSI = 6, RDI = 7;
@@ -91,7 +92,7 @@ describe('INS/OUTS in 64-bit mode', () => {
   it('I/O breakpoint (CR4.DE, DR7 R/W=10): trap #DB after the iteration that touched the port; the REP resumes with consistent counts', () => {
     const m = makeMachine({ cr4: 0x628n }); // + CR4.DE
     m.cpu.setDr(0, 0x3f9n);
-    m.cpu.setDr(7, (1n << 16n) << 1n | (1n << 18n) | 1n); // L0, R/W0=10 (I/O), LEN0=01 (2 bytes: 3F8-3F9)
+    m.cpu.setDr(DR_CONTROL, BigInt(dr7Breakpoint(0, DR7_RW_IO, 2, false))); // L0, R/W0=10 (I/O), LEN0=01 (2 bytes: 3F8-3F9)
     m.load(`mov $0x3f8, %edx\n mov $${DATA}, %esi\n mov $3, %ecx\n rep outsb\n hlt`);
     runToHlt(m);
     expect(haltedVector(m)).toBe(1);
@@ -104,7 +105,7 @@ describe('INS/OUTS in 64-bit mode', () => {
     // Without CR4.DE the R/W=10 encoding is undefined and never matches.
     const n = makeMachine();
     n.cpu.setDr(0, 0x3f8n);
-    n.cpu.setDr(7, (2n << 16n) | 1n);
+    n.cpu.setDr(DR_CONTROL, BigInt(dr7Breakpoint(0, DR7_RW_IO, 1, false)));
     n.load(`mov $0x3f8, %edx\n mov $${DATA}, %esi\n mov $3, %ecx\n rep outsb\n hlt`);
     runToHlt(n);
     expect(haltedVector(n)).toBe(-1);

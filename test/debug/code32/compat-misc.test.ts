@@ -6,12 +6,12 @@
 // only); AMD APM Vol. 2 13.1 for the rest.
 import { describe, expect, it } from 'vitest';
 import {
-  CS_COMPAT_KERNEL as K, CS_COMPAT_USER as U, DR6_B0, DR6_BD, DR6_BLD, DR6_BS, DR6_INIT, DR7_INIT, expectRun, hex64, MODES, runGuest32,
+  DR7_RW_IO, dr7Local, CS_COMPAT_KERNEL as K, CS_COMPAT_USER as U, DR6_B0, DR6_BD, DR6_BLD, DR6_BS, DR6_INIT, DR7_INIT, expectRun, hex64, MODES, runGuest32,
   VEC_BP, VEC_DB, VENDORS, type Expect,
 } from './harness.js';
 
 const BS = DR6_INIT | DR6_BS;
-const IO_DR7 = 0x400n | 0x1n | (2n << 16n) | (1n << 18n);
+const IO_DR7 = dr7Local(0, DR7_RW_IO, 2);
 
 describe.each(VENDORS)('compatibility mode: GD, ICEBP, INT3, I/O, MOV SS + TF, bus lock (%s)', (vendor) => {
   it.each(MODES)('SDM-exact frames and DR6 through the 64-bit IDT (%s mode)', async (mode) => {

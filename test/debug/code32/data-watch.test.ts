@@ -5,11 +5,10 @@
 // (19.2.5 note) defines it only for some processor families and the APM for long mode.
 import { describe, expect, it } from 'vitest';
 import {
-  atCpl, CS32_KERNEL, CS32_USER, DR6_B1, DR6_BS, DR6_INIT, expectRun, MODES, runGuest32, VEC_DB, VENDORS, type Expect,
+  DR7_RW_WRITE, dr7Local, atCpl, CS32_KERNEL, CS32_USER, DR6_B1, DR6_BS, DR6_INIT, expectRun, MODES, runGuest32, VEC_DB, VENDORS, type Expect,
 } from './harness.js';
 
 const LENS = [1, 2, 4] as const;
-const LEN_BITS: Record<number, bigint> = { 1: 0n, 2: 1n, 4: 3n };
 const h8 = (v: number) => '0x' + v.toString(16).padStart(8, '0');
 
 describe.each(VENDORS)('32-bit data watchpoint (%s)', (vendor) => {
@@ -24,7 +23,7 @@ describe.each(VENDORS)('32-bit data watchpoint (%s)', (vendor) => {
           for (const len of LENS) {
             phases.push([len * 0x100 + rw * 0x10 + bs, h8(user * 3)]);
             const dr6 = DR6_INIT | DR6_B1 | (bs ? DR6_BS : 0n);
-            const dr7 = 0x400n | 0x4n | (BigInt(rw) << 20n) | (LEN_BITS[len]! << 22n);
+            const dr7 = dr7Local(1, rw, len);
             // write-only: the in-range write and the straddling write; read/write: also the two reads.
             const hits = rw === 1 ? ['wb_1', 'wb_5'] : ['wb_1', 'wb_3', 'wb_5', 'wb_6'];
             expected.push(...atCpl(hits.map((rip) => ({ vec: VEC_DB, rip, dr6, dr7, rf: 0 as const, tf: 0 as const })), cs));
@@ -33,7 +32,7 @@ describe.each(VENDORS)('32-bit data watchpoint (%s)', (vendor) => {
       }
       for (const len of [2, 4]) {
         phases.push([0xa00 + len, h8(user * 3)]);
-        const dr7 = 0x400n | 0x4n | (1n << 20n) | (LEN_BITS[len]! << 22n);
+        const dr7 = dr7Local(1, DR7_RW_WRITE, len);
         expected.push({ vec: VEC_DB, rip: 'wa_1', dr6: DR6_INIT | DR6_B1, dr7, cs, rf: 0, why: `DR1 = base+${len - 1}, LEN ${len}: low bits ignored, base hits` });
       }
     }

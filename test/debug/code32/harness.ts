@@ -19,7 +19,7 @@ import { parseSerial, type GuestRun } from '../code64/harness.js';
 
 export {
   DR6_B0, DR6_B1, DR6_B2, DR6_B3, DR6_BD, DR6_BLD, DR6_BS, DR6_INIT, DR7_INIT, DR7_GD, VEC_BP, VEC_DB, VEC_GP, VEC_UD,
-  atCpl, expectRun, hex64, marks, VENDORS, type Expect, type GuestRun,
+  DR7_RW_IO, DR7_RW_WRITE, atCpl, dr7Local, expectRun, hex64, marks, VENDORS, type Expect, type GuestRun,
 } from '../code64/harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -4,7 +4,7 @@
 // long mode; its legacy-mode meaning is not asserted here (see the debug32 report).
 import { describe, expect, it } from 'vitest';
 import {
-  atCpl, CS32_KERNEL, CS32_USER, CS_COMPAT_KERNEL, CS_COMPAT_USER, DR6_B1, DR6_INIT, expectRun, MODES, runGuest32, VEC_DB, type Expect,
+  dr7Local, atCpl, CS32_KERNEL, CS32_USER, CS_COMPAT_KERNEL, CS_COMPAT_USER, DR6_B1, DR6_INIT, expectRun, MODES, runGuest32, VEC_DB, type Expect,
 } from './harness.js';
 
 const KINDS = [
@@ -18,7 +18,7 @@ describe.each(KINDS)('%s: LEN=8 data breakpoint, Intel', (scenario, csK, csU, wh
     const expected: Expect[] = [];
     for (const cs of [csK, csU])
       for (const rw of [1, 3]) {
-        const dr7 = 0x400n | 0x4n | (BigInt(rw) << 20n) | (2n << 22n);
+        const dr7 = dr7Local(1, rw, 8);
         const hits = rw === 1 ? ['q8_1', 'q8_5'] : ['q8_1', 'q8_3', 'q8_5'];
         expected.push(...atCpl(hits.map((rip) => ({ vec: VEC_DB, rip, dr6: DR6_INIT | DR6_B1, dr7, rf: 0 as const })), cs));
       }

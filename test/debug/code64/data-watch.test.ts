@@ -7,10 +7,9 @@
 // the first 4 bytes. With "BS preset" the handler keeps DR6.BS set (DR6 rewritten to 0xFFFF4FF0),
 // and BS is never cleared by the processor (19.2.3), so the #DB shows BS|B1 = 0xFFFF4FF2.
 import { describe, expect, it } from 'vitest';
-import { atCpl, CS_KERNEL, CS_USER, DR6_B1, DR6_BS, DR6_INIT, expectRun, runGuest, VEC_DB, VENDORS, type Expect } from './harness.js';
+import { dr7Local, atCpl, CS_KERNEL, CS_USER, DR6_B1, DR6_BS, DR6_INIT, expectRun, runGuest, VEC_DB, VENDORS, type Expect } from './harness.js';
 
 const LENS = [1, 2, 4, 8] as const;
-const LEN_BITS: Record<number, bigint> = { 1: 0n, 2: 1n, 4: 3n, 8: 2n };
 
 describe.each(VENDORS)('data watchpoint (%s)', (vendor) => {
   it('write and read/write, LEN 1/2/4/8, with and without preset BS, CPL0 and CPL3', async () => {
@@ -23,7 +22,7 @@ describe.each(VENDORS)('data watchpoint (%s)', (vendor) => {
           for (const len of LENS) {
             phases.push([len * 0x100 + rw * 0x10 + bs, '0x' + (user * 3).toString(16).padStart(16, '0')]);
             const dr6 = DR6_INIT | DR6_B1 | (bs ? DR6_BS : 0n);
-            const dr7 = 0x400n | 0x4n | (BigInt(rw) << 20n) | (LEN_BITS[len]! << 22n);
+            const dr7 = dr7Local(1, rw, len);
             // write-only: the in-range write and the straddling write; read/write: also both reads.
             const hits = rw === 1 ? ['wb_1', 'wb_5'] : ['wb_1', 'wb_3', 'wb_5', 'wb_6'];
             expected.push(...atCpl(hits.map((rip) => ({ vec: VEC_DB, rip, dr6, dr7, rf: 0 as const })), user ? CS_USER : CS_KERNEL));

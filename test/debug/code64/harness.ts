@@ -13,29 +13,36 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { Machine } from '../../../src/machine/index.js';
 import { parseConfig } from '../../../src/config/config.js';
+import * as A from '../../../src/cpu/index.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const SRC_DIR = join(ROOT, 'test/guest-src/debug');
 
-// ---- architectural constants (names as in the SDM / APM) ----
-export const DR6_INIT = 0xffff0ff0n; // DR6 reset value, SDM Vol. 3 19.2.3 / 10.1.1
-export const DR6_B0 = 1n << 0n;
-export const DR6_B1 = 1n << 1n;
-export const DR6_B2 = 1n << 2n;
-export const DR6_B3 = 1n << 3n;
-export const DR6_BLD = 1n << 11n; // active-low bus-lock-detected
-export const DR6_BD = 1n << 13n;
-export const DR6_BS = 1n << 14n;
-export const DR6_RTM = 1n << 16n; // active-low
-export const DR7_INIT = 0x400n;
-export const DR7_GD = 1n << 13n;
-export const RFLAGS_TF = 1n << 8n;
-export const RFLAGS_IF = 1n << 9n;
-export const RFLAGS_RF = 1n << 16n;
-export const VEC_DB = 1;
-export const VEC_BP = 3;
-export const VEC_UD = 6;
-export const VEC_GP = 13;
+// ---- architectural constants: the debug-register module's names (src/cpu/dr-fields.ts), as the 64-bit values
+// the guests log ----
+export const DR6_INIT = BigInt(A.DR6_RESET); // DR6 reset value, SDM Vol. 3 19.2.3 / 10.1.1
+export const DR6_B0 = BigInt(A.DR6_B0);
+export const DR6_B1 = BigInt(A.DR6_B1);
+export const DR6_B2 = BigInt(A.DR6_B2);
+export const DR6_B3 = BigInt(A.DR6_B3);
+export const DR6_BLD = BigInt(A.DR6_BLD); // active-low bus-lock-detected
+export const DR6_BD = BigInt(A.DR6_BD);
+export const DR6_BS = BigInt(A.DR6_BS);
+export const DR6_RTM = BigInt(A.DR6_RTM); // active-low
+export const DR7_INIT = BigInt(A.DR7_RESET);
+export const DR7_GD = BigInt(A.DR7_GD);
+export const RFLAGS_TF = BigInt(A.RFLAGS_TF);
+export const RFLAGS_IF = BigInt(A.RFLAGS_IF);
+export const RFLAGS_RF = BigInt(A.RFLAGS_RF);
+export const VEC_DB = A.VEC_DB;
+export const VEC_BP = A.VEC_BP;
+export const VEC_UD = A.VEC_UD;
+export const VEC_GP = A.VEC_GP;
+/** DR7 as the guests arm it: the reset value plus breakpoint n as a local breakpoint (Ln, R/Wn, LENn from bytes). */
+export function dr7Local(n: number, rw: number, lenBytes: number): bigint {
+  return BigInt((A.DR7_RESET | A.dr7Breakpoint(n, rw, lenBytes, false)) >>> 0);
+}
+export { DR7_RW_IO, DR7_RW_WRITE } from '../../../src/cpu/index.js';
 export const CS_KERNEL = 0x08;
 export const CS_USER = 0x23;
 

@@ -2,9 +2,9 @@
 // CR4.DE=1; 19.3.1.2: trap-like, reported after the instruction). DR0=0x3FE, LEN0=2 bytes, L0: IN
 // and OUT touching port 0x3FE or 0x3FF hit (DR6.B0, RIP = next instruction); port 0x3FD alone does not.
 import { describe, it } from 'vitest';
-import { atCpl, CS_KERNEL, CS_USER, DR6_B0, DR6_INIT, expectRun, runGuest, VEC_DB, VENDORS, type Expect } from './harness.js';
+import { DR7_RW_IO, dr7Local, atCpl, CS_KERNEL, CS_USER, DR6_B0, DR6_INIT, expectRun, runGuest, VEC_DB, VENDORS, type Expect } from './harness.js';
 
-const DR7 = 0x400n | 0x1n | (2n << 16n) | (1n << 18n);
+const DR7 = dr7Local(0, DR7_RW_IO, 2);
 
 describe.each(VENDORS)('I/O breakpoint (%s)', (vendor) => {
   it('OUT and IN on a watched port trap after the instruction with B0; CPL0 and CPL3 (IOPL=3)', async () => {
