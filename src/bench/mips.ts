@@ -9,7 +9,7 @@
 // Each figure is the median of `runs` timed runs after one untimed warm-up run (JIT).
 
 import { DR_CONTROL, DR_COUNT, DR_STATUS, DR6_BMASK, DR7_RESET, DR7_RW_RW, dr7Breakpoint } from '../cpu/index.js';
-import { Machine } from '../machine/machine.js';
+import { Machine } from '../machine/index.js';
 import { Vmm } from '../vmm/index.js';
 import { median, now } from './util.js';
 

@@ -155,7 +155,7 @@ const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.leng
  *  with the machine's load; wall time includes preemption by other processes. */
 async function sliceCosts(guest: string, mode: 'kvm' | 'bare', slices: number, logLevel: 'warn' | 'info'): Promise<SliceCost> {
   const [{ Machine }, { Vmm }, { createLogger }, { DEFAULT_CONFIG }, { batchedSerial }] = await Promise.all([
-    import('../machine/machine.js'),
+    import('../machine/index.js'),
     import('../vmm/index.js'),
     import('../log.js'),
     import('../config/config.js'),

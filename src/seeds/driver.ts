@@ -5,8 +5,8 @@
 
 import type { MachineConfig } from '../config/config.js';
 import { parseConfig } from '../config/config.js';
-import { BreakpointType, type StopEvent } from '../gdbstub/target.js';
-import { Machine } from '../machine/machine.js';
+import { BreakpointType, type StopEvent } from '../gdbstub/index.js';
+import { Machine } from '../machine/index.js';
 import { hex32 } from '../hv/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { REGISTERS } from '../vmm/registers.js';

@@ -6,7 +6,7 @@ import {
   DR_CONTROL, DR_COUNT, DR_STATUS, MSR_IA32_DEBUGCTL, VEC_DB, type ExternalWatchpoint, type GuestCpu,
   type PhysicalMemory, type StopReason,
 } from '../cpu/index.js';
-import { BreakpointType, type BreakpointResult } from '../gdbstub/target.js';
+import { BreakpointType, type BreakpointResult } from '../gdbstub/index.js';
 import type { AccelDebugRegs, AccelExit, AccelFpu, Accelerator, AccelRegs, AccelSregs } from './accel.js';
 import { maxPhyAddrOf, sregsInvalidReason } from '../hv/index.js';
 import { readLinear } from './guest-memory.js';

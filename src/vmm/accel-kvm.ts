@@ -5,7 +5,7 @@
 
 import { VEC_DB, DR6_BMASK, type GuestCpu, type PhysicalMemory } from '../cpu/index.js';
 import type { MachineConfig } from '../config/config.js';
-import { BreakpointType, type BreakpointResult } from '../gdbstub/target.js';
+import { BreakpointType, type BreakpointResult } from '../gdbstub/index.js';
 import {
   hex32, KVM_CAP_SET_GUEST_DEBUG2, KvmVcpu, type KvmConfig, type KvmDbNote, type KvmDebugExitArch, type KvmExit,
 } from '../hv/index.js';

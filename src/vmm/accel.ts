@@ -5,7 +5,7 @@
 // The VMM (index.ts) keeps the GdbTarget adapter and one slice loop over this interface.
 
 import type { ArchState, X87Regs } from '../cpu/index.js';
-import type { BreakpointResult, BreakpointType, StopEvent } from '../gdbstub/target.js';
+import type { BreakpointResult, BreakpointType, StopEvent } from '../gdbstub/index.js';
 import type { DebugRegisterView } from './monitor.js';
 
 /** General registers (struct kvm_regs: KVM_GET_REGS / KVM_SET_REGS). gpr in encoding order. */

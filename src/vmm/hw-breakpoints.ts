@@ -1,7 +1,7 @@
 // QEMU's debugger hardware breakpoint table (target/i386/kvm/kvm.c: kvm_arch_insert_hw_breakpoint,
 // kvm_arch_remove_hw_breakpoint, kvm_arch_update_guest_debug), docs/semantics.md §3.1-3.2.
 
-import { BreakpointType } from '../gdbstub/target.js';
+import { BreakpointType } from '../gdbstub/index.js';
 import { DR_CONTROL, DR_COUNT, DR7_FIXED_1, DR7_GE, DR7_RW_EXEC, DR7_RW_RW, DR7_RW_WRITE, dr7Breakpoint } from '../cpu/index.js';
 import type { HwBreakpoint } from './handle-debug.js';
 import { KVM_GUESTDBG_BLOCKIRQ, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP, KVM_GUESTDBG_USE_HW_BP, KVM_GUESTDBG_USE_SW_BP } from '../hv/index.js';

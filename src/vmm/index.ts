@@ -10,7 +10,7 @@
 
 import type { GuestCpu, PhysicalMemory } from '../cpu/index.js';
 import type { MachineConfig } from '../config/config.js';
-import type { BreakpointResult, BreakpointType, GdbTarget, RegisterInfo, ResumeAction, StopEvent } from '../gdbstub/target.js';
+import type { BreakpointResult, BreakpointType, GdbTarget, RegisterInfo, ResumeAction, StopEvent } from '../gdbstub/index.js';
 import type { Logger } from '../log.js';
 import type { AccelExit, Accelerator } from './accel.js';
 import { BareAccel } from './accel-bare.js';

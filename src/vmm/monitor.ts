@@ -4,7 +4,7 @@
 
 import { DR_CONTROL } from '../cpu/index.js';
 import { formatConfig, type MachineConfig } from '../config/config.js';
-import type { GdbTarget } from '../gdbstub/target.js';
+import type { GdbTarget } from '../gdbstub/index.js';
 import { hex32 } from '../hv/index.js';
 import type { HwBreakpoint } from './handle-debug.js';
 import type { DbRouteLog } from './route-log.js';

@@ -2,7 +2,7 @@
 // and the control registers before st0, then SSE) plus a custom feature with the guest's debug registers.
 
 import * as A from '../cpu/index.js';
-import type { RegisterInfo } from '../gdbstub/target.js';
+import type { RegisterInfo } from '../gdbstub/index.js';
 
 export const FEATURE_CORE = 'org.gnu.gdb.i386.core';
 export const FEATURE_SSE = 'org.gnu.gdb.i386.sse';

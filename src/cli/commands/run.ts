@@ -6,7 +6,7 @@
 
 import type { Argv } from 'yargs';
 import { INTERNAL_ERROR_STOP, type DbEvent } from '../../cpu/index.js';
-import { Machine, hltForeverDetail, type RunResult } from '../../machine/machine.js';
+import { Machine, hltForeverDetail, type RunResult } from '../../machine/index.js';
 import { EV, flushSuppressed } from '../../log.js';
 import { Vmm, type RunSummary } from '../../vmm/index.js';
 import { CliError, EXIT } from '../exit-codes.js';

@@ -6,12 +6,11 @@
 import type { Argv } from 'yargs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { Machine } from '../../machine/machine.js';
+import { Machine } from '../../machine/index.js';
 import { Vmm } from '../../vmm/index.js';
-import { startGdbServer, type GdbServer } from '../../gdbstub/server.js';
+import { startGdbServer, type GdbServer, type StopEvent } from '../../gdbstub/index.js';
 import type { MachineConfig } from '../../config/config.js';
 import type { Logger } from '../../log.js';
-import type { StopEvent } from '../../gdbstub/target.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { batchedSerial } from '../serial-out.js';
 import { COMMON_EXIT_HELP, configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
