@@ -74,13 +74,6 @@ export interface TaskSwitchEvent {
   rip: bigint;
 }
 
-/** Describes a guest MOV to/from DRn for a hook that virtualizes debug registers. */
-export interface DrAccess {
-  write: boolean;
-  dr: number; // 0-7 (4/5 already resolved to 6/7 when CR4.DE=0)
-  gpr: Gpr;
-}
-
 /** Structured record of every #DB the CPU raises (delivered or intercepted). */
 export interface DbEvent {
   /** Cause bits in payload polarity (see ExceptionEvent.dbPayload). */

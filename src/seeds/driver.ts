@@ -9,8 +9,7 @@ import { BreakpointType, type StopEvent } from '../gdbstub/index.js';
 import { Machine } from '../machine/index.js';
 import { hex32 } from '../hv/index.js';
 import { createLogger, type Logger } from '../log.js';
-import { REGISTERS } from '../vmm/registers.js';
-import { Vmm, type DbRoute } from '../vmm/index.js';
+import { REGISTERS, Vmm, type DbRoute } from '../vmm/index.js';
 
 /** A gdb command of the scenario's script, as the GdbTarget calls it turns into. */
 export type GdbStep =
