@@ -34,6 +34,15 @@ export function compare(g: GenCase, nat: CaseResult, sim: CaseResult & { note?: 
     if ((nat.gpr[i]! & m) !== (sim.gpr[i]! & m))
       diffs.push(`${R64[i]}: native ${hex(nat.gpr[i]!)}, simulator ${hex(sim.gpr[i]!)}${m !== (1n << 64n) - 1n ? ` (mask ${hex(m)})` : ''}`);
   }
+  // SSE state: every XMM byte and MXCSR (flags included), except the bytes a case declares approximate
+  // (RCPPS/RSQRTPS: the SDM bounds their relative error only; g.xmmApprox checks the bound instead).
+  for (let r = 0; r < 16; r++) {
+    const a = nat.xmm.subarray(r * 16, r * 16 + 16), b = sim.xmm.subarray(r * 16, r * 16 + 16);
+    const approx = g.xmmApprox?.(r, a, b);
+    if (approx !== undefined) { if (approx) diffs.push(`xmm${r}: ${approx}`); continue; }
+    if (Buffer.compare(a, b) !== 0) diffs.push(`xmm${r}: native ${xmmHex(a)}, simulator ${xmmHex(b)}`);
+  }
+  if (nat.mxcsr !== sim.mxcsr) diffs.push(`MXCSR: native 0x${nat.mxcsr.toString(16)}, simulator 0x${sim.mxcsr.toString(16)}`);
   const ignore = new Uint8Array(nat.mem.length);
   if (!faulted) for (const [o, l] of g.memIgnore) ignore.fill(1, o, o + l);
   for (let i = 0; i < nat.mem.length; i++) {
@@ -45,6 +54,12 @@ export function compare(g: GenCase, nat: CaseResult, sim: CaseResult & { note?: 
     }
   }
   return diffs;
+}
+
+/** An XMM register as its four dwords, high to low (as gdb prints v4_int32 reversed: d3 d2 d1 d0). */
+export function xmmHex(b: Uint8Array): string {
+  const dv = new DataView(b.buffer, b.byteOffset, 16);
+  return [3, 2, 1, 0].map((k) => dv.getUint32(4 * k, true).toString(16).padStart(8, '0')).join('_');
 }
 
 function hasErrorCode(v: number): boolean {

@@ -48,6 +48,12 @@ export interface GenCase {
   code16?: boolean;
   /** Runs with a 16-bit stack segment (SS.B=0) based at SCRATCH_MAP_BASE. */
   ss16?: boolean;
+  /** XMM0-15 and MXCSR inputs (gen-sse.ts); absent: zeros and MXCSR_DEFAULT. */
+  xmm?: Uint8Array;
+  mxcsr?: number;
+  /** For register r, a check that replaces the exact comparison (undefined: compare exactly; '' : within
+   *  bounds; text: the mismatch). */
+  xmmApprox?: (r: number, native: Uint8Array, sim: Uint8Array) => string | undefined;
 }
 
 /** IA-32e compatibility mode (gen32.ts): only EAX..EDI, no 64-bit operand size, no REX (so 8-bit

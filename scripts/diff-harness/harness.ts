@@ -4,6 +4,7 @@ import { assembleMany } from './asm.js';
 import { compare, report } from './compare.js';
 import { type GenCase, generate, type GenOptions } from './gen.js';
 import { generate32 } from './gen32.js';
+import { generateSse } from './gen-sse.js';
 import type { CaseInput, CaseResult } from './layout.js';
 import { runNative } from './native.js';
 import { type CpuFactory, hostVendor, SimMachine } from './sim.js';
@@ -41,9 +42,13 @@ export function prepare16(opts: GenOptions): Prepared {
 export function prepareSs16(opts: GenOptions, code16 = false): Prepared {
   return prepareCases(generate32({ ...opts, only: ['c32-stack'] }, code16, true), code16 ? 'code16+ss16' : 'ss16');
 }
+/** The SSE sample (gen-sse.ts): XMM0-15 and MXCSR are inputs and compared outputs. */
+export function prepareSse(opts: GenOptions): Prepared {
+  return prepareCases(generateSse(opts), false);
+}
 function prepareCases(gen: GenCase[], compat32: boolean | 'code16' | 'ss16' | 'code16+ss16'): Prepared {
   const codes = assembleMany(gen.map((g) => g.asm), compat32 === 'code16' || compat32 === 'code16+ss16' ? 16 : compat32 ? 32 : 64);
-  const inputs: CaseInput[] = gen.map((g, i) => ({ gpr: g.gpr, rflags: g.rflags, memSeed: g.memSeed, patch: g.patch, code: codes[i]! }));
+  const inputs: CaseInput[] = gen.map((g, i) => ({ gpr: g.gpr, rflags: g.rflags, memSeed: g.memSeed, patch: g.patch, code: codes[i]!, xmm: g.xmm, mxcsr: g.mxcsr }));
   return { gen, inputs, native: runNative(inputs, compat32) };
 }
 

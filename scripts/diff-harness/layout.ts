@@ -13,9 +13,11 @@ export const WINDOW = 0x200;
 export const CODE_ADDR = 0x200000;
 export const MAX_CODE = 56;
 
-export const IN_REC = 224;
-export const OUT_REC = 672;
-export const MAGIC = 0x44494634;
+export const IN_REC = 496;
+export const OUT_REC = 944;
+export const MAGIC = 0x44494635;
+/** MXCSR at reset and as the host process runs (SDM Vol. 1 11.6.4: all exceptions masked, round to nearest). */
+export const MXCSR_DEFAULT = 0x1f80;
 
 // RFLAGS bits (SDM Vol. 1 3.4.3, Figure 3-8).
 export const CF = 1 << 0;
@@ -36,6 +38,10 @@ export interface CaseInput {
   /** Bytes written over the window fill at window offset `off` (at most 8). */
   patch?: { off: number; bytes: Uint8Array };
   code: Uint8Array;
+  /** XMM0-15 (16 bytes each, little-endian) before the snippet; zeros when absent. */
+  xmm?: Uint8Array;
+  /** MXCSR before the snippet; MXCSR_DEFAULT when absent. */
+  mxcsr?: number;
 }
 
 export interface CaseResult {
@@ -48,6 +54,9 @@ export interface CaseResult {
   /** For #PF: the faulting linear address (CR2; natively the kernel's si_addr). */
   cr2: bigint;
   mem: Uint8Array; // WINDOW bytes at SCRATCH_ADDR
+  /** XMM0-15 after the run (at the fault when one was taken). */
+  xmm: Uint8Array;
+  mxcsr: number;
 }
 
 const M64 = (1n << 64n) - 1n;

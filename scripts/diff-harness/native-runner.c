@@ -40,7 +40,7 @@
 #define CODE_MAP 0x1000UL
 #define STATE_ADDR 0x300000
 #define MAX_CODE 64
-#define MAGIC 0x44494634u /* "DIF4" */
+#define MAGIC 0x44494635u /* "DIF5" */
 
 /* Offsets inside the state page; the trampoline below uses them as absolute addresses. */
 #define ST_IN_GPR 0x000    /* 16 x u64 */
@@ -51,6 +51,11 @@
 #define ST_JMP_TARGET 0x190
 #define ST_RET_TARGET 0x198
 #define ST_FAR_PTR 0x1a0 /* m16:32 far pointer CODE_ADDR:USER32_CS for the switch to compatibility mode */
+#define ST_IN_MXCSR 0x1b0  /* u32 */
+#define ST_OUT_MXCSR 0x1b4 /* u32 */
+#define ST_HOST_MXCSR 0x1b8 /* u32: 0x1f80, reloaded before C code runs again */
+#define ST_IN_XMM 0x200  /* 16 x 16 bytes */
+#define ST_OUT_XMM 0x300 /* 16 x 16 bytes */
 
 /* Compatibility mode (argv[1] == "--compat32"): the snippet runs in Linux's 32-bit user code segment,
  * i.e. IA-32e compatibility mode (SDM Vol. 3 2.2, 5.2.1). Entered from 64-bit code by a far JMP through
@@ -82,6 +87,9 @@ struct in_rec {
   uint16_t patch_len;
   uint8_t patch[8];
   uint8_t code[MAX_CODE];
+  uint8_t xmm[256]; /* XMM0-15 loaded before the snippet */
+  uint32_t mxcsr;
+  uint32_t pad[3];
 };
 
 struct out_rec {
@@ -92,10 +100,13 @@ struct out_rec {
   uint32_t error_code;
   uint64_t cr2; /* si_addr of a #PF */
   uint8_t mem[WINDOW];
+  uint8_t xmm[256]; /* XMM0-15 after the snippet, or at the fault (the signal frame's FXSAVE image) */
+  uint32_t mxcsr;
+  uint32_t pad[3];
 };
 
-_Static_assert(sizeof(struct in_rec) == 224, "in_rec layout");
-_Static_assert(sizeof(struct out_rec) == 672, "out_rec layout");
+_Static_assert(sizeof(struct in_rec) == 496, "in_rec layout");
+_Static_assert(sizeof(struct out_rec) == 944, "out_rec layout");
 
 /* The trampoline: save callee-saved registers and the C stack pointer, load the guest image,
  * jump to the snippet; the snippet ends with `jmp *ST_RET_TARGET`, which lands on snippet_return.
@@ -111,6 +122,23 @@ __asm__(
     "  movq %rsp, " ST(ST_SAVED_RSP) "\n"
     "  pushq " ST(ST_IN_FLAGS) "\n"
     "  popfq\n"
+    "  movdqu " ST(ST_IN_XMM + 0x0) ", %xmm0\n"
+    "  movdqu " ST(ST_IN_XMM + 0x10) ", %xmm1\n"
+    "  movdqu " ST(ST_IN_XMM + 0x20) ", %xmm2\n"
+    "  movdqu " ST(ST_IN_XMM + 0x30) ", %xmm3\n"
+    "  movdqu " ST(ST_IN_XMM + 0x40) ", %xmm4\n"
+    "  movdqu " ST(ST_IN_XMM + 0x50) ", %xmm5\n"
+    "  movdqu " ST(ST_IN_XMM + 0x60) ", %xmm6\n"
+    "  movdqu " ST(ST_IN_XMM + 0x70) ", %xmm7\n"
+    "  movdqu " ST(ST_IN_XMM + 0x80) ", %xmm8\n"
+    "  movdqu " ST(ST_IN_XMM + 0x90) ", %xmm9\n"
+    "  movdqu " ST(ST_IN_XMM + 0xa0) ", %xmm10\n"
+    "  movdqu " ST(ST_IN_XMM + 0xb0) ", %xmm11\n"
+    "  movdqu " ST(ST_IN_XMM + 0xc0) ", %xmm12\n"
+    "  movdqu " ST(ST_IN_XMM + 0xd0) ", %xmm13\n"
+    "  movdqu " ST(ST_IN_XMM + 0xe0) ", %xmm14\n"
+    "  movdqu " ST(ST_IN_XMM + 0xf0) ", %xmm15\n"
+    "  ldmxcsr " ST(ST_IN_MXCSR) "\n"
     "  movq " ST(ST_IN_GPR + 0x00) ", %rax\n"
     "  movq " ST(ST_IN_GPR + 0x08) ", %rcx\n"
     "  movq " ST(ST_IN_GPR + 0x10) ", %rdx\n"
@@ -146,6 +174,24 @@ __asm__(
     "  movq %r13, " ST(ST_OUT_GPR + 0x68) "\n"
     "  movq %r14, " ST(ST_OUT_GPR + 0x70) "\n"
     "  movq %r15, " ST(ST_OUT_GPR + 0x78) "\n"
+    "  stmxcsr " ST(ST_OUT_MXCSR) "\n"
+    "  movdqu %xmm0, " ST(ST_OUT_XMM + 0x0) "\n"
+    "  movdqu %xmm1, " ST(ST_OUT_XMM + 0x10) "\n"
+    "  movdqu %xmm2, " ST(ST_OUT_XMM + 0x20) "\n"
+    "  movdqu %xmm3, " ST(ST_OUT_XMM + 0x30) "\n"
+    "  movdqu %xmm4, " ST(ST_OUT_XMM + 0x40) "\n"
+    "  movdqu %xmm5, " ST(ST_OUT_XMM + 0x50) "\n"
+    "  movdqu %xmm6, " ST(ST_OUT_XMM + 0x60) "\n"
+    "  movdqu %xmm7, " ST(ST_OUT_XMM + 0x70) "\n"
+    "  movdqu %xmm8, " ST(ST_OUT_XMM + 0x80) "\n"
+    "  movdqu %xmm9, " ST(ST_OUT_XMM + 0x90) "\n"
+    "  movdqu %xmm10, " ST(ST_OUT_XMM + 0xa0) "\n"
+    "  movdqu %xmm11, " ST(ST_OUT_XMM + 0xb0) "\n"
+    "  movdqu %xmm12, " ST(ST_OUT_XMM + 0xc0) "\n"
+    "  movdqu %xmm13, " ST(ST_OUT_XMM + 0xd0) "\n"
+    "  movdqu %xmm14, " ST(ST_OUT_XMM + 0xe0) "\n"
+    "  movdqu %xmm15, " ST(ST_OUT_XMM + 0xf0) "\n"
+    "  ldmxcsr " ST(ST_HOST_MXCSR) "\n"
     "  movq " ST(ST_SAVED_RSP) ", %rsp\n"
     "  pushfq\n"
     "  popq " ST(ST_OUT_FLAGS) "\n"
@@ -185,6 +231,11 @@ static void on_fault(int sig, siginfo_t *si, void *ucv) {
   cur_out->vector = (int32_t)g[REG_TRAPNO];
   cur_out->error_code = (uint32_t)g[REG_ERR];
   cur_out->cr2 = cur_out->vector == 14 ? (uint64_t)(uintptr_t)si->si_addr : 0;
+  /* The SSE state at the fault: the kernel saved it (FXSAVE layout) in the signal frame. */
+  if (uc->uc_mcontext.fpregs) {
+    memcpy(cur_out->xmm, uc->uc_mcontext.fpregs->_xmm, sizeof cur_out->xmm);
+    cur_out->mxcsr = uc->uc_mcontext.fpregs->mxcsr;
+  }
   in_snippet = 0;
   siglongjmp(fault_jmp, 1);
 }
@@ -345,6 +396,9 @@ int main(int argc, char **argv) {
     memcpy(t + 3, &ret_slot, 4);
 
     memcpy(state + ST_IN_GPR, c->gpr, sizeof c->gpr);
+    memcpy(state + ST_IN_XMM, c->xmm, sizeof c->xmm);
+    *(uint32_t *)(state + ST_IN_MXCSR) = c->mxcsr;
+    *(uint32_t *)(state + ST_HOST_MXCSR) = 0x1f80;
     /* Only the arithmetic flags, DF and the fixed bit 1 come from the case (no TF/AC/IF games). */
     *(uint64_t *)(state + ST_IN_FLAGS) = (c->rflags & 0xCD5ULL) | 0x2ULL | 0x200ULL /* keep IF */;
 
@@ -358,6 +412,8 @@ int main(int argc, char **argv) {
       in_snippet = 0;
       memcpy(o->gpr, state + ST_OUT_GPR, sizeof o->gpr);
       o->rflags = *(uint64_t *)(state + ST_OUT_FLAGS);
+      memcpy(o->xmm, state + ST_OUT_XMM, sizeof o->xmm);
+      o->mxcsr = *(uint32_t *)(state + ST_OUT_MXCSR);
       o->rip = (code16 ? 0 : CODE_ADDR) + c->code_len; /* 16-bit code: IP, an offset from CS.base = CODE_ADDR */
       o->vector = -1;
       o->error_code = 0;
@@ -365,6 +421,7 @@ int main(int argc, char **argv) {
     }
     setitimer(ITIMER_REAL, &off, NULL);
     __asm__ volatile("pushq $0x202\n popfq" ::: "cc", "memory"); /* a faulting snippet may have set AC */
+    __asm__ volatile("ldmxcsr %0" : : "m"(*(uint32_t *)(state + ST_HOST_MXCSR))); /* and unmasked SSE exceptions */
     memcpy(o->mem, scratch, WINDOW);
   }
   if (write_all(out, (size_t)count * sizeof *out)) return 2;

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CaseInput, type CaseResult, IN_REC, MAGIC, MAX_CODE, OUT_REC, WINDOW } from './layout.js';
+import { type CaseInput, type CaseResult, IN_REC, MAGIC, MAX_CODE, MXCSR_DEFAULT, OUT_REC, WINDOW } from './layout.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..', '..');
@@ -50,6 +50,8 @@ export function encodeCases(cases: readonly CaseInput[]): Buffer {
       buf.set(c.patch.bytes, o + 152);
     }
     buf.set(c.code, o + 160);
+    if (c.xmm) buf.set(c.xmm, o + 224);
+    buf.writeUInt32LE((c.mxcsr ?? MXCSR_DEFAULT) >>> 0, o + 480);
   });
   return buf;
 }
@@ -69,6 +71,8 @@ export function decodeResults(buf: Buffer, n: number): CaseResult[] {
       errorCode: buf.readUInt32LE(o + 148),
       cr2: buf.readBigUInt64LE(o + 152),
       mem: new Uint8Array(buf.subarray(o + 160, o + 160 + WINDOW)),
+      xmm: new Uint8Array(buf.subarray(o + 672, o + 672 + 256)),
+      mxcsr: buf.readUInt32LE(o + 928),
     });
   }
   return out;

@@ -8,7 +8,7 @@
 // or which vector was delivered; the interrupt frame gives RIP, RFLAGS and RSP at the fault.
 import { readFileSync } from 'node:fs';
 import type { ArchState, CpuOptions, GuestCpu, PhysicalMemory, SegmentState, Vendor } from '../../src/cpu/api.js';
-import { type CaseInput, type CaseResult, CODE_ADDR, COMPARED_FLAGS, initialWindow, SCRATCH_ADDR, SCRATCH_MAP_BASE, SCRATCH_MAP_END, WINDOW } from './layout.js';
+import { type CaseInput, type CaseResult, CODE_ADDR, COMPARED_FLAGS, initialWindow, MXCSR_DEFAULT, SCRATCH_ADDR, SCRATCH_MAP_BASE, SCRATCH_MAP_END, WINDOW } from './layout.js';
 
 export interface CpuFactory {
   createCpu(opts: CpuOptions): GuestCpu;
@@ -28,7 +28,7 @@ const SEL_CODE = 0x08, SEL_DATA = 0x10, SEL_TSS = 0x18, SEL_CODE32 = 0x28, SEL_C
 const PTE_P = 1n, PTE_RW = 2n;
 // Control register bits (SDM Vol. 3 2.5, Figure 2-7) and EFER (2.2.1).
 const CR0_PE = 1n << 0n, CR0_MP = 1n << 1n, CR0_ET = 1n << 4n, CR0_NE = 1n << 5n, CR0_WP = 1n << 16n, CR0_PG = 1n << 31n;
-const CR4_PAE = 1n << 5n;
+const CR4_PAE = 1n << 5n, CR4_OSFXSR = 1n << 9n, CR4_OSXMMEXCPT = 1n << 10n;
 const EFER_LME = 1n << 8n, EFER_LMA = 1n << 10n;
 // Segment attributes as packed by api.ts SegmentState.attrs.
 const A_S = 1 << 4, A_P = 1 << 7, A_L = 1 << 9, A_DB = 1 << 10, A_G = 1 << 11;
@@ -117,7 +117,7 @@ export class SimMachine {
       cr0: CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG,
       cr2: 0n,
       cr3: BigInt((this.tb + PML4)),
-      cr4: CR4_PAE,
+      cr4: CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT, // as Linux runs the host process: SSE on, #XM delivered
       cr8: 0n,
       efer: EFER_LME | EFER_LMA,
       fsBase: 0n,
@@ -140,6 +140,8 @@ export class SimMachine {
       // IF=1 like the host process (only visible through PUSHF; no interrupt source exists here).
       rflags: BigInt(c.rflags & COMPARED_FLAGS) | 0x202n,
     });
+    for (let r = 0; r < 16; r++) this.cpu.setXmm(r, c.xmm ? xmmOf(c.xmm, r) : 0n);
+    this.cpu.setMxcsr(c.mxcsr ?? MXCSR_DEFAULT);
     let note: string | undefined;
     let stop;
     try {
@@ -151,7 +153,14 @@ export class SimMachine {
     for (let i = 0; i < 16; i++) gpr.push(this.cpu.getGpr(i));
     const rip = this.cpu.getRip();
     const mem = this.mem.readPhys(SCRATCH_ADDR, WINDOW).slice();
-    const res: SimResult = { gpr, rflags: Number(this.cpu.getRflags() & 0xffffffffn), rip, vector: -1, errorCode: 0, cr2: 0n, mem };
+    const xmm = new Uint8Array(256);
+    const dv = new DataView(xmm.buffer);
+    for (let r = 0; r < 16; r++) {
+      const v = this.cpu.getXmm(r);
+      dv.setBigUint64(r * 16, v & 0xffffffffffffffffn, true);
+      dv.setBigUint64(r * 16 + 8, v >> 64n, true);
+    }
+    const res: SimResult = { gpr, rflags: Number(this.cpu.getRflags() & 0xffffffffn), rip, vector: -1, errorCode: 0, cr2: 0n, mem, xmm, mxcsr: this.cpu.getMxcsr() };
     if (note || !stop || stop.kind !== 'hlt') {
       res.vector = -2;
       res.note = note ?? `stopped with ${JSON.stringify(stop, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))}`;
@@ -189,6 +198,11 @@ export class SimMachine {
     res.note = `halted at unexpected RIP 0x${rip.toString(16)}`;
     return res;
   }
+}
+
+function xmmOf(b: Uint8Array, r: number): bigint {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return dv.getBigUint64(r * 16, true) | (dv.getBigUint64(r * 16 + 8, true) << 64n);
 }
 
 /** Host CPU vendor, so the simulator runs the same flavour as the silicon it is compared with. */

@@ -68,6 +68,12 @@ export abstract class CpuCore {
   tscOffset = 0;
   /** XMM0-15, four dwords each. */
   readonly xmm = new Int32Array(64);
+  /** The same 256 bytes seen as the SSE element types (sse-*.ts), made once so no instruction allocates. The
+   *  element order is the register's (little-endian lanes), as on every host Node runs on. */
+  readonly xmmB = new Uint8Array(this.xmm.buffer);
+  readonly xmmW = new Uint16Array(this.xmm.buffer);
+  readonly xmmF = new Float32Array(this.xmm.buffer);
+  readonly xmmD = new Float64Array(this.xmm.buffer);
   mxcsr = 0x1f80;
   /** x87 FPU state (x87.ts): CPUID advertises FPU and FXSR. */
   readonly x87 = new X87State();

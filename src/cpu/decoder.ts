@@ -69,7 +69,11 @@ export class Insn {
   bytes: number[] = [];
 }
 
-interface Desc { flags: number; imm: Imm; fn: Handler | undefined; grp: (Handler | undefined)[] | undefined }
+interface Desc {
+  flags: number; imm: Imm; fn: Handler | undefined; grp: (Handler | undefined)[] | undefined;
+  /** SSE-family opcodes: the handler chosen by the mandatory prefix, [none, 66, F3, F2] (see pfxIndex). */
+  pfx?: (Handler | undefined)[];
+}
 
 const table: (Desc | undefined)[] = new Array(512).fill(undefined);
 /** Legacy-mode (16/32-bit code segment) entries that differ from the 64-bit table: opcodes invalid in
@@ -83,6 +87,17 @@ export function def(op: number, flags: number, imm: Imm, fn: Handler): void {
 }
 export function defGroup(op: number, flags: number, imm: Imm, grp: (Handler | undefined)[]): void {
   table[op] = { flags, imm, fn: undefined, grp };
+}
+/** An opcode whose meaning depends on its mandatory prefix (SDM Vol. 2 2.1.2: 66, F2, F3 select the
+ *  instruction of the SSE-family 0F opcodes). `byPfx` is [no prefix, 66, F3, F2]; an absent entry is
+ *  undefined (#UD, logged). Shared by both decode modes. */
+export function defPfx(op: number, flags: number, imm: Imm, byPfx: (Handler | undefined)[]): void {
+  table[op] = { flags, imm, fn: undefined, grp: undefined, pfx: byPfx };
+}
+/** Which mandatory prefix an instruction carries: F2/F3 win over 66 when both are present (SDM Vol. 2
+ *  2.1.2: 66 with F2/F3 is then an operand-size prefix the SSE forms ignore). 0 none, 1 66, 2 F3, 3 F2. */
+export function pfxIndex(i: Insn): number {
+  return i.rep === 0xf2 ? 3 : i.rep === 0xf3 ? 2 : i.p66 ? 1 : 0;
 }
 /** Register a legacy-mode entry (see table32). cpu-sys32 registers far CALL/JMP (9A, EA, FF /3 /5) here. */
 export function def32(op: number, flags: number, imm: Imm, fn: Handler): void {
@@ -186,6 +201,7 @@ function readDisp32(i: Insn, mod: number): void {
 function pickHandler(i: Insn, d: Desc, undefinedHandler: Handler): boolean {
   let fn = d.fn;
   if (d.grp) fn = d.grp[i.reg & 7];
+  else if (d.pfx) fn = d.pfx[pfxIndex(i)];
   if (fn === undefined) { i.len = rk; i.fn = undefinedHandler; return false; }
   i.fn = fn;
   if (i.lock && (!(d.flags & OpF.LOCKOK) || !i.mem)) i.fn = lockUd;

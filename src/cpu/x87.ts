@@ -17,6 +17,7 @@ import type { Cpu } from './cpu.js';
 import * as A from './arch.js';
 import type { Insn } from './decoder.js';
 import { opUndefined } from './ops.js';
+import { sseCheck } from './sse-state.js';
 
 /** FCW/FSW/FTW after FNINIT (SDM Vol. 2A FINIT/FNINIT), also KVM's and QEMU's vCPU reset state. */
 export const FCW_INIT = 0x037f;
@@ -277,8 +278,8 @@ export function fxrstor(c: Cpu, i: Insn): void {
 /** LDMXCSR / STMXCSR (SDM Vol. 2B): #UD with CR0.EM or CR4.OSFXSR=0, #NM with CR0.TS; LDMXCSR #GP(0) for a
  *  reserved bit. */
 function mxcsrCheck(c: Cpu, i: Insn): void {
-  if (i.lock || (c.cr0 & A.CR0_EM) || !(c.cr4 & A.CR4_OSFXSR)) c.raiseUD();
-  if (c.cr0 & A.CR0_TS) c.raise(A.VEC_NM, -1);
+  if (i.lock) c.raiseUD();
+  sseCheck(c);
 }
 
 export function ldmxcsr(c: Cpu, i: Insn): void {

@@ -1,0 +1,265 @@
+// SSE/SSE2/SSE3 data movement, shuffles, unpacks and bitwise logic on XMM registers (SDM Vol. 2 MOVAPS ...
+// MOVSHDUP, SHUFPS, PSHUFD, PUNPCK*, UNPCK*, PAND/ANDPS, PMOVMSKB/MOVMSKPS, PINSRW/PEXTRW, MASKMOVDQU,
+// MOVNTI). Every handler starts with sseCheck (availability before any operand access); handlers for a
+// register-only or memory-only form #UD on the other form, as the SDM's "#UD If ModRM.mod ..." says.
+// Element views: Cpu.xmmB/xmmW (see sse-state.ts).
+import type { Cpu } from './cpu.js';
+import type { Insn } from './decoder.js';
+import { TWO32 } from './canonical.js';
+import { OP, OPB, OPW, saveDst, setFromOp, src128, src64, sseCheck, store128 } from './sse-state.js';
+
+type H = (c: Cpu, i: Insn) => void;
+
+// ---- whole-register and partial moves ----
+
+/** MOVUPS/MOVUPD/MOVDQU load (unaligned), MOVAPS/MOVAPD/MOVDQA load (aligned), LDDQU (unaligned, memory). */
+export const movLoadU: H = (c, i) => { sseCheck(c); src128(c, i, false); setFromOp(c, i.reg); };
+export const movLoadA: H = (c, i) => { sseCheck(c); src128(c, i, true); setFromOp(c, i.reg); };
+export const lddqu: H = (c, i) => { if (!i.mem) c.raiseUD(); sseCheck(c); src128(c, i, false); setFromOp(c, i.reg); };
+export const movStoreU: H = (c, i) => { sseCheck(c); store128(c, i, i.reg, false); };
+export const movStoreA: H = (c, i) => { sseCheck(c); store128(c, i, i.reg, true); };
+/** MOVNTPS/MOVNTPD/MOVNTDQ m128, xmm: aligned store, memory form only (the non-temporal hint has no
+ *  architectural effect here: there is no cache model). */
+export const movntStore: H = (c, i) => { if (!i.mem) c.raiseUD(); sseCheck(c); store128(c, i, i.reg, true); };
+
+/** MOVSS xmm, xmm/m32 (F3 0F 10): register form merges the low dword, memory form zeroes bits 127:32. */
+export const movssLoad: H = (c, i) => {
+  sseCheck(c);
+  const x = c.xmm, d = i.reg * 4;
+  if (!i.mem) { x[d] = x[i.rm * 4]!; return; }
+  x[d] = c.rd32(c.ea(i, 4)); x[d + 1] = 0; x[d + 2] = 0; x[d + 3] = 0;
+};
+/** MOVSD xmm, xmm/m64 (F2 0F 10). */
+export const movsdLoad: H = (c, i) => {
+  sseCheck(c);
+  const x = c.xmm, d = i.reg * 4;
+  if (!i.mem) { x[d] = x[i.rm * 4]!; x[d + 1] = x[i.rm * 4 + 1]!; return; }
+  x[d] = c.rd64(c.ea(i, 8)); x[d + 1] = c.th; x[d + 2] = 0; x[d + 3] = 0;
+};
+/** MOVSS xmm/m32, xmm (F3 0F 11). */
+export const movssStore: H = (c, i) => {
+  sseCheck(c);
+  const x = c.xmm, s = i.reg * 4;
+  if (!i.mem) { x[i.rm * 4] = x[s]!; return; }
+  c.wr32(c.ea(i, 4), x[s]!);
+};
+/** MOVSD xmm/m64, xmm (F2 0F 11). */
+export const movsdStore: H = (c, i) => {
+  sseCheck(c);
+  const x = c.xmm, s = i.reg * 4;
+  if (!i.mem) { x[i.rm * 4] = x[s]!; x[i.rm * 4 + 1] = x[s + 1]!; return; }
+  c.wr64(c.ea(i, 8), x[s]!, x[s + 1]!);
+};
+/** MOVLPS/MOVLPD xmm, m64 (0F 12 / 66 0F 12, memory) and MOVHLPS xmm, xmm (0F 12, register). */
+export const movlpLoad: H = (c, i) => {
+  if (!i.mem && i.p66) c.raiseUD();
+  sseCheck(c);
+  const x = c.xmm, d = i.reg * 4;
+  if (!i.mem) { x[d] = x[i.rm * 4 + 2]!; x[d + 1] = x[i.rm * 4 + 3]!; return; }
+  x[d] = c.rd64(c.ea(i, 8)); x[d + 1] = c.th;
+};
+/** MOVHPS/MOVHPD xmm, m64 (0F 16 / 66 0F 16, memory) and MOVLHPS xmm, xmm (0F 16, register). */
+export const movhpLoad: H = (c, i) => {
+  if (!i.mem && i.p66) c.raiseUD();
+  sseCheck(c);
+  const x = c.xmm, d = i.reg * 4;
+  if (!i.mem) { const s = i.rm * 4; x[d + 2] = x[s]!; x[d + 3] = x[s + 1]!; return; }
+  x[d + 2] = c.rd64(c.ea(i, 8)); x[d + 3] = c.th;
+};
+/** MOVLPS/MOVLPD m64, xmm (0F 13): memory only. */
+export const movlpStore: H = (c, i) => {
+  if (!i.mem) c.raiseUD();
+  sseCheck(c);
+  const s = i.reg * 4;
+  c.wr64(c.ea(i, 8), c.xmm[s]!, c.xmm[s + 1]!);
+};
+/** MOVHPS/MOVHPD m64, xmm (0F 17): memory only. */
+export const movhpStore: H = (c, i) => {
+  if (!i.mem) c.raiseUD();
+  sseCheck(c);
+  const s = i.reg * 4;
+  c.wr64(c.ea(i, 8), c.xmm[s + 2]!, c.xmm[s + 3]!);
+};
+/** MOVSLDUP / MOVSHDUP (SSE3, F3 0F 12 / F3 0F 16): even / odd dwords duplicated; m128 aligned. */
+export const movsldup: H = (c, i) => {
+  sseCheck(c); src128(c, i, true);
+  const x = c.xmm, d = i.reg * 4;
+  x[d] = OP[0]!; x[d + 1] = OP[0]!; x[d + 2] = OP[2]!; x[d + 3] = OP[2]!;
+};
+export const movshdup: H = (c, i) => {
+  sseCheck(c); src128(c, i, true);
+  const x = c.xmm, d = i.reg * 4;
+  x[d] = OP[1]!; x[d + 1] = OP[1]!; x[d + 2] = OP[3]!; x[d + 3] = OP[3]!;
+};
+/** MOVDDUP xmm, xmm/m64 (SSE3, F2 0F 12): the low quadword in both halves; m64 has no alignment rule. */
+export const movddup: H = (c, i) => {
+  sseCheck(c); src64(c, i);
+  const x = c.xmm, d = i.reg * 4;
+  x[d] = OP[0]!; x[d + 1] = OP[1]!; x[d + 2] = OP[0]!; x[d + 3] = OP[1]!;
+};
+/** MOVD/MOVQ xmm, r/m32/64 (66 [REX.W] 0F 6E): zero-extends to 128 bits. */
+export const movdToXmm: H = (c, i) => {
+  sseCheck(c);
+  const sz = i.rexW ? 8 : 4;
+  let lo: number, hi = 0;
+  if (!i.mem) { lo = c.getReg(i.rm, sz, i.rex); if (sz === 8) hi = c.th; }
+  else { const la = c.ea(i, sz); lo = sz === 8 ? c.rd64(la) : c.rd32(la); if (sz === 8) hi = c.th; }
+  const x = c.xmm, d = i.reg * 4;
+  x[d] = lo; x[d + 1] = hi; x[d + 2] = 0; x[d + 3] = 0;
+};
+/** MOVD/MOVQ r/m32/64, xmm (66 [REX.W] 0F 7E). */
+export const movdFromXmm: H = (c, i) => {
+  sseCheck(c);
+  const sz = i.rexW ? 8 : 4, s = i.reg * 4;
+  if (!i.mem) { c.setReg(i.rm, sz, i.rex, c.xmm[s]!, c.xmm[s + 1]!); return; }
+  const la = c.ea(i, sz);
+  if (sz === 8) c.wr64(la, c.xmm[s]!, c.xmm[s + 1]!); else c.wr32(la, c.xmm[s]!);
+};
+/** MOVQ xmm, xmm/m64 (F3 0F 7E): zero-extends. */
+export const movqLoad: H = (c, i) => {
+  sseCheck(c); src64(c, i);
+  const x = c.xmm, d = i.reg * 4;
+  x[d] = OP[0]!; x[d + 1] = OP[1]!; x[d + 2] = 0; x[d + 3] = 0;
+};
+/** MOVQ xmm/m64, xmm (66 0F D6): the register form zero-extends the destination. */
+export const movqStore: H = (c, i) => {
+  sseCheck(c);
+  const x = c.xmm, s = i.reg * 4;
+  if (!i.mem) { const d = i.rm * 4; x[d] = x[s]!; x[d + 1] = x[s + 1]!; x[d + 2] = 0; x[d + 3] = 0; return; }
+  c.wr64(c.ea(i, 8), x[s]!, x[s + 1]!);
+};
+/** MOVNTI m32/m64, r32/r64 (0F C3, SSE2): memory only; a plain store here (no cache model). */
+export const movnti: H = (c, i) => {
+  if (!i.mem) c.raiseUD();
+  const sz = i.rexW ? 8 : 4;
+  const la = c.ea(i, sz);
+  const lo = c.getReg(i.reg, sz, i.rex);
+  if (sz === 8) c.wr64(la, lo, c.th); else c.wr32(la, lo);
+};
+/** MASKMOVDQU xmm1, xmm2 (66 0F F7, register form only): the bytes of xmm1 whose mask byte in xmm2 has bit 7
+ *  set go to DS:rDI (segment override allowed, address size from 67). Unselected bytes are not written; a
+ *  fault is taken as for a 16-byte store (probeWrite) when any byte is selected. */
+export const maskmovdqu: H = (c, i) => {
+  if (i.mem) c.raiseUD();
+  sseCheck(c);
+  const xb = c.xmmB, s = i.reg * 16, m = i.rm * 16;
+  let any = false;
+  for (let k = 0; k < 16; k++) if (xb[m + k]! & 0x80) { any = true; break; }
+  if (!any) return;
+  let la: number;
+  const seg = i.seg >= 0 ? i.seg : 3;
+  if (i.leg) {
+    const off = i.asz === 2 ? c.rl[7]! & 0xffff : c.rl[7]! >>> 0;
+    la = c.dataLin(seg, off, 16, true);
+  } else {
+    let v = i.asz === 8 ? c.rh[7]! * TWO32 + (c.rl[7]! >>> 0) : c.rl[7]! >>> 0;
+    if (seg >= 4) v += c.segBase[seg]!;
+    la = c.canon(v);
+  }
+  c.probeWrite(la, 16);
+  for (let k = 0; k < 16; k++) if (xb[m + k]! & 0x80) c.wr8(la + k, xb[s + k]!);
+};
+
+// ---- sign masks ----
+
+/** MOVMSKPS/MOVMSKPD r32, xmm (0F 50, register form only): the element sign bits, zero-extended. */
+export const movmskps: H = (c, i) => {
+  if (i.mem) c.raiseUD();
+  sseCheck(c);
+  const x = c.xmm, s = i.rm * 4;
+  const v = (x[s]! >>> 31) | ((x[s + 1]! >>> 31) << 1) | ((x[s + 2]! >>> 31) << 2) | ((x[s + 3]! >>> 31) << 3);
+  c.setReg(i.reg, 4, i.rex, v, 0);
+};
+export const movmskpd: H = (c, i) => {
+  if (i.mem) c.raiseUD();
+  sseCheck(c);
+  const x = c.xmm, s = i.rm * 4;
+  c.setReg(i.reg, 4, i.rex, (x[s + 1]! >>> 31) | ((x[s + 3]! >>> 31) << 1), 0);
+};
+/** PMOVMSKB r32, xmm (66 0F D7, register form only): the 16 byte sign bits. */
+export const pmovmskb: H = (c, i) => {
+  if (i.mem) c.raiseUD();
+  sseCheck(c);
+  const xb = c.xmmB, s = i.rm * 16;
+  let v = 0;
+  for (let k = 0; k < 16; k++) v |= (xb[s + k]! >> 7) << k;
+  c.setReg(i.reg, 4, i.rex, v, 0);
+};
+
+// ---- word insert / extract ----
+
+/** PINSRW xmm, r32/m16, imm8 (66 0F C4): word imm8[2:0] of xmm from the low word of the source. */
+export const pinsrw: H = (c, i) => {
+  sseCheck(c);
+  const v = i.mem ? c.rd16(c.ea(i, 2)) : c.getReg(i.rm, 4, i.rex) & 0xffff;
+  c.xmmW[i.reg * 8 + (i.imm & 7)] = v;
+};
+/** PEXTRW r32, xmm, imm8 (66 0F C5, register form only): zero-extended word imm8[2:0]. */
+export const pextrw: H = (c, i) => {
+  if (i.mem) c.raiseUD();
+  sseCheck(c);
+  c.setReg(i.reg, 4, i.rex, c.xmmW[i.rm * 8 + (i.imm & 7)]!, 0);
+};
+
+// ---- bitwise logic (ANDPS/ANDPD/PAND, ANDNPS/ANDNPD/PANDN, ORPS/ORPD/POR, XORPS/XORPD/PXOR) ----
+
+export const pand: H = (c, i) => { sseCheck(c); src128(c, i, true); const x = c.xmm, d = i.reg * 4; for (let k = 0; k < 4; k++) x[d + k] &= OP[k]!; };
+export const pandn: H = (c, i) => { sseCheck(c); src128(c, i, true); const x = c.xmm, d = i.reg * 4; for (let k = 0; k < 4; k++) x[d + k] = ~x[d + k]! & OP[k]!; };
+export const por: H = (c, i) => { sseCheck(c); src128(c, i, true); const x = c.xmm, d = i.reg * 4; for (let k = 0; k < 4; k++) x[d + k] |= OP[k]!; };
+export const pxor: H = (c, i) => { sseCheck(c); src128(c, i, true); const x = c.xmm, d = i.reg * 4; for (let k = 0; k < 4; k++) x[d + k] ^= OP[k]!; };
+
+// ---- shuffles ----
+
+/** SHUFPS xmm, xmm/m128, imm8 (0F C6): low two dwords from the destination, high two from the source. */
+export const shufps: H = (c, i) => {
+  sseCheck(c); src128(c, i, true); saveDst(c, i.reg);
+  const x = c.xmm, d = i.reg * 4, o = i.imm;
+  x[d] = OP[4 + (o & 3)]!; x[d + 1] = OP[4 + ((o >> 2) & 3)]!;
+  x[d + 2] = OP[(o >> 4) & 3]!; x[d + 3] = OP[(o >> 6) & 3]!;
+};
+/** SHUFPD xmm, xmm/m128, imm8 (66 0F C6). */
+export const shufpd: H = (c, i) => {
+  sseCheck(c); src128(c, i, true); saveDst(c, i.reg);
+  const x = c.xmm, d = i.reg * 4, lo = (i.imm & 1) * 2, hi = ((i.imm >> 1) & 1) * 2;
+  x[d] = OP[4 + lo]!; x[d + 1] = OP[5 + lo]!; x[d + 2] = OP[hi]!; x[d + 3] = OP[hi + 1]!;
+};
+/** PSHUFD xmm, xmm/m128, imm8 (66 0F 70). */
+export const pshufd: H = (c, i) => {
+  sseCheck(c); src128(c, i, true);
+  const x = c.xmm, d = i.reg * 4, o = i.imm;
+  for (let k = 0; k < 4; k++) x[d + k] = OP[(o >> (2 * k)) & 3]!;
+};
+/** PSHUFLW (F2 0F 70) / PSHUFHW (F3 0F 70): shuffle the low / high four words, copy the other half. */
+export const pshuflw: H = (c, i) => {
+  sseCheck(c); src128(c, i, true);
+  const w = c.xmmW, d = i.reg * 8, o = i.imm;
+  for (let k = 0; k < 4; k++) w[d + k] = OPW[(o >> (2 * k)) & 3]!;
+  c.xmm[i.reg * 4 + 2] = OP[2]!; c.xmm[i.reg * 4 + 3] = OP[3]!;
+};
+export const pshufhw: H = (c, i) => {
+  sseCheck(c); src128(c, i, true);
+  const w = c.xmmW, d = i.reg * 8, o = i.imm;
+  for (let k = 0; k < 4; k++) w[d + 4 + k] = OPW[4 + ((o >> (2 * k)) & 3)]!;
+  c.xmm[i.reg * 4] = OP[0]!; c.xmm[i.reg * 4 + 1] = OP[1]!;
+};
+
+/** Interleave elements of `size` bytes from the low (high=false) or high halves of destination and source:
+ *  PUNPCKL/HBW, WD, DQ, QDQ and UNPCKLPS/PD, UNPCKHPS/PD (which are the DQ / QDQ byte patterns). */
+function unpack(c: Cpu, i: Insn, size: number, high: boolean): void {
+  sseCheck(c); src128(c, i, true); saveDst(c, i.reg);
+  const xb = c.xmmB, d = i.reg * 16, base = high ? 8 : 0;
+  for (let e = 0; e < 8 / size; e++) {
+    for (let b = 0; b < size; b++) {
+      xb[d + 2 * e * size + b] = OPB[16 + base + e * size + b]!;
+      xb[d + (2 * e + 1) * size + b] = OPB[base + e * size + b]!;
+    }
+  }
+}
+export const punpcklbw: H = (c, i) => unpack(c, i, 1, false);
+export const punpcklwd: H = (c, i) => unpack(c, i, 2, false);
+export const punpckldq: H = (c, i) => unpack(c, i, 4, false);
+export const punpcklqdq: H = (c, i) => unpack(c, i, 8, false);
+export const punpckhbw: H = (c, i) => unpack(c, i, 1, true);
+export const punpckhwd: H = (c, i) => unpack(c, i, 2, true);
+export const punpckhdq: H = (c, i) => unpack(c, i, 4, true);
+export const punpckhqdq: H = (c, i) => unpack(c, i, 8, true);
