@@ -103,6 +103,10 @@ export function report(g: GenCase, input: CaseInput, nat: CaseResult, sim: CaseR
     `  inputs: RFLAGS ${flagNames(input.rflags)}; ${input.gpr.map((v, i) => `${R64[i]}=${hex(v)}`).join(' ')}`,
   ];
   if (input.patch) lines.push(`  memory patch at 0x${(SCRATCH_ADDR + input.patch.off).toString(16)}: ${bytes(input.patch.bytes)} (rest of the window: splitmix64 seed ${hex(input.memSeed)})`);
+  if (input.xmm) {
+    const named = [...new Set([...g.asm.matchAll(/xmm(\d+)/g)].map((m) => Number(m[1])))];
+    lines.push(`  inputs: MXCSR 0x${(input.mxcsr ?? 0x1f80).toString(16)}; ${named.map((r) => `xmm${r}=${xmmHex(input.xmm!.subarray(r * 16, r * 16 + 16))}`).join(' ')}`);
+  }
   if (g.notes.length) lines.push(`  masked: ${[...new Set(g.notes)].join('; ')}`);
   lines.push(`  native: ${outcome(nat)} RFLAGS ${flagNames(nat.rflags & COMPARED_FLAGS)}`);
   lines.push(`  simulator: ${outcome(sim)} RFLAGS ${flagNames(sim.rflags & COMPARED_FLAGS)}`);

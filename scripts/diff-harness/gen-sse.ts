@@ -10,8 +10,9 @@ import { Ctx, type GenCase, type GenOptions, R32, R64 } from './gen.js';
 import { MXCSR_DEFAULT, SCRATCH_ADDR } from './layout.js';
 import { Rng } from './rng.js';
 
-/** Lane type of the inputs: integer bytes, single or double precision. */
-type Lane = 'i' | 's' | 'd';
+/** Lane type of the inputs: integer bytes, single or double precision; 'f': integer inputs to a
+ *  floating-point instruction (random MXCSR too). */
+type Lane = 'i' | 's' | 'd' | 'f';
 export interface SseForm { family: string; tpl: string; lane: Lane; weight?: number }
 
 const INT_BIN = ['paddb', 'paddw', 'paddd', 'paddq', 'psubb', 'psubw', 'psubd', 'psubq', 'paddsb', 'paddsw', 'paddusb',
@@ -65,6 +66,52 @@ export const SSE_FORMS: SseForm[] = [
   { family: 'sse-move', tpl: 'movnti M32, R32', lane: 'i' },
   { family: 'sse-move', tpl: 'movnti M64, R64', lane: 'i' },
   { family: 'sse-move', tpl: 'maskmovdqu X, X', lane: 'i' },
+  ...['add', 'sub', 'mul', 'div', 'min', 'max', 'sqrt'].flatMap((m) => [
+    { family: 'sse-float', tpl: `${m}ps X, XM128`, lane: 's' as Lane },
+    { family: 'sse-float', tpl: `${m}pd X, XM128`, lane: 'd' as Lane },
+    { family: 'sse-float', tpl: `${m}ss X, XM32`, lane: 's' as Lane },
+    { family: 'sse-float', tpl: `${m}sd X, XM64`, lane: 'd' as Lane },
+  ]),
+  { family: 'sse-float', tpl: 'addsubps X, XM128', lane: 's' },
+  { family: 'sse-float', tpl: 'addsubpd X, XM128', lane: 'd' },
+  { family: 'sse-float', tpl: 'haddps X, XM128', lane: 's' },
+  { family: 'sse-float', tpl: 'haddpd X, XM128', lane: 'd' },
+  { family: 'sse-float', tpl: 'hsubps X, XM128', lane: 's' },
+  { family: 'sse-float', tpl: 'hsubpd X, XM128', lane: 'd' },
+  { family: 'sse-fcmp', tpl: 'cmpps X, XM128, P8', lane: 's' },
+  { family: 'sse-fcmp', tpl: 'cmppd X, XM128, P8', lane: 'd' },
+  { family: 'sse-fcmp', tpl: 'cmpss X, XM32, P8', lane: 's' },
+  { family: 'sse-fcmp', tpl: 'cmpsd X, XM64, P8', lane: 'd' },
+  { family: 'sse-fcmp', tpl: 'comiss X, XM32', lane: 's' },
+  { family: 'sse-fcmp', tpl: 'ucomiss X, XM32', lane: 's' },
+  { family: 'sse-fcmp', tpl: 'comisd X, XM64', lane: 'd' },
+  { family: 'sse-fcmp', tpl: 'ucomisd X, XM64', lane: 'd' },
+  { family: 'sse-fcmp', tpl: 'rcpps X, XM128', lane: 's' },
+  { family: 'sse-fcmp', tpl: 'rsqrtps X, XM128', lane: 's' },
+  { family: 'sse-fcmp', tpl: 'rcpss X, XM32', lane: 's' },
+  { family: 'sse-fcmp', tpl: 'rsqrtss X, XM32', lane: 's' },
+  { family: 'sse-cvt', tpl: 'cvtps2pd X, XM64', lane: 's' },
+  { family: 'sse-cvt', tpl: 'cvtpd2ps X, XM128', lane: 'd' },
+  { family: 'sse-cvt', tpl: 'cvtss2sd X, XM32', lane: 's' },
+  { family: 'sse-cvt', tpl: 'cvtsd2ss X, XM64', lane: 'd' },
+  { family: 'sse-cvt', tpl: 'cvtdq2ps X, XM128', lane: 'i' },
+  { family: 'sse-cvt', tpl: 'cvtdq2pd X, XM64', lane: 'i' },
+  { family: 'sse-cvt', tpl: 'cvtps2dq X, XM128', lane: 's' },
+  { family: 'sse-cvt', tpl: 'cvttps2dq X, XM128', lane: 's' },
+  { family: 'sse-cvt', tpl: 'cvtpd2dq X, XM128', lane: 'd' },
+  { family: 'sse-cvt', tpl: 'cvttpd2dq X, XM128', lane: 'd' },
+  ...['cvtsi2ss', 'cvtsi2sd'].flatMap((m) => [
+    { family: 'sse-cvt', tpl: `${m} X, RM32`, lane: 'f' as Lane },
+    { family: 'sse-cvt', tpl: `${m} X, RM64`, lane: 'f' as Lane },
+  ]),
+  ...['cvtss2si', 'cvttss2si'].flatMap((m) => [
+    { family: 'sse-cvt', tpl: `${m} R32, XM32`, lane: 's' as Lane },
+    { family: 'sse-cvt', tpl: `${m} R64, XM32`, lane: 's' as Lane },
+  ]),
+  ...['cvtsd2si', 'cvttsd2si'].flatMap((m) => [
+    { family: 'sse-cvt', tpl: `${m} R32, XM64`, lane: 'd' as Lane },
+    { family: 'sse-cvt', tpl: `${m} R64, XM64`, lane: 'd' as Lane },
+  ]),
 ];
 
 // ---- input values ----
@@ -110,7 +157,7 @@ function fillXmm(rng: Rng, lane: Lane): Uint8Array {
   for (let r = 0; r < 16; r++) {
     for (let k = 0; k < 4; k++) {
       if (lane === 'd' && k % 2 === 0) { const [lo, hi] = f64Lane(rng); dv.setUint32(r * 16 + 4 * k, lo >>> 0, true); dv.setUint32(r * 16 + 4 * k + 4, hi >>> 0, true); k++; continue; }
-      dv.setUint32(r * 16 + 4 * k, (lane === 's' ? f32Lane(rng) : intLane(rng)) >>> 0, true);
+      dv.setUint32(r * 16 + 4 * k, (lane === 's' ? f32Lane(rng) : lane === 'd' ? 0 : intLane(rng)) >>> 0, true);
     }
   }
   // Equal lanes between registers now and then (PCMPEQ, CMPPS EQ, MIN/MAX of equal values).
@@ -118,7 +165,7 @@ function fillXmm(rng: Rng, lane: Lane): Uint8Array {
   return b;
 }
 /** MXCSR: mostly the default; floating-point forms also get random RC/FTZ/DAZ and, rarely, unmasked exceptions. */
-function mxcsrFor(rng: Rng, lane: Lane): number {
+function mxcsrFor(rng: Rng, lane: Lane | 'f'): number {
   if (lane === 'i' || rng.chance(0.4)) return MXCSR_DEFAULT | (rng.chance(0.2) ? rng.int(64) : 0);
   let m = MXCSR_DEFAULT | (rng.int(4) << 13);
   if (rng.chance(0.25)) m |= 1 << 15; // FTZ
@@ -154,12 +201,37 @@ function build(form: SseForm, c: Ctx): { asm: string; xmm: Uint8Array; mxcsr: nu
   asm = asm.replace(/\bR32\b/g, () => gpr(R32));
   asm = asm.replace(/\bX\b/g, () => `xmm${rng.int(16)}`);
   asm = asm.replace(/\bI8\b/, () => String(rng.chance(0.6) ? rng.pick(IMM_SPECIAL) : rng.int(256)));
+  asm = asm.replace(/\bP8\b/, () => String(rng.int(8))); // the eight SSE compare predicates
   if (form.tpl.startsWith('maskmovdqu')) {
     // The implicit destination DS:RDI points into the window (16 bytes, any alignment).
     c.gpr[7] = BigInt(SCRATCH_ADDR + rng.range(0x40, 0x1a0));
     c.pinned.add(7);
   }
   return { asm, xmm, mxcsr: mxcsrFor(rng, form.lane) };
+}
+
+/** RCPPS/RSQRTPS and the SS forms: the SDM bounds the relative error (|e| <= 1.5 * 2^-12) and vendors
+ *  differ, so the destination's computed lanes are checked against the bound around silicon's value
+ *  (both within the bound of the exact result means within twice of each other); the other lanes exactly. */
+function approxCheck(asm: string): GenCase['xmmApprox'] {
+  const m = /^(rcp|rsqrt)(ps|ss) xmm(\d+)/.exec(asm);
+  if (!m) return undefined;
+  const dst = Number(m[3]), lanes = m[2] === 'ps' ? 4 : 1;
+  return (r, nat, sim) => {
+    if (r !== dst) return undefined;
+    const a = new DataView(nat.buffer, nat.byteOffset, 16), b = new DataView(sim.buffer, sim.byteOffset, 16);
+    for (let k = 0; k < 4; k++) {
+      const x = a.getFloat32(4 * k, true), y = b.getFloat32(4 * k, true);
+      const same = a.getUint32(4 * k, true) === b.getUint32(4 * k, true);
+      if (same) continue;
+      // At the bottom of the normal range the approximation may land on either side of 2^-126, where the
+      // result is flushed to zero.
+      const tiny = Math.abs(x) < 2 ** -125 && Math.abs(y) < 2 ** -125 && Math.sign(1 / x) === Math.sign(1 / y);
+      const close = k < lanes && (tiny || (Number.isFinite(x) && x !== 0 && Math.abs(y - x) <= Math.abs(x) * 3 * 2 ** -12));
+      if (!close) return `lane ${k}: native ${x} (0x${a.getUint32(4 * k, true).toString(16)}), simulator ${y} (0x${b.getUint32(4 * k, true).toString(16)})`;
+    }
+    return '';
+  };
 }
 
 /** opts.count SSE cases (one forked RNG per case, as gen.ts does). */
@@ -176,7 +248,7 @@ export function generateSse(opts: GenOptions, forms: readonly SseForm[] = SSE_FO
       family: form.family, form: form.tpl, asm: b.asm,
       gpr: c.gpr.slice(), rflags: c.rflags, memSeed: c.memSeed, patch: c.patch,
       undefFlags: 0, gprMask: c.gprMask.slice(), memIgnore: c.memIgnore.slice(), notes: c.notes.slice(), tags: c.tags.slice(),
-      xmm: b.xmm, mxcsr: b.mxcsr,
+      xmm: b.xmm, mxcsr: b.mxcsr, xmmApprox: approxCheck(b.asm),
     });
   }
   return out;

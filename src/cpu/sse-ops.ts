@@ -5,6 +5,7 @@
 import { Imm, OpF, defPfx, type Handler } from './decoder.js';
 import * as M from './sse-move.js';
 import * as I from './sse-int.js';
+import * as F from './sse-float.js';
 
 /** [none, 66, F3, F2]. */
 type P = [Handler | undefined, Handler | undefined, Handler | undefined, Handler | undefined];
@@ -61,6 +62,28 @@ const MIXED: [number, Imm, P][] = [
   [0xc6, Imm.BU, [M.shufps, M.shufpd, u, u]],
   [0xd6, Imm.None, [u, M.movqStore, u, u]],
   [0xf0, Imm.None, [u, u, u, M.lddqu]],
+  // Floating point (sse-float.ts).
+  [0x2a, Imm.None, [u, u, F.cvtsi2ss, F.cvtsi2sd]], // CVTPI2PS/CVTPI2PD read MMX registers
+  [0x2c, Imm.None, [u, u, F.cvttss2si, F.cvttsd2si]],
+  [0x2d, Imm.None, [u, u, F.cvtss2si, F.cvtsd2si]],
+  [0x2e, Imm.None, [F.ucomiss, F.ucomisd, u, u]],
+  [0x2f, Imm.None, [F.comissH, F.comisdH, u, u]],
+  [0x51, Imm.None, F.arithForms(F.OPS.SQRT)],
+  [0x52, Imm.None, [F.rsqrtps, u, F.rsqrtss, u]],
+  [0x53, Imm.None, [F.rcpps, u, F.rcpss, u]],
+  [0x58, Imm.None, F.arithForms(F.OPS.ADD)],
+  [0x59, Imm.None, F.arithForms(F.OPS.MUL)],
+  [0x5a, Imm.None, [F.cvtps2pd, F.cvtpd2ps, F.cvtss2sd, F.cvtsd2ss]],
+  [0x5b, Imm.None, [F.cvtdq2ps, F.cvtps2dqH, F.cvttps2dq, u]],
+  [0x5c, Imm.None, F.arithForms(F.OPS.SUB)],
+  [0x5d, Imm.None, F.arithForms(F.OPS.MIN)],
+  [0x5e, Imm.None, F.arithForms(F.OPS.DIV)],
+  [0x5f, Imm.None, F.arithForms(F.OPS.MAX)],
+  [0x7c, Imm.None, [u, F.haddpd, u, F.haddps]],
+  [0x7d, Imm.None, [u, F.hsubpd, u, F.hsubps]],
+  [0xc2, Imm.BU, [F.cmpps, F.cmppd, F.cmpss, F.cmpsd]],
+  [0xd0, Imm.None, [u, F.addsubpd, u, F.addsubps]],
+  [0xe6, Imm.None, [u, F.cvttpd2dq, F.cvtdq2pd, F.cvtpd2dqH]],
 ];
 
 let installed = false;
