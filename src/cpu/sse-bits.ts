@@ -13,6 +13,7 @@ export const MXCSR_DAZ = 1 << 6;
 /** Exception masks IM..PM are bits 7-12, in flag order: flag << MXCSR_MASK_SHIFT is its mask. */
 export const MXCSR_MASK_SHIFT = 7;
 export const MXCSR_UM = MXCSR_UE << MXCSR_MASK_SHIFT;
+export const MXCSR_OM = MXCSR_OE << MXCSR_MASK_SHIFT;
 /** Rounding control, bits 13-14. */
 export const MXCSR_RC_SHIFT = 13;
 export const RC_NEAREST = 0;

@@ -78,7 +78,7 @@ function el32raw(op: number, a: number, b: number): number {
   if (op === MIN || op === MAX) {
     // Any NaN (QNaN too) is invalid and gives the second operand; so do equal values, ±0 included
     // (SDM Vol. 2 MINPS/MAXPS).
-    if (isNaN32(a) || isNaN32(b)) { FP.raiseFlags(MXCSR_IE); return b; }
+    if (isNaN32(a) || isNaN32(b)) { FP.raiseFlags(MXCSR_IE); return isNaN32(b) ? b : bits32(num32(b)); }
     const x = num32(a), y = num32(b);
     const pickA = op === MIN ? x < y : x > y;
     return pickA ? bits32(x) : bits32(y);
@@ -99,7 +99,11 @@ function el32raw(op: number, a: number, b: number): number {
 /** One binary64 element into RES[k..k+1]. */
 function el64raw(op: number, k: number, alo: number, ahi: number, blo: number, bhi: number): void {
   if (op === MIN || op === MAX) {
-    if (isNaN64(alo, ahi) || isNaN64(blo, bhi)) { FP.raiseFlags(MXCSR_IE); RES[k] = blo; RES[k + 1] = bhi; return; }
+    if (isNaN64(alo, ahi) || isNaN64(blo, bhi)) {
+      FP.raiseFlags(MXCSR_IE);
+      if (isNaN64(blo, bhi)) { RES[k] = blo; RES[k + 1] = bhi; } else put64(k, num64(blo, bhi)); // DAZ applies to it
+      return;
+    }
     const x = num64(alo, ahi), y = num64(blo, bhi);
     put64(k, (op === MIN ? x < y : x > y) ? x : y);
     return;

@@ -8,7 +8,7 @@
 // sums, Dekker's TwoProduct for products, the remainder a - q*b for quotients and a - q*q for square roots),
 // then roundExact() rounds that value to the target format with the requested direction. Nothing here
 // allocates; results and flags are module state read right after each call (instructions run one at a time).
-import { MXCSR_DAZ, MXCSR_DE, MXCSR_FZ, MXCSR_IE, MXCSR_OE, MXCSR_PE, MXCSR_UE, MXCSR_UM, MXCSR_ZE, RC_DOWN, RC_NEAREST, RC_UP, RC_ZERO } from './sse-bits.js';
+import { MXCSR_DAZ, MXCSR_DE, MXCSR_FZ, MXCSR_IE, MXCSR_OE, MXCSR_OM, MXCSR_PE, MXCSR_UE, MXCSR_UM, MXCSR_ZE, RC_DOWN, RC_NEAREST, RC_UP, RC_ZERO } from './sse-bits.js';
 
 /** A binary floating-point format: precision in bits, smallest and largest normal exponent. */
 export interface Fmt { readonly p: number; readonly emin: number; readonly emax: number }
@@ -18,7 +18,7 @@ export const F64: Fmt = { p: 53, emin: -1022, emax: 1023 };
 /** Flags raised by the current instruction (MXCSR bits 0-5), cleared by begin(). */
 export let exc = 0;
 /** MXCSR fields of the current instruction. */
-let rc = RC_NEAREST, ftz = false, daz = false, umMasked = true;
+let rc = RC_NEAREST, ftz = false, daz = false, umMasked = true, omMasked = true;
 
 export function begin(mxcsr: number): void {
   exc = 0;
@@ -26,6 +26,7 @@ export function begin(mxcsr: number): void {
   ftz = (mxcsr & MXCSR_FZ) !== 0;
   daz = (mxcsr & MXCSR_DAZ) !== 0;
   umMasked = (mxcsr & MXCSR_UM) !== 0;
+  omMasked = (mxcsr & MXCSR_OM) !== 0;
 }
 export function raiseFlags(f: number): void { exc |= f; }
 export function setExc(f: number): void { exc = f; }
@@ -76,9 +77,11 @@ function mant(x: number): number {
 /** Magnitude of the largest finite value of fmt. */
 function maxFinite(f: Fmt): number { return (2 - pow2(1 - f.p)) * pow2(f.emax); }
 
-/** Overflow (SDM Vol. 1 4.9.1.4): OE and PE; the masked result by rounding direction. */
-function overflow(f: Fmt, neg: boolean): number {
-  exc |= MXCSR_OE | MXCSR_PE;
+/** Overflow (SDM Vol. 1 4.9.1.4): OE and PE, the masked result by rounding direction. With overflow
+ *  unmasked, PE only when the significand itself was rounded (`inexactU`: rounding to the format's
+ *  precision with an unbounded exponent), as silicon reports it. */
+function overflow(f: Fmt, neg: boolean, inexactU: boolean): number {
+  exc |= omMasked || inexactU ? MXCSR_OE | MXCSR_PE : MXCSR_OE;
   const toInf = rc === RC_NEAREST || (rc === RC_UP && !neg) || (rc === RC_DOWN && neg);
   return toInf ? Infinity : maxFinite(f);
 }
@@ -104,8 +107,11 @@ function direction(fl: number, frac: number, eSign: number, neg: boolean): numbe
  * inexact; FTZ flushes a tiny result to zero with UE and PE).
  */
 export function roundExact(p: number, eSign: number, E: number, neg: boolean, f: Fmt): number {
-  const k = exponentOf(p) + E;
-  if (k > f.emax) return overflow(f, neg);
+  const ep = exponentOf(p), k = ep + E;
+  // The significand rounded to fmt's precision with an unbounded exponent (p scaled into [2^(P-1), 2^P)).
+  const tU = scale(p, f.p - 1 - ep), flU = Math.floor(tU);
+  const inexactU = tU !== flU || eSign !== 0;
+  if (k > f.emax) return overflow(f, neg, inexactU);
   const qexp = k >= f.emin ? k - f.p + 1 : f.emin - f.p + 1;
   const sh = E - qexp;
   let fl: number, frac: number;
@@ -121,18 +127,17 @@ export function roundExact(p: number, eSign: number, E: number, neg: boolean, f:
     // Just below a power of two at a normal exponent, the next value down is half a quantum away.
     r = fl === pow2(f.p - 1) && k - 1 >= f.emin ? (fl - 0.5) * pow2(qexp) : (fl - 1) * pow2(qexp);
   } else r = (fl + dir) * (qexp >= -1074 ? pow2(qexp) : 0);
-  if (r >= pow2(f.emax) * 2) return overflow(f, neg);
+  if (r >= pow2(f.emax) * 2) return overflow(f, neg, inexactU);
   // Tininess after rounding (SDM Vol. 1 4.9.1.5): the result rounded to fmt's precision with an unbounded
   // exponent is below 2^emin.
   let tiny = k < f.emin - 1;
-  if (k === f.emin - 1) {
-    const q2 = k - f.p + 1;
-    const t2 = scale(p, E - q2), fl2 = Math.floor(t2);
-    tiny = fl2 + direction(fl2, t2 - fl2, eSign, neg) < pow2(f.p);
-  }
+  if (k === f.emin - 1) tiny = flU + direction(flU, tU - flU, eSign, neg) < pow2(f.p);
   if (tiny) {
     if (ftz && umMasked) { exc |= MXCSR_UE | MXCSR_PE; return 0; }
-    if (inexact || !umMasked) exc |= MXCSR_UE;
+    // Unmasked: UE, exact or not, and PE only if the significand was rounded (as overflow above). Masked:
+    // UE only for a tiny and inexact result.
+    if (!umMasked) { exc |= inexactU ? MXCSR_UE | MXCSR_PE : MXCSR_UE; return r; }
+    if (inexact) exc |= MXCSR_UE;
   }
   if (inexact) exc |= MXCSR_PE;
   return r;
@@ -157,12 +162,17 @@ export function add(x: number, y: number, f: Fmt): number {
     return x === Infinity || x === -Infinity ? x : y;
   }
   const s = x + y;
-  if (s === Infinity || s === -Infinity) return overflow(f, s < 0) * (s < 0 ? -1 : 1);
+  if (s === Infinity || s === -Infinity) {
+    // Both operands are huge here, so halving them is exact; the halves' sum tells whether the
+    // significand was rounded.
+    const hx = x / 2, hy = y / 2, hs = hx + hy, hb = hs - hx;
+    return overflow(f, s < 0, (hx - (hs - hb)) + (hy - hb) !== 0) * (s < 0 ? -1 : 1);
+  }
   const bb = s - x;
   const err = (x - (s - bb)) + (y - bb);
   if (s === 0) {
-    // An exact zero sum: +0 except -0 + -0, and -0 for x + (-x) when rounding down (IEEE 754 6.3).
-    if (x === 0 && y === 0 && Object.is(x, -0) && Object.is(y, -0)) return -0;
+    // An exact zero sum (IEEE 754 6.3): zeros of one sign keep it; otherwise +0, or -0 when rounding down.
+    if (x === 0 && y === 0 && Object.is(x, -0) === Object.is(y, -0)) return x;
     return rc === RC_DOWN ? -0 : 0;
   }
   const neg = s < 0;
