@@ -2,11 +2,16 @@
 // Machine only hands over its I/O bus and RAM size: local APIC (MMIO window + interrupt controller
 // for the CPU), the 8259A pair at 0x20/0xA0, the 8254 PIT at 0x40-0x43 with port 0x61 (counter 2's
 // gate and OUT), the POST port 0x80 (I/O delay writes), fw_cfg at 0x510/0x511, the I/O APIC at
-// 0xFEC00000 (its EOI input from the local APIC), and pc-testdev (ports 0xE0-0xEB, IRQ lines at
-// 0x2000-0x2017 into the I/O APIC, scratch MMIO at 0xFF000000).
+// 0xFEC00000 (its EOI input from the local APIC), pc-testdev (ports 0xE0-0xEB, IRQ lines at
+// 0x2000-0x2017 into the I/O APIC, scratch MMIO at 0xFF000000), PCI configuration mechanism #1 with the
+// i440FX host bridge (0xCF8-0xCFF) and the PIIX4's ACPI registers (PM1 0x600-0x605, PM timer 0x608, GPE0
+// 0xAFE0; the SCI on ISA IRQ 9).
 // COM1 and isa-debug-exit stay with the Machine (they report to it).
 
 import type { CpuOptions } from '../cpu/index.js';
+import {
+  ACPI_GPE0_BLK, ACPI_GPE0_BLK_LEN, ACPI_PM1_CNT, ACPI_PM1_CNT_LEN, ACPI_PM1_EVT, ACPI_PM1_EVT_LEN, ACPI_PM_TMR, ACPI_PM_TMR_LEN, ACPI_SCI_IRQ, AcpiPm,
+} from './acpi-pm.js';
 import type { DeviceLog } from './device-log.js';
 import { FwCfg, FW_CFG_PORT_SEL } from './fwcfg.js';
 import type { IoPortBus } from './iobus.js';
@@ -21,6 +26,7 @@ import { SpeakerPort, SPEAKER_PORT } from './speaker.js';
 import { PostPort, POST_PORT } from './post-port.js';
 import { TimerMux } from './timers.js';
 import { CmosRtc, RTC_INDEX_PORT } from './rtc.js';
+import { PCI_CONFIG_ADDRESS, PciHost } from './pci-host.js';
 import { PC_TESTDEV_IOPORT, PC_TESTDEV_IRQ_LINE, PC_TESTDEV_IRQ_LINES, PcTestdevIomem, PcTestdevPorts } from './pc-testdev.js';
 
 export interface PcDevicesOptions {
@@ -28,6 +34,8 @@ export interface PcDevicesOptions {
   /** Guest RAM in bytes (fw_cfg RAM_SIZE). */
   ramSize: number;
   log: DeviceLog;
+  /** The guest powered the machine off (ACPI S5). */
+  powerOff?: () => void;
 }
 
 export class PcDevices {
@@ -41,6 +49,8 @@ export class PcDevices {
   readonly portB: SpeakerPort;
   readonly ioapic: IoApic;
   readonly testdevIomem = new PcTestdevIomem();
+  readonly pci = new PciHost();
+  readonly acpiPm: AcpiPm;
   private host: ApicHost | undefined;
   /** The CPU's one timer event shared by the LAPIC timer and the PIT's IRQ0 (timers.ts). */
   private readonly timers = new TimerMux();
@@ -67,6 +77,17 @@ export class PcDevices {
     const testdev = new PcTestdevPorts((irq, level) => this.setIsaIrq(irq, level));
     opts.io.attach(PC_TESTDEV_IOPORT, 12, testdev); // 0xE0-0xEB: data, flush page, byte-wide data
     opts.io.attach(PC_TESTDEV_IRQ_LINE, PC_TESTDEV_IRQ_LINES, testdev);
+    opts.io.attach(PCI_CONFIG_ADDRESS, 8, this.pci);
+    this.acpiPm = new AcpiPm({
+      timer: this.timers.channel(),
+      setSci: (level) => this.setIsaIrq(ACPI_SCI_IRQ, level),
+      powerOff: () => opts.powerOff?.(),
+      log: opts.log,
+    });
+    opts.io.attach(ACPI_PM1_EVT, ACPI_PM1_EVT_LEN, this.acpiPm);
+    opts.io.attach(ACPI_PM1_CNT, ACPI_PM1_CNT_LEN, this.acpiPm);
+    opts.io.attach(ACPI_PM_TMR, ACPI_PM_TMR_LEN, this.acpiPm);
+    opts.io.attach(ACPI_GPE0_BLK, ACPI_GPE0_BLK_LEN, this.acpiPm);
   }
 
   /** What the CPU takes in its options: the APIC page and the APIC as interrupt controller. */
@@ -139,5 +160,7 @@ export class PcDevices {
     this.rtc.reset();
     this.portB.reset();
     this.fwCfg.reset();
+    this.pci.reset();
+    this.acpiPm.reset();
   }
 }

@@ -2,7 +2,7 @@
 // the guest-debug flags, capabilities, the ioctl structs and the kvm_run exit area, plus the hypervisor's
 // own configuration slice. The VMM (src/vmm/accel-kvm.ts) uses only these and KvmVcpu's ioctl methods.
 
-import type { ArchState, Vendor, X87Regs } from '../cpu/index.js';
+import type { ArchState, PhysicalMemory, Vendor, X87Regs } from '../cpu/index.js';
 
 export const KVM_GUESTDBG_ENABLE = 0x1;
 export const KVM_GUESTDBG_SINGLESTEP = 0x2;
@@ -171,5 +171,10 @@ export interface KvmOptions {
   onDbNote?: (n: KvmDbNote) => void;
   /** KVM_HC_SEND_IPI to this vCPU: hand the ICR low word to its local APIC; true when accepted. */
   deliverIpi?: (icrLow: number) => boolean;
+  /** Guest RAM as the VMM registered it (KVM_SET_USER_MEMORY_REGION): where kvm-clock writes its structures. */
+  memory?: PhysicalMemory;
+  /** The host's wall-clock time in seconds at which the VM's kvmclock reads 0 (kvm_get_wall_clock_epoch); the
+   *  machine's virtual RTC start. Default 0. */
+  wallClockEpoch?: number;
 }
 

@@ -27,6 +27,7 @@ import {
   type KvmExit,
   type KvmOptions,
 } from './kvm-api.js';
+import { KvmClock, kvmGuestCpuid } from './kvm-clock.js';
 import { KvmVcpuState } from './kvm-state.js';
 
 // KVM hypercalls (include/uapi/linux/kvm_para.h) and their error returns (include/uapi/linux/kvm_para.h KVM_E*).
@@ -50,11 +51,20 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
   /** Hardware DR6 at the moment the CPU raised the #DB (captured in interceptException). */
   private hwDr6AtDb = DR6_ACTIVE_LOW;
   private inGuest = false;
+  /** kvm-clock (vcpu->arch.time, kvm->arch.wall_clock). */
+  protected readonly kvmClock: KvmClock;
 
   constructor(cpu: GuestCpu, cfg: KvmConfig, opts: KvmOptions = {}) {
     super(cpu, cfg, opts);
+    this.kvmClock = new KvmClock(cpu, opts.memory, opts.wallClockEpoch ?? 0);
     // The one place the hypervisor model attaches to the CPU (its one host; a second is an error).
     cpu.attachHost(this);
+  }
+
+  /** kvm_vcpu_reset: kvmclock_reset too (the base constructor's first reset runs before kvmClock exists). */
+  override reset(): void {
+    super.reset();
+    this.kvmClock?.reset();
   }
 
   // ================= KVM_RUN =================
@@ -125,6 +135,8 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
         // fastpath on both vendors (vmx_exit_handlers_fastpath / svm_exit_handlers_fastpath ->
         // handle_fastpath_set_msr_irqoff).
         if (kind === 'wrmsr' && msr === MSR_IA32_TSC_DEADLINE) return true;
+        // KVM's paravirtual MSRs are not hardware MSRs: every access exits to kvm_{get,set}_msr_common.
+        if (KvmClock.handles(msr)) return true;
         // SVM: DEBUGCTL lives in the VMCB (svm_{get,set}_msr); VMX swaps it through the VMCS.
         return !this.vmx && msr === MSR_IA32_DEBUGCTL;
       }
@@ -289,7 +301,9 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
       case 'cpuid': {
         const leaf = Number(cpu.getGpr(0) & 0xffffffffn);
         const sub = Number(cpu.getGpr(1) & 0xffffffffn);
-        const [a, b, c, d] = cpu.cpuid(leaf, sub);
+        // kvm_emulate_cpuid answers from the CPUID table the VMM set (KVM_SET_CPUID2), which QEMU fills with the
+        // CPU's leaves plus the hypervisor bit and KVM's own leaves.
+        const [a, b, c, d] = kvmGuestCpuid(cpu, leaf, sub);
         cpu.setGpr(0, BigInt(a >>> 0));
         cpu.setGpr(3, BigInt(b >>> 0));
         cpu.setGpr(1, BigInt(c >>> 0));
@@ -306,6 +320,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
       case 'rdmsr':
       case 'wrmsr':
         if (kind === 'wrmsr' && Number(cpu.getGpr(1) & 0xffffffffn) === MSR_IA32_TSC_DEADLINE) return this.fastpathSetTscDeadline(length);
+        if (KvmClock.handles(Number(cpu.getGpr(1) & 0xffffffffn))) return this.kvmClockMsr(kind === 'wrmsr', length);
         return this.svmDebugctlMsr(kind === 'wrmsr', length);
       case 'vmcall':
       case 'vmmcall':
@@ -524,6 +539,23 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
     const cpu = this.cpu;
     const v = ((cpu.getGpr(2) & 0xffffffffn) << 32n) | (cpu.getGpr(0) & 0xffffffffn);
     if (!cpu.setMsr(MSR_IA32_TSC_DEADLINE, v)) return this.queueFault(VEC_GP, 0, 'wrmsr-tsc-deadline'); // no LAPIC with the mode
+    return this.skipEmulatedInstruction(length);
+  }
+
+  /** kvm_get_msr_common / kvm_set_msr_common for the kvm-clock MSRs (guest_pv_has is true: QEMU does not enable
+   *  KVM_CAP_ENFORCE_PV_FEATURE_CPUID, so the MSRs work whatever the guest CPUID says; every value is accepted). */
+  private kvmClockMsr(write: boolean, length: number): KvmExit | undefined {
+    const cpu = this.cpu;
+    const msr = Number(cpu.getGpr(1) & 0xffffffffn);
+    if (write) {
+      // The structure's guest time is the time after the WRMSR retires, as KVM writes it on the next entry.
+      const r = this.skipEmulatedInstruction(length);
+      this.kvmClock.write(msr, ((cpu.getGpr(2) & 0xffffffffn) << 32n) | (cpu.getGpr(0) & 0xffffffffn));
+      return r;
+    }
+    const v = this.kvmClock.read(msr);
+    cpu.setGpr(0, v & 0xffffffffn);
+    cpu.setGpr(2, v >> 32n);
     return this.skipEmulatedInstruction(length);
   }
 

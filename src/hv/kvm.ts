@@ -6,6 +6,7 @@
 // Public surface of src/hv: KvmVcpu (this file), everything in kvm-api.ts (re-exported here), and the pure
 // debug-register math KVM applies in debugregs.ts.
 
+import { KvmClock } from './kvm-clock.js';
 import { VEC_BP, VEC_DB, DR_CONTROL, DR_COUNT, DR_NUMBERS, type ArchState } from '../cpu/index.js';
 import { drValue64Valid, MSR_IA32_DEBUGCTL } from './debugregs.js';
 import { KvmVcpuCore } from './kvm-core.js';
@@ -125,7 +126,7 @@ export class KvmVcpu extends KvmVcpuCore {
 
   /** KVM_GET_MSRS: the guest's view; DEBUGCTL on SVM is the VMCB's (svm_get_msr). undefined: not modelled. */
   getMsrs(indices: readonly number[]): (bigint | undefined)[] {
-    return indices.map((i) => (i === MSR_IA32_DEBUGCTL ? BigInt(this.guestDebugctl) : this.cpu.getMsr(i)));
+    return indices.map((i) => (i === MSR_IA32_DEBUGCTL ? BigInt(this.guestDebugctl) : KvmClock.handles(i) ? this.kvmClock.read(i) : this.cpu.getMsr(i)));
   }
 
   /** KVM_SET_MSRS: returns how many entries were set (KVM stops at the first it refuses). */
@@ -133,6 +134,7 @@ export class KvmVcpu extends KvmVcpuCore {
     let n = 0;
     for (const [index, value] of entries) {
       if (index === MSR_IA32_DEBUGCTL && !this.vmx) this.vmcbDbgctl = Number(value & DEBUGCTL_VMCB_MASK);
+      else if (KvmClock.handles(index)) this.kvmClock.write(index, value);
       else if (!this.cpu.setMsr(index, value)) break;
       n++;
     }

@@ -6,6 +6,7 @@
 import { readInputFile } from './guest-file.js';
 import type { PhysicalMemory, Vendor } from '../cpu/index.js';
 import type { BootProtocol } from '../config/config.js';
+import { writeAcpiTables } from './acpi.js';
 import { buildBootEnvironment, BOOT_RESERVED_HIGH, BOOT_RESERVED_LOW, type BootInfo } from './boot.js';
 import { ElfError, loadElf, parseElf, PF_R, PF_W, PF_X, type ElfImage } from './elf.js';
 import { isLinuxBzImage, loadLinux, planLinux, type LinuxImage } from './linux.js';
@@ -114,7 +115,11 @@ function prepareLinux(bytes: Uint8Array, o: BootImageOptions): BootImage {
 
 /** Write the image and its boot structures into RAM; returns the entry register state. */
 export function loadBootImage(b: BootImage, memory: PhysicalMemory): BootInfo {
-  if (b.protocol === 'linux') return loadLinux(b.linux, memory);
+  if (b.protocol === 'linux') {
+    // The ACPI tables QEMU's firmware leaves (SeaBIOS installs them before any -kernel is entered).
+    writeAcpiTables(memory, memory.size);
+    return loadLinux(b.linux, memory);
+  }
   if (b.protocol === 'multiboot') {
     loadMultiboot(b.multiboot, memory);
     // IA32_STAR keeps its reset value 0: nothing set up SYSCALL for a Multiboot kernel.

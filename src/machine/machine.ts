@@ -68,6 +68,10 @@ export function hltForeverDetail(cpu: GuestCpu): string {
     : 'HLT with interrupts disabled (RFLAGS.IF=0)';
 }
 
+/** The exit status of a guest that powered off through ACPI: 0, as QEMU exits after a guest shutdown. An
+ *  isa-debug-exit status is always odd, so the two never collide. */
+export const POWER_OFF_EXIT_CODE = 0;
+
 /** Serial output a Machine keeps for serialOutput (the tail beyond it is dropped; the log and listeners see it all). */
 export const SERIAL_KEEP_CHARS = 1 << 20;
 /** A line longer than this is moved into serialDone in pieces. */
@@ -106,6 +110,8 @@ export class Machine {
   exitCode: number | undefined;
   /** The raw value the guest wrote to isa-debug-exit. */
   exitValue: number | undefined;
+  /** The guest powered off through ACPI (PM1a_CNT SLP_EN with \_S5's SLP_TYP): exitCode is then POWER_OFF_EXIT_CODE. */
+  poweredOff = false;
 
   private readonly serialListeners = new Set<SerialListener>();
   private lineBuf = '';
@@ -147,7 +153,12 @@ export class Machine {
       this.cpu.requestStop('guest-exit');
     });
     this.io.attach(DEBUG_EXIT_PORT, DEBUG_EXIT_IOSIZE, this.debugExit);
-    this.devices = new PcDevices({ io: this.io, ramSize: size, log: (level, event, data) => this.log[level]({ ...data, event }, event) });
+    this.devices = new PcDevices({
+      io: this.io,
+      ramSize: size,
+      log: (level, event, data) => this.log[level]({ ...data, event }, event),
+      powerOff: () => this.powerOff(),
+    });
     this.serial.connectIrq((level) => this.devices.setIsaIrq(COM1_IRQ, level));
 
     this.cpu = createCpu({
@@ -208,6 +219,17 @@ export class Machine {
     return this.cpu.readVirtual(s.value, n) ?? this.memory.readPhys(Number(s.value), n);
   }
 
+  /** ACPI soft-off (S5): the run ends as QEMU's does on a guest shutdown request, with a clean status. */
+  private powerOff(): void {
+    if (this.exitCode !== undefined) return;
+    this.poweredOff = true;
+    this.exitValue = 0;
+    this.exitCode = POWER_OFF_EXIT_CODE;
+    this.flushSerialLine();
+    this.log.info({ event: EV.GUEST_EXIT, poweroff: true, code: POWER_OFF_EXIT_CODE }, 'guest powered off (ACPI S5)');
+    this.cpu.requestStop('guest-exit');
+  }
+
   /** Subscribe to guest serial output (called per byte with the byte as text). Returns an unsubscribe function. */
   onSerial(cb: SerialListener): () => void {
     this.serialListeners.add(cb);
@@ -229,6 +251,7 @@ export class Machine {
     this.lineBuf = '';
     this.exitCode = undefined;
     this.exitValue = undefined;
+    this.poweredOff = false;
     this.interruptWhy = undefined;
     this.log.debug({ event: EV.MACHINE_RESET }, 'machine reset to the entry state');
   }

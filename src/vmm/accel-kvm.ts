@@ -3,6 +3,7 @@
 // touches the CPU. Debugger breakpoints are QEMU's: int3 written into guest memory (refcounted, like
 // kvm_arch_insert_sw_breakpoint) and a four-slot hardware table loaded with KVM_SET_GUEST_DEBUG.
 
+import { RTC_EPOCH } from '../devices/rtc.js';
 import { VEC_DB, DR6_BMASK, type GuestCpu, type PhysicalMemory } from '../cpu/index.js';
 import type { MachineConfig } from '../config/config.js';
 import { BreakpointType, type BreakpointResult } from '../gdbstub/index.js';
@@ -81,7 +82,13 @@ export class KvmAccel implements Accelerator {
     this.config = opts.config;
     this.routeLog = opts.routeLog;
     this.log = opts.log;
-    this.vcpu = new KvmVcpu(opts.cpu, kvmConfigOf(opts.config), { onDbNote: (n) => this.onKvmNote(n), ...(opts.deliverIpi ? { deliverIpi: opts.deliverIpi } : {}) });
+    this.vcpu = new KvmVcpu(opts.cpu, kvmConfigOf(opts.config), {
+      onDbNote: (n) => this.onKvmNote(n),
+      ...(opts.deliverIpi ? { deliverIpi: opts.deliverIpi } : {}),
+      memory: opts.memory,
+      // The host's wall clock at VM creation, in the machine's virtual time: the RTC's start.
+      wallClockEpoch: RTC_EPOCH,
+    });
     // The route log predicts a re-injected #DB's guest DR6 from vcpu->arch.dr6 (read without ioctl side effects).
     this.routeLog.guestDr6 = () => this.vcpu.inspect().dr6;
     this.blockIrq = (this.vcpu.checkExtension(KVM_CAP_SET_GUEST_DEBUG2) & KVM_GUESTDBG_BLOCKIRQ) !== 0;

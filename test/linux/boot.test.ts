@@ -1,13 +1,16 @@
 // Debian's own distribution kernel (linux-image-cloud-amd64, fetched by scripts/fetch-linux.mjs into
 // build/linux; .ci/run fetches it) booted by `dbstub run` through the 64-bit boot protocol, in both modes: the
 // kernel's own console says which kernel it is, the command line it was given and the E820 map it read from
-// the zero page, each checked against what the test computes from its inputs. A budget of instructions keeps
-// the run to the early boot (exit 72): how far the boot gets is tracked in docs/boot.md, not asserted here.
+// the zero page, each checked against what the test computes from its inputs; the ACPI tables it found (each
+// line computed from src/loader/acpi.ts's layout), the I/O APIC and interrupt overrides it took from the MADT,
+// and in kvm mode KVM itself (the hypervisor leaves and kvm-clock), in bare mode no hypervisor. A budget of
+// instructions keeps the run to the early boot (exit 72): how far the boot gets is tracked in docs/boot.md.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dbstub } from '../cli/cli-inproc.js';
 import { e820Map, E820_RAM } from '../../src/loader/multiboot.js';
 import { planLinux } from '../../src/loader/linux.js';
+import { buildAcpiTables } from '../../src/loader/acpi.js';
 import { debianKernel } from './initramfs.js';
 
 const KERNEL = debianKernel();
@@ -18,6 +21,37 @@ const MiB = 1 << 20;
 /** Enough instructions to decompress the kernel and print the E820 map (~110 M reach the banner). */
 const EARLY_BOOT_INSNS = '130000000';
 const EXIT_BUDGET = 72;
+
+const hex32 = (n: number, w = 8): string => n.toString(16).toUpperCase().padStart(w, '0');
+/** acpi_tb_print_table_header's lines (drivers/acpi/acpica/tbprint.c, Linux 6.1) for the tables dbstub builds. */
+function acpiTableLines(memorySize: number): string[] {
+  const t = buildAcpiTables(memorySize);
+  const len = (at: number): number => t.blobs.find(([a]) => a === at)![1].length;
+  const at = (a: number): string => `0x${hex32(0)}${hex32(a)}`;
+  const sdt = (sig: string, a: number): string => `ACPI: ${sig} ${at(a)} ${hex32(len(a), 6)} (v01 BOCHS  BXPC     00000001 BXPC 00000001)`;
+  const l = t.layout;
+  return [
+    `ACPI: RSDP ${at(l.rsdp)} 000014 (v00 BOCHS )`,
+    sdt('RSDT', l.rsdt),
+    sdt('FACP', l.fadt),
+    sdt('DSDT', l.dsdt),
+    `ACPI: FACS ${at(l.facs)} 000040`,
+    sdt('APIC', l.madt),
+  ];
+}
+
+/** What Linux's acpi_parse_ioapic / acpi_parse_int_src_ovr / acpi_parse_fadt print for dbstub's MADT and FADT. */
+const MADT_LINES = [
+  'ACPI: PM-Timer IO Port: 0x608',
+  'ACPI: LAPIC_NMI (acpi_id[0xff] dfl dfl lint[0x1])',
+  'IOAPIC[0]: apic_id 0, version 32, address 0xfec00000, GSI 0-23',
+  'ACPI: INT_SRC_OVR (bus 0 bus_irq 0 global_irq 2 dfl dfl)',
+  'ACPI: INT_SRC_OVR (bus 0 bus_irq 5 global_irq 5 high level)',
+  'ACPI: INT_SRC_OVR (bus 0 bus_irq 9 global_irq 9 high level)',
+  'ACPI: INT_SRC_OVR (bus 0 bus_irq 10 global_irq 10 high level)',
+  'ACPI: INT_SRC_OVR (bus 0 bus_irq 11 global_irq 11 high level)',
+  'ACPI: Using ACPI (MADT) for SMP configuration information',
+];
 
 /** The kernel's e820__print_table line for one range (arch/x86/kernel/e820.c, Linux 6.1). */
 const e820Line = ([base, len, type]: readonly [bigint, bigint, number]): string =>
@@ -39,6 +73,18 @@ describe.skipIf(KERNEL === undefined)('Debian linux-image-cloud-amd64, early boo
       expect(lines).toContain(`Command line: ${append}`);
       const e820 = lines.filter((l) => l.startsWith('BIOS-e820: '));
       expect(e820).toEqual(e820Map(mib * MiB, vendor).map(e820Line));
+      const acpi = lines.filter((l) => /^ACPI: (RSDP|RSDT|FACP|DSDT|FACS|APIC|HPET|XSDT) /.test(l));
+      expect(acpi).toEqual(acpiTableLines(mib * MiB));
+      const firstMadt = lines.indexOf(MADT_LINES[0]!);
+      expect(lines.slice(firstMadt, firstMadt + MADT_LINES.length)).toEqual(MADT_LINES);
+      // kvm mode: KVM's CPUID leaves (kvm_detect), kvm-clock through the new MSRs, the TSC rate from its mul/shift.
+      const kvmLines = ['Hypervisor detected: KVM', 'kvm-clock: Using msrs 4b564d01 and 4b564d00', 'tsc: Detected 1000.000 MHz processor', 'Booting paravirtualized kernel on KVM'];
+      if (mode === 'kvm') for (const l of kvmLines) expect(lines).toContain(l);
+      else {
+        expect(lines.filter((l) => l.startsWith('Hypervisor detected') || l.startsWith('kvm-clock'))).toEqual([]);
+        expect(lines).toContain('Booting paravirtualized kernel on bare hardware');
+        expect(lines).toContain('tsc: Fast TSC calibration using PIT');
+      }
       expect(r.status, r.stderr).toBe(EXIT_BUDGET);
     }, 180_000);
 });

@@ -35,7 +35,7 @@ export const runCommand: CliCommand = {
         .option('success-code', { type: 'number', describe: 'exit with 0 when the guest exit status equals this (isa-debug-exit statuses are always odd) [default: none, the guest status is passed through]', requiresArg: true })
         .option('progress', { type: 'boolean', describe: 'show instructions retired and rate on stderr [default: on when stderr is a TTY]' })
         .epilog(
-          `Exit status: the guest's isa-debug-exit status ((value << 1) | 1, mod 256), or 0 if it equals --success-code; ` +
+          `Exit status: the guest's isa-debug-exit status ((value << 1) | 1, mod 256), or 0 if it equals --success-code; 0 when the guest powers off through ACPI (S5); ` +
             `${EXIT.TRIPLE_FAULT} triple fault; ${EXIT.BUDGET} --max-insns ran out; ${EXIT.HLT_FOREVER} HLT with nothing to wake it; ${EXIT.UNSUPPORTED_MODE} the guest entered real-address or virtual-8086 mode (not modelled); ${EXIT.INTERRUPTED} Ctrl-C; ${COMMON_EXIT_HELP}`,
         ),
     ),
@@ -101,6 +101,11 @@ export const runCommand: CliCommand = {
     switch (result.kind) {
       case 'exit': {
         const status = result.code & 0xff;
+        if (machine.poweredOff) {
+          process.stderr.write(`dbstub: guest powered off (ACPI S5) -> status ${status} (${stats})\n`);
+          process.exitCode = status;
+          return;
+        }
         process.stderr.write(`dbstub: guest exited: isa-debug-exit value ${result.value} -> status ${status} (${stats})\n`);
         process.exitCode = argv['success-code'] !== undefined && status === (argv['success-code'] & 0xff) ? 0 : status;
         return;
