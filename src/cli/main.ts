@@ -10,6 +10,7 @@ import { LinuxBootError } from '../loader/linux.js';
 import { MultibootError } from '../loader/multiboot.js';
 import { serveCommand } from './commands/serve.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { kernelAsPositional } from './kernel-flag.js';
 import { fastServeArgv } from './serve-fast.js';
 
 export type { CliCommand } from './commands/index.js';
@@ -37,9 +38,9 @@ export function classifyError(err: unknown): [string, number] {
 /** Flags that take a value. A value that starts with '-' (`--append "-foo"`, issue 15) would be parsed by
  *  yargs as more flags; such a value is joined to its flag (`--append=-foo`) unless it is itself one of our
  *  flags, so a forgotten value still gets yargs' "Not enough arguments" message. */
-const VALUE_FLAGS = new Set([
+export const VALUE_FLAGS = new Set([
   ...Object.values(CONFIG_SCHEMA).filter((k) => k.type !== 'bool').map((k) => k.flag),
-  'config', 'log-file', 'log-level', 'log-format', 'host', 'port', 'gdb', 'max-insns', 'success-code',
+  'config', 'log-file', 'log-level', 'log-format', 'host', 'port', 'gdb', 'max-insns', 'success-code', 'kernel',
 ]);
 const KNOWN_FLAGS = new Set([...VALUE_FLAGS, ...Object.values(CONFIG_SCHEMA).map((k) => k.flag), 'help', 'version', 'run', 'serial', 'progress', 'log-pretty', 'detach-paused']);
 
@@ -74,7 +75,12 @@ function reportError(thrown: unknown): number {
 }
 
 export async function main(args: string[] = process.argv.slice(2)): Promise<number> {
-  const joined = joinDashValues(args);
+  let joined: string[];
+  try {
+    joined = kernelAsPositional(joinDashValues(args), VALUE_FLAGS);
+  } catch (e) {
+    return reportError(e);
+  }
   // `serve` with a plain command line skips yargs (serve-fast.ts: start-up time); anything else goes through it.
   const fast = fastServeArgv(joined);
   if (fast !== undefined) {

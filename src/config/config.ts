@@ -42,9 +42,9 @@ export interface MachineConfig {
   exceptionPayload: boolean;
   /** Boot protocol for the guest file. */
   boot: BootProtocol;
-  /** Multiboot kernel command line (QEMU -append); the kernel path is put in front of it, as QEMU does. */
+  /** Kernel command line (QEMU -append); for Multiboot the kernel path is put in front of it, as QEMU does. */
   append: string;
-  /** Multiboot modules in QEMU's -initrd syntax: "file1 args,file2" ('' = none). */
+  /** QEMU's -initrd: a Linux initramfs file, or Multiboot modules "file1 args,file2" ('' = none). */
   initrd: string;
   /** CPU execution engine: the interpreter, or the block compiler (same results, issue 14). */
   engine: CpuEngine;
@@ -97,8 +97,8 @@ export const CONFIG_SCHEMA: Record<keyof MachineConfig, Kind & { flag: string; d
   svmDecodeAssists: { type: 'bool', flag: 'svm-decode-assists', doc: 'kvm mode, AMD: DecodeAssists (false: guest MOV DR goes through the KVM emulator, seed 002)' },
   exceptionPayload: { type: 'bool', flag: 'exception-payload', doc: 'KVM_CAP_EXCEPTION_PAYLOAD enabled by the VMM' },
   boot: { type: 'enum', values: ['auto', 'multiboot', 'elf64', 'linux'], flag: 'boot', doc: 'boot protocol: auto = Linux for a bzImage ("HdrS" header), else Multiboot if the file has a Multiboot header in its first 8 KiB, else the 64-bit ELF environment' },
-  append: { type: 'string', flag: 'append', doc: 'Multiboot kernel command line, as QEMU -append (QEMU puts the kernel path in front)' },
-  initrd: { type: 'string', flag: 'initrd', doc: 'Multiboot modules, as QEMU -initrd: "file1 arg1 arg2,file2" (,, for a comma)' },
+  append: { type: 'string', flag: 'append', doc: 'kernel command line, as QEMU -append (Linux: the command line as given; Multiboot: QEMU puts the kernel path in front)' },
+  initrd: { type: 'string', flag: 'initrd', doc: 'as QEMU -initrd: for Linux one initramfs file; for Multiboot the modules "file1 arg1 arg2,file2" (,, for a comma)' },
   engine: { type: 'enum', values: ['interp', 'jit', 'reference'], flag: 'engine', doc: 'CPU engine: interp interprets every instruction; jit compiles 64-bit code into JavaScript blocks (same results; the debug unit falls back to interp per instruction); reference is interp with every specialisation off (the differential tests\' oracle; slower)' },
 };
 

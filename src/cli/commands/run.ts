@@ -13,6 +13,7 @@ import { CliError, EXIT } from '../exit-codes.js';
 import { batchedSerial } from '../serial-out.js';
 import { COMMON_EXIT_HELP, configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
 import type { CliCommand } from './index.js';
+import { KERNEL_FLAG_HELP } from '../kernel-flag.js';
 
 interface RunArgs {
   guest: string;
@@ -30,6 +31,7 @@ export const runCommand: CliCommand = {
     withMachineOptions(
       y
         .positional('guest', { type: 'string', describe: 'guest: an ELF64 executable (linked at 1 MiB, see docs/boot.md) or a Multiboot kernel as for qemu-system-x86_64 -kernel (ELF32, or any file with the a.out kludge)', demandOption: true })
+        .option('kernel', { type: 'string', describe: KERNEL_FLAG_HELP, requiresArg: true })
         .option('max-insns', { type: 'number', describe: `stop after this many instructions (exit status ${EXIT.BUDGET}) [default: no limit]`, requiresArg: true })
         .option('serial', { type: 'boolean', default: true, describe: 'echo guest serial output (COM1) to stdout; --no-serial to silence' })
         .option('success-code', { type: 'number', describe: 'exit with 0 when the guest exit status equals this (isa-debug-exit statuses are always odd) [default: none, the guest status is passed through]', requiresArg: true })

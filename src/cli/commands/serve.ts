@@ -15,6 +15,7 @@ import { CliError, EXIT } from '../exit-codes.js';
 import { batchedSerial } from '../serial-out.js';
 import { COMMON_EXIT_HELP, configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
 import type { CliCommand } from './index.js';
+import { KERNEL_FLAG_HELP } from '../kernel-flag.js';
 
 interface ServeArgs {
   guest: string;
@@ -116,6 +117,7 @@ export const serveCommand: CliCommand = {
         .positional('guest', { type: 'string', describe: 'guest: an ELF64 executable (linked at 1 MiB, see docs/boot.md) or a Multiboot kernel as for qemu-system-x86_64 -kernel (ELF32, or any file with the a.out kludge)', demandOption: true })
         .option('port', { type: 'number', default: 1234, describe: 'TCP port (0 picks a free one)', requiresArg: true })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (the protocol has no authentication: keep it local)', requiresArg: true })
+        .option('kernel', { type: 'string', describe: KERNEL_FLAG_HELP, requiresArg: true })
         .option('run', { type: 'boolean', default: false, describe: 'start the guest now instead of waiting for gdb to continue it' })
         .option('detach-paused', { type: 'boolean', default: false, describe: 'a gdb detach leaves the guest paused (default: it runs on, as under QEMU and gdbserver)' })
         .option('serial', { type: 'boolean', default: true, describe: 'echo guest serial output (COM1) to stdout' })

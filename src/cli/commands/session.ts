@@ -13,6 +13,7 @@ import { CliError, EXIT } from '../exit-codes.js';
 import { batchedSerial } from '../serial-out.js';
 import { COMMON_EXIT_HELP, configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
 import type { CliCommand } from './index.js';
+import { KERNEL_FLAG_HELP } from '../kernel-flag.js';
 
 interface SessionArgs {
   guest: string;
@@ -36,6 +37,7 @@ export const sessionCommand: CliCommand = {
         .positional('guest', { type: 'string', describe: 'guest: an ELF64 executable (linked at 1 MiB, see docs/boot.md) or a Multiboot kernel as for qemu-system-x86_64 -kernel (ELF32, or any file with the a.out kludge)', demandOption: true })
         .positional('script', { type: 'string', describe: 'gdb command file (see examples/gdb/*.gdb)', demandOption: true })
         .option('gdb', { type: 'string', default: 'gdb', describe: 'gdb binary to run', requiresArg: true })
+        .option('kernel', { type: 'string', describe: KERNEL_FLAG_HELP, requiresArg: true })
         .option('serial', { type: 'boolean', default: false, describe: 'echo guest serial output (COM1) to stderr' })
         .epilog(`Exit status: gdb's exit status (0 when the script ran to its end); ${EXIT.NO_INPUT} also when the script or the gdb binary cannot be found; ${COMMON_EXIT_HELP}`),
     ),
