@@ -10,6 +10,7 @@ import { writeAcpiTables } from './acpi.js';
 import { buildBootEnvironment, BOOT_RESERVED_HIGH, BOOT_RESERVED_LOW, type BootInfo } from './boot.js';
 import { ElfError, loadElf, parseElf, PF_R, PF_W, PF_X, type ElfImage } from './elf.js';
 import { isLinuxBzImage, loadLinux, planLinux, type LinuxImage } from './linux.js';
+import { findPvhEntry, loadPvh, planPvh, type PvhImage } from './pvh.js';
 import { findMultibootHeader, loadMultiboot, MultibootError, parseInitrd, planMultiboot, type ModuleInput, type MultibootImage } from './multiboot.js';
 
 export interface BootImageOptions {
@@ -30,7 +31,8 @@ export interface BootImageOptions {
 export type BootImage =
   | { protocol: 'elf64'; image: ElfImage }
   | { protocol: 'multiboot'; image: ElfImage; multiboot: MultibootImage }
-  | { protocol: 'linux'; image: ElfImage; linux: LinuxImage };
+  | { protocol: 'linux'; image: ElfImage; linux: LinuxImage }
+  | { protocol: 'pvh'; image: ElfImage; pvh: PvhImage };
 
 const isElf64 = (b: Uint8Array) => b.length > 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46 && b[4] === 2;
 
@@ -47,11 +49,13 @@ export function readModules(initrd: string, memorySize = Number.MAX_SAFE_INTEGER
 /** Decide the protocol and parse/lay out the image. Throws ElfError / MultibootError for a bad file. */
 export function prepareBootImage(bytes: Uint8Array, o: BootImageOptions): BootImage {
   let protocol: 'elf64' | 'multiboot' | 'linux' = o.protocol === 'auto' ? 'elf64' : o.protocol;
-  // A bzImage first, as QEMU's x86_load_linux looks for the Linux header before a Multiboot one.
+  // A bzImage first, as QEMU's x86_load_linux looks for the Linux header before a Multiboot one, and an ELF with
+  // a PVH entry note last (load_elfboot).
   if (o.protocol === 'auto' && isLinuxBzImage(bytes)) protocol = 'linux';
   else if (o.protocol === 'auto') {
     const found = findMultibootHeader(bytes);
     if (found.header) protocol = 'multiboot';
+    else if (findPvhEntry(bytes) !== undefined) protocol = 'linux';
     else if (found.badChecksumAt !== undefined) {
       // A magic without a valid checksum: QEMU would not boot the file as Multiboot either. An ELF64
       // keeps the 64-bit environment (the constant may be data); anything else is reported as the bad
@@ -96,10 +100,15 @@ export function prepareBootImage(bytes: Uint8Array, o: BootImageOptions): BootIm
   return { protocol, image: { ...image, entry: BigInt(mb.entry) }, multiboot: mb };
 }
 
-/** A Linux bzImage: --initrd is one file (the initramfs), as QEMU's -initrd is for a Linux kernel. */
+/** A Linux bzImage, or a vmlinux with a PVH entry note: --initrd is one file (the initramfs), as QEMU's -initrd is
+ *  for a Linux kernel. */
 function prepareLinux(bytes: Uint8Array, o: BootImageOptions): BootImage {
   const initrd = o.modules !== undefined ? o.modules[0]?.data : o.initrd === '' ? undefined : readInputFile(o.initrd, '--initrd', o.memorySize, 'guest RAM');
   if (o.modules !== undefined && o.modules.length > 1) o.warn?.('a Linux kernel takes one initrd: only the first module is loaded');
+  if (!isLinuxBzImage(bytes) && findPvhEntry(bytes) !== undefined) {
+    const pvh = planPvh(bytes, { memorySize: o.memorySize, vendor: o.vendor, append: o.append, initrd: initrd === undefined ? undefined : new Uint8Array(initrd.buffer, initrd.byteOffset, initrd.byteLength) });
+    return { protocol: 'pvh', image: { ...pvh.elf, entry: BigInt(pvh.entry) }, pvh };
+  }
   const linux = planLinux(bytes, { memorySize: o.memorySize, vendor: o.vendor, append: o.append, initrd: initrd === undefined ? undefined : new Uint8Array(initrd.buffer, initrd.byteOffset, initrd.byteLength) });
   // No ELF: one segment for the protected-mode kernel as loaded, no symbols (gdb takes vmlinux's own).
   const image: ElfImage = {
@@ -115,6 +124,10 @@ function prepareLinux(bytes: Uint8Array, o: BootImageOptions): BootImage {
 
 /** Write the image and its boot structures into RAM; returns the entry register state. */
 export function loadBootImage(b: BootImage, memory: PhysicalMemory): BootInfo {
+  if (b.protocol === 'pvh') {
+    writeAcpiTables(memory, memory.size);
+    return loadPvh(b.pvh, memory);
+  }
   if (b.protocol === 'linux') {
     // The ACPI tables QEMU's firmware leaves (SeaBIOS installs them before any -kernel is entered).
     writeAcpiTables(memory, memory.size);

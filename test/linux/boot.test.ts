@@ -4,14 +4,16 @@
 // the zero page, each checked against what the test computes from its inputs; the ACPI tables it found (each
 // line computed from src/loader/acpi.ts's layout), the I/O APIC and interrupt overrides it took from the MADT,
 // and in kvm mode KVM itself (the hypervisor leaves and kvm-clock), in bare mode no hypervisor. A budget of
-// instructions keeps the run to the early boot (exit 72): how far the boot gets is tracked in docs/boot.md.
+// instructions keeps the run to the early boot (exit 72): how far the boot gets is tracked in docs/boot.md. The same
+// kernel as an uncompressed vmlinux boots through its PVH entry note (`--kernel vmlinux`, as QEMU's -kernel).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dbstub } from '../cli/cli-inproc.js';
-import { e820Map, E820_RAM } from '../../src/loader/multiboot.js';
+import { e820Map, E820_RAM, E820_RESERVED } from '../../src/loader/multiboot.js';
 import { planLinux } from '../../src/loader/linux.js';
 import { buildAcpiTables } from '../../src/loader/acpi.js';
 import { debianKernel } from './initramfs.js';
+import { extractVmlinux } from './vmlinux.js';
 
 const KERNEL = debianKernel();
 const kernelPath = KERNEL ?? '';
@@ -87,4 +89,30 @@ describe.skipIf(KERNEL === undefined)('Debian linux-image-cloud-amd64, early boo
       }
       expect(r.status, r.stderr).toBe(EXIT_BUDGET);
     }, 180_000);
+});
+
+// QEMU's `-kernel vmlinux`: the uncompressed kernel taken out of the same bzImage (vmlinux.ts, extract-vmlinux's
+// method) boots through its PVH entry note with no decompressor, so a short budget reaches the same early lines.
+const VMLINUX = KERNEL === undefined ? undefined : extractVmlinux(KERNEL);
+if (KERNEL !== undefined && VMLINUX === undefined) console.warn('test/linux/boot.test.ts: no vmlinux could be extracted from the bzImage (lz4 missing?): PVH boot skipped');
+/** The banner comes ~13 M instructions in (no decompression); the MADT lines by ~40 M. */
+const PVH_EARLY_INSNS = '50000000';
+
+describe.skipIf(VMLINUX === undefined)('Debian linux-image-cloud-amd64 as an uncompressed vmlinux (PVH entry), early boot', () => {
+  it('kvm mode, intel, 256 MiB: the banner, command line, E820 map from hvm_start_info, ACPI tables and kvm-clock', async () => {
+    const append = 'console=ttyS0 earlyprintk=serial,ttyS0,115200 dbstub.test=pvh';
+    const r = await dbstub(['run', '--kernel', VMLINUX ?? '', '--mode', 'kvm', '--memory', '256', '--append', append, '--max-insns', PVH_EARLY_INSNS]);
+    const lines = r.stdout.replace(/\r/g, '').split('\n').map((l) => l.replace(/^\[\s*\d+\.\d+\] /, ''));
+    const version = planLinux(new Uint8Array(readFileSync(kernelPath)), { memorySize: 256 * MiB, vendor: 'intel', append: '' }).version;
+    expect(lines.find((l) => l.startsWith('Linux version ')) ?? r.stdout.slice(0, 2000)).toContain(`Linux version ${version.split(' ')[0]} `);
+    expect(lines).toContain(`Command line: ${append}`);
+    // init_pvh_bootparams adds the ISA hole (0xA0000-0xFFFFF) as reserved, which e820 merges with the EBDA range.
+    const e820 = e820Map(256 * MiB, 'intel');
+    const merged: (readonly [bigint, bigint, number])[] = [e820[0]!, [e820[1]![0], 0x100000n - e820[1]![0], E820_RESERVED], ...e820.slice(3)];
+    expect(lines.filter((l) => l.startsWith('BIOS-e820: '))).toEqual(merged.map(e820Line));
+    expect(lines.filter((l) => /^ACPI: (RSDP|RSDT|FACP|DSDT|FACS|APIC) /.test(l))).toEqual(acpiTableLines(256 * MiB));
+    expect(lines).toContain('IOAPIC[0]: apic_id 0, version 32, address 0xfec00000, GSI 0-23');
+    expect(lines).toContain('kvm-clock: Using msrs 4b564d01 and 4b564d00');
+    expect(r.status, r.stderr).toBe(EXIT_BUDGET);
+  }, 180_000);
 });

@@ -1,7 +1,8 @@
 // The Linux/x86 64-bit boot protocol loader (src/loader/linux.ts) on a bzImage-shaped file built here: the zero
 // page a kernel finds at RSI (setup header copied, the fields a loader fills in as QEMU's x86_load_linux fills
-// them, the E820 map), the entry state the protocol requires, and the refusals. The real Debian kernel boots in
-// boot.test.ts.
+// them, the E820 map), the entry state the protocol requires, and the refusals; and a vmlinux-shaped ELF entered
+// through its PVH note (the start info QEMU's pvh.bin builds, Xen's PVH entry state). The real Debian kernel boots
+// in boot.test.ts.
 import { describe, expect, it } from 'vitest';
 import { createPhysicalMemory } from '../../src/cpu/index.js';
 import { e820Map } from '../../src/loader/multiboot.js';
@@ -10,6 +11,11 @@ import {
   HDR_KERNEL_VERSION, HDR_LOADFLAGS, HDR_PREF_ADDRESS, HDR_RAMDISK_IMAGE, HDR_RAMDISK_SIZE, HDR_SETUP_SECTS, HDR_TYPE_OF_LOADER, HDR_VERSION, HDR_VID_MODE,
   HDR_XLOADFLAGS, LINUX_CMDLINE, LINUX_ZERO_PAGE, LinuxBootError, loadLinux, planLinux, type LinuxBootErrorCode,
 } from '../../src/loader/linux.js';
+import { ElfError } from '../../src/loader/elf.js';
+import {
+  findPvhEntry, loadPvh, planPvh, PVH_START_INFO, SI_CMDLINE, SI_MAGIC, SI_MEMMAP, SI_MEMMAP_ENTRIES, SI_MODLIST, SI_NR_MODULES, SI_RSDP, SI_VERSION,
+  XEN_HVM_START_MAGIC_VALUE,
+} from '../../src/loader/pvh.js';
 
 const MiB = 1 << 20;
 const SETUP_SECTS = 3;
@@ -133,5 +139,90 @@ describe('kernels this loader refuses, with the reason', () => {
     expect(code(() => planLinux(bzImage({ cmdlineSize: 4 }), { ...opts, append: 'abcd' }))).toBe('none');
     expect(code(() => planLinux(bzImage({ initSize: 0x10000000 }), opts))).toBe('too-big');
     expect(code(() => planLinux(bzImage(), { ...opts, memorySize: 64 * MiB, initrd: new Uint8Array(40 * MiB) }))).toBe('initrd-too-big');
+  });
+});
+
+/** An ELF64 vmlinux shape: one PT_LOAD at 16 MiB and a PT_NOTE with Xen's PHYS32_ENTRY note (and one note before
+ *  it that must be skipped), as `readelf -n vmlinux` shows Debian's. */
+function vmlinux(entry: number | undefined): Uint8Array {
+  const code = new Uint8Array(0x100).fill(0x90);
+  const note = (name: string, type: number, desc: number[]): number[] => {
+    const n = [...Buffer.from(`${name}\0`)];
+    while (n.length % 4) n.push(0);
+    const d = [...desc];
+    while (d.length % 4) d.push(0);
+    const h = new DataView(new ArrayBuffer(12));
+    h.setUint32(0, name.length + 1, true);
+    h.setUint32(4, desc.length, true);
+    h.setUint32(8, type, true);
+    return [...new Uint8Array(h.buffer), ...n, ...d];
+  };
+  const le64 = (v: number) => [...new Uint8Array(new BigUint64Array([BigInt(v)]).buffer)];
+  const notes = [...note('Xen', 6, [...Buffer.from('linux\0')]), ...(entry === undefined ? [] : note('Xen', 18, le64(entry)))];
+  const phoff = 64, codeAt = 0x200, noteAt = 0x300;
+  const b = new Uint8Array(noteAt + notes.length);
+  const dv = new DataView(b.buffer);
+  b.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+  dv.setUint16(16, 2, true); // ET_EXEC
+  dv.setUint16(18, 62, true); // EM_X86_64
+  dv.setUint32(20, 1, true);
+  dv.setBigUint64(24, 0x1000000n, true);
+  dv.setBigUint64(32, BigInt(phoff), true);
+  dv.setUint16(52, 64, true);
+  dv.setUint16(54, 56, true);
+  dv.setUint16(56, 2, true);
+  const ph = (i: number, type: number, off: number, paddr: number, size: number) => {
+    const at = phoff + i * 56;
+    dv.setUint32(at, type, true);
+    dv.setBigUint64(at + 8, BigInt(off), true);
+    dv.setBigUint64(at + 16, BigInt(0xffffffff80000000 + paddr), true);
+    dv.setBigUint64(at + 24, BigInt(paddr), true);
+    dv.setBigUint64(at + 32, BigInt(size), true);
+    dv.setBigUint64(at + 40, BigInt(size), true);
+  };
+  ph(0, 1, codeAt, 0x1000000, code.length);
+  ph(1, 4, noteAt, 0x1000000 + noteAt, notes.length);
+  b.set(code, codeAt);
+  b.set(notes, noteAt);
+  return b;
+}
+
+describe('a vmlinux through its PVH entry (QEMU -kernel vmlinux: load_elfboot + pvh.bin)', () => {
+  it('finds XEN_ELFNOTE_PHYS32_ENTRY, and nothing in a file without it', () => {
+    expect(findPvhEntry(vmlinux(0x1000850))).toBe(0x1000850);
+    expect(findPvhEntry(vmlinux(undefined))).toBeUndefined();
+    expect(findPvhEntry(bzImage())).toBeUndefined();
+  });
+
+  it('fills hvm_start_info v1: magic, cmdline, the initrd as module 0, the RSDP, the E820 map; enters in 32-bit protected mode with EBX', () => {
+    const mem = createPhysicalMemory(256 * MiB);
+    const initrd = new Uint8Array(5000).fill(3);
+    const img = planPvh(vmlinux(0x1000850), { memorySize: 256 * MiB, vendor: 'intel', append: 'console=ttyS0', initrd });
+    const boot = loadPvh(img, mem);
+    const dv = new DataView(mem.u8.buffer, mem.u8.byteOffset);
+    const si = PVH_START_INFO;
+    expect(dv.getUint32(si + SI_MAGIC, true)).toBe(XEN_HVM_START_MAGIC_VALUE);
+    expect(dv.getUint32(si + SI_VERSION, true)).toBe(1);
+    expect(dv.getUint32(si + SI_NR_MODULES, true)).toBe(1);
+    const cmd = Number(dv.getBigUint64(si + SI_CMDLINE, true));
+    expect(new TextDecoder().decode(mem.u8.subarray(cmd, cmd + 14))).toBe('console=ttyS0\0');
+    expect(dv.getBigUint64(si + SI_RSDP, true)).toBe(0xf0000n);
+    const mod = Number(dv.getBigUint64(si + SI_MODLIST, true));
+    const initrdAt = Number(dv.getBigUint64(mod, true));
+    expect([initrdAt % 4096, Number(dv.getBigUint64(mod + 8, true)), mem.u8[initrdAt]]).toEqual([0, 5000, 3]);
+    const map = Number(dv.getBigUint64(si + SI_MEMMAP, true));
+    const want = e820Map(256 * MiB, 'intel');
+    expect(dv.getUint32(si + SI_MEMMAP_ENTRIES, true)).toBe(want.length);
+    want.forEach(([base, len, type], i) => expect([dv.getBigUint64(map + i * 24, true), dv.getBigUint64(map + i * 24 + 8, true), dv.getUint32(map + i * 24 + 16, true)]).toEqual([base, len, type]));
+    // The segment at its physical address; the entry state of Xen's PVH ABI.
+    expect(mem.u8[0x1000000]).toBe(0x90);
+    const s = boot.state;
+    expect([s.rip, s.gpr[3], s.cr0 & 0x80000001n, s.efer, s.rflags & 0x200n]).toEqual([0x1000850n, BigInt(PVH_START_INFO), 1n, 0n, 0n]);
+    expect(s.seg[1]!.attrs & 0x400).toBe(0x400); // CS.D: 32-bit code
+    expect([s.tr.base, s.tr.limit]).toEqual([0n, 0x67]);
+  });
+
+  it('without a PVH note: refused (exit 65 through ElfError)', () => {
+    expect(() => planPvh(vmlinux(undefined), { memorySize: 256 * MiB, vendor: 'intel', append: '' })).toThrow(ElfError);
   });
 });
