@@ -88,7 +88,7 @@ describe.skipIf(KERNEL === undefined)('Debian linux-image-cloud-amd64, early boo
         expect(lines).toContain('tsc: Fast TSC calibration using PIT');
       }
       expect(r.status, r.stderr).toBe(EXIT_BUDGET);
-    }, 180_000);
+    }, 600_000);
 });
 
 // QEMU's `-kernel vmlinux`: the uncompressed kernel taken out of the same bzImage (vmlinux.ts, extract-vmlinux's
@@ -114,5 +114,5 @@ describe.skipIf(VMLINUX === undefined)('Debian linux-image-cloud-amd64 as an unc
     expect(lines).toContain('IOAPIC[0]: apic_id 0, version 32, address 0xfec00000, GSI 0-23');
     expect(lines).toContain('kvm-clock: Using msrs 4b564d01 and 4b564d00');
     expect(r.status, r.stderr).toBe(EXIT_BUDGET);
-  }, 180_000);
+  }, 600_000);
 });
