@@ -2,7 +2,10 @@
 // Fetch Debian's linux-image-cloud-amd64 (a real distribution kernel built for virtual machines, issue 16)
 // into build/linux/ without installing it: `apt-get download` the package the metapackage depends on, then
 // `dpkg-deb -x` it. Nothing of the kernel is committed; the Linux tests skip visibly when it is absent.
-// Usage: node scripts/fetch-linux.mjs [--quiet]   (prints the vmlinuz path)
+// With --selftests it also fetches Debian's linux-source-6.1 and keeps only what Linux's own x86 and
+// breakpoints selftests need to build (tools/testing/selftests/{x86,breakpoints}, kselftest.h, the one arch
+// header sigreturn.c includes) in build/linux/src; test/linux/selftests.ts builds them.
+// Usage: node scripts/fetch-linux.mjs [--quiet] [--selftests]   (prints the vmlinuz path)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,4 +58,32 @@ if (kernel === undefined) {
   }
 }
 say(`kernel: ${kernel}`);
+
+const SOURCE_PKG = 'linux-source-6.1';
+const srcDir = join(dir, 'src');
+/** Paths inside linux-source-6.1.tar.xz the selftests need. */
+const SELFTEST_PATHS = [
+  'tools/testing/selftests/x86',
+  'tools/testing/selftests/breakpoints',
+  'tools/testing/selftests/kselftest.h',
+  'arch/x86/include/asm/desc_defs.h',
+];
+if (process.argv.includes('--selftests') && !existsSync(join(srcDir, 'PACKAGE'))) {
+  rmSync(srcDir, { recursive: true, force: true });
+  mkdirSync(srcDir, { recursive: true });
+  say(`downloading ${SOURCE_PKG}`);
+  run('apt-get', ['download', '-q', SOURCE_PKG], srcDir);
+  const deb = readdirSync(srcDir).find((n) => n.endsWith('.deb'));
+  if (deb === undefined) {
+    console.error(`fetch-linux: apt-get download ${SOURCE_PKG} left no .deb in ${srcDir}`);
+    process.exit(69);
+  }
+  // The package is one tarball of the tree (~140 MB); unpack the tarball, then only the selftests from it.
+  run('sh', ['-c', `dpkg-deb --fsys-tarfile '${deb}' | tar x --wildcards --strip-components=3 './usr/src/${SOURCE_PKG}.tar.xz'`], srcDir);
+  run('tar', ['xJf', `${SOURCE_PKG}.tar.xz`, '--strip-components=1', ...SELFTEST_PATHS.map((p) => `${SOURCE_PKG}/${p}`)], srcDir);
+  rmSync(join(srcDir, deb));
+  rmSync(join(srcDir, `${SOURCE_PKG}.tar.xz`));
+  writeFileSync(join(srcDir, 'PACKAGE'), `${deb.replace(/\.deb$/, '')}\n`);
+  say(`selftests: ${join(srcDir, 'tools', 'testing', 'selftests')}`);
+}
 console.log(kernel);

@@ -10,7 +10,8 @@ export type Mode = 'bare' | 'kvm';
  *  dbstub's 64-bit ELF boot environment. */
 export type BootProtocol = 'auto' | 'multiboot' | 'elf64' | 'linux';
 /** Seed 000: how QEMU's kvm_handle_debug routes a #DB. */
-export type QemuDbRouting = 'pre-patch' | 'bld-patch' | 'corrected';
+export const QEMU_DB_ROUTINGS = ['pre-patch', 'bld-patch', 'corrected'] as const;
+export type QemuDbRouting = (typeof QEMU_DB_ROUTINGS)[number];
 
 export interface MachineConfig {
   vendor: Vendor;
@@ -89,7 +90,7 @@ export const CONFIG_SCHEMA: Record<keyof MachineConfig, Kind & { flag: string; d
   mode: { type: 'enum', values: ['bare', 'kvm'], flag: 'mode', doc: 'bare: no hypervisor; kvm: the KVM model and QEMU glue between gdb and the CPU' },
   hostDebugctl: { type: 'int', min: 0, max: 0xffff, flag: 'host-debugctl', doc: 'kvm mode: host IA32_DEBUGCTL (seed 001: 4 = host bus-lock trap on)' },
   lbrv: { type: 'bool', flag: 'lbrv', doc: 'kvm mode, AMD: LBR virtualization (hardware swaps DEBUGCTL)' },
-  qemuDbRouting: { type: 'enum', values: ['pre-patch', 'bld-patch', 'corrected'], flag: 'qemu-db-routing', doc: 'seed 000: QEMU kvm_handle_debug corrected (re-injects every cause gdb did not handle), before the BLD patch, or as posted' },
+  qemuDbRouting: { type: 'enum', values: QEMU_DB_ROUTINGS, flag: 'qemu-db-routing', doc: 'seed 000: QEMU kvm_handle_debug corrected (re-injects every cause gdb did not handle), before the BLD patch, or as posted' },
   svmZeroDebugctl: { type: 'bool', flag: 'svm-zero-debugctl', doc: 'seed 001: KVM loads the guest DEBUGCTL around VMRUN when LBRV is off' },
   emulatorDbFaultLike: { type: 'bool', flag: 'emulator-db-fault-like', doc: 'seed 002: #DBs from the KVM emulator are fault-like' },
   vmxMergePendingDbg: { type: 'bool', flag: 'vmx-merge-pending-dbg', doc: 'seed 003: merge VMX pending debug exceptions into the #DB payload' },

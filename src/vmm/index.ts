@@ -9,7 +9,7 @@
 // QEMU's pure helpers kvmHandleDebug, HwBreakpointTable, encodeGuestDebug.
 
 import type { GuestCpu, PhysicalMemory } from '../cpu/index.js';
-import type { MachineConfig } from '../config/config.js';
+import type { MachineConfig, QemuDbRouting } from '../config/config.js';
 import type { BreakpointResult, BreakpointType, GdbTarget, RegisterInfo, ResumeAction, StopEvent } from '../gdbstub/index.js';
 import type { Logger } from '../log.js';
 import type { AccelExit, Accelerator } from './accel.js';
@@ -113,10 +113,12 @@ export class Vmm implements GdbTarget, MonitorHost {
     this.machine = machine;
     const cfg = config ?? machine.config;
     if (!cfg) throw new Error('Vmm needs a MachineConfig');
-    this.config = cfg;
+    // The VMM's own copy: `monitor qemu-db-routing` changes the routing of this machine alone, and the
+    // accelerator reads it from here at each #DB exit.
+    this.config = { ...cfg };
     this.log = logger;
     this.routeLog = new DbRouteLog({ log: logger, exceptionPayload: cfg.exceptionPayload });
-    this.accel = createAccel(machine, cfg, this.routeLog, logger);
+    this.accel = createAccel(machine, this.config, this.routeLog, logger);
   }
 
   get running(): boolean {
@@ -384,6 +386,10 @@ export class Vmm implements GdbTarget, MonitorHost {
 
   reset(): void {
     this.kill();
+  }
+
+  setQemuDbRouting(routing: QemuDbRouting): void {
+    this.config.qemuDbRouting = routing;
   }
 
   debugRegisterView(): DebugRegisterView {

@@ -3,7 +3,7 @@
 // is adding one entry; `help` lists the table.
 
 import { DR_CONTROL } from '../cpu/index.js';
-import { formatConfig, type MachineConfig } from '../config/config.js';
+import { formatConfig, QEMU_DB_ROUTINGS, type MachineConfig, type QemuDbRouting } from '../config/config.js';
 import type { GdbTarget } from '../gdbstub/index.js';
 import { hex32 } from '../hv/index.js';
 import type { HwBreakpoint } from './handle-debug.js';
@@ -42,6 +42,8 @@ export interface MonitorHost extends Pick<GdbTarget, 'registers' | 'readRegister
   readonly config: MachineConfig;
   readonly routeLog: DbRouteLog;
   debugRegisterView(): DebugRegisterView;
+  /** Change how QEMU's kvm_handle_debug routes the next #DB exits (kvm mode). */
+  setQemuDbRouting(routing: QemuDbRouting): void;
   /** Reset the machine to its entry state (the debugger's breakpoints are gdb's to re-insert). */
   reset(): void;
   /** The CPU state QEMU's `info registers` prints. */
@@ -76,6 +78,12 @@ export const MONITOR_COMMANDS: readonly MonitorCommand[] = [
     run: (h, args) => h.routeLog.format(Number(args[0] ?? INFO_DB_DEFAULT) || INFO_DB_DEFAULT),
   },
   { name: 'config', help: 'the machine configuration', run: (h) => formatConfig(h.config) + '\n' },
+  {
+    name: 'qemu-db-routing',
+    args: `[${QEMU_DB_ROUTINGS.join('|')}]`,
+    help: "show or change QEMU's #DB routing (seed 000) from the next #DB exit on, kvm mode",
+    run: (h, args) => qemuDbRouting(h, args),
+  },
   // QEMU's HMP commands (hmp-commands.hx, hmp-commands-info.hx) with QEMU 7.2's output (monitor-qemu.ts).
   { name: 'info registers', help: 'the CPU registers (QEMU format)', run: (h) => qemuInfoRegisters(h.qemuCpuView()) },
   { name: 'x', args: '/fmt addr', help: "virtual memory dump starting at 'addr' (fmt: count, x/d/u/o/c/i, b/h/w/g)", run: (h, a) => dump(h, a, false) },
@@ -106,6 +114,17 @@ export const MONITOR_COMMANDS: readonly MonitorCommand[] = [
  *  from a qRcmd (gdb 13 remote.c rcmd); QEMU's system_reset leaves gdb showing the old pc. So say how. */
 const SYSTEM_RESET_NOTE =
   'machine reset to its entry state. gdb still shows the registers it cached before: `maintenance flush register-cache` reloads them\n';
+
+/** Seed 000's routings side by side in one boot (test/linux/buslock-gdb.test.ts): a simulator's switch, not a
+ *  QEMU command; each value is a QEMU build (docs/semantics.md §4). */
+function qemuDbRouting(h: MonitorHost, args: readonly string[]): string {
+  const want = args[0];
+  if (want === undefined) return `qemu-db-routing ${h.config.qemuDbRouting}\n`;
+  if (args.length > 1 || !(QEMU_DB_ROUTINGS as readonly string[]).includes(want)) return `usage: qemu-db-routing [${QEMU_DB_ROUTINGS.join('|')}]\n`;
+  if (h.config.mode !== 'kvm') return 'qemu-db-routing: bare mode has no KVM exits to route (start with --mode kvm)\n';
+  h.setQemuDbRouting(want as QemuDbRouting);
+  return `qemu-db-routing ${want}\n`;
+}
 
 /** `x`/`xp` arguments: [/fmt] addr, addr a number or $register with an optional +/- offset. */
 const lastDumpFormat = new WeakMap<MonitorHost, { format: DumpFormat['format']; size: number }>();

@@ -33,4 +33,19 @@ describe('monitor command table', () => {
     expect(vmm.monitor('reset')).toBe('machine reset\n');
     expect(vmm.monitor('info dr')).toContain('  breakpoints: (none)\n');
   });
+
+  it('qemu-db-routing shows and changes the routing of this VMM only (kvm mode), refusing other values and bare mode', () => {
+    const vmm = vmmFor('kvm');
+    const before = vmm.monitor('qemu-db-routing');
+    expect(before).toBe(`qemu-db-routing ${vmm.config.qemuDbRouting}\n`);
+    for (const r of ['pre-patch', 'bld-patch', 'corrected'] as const) {
+      expect(vmm.monitor(`qemu-db-routing ${r}`)).toBe(`qemu-db-routing ${r}\n`);
+      expect(vmm.monitor('qemu-db-routing')).toBe(`qemu-db-routing ${r}\n`);
+      expect(vmm.monitor('config')).toMatch(new RegExp(`^qemu-db-routing +${r} `, 'm'));
+    }
+    expect(vmmFor('kvm').monitor('qemu-db-routing')).toBe(before);
+    expect(vmm.monitor('qemu-db-routing fixed')).toBe('usage: qemu-db-routing [pre-patch|bld-patch|corrected]\n');
+    expect(vmm.monitor('qemu-db-routing corrected extra')).toBe('usage: qemu-db-routing [pre-patch|bld-patch|corrected]\n');
+    expect(vmmFor('bare').monitor('qemu-db-routing corrected')).toMatch(/^qemu-db-routing: bare mode has no KVM exits/);
+  });
 });
