@@ -92,6 +92,12 @@ export abstract class CpuCore {
    *  an access outside it cannot match, so the per-access hook is skipped with two compares. */
   dbLo = Infinity;
   dbHi = -Infinity;
+  /** 4-KiB linear page numbers of the armed instruction breakpoints. An instruction breakpoint matches an
+   *  instruction's first byte only (SDM Vol. 3 18.2.4), so the per-instruction check (SL_EXEC_BP) is on only
+   *  while the code runs in one of these pages; the same for the debugger's breakpoints (SL_EXTBP, RIPs).
+   *  Without this a `hbreak` anywhere made every instruction of a Linux boot take the slow path. */
+  readonly execBpPage = new Float64Array(4);
+  execBpPages = 0;
   /** CpuOptions.engine 'reference': every specialisation off (api.ts), for the differential tests. */
   readonly reference: boolean;
   dr6 = A.DR6_RESET;
@@ -241,10 +247,11 @@ export abstract class CpuCore {
     let s = 0;
     const dr7 = this.dr7;
     let nd = 0;
+    let ne = 0;
     for (let n = 0; n < A.DR_COUNT; n++) {
       if (!A.dr7Enabled(dr7, n)) continue;
       const rw = A.dr7Rw(dr7, n);
-      if (rw === A.DR7_RW_EXEC) s |= SL_EXEC_BP;
+      if (rw === A.DR7_RW_EXEC) { const d = this.drLin[n]!; if (d === d) this.execBpPage[ne++] = Math.floor(d / 4096); }
       else if (rw === A.DR7_RW_IO) { if (this.cr4 & A.CR4_DE) s |= SL_IO_BP; }
       else {
         const d = this.drLin[n]!;
@@ -272,7 +279,8 @@ export abstract class CpuCore {
     if (this.fl & A.RFLAGS_TF) s |= SL_TF;
     if (this.hostSS) s |= SL_HOSTSS;
     if (this.pendingDbg) s |= SL_PENDING;
-    if (this.extBps.length) s |= SL_EXTBP;
+    this.execBpPages = ne;
+    s |= this.breakpointPageBits(this.rip);
     if (this.fl & A.RFLAGS_RF) s |= SL_RF;
     if (this.shadow || this.shadowNew) s |= SL_SHADOW;
     if (this.stopWhy) s |= SL_STOP;
@@ -282,6 +290,22 @@ export abstract class CpuCore {
     // Per-instruction debug bookkeeping in flight: the after-instruction path must still run.
     if (this.dbBeforeRan || this.dbHits || this.dbBusLock || this.dbExtWpHit >= 0 || this.stopReason !== null) s |= SL_TRAP;
     this.slow = s;
+  }
+
+  /** SL_EXEC_BP / SL_EXTBP for code at `rip`: set when an armed breakpoint lies in its 4-KiB page (always
+   *  for the reference engine). fetchDecode calls it for each new code page, recomputeSlow for the current. */
+  breakpointPageBits(rip: number): number {
+    let s = 0;
+    if (this.execBpPages !== 0) {
+      const page = Math.floor((this.csBase === 0 ? rip : (rip + this.csBase) >>> 0) / 4096);
+      for (let k = 0; k < this.execBpPages; k++) if (this.execBpPage[k] === page || this.reference) s |= SL_EXEC_BP;
+    }
+    const ext = this.extBps;
+    if (ext.length !== 0) {
+      const page = Math.floor(rip / 4096);
+      for (let k = 0; k < ext.length; k++) if (Math.floor(ext[k]! / 4096) === page || this.reference) s |= SL_EXTBP;
+    }
+    return s;
   }
 
   getFlags(): number { this.materialize(); return (this.fl & A.RFLAGS_DEFINED) | A.RFLAGS_FIXED1; }

@@ -14,7 +14,7 @@ import type { Insn } from './decoder.js';
 import { installHandlers } from './handlers.js';
 import { cpuMode, updateMode } from './mode.js';
 import { CANON_LIMIT, big64, bigToLa, laToBig } from './canonical.js';
-import { ACC_R, FAULT, SHADOW_MOVSS, SHADOW_NONE, SHADOW_STI, SL_EVENT, SL_PER_INSN, STOP } from './state.js';
+import { ACC_R, FAULT, SHADOW_MOVSS, SHADOW_NONE, SHADOW_STI, SL_EVENT, SL_EXEC_BP, SL_EXTBP, SL_PER_INSN, STOP } from './state.js';
 import * as A from './arch.js';
 import * as D from './debug.js';
 import * as S from './system.js';
@@ -362,7 +362,11 @@ export class Cpu extends CpuEvents implements GuestCpu {
               this.insnRip = rip;
               let ins: Insn | undefined;
               if (off >= 0 && off < 4096) ins = arr[off];
-              if (ins === undefined) { ins = this.fetchSlow(rip); lin0 = this.fLin0; arr = this.fArr; }
+              if (ins === undefined) {
+                ins = this.fetchSlow(rip); lin0 = this.fLin0; arr = this.fArr;
+                // A page with an armed breakpoint: the debug unit's before-check first (breakpointPageBits).
+                if ((this.slow & (SL_EXEC_BP | SL_EXTBP)) !== 0 && !this.dbBeforeRan) break;
+              }
               this.nextRip = rip + ins.len;
               ins.fn(this, ins);
               rip = this.nextRip;
@@ -382,7 +386,11 @@ export class Cpu extends CpuEvents implements GuestCpu {
               this.insnRip = rip;
               let ins: Insn | undefined;
               if (off >= 0 && off < 4096) ins = arr[off];
-              if (ins === undefined) { ins = this.fetchSlow(rip); lin0 = this.fLin0; arr = this.fArr; }
+              if (ins === undefined) {
+                ins = this.fetchSlow(rip); lin0 = this.fLin0; arr = this.fArr;
+                // A page with an armed breakpoint: the debug unit's before-check first (breakpointPageBits).
+                if ((this.slow & (SL_EXEC_BP | SL_EXTBP)) !== 0 && !this.dbBeforeRan) break;
+              }
               this.nextRip = rip + ins.len;
               // Block compiler: runs compiled code from this RIP and returns the instructions it retired (the
               // run loop's bookkeeping is done; a fault is rethrown here), or -1: interpret this one.

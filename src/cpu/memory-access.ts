@@ -10,7 +10,7 @@ import { DEC_OK, DEC_TOO_LONG, Insn, MODE_DEF16, MODE_DEF32, MODE_LONG64, decode
 import { opUndefined } from './ops.js';
 import { specialize } from './fast.js';
 import { TWO32 } from './canonical.js';
-import { ACC_R, ACC_W, ACC_X, MMIO_BIAS, P_ALL, P_D, P_RS, P_RS_AC, P_RU, P_WS, P_WS_AC, P_WU, P_XS, P_XU, TLB_SIZE } from './state.js';
+import { ACC_R, ACC_W, ACC_X, MMIO_BIAS, P_ALL, P_D, P_RS, P_RS_AC, P_RU, P_WS, P_WS_AC, P_WU, P_XS, P_XU, SL_EXEC_BP, SL_EXTBP, TLB_SIZE } from './state.js';
 import * as A from './arch.js';
 import * as D from './debug.js';
 import * as P from './paging32.js';
@@ -485,6 +485,12 @@ export abstract class CpuMemoryAccess extends CpuCore {
     // RIP is the offset in CS; the fetch is from CS.base + EIP outside 64-bit mode (SDM Vol. 3 3.4.2).
     // fLin0 is kept in RIP terms, so the inline fetch of the run loop needs no base addition.
     const la = this.csBase === 0 ? rip : (rip + this.csBase) >>> 0;
+    // A new code page: the breakpoint checks are on exactly while it holds an armed breakpoint. The run
+    // loop sees a bit that turns on here before it executes the instruction (D.before must run first).
+    if (this.execBpPages !== 0 || this.extBps.length !== 0) {
+      const bits = this.breakpointPageBits(rip);
+      this.slow = (this.slow & ~(SL_EXEC_BP | SL_EXTBP)) | bits;
+    }
     const p = this.xl(la, ACC_X);
     const pageOff = la & 0xfff;
     const ppn = Math.floor(p / 4096);

@@ -10,9 +10,9 @@
 // §4's VMX rows (VMX's exit qualification arrives with BLD forced to 1, so no routing can tell a bus lock).
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { Machine } from '../../src/machine/machine.js';
+import { Machine } from '../../src/machine/index.js';
 import { Vmm } from '../../src/vmm/index.js';
-import { startGdbServer } from '../../src/gdbstub/server.js';
+import { startGdbServer } from '../../src/gdbstub/index.js';
 import { runGdb } from '../gdb/gdb-runner.js';
 import { buildInitramfs, debianKernel, hasCpio, INIT_ELF } from './initramfs.js';
 
