@@ -292,18 +292,20 @@ export abstract class CpuCore {
     this.slow = s;
   }
 
-  /** SL_EXEC_BP / SL_EXTBP for code at `rip`: set when an armed breakpoint lies in its 4-KiB page (always
-   *  for the reference engine). fetchDecode calls it for each new code page, recomputeSlow for the current. */
+  /** SL_EXEC_BP / SL_EXTBP for code at `rip`: set when an armed breakpoint lies in its 4-KiB page.
+   *  fetchDecode calls it for each new code page, recomputeSlow for the current. The reference engine filters
+   *  the same way: a REP string instruction runs one iteration per step while any slow bit is set, so the
+   *  engines' instruction counts agree only if they agree on these bits. */
   breakpointPageBits(rip: number): number {
     let s = 0;
     if (this.execBpPages !== 0) {
       const page = Math.floor((this.csBase === 0 ? rip : (rip + this.csBase) >>> 0) / 4096);
-      for (let k = 0; k < this.execBpPages; k++) if (this.execBpPage[k] === page || this.reference) s |= SL_EXEC_BP;
+      for (let k = 0; k < this.execBpPages; k++) if (this.execBpPage[k] === page) s |= SL_EXEC_BP;
     }
     const ext = this.extBps;
     if (ext.length !== 0) {
       const page = Math.floor(rip / 4096);
-      for (let k = 0; k < ext.length; k++) if (Math.floor(ext[k]! / 4096) === page || this.reference) s |= SL_EXTBP;
+      for (let k = 0; k < ext.length; k++) if (Math.floor(ext[k]! / 4096) === page) s |= SL_EXTBP;
     }
     return s;
   }
