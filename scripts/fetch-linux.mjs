@@ -4,7 +4,7 @@
 // `dpkg-deb -x` it. Nothing of the kernel is committed; the Linux tests skip visibly when it is absent.
 // With --selftests it also fetches Debian's linux-source-6.1 and keeps only what Linux's own x86 and
 // breakpoints selftests need to build (tools/testing/selftests/{x86,breakpoints}, kselftest.h, the one arch
-// header sigreturn.c includes) in build/linux/src; test/linux/selftests.ts builds them.
+// header sigreturn.c includes) in build/linux/src; src/bench/linux-initramfs.ts builds them.
 // Usage: node scripts/fetch-linux.mjs [--quiet] [--selftests]   (prints the vmlinuz path)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

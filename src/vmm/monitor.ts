@@ -115,7 +115,7 @@ export const MONITOR_COMMANDS: readonly MonitorCommand[] = [
 const SYSTEM_RESET_NOTE =
   'machine reset to its entry state. gdb still shows the registers it cached before: `maintenance flush register-cache` reloads them\n';
 
-/** Seed 000's routings side by side in one boot (test/linux/buslock-gdb.test.ts): a simulator's switch, not a
+/** Seed 000's routings side by side in one boot (test/linux/kernel-gdb.test.ts): a simulator's switch, not a
  *  QEMU command; each value is a QEMU build (docs/semantics.md §4). */
 function qemuDbRouting(h: MonitorHost, args: readonly string[]): string {
   const want = args[0];

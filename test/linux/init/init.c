@@ -63,7 +63,21 @@ static void put_status(int status) {
   else { put("killed by signal "); put_dec(status & SIGNAL_MASK); }
 }
 
+/* /proc once, for the programs (ldt_gdt_64 re-executes itself through /proc/self/exe) and for kallsyms. */
+static int mount_proc(void) {
+  static int mounted;
+  if (mounted) return 0;
+  sys3(SYS_mkdir, (long)"/proc", 0555, 0);
+  if (sys_mount("proc", "/proc", "proc") < 0) { put("dbstub-init: mount /proc failed\n"); return -1; }
+  mounted = 1;
+  return 0;
+}
+
 static void run_program(char *path) {
+  mount_proc();
+  put("dbstub-init: run ");
+  put(path);
+  put("\n");
   long pid = sys3(SYS_fork, 0, 0, 0);
   if (pid == 0) {
     char *argv[] = {path, 0};
@@ -142,7 +156,9 @@ static void buslock_round(long round) {
 
 /* "kallsyms": where the kernel's own #DB handlers are (a debugger breaks there; Debian ships no System.map),
  * from /proc/kallsyms, kept in these variables for the debugger to read and printed. */
-volatile unsigned long kallsyms_exc_debug, kallsyms_handle_bus_lock;
+/* A #DB from user mode enters noist_exc_debug (Linux 6.1 entry_64.S idtentry_mce_db: the user-mode path calls
+ * noist_<cfunc>, DEFINE_IDTENTRY_DEBUG_USER in traps.c); exc_debug itself is the kernel-mode (paranoid) path. */
+volatile unsigned long kallsyms_noist_exc_debug, kallsyms_handle_bus_lock;
 static char ksyms[1 << 16];
 
 static int ends_with_name(const char *line, long n, const char *name) {
@@ -172,8 +188,7 @@ static void put_hex(unsigned long v) {
 }
 
 static void find_kallsyms(void) {
-  sys3(SYS_mkdir, (long)"/proc", 0555, 0);
-  if (sys_mount("proc", "/proc", "proc") < 0) { put("dbstub-init: mount /proc failed\n"); return; }
+  if (mount_proc() < 0) return;
   long fd = sys3(SYS_open, (long)"/proc/kallsyms", 0, 0);
   if (fd < 0) { put("dbstub-init: no /proc/kallsyms\n"); return; }
   long have = 0;
@@ -184,7 +199,7 @@ static void find_kallsyms(void) {
     long start = 0;
     for (long i = 0; i < have; i++) {
       if (ksyms[i] != '\n') continue;
-      if (ends_with_name(ksyms + start, i - start, "exc_debug")) kallsyms_exc_debug = hex_value(ksyms + start);
+      if (ends_with_name(ksyms + start, i - start, "noist_exc_debug")) kallsyms_noist_exc_debug = hex_value(ksyms + start);
       if (ends_with_name(ksyms + start, i - start, "handle_bus_lock")) kallsyms_handle_bus_lock = hex_value(ksyms + start);
       start = i + 1;
     }
@@ -192,8 +207,8 @@ static void find_kallsyms(void) {
     have -= start;
   }
   sys3(SYS_close, fd, 0, 0);
-  put("dbstub-init: kallsyms exc_debug ");
-  put_hex(kallsyms_exc_debug);
+  put("dbstub-init: kallsyms noist_exc_debug ");
+  put_hex(kallsyms_noist_exc_debug);
   put(" handle_bus_lock ");
   put_hex(kallsyms_handle_bus_lock);
   put("\n");
