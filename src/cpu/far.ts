@@ -286,8 +286,9 @@ export function checkReturnSs(c: Cpu, ss: number, rpl: number, to64: boolean): [
   return [c.dLo, c.dHi];
 }
 
-/** Load SS from a saved descriptor pair (or null it, 64-bit mode) and the stack pointer. */
-function loadStack(c: Cpu, ss: number, desc: [number, number] | undefined, sp: number, spSize: number): void {
+/** Load SS from a saved descriptor pair (or null it, 64-bit mode) and the stack pointer: `sp` (the low
+ *  dword when spSize is 8) and `spHi`, the high dword of a 64-bit RSP. */
+function loadStack(c: Cpu, ss: number, desc: [number, number] | undefined, sp: number, spSize: number, spHi = 0): void {
   if (desc === undefined) {
     c.segSel[SEG_SS] = ss; c.segAttr[SEG_SS] = 0; c.segBase[SEG_SS] = 0; c.segLimit[SEG_SS] = 0;
   } else {
@@ -295,7 +296,7 @@ function loadStack(c: Cpu, ss: number, desc: [number, number] | undefined, sp: n
     markAccessed(c, ss);
     commitSegment(c, SEG_SS, ss);
   }
-  if (spSize === 8) { c.rl[4] = sp % TWO32 | 0; c.rh[4] = Math.floor(sp / TWO32) | 0; }
+  if (spSize === 8) { c.rl[4] = sp | 0; c.rh[4] = spHi; }
   else if (c.segAttr[SEG_SS]! & A.ATTR_DB || c.long64 || desc === undefined) { c.rl[4] = sp | 0; c.rh[4] = 0; }
   else c.rl[4] = (c.rl[4]! & ~0xffff) | (sp & 0xffff);
 }
@@ -320,13 +321,20 @@ export function farReturn(c: Cpu, i: Insn): void {
     return;
   }
   // Return to an outer privilege level: the caller's SS:(E/R)SP follow the immediate-adjusted CS:EIP.
-  const sp = peek(c, 2 * sz + imm, sz);
+  // A 64-bit RSP stays two dwords: the popped RSP need not be canonical (RET far checks only the return
+  // RIP, SDM Vol. 2 RET, IA-32e mode) and a non-canonical value does not fit a double. RETF imm16 adds
+  // imm16 to it as a 64-bit sum.
+  let sp: number, spHi = 0;
+  if (sz === 8) {
+    const sum = (c.rd64(c.rspLa() + 2 * sz + imm) >>> 0) + imm;
+    sp = sum | 0; spHi = (c.th + Math.floor(sum / TWO32)) | 0;
+  } else sp = peek(c, 2 * sz + imm, sz) + imm;
   const ss = peek(c, 3 * sz + imm, sz) & 0xffff;
   const ssDesc = checkReturnSs(c, ss, rpl, to64);
   c.dLo = csDesc[0]; c.dHi = csDesc[1];
   enterCode(c, cs, rpl, sz === 2 ? target & 0xffff : target);
   c.cpl = rpl; c.updateCplMasks();
-  loadStack(c, ss, ssDesc, sp + imm, sz);
+  loadStack(c, ss, ssDesc, sp, sz, spHi);
   nullInaccessibleDataSegments(c, rpl);
   updateMode(c);
 }

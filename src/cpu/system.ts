@@ -91,8 +91,13 @@ function iretBody(c: Cpu, i: Insn): void {
   sp += sz;
   const cs = rd() & 0xffff;
   const flags = rd() >>> 0;
-  const rspV = rd();
+  // The popped RSP is kept as its two dwords: it need not be canonical (IRET checks only RIP, SDM Vol. 2
+  // IRET, IA-32e mode; a bad RSP faults at its first use), and a non-canonical 64-bit value does not fit
+  // a double (Linux 6.1 selftest sigreturn_64 asks for RSP 0x8badf00d5aadc0de and reads it back).
+  const rspLo = sz === 8 ? c.rd64(sp) : 0;
   const rspHi = sz === 8 ? c.th : 0;
+  const rspV = sz === 8 ? 0 : rd();
+  if (sz === 8) sp += 8;
   const ss = rd() & 0xffff;
   if (flags & A.RFLAGS_NT) c.raiseGP0(); // task return not supported in IA-32e mode
   const rpl = cs & 3;
@@ -135,7 +140,7 @@ function iretBody(c: Cpu, i: Insn): void {
   // Commit.
   c.segSel[1] = cs; c.segBase[1] = csBase; c.segLimit[1] = csLimit; c.segAttr[1] = cAttr;
   c.segSel[2] = ss; c.segBase[2] = ssBase; c.segLimit[2] = ssLimit; c.segAttr[2] = ssAttr;
-  if (sz === 8) { c.rl[4] = rspV % TWO32 | 0; c.rh[4] = rspHi; }
+  if (sz === 8) { c.rl[4] = rspLo; c.rh[4] = rspHi; }
   else { c.rl[4] = rspV | 0; c.rh[4] = 0; }
   if (rpl !== oldCpl) {
     c.cpl = rpl; c.updateCplMasks();
