@@ -4,7 +4,7 @@
 // dbstub's instructions, and each selftest's outcome with its own [FAIL]/"not ok" lines. Nothing here is a
 // test: the CI suite boots once (test/linux/kernel-gdb.test.ts); this is the rest, for a person to read.
 //
-//   node dist/bench/linux.js [--runs bare,kvm,qemu] [--vendor intel|amd] [--programs a,b,...] [--json FILE]
+//   node dist/bench/linux.js [--runs bare,kvm,qemu] [--vendor intel|amd] [--programs a,b,...] [--timeout S] [--json FILE]
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { buildSelftestsInitramfs, debianKernel, haveSelftestSources, hasCpio, selftestResults, SELFTESTS_64, type SelftestResult } from './linux-initramfs.js';
@@ -19,6 +19,8 @@ const RUNS = flag('runs', 'bare,kvm,qemu').split(',');
 const VENDOR = flag('vendor', 'intel');
 const PROGRAMS = flag('programs', [...SELFTESTS_64.map((t) => t.name), 'buslock'].join(',')).split(',');
 const JSON_OUT = flag('json', '');
+/** Per boot: a guest that hangs (QEMU TCG once hung in ldt_gdt_64's threads) is killed and reported. */
+const TIMEOUT_S = Number(flag('timeout', '1200'));
 const MEMORY_MIB = 256;
 /** isa-debug-exit value 0x10 -> status 33, what /init writes after its programs. */
 const INIT_EXIT_STATUS = 33;
@@ -26,6 +28,7 @@ const INIT_EXIT_STATUS = 33;
 interface Boot {
   machine: string;
   status: number | null;
+  timedOut: boolean;
   bootToInitS: number | undefined;
   totalS: number;
   instructions: number | undefined;
@@ -40,6 +43,8 @@ function boot(machine: string, cmd: string, args: string[]): Promise<Boot> {
     let stdout = '';
     let stderr = '';
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, TIMEOUT_S * 1000);
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
       if (bootToInitS === undefined && stdout.includes('dbstub-init: pid 1')) bootToInitS = now() - t0;
@@ -47,10 +52,12 @@ function boot(machine: string, cmd: string, args: string[]): Promise<Boot> {
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (status) => {
+      clearTimeout(timer);
       const insns = /\(([\d,]+) instructions in/.exec(stderr)?.[1];
       resolve({
         machine,
         status,
+        timedOut,
         bootToInitS,
         totalS: now() - t0,
         instructions: insns === undefined ? undefined : Number(insns.replace(/,/g, '')),
@@ -82,7 +89,7 @@ async function main(): Promise<void> {
         '--initrd', initrd, '--append', append, '--max-insns', '40000000000']));
     }
     const b = boots[boots.length - 1]!;
-    console.log(`${b.machine}: exit ${b.status}${b.status === INIT_EXIT_STATUS ? ' (init powered off)' : ''}, boot-to-/init ${b.bootToInitS?.toFixed(1) ?? '-'} s, total ${b.totalS.toFixed(1)} s${b.instructions !== undefined ? `, ${b.instructions.toLocaleString('en-US')} instructions` : ''}`);
+    console.log(`${b.machine}: ${b.timedOut ? `killed after ${TIMEOUT_S} s, ` : ''}exit ${b.status}${b.status === INIT_EXIT_STATUS ? ' (init powered off)' : ''}, boot-to-/init ${b.bootToInitS?.toFixed(1) ?? '-'} s, total ${b.totalS.toFixed(1)} s${b.instructions !== undefined ? `, ${b.instructions.toLocaleString('en-US')} instructions` : ''}`);
   }
   console.log(`\n${'selftest'.padEnd(24)}${boots.map((b) => b.machine.padEnd(34)).join('')}`);
   for (const p of PROGRAMS.filter((p) => p !== 'buslock')) {
