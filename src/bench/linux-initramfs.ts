@@ -18,8 +18,6 @@ const INIT_SRC = join(ROOT, 'test', 'linux', 'init', 'init.c');
 const BOOT_DIR = join(LINUX, 'x', 'boot');
 const SELFTEST_SRC = join(LINUX, 'src', 'tools', 'testing', 'selftests');
 const SELFTEST_OUT = join(LINUX, 'selftests');
-/** /init alone. */
-export const INITRAMFS = join(LINUX, 'initramfs.cpio');
 /** /init and the selftests under /st. */
 export const SELFTESTS_INITRAMFS = join(LINUX, 'selftests.cpio');
 /** The /init inside them, kept for its symbols (a debugger's breakpoint on buslock_round_marker). */
@@ -73,10 +71,6 @@ export function packInitramfs(out: string, files: Readonly<Record<string, string
     rmSync(dir, { recursive: true, force: true });
   }
   return out;
-}
-
-export function buildInitramfs(): string {
-  return packInitramfs(INITRAMFS);
 }
 
 export interface Selftest {

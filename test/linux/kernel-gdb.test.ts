@@ -31,7 +31,7 @@ if (skip) console.warn('test/linux/kernel-gdb.test.ts: no Debian kernel and linu
 const INIT_EXIT_STATUS = 33;
 const SIGTRAP = 5;
 /** init's exit through isa-debug-exit as gdb reports it ("exited with code 041"). */
-const GDB_EXIT = `exited with code ${INIT_EXIT_STATUS.toString(8).padStart(2, '0')}]`;
+const GDB_EXIT = `exited with code 0${INIT_EXIT_STATUS.toString(8)}]`;
 const ROUNDS = [
   { routing: 'pre-patch', guestDr6: 0x00000000 },
   { routing: 'bld-patch', guestDr6: 0x00000800 },
