@@ -76,6 +76,11 @@ export function iret(c: Cpu, i: Insn): void {
 
 function iretBody(c: Cpu, i: Insn): void {
   if (!(c.efer & A.EFER_LMA)) { iretProtected(c, i); return; }
+  // No task return in IA-32e mode: #GP(0) when the IRET runs with EFLAGS.NT=1 (SDM Vol. 2A IRET,
+  // IA-32e-MODE; AMD APM Vol. 3 IRET; QEMU helper_iret_protected tests env->eflags). The NT bit of the
+  // popped image is loaded like any other flag: Linux returns to user code that set NT this way
+  // (tools/testing/selftests/x86/syscall_nt.c). Checked before the pops, as the pseudocode orders it.
+  if (c.fl & A.RFLAGS_NT) c.raiseGP0();
   const sz = i.rexW ? 8 : i.p66 ? 2 : 4;
   let sp = c.rspLa();
   const rd = (): number => {
@@ -99,7 +104,6 @@ function iretBody(c: Cpu, i: Insn): void {
   const rspV = sz === 8 ? 0 : rd();
   if (sz === 8) sp += 8;
   const ss = rd() & 0xffff;
-  if (flags & A.RFLAGS_NT) c.raiseGP0(); // task return not supported in IA-32e mode
   const rpl = cs & 3;
   if ((cs & 0xfffc) === 0) c.raiseGP0();
   if (rpl < c.cpl) c.raise(A.VEC_GP, cs & 0xfffc);
