@@ -83,26 +83,18 @@ function iretBody(c: Cpu, i: Insn): void {
   if (c.fl & A.RFLAGS_NT) c.raiseGP0();
   const sz = i.rexW ? 8 : i.p66 ? 2 : 4;
   let sp = c.rspLa();
+  // Each pop yields its low 32 bits; a 64-bit pop leaves bits 63:32 in c.th. The halves stay apart: a
+  // non-canonical RSP image (IRET checks only RIP, SDM Vol. 2A IRET) is not representable as a double.
   const rd = (): number => {
-    let v: number;
-    if (sz === 8) { const lo = c.rd64(sp); const hi = c.th; v = hi * TWO32 + (lo >>> 0); c.th = hi; }
-    else if (sz === 4) v = c.rd32(sp) >>> 0;
-    else v = c.rd16(sp);
+    const v = sz === 8 ? c.rd64(sp) : sz === 4 ? c.rd32(sp) : c.rd16(sp);
+    if (sz !== 8) c.th = 0;
     sp += sz;
     return v;
   };
-  const ripLo = sz === 8 ? c.rd64(sp) : sz === 4 ? c.rd32(sp) : c.rd16(sp);
-  const ripHi = sz === 8 ? c.th : 0;
-  sp += sz;
+  const ripLo = rd(), ripHi = c.th;
   const cs = rd() & 0xffff;
   const flags = rd() >>> 0;
-  // The popped RSP is kept as its two dwords: it need not be canonical (IRET checks only RIP, SDM Vol. 2
-  // IRET, IA-32e mode; a bad RSP faults at its first use), and a non-canonical 64-bit value does not fit
-  // a double (Linux 6.1 selftest sigreturn_64 asks for RSP 0x8badf00d5aadc0de and reads it back).
-  const rspLo = sz === 8 ? c.rd64(sp) : 0;
-  const rspHi = sz === 8 ? c.th : 0;
-  const rspV = sz === 8 ? 0 : rd();
-  if (sz === 8) sp += 8;
+  const rspLo = rd(), rspHi = c.th;
   const ss = rd() & 0xffff;
   const rpl = cs & 3;
   if ((cs & 0xfffc) === 0) c.raiseGP0();
@@ -144,8 +136,7 @@ function iretBody(c: Cpu, i: Insn): void {
   // Commit.
   c.segSel[1] = cs; c.segBase[1] = csBase; c.segLimit[1] = csLimit; c.segAttr[1] = cAttr;
   c.segSel[2] = ss; c.segBase[2] = ssBase; c.segLimit[2] = ssLimit; c.segAttr[2] = ssAttr;
-  if (sz === 8) { c.rl[4] = rspLo; c.rh[4] = rspHi; }
-  else { c.rl[4] = rspV | 0; c.rh[4] = 0; }
+  c.rl[4] = rspLo | 0; c.rh[4] = rspHi | 0;
   if (rpl !== oldCpl) {
     c.cpl = rpl; c.updateCplMasks();
     // Data segments with DPL < new CPL become null (SDM Vol. 2 IRET, RETURN-TO-OUTER-PRIVILEGE-LEVEL).
