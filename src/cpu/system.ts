@@ -152,6 +152,9 @@ function iretBody(c: Cpu, i: Insn): void {
   if (nf & A.RFLAGS_RF) c.rfKeep = true; // RF loaded by IRET survives until the next instruction completes
   updateMode(c); // 64-bit or compatibility mode after the return
   c.fLin0 = NaN;
+  // To compatibility mode the IRET checks and loads EIP, bits 31:0 of the image (SDM Vol. 2A IRET; Bochs
+  // branch_far masks the same way): Linux's IRET to __USER32_CS after a SYSENTER from 64-bit code lands
+  // at the low half of the 64-bit vDSO address (do_fast_syscall_32's int80_landing_pad).
   c.nextRip = (cAttr & A.ATTR_L) ? target : target >>> 0;
   c.dbBranch = true;
 }

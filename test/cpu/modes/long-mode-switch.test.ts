@@ -273,6 +273,54 @@ user32:
     void KCS; void CODE;
   });
 
+  it('IRETQ to compatibility mode loads EIP = bits 31:0 of the RIP image (Linux SYSENTER from 64-bit code)', () => {
+    // SDM Vol. 2A IRET checks "EIP" against the CS limit when the new mode is not 64-bit mode, and no
+    // canonical check applies to it (Bochs branch_far masks RIP to 32 bits the same way). Linux 6.1
+    // do_fast_syscall_32 sets regs->ip = mm->context.vdso + vdso32 int80_landing_pad (0x...559) for a
+    // SYSENTER from a 64-bit process and IRETs to __USER32_CS: the selftests' SIGSEGV RIP is that
+    // address's low half (single_step_syscall "Set TF and check SYSENTER", mov_ss_trap "MOV SS; SYSENTER").
+    const IDT64 = 0x3000, HANDLER = 0x30000;
+    const s = makeSys({ state: (st) => { st.idtr = { base: BigInt(IDT64), limit: 0xfff }; } });
+    s.intercept = false;
+    s.w64(TSS + 4, BigInt(KSTACK0));
+    s.w32(IDT64 + 0x80 * 16, (CS64 << 16) | (HANDLER & 0xffff));
+    s.w32(IDT64 + 0x80 * 16 + 4, (HANDLER & 0xffff0000) | 0x8000 | (3 << 13) | (0xe << 8));
+    s.load(`
+.code64
+  movabs $0x7ffd00000000, %rax
+  or %rax, (%rsp)                    # RIP image 0x00007ffd_xxxxxxxx: a 64-bit vDSO-like address
+  iretq`, HANDLER);
+    inLongMode(`
+  ljmp $${CS64}, $1f
+.code64
+1:
+  mov $0x80000, %rsp
+  mov $0xc0000081, %ecx
+  xor %eax, %eax
+  mov $0x00180008, %edx              # STAR: SYSCALL CS 0x08, SYSRET base 0x18
+  wrmsr
+  mov $0xc0000080, %ecx
+  rdmsr
+  or $1, %eax                        # EFER.SCE
+  wrmsr
+  mov $user32, %ecx
+  mov $2, %r11d
+  sysretl
+.code32
+user32:
+  mov $0x70000, %esp
+  int $0x80
+  mov $0x1234, %esi
+  jmp .`, s);
+    expect(s.cpu.run(60).kind).toBe('budget');
+    expect(s.exc.map((e) => [e.vector, e.cls])).toEqual([[0x80, 'software-interrupt']]);
+    expect(s.cpu.mode).toBe('compat32');
+    expect(s.cpu.getCpl()).toBe(3);
+    expect(s.cpu.getGpr(6)).toBe(0x1234n); // the instruction after INT 0x80 ran
+    expect(s.cpu.getRip() >> 32n).toBe(0n);
+    expect(s.r64(KSTACK0 - 40) >> 32n).toBe(0x7ffdn); // the image really had bits 63:32 set
+  });
+
   it('MOV to/from CR8 in 64-bit mode goes to the interrupt controller (TPR[7:4])', () => {
     const s = inLongMode(`
   ljmp $${CS64}, $1f
