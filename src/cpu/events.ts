@@ -11,7 +11,8 @@ import { updateMode } from './mode.js';
 import { deliverIdt32 } from './delivery32.js';
 import { attrsOf, limitOf } from './descriptor.js';
 import { CANON_LIMIT, TWO32, big64, bigToLa, laToBig } from './canonical.js';
-import { FAULT, SHADOW_NONE, SL_EVENT } from './state.js';
+import { FAULT, SHADOW_MOVSS, SHADOW_NONE, SL_EVENT } from './state.js';
+import { onFault } from './debug.js';
 import * as A from './arch.js';
 import type { Cpu } from './cpu.js';
 import { CpuAddressing } from './addressing.js';
@@ -166,6 +167,16 @@ export abstract class CpuEvents extends CpuAddressing {
         return true;
       } catch (e) {
         if (e !== FAULT) throw e;
+        if (soft) {
+          // INT n / INT3 / INTO whose own delivery faults is a faulting instruction (SDM Vol. 2A INT n lists
+          // the #GP/#NP/#SS/#TS/#PF of its delivery as its exceptions): it does not complete, so no trap #DB
+          // is reported for it (SDM Vol. 3 18.3.1.2, 18.3.1.4): neither its single-step nor a data-breakpoint
+          // #DB a MOV SS held back (Linux 6.1 mov_ss_trap.c: "Any fault: drop the pending #DB trap"), as
+          // Cpu.handleThrow does for an instruction that faults before any delivery. SDM 6.8.3's delivery
+          // "after the transfer" is for an INT n that does transfer to its own handler.
+          if (this.shadow === SHADOW_MOVSS) this.pendingDbg = 0;
+          onFault(this as unknown as Cpu);
+        }
         const second = this.excVec;
         if (vec === A.VEC_DF) { this.tripleFault(`fault #${second} while delivering #DF`); return false; }
         const firstIsPf = vec === A.VEC_PF;
