@@ -2,7 +2,7 @@
 // compatibility mode), far JMP to a 64-bit code segment (SDM Vol. 3 10.8.5 / 11.8.5), with the mode and
 // EFER checked at every step, and the #GP(0) cases of the switch.
 import { describe, expect, it } from 'vitest';
-import { CODE, CS64, KCS, KSTACK0, PT_AREA, TSS, UCS, UDS, makeSys, type Sys } from '../support/sys.js';
+import { A_CODE64, CODE, CS64, EXTRA, GDT, KCS, KSTACK0, PT_AREA, TSS, UCS, UDS, descriptor, makeSys, type Sys } from '../support/sys.js';
 
 const EFER_LME = 0x100n, EFER_LMA = 0x400n;
 const PML4 = PT_AREA, PDPT = PT_AREA + 0x1000, PD = PT_AREA + 0x2000;
@@ -319,6 +319,35 @@ user32:
     expect(s.cpu.getGpr(6)).toBe(0x1234n); // the instruction after INT 0x80 ran
     expect(s.cpu.getRip() >> 32n).toBe(0n);
     expect(s.r64(KSTACK0 - 40) >> 32n).toBe(0x7ffdn); // the image really had bits 63:32 set
+  });
+
+  it('LRETQ $16 to CPL3 loads a non-canonical RSP image bit for bit, plus the immediate', () => {
+    // SDM Vol. 2A RET (far, return to outer privilege level): the immediate skips the caller's parameters
+    // before SS:RSP are popped and is added to the popped RSP again; only
+    // RIP is checked for canonicality. The same pops as IRETQ's (Linux's mov_ss_trap / sigreturn selftests
+    // return to user code with a non-canonical RSP that way).
+    const s = inLongMode(`
+  ljmp $${CS64}, $1f
+.code64
+1:
+  mov $0x80000, %rsp
+  pushq $${UDS}
+  movabs $0x8badf00d5aadc0de, %rax
+  push %rax
+  pushq $0                           # 16 bytes of parameters released by the immediate
+  pushq $0
+  pushq $${EXTRA | 3}
+  mov $user64, %eax
+  push %rax
+  lretq $16
+user64:
+  mov %rsp, %rbx
+  jmp .`);
+    s.dv.setBigUint64(GDT + (EXTRA >> 3) * 8, descriptor(0, 0xfffff, A_CODE64 | (3 << 5)), true);
+    const r = s.cpu.run(60);
+    expect([r.kind, s.exc.map((e) => [e.vector, e.errorCode, e.rip])]).toEqual(['budget', []]);
+    expect([s.cpu.mode, s.cpu.getCpl()]).toEqual(['long64', 3]);
+    expect(s.cpu.getGpr(3)).toBe(0x8badf00d5aadc0den + 16n);
   });
 
   it('MOV to/from CR8 in 64-bit mode goes to the interrupt controller (TPR[7:4])', () => {
