@@ -115,4 +115,13 @@ describe.skipIf(VMLINUX === undefined)('Debian linux-image-cloud-amd64 as an unc
     expect(lines).toContain('kvm-clock: Using msrs 4b564d01 and 4b564d00');
     expect(r.status, r.stderr).toBe(EXIT_BUDGET);
   }, 600_000);
+
+  it('bare mode, amd: the same boot prints the same transcript twice, timestamps included (virtual time: one tick per instruction, 1 ns)', async () => {
+    const run = () => dbstub(['run', '--kernel', VMLINUX ?? '', '--mode', 'bare', '--vendor', 'amd', '--memory', '256', '--append', 'console=ttyS0 earlyprintk=serial,ttyS0,115200', '--max-insns', PVH_EARLY_INSNS]);
+    const [a, b] = [await run(), await run()];
+    // Long enough to be worth comparing: the banner, the TSC calibration against the PIT, timestamps that advance.
+    expect(a.stdout).toContain('tsc: Fast TSC calibration using PIT');
+    expect(a.stdout).toMatch(/^\[\s*0\.0*[1-9]\d*\] /m);
+    expect(b.stdout).toBe(a.stdout);
+  }, 600_000);
 });
