@@ -90,7 +90,7 @@ describe.skipIf(skip)("Debian's kernel under gdb, kvm mode, Intel: /init, seed 0
       commands.push(
         // Round 3 (corrected): the routed #DB enters Linux's user-mode #DB handler noist_exc_debug, where a second hardware breakpoint stops gdb.
         `eval "hbreak *%#lx", ${kernelSymbol('noist_exc_debug')}`,
-        'echo @@continue\\n', 'continue', 'monitor info db 1',
+        'echo @@continue\\n', 'continue', 'monitor info db 2',
         'echo @@continue\\n', 'continue',
         // Round 4: no hardware breakpoint, so KVM reflects the #DB itself; a software breakpoint (int3 only, no
         // #DB interception) in handle_bus_lock shows the kernel reaching its warning.
