@@ -4,7 +4,7 @@
 // dbstub's instructions, and each selftest's outcome with its own [FAIL]/"not ok" lines. Nothing here is a
 // test: the CI suite boots once (test/linux/kernel-gdb.test.ts); this is the rest, for a person to read.
 //
-//   node dist/bench/linux.js [--runs bare,kvm,qemu] [--vendor intel|amd] [--programs a,b,...] [--timeout S] [--json FILE]
+//   node dist/bench/linux.js [--runs bare,kvm,qemu,bare-jit,kvm-jit] [--vendor intel|amd] [--programs a,b,...] [--timeout S] [--json FILE]
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { buildSelftestsInitramfs, debianKernel, haveSelftestSources, hasCpio, selftestResults, SELFTESTS_64, type SelftestResult } from './linux-initramfs.js';
@@ -85,7 +85,9 @@ async function main(): Promise<void> {
       boots.push(await boot('qemu-tcg', qemu, ['-M', 'pc', '-accel', 'tcg', '-cpu', 'max', '-m', String(MEMORY_MIB), '-nographic', '-no-reboot',
         '-kernel', kernel, '-initrd', initrd, '-append', append, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04']));
     } else {
-      boots.push(await boot(`dbstub-${run}`, process.execPath, [DBSTUB_BIN, 'run', kernel, '--mode', run, '--vendor', VENDOR, '--memory', String(MEMORY_MIB),
+      // bare, kvm, or either with the block compiler: bare-jit, kvm-jit.
+      const [mode, engine = 'interp'] = run.split('-');
+      boots.push(await boot(`dbstub-${run}`, process.execPath, [DBSTUB_BIN, 'run', kernel, '--mode', mode!, '--engine', engine, '--vendor', VENDOR, '--memory', String(MEMORY_MIB),
         '--initrd', initrd, '--append', append, '--max-insns', '40000000000']));
     }
     const b = boots[boots.length - 1]!;
