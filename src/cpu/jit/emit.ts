@@ -16,34 +16,23 @@ const LOGIC_OP: Record<number, string> = { 1: '|', 4: '&', 6: '^', 8: '&' };
 
 /** fast.ts add64/sub64/logic64/add32/sub32/logic32; the source is register `s` or the immediate (imm, immHi). */
 function alu(g: Gen, k: number, w: boolean, kind: number, d: number, s: number, imm: number, immHi: number): boolean {
-  const o = LOGIC_OP[kind];
-  if (kind !== 0 && kind !== 5 && kind !== 7 && o === undefined) return false;
-  const write = kind !== 7 && kind !== 8;
-  const a = `a_${k}`, ah = `ah_${k}`, b = `b_${k}`, bh = `bh_${k}`, r = `r_${k}`, h = `h_${k}`;
-  if (w) {
-    g.emit(`const ${b} = ${s >= 0 ? g.lo(s) : lit(imm)}, ${bh} = ${s >= 0 ? g.hi(s) : lit(immHi)};`);
-    g.emit(`const ${a} = ${g.lo(d)}, ${ah} = ${g.hi(d)};`);
-    if (kind === 0) g.emit(`const s_${k} = (${a} >>> 0) + (${b} >>> 0); const ${r} = s_${k} | 0, ${h} = (${ah} + ${bh} + (s_${k} >= ${TWO32} ? 1 : 0)) | 0;`);
-    else if (kind === 5 || kind === 7) g.emit(`const s_${k} = (${a} >>> 0) - (${b} >>> 0); const ${r} = s_${k} | 0, ${h} = (${ah} - ${bh} - (s_${k} < 0 ? 1 : 0)) | 0;`);
-    else g.emit(`const ${r} = ${a} ${o} ${b}, ${h} = ${ah} ${o} ${bh};`);
-    if (write) { g.setLo(d, r); g.setHi(d, h); }
-  } else {
-    g.emit(`const ${b} = ${s >= 0 ? g.lo(s) : lit(imm)};`);
-    g.emit(`const ${a} = ${g.lo(d)};`);
-    if (kind === 0) g.emit(`const ${r} = (${a} + ${b}) | 0;`);
-    else if (kind === 5 || kind === 7) g.emit(`const ${r} = (${a} - ${b}) | 0;`);
-    else g.emit(`const ${r} = ${a} ${o} ${b};`);
-    if (write) { g.setLo(d, r); g.setHi(d, '0'); }
-  }
-  const kindName = kind === 0 ? 'add' : kind === 5 || kind === 7 ? 'sub' : 'logic';
-  g.setFlags({ kind: kindName, w, r, h: w ? h : '0', a, ah: w ? ah : '0', b, bh: w ? bh : '0', cin: '0', v: '' }, k);
+  if (kind !== 0 && kind !== 5 && kind !== 7 && LOGIC_OP[kind] === undefined) return false;
+  const b = `b_${k}`, bh = `bh_${k}`;
+  if (w) g.emit(`const ${b} = ${s >= 0 ? g.lo(s) : lit(imm)}, ${bh} = ${s >= 0 ? g.hi(s) : lit(immHi)};`);
+  else g.emit(`const ${b} = ${s >= 0 ? g.lo(s) : lit(imm)};`);
+  aluWith(g, k, w, kind, d, b, bh, kind !== 7 && kind !== 8);
   return true;
 }
 
 /** ops.ts alu() for ADD/SUB/CMP/AND/OR/XOR reg, [mem]: destination register d, source value (b, bh) read. */
 function aluMem(g: Gen, k: number, w: boolean, kind: number, d: number, b: string, bh: string): void {
+  aluWith(g, k, w, kind, d, b, bh, kind !== 7);
+}
+
+/** The operation on destination register d and the source (b, bh, already in locals), its result written back
+ *  when `write`, and the lazy-flag record. */
+function aluWith(g: Gen, k: number, w: boolean, kind: number, d: number, b: string, bh: string, write: boolean): void {
   const o = LOGIC_OP[kind];
-  const write = kind !== 7;
   const a = `a_${k}`, ah = `ah_${k}`, r = `r_${k}`, h = `h_${k}`;
   if (w) {
     g.emit(`const ${a} = ${g.lo(d)}, ${ah} = ${g.hi(d)};`);
