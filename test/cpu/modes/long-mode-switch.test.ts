@@ -221,15 +221,20 @@ ${extra}
     expect(s.cpu.getState().seg[1]!.selector).toBe(KCS);
   });
 
-  it('64-bit kernel -> SYSRET to compatibility-mode CPL3 code -> INT through the 64-bit IDT -> IRETQ back to compat32', () => {
-    const IDT64 = 0x3000, HANDLER = 0x30000;
+  const IDT64 = 0x3000, HANDLER = 0x30000;
+  /** A 64-bit IDT with a DPL3 interrupt gate for vector 0x80 to HANDLER (16-byte gate, 64-bit code segment) and
+   *  the 64-bit TSS's RSP0 (8 bytes at offset 4). */
+  function withInt80Gate(): ReturnType<typeof makeSys> {
     const s = makeSys({ state: (st) => { st.idtr = { base: BigInt(IDT64), limit: 0xfff }; } });
     s.intercept = false;
-    // 64-bit TSS: RSP0 (8 bytes at offset 4).
     s.w64(TSS + 4, BigInt(KSTACK0));
-    // 16-byte interrupt gate for vector 0x80, DPL 3, 64-bit code segment.
     s.w32(IDT64 + 0x80 * 16, (CS64 << 16) | (HANDLER & 0xffff));
     s.w32(IDT64 + 0x80 * 16 + 4, (HANDLER & 0xffff0000) | 0x8000 | (3 << 13) | (0xe << 8));
+    return s;
+  }
+
+  it('64-bit kernel -> SYSRET to compatibility-mode CPL3 code -> INT through the 64-bit IDT -> IRETQ back to compat32', () => {
+    const s = withInt80Gate();
     s.load(`
 .code64
   mov $0xa2, %al
@@ -279,12 +284,7 @@ user32:
     // do_fast_syscall_32 sets regs->ip = mm->context.vdso + vdso32 int80_landing_pad (0x...559) for a
     // SYSENTER from a 64-bit process and IRETs to __USER32_CS: the selftests' SIGSEGV RIP is that
     // address's low half (single_step_syscall "Set TF and check SYSENTER", mov_ss_trap "MOV SS; SYSENTER").
-    const IDT64 = 0x3000, HANDLER = 0x30000;
-    const s = makeSys({ state: (st) => { st.idtr = { base: BigInt(IDT64), limit: 0xfff }; } });
-    s.intercept = false;
-    s.w64(TSS + 4, BigInt(KSTACK0));
-    s.w32(IDT64 + 0x80 * 16, (CS64 << 16) | (HANDLER & 0xffff));
-    s.w32(IDT64 + 0x80 * 16 + 4, (HANDLER & 0xffff0000) | 0x8000 | (3 << 13) | (0xe << 8));
+    const s = withInt80Gate();
     s.load(`
 .code64
   movabs $0x7ffd00000000, %rax
