@@ -204,6 +204,8 @@ export const CPUID1_EDX_PAT = 1 << 16;
 export const CPUID1_EDX_PSE = 1 << 3;
 export const CPUID1_EDX_DE = 1 << 2;
 export const CPUID1_EDX_CLFSH = 1 << 19;
+/** MMX technology (mmx-state.ts): part of the x86-64 baseline, set by every Intel and AMD 64-bit part. */
+export const CPUID1_EDX_MMX = 1 << 23;
 export const CPUID1_EDX_FXSR = 1 << 24;
 export const CPUID1_EDX_SSE = 1 << 25;
 export const CPUID1_EDX_SSE2 = 1 << 26;

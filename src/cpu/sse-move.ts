@@ -6,7 +6,9 @@
 import type { Cpu } from './cpu.js';
 import type { Insn } from './decoder.js';
 import { TWO32 } from './canonical.js';
-import { OP, OPB, OPW, saveDst, setFromOp, src128, src64, sseCheck, store128 } from './sse-state.js';
+import { both } from './sse-int.js';
+import { mmHi, mmLo, mmxCheck, mmxTransition } from './mmx-state.js';
+import { DB, DD, DW, dOff, intEnter, intLeave, OP, OPB, OPW, saveDst, saveFrame, setFromOp, SRC_FULL, SRC_LOW_HALF, SRC_NONE, src128, src64, sseCheck, store128 } from './sse-state.js';
 
 type H = (c: Cpu, i: Insn) => void;
 
@@ -136,29 +138,39 @@ export const movnti: H = (c, i) => {
   const lo = c.getReg(i.reg, sz, i.rex);
   if (sz === 8) c.wr64(la, lo, c.th); else c.wr32(la, lo);
 };
-/** MASKMOVDQU xmm1, xmm2 (66 0F F7, register form only): the bytes of xmm1 whose mask byte in xmm2 has bit 7
- *  set go to DS:rDI (segment override allowed, address size from 67). Unselected bytes are not written; a
- *  fault is taken as for a 16-byte store (probeWrite) when any byte is selected. */
-export const maskmovdqu: H = (c, i) => {
+/** MASKMOVDQU xmm1, xmm2 (66 0F F7) / MASKMOVQ mm1, mm2 (0F F7, SSE), register form only: the bytes of the
+ *  first operand whose mask byte in the second has bit 7 set go to DS:rDI (segment override allowed, address
+ *  size from 67). Unselected bytes are not written; a fault is taken as for a 16 / 8-byte store (probeWrite)
+ *  when any byte is selected. */
+export const [maskmovdqu, maskmovq] = both((c, i, mm) => {
   if (i.mem) c.raiseUD();
-  sseCheck(c);
-  const xb = c.xmmB, s = i.reg * 16, m = i.rm * 16;
+  let n: number, s: number, m: number, src: Uint8Array, mask: Uint8Array;
+  if (mm) {
+    mmxCheck(c);
+    const r = i.reg & 7, k = i.rm & 7;
+    OP[0] = mmLo(c, r); OP[1] = mmHi(c, r); OP[2] = mmLo(c, k); OP[3] = mmHi(c, k);
+    mmxTransition(c); // MASKMOVQ reads both MMX registers (Vol. 3 Table 12-2), whether or not a byte is stored
+    n = 8; src = OPB; s = 0; mask = OPB; m = 8;
+  } else {
+    sseCheck(c);
+    n = 16; src = c.xmmB; s = i.reg * 16; mask = c.xmmB; m = i.rm * 16;
+  }
   let any = false;
-  for (let k = 0; k < 16; k++) if (xb[m + k]! & 0x80) { any = true; break; }
+  for (let k = 0; k < n; k++) if (mask[m + k]! & 0x80) { any = true; break; }
   if (!any) return;
   let la: number;
   const seg = i.seg >= 0 ? i.seg : 3;
   if (i.leg) {
     const off = i.asz === 2 ? c.rl[7]! & 0xffff : c.rl[7]! >>> 0;
-    la = c.dataLin(seg, off, 16, true);
+    la = c.dataLin(seg, off, n, true);
   } else {
     let v = i.asz === 8 ? c.rh[7]! * TWO32 + (c.rl[7]! >>> 0) : c.rl[7]! >>> 0;
     if (seg >= 4) v += c.segBase[seg]!;
     la = c.canon(v);
   }
-  c.probeWrite(la, 16);
-  for (let k = 0; k < 16; k++) if (xb[m + k]! & 0x80) c.wr8(la + k, xb[s + k]!);
-};
+  c.probeWrite(la, n);
+  for (let k = 0; k < n; k++) if (mask[m + k]! & 0x80) c.wr8(la + k, src[s + k]!);
+});
 
 // ---- sign masks ----
 
@@ -176,37 +188,48 @@ export const movmskpd: H = (c, i) => {
   const x = c.xmm, s = i.rm * 4;
   c.setReg(i.reg, 4, i.rex, (x[s + 1]! >>> 31) | ((x[s + 3]! >>> 31) << 1), 0);
 };
-/** PMOVMSKB r32, xmm (66 0F D7, register form only): the 16 byte sign bits. */
-export const pmovmskb: H = (c, i) => {
+/** PMOVMSKB r32, xmm (66 0F D7) / r32, mm (0F D7, SSE), register form only: the byte sign bits. */
+export const [pmovmskb, mmPmovmskb] = both((c, i, mm) => {
   if (i.mem) c.raiseUD();
-  sseCheck(c);
-  const xb = c.xmmB, s = i.rm * 16;
+  const n = intEnter(c, i, mm, i.rm, SRC_NONE), d = dOff;
   let v = 0;
-  for (let k = 0; k < 16; k++) v |= (xb[s + k]! >> 7) << k;
+  for (let k = 0; k < n; k++) v |= (DB[d + k]! >> 7) << k;
+  if (mm) mmxTransition(c);
   c.setReg(i.reg, 4, i.rex, v, 0);
-};
+});
 
 // ---- word insert / extract ----
 
-/** PINSRW xmm, r32/m16, imm8 (66 0F C4): word imm8[2:0] of xmm from the low word of the source. */
-export const pinsrw: H = (c, i) => {
-  sseCheck(c);
+/** PINSRW xmm, r32/m16, imm8 (66 0F C4) / mm, r32/m16, imm8 (0F C4, SSE): word imm8[2:0] (imm8[1:0] for MMX)
+ *  of the destination from the low word of the source. */
+export const [pinsrw, mmPinsrw] = both((c, i, mm) => {
+  const n = intEnter(c, i, mm, i.reg, SRC_NONE);
   const v = i.mem ? c.rd16(c.ea(i, 2)) : c.getReg(i.rm, 4, i.rex) & 0xffff;
-  c.xmmW[i.reg * 8 + (i.imm & 7)] = v;
-};
-/** PEXTRW r32, xmm, imm8 (66 0F C5, register form only): zero-extended word imm8[2:0]. */
-export const pextrw: H = (c, i) => {
+  DW[(dOff >> 1) + (i.imm & ((n >> 1) - 1))] = v;
+  intLeave(c, mm, i.reg);
+});
+/** PEXTRW r32, xmm, imm8 (66 0F C5) / r32, mm, imm8 (0F C5, SSE), register form only: the zero-extended word
+ *  imm8[2:0] (imm8[1:0] for MMX). */
+export const [pextrw, mmPextrw] = both((c, i, mm) => {
   if (i.mem) c.raiseUD();
-  sseCheck(c);
-  c.setReg(i.reg, 4, i.rex, c.xmmW[i.rm * 8 + (i.imm & 7)]!, 0);
-};
+  const n = intEnter(c, i, mm, i.rm, SRC_NONE);
+  const v = DW[(dOff >> 1) + (i.imm & ((n >> 1) - 1))]!;
+  if (mm) mmxTransition(c);
+  c.setReg(i.reg, 4, i.rex, v, 0);
+});
 
 // ---- bitwise logic (ANDPS/ANDPD/PAND, ANDNPS/ANDNPD/PANDN, ORPS/ORPD/POR, XORPS/XORPD/PXOR) ----
 
-export const pand: H = (c, i) => { sseCheck(c); src128(c, i, true); const x = c.xmm, d = i.reg * 4; for (let k = 0; k < 4; k++) x[d + k] &= OP[k]!; };
-export const pandn: H = (c, i) => { sseCheck(c); src128(c, i, true); const x = c.xmm, d = i.reg * 4; for (let k = 0; k < 4; k++) x[d + k] = ~x[d + k]! & OP[k]!; };
-export const por: H = (c, i) => { sseCheck(c); src128(c, i, true); const x = c.xmm, d = i.reg * 4; for (let k = 0; k < 4; k++) x[d + k] |= OP[k]!; };
-export const pxor: H = (c, i) => { sseCheck(c); src128(c, i, true); const x = c.xmm, d = i.reg * 4; for (let k = 0; k < 4; k++) x[d + k] ^= OP[k]!; };
+type L = (a: number, b: number) => number;
+function logic(c: Cpu, i: Insn, mm: boolean, f: L): void {
+  const n = intEnter(c, i, mm, i.reg, SRC_FULL) >> 2, d = dOff >> 2;
+  for (let k = 0; k < n; k++) DD[d + k] = f(DD[d + k]!, OP[k]!);
+  intLeave(c, mm, i.reg);
+}
+export const [pand, mmPand] = both((c, i, mm) => logic(c, i, mm, (a, b) => a & b));
+export const [pandn, mmPandn] = both((c, i, mm) => logic(c, i, mm, (a, b) => ~a & b));
+export const [por, mmPor] = both((c, i, mm) => logic(c, i, mm, (a, b) => a | b));
+export const [pxor, mmPxor] = both((c, i, mm) => logic(c, i, mm, (a, b) => a ^ b));
 
 // ---- shuffles ----
 
@@ -244,22 +267,24 @@ export const pshufhw: H = (c, i) => {
 };
 
 /** Interleave elements of `size` bytes from the low (high=false) or high halves of destination and source:
- *  PUNPCKL/HBW, WD, DQ, QDQ and UNPCKLPS/PD, UNPCKHPS/PD (which are the DQ / QDQ byte patterns). */
-function unpack(c: Cpu, i: Insn, size: number, high: boolean): void {
-  sseCheck(c); src128(c, i, true); saveDst(c, i.reg);
-  const xb = c.xmmB, d = i.reg * 16, base = high ? 8 : 0;
-  for (let e = 0; e < 8 / size; e++) {
+ *  PUNPCKL/HBW, WD, DQ, QDQ and UNPCKLPS/PD, UNPCKHPS/PD (which are the DQ / QDQ byte patterns); the MMX
+ *  forms interleave 4-byte halves, and the low ones read only mm/m32 (SDM Vol. 2 PUNPCKLBW). */
+function unpack(c: Cpu, i: Insn, mm: boolean, size: number, high: boolean): void {
+  const half = intEnter(c, i, mm, i.reg, high ? SRC_FULL : SRC_LOW_HALF) >> 1, d = dOff, base = high ? half : 0;
+  saveFrame();
+  for (let e = 0; e < half / size; e++) {
     for (let b = 0; b < size; b++) {
-      xb[d + 2 * e * size + b] = OPB[16 + base + e * size + b]!;
-      xb[d + (2 * e + 1) * size + b] = OPB[base + e * size + b]!;
+      DB[d + 2 * e * size + b] = OPB[16 + base + e * size + b]!;
+      DB[d + (2 * e + 1) * size + b] = OPB[base + e * size + b]!;
     }
   }
+  intLeave(c, mm, i.reg);
 }
-export const punpcklbw: H = (c, i) => unpack(c, i, 1, false);
-export const punpcklwd: H = (c, i) => unpack(c, i, 2, false);
-export const punpckldq: H = (c, i) => unpack(c, i, 4, false);
-export const punpcklqdq: H = (c, i) => unpack(c, i, 8, false);
-export const punpckhbw: H = (c, i) => unpack(c, i, 1, true);
-export const punpckhwd: H = (c, i) => unpack(c, i, 2, true);
-export const punpckhdq: H = (c, i) => unpack(c, i, 4, true);
-export const punpckhqdq: H = (c, i) => unpack(c, i, 8, true);
+export const [punpcklbw, mmPunpcklbw] = both((c, i, mm) => unpack(c, i, mm, 1, false));
+export const [punpcklwd, mmPunpcklwd] = both((c, i, mm) => unpack(c, i, mm, 2, false));
+export const [punpckldq, mmPunpckldq] = both((c, i, mm) => unpack(c, i, mm, 4, false));
+export const punpcklqdq: H = (c, i) => unpack(c, i, false, 8, false);
+export const [punpckhbw, mmPunpckhbw] = both((c, i, mm) => unpack(c, i, mm, 1, true));
+export const [punpckhwd, mmPunpckhwd] = both((c, i, mm) => unpack(c, i, mm, 2, true));
+export const [punpckhdq, mmPunpckhdq] = both((c, i, mm) => unpack(c, i, mm, 4, true));
+export const punpckhqdq: H = (c, i) => unpack(c, i, false, 8, true);

@@ -9,6 +9,7 @@
 import type { Cpu } from './cpu.js';
 import type { Insn } from './decoder.js';
 import * as A from './arch.js';
+import { mmHi, mmLo, mmWrite, mmxCheck } from './mmx-state.js';
 
 /**
  * SSE/SSE2/SSE3 availability (SDM Vol. 3 Table 2-2 "Action Taken By x87 FPU Instructions for Different
@@ -77,4 +78,59 @@ export function store128(c: Cpu, i: Insn, r: number, aligned: boolean): void {
   if (aligned) checkAligned(c, la);
   c.probeWrite(la, 16);
   c.wr64(la, x[s]!, x[s + 1]!); c.wr64(la + 8, x[s + 2]!, x[s + 3]!);
+}
+
+// ---- the integer frame: one element loop for the XMM (66) and the MMX (no prefix) form ----
+//
+// The packed-integer handlers (sse-int.ts, and the unpacks/logic/word forms of sse-move.ts) compute on a
+// destination frame: XMM register n itself (16 bytes), or for the MMX form a scratch copy of MMn (8 bytes)
+// that intLeave writes back with the x87 transition (mmx-state.ts). The source is in OP either way.
+
+/** Scratch copy of an MMX destination (dwords 0-1 used). */
+const MMD = new Int32Array(4);
+const MMDB = new Uint8Array(MMD.buffer);
+const MMDW = new Uint16Array(MMD.buffer);
+/** Frame views and the destination's byte offset in them (a multiple of 16 or 0). */
+export let DB: Uint8Array = MMDB;
+export let DW: Uint16Array = MMDW;
+export let DD: Int32Array = MMD;
+export let dOff = 0;
+
+/** What an integer form reads besides its destination: nothing, the full source (xmm/m128 aligned or mm/m64),
+ *  or the MMX low unpacks' mm/m32 (PUNPCKLBW mm, mm/m32: only 4 bytes are read from memory). */
+export const SRC_NONE = 0, SRC_FULL = 1, SRC_LOW_HALF = 2;
+
+/** The MMX source (mm/m64, or m32 zero-extended with `bytes` 4) into OP[0..1]; MMX register numbers ignore
+ *  REX (SDM Vol. 2 2.2.1.2, "REX.R/REX.B ... ignored" for MMX operands). */
+export function srcMm(c: Cpu, i: Insn, bytes: number): void {
+  if (!i.mem) { const r = i.rm & 7; OP[0] = mmLo(c, r); OP[1] = mmHi(c, r); return; }
+  const la = c.ea(i, bytes);
+  if (bytes === 4) { OP[0] = c.rd32(la); OP[1] = 0; return; }
+  OP[0] = c.rd64(la); OP[1] = c.th;
+}
+
+/** Availability check, source into OP, destination register `dst` (ModRM.reg, or ModRM.rm for the shifts by
+ *  immediate) as the frame. Returns the operand width in bytes (16 or 8). */
+export function intEnter(c: Cpu, i: Insn, mm: boolean, dst: number, src: number): number {
+  if (!mm) {
+    sseCheck(c);
+    if (src !== SRC_NONE) src128(c, i, true);
+    DB = c.xmmB; DW = c.xmmW; DD = c.xmm; dOff = dst * 16;
+    return 16;
+  }
+  mmxCheck(c);
+  if (src !== SRC_NONE) srcMm(c, i, src === SRC_LOW_HALF && i.mem ? 4 : 8);
+  const r = dst & 7;
+  MMD[0] = mmLo(c, r); MMD[1] = mmHi(c, r);
+  DB = MMDB; DW = MMDW; DD = MMD; dOff = 0;
+  return 8;
+}
+/** Commit the frame: the MMX destination goes back to MMn (bits 79:64 all ones, TOP 0, tags valid). */
+export function intLeave(c: Cpu, mm: boolean, dst: number): void {
+  if (mm) mmWrite(c, dst & 7, MMD[0]!, MMD[1]!);
+}
+/** Copy of the frame's destination into OP[4..7] (packs and unpacks read it after writing part of it). */
+export function saveFrame(): void {
+  const d = dOff >> 2;
+  OP[4] = DD[d]!; OP[5] = DD[d + 1]!; OP[6] = DD[d + 2]!; OP[7] = DD[d + 3]!;
 }

@@ -595,7 +595,7 @@ export function cpuid(c: Cpu, leaf: number, sub: number): [number, number, numbe
       const apic = c.interrupts === undefined || ((c.interrupts.readMsr(A.MSR_IA32_APIC_BASE) ?? 0n) & APIC_BASE_EN) !== 0n ? A.CPUID1_EDX_APIC : 0;
       const edx = A.CPUID1_EDX_FPU | A.CPUID1_EDX_DE | A.CPUID1_EDX_PSE | A.CPUID1_EDX_TSC | A.CPUID1_EDX_MSR |
         A.CPUID1_EDX_PAE | A.CPUID1_EDX_CX8 | apic | A.CPUID1_EDX_SEP | A.CPUID1_EDX_PGE |
-        A.CPUID1_EDX_CMOV | A.CPUID1_EDX_PAT | A.CPUID1_EDX_CLFSH | A.CPUID1_EDX_FXSR | A.CPUID1_EDX_SSE | A.CPUID1_EDX_SSE2;
+        A.CPUID1_EDX_CMOV | A.CPUID1_EDX_PAT | A.CPUID1_EDX_CLFSH | A.CPUID1_EDX_MMX | A.CPUID1_EDX_FXSR | A.CPUID1_EDX_SSE | A.CPUID1_EDX_SSE2;
       return [eax, ebx, ecx, edx];
     }
     case 7: {

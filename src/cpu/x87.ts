@@ -121,7 +121,7 @@ function escCheck(c: Cpu): void {
 
 /** A waiting x87 instruction with an unmasked exception pending (FSW.ES): #MF when CR0.NE=1 (SDM Vol. 1
  *  8.7); with NE=0 the PC's FERR#/IRQ13 path would be taken, which this machine does not wire (logged). */
-function pendingCheck(c: Cpu): void {
+export function pendingCheck(c: Cpu): void {
   if ((c.x87.fsw & FSW_ES) === 0) return;
   if (c.cr0 & A.CR0_NE) c.raise(A.VEC_MF, -1);
   c.log('warn', 'x87-ferr', { detail: 'pending x87 exception with CR0.NE=0: FERR#/IRQ13 is not wired, ignored' });
@@ -184,7 +184,11 @@ function fnstenv(c: Cpu, i: Insn, withRegs: boolean): void {
   // Reserved upper halves are written 0, as QEMU's helper_fstenv does.
   put(0, f.fcw);
   put(1, f.fsw);
-  put(2, f.ftw);
+  // The stored tag word is recomputed from the contents of every non-empty register (SDM Vol. 3 12.2.1:
+  // FSAVE and FSTENV "determine the actual tag values ... and store the updated tag word"; QEMU 7.2
+  // helper_fstenv likewise): after an MMX instruction marked all eight valid, an MMX-written register
+  // (exponent all ones) reads back as special.
+  put(2, f.fullTagFrom(f.abridgedTag()));
   put(3, f.fip);
   put(4, w === 4 ? (f.fcs | ((f.fop & FOP_MASK) << 16)) >>> 0 : f.fcs);
   put(5, f.fdp);

@@ -13,7 +13,7 @@ const GUEST = 'build/guests/platform/fpu.elf';
 
 const EXPECTED = [
   'cpuid.fpu 0x1',
-  'cpuid.mmx 0x0',
+  'cpuid.mmx 0x1',
   'cpuid.fxsr 0x1',
   'cpuid.sse-sse2 0x3',
   'reset.fcw 0x37f',

@@ -1,7 +1,9 @@
 /* SSE availability and fault rules the differential harness cannot reach from user space (issue 15/16:
  * CPUID offers SSE, SSE2 and SSE3, so they must execute, and fault as silicon does):
  *   #UD while CR4.OSFXSR = 0 or CR0.EM = 1, #NM with CR0.TS = 1 (SDM Vol. 3 2.5 and Table 2-2, Vol. 2 3.1.1.13);
- *   #UD for the MMX forms (no 66 prefix) and EMMS, since CPUID does not offer MMX; #UD with a LOCK prefix;
+ *   the MMX forms (no 66 prefix) and EMMS execute whatever CR4.OSFXSR says and #NM with CR0.TS, #UD with
+ *   CR0.EM (SDM Vol. 2 PXOR/EMMS "Protected Mode Exceptions"); CVTPI2PS is the documented gap (#UD, not
+ *   modelled); #UD with a LOCK prefix;
  *   #GP(0) for a misaligned 128-bit operand of MOVAPS/MOVDQA/PADDB, none for MOVUPS/MOVDQU/LDDQU/MOVSD;
  *   an unmasked SIMD floating-point exception: #XM with CR4.OSXMMEXCPT = 1, #UD without, the destination
  *   unchanged and the MXCSR flag set (SDM Vol. 1 11.5.2, Vol. 3 6.15 "Interrupt 19").
@@ -51,6 +53,7 @@ int main(void) {
 
   PROBE("no-osfxsr.pxor", "pxor %%xmm0, %%xmm0", "m"(buf) : "rax");
   PROBE("no-osfxsr.addps", "addps %%xmm1, %%xmm0", "m"(buf) : "rax");
+  PROBE("no-osfxsr.mmx.pxor", ".byte 0x0f, 0xef, 0xc0", "m"(buf) : "rax"); /* MMX does not need OSFXSR */
   wr_cr4(rd_cr4() | CR4_OSFXSR);
   PROBE("osfxsr.pxor", "pxor %%xmm0, %%xmm0", "m"(buf) : "rax");
   PROBE("mmx.pxor", ".byte 0x0f, 0xef, 0xc0", "m"(buf) : "rax");          /* pxor %mm0, %mm0 */
@@ -62,9 +65,12 @@ int main(void) {
   wr_cr0(cr0 | CR0_TS);
   PROBE("ts.pxor", "pxor %%xmm0, %%xmm0", "m"(buf) : "rax");
   PROBE("ts.movaps-misaligned", "movaps 1+%0, %%xmm0", "m"(buf) : "rax"); /* #NM before the #GP */
-  PROBE("ts.mmx.pxor", ".byte 0x0f, 0xef, 0xc0", "m"(buf) : "rax");       /* #UD: not an SSE instruction */
+  PROBE("ts.mmx.pxor", ".byte 0x0f, 0xef, 0xc0", "m"(buf) : "rax");       /* #NM, as for x87 */
+  PROBE("ts.mmx.emms", ".byte 0x0f, 0x77", "m"(buf) : "rax");
   wr_cr0(cr0 | CR0_EM);
   PROBE("em.pxor", "pxor %%xmm0, %%xmm0", "m"(buf) : "rax");
+  PROBE("em.mmx.pxor", ".byte 0x0f, 0xef, 0xc0", "m"(buf) : "rax");
+  PROBE("em.mmx.emms", ".byte 0x0f, 0x77", "m"(buf) : "rax");
   wr_cr0(cr0);
 
   PROBE("align.movaps", "movaps 1+%0, %%xmm0", "m"(buf) : "rax");
