@@ -114,6 +114,38 @@ export const SSE_FORMS: SseForm[] = [
   ]),
 ];
 
+/** MMX forms (no prefix, MMX registers): the integer forms SSE2 has for XMM (without the QDQ unpacks and the
+ *  byte shifts), the SSE additions on MMX registers and the moves. MM = an MMX register, MM64 / MM32 = MMX
+ *  register or memory of that size (the MMX low unpacks read m32). The snippet wraps the form (see mmxWrap):
+ *  MMn is loaded from XMMn (MOVDQ2Q) and returned in XMM(8+n) (MOVQ2DQ), then EMMS. */
+const MMX_LOW_UNPACK = ['punpcklbw', 'punpcklwd', 'punpckldq'];
+export const MMX_FORMS: SseForm[] = [
+  ...INT_BIN.filter((m) => !m.endsWith('qdq')).map((m) => ({ family: 'mmx-int', tpl: `${m} MM, ${MMX_LOW_UNPACK.includes(m) ? 'MM32' : 'MM64'}`, lane: 'i' as Lane })),
+  ...INT_IMM_SHIFT.filter((m) => !m.endsWith('dq')).map((m) => ({ family: 'mmx-int', tpl: `${m} MM, I8`, lane: 'i' as Lane })),
+  { family: 'mmx-shuf', tpl: 'pshufw MM, MM64, I8', lane: 'i' },
+  { family: 'mmx-shuf', tpl: 'pinsrw MM, R32, I8', lane: 'i' },
+  { family: 'mmx-shuf', tpl: 'pinsrw MM, M16, I8', lane: 'i' },
+  { family: 'mmx-shuf', tpl: 'pextrw R32, MM, I8', lane: 'i' },
+  { family: 'mmx-shuf', tpl: 'pmovmskb R32, MM', lane: 'i' },
+  { family: 'mmx-move', tpl: 'movd MM, RM32', lane: 'i' },
+  { family: 'mmx-move', tpl: 'movq MM, RM64', lane: 'i' },
+  { family: 'mmx-move', tpl: 'movd RM32, MM', lane: 'i' },
+  { family: 'mmx-move', tpl: 'movq RM64, MM', lane: 'i' },
+  { family: 'mmx-move', tpl: 'movq MM, MM64', lane: 'i' },
+  { family: 'mmx-move', tpl: 'movq M64, MM', lane: 'i' },
+  { family: 'mmx-move', tpl: 'movntq M64, MM', lane: 'i' },
+  { family: 'mmx-move', tpl: 'maskmovq MM, MM', lane: 'i' },
+  { family: 'mmx-move', tpl: 'movq2dq X, MM', lane: 'i' },
+  { family: 'mmx-move', tpl: 'movdq2q MM, X', lane: 'i' },
+];
+
+/** The MMX registers a form names get their inputs from XMM0-7 and their results back through XMM8-15 (the
+ *  runner loads and returns only XMM0-15); EMMS leaves the x87 state empty for the runner's C code. */
+function mmxWrap(asm: string): string {
+  const mm = [...new Set([...asm.matchAll(/\bmm(\d)\b/g)].map((m) => Number(m[1])))];
+  return [...mm.map((n) => `movdq2q mm${n}, xmm${n}`), asm, ...mm.map((n) => `movq2dq xmm${8 + n}, mm${n}`), 'emms'].join('; ');
+}
+
 // ---- input values ----
 
 const F32_SPECIAL = [0x00000000, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000,
@@ -191,6 +223,8 @@ function build(form: SseForm, c: Ctx): { asm: string; xmm: Uint8Array; mxcsr: nu
   asm = asm.replace(/\bXM128\b/, () => (rng.chance(0.3) ? memText('xmmword ptr', 16, 16) : `xmm${rng.int(16)}`));
   asm = asm.replace(/\bXM64\b/, () => (rng.chance(0.3) ? memText('qword ptr', 8, 1) : `xmm${rng.int(16)}`));
   asm = asm.replace(/\bXM32\b/, () => (rng.chance(0.3) ? memText('dword ptr', 4, 1) : `xmm${rng.int(16)}`));
+  asm = asm.replace(/\bMM64\b/, () => (rng.chance(0.3) ? memText('qword ptr', 8, 1) : `mm${rng.int(8)}`));
+  asm = asm.replace(/\bMM32\b/, () => (rng.chance(0.3) ? memText('dword ptr', 4, 1) : `mm${rng.int(8)}`));
   asm = asm.replace(/\bM128\b/, () => memText('xmmword ptr', 16, 16));
   asm = asm.replace(/\bM64\b/, () => memText('qword ptr', 8, 1));
   asm = asm.replace(/\bM32\b/, () => memText('dword ptr', 4, 1));
@@ -200,14 +234,15 @@ function build(form: SseForm, c: Ctx): { asm: string; xmm: Uint8Array; mxcsr: nu
   asm = asm.replace(/\bR64\b/g, () => gpr(R64));
   asm = asm.replace(/\bR32\b/g, () => gpr(R32));
   asm = asm.replace(/\bX\b/g, () => `xmm${rng.int(16)}`);
+  asm = asm.replace(/\bMM\b/g, () => `mm${rng.int(8)}`);
   asm = asm.replace(/\bI8\b/, () => String(rng.chance(0.6) ? rng.pick(IMM_SPECIAL) : rng.int(256)));
   asm = asm.replace(/\bP8\b/, () => String(rng.int(8))); // the eight SSE compare predicates
-  if (form.tpl.startsWith('maskmovdqu')) {
+  if (form.tpl.startsWith('maskmov')) {
     // The implicit destination DS:RDI points into the window (16 bytes, any alignment).
     c.gpr[7] = BigInt(SCRATCH_ADDR + rng.range(0x40, 0x1a0));
     c.pinned.add(7);
   }
-  return { asm, xmm, mxcsr: mxcsrFor(rng, form.lane) };
+  return { asm: form.family.startsWith('mmx') ? mmxWrap(asm) : asm, xmm, mxcsr: mxcsrFor(rng, form.lane) };
 }
 
 /** RCPPS/RSQRTPS and the SS forms: the SDM bounds the relative error (|e| <= 1.5 * 2^-12) and vendors

@@ -4,7 +4,7 @@ import { assembleMany } from './asm.js';
 import { compare, report } from './compare.js';
 import { type GenCase, generate, type GenOptions } from './gen.js';
 import { generate32 } from './gen32.js';
-import { generateSse } from './gen-sse.js';
+import { generateSse, SSE_FORMS, type SseForm } from './gen-sse.js';
 import { type CaseInput, type CaseResult, CODE_ADDR } from './layout.js';
 import { runNative } from './native.js';
 import { type CpuFactory, hostVendor, SimMachine } from './sim.js';
@@ -42,9 +42,9 @@ export function prepare16(opts: GenOptions): Prepared {
 export function prepareSs16(opts: GenOptions, code16 = false): Prepared {
   return prepareCases(generate32({ ...opts, only: ['c32-stack'] }, code16, true), code16 ? 'code16+ss16' : 'ss16');
 }
-/** The SSE sample (gen-sse.ts): XMM0-15 and MXCSR are inputs and compared outputs. */
-export function prepareSse(opts: GenOptions): Prepared {
-  const p = prepareCases(generateSse(opts), false);
+/** The SSE sample (gen-sse.ts; `forms`: SSE_FORMS or MMX_FORMS): XMM0-15 and MXCSR are inputs and compared outputs. */
+export function prepareSse(opts: GenOptions, forms: readonly SseForm[] = SSE_FORMS): Prepared {
+  const p = prepareCases(generateSse(opts, forms), false);
   // A native fault whose RIP is outside the snippet's page is the host's, not the instruction's (seen once in
   // ~20000 cases under heavy load: #UD reported inside the runner itself): run such cases again.
   const odd = p.native.map((r, i) => (r.vector >= 0 && (r.rip < BigInt(CODE_ADDR) || r.rip >= BigInt(CODE_ADDR + 0x1000)) ? i : -1)).filter((i) => i >= 0);
