@@ -226,10 +226,11 @@ function logic(c: Cpu, i: Insn, mm: boolean, f: L): void {
   for (let k = 0; k < n; k++) DD[d + k] = f(DD[d + k]!, OP[k]!);
   intLeave(c, mm, i.reg);
 }
-export const [pand, mmPand] = both((c, i, mm) => logic(c, i, mm, (a, b) => a & b));
-export const [pandn, mmPandn] = both((c, i, mm) => logic(c, i, mm, (a, b) => ~a & b));
-export const [por, mmPor] = both((c, i, mm) => logic(c, i, mm, (a, b) => a | b));
-export const [pxor, mmPxor] = both((c, i, mm) => logic(c, i, mm, (a, b) => a ^ b));
+const AND: L = (a, b) => a & b, ANDN: L = (a, b) => ~a & b, OR: L = (a, b) => a | b, XOR: L = (a, b) => a ^ b;
+export const [pand, mmPand] = both((c, i, mm) => logic(c, i, mm, AND));
+export const [pandn, mmPandn] = both((c, i, mm) => logic(c, i, mm, ANDN));
+export const [por, mmPor] = both((c, i, mm) => logic(c, i, mm, OR));
+export const [pxor, mmPxor] = both((c, i, mm) => logic(c, i, mm, XOR));
 
 // ---- shuffles ----
 
