@@ -6,7 +6,9 @@
 // FNINIT, fpu__init_system_mxcsr's FXSAVE, context switches through FXSAVE/FXRSTOR, kernel_fpu_begin's
 // FNINIT/LDMXCSR) and what lets the debugger show real x87 registers.
 //
-// Not modelled: x87 arithmetic and data movement (FLD, FADD, ...): such an instruction is logged once per
+// FILD (integer load) is modelled too: Linux's restore_fpregs_from_fpstate runs it on AMD parts.
+//
+// Not modelled: x87 arithmetic and the other data movement (FLD, FADD, ...): such an instruction is logged once per
 // opcode as an unsupported opcode (event cpu.ud, with its bytes) and raises #UD, which a real x87 never does; FIP/FDP/FOP therefore only
 // change through FNINIT and the restore instructions (they record the last non-control instruction, SDM
 // Vol. 1 8.1.8, and every instruction here is a control one); the 16-bit real-mode FNSTENV layout (real
@@ -26,7 +28,13 @@ export const FCW_EXCEPTION_MASKS = 0x3f;
 export const FTW_ALL_EMPTY = 0xffff;
 // FSW fields (SDM Vol. 1 Figure 8-4).
 export const FSW_EXCEPTION_FLAGS = 0x3f; // IE DE ZE OE UE PE
+export const FSW_IE = 1 << 0;
 export const FSW_SF = 1 << 6;
+export const FSW_C1 = 1 << 9;
+/** FCW invalid-operation mask. */
+export const FCW_IM = 1 << 0;
+// Double extended-precision encoding (SDM Vol. 1 4.2.2, Table 4-3): bits 79 sign, 78:64 exponent.
+const SIGN = 0x8000, EXP_MAX = 0x7fff, EXP_BIAS = 16383;
 export const FSW_ES = 1 << 7;
 export const FSW_B = 1 << 15;
 export const FSW_TOP_SHIFT = 11;
@@ -96,6 +104,15 @@ export class X87State {
     return integerBit ? TAG_VALID : TAG_SPECIAL; // unnormal
   }
 
+  /** Physical register r = sign/exponent `se`, significand mhi:mlo; its tag from the contents. */
+  writeReg(r: number, mhi: number, mlo: number, se: number): void {
+    const b = this.regs, o = r * 10;
+    b[o] = mlo; b[o + 1] = mlo >>> 8; b[o + 2] = mlo >>> 16; b[o + 3] = mlo >>> 24;
+    b[o + 4] = mhi; b[o + 5] = mhi >>> 8; b[o + 6] = mhi >>> 16; b[o + 7] = mhi >>> 24;
+    b[o + 8] = se; b[o + 9] = se >>> 8;
+    this.ftw = (this.ftw & ~(3 << (2 * r))) | (this.classify(r) << (2 * r));
+  }
+
   /** ST(i) as an unsigned 80-bit number (for the debugger and KVM_GET_FPU). */
   getSt(i: number): bigint {
     const o = this.phys(i) * 10;
@@ -153,6 +170,8 @@ export function esc(c: Cpu, i: Insn): void {
       if (k === 7) { const la = c.ea(i, 2); c.wr16(la, f.fcw); return; } // FNSTCW m2byte
       if (k === 4) { fldenv(c, i, false); return; } // FLDENV
       if (k === 6) { fnstenv(c, i, false); return; } // FNSTENV
+    } else if (op === 3 && k === 0) { fild(c, i, 4); return; // DB /0 FILD m32int
+    } else if (op === 7 && (k === 0 || k === 5)) { fild(c, i, k === 0 ? 2 : 8); return; // DF /0 m16int, /5 m64int
     } else if (op === 5) { // DD
       if (k === 7) { const la = c.ea(i, 2); c.wr16(la, f.fsw); return; } // FNSTSW m2byte
       if (k === 4) { fldenv(c, i, true); return; } // FRSTOR
@@ -170,6 +189,41 @@ export function esc(c: Cpu, i: Insn): void {
   if (op === 7 && modrm === 0xe0) { c.setReg(0, 2, 0, f.fsw, 0); return; } // FNSTSW AX
   if (op === 1 && modrm === 0xd0) { pendingCheck(c); return; } // FNOP (a waiting instruction)
   unimplemented(c, i);
+}
+
+/** FILD m16int/m32int/m64int (SDM Vol. 2A FILD): the signed integer, converted exactly, pushed (TOP - 1).
+ *  A waiting instruction (#MF first). A non-empty destination is a stack overflow (Vol. 1 8.5.1.1: IE, SF
+ *  and C1 set): masked, the QNaN floating-point indefinite is pushed; unmasked, FSW.ES and B are set and
+ *  TOP and the registers stay. C1 = 0 otherwise. Linux 6.1 restore_fpregs_from_fpstate runs FILD m32 on AMD
+ *  (X86_BUG_FXSAVE_LEAK) right after FNCLEX; EMMS. FIP/FDP/FOP are not updated (see the header). */
+function fild(c: Cpu, i: Insn, size: number): void {
+  pendingCheck(c);
+  const f = c.x87, la = c.ea(i, size);
+  let lo: number, hi: number;
+  if (size === 2) { lo = (c.rd16(la) << 16) >> 16; hi = lo >> 31; }
+  else if (size === 4) { lo = c.rd32(la); hi = lo >> 31; }
+  else { lo = c.rd64(la); hi = c.th; }
+  const top = (f.top() - 1) & 7;
+  f.fsw &= ~FSW_C1;
+  if (((f.ftw >>> (2 * top)) & 3) !== TAG_EMPTY) {
+    f.fsw |= FSW_IE | FSW_SF | FSW_C1;
+    if (!(f.fcw & FCW_IM)) { f.fsw |= FSW_ES | FSW_B; return; }
+    f.fsw = (f.fsw & ~FSW_TOP) | (top << FSW_TOP_SHIFT);
+    f.writeReg(top, 0xc0000000, 0, EXP_MAX | SIGN); // QNaN floating-point indefinite (Vol. 1 Table 8-10)
+    return;
+  }
+  f.fsw = (f.fsw & ~FSW_TOP) | (top << FSW_TOP_SHIFT);
+  const neg = hi < 0;
+  if (neg) { lo = -lo | 0; hi = (~hi + (lo === 0 ? 1 : 0)) | 0; } // two's complement magnitude (2^63 stays 2^63)
+  let mhi = hi >>> 0, mlo = lo >>> 0;
+  if (mhi === 0 && mlo === 0) { f.writeReg(top, 0, 0, 0); return; } // +0 (an integer zero has no sign)
+  // Normalize: shift the 64-bit magnitude left until bit 63 is set; the exponent counts what is left.
+  let shift = 0;
+  if (mhi === 0) { mhi = mlo; mlo = 0; shift = 32; }
+  const z = Math.clz32(mhi);
+  if (z) { mhi = ((mhi << z) | (mlo >>> (32 - z))) >>> 0; mlo = (mlo << z) >>> 0; }
+  shift += z;
+  f.writeReg(top, mhi, mlo, (EXP_BIAS + 63 - shift) | (neg ? SIGN : 0));
 }
 
 /** Environment layout (SDM Vol. 1 Figures 8-9/8-10, protected mode): 32-bit (28 bytes: FCW, FSW, FTW,

@@ -1,7 +1,8 @@
 // MMX on the x87 register file (src/cpu/mmx-state.ts, sse-int.ts/sse-move.ts MMX forms, mmx-move.ts): the
 // x87 transition of an MMX write, read and EMMS seen through FNSTSW, FNSTENV's computed tag word and FXSAVE's
 // abridged tag and register images; MOVQ2DQ/MOVDQ2Q; #MF/#NM/#UD. Expected values from the SDM (Vol. 1 9.5,
-// Vol. 3 12.2 Table 12-2 and 12.2.1, Vol. 2 MOVQ2DQ/EMMS/PADDB exceptions), see the guest
+// Vol. 3 12.2 Table 12-2 and 12.2.1, Vol. 2 MOVQ2DQ/EMMS/PADDB exceptions, FILD and Vol. 1 8.5.1.1 for
+// Linux's AMD sequence FNCLEX; EMMS; FILD), see the guest
 // test/guest-src/platform/mmx/mmx.c. Element results are compared with the host CPU by
 // test/cpu/differential/diff-mmx.test.ts.
 import { describe, expect, it } from 'vitest';
@@ -42,6 +43,19 @@ const EXPECTED = [
   'em.emms ud',
   'no-osfxsr.pshufw ok',
   'no-osfxsr.movq2dq ud',
+  'fild32.fsw 0x3800', // TOP 7
+  'fild.ftw 0x7ff', // R7 valid (-5), R6 valid (INT64_MIN), R5 zero, R0-R4 empty
+  'fild.st2.mant 0xa000000000000000',
+  'fild.st2.exp 0xc001', // sign, 16383 + 2
+  'fild.st1.mant 0x8000000000000000',
+  'fild.st1.exp 0xc03e', // sign, 16383 + 63
+  'fild.st0.exp 0x0', // +0
+  'fild.overflow-unmasked.fsw 0x82c1', // B, C1, ES, SF, IE; TOP 0
+  'fild.overflow-unmasked.st0.mant 0x0',
+  'fild.overflow-unmasked.st0.exp 0xffff',
+  'fild.overflow.fsw 0x3a41', // TOP 7, C1, SF, IE
+  'fild.overflow.st0.mant 0xc000000000000000',
+  'fild.overflow.st0.exp 0xffff',
   'done',
 ];
 

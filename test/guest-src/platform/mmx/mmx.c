@@ -3,7 +3,8 @@
  * and all tags valid, EMMS all tags empty; a written register gets bits 79:64 all ones; a read leaves the
  * register as it was), 12.2.1 (FSTENV/FSAVE store tags computed from the contents: an MMX-written register
  * is "special"), Vol. 2 per instruction (MOVQ2DQ zeroes bits 127:64; #MF with a pending x87 exception,
- * #NM with CR0.TS, #UD with CR0.EM, none of them needing CR4.OSFXSR). Each probe prints "name value";
+ * #NM with CR0.TS, #UD with CR0.EM, none of them needing CR4.OSFXSR), and FILD after EMMS as Linux 6.1 runs
+ * it on AMD (Vol. 2 FILD; Vol. 1 8.5.1.1 stack overflow). Each probe prints "name value";
  * test/cpu/features/mmx.test.ts checks the lines. */
 #include "runtime.h"
 
@@ -125,6 +126,36 @@ int main(void) {
   PROBE("no-osfxsr.pshufw", "pshufw $0x1b, %%mm1, %%mm0");
   PROBE("no-osfxsr.movq2dq", "movq2dq %%mm1, %%xmm0");
   __asm__ volatile("emms");
+
+  /* Linux 6.1's AMD sequence (restore_fpregs_from_fpstate): FNCLEX; EMMS; FILD m32int pushes onto the empty
+   * stack: TOP 7, R7 = -5 as double extended (significand 0xa0.., exponent 16383 + 2, sign), tag valid.
+   * FILD m64int of INT64_MIN: exponent 16383 + 63. FILD m16int of 0: +0, tag zero. */
+  static const int i32 = -5; static const long long i64 = (long long)0x8000000000000000ull; static const short i16 = 0;
+  __asm__ volatile("fnclex\n\temms\n\tfildl %0" : : "m"(i32));
+  show("fild32.fsw", fsw());
+  __asm__ volatile("fildll %0\n\tfilds %1" : : "m"(i64), "m"(i16));
+  show("fild.ftw", ftw());
+  fxsave();
+  show("fild.st2.mant", r64(fx + 32 + 32));
+  show("fild.st2.exp", r16(fx + 40 + 32));
+  show("fild.st1.mant", r64(fx + 32 + 16));
+  show("fild.st1.exp", r16(fx + 40 + 16));
+  show("fild.st0.exp", r16(fx + 40));
+  /* After an MMX instruction every tag is valid: FILD overflows the stack (Vol. 1 8.5.1.1). FCW is still
+   * 0x37e from the pending probe (IM clear): IE, SF, C1, ES and B set, nothing pushed (TOP 0, R0 = MM0 = 0). */
+  __asm__ volatile("pxor %%mm0, %%mm0\n\tfildl %0" : : "m"(i32));
+  show("fild.overflow-unmasked.fsw", fsw());
+  fxsave();
+  show("fild.overflow-unmasked.st0.mant", r64(fx + 32));
+  show("fild.overflow-unmasked.st0.exp", r16(fx + 40));
+  /* Masked (FCW 0x37f): IE, SF, C1 and the QNaN floating-point indefinite pushed (TOP 7). */
+  static const u16 cw = 0x037f;
+  __asm__ volatile("fnclex\n\tfldcw %1\n\tpxor %%mm0, %%mm0\n\tfildl %0" : : "m"(i32), "m"(cw));
+  show("fild.overflow.fsw", fsw());
+  fxsave();
+  show("fild.overflow.st0.mant", r64(fx + 32));
+  show("fild.overflow.st0.exp", r16(fx + 40));
+  __asm__ volatile("fninit");
   puts("done\n");
   return 0;
 }
