@@ -593,6 +593,7 @@ export function cpuid(c: Cpu, leaf: number, sub: number): [number, number, numbe
       // The APIC flag follows IA32_APIC_BASE.EN: with the APIC globally disabled the processor is one
       // without an on-chip APIC and CPUID says so (SDM Vol. 3 11.4.3; KVM kvm_update_cpuid_runtime).
       const apic = c.interrupts === undefined || ((c.interrupts.readMsr(A.MSR_IA32_APIC_BASE) ?? 0n) & APIC_BASE_EN) !== 0n ? A.CPUID1_EDX_APIC : 0;
+      // MMX: the KVM model passes it on as KVM does (Linux 6.1 kvm_set_cpu_caps keeps F(MMX) in CPUID_1_EDX).
       const edx = A.CPUID1_EDX_FPU | A.CPUID1_EDX_DE | A.CPUID1_EDX_PSE | A.CPUID1_EDX_TSC | A.CPUID1_EDX_MSR |
         A.CPUID1_EDX_PAE | A.CPUID1_EDX_CX8 | apic | A.CPUID1_EDX_SEP | A.CPUID1_EDX_PGE |
         A.CPUID1_EDX_CMOV | A.CPUID1_EDX_PAT | A.CPUID1_EDX_CLFSH | A.CPUID1_EDX_MMX | A.CPUID1_EDX_FXSR | A.CPUID1_EDX_SSE | A.CPUID1_EDX_SSE2;
