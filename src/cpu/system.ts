@@ -512,7 +512,13 @@ function canonicalBig(v: bigint): boolean {
 
 /** Returns false for an unknown MSR or an illegal value (the instruction path turns that into #GP(0)). */
 export function writeMsr(c: Cpu, idx: number, v: bigint, external: boolean): boolean {
-  if (apicMsr(c, idx)) return c.interrupts!.writeMsr(idx, v);
+  if (apicMsr(c, idx)) {
+    const ok = c.interrupts!.writeMsr(idx, v);
+    // IA32_APIC_BASE may move the xAPIC page (SDM Vol. 3A 11.4.4) over a frame the TLB maps as RAM: the
+    // device decode has to win from the next access on, as QEMU's overlapping APIC region does.
+    if (ok && idx === A.MSR_IA32_APIC_BASE) c.flushTlb();
+    return ok;
+  }
   switch (idx) {
     case A.MSR_IA32_EFER: {
       const n = Number(v & 0xffffffffn);

@@ -135,7 +135,8 @@ export class ApicTimer {
   private countAt(t: number): number {
     const units = Math.floor((t - this.anchorTick) / this.divisor);
     if (units < this.anchorCount) return this.anchorCount - units;
-    if (this.timerMode() !== TIMER_MODE_PERIODIC) return 0;
+    // anchorCount 0: the count-down is not running (a one-shot that reached 0, then switched to periodic).
+    if (this.timerMode() !== TIMER_MODE_PERIODIC || this.anchorCount === 0) return 0;
     // Periodic: at 0 the counter reloads the initial count in the same bus cycle (SDM 11.5.4), so it reads initialCount..1.
     return this.initialCount - ((units - this.anchorCount) % this.initialCount);
   }
@@ -186,11 +187,13 @@ export class ApicTimer {
     this.nextExpiry = undefined;
   }
 
-  /** One-shot <-> periodic (or into an unsupported mode): continue from the count `cur` the old mode reached. */
+  /** One-shot <-> periodic (or into an unsupported mode): continue from the count `cur` the old mode reached.
+   *  SDM Vol. 3A 11.5.4: changing the mode through the LVT does not start the timer, only a write of the initial
+   *  count does; so a one-shot that already reached 0 stays at 0 in periodic mode (KVM apic_update_lvtt leaves
+   *  the expired hrtimer alone; kvm-unit-tests x86/apic.c test_apic_change_mode "TMCCT should stay at zero"). */
   private timerModeChanged(cur: number): void {
     if (this.initialCount === 0) return;
-    // A periodic timer never rests at 0: it reloads.
-    this.startCount(this.side.now(), cur === 0 && this.timerMode() === TIMER_MODE_PERIODIC ? this.initialCount : cur);
+    this.startCount(this.side.now(), cur);
   }
 
   // ---------------------------------------------------------------- TSC-deadline mode (SDM 11.5.4.1)

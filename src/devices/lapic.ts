@@ -16,8 +16,9 @@
 // - TMR: set when a level-triggered I/O APIC message is accepted, cleared when an edge-triggered interrupt
 //   of that vector is (SDM 11.8.4); an EOI of a vector whose TMR bit is set is broadcast to the I/O APIC
 //   (SDM 11.8.5; QEMU apic_eoi -> ioapic_eoi_broadcast). QEMU leaves the bit set at EOI, and so does this.
-// - Relocating the APIC base through IA32_APIC_BASE is stored and read back, but the MMIO window stays
-//   at 0xFEE00000 (logged).
+// - Relocating the APIC base through IA32_APIC_BASE moves the MMIO page (SDM 11.4.4; KVM kvm_lapic_set_base
+//   keeps base_address, apic_mmio_in_range decodes it); the page then wins over RAM at that address, as QEMU's
+//   overlapping APIC memory region does (under KVM a RAM memslot there would win instead).
 //
 // This file holds the register file, the xAPIC MMIO decode, interrupt acceptance and the LINT0/ExtINT input;
 // the rest lives beside it: lapic-regs.ts (architectural names), lapic-timer.ts (LVT timer, TSC deadline,
@@ -87,8 +88,10 @@ export interface LocalApicOptions {
 }
 
 export class LocalApic implements MmioRegion, InterruptController {
-  readonly base = APIC_DEFAULT_BASE;
+  /** MmioRegion.base: the page IA32_APIC_BASE names (a number, read on every MMIO decode; kept with apicBase). */
+  get base(): number { return this.mmioBase; }
   readonly size = APIC_PAGE_SIZE;
+  private mmioBase = APIC_DEFAULT_BASE;
 
   private host: ApicHost | undefined;
   private readonly physAddrBits: number;
@@ -168,6 +171,7 @@ export class LocalApic implements MmioRegion, InterruptController {
   /** Power-up / RESET state (SDM 11.4.7.1, QEMU apic_reset_common): enabled xAPIC at the default base, BSP. */
   reset(): void {
     this.apicBase = BigInt((APIC_DEFAULT_BASE | APIC_BASE_BSP | APIC_BASE_EN) >>> 0);
+    this.mmioBase = APIC_DEFAULT_BASE;
     this.id = 0;
     this.initReset();
     // QEMU (apic_reset_common) sets LINT0 of the BSP to ExtINT, unmasked, as a BIOS would: the PIC
@@ -440,9 +444,8 @@ export class LocalApic implements MmioRegion, InterruptController {
     if (old === 'disabled' && next === 'x2apic') return false; // disabled -> x2APIC must go through xAPIC
     // BSP is a read-only status bit: keep ours.
     const newBase = (value & ~BigInt(APIC_BASE_BSP)) | (this.apicBase & BigInt(APIC_BASE_BSP));
-    if ((newBase & ~0xfffn) !== BigInt(APIC_DEFAULT_BASE))
-      this.once.unsupported('relocate', 'IA32_APIC_BASE moved the APIC base: stored, but the MMIO page stays at 0xFEE00000', { base: hex(newBase & ~0xfffn) });
     this.apicBase = newBase;
+    this.mmioBase = Number(newBase & ~0xfffn);
     if (next === 'disabled' && old !== 'disabled') {
       // SDM 11.4.3: a globally disabled APIC loses its state; re-enabling starts from the power-up state.
       this.initReset();

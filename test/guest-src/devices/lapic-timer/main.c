@@ -19,6 +19,9 @@
 #define LVT_MASKED (1u << 16)
 #define ICR_SELF (1u << 18)
 #define MSR_APIC_BASE 0x1b
+#define APIC_BASE_BSP (1u << 8)
+#define APIC_BASE_EN (1u << 11)
+#define ALTERNATE_APIC_BASE 0xfed40000ul /* the address kvm-unit-tests' x86/apic.c test_apicbase uses */
 
 #define VEC_TIMER 0x40
 #define VEC_ONESHOT 0x41
@@ -33,6 +36,10 @@ static u64 rdmsr(u32 msr) {
   u32 lo, hi;
   __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
   return ((u64)hi << 32) | lo;
+}
+static void spin(int n) {
+  for (volatile int i = 0; i < n; i++) {
+  }
 }
 
 static volatile u32 hits[256];
@@ -95,6 +102,24 @@ int main(void) {
   line("one-shot hits: ", hits[VEC_ONESHOT]);
   line("one-shot current count: ", apic_read(APIC_TIMER_CURRENT));
 
+  /* SDM Vol. 3A 11.5.4: changing the timer mode does not start the timer; only a write of the initial
+   * count does. The expired one-shot switched to periodic stays at 0 and raises nothing. */
+  apic_write(APIC_LVT_TIMER, LVT_PERIODIC | VEC_ONESHOT);
+  __asm__ volatile("sti");
+  spin(20000);
+  __asm__ volatile("cli");
+  line("expired, then periodic: count ", apic_read(APIC_TIMER_CURRENT));
+  line("expired, then periodic: hits ", hits[VEC_ONESHOT]);
+  /* A running count keeps counting from where it was when the mode changes (no reload). */
+  apic_write(APIC_LVT_TIMER, LVT_MASKED | VEC_ONESHOT);
+  apic_write(APIC_TIMER_INITIAL, 100000);
+  spin(3000);
+  u32 before = apic_read(APIC_TIMER_CURRENT);
+  apic_write(APIC_LVT_TIMER, LVT_MASKED | LVT_PERIODIC | VEC_ONESHOT);
+  u32 after = apic_read(APIC_TIMER_CURRENT);
+  line("running, then periodic: kept counting ", after != 0 && after <= before);
+  apic_write(APIC_TIMER_INITIAL, 0);
+
   /* Self-IPIs with IF=0: held in IRR. TPR 0x50 holds 0x45 back but not 0x62. */
   norder = 0;
   apic_write(APIC_TPR, 0x50);
@@ -110,6 +135,17 @@ int main(void) {
   line("second: ", order[1]);
 
   line("spurious: ", hits[VEC_SPURIOUS]);
+
+  /* IA32_APIC_BASE moves the xAPIC page (SDM Vol. 3A 11.4.4): disable, re-enable at another base, read the
+   * version register there, then move it back (kvm-unit-tests x86/apic.c test_apicbase). */
+  u64 orig = rdmsr(MSR_APIC_BASE);
+  u32 version = apic_read(APIC_VERSION);
+  wrmsr(MSR_APIC_BASE, orig & ~(u64)APIC_BASE_EN);
+  wrmsr(MSR_APIC_BASE, ALTERNATE_APIC_BASE | APIC_BASE_BSP | APIC_BASE_EN);
+  line("relocated base: ", rdmsr(MSR_APIC_BASE));
+  line("version at the new base: ", *(volatile u32 *)(ALTERNATE_APIC_BASE + APIC_VERSION) == version);
+  wrmsr(MSR_APIC_BASE, orig);
+  line("version back at 0xfee00000: ", apic_read(APIC_VERSION) == version);
   puts("done\n");
   return 0;
 }
