@@ -134,6 +134,10 @@ export function loadBootImage(b: BootImage, memory: PhysicalMemory): BootInfo {
     return loadLinux(b.linux, memory);
   }
   if (b.protocol === 'multiboot') {
+    // SeaBIOS installs the ACPI tables before QEMU's Multiboot option ROM runs, so a -kernel Multiboot guest finds
+    // them too (kvm-unit-tests' lib/acpi.c: s3 wants the FACS, vmexit's inl_pmtimer the FADT's PM_TMR_BLK). The
+    // kernel and modules are written after them: where they overlap, the kernel's bytes win, as under QEMU.
+    writeAcpiTables(memory, memory.size);
     loadMultiboot(b.multiboot, memory);
     // IA32_STAR keeps its reset value 0: nothing set up SYSCALL for a Multiboot kernel.
     return { entry: BigInt(b.multiboot.entry), state: b.multiboot.state, star: 0n };

@@ -155,6 +155,10 @@ const PIT_PIC_LINES = [
 const fwCfgLine = (inp: BootInputs): string =>
   `fw_cfg: signature="QEMU" nb_cpus=1 max_cpus=1 ram_size=${hex(inp.ramMiB * 2 ** 20)} (${inp.ramMiB} MiB)`;
 
+/** The ACPI tables QEMU's firmware installs for a pc machine before a Multiboot kernel runs (hw/i386/acpi-build.c:
+ *  RSDP revision 0 with QEMU's OEM ID, a revision-1 FADT for PIIX4, the PM blocks at 0x600, SCI on IRQ 9). */
+export const ACPI_LINE = 'acpi: rsdp oem="BOCHS " rev=0 fadt rev=1 sci=9 pm1a_evt=0x600 pm1a_cnt=0x604 pm_tmr=0x608 facs=yes';
+
 /** x2APIC lines: QEMU 7.2 TCG has no x2APIC; a machine that reports it in CPUID must show these values. */
 export const X2APIC_ABSENT = 'x2apic: not reported by CPUID';
 export const X2APIC_PRESENT = `x2apic: enabled id=0x0 version=${hex(LAPIC_VERSION)} svr=0x1ff tpr=0x20`;
@@ -203,6 +207,7 @@ export function expectedTranscript(
     serial,
     'pm32: 32-bit protected mode cr0.pe=1 cr0.pg=0',
     ...mbInfoLines(kernelPath, inp, opts.vendor),
+    ACPI_LINE,
     'gdt: loaded cs=0x8 ds=0x10',
     'idt: loaded (32-bit interrupt gates)',
     'exc: vector=3 error=0x0 cs=0x8 eip_as_expected=yes',

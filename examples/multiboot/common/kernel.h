@@ -243,6 +243,55 @@ static void print_fw_cfg(void) {
   puts(" MiB)\n");
 }
 
+/* ---- ACPI tables as the firmware leaves them (SeaBIOS under QEMU installs them before any -kernel runs):
+ * the RSDP found by scanning 0xE0000-0xFFFFF at 16-byte steps (ACPI 2.0 5.2.5.1), the RSDT it names, the
+ * FADT in the RSDT and the FACS the FADT names; checksums checked (byte sum 0). Physical addresses: call
+ * before paging. */
+static int acpi_sum_ok(const u8 *p, u32 n) {
+  u8 s = 0;
+  for (u32 i = 0; i < n; i++) s += p[i];
+  return s == 0;
+}
+static int acpi_sig(const u8 *p, const char *sig) {
+  for (int i = 0; sig[i]; i++) if (p[i] != (u8)sig[i]) return 0;
+  return 1;
+}
+static u32 acpi_u32(const u8 *p) { return p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24; }
+static void print_acpi(void) {
+  const u8 *rsdp = 0;
+  for (uptr a = 0xe0000; a < 0x100000; a += 16)
+    if (acpi_sig((const u8 *)a, "RSD PTR ") && acpi_sum_ok((const u8 *)a, 20)) { rsdp = (const u8 *)a; break; }
+  if (!rsdp) { puts("acpi: no RSDP\n"); return; }
+  char oem[7] = {0};
+  for (int i = 0; i < 6; i++) oem[i] = (char)rsdp[9 + i];
+  puts("acpi: rsdp oem=\"");
+  puts(oem);
+  puts("\" rev=");
+  put_dec(rsdp[15]);
+  const u8 *rsdt = (const u8 *)(uptr)acpi_u32(rsdp + 16);
+  if (!acpi_sig(rsdt, "RSDT") || !acpi_sum_ok(rsdt, acpi_u32(rsdt + 4))) { puts(" bad RSDT\n"); return; }
+  const u8 *fadt = 0;
+  for (u32 off = 36; off + 4 <= acpi_u32(rsdt + 4); off += 4) {
+    const u8 *t = (const u8 *)(uptr)acpi_u32(rsdt + off);
+    if (acpi_sig(t, "FACP")) fadt = t;
+  }
+  if (!fadt || !acpi_sum_ok(fadt, acpi_u32(fadt + 4))) { puts(" no FADT\n"); return; }
+  /* FADT (ACPI 1.0b Table 5-7): FIRMWARE_CTRL at 36, SCI_INT at 46, PM1a_EVT_BLK at 56, PM1a_CNT_BLK at 64,
+   * PM_TMR_BLK at 76. */
+  puts(" fadt rev=");
+  put_dec(fadt[8]);
+  puts(" sci=");
+  put_dec(fadt[46] | (u32)fadt[47] << 8);
+  puts(" pm1a_evt=");
+  put_hex(acpi_u32(fadt + 56));
+  puts(" pm1a_cnt=");
+  put_hex(acpi_u32(fadt + 64));
+  puts(" pm_tmr=");
+  put_hex(acpi_u32(fadt + 76));
+  puts(" facs=");
+  puts(acpi_sig((const u8 *)(uptr)acpi_u32(fadt + 36), "FACS") ? "yes\n" : "no\n");
+}
+
 /* An unassigned port: the ISA bus floats, reads return all ones. 0x2f8 (COM2) has no device when
  * only one -serial is given. Read twice: dbstub logs the first access only. */
 #define UNUSED_PORT 0x2f8

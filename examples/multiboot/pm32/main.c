@@ -158,6 +158,7 @@ void kmain32(u32 magic, u32 info) {
   put_dec(cr0 >> 31);
   puts("\n");
   print_mb_info(magic, (const struct mb_info *)(uptr)info);
+  print_acpi();
   setup_descriptors();
   bp_ud_gp_exceptions(SEL_BEYOND_GDT, SEL_KERNEL_DATA);
   setup_paging();
