@@ -78,6 +78,8 @@ export const RFLAGS_DEFINED = 0x3f7fd5;
 
 // ---- MSR indices ----
 export const MSR_IA32_TSC = 0x10;
+/** IA32_TSC_ADJUST (SDM Vol. 3B 18.17.3), present when CPUID.(EAX=07H,ECX=0):EBX[1] is set. */
+export const MSR_IA32_TSC_ADJUST = 0x3b;
 export const MSR_IA32_TSC_DEADLINE = 0x6e0;
 /** IA32_PKRS: the supervisor protection-key rights (SDM Vol. 4 Table 2-2; bits 63:32 reserved). */
 export const MSR_IA32_PKRS = 0x6e1;
@@ -214,6 +216,7 @@ export const CPUID1_ECX_CX16 = 1 << 13;
 export const CPUID1_ECX_X2APIC = 1 << 21;
 export const CPUID1_ECX_POPCNT = 1 << 23;
 export const CPUID1_ECX_TSC_DEADLINE = 1 << 24;
+export const CPUID7_EBX_TSC_ADJUST = 1 << 1;
 export const CPUID7_EBX_BMI1 = 1 << 3;
 export const CPUID7_EBX_SMEP = 1 << 7;
 export const CPUID7_EBX_SMAP = 1 << 20;

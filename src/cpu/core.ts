@@ -66,6 +66,8 @@ export abstract class CpuCore {
   /** MISC_ENABLE, machine-check globals, AMD legacy performance counters (model-msrs.ts). */
   readonly modelMsrs = new ModelMsrs();
   tscOffset = 0;
+  /** IA32_TSC_ADJUST: the sum of what software added to the TSC (SDM Vol. 3B 18.17.3); tscOffset includes it. */
+  tscAdjust = 0;
   /** XMM0-15, four dwords each. */
   readonly xmm = new Int32Array(64);
   /** The same 256 bytes seen as the SSE element types (sse-*.ts), made once so no instruction allocates. The

@@ -63,7 +63,7 @@ export class Cpu extends CpuEvents implements GuestCpu {
     this.trSel = 0; this.trBase = 0; this.trLimit = 0xffff; this.trAttr = A.ATTR_P | A.SYS_TSS64_BUSY;
     this.ldtrSel = 0; this.ldtrBase = 0; this.ldtrLimit = 0xffff; this.ldtrAttr = A.ATTR_P | A.SYS_LDT;
     this.cr0 = A.CR0_RESET; this.cr2 = 0; this.cr3 = 0; this.cr4 = 0; this.cr8 = 0; this.efer = 0;
-    this.kernelGsBase = 0; this.star = 0n; this.lstar = 0n; this.cstar = 0n; this.sfmask = 0; this.tscAux = 0;
+    this.kernelGsBase = 0; this.star = 0n; this.lstar = 0n; this.cstar = 0n; this.sfmask = 0; this.tscAux = 0; this.tscAdjust = 0;
     this.pkru = 0; this.pkrs = 0; // SDM Vol. 3 Table 10-1 / XSAVE init value of PKRU
     this.modelMsrs.reset();
     this.xmm.fill(0); this.mxcsr = 0x1f80; this.x87.reset();

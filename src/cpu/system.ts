@@ -480,6 +480,7 @@ export function readMsr(c: Cpu, idx: number): bigint | undefined {
     case A.MSR_IA32_KERNEL_GS_BASE: return laToBig(c.kernelGsBase);
     case A.MSR_IA32_DEBUGCTL: return BigInt(c.debugctl >>> 0);
     case A.MSR_IA32_TSC: return BigInt(Math.floor(tsc(c)));
+    case A.MSR_IA32_TSC_ADJUST: return BigInt.asUintN(64, BigInt(c.tscAdjust));
     case A.MSR_IA32_TSC_AUX: return BigInt(c.tscAux >>> 0);
     case A.MSR_IA32_PKRS: return BigInt(c.pkrs >>> 0);
     case A.MSR_IA32_PAT: return c.pat;
@@ -543,7 +544,23 @@ export function writeMsr(c: Cpu, idx: number, v: bigint, external: boolean): boo
       c.debugctl = Number(v);
       c.recomputeSlow();
       return true;
-    case A.MSR_IA32_TSC: c.tscOffset = Number(v) - c.clock; return true;
+    case A.MSR_IA32_TSC: {
+      // SDM Vol. 3B 18.17.3: a guest write to IA32_TSC also adds the change to IA32_TSC_ADJUST. A host-side write
+      // (state restore) does not: KVM kvm_set_msr_common MSR_IA32_TSC adjusts ia32_tsc_adjust_msr only when
+      // !host_initiated.
+      const next = Number(v) - c.clock;
+      if (!external) c.tscAdjust += next - c.tscOffset;
+      c.tscOffset = next;
+      return true;
+    }
+    case A.MSR_IA32_TSC_ADJUST: {
+      // Writing IA32_TSC_ADJUST moves the TSC by the difference to the old value (SDM Vol. 3B 18.17.3; KVM
+      // adjust_tsc_offset_guest). The value is signed; doubles keep it exact within 2^53.
+      const next = Number(BigInt.asIntN(64, v));
+      if (!external) c.tscOffset += next - c.tscAdjust;
+      c.tscAdjust = next;
+      return true;
+    }
     case A.MSR_IA32_TSC_AUX: if (v >> 32n) return false; c.tscAux = Number(v); return true;
     case A.MSR_IA32_PKRS: return writePkrs(c, v);
     case A.MSR_IA32_PAT: c.pat = v; return true;
@@ -608,7 +625,8 @@ export function cpuid(c: Cpu, leaf: number, sub: number): [number, number, numbe
     case 7: {
       if (sub !== 0) return [0, 0, 0, 0];
       // SMEP, SMAP, PKU and PKS: memory-access.ts finishWalk, access-rights.ts. OSPKE mirrors CR4.PKE.
-      const ebx = (c.features.rtm ? A.CPUID7_EBX_RTM : 0) | A.CPUID7_EBX_SMEP | A.CPUID7_EBX_SMAP;
+      // TSC_ADJUST: IA32_TSC_ADJUST is modelled with IA32_TSC (KVM offers it on both vendors: kvm_set_cpu_caps).
+      const ebx = (c.features.rtm ? A.CPUID7_EBX_RTM : 0) | A.CPUID7_EBX_SMEP | A.CPUID7_EBX_SMAP | A.CPUID7_EBX_TSC_ADJUST;
       // RDPID: IA32_TSC_AUX is modelled (RDTSCP, RDMSR/WRMSR), so both readers of it are offered.
       const ecx = (c.features.busLockDetect ? A.CPUID7_ECX_BUS_LOCK_DETECT : 0) | A.CPUID7_ECX_RDPID |
         A.CPUID7_ECX_PKU | ((c.cr4 & A.CR4_PKE) ? A.CPUID7_ECX_OSPKE : 0) | A.CPUID7_ECX_PKS;

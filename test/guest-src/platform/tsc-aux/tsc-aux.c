@@ -2,10 +2,23 @@
  * (80000001h:EDX[27]) and RDPID (07h:ECX[22]) because IA32_TSC_AUX and both instructions are modelled;
  * kvm-unit-tests' x86/tsc.c runs test_rdtscp/test_rdpid only when they are advertised. XSAVE is not
  * offered (01h:ECX[26] = 0), so CR4.OSXSAVE cannot be set and XGETBV is #UD (SDM Vol. 2C XGETBV). Each
- * probe prints "name value" or "name ud". */
+ * probe prints "name value" or "name ud". Then IA32_TSC_ADJUST (below). */
 #include "runtime.h"
 
 #define MSR_TSC_AUX 0xc0000103
+#define MSR_TSC 0x10
+#define MSR_TSC_ADJUST 0x3b
+
+static u64 rdmsr(u32 msr) {
+  u32 lo, hi;
+  __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+  return (u64)hi << 32 | lo;
+}
+static u64 rdtsc(void) {
+  u32 lo, hi;
+  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return (u64)hi << 32 | lo;
+}
 
 static volatile int ud;
 static volatile u64 skip;
@@ -13,6 +26,35 @@ static void on_ud(struct frame *f) { ud = 1; f->rip += skip; }
 
 static void cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d) {
   __asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
+}
+
+/* IA32_TSC_ADJUST (SDM Vol. 3B 18.17.3), the checks of kvm-unit-tests x86/tsc_adjust.c: it starts at 0; a write
+ * moves the TSC by the difference; a write of IA32_TSC adds its change to IA32_TSC_ADJUST. */
+static void tsc_adjust(void) {
+  u32 a, b, c, d;
+  cpuid(7, 0, &a, &b, &c, &d);
+  puts("cpuid-tsc-adjust "); put_hex((b >> 1) & 1); puts("\n");
+  puts("tsc-adjust-reset "); put_hex(rdmsr(MSR_TSC_ADJUST)); puts("\n");
+  const u64 jump = 100000000000ull;
+  u64 t1 = rdtsc();
+  wrmsr(MSR_TSC_ADJUST, jump);
+  u64 t2 = rdtsc();
+  puts("tsc-adjust-read "); put_hex(rdmsr(MSR_TSC_ADJUST)); puts("\n");
+  puts("tsc-moved-by-adjust "); put_hex(t2 - t1 >= jump && t2 - t1 < jump + 1000); puts("\n");
+  wrmsr(MSR_TSC_ADJUST, 0);
+  u64 t3 = rdtsc();
+  puts("tsc-back "); put_hex(t3 < t2 && t3 - t1 < 1000); puts("\n");
+  /* IA32_TSC := t4: IA32_TSC_ADJUST gains t4 - (TSC before the write) */
+  const u64 t4 = 200000000000ull;
+  u64 before = rdtsc();
+  wrmsr(MSR_TSC, t4);
+  u64 t5 = rdtsc();
+  u64 adj = rdmsr(MSR_TSC_ADJUST);
+  puts("tsc-write-adjust "); put_hex(adj > t4 - before - 1000 && adj <= t4 - before); puts("\n");
+  puts("tsc-after-write "); put_hex(t5 >= t4 && t5 < t4 + 1000); puts("\n");
+  /* a negative adjustment is kept as written (a signed 64-bit value) */
+  wrmsr(MSR_TSC_ADJUST, (u64)-5);
+  puts("tsc-adjust-negative "); put_hex(rdmsr(MSR_TSC_ADJUST)); puts("\n");
 }
 
 int main(void) {
@@ -55,6 +97,7 @@ int main(void) {
   u32 xa = 0, xd = 0;
   __asm__ volatile("xgetbv" : "+a"(xa), "=d"(xd) : "c"(0));
   puts("xgetbv "); puts(ud ? "ud" : "ok"); puts("\n");
+  tsc_adjust();
   puts("done\n");
   return 0;
 }
