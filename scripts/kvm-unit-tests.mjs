@@ -22,14 +22,15 @@
 //   --dbstub CMD       the dbstub entry (default: bin/dbstub.js of this checkout; run `npm run build` first)
 //   --engine E         dbstub's --engine (interp, jit, reference; default: dbstub's own, i.e. DBSTUB_ENGINE
 //                      or interp)
-// Mapping of a cfg section to dbstub: `test_args` -> --append; `-m N` in qemu_params -> --memory N (else
+// Mapping of a cfg section to dbstub: `test_args` -> --append (a `command` in it replaced by its output, as
+// kvm-unit-tests' scripts/runtime.bash evals the command line); `-m N` in qemu_params -> --memory N (else
 // 128, QEMU's default); `-cpu ...,+rtm` -> --rtm; `vendor=` in -cpu -> --vendor (the section then runs as
 // that vendor in both vendor columns); BUS_LOCK_DETECT off unless -cpu asks for it (QEMU's models do not
 // advertise it; with it, writing 0 to DR6 clears the writable DR6.BLD, as on silicon). dbstub models one CPU: `smp` is not mapped (the
 // SMP parts of a test then fail or skip as they would on a 1-CPU QEMU). Everything else in qemu_params
 // (other -cpu flags, -device, -machine) has no dbstub counterpart and is listed with the result.
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -89,6 +90,12 @@ export function parseCfg(text) {
   return tests;
 }
 
+/** A section's test_args as kvm-unit-tests' own runner passes them: scripts/runtime.bash builds the command line
+ *  and `eval`s it, so a command substitution such as kvmclock_test's `date +%s` becomes its output. */
+export function expandTestArgs(args) {
+  return args.replace(/`([^`]*)`/g, (_, cmd) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' }).trim());
+}
+
 /** The builds a section runs in: an explicit arch, else x86_64 (the build kvm-unit-tests' CI runs). */
 function buildsOf(t) {
   return [t.arch === 'i386' ? 'i386' : 'x86_64'];
@@ -126,7 +133,7 @@ function dbstubArgs(t) {
   // QEMU's CPU models (qemu64 by default) do not advertise BUS_LOCK_DETECT; dbstub does by default.
   if (!busLock) args.push('--no-bus-lock-detect');
   args.push('--memory', String(memory));
-  if (t.test_args) args.push(`--append=${t.test_args}`);
+  if (t.test_args) args.push(`--append=${expandTestArgs(t.test_args)}`);
   if (t.smp && t.smp !== '1') ignored.push(`smp=${t.smp}`);
   return { args, ignored, vendor };
 }
@@ -178,7 +185,7 @@ async function runQemu(o, flat, t) {
   const args = ['--no-reboot', '-nodefaults', '-device', 'pc-testdev', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x4',
     '-display', 'none', '-serial', 'stdio', '-device', 'pci-testdev', '-machine', 'accel=tcg', '-kernel', flat,
     '-smp', t.smp ?? '1', ...q];
-  if (t.test_args) args.push('-append', t.test_args);
+  if (t.test_args) args.push('-append', expandTestArgs(t.test_args));
   const timeout = Math.min(o.timeout, t.timeout ? parseInt(t.timeout, 10) || o.timeout : o.timeout);
   return { ...classify(await spawnTimed('qemu-system-x86_64', args, timeout)), ignored: [], detail: '' };
 }
