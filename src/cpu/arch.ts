@@ -221,6 +221,8 @@ export const CPUID7_EBX_BMI1 = 1 << 3;
 export const CPUID7_EBX_SMEP = 1 << 7;
 export const CPUID7_EBX_SMAP = 1 << 20;
 /** PKU: CR4.PKE, PKRU, RDPKRU/WRPKRU. */
+/** UMIP: CR4.UMIP and its #GP for SGDT/SIDT/SLDT/SMSW/STR at CPL > 0 (SDM Vol. 3A 2.5). */
+export const CPUID7_ECX_UMIP = 1 << 2;
 export const CPUID7_ECX_PKU = 1 << 3;
 /** OSPKE: reads CR4.PKE (SDM Vol. 2A CPUID). */
 export const CPUID7_ECX_OSPKE = 1 << 4;

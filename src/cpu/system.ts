@@ -261,9 +261,9 @@ function movToCr0(c: Cpu, hi: number, lo: number): void {
 /** MOV to CR4 (SDM Vol. 2 MOV CRn; Vol. 3 2.5). */
 /** CR4 bits whose feature CPUID does not advertise here: setting one is #GP(0) (SDM Vol. 3 2.5: "Setting a
  *  reserved bit or a bit for an unsupported feature" ... KVM __cr4_reserved_bits derives the same from
- *  guest CPUID). OSXSAVE needs CPUID.1:ECX.XSAVE, UMIP CPUID.(7,0):ECX.UMIP, FSGSBASE CPUID.(7,0):EBX[0];
- *  none is advertised. */
-const CR4_UNADVERTISED = A.CR4_OSXSAVE | A.CR4_UMIP | A.CR4_FSGSBASE;
+ *  guest CPUID). OSXSAVE needs CPUID.1:ECX.XSAVE, FSGSBASE CPUID.(7,0):EBX[0]; neither is advertised. (UMIP is:
+ *  SGDT/SIDT/SLDT/SMSW/STR check it.) */
+const CR4_UNADVERTISED = A.CR4_OSXSAVE | A.CR4_FSGSBASE;
 
 function movToCr4(c: Cpu, hi: number, lo: number): void {
   if (hi !== 0 || (lo & ~A.CR4_SUPPORTED) || (lo & CR4_UNADVERTISED)) c.raiseGP0();
@@ -359,7 +359,11 @@ export function grp7(c: Cpu, i: Insn): void {
       c.rl[0] = 3; c.rh[0] = 0; c.rl[2] = 0; c.rh[2] = 0;
       return;
     }
-    if (k === 4) { c.setReg(i.rm, i.osz, i.rex, c.cr0 & 0xffff, 0); return; } // SMSW r
+    if (k === 4) { // SMSW r: UMIP applies to the register form too (SDM Vol. 2B SMSW)
+      if ((c.cr4 & A.CR4_UMIP) && c.cpl > 0) c.raiseGP0();
+      c.setReg(i.rm, i.osz, i.rex, c.cr0 & 0xffff, 0);
+      return;
+    }
     if (k === 6) { lmsw(c, c.rl[i.rm]! & 0xffff); return; }
     c.raiseUD();
   }
@@ -629,7 +633,7 @@ export function cpuid(c: Cpu, leaf: number, sub: number): [number, number, numbe
       const ebx = (c.features.rtm ? A.CPUID7_EBX_RTM : 0) | A.CPUID7_EBX_SMEP | A.CPUID7_EBX_SMAP | A.CPUID7_EBX_TSC_ADJUST;
       // RDPID: IA32_TSC_AUX is modelled (RDTSCP, RDMSR/WRMSR), so both readers of it are offered.
       const ecx = (c.features.busLockDetect ? A.CPUID7_ECX_BUS_LOCK_DETECT : 0) | A.CPUID7_ECX_RDPID |
-        A.CPUID7_ECX_PKU | ((c.cr4 & A.CR4_PKE) ? A.CPUID7_ECX_OSPKE : 0) | A.CPUID7_ECX_PKS;
+        A.CPUID7_ECX_PKU | ((c.cr4 & A.CR4_PKE) ? A.CPUID7_ECX_OSPKE : 0) | A.CPUID7_ECX_PKS | A.CPUID7_ECX_UMIP;
       return [0, ebx, ecx, 0];
     }
     case 0x80000000: return [maxExt, intel ? 0 : str4(vendor, 0), intel ? 0 : str4(vendor, 8), intel ? 0 : str4(vendor, 4)];
