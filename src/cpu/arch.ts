@@ -217,6 +217,9 @@ export const CPUID1_ECX_X2APIC = 1 << 21;
 export const CPUID1_ECX_POPCNT = 1 << 23;
 export const CPUID1_ECX_TSC_DEADLINE = 1 << 24;
 export const CPUID7_EBX_TSC_ADJUST = 1 << 1;
+/** CLFLUSHOPT and CLWB (SDM Vol. 2A): executed as CLFLUSH is (ops.ts grp15). */
+export const CPUID7_EBX_CLFLUSHOPT = 1 << 23;
+export const CPUID7_EBX_CLWB = 1 << 24;
 export const CPUID7_EBX_BMI1 = 1 << 3;
 export const CPUID7_EBX_SMEP = 1 << 7;
 export const CPUID7_EBX_SMAP = 1 << 20;

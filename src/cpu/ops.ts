@@ -935,8 +935,9 @@ const opXlat: H = (c, i) => {
 };
 const grp15: H = (c, i) => {
   const k = i.reg & 7;
-  if (!i.mem) { if (k >= 5) return; c.raiseUD(); } // LFENCE/MFENCE/SFENCE
-  if (k === 7) { c.ea(i); return; } // CLFLUSH
+  if (!i.mem) { if (k >= 5 && !i.p66) return; c.raiseUD(); } // LFENCE/MFENCE/SFENCE (66 /6 mod=3 is TPAUSE: not offered)
+  // CLFLUSH, 66: CLFLUSHOPT (/7) and CLWB (/6): no cache is modelled, so only the address is formed (SDM Vol. 2A).
+  if (k === 7 || (k === 6 && i.p66)) { c.ea(i); return; }
   switch (k) {
     case 0: X87.fxsave(c, i); return;
     case 1: X87.fxrstor(c, i); return;

@@ -630,7 +630,8 @@ export function cpuid(c: Cpu, leaf: number, sub: number): [number, number, numbe
       if (sub !== 0) return [0, 0, 0, 0];
       // SMEP, SMAP, PKU and PKS: memory-access.ts finishWalk, access-rights.ts. OSPKE mirrors CR4.PKE.
       // TSC_ADJUST: IA32_TSC_ADJUST is modelled with IA32_TSC (KVM offers it on both vendors: kvm_set_cpu_caps).
-      const ebx = (c.features.rtm ? A.CPUID7_EBX_RTM : 0) | A.CPUID7_EBX_SMEP | A.CPUID7_EBX_SMAP | A.CPUID7_EBX_TSC_ADJUST;
+      const ebx = (c.features.rtm ? A.CPUID7_EBX_RTM : 0) | A.CPUID7_EBX_SMEP | A.CPUID7_EBX_SMAP | A.CPUID7_EBX_TSC_ADJUST |
+        A.CPUID7_EBX_CLFLUSHOPT | A.CPUID7_EBX_CLWB;
       // RDPID: IA32_TSC_AUX is modelled (RDTSCP, RDMSR/WRMSR), so both readers of it are offered.
       const ecx = (c.features.busLockDetect ? A.CPUID7_ECX_BUS_LOCK_DETECT : 0) | A.CPUID7_ECX_RDPID |
         A.CPUID7_ECX_PKU | ((c.cr4 & A.CR4_PKE) ? A.CPUID7_ECX_OSPKE : 0) | A.CPUID7_ECX_PKS | A.CPUID7_ECX_UMIP;
