@@ -157,6 +157,14 @@ export const PTE_HI_XD = 1 << 31;
 /** Protection key: bits 62:59 of a leaf entry with 4-level paging (SDM Vol. 3 4.5, Table 4-19), i.e. bits
  *  30:27 of the high dword. */
 export const PTE_HI_PKEY_SHIFT = 27;
+/** Reserved bits of a present 4-level paging entry (SDM Vol. 3 4.5, Tables 4-14..4-20, 4.7 PFEC.RSVD): bits
+ *  51:MAXPHYADDR, i.e. 51:40 here (CPUID 80000008H reports 40), bits 19:8 of the high dword. With PAE paging bits
+ *  62:MAXPHYADDR (4.4.2): also 30:20 of the high dword. */
+export const PTE_HI_RSVD_MAXPHYADDR = 0x000fff00;
+export const PTE_HI_RSVD_PAE = 0x7fffff00;
+/** Reserved bits of a PDE that maps a 2-MByte page (bits 20:13) and of a PDPTE that maps a 1-GByte page (29:13). */
+export const PDE_2M_RSVD = 0x001fe000;
+export const PDPTE_1G_RSVD = 0x3fffe000;
 export const PTE_HI_PKEY_MASK = 0xf;
 
 // ---- PKRU / IA32_PKRS: two bits per protection key i at bit 2i (SDM Vol. 3 4.6.2) ----

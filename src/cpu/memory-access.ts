@@ -110,6 +110,9 @@ export abstract class CpuMemoryAccess extends CpuCore {
       const elo = this.dv.getInt32(ea, true), ehi = this.dv.getInt32(ea + 4, true);
       if (!(elo & A.PTE_P)) return probe ? -1 : this.pageFault(la, acc, user, 0);
       if ((ehi & A.PTE_HI_XD) && !nxe) return probe ? -1 : this.pageFault(la, acc, user, A.PFEC_RSVD | A.PFEC_P);
+      // Bits above MAXPHYADDR in any present entry, and the low address bits a large page leaves reserved.
+      if ((ehi & A.PTE_HI_RSVD_MAXPHYADDR) || ((elo & A.PTE_PS) && (level === 1 ? elo & A.PDPTE_1G_RSVD : level === 2 ? elo & A.PDE_2M_RSVD : 0)))
+        return probe ? -1 : this.pageFault(la, acc, user, A.PFEC_RSVD | A.PFEC_P);
       if (!(elo & A.PTE_US)) u = false;
       if (!(elo & A.PTE_RW)) w = false;
       if (ehi & A.PTE_HI_XD) x = false;

@@ -93,6 +93,8 @@ export function walkPae(c: Cpu, la: number, acc: number, user: boolean, probe: b
   if (!(dl & A.PTE_P)) return probe ? -1 : c.pageFault(la, acc, user, 0);
   // XD set while EFER.NXE=0 is a reserved bit (SDM 4.4.2).
   if ((dh & A.PTE_HI_XD) && !nxe) return probe ? -1 : c.pageFault(la, acc, user, A.PFEC_RSVD | A.PFEC_P);
+  // Bits 62:MAXPHYADDR, and bits 20:13 of a 2-MByte PDE, are reserved (SDM 4.4.2, Tables 4-10..4-12).
+  if ((dh & A.PTE_HI_RSVD_PAE) || ((dl & A.PTE_PS) && (dl & A.PDE_2M_RSVD))) return probe ? -1 : c.pageFault(la, acc, user, A.PFEC_RSVD | A.PFEC_P);
   let u = (dl & A.PTE_US) !== 0, w = (dl & A.PTE_RW) !== 0, x = (dh & A.PTE_HI_XD) === 0;
   if (dl & A.PTE_PS) {
     const frame = (dh & 0xff) * TWO32 + ((dl & 0xffe00000) >>> 0) + (lin & 0x1ff000);
@@ -103,6 +105,7 @@ export function walkPae(c: Cpu, la: number, acc: number, user: boolean, probe: b
   const tl = c.dv.getInt32(pteAddr, true), th = c.dv.getInt32(pteAddr + 4, true);
   if (!(tl & A.PTE_P)) return probe ? -1 : c.pageFault(la, acc, user, 0);
   if ((th & A.PTE_HI_XD) && !nxe) return probe ? -1 : c.pageFault(la, acc, user, A.PFEC_RSVD | A.PFEC_P);
+  if (th & A.PTE_HI_RSVD_PAE) return probe ? -1 : c.pageFault(la, acc, user, A.PFEC_RSVD | A.PFEC_P);
   if (!(tl & A.PTE_US)) u = false;
   if (!(tl & A.PTE_RW)) w = false;
   if (th & A.PTE_HI_XD) x = false;
