@@ -111,6 +111,14 @@ async function build(src, dir, arch) {
   await run('make', ['-j2'], { cwd: dir, maxBuffer: 1 << 28 });
 }
 
+/** QEMU's -m size in MiB: a number is MiB, a k/M/G/T suffix scales it (QEMU qemu_opt_get_size; svm's `-m 4g`). */
+export function qemuMiB(v) {
+  const m = /^(\d+(?:\.\d+)?)([kKmMgGtT]?)[bB]?$/.exec(v ?? '');
+  if (!m) return Number.NaN;
+  const scale = { '': 1, k: 1 / 1024, m: 1, g: 1024, t: 1024 * 1024 }[m[2].toLowerCase()];
+  return Math.round(Number(m[1]) * scale);
+}
+
 /** The dbstub flags a cfg section maps to, and what of its qemu_params has no counterpart. */
 function dbstubArgs(t) {
   const args = [];
@@ -120,7 +128,7 @@ function dbstubArgs(t) {
   let vendor;
   let busLock = false;
   for (let i = 0; i < q.length; i++) {
-    if (q[i] === '-m') memory = parseInt(q[++i], 10);
+    if (q[i] === '-m') memory = qemuMiB(q[++i]);
     else if (q[i] === '-cpu') {
       const spec = q[++i];
       if (/(^|,)\+rtm(,|$)/.test(spec)) args.push('--rtm');
