@@ -28,7 +28,7 @@ export interface Prepared {
 }
 
 export function prepare(opts: GenOptions): Prepared {
-  return prepareCases(generate(opts), false);
+  return rerunHostGlitches(prepareCases(generate(opts), false));
 }
 /** The 32-bit (compatibility-mode) sample: gen32.ts forms, `as --32`, native runner --compat32. */
 export function prepare32(opts: GenOptions): Prepared {
@@ -44,9 +44,12 @@ export function prepareSs16(opts: GenOptions, code16 = false): Prepared {
 }
 /** The SSE sample (gen-sse.ts; `forms`: SSE_FORMS or MMX_FORMS): XMM0-15 and MXCSR are inputs and compared outputs. */
 export function prepareSse(opts: GenOptions, forms: readonly SseForm[] = SSE_FORMS): Prepared {
-  const p = prepareCases(generateSse(opts, forms), false);
-  // A native fault whose RIP is outside the snippet's page is the host's, not the instruction's (seen once in
-  // ~20000 cases under heavy load: #UD reported inside the runner itself): run such cases again.
+  return rerunHostGlitches(prepareCases(generateSse(opts, forms), false));
+}
+/** 64-bit samples: a native fault whose RIP is outside the snippet's page is the host's, not the instruction's
+ *  (seen under heavy load on this PVM host, about once in 20000 cases: a #UD reported inside the runner
+ *  itself, once on a CWD case of the CI run): run such cases again. */
+function rerunHostGlitches(p: Prepared): Prepared {
   const odd = p.native.map((r, i) => (r.vector >= 0 && (r.rip < BigInt(CODE_ADDR) || r.rip >= BigInt(CODE_ADDR + 0x1000)) ? i : -1)).filter((i) => i >= 0);
   if (odd.length) {
     const again = runNative(odd.map((i) => p.inputs[i]!));
