@@ -26,7 +26,9 @@ import { DBSTUB_BIN, fmt, median, procStatusKb, ROOT } from './util.js';
 interface Latencies {
   guest: string;
   mode: string;
+  /** Rounds measured; endedAfter: the guest exited by itself during that round (its remaining rounds not run). */
   rounds: number;
+  endedAfter?: number;
   ms: number[];
   maxMs: number;
   medianMs: number;
@@ -114,25 +116,30 @@ async function ctrlCRounds(guest: string, mode: string, rounds: number, extra: s
   const server = await Server.start(join(ROOT, 'build', 'guests', 'hostile', `${guest}.elf`), ['--mode', mode, ...extra]);
   const first = server.rssKb();
   const ms: number[] = [];
+  let endedAfter: number | undefined;
   try {
     const c = await Client.connect(server.port);
     if ((await c.request('?')) === undefined) throw new Error(`${guest}: no reply to ?`);
     for (let i = 0; i < rounds; i++) {
+      // From before the continue: a guest that exits during the sleep has already answered W.
+      const from = c.data.length;
       c.sock.write(frame('c'));
       await sleep(20 + Math.random() * 100);
-      const from = c.data.length;
       const t0 = performance.now();
       c.sock.write('\x03');
-      if (!(await c.until(() => c.data.includes('$T', from), 60_000))) throw new Error(`${guest}: no stop reply to Ctrl-C within 60 s`);
-      ms.push(performance.now() - t0);
+      // A guest that ends by itself (ud-loop exits after 50,000 #UDs) answers the continue with W: that round
+      // measured nothing, and the rounds for this guest end there (reported as `ended`).
+      if (!(await c.until(() => c.data.includes('$T', from) || c.data.includes('$W', from), 60_000))) throw new Error(`${guest}: no stop reply to Ctrl-C within 60 s`);
       c.sock.write('+');
+      if (!c.data.includes('$T', from)) { endedAfter = i; break; }
+      ms.push(performance.now() - t0);
     }
     c.close();
   } finally {
     server.stop();
   }
   const sorted = [...ms].sort((a, b) => a - b);
-  return { guest, mode, rounds, ms, maxMs: sorted[sorted.length - 1]!, medianMs: median(ms), rssKb: { first, peak: server.peakKb, end: server.rssKb() || server.peakKb } };
+  return { guest, mode, rounds: ms.length, ...(endedAfter !== undefined ? { endedAfter } : {}), ms, maxMs: sorted[sorted.length - 1]!, medianMs: median(ms), rssKb: { first, peak: server.peakKb, end: server.rssKb() || server.peakKb } };
 }
 
 interface SliceCost {
@@ -282,7 +289,7 @@ export async function runHostileSoak(argv: string[]): Promise<void> {
   ] as [string, string, string[]][]) {
     const l = await ctrlCRounds(g, mode, rounds, extra);
     guests.push(l);
-    console.log(`${g.padEnd(13)} ${mode.padEnd(4)}: Ctrl-C -> stop reply over ${rounds} rounds: median ${fmt(l.medianMs, 1)} ms, max ${fmt(l.maxMs, 1)} ms; server RSS ${fmt(l.rssKb.first / 1024)} -> peak ${fmt(l.rssKb.peak / 1024)} MiB`);
+    console.log(`${g.padEnd(13)} ${mode.padEnd(4)}: Ctrl-C -> stop reply over ${l.rounds} rounds${l.endedAfter !== undefined ? ' (then the guest exited by itself)' : ''}: median ${fmt(l.medianMs, 1)} ms, max ${fmt(l.maxMs, 1)} ms; server RSS ${fmt(l.rssKb.first / 1024)} -> peak ${fmt(l.rssKb.peak / 1024)} MiB`);
   }
   const slices: SliceCost[] = [];
   for (const [g, mode, level] of [

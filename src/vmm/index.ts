@@ -21,6 +21,7 @@ import type { PagingView, QemuCpuView } from './monitor-qemu.js';
 import { RegisterReader, writeRegisterFile } from './register-file.js';
 import { FEATURE_TYPES, REGISTERS, type RegDef } from './registers.js';
 import { DbRouteLog, type DbRoute, type RouteCounts } from './route-log.js';
+import { nextSliceBudget, SLICE_MIN } from './slice-budget.js';
 
 export type { AccelDebugRegs, AccelExit, AccelFpu, Accelerator, AccelRegs, AccelSregs } from './accel.js';
 export { BareAccel } from './accel-bare.js';
@@ -54,7 +55,6 @@ const SIGINT = 2;
 const SIGTRAP = 5;
 const SIGSEGV = 11;
 const SIGILL = 4;
-const SLICE = 100_000;
 /** CS in ArchState.seg (encoding order); the CPL is CS.RPL. */
 const SEG_CS = 1;
 const SELECTOR_RPL_MASK = 3;
@@ -104,6 +104,8 @@ export class Vmm implements GdbTarget, MonitorHost {
   private _running = false;
   private halted = false;
   private interruptRequested = false;
+  /** Instructions the next slice may retire (slice-budget.ts: short while the server is cold or slow). */
+  private sliceBudget = SLICE_MIN;
   /** True only while the accelerator runs synchronously inside a slice. */
   private inSlice = false;
   private pendingStop: ((ev: StopEvent) => void) | undefined;
@@ -251,11 +253,13 @@ export class Vmm implements GdbTarget, MonitorHost {
     for (let steps = 1; ; steps++) {
       this.inSlice = true;
       let exit: AccelExit;
+      const t0 = performance.now();
       try {
-        exit = this.accel.run(SLICE);
+        exit = this.accel.run(this.sliceBudget);
       } finally {
         this.inSlice = false;
       }
+      this.sliceBudget = nextSliceBudget(this.sliceBudget, performance.now() - t0, exit.kind === 'continue');
       this.plainStep = exit.kind === 'debug' && exit.plainStep;
       const ev = this.stopFor(exit);
       if (ev && this.keepRangeStepping()) {
@@ -311,7 +315,9 @@ export class Vmm implements GdbTarget, MonitorHost {
       if (this.machine.exitCode !== undefined) result = { kind: 'exit', code: this.machine.exitCode };
       else if (done >= maxInsns) result = { kind: 'budget' };
       else {
-        const e = accel.run(Math.min(SLICE, maxInsns - done));
+        const t0 = performance.now();
+        const e = accel.run(Math.min(this.sliceBudget, maxInsns - done));
+        this.sliceBudget = nextSliceBudget(this.sliceBudget, performance.now() - t0, e.kind === 'continue');
         if (this.machine.exitCode !== undefined) result = { kind: 'exit', code: this.machine.exitCode };
         else if (e.kind === 'hlt') result = { kind: 'hlt' };
         else if (e.kind === 'shutdown') result = { kind: 'triple-fault', detail: e.detail };
