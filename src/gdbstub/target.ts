@@ -73,6 +73,9 @@ export interface GdbTarget {
   /** Why the target is stopped right now (for `?`). */
   lastStop(): StopEvent;
   readonly running: boolean;
+  /** The CPU waits in HLT (QEMU's `cpu->halted`): what the thread's extra info shows as "[halted]". A target
+   *  stopped by the debugger is not halted; the text follows QEMU's handle_query_thread_extra. */
+  readonly cpuHalted: boolean;
   /** Optional: the target implements ResumeAction.range (the stub then offers `r` in its vCont? reply). */
   readonly rangeStepping?: boolean;
 

@@ -127,6 +127,11 @@ export class Vmm implements GdbTarget, MonitorHost {
     return this._running;
   }
 
+  /** KVM_GET_MP_STATE's HALTED (QEMU cpu->halted): the guest executed HLT and waits for an interrupt. */
+  get cpuHalted(): boolean {
+    return this.accel.getMpState().halted;
+  }
+
   /** The last #DB routing decisions (a ring; see DbRouteLog). */
   get routes(): readonly DbRoute[] {
     return this.routeLog.routes;

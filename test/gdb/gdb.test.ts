@@ -106,7 +106,8 @@ describe.each(['kvm', 'bare'] as const)('real gdb, %s mode', (mode) => {
     const out = await gdb(r, ['stepi', 'info threads'], { debugRemote: true });
     expect(out).toMatch(/qXfer:threads:read::0,[0-9a-f]+/);
     expect(out).not.toMatch(/Sending packet: \$qfThreadInfo/);
-    expect(out).toMatch(/^\* 1\s+Thread 1 \(CPU#0 \[halted\]\)/m);
+    // After a stepi the CPU is stopped by gdb, not halted (QEMU: "running" unless the vCPU is in HLT).
+    expect(out).toMatch(/^\* 1\s+Thread 1 \(CPU#0 \[running\]\)/m);
   });
 
   it('next uses vCont;r (range stepping) and ends where it ends with range stepping off', async () => {

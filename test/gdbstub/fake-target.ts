@@ -29,6 +29,8 @@ export class FakeTarget implements GdbTarget {
   memBase = 0x1000n;
   calls: Call[] = [];
   running = false;
+  /** The CPU waits in HLT (tests set it). */
+  cpuHalted = false;
   stop: StopEvent = { kind: 'signal', signal: 5 };
   pending: ((ev: StopEvent) => void) | undefined;
   /** What the next resume reports (undefined: keep running until interrupt). */

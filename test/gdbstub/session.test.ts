@@ -58,6 +58,9 @@ describe('queries', () => {
     expect(t.one('T1')).toBe('OK');
     expect(t.one('T01')).toBe('OK');
     expect(t.one('T2')).toBe('E02');
+    // QEMU's wording: "halted" only while the CPU waits in HLT, "running" at any other stop.
+    expect(Buffer.from(t.one('qThreadExtraInfo,1'), 'hex').toString()).toBe('CPU#0 [running]');
+    t.target.cpuHalted = true;
     expect(Buffer.from(t.one('qThreadExtraInfo,1'), 'hex').toString()).toBe('CPU#0 [halted]');
   });
   it('answers unknown packets with the empty reply', () => {
@@ -454,7 +457,7 @@ describe('target description', () => {
     const r = b(t.one('qXfer:threads:read::0,fff'));
     expect(r[0]).toBe(0x6c); // `l`: the whole list in the first reply, so one round trip per refresh
     const xml = s(unescapeBinary(r.subarray(1))!);
-    expect(xml).toMatch(/^<\?xml version="1.0"\?>\n<threads>\n<thread id="1" core="0">CPU#0 \[halted\]<\/thread>\n<\/threads>\n$/);
+    expect(xml).toMatch(/^<\?xml version="1.0"\?>\n<threads>\n<thread id="1" core="0">CPU#0 \[running\]<\/thread>\n<\/threads>\n$/);
     // Offsets and lengths as for target.xml: a short read is `m`, the rest follows, past the end is `l`.
     const first = b(t.one('qXfer:threads:read::0,10'));
     expect(first[0]).toBe(0x6d);

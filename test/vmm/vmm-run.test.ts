@@ -35,6 +35,24 @@ async function stoppedInSpin(mode: 'kvm' | 'bare'): Promise<{ machine: Machine; 
   return { machine, vmm };
 }
 
+describe('Vmm: the CPU halted state gdb shows as the thread\'s "[halted]"', () => {
+  for (const mode of ['kvm', 'bare'] as const)
+    it(`${mode}: stopped by the debugger is not halted; stopped while the guest waits in HLT is`, async () => {
+      const { machine, vmm } = await stoppedInSpin(mode);
+      expect(vmm.running).toBe(false);
+      expect(vmm.cpuHalted).toBe(false);
+      // cli; hlt at the current RIP: the CPU waits in HLT for an interrupt that cannot come.
+      const pc = vmm.readRegister(RIP)!;
+      expect(machine.cpu.writeVirtual(pc, Uint8Array.of(0xfa, 0xf4))).toBe(true);
+      const run = resume(vmm, 'continue');
+      await new Promise((r) => setTimeout(r, 20));
+      vmm.interrupt();
+      expect(await run).toMatchObject({ kind: 'signal', signal: 2 });
+      expect(vmm.readRegister(RIP)).toBe(pc + 2n);
+      expect(vmm.cpuHalted).toBe(true);
+    });
+});
+
 describe('Vmm: resume after an interrupt', () => {
   for (const mode of ['kvm', 'bare'] as const)
     it(`${mode}: a continue after a Ctrl-C stop runs on to the guest exit`, async () => {

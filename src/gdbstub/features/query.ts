@@ -1,5 +1,6 @@
 // General queries and thread packets for our single-thread all-stop target.
 
+import { threadExtraText } from './thread-text.js';
 import { E_INVAL, E_NOENT, THREAD_ID, type Reply, type SessionContext } from '../context.js';
 import { parseHexNum, textToHex } from '../hex.js';
 
@@ -55,5 +56,5 @@ export function threadAlive(_ctx: SessionContext, args: string): Reply {
 
 export function threadExtraInfo(ctx: SessionContext, args: string): Reply {
   if (!isOurThread(args, false)) return E_NOENT;
-  return textToHex(`CPU#0 [${ctx.target.running ? 'running' : 'halted'}]`);
+  return textToHex(threadExtraText(ctx.target.cpuHalted));
 }

@@ -7,6 +7,7 @@
 // Format"; gdbserver offers it, QEMU does not) it is one, because our whole list fits in the first reply.
 // That is one round trip fewer per stepi and per watchpoint hit.
 
+import { threadExtraText } from './thread-text.js';
 import { E_INVAL, E_NOENT, THREAD_ID, type Reply, type SessionContext } from '../context.js';
 import { escapeBinary, toBytes } from '../codec.js';
 import { parseHexNum } from '../hex.js';
@@ -25,12 +26,11 @@ const THREADS_XML = new Map<boolean, Uint8Array>();
 
 /** Our one thread (id 1, the same id qfThreadInfo and stop replies use), with qThreadExtraInfo's text. */
 export function threadsXml(ctx: SessionContext): Uint8Array {
-  const running = ctx.target.running;
-  let doc = THREADS_XML.get(running);
+  const halted = ctx.target.cpuHalted;
+  let doc = THREADS_XML.get(halted);
   if (doc === undefined) {
-    const name = `CPU#0 [${running ? 'running' : 'halted'}]`;
-    doc = toBytes(`<?xml version="1.0"?>\n<threads>\n<thread id="${THREAD_ID.toString(16)}" core="0">${name}</thread>\n</threads>\n`);
-    THREADS_XML.set(running, doc);
+    doc = toBytes(`<?xml version="1.0"?>\n<threads>\n<thread id="${THREAD_ID.toString(16)}" core="0">${threadExtraText(halted)}</thread>\n</threads>\n`);
+    THREADS_XML.set(halted, doc);
   }
   return doc;
 }
