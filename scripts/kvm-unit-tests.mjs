@@ -12,7 +12,8 @@
 // isa-debug-exit at 0xf4, serial on stdio, -kernel). Options:
 //   --build-dir DIR    where the two builds go (default: $TMPDIR/dbstub-kut-build)
 //   --no-build         use the builds already in --build-dir
-//   --timeout S        per run, seconds (default 60; the cfg's own timeout is used when smaller)
+//   --timeout S        per run, seconds, for every section (as kvm-unit-tests' TIMEOUT variable); default: the
+//                      section's own `timeout`, else 90 s, as kvm-unit-tests' scripts/runtime.bash
 //   --jobs N           runs in parallel (default 2)
 //   --only a,b         only these cfg sections
 //   --modes bare,kvm   --vendors intel,amd   --no-qemu
@@ -50,7 +51,7 @@ const STATUS_SKIP = 77;
 const DBSTUB_STATUS = { 64: 'usage', 65: 'bad image', 66: 'no input', 70: 'internal error', 71: 'triple fault', 72: 'budget', 73: 'HLT forever', 74: 'unsupported mode (real/v8086)', 130: 'interrupted' };
 
 function parseArgs(argv) {
-  const o = { src: undefined, buildDir: join(tmpdir(), 'dbstub-kut-build'), build: true, timeout: 60, jobs: 2, only: undefined,
+  const o = { src: undefined, buildDir: join(tmpdir(), 'dbstub-kut-build'), build: true, timeout: undefined, jobs: 2, only: undefined,
     modes: ['bare', 'kvm'], vendors: ['intel', 'amd'], qemu: true, json: undefined, dbstub: join(ROOT, 'bin', 'dbstub.js') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -181,11 +182,19 @@ async function runDbstub(o, flat, t, mode, vendor) {
   // A section that names the vendor in -cpu (syscall: AuthenticAMD, msr: GenuineIntel) runs as that
   // vendor in both vendor columns, as it would under QEMU.
   if (forced !== undefined && forced !== vendor) ignored.push(`vendor forced to ${forced}`);
-  const timeout = Math.min(o.timeout, t.timeout ? parseInt(t.timeout, 10) || o.timeout : o.timeout);
+  const timeout = timeoutOf(o, t);
   const r = await spawnTimed(process.execPath, [o.dbstub, 'run', flat, '--boot', 'multiboot', '--mode', mode, '--vendor', forced ?? vendor,
     ...(o.engine ? ['--engine', o.engine] : []), ...args], timeout);
   const lastErr = r.err.trim().split('\n').filter((l) => l.startsWith('dbstub:')).pop() ?? '';
   return { ...classify(r), ignored, detail: lastErr };
+}
+
+/** Seconds a section may run: --timeout for all (kvm-unit-tests' TIMEOUT), else the cfg's own, else 90
+ *  (scripts/runtime.bash: `timeout=${TIMEOUT:-${11:-90s}}`). */
+const DEFAULT_TIMEOUT_S = 90;
+function timeoutOf(o, t) {
+  if (o.timeout !== undefined) return o.timeout;
+  return (t.timeout ? parseInt(t.timeout, 10) : NaN) || DEFAULT_TIMEOUT_S;
 }
 
 async function runQemu(o, flat, t) {
@@ -194,7 +203,7 @@ async function runQemu(o, flat, t) {
     '-display', 'none', '-serial', 'stdio', '-device', 'pci-testdev', '-machine', 'accel=tcg', '-kernel', flat,
     '-smp', t.smp ?? '1', ...q];
   if (t.test_args) args.push('-append', expandTestArgs(t.test_args));
-  const timeout = Math.min(o.timeout, t.timeout ? parseInt(t.timeout, 10) || o.timeout : o.timeout);
+  const timeout = timeoutOf(o, t);
   return { ...classify(await spawnTimed('qemu-system-x86_64', args, timeout)), ignored: [], detail: '' };
 }
 
@@ -257,7 +266,7 @@ async function main() {
   const keys = columns.map((c) => c.key);
   const cell = (r) => (r ? `${r.outcome}${r.pass + r.fail + r.skip ? ` ${r.pass}/${r.fail}/${r.skip}` : ''}` : '-');
   const lines = [];
-  lines.push(`kvm-unit-tests ${commit}, dbstub ${ours}${o.engine ? ` (--engine ${o.engine})` : ''}, timeout ${o.timeout} s; cells: outcome pass/fail/skip report lines`);
+  lines.push(`kvm-unit-tests ${commit}, dbstub ${ours}${o.engine ? ` (--engine ${o.engine})` : ''}, timeout ${o.timeout !== undefined ? `${o.timeout} s` : `each section's own, else ${DEFAULT_TIMEOUT_S} s`}; cells: outcome pass/fail/skip report lines`);
   lines.push('');
   lines.push(`| test | ${keys.join(' | ')} |`);
   lines.push(`|---|${keys.map(() => '---').join('|')}|`);
