@@ -248,6 +248,9 @@ export const CPUID81_EDX_NX = 1 << 20;
 export const CPUID81_EDX_LM = 1 << 29;
 /** RDTSCP and IA32_TSC_AUX (SDM Vol. 2B RDTSCP). */
 export const CPUID81_EDX_RDTSCP = 1 << 27;
+/** CPUID Fn8000_0001_EDX bits that AMD defines as copies of Fn0000_0001_EDX (AMD APM Vol. 3 Appendix E,
+ *  E.4.2: FPU..APIC, MTRR..PSE36, MMX, FXSR = bits 0-9, 12-17, 23-24; QEMU CPUID_EXT2_AMD_ALIASES). */
+export const CPUID81_EDX_AMD_ALIASES = 0x0183f3ff;
 export const CPUID81_ECX_LAHF = 1 << 0;
 export const CPUID81_ECX_ABM = 1 << 5; // LZCNT
 

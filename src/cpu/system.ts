@@ -641,7 +641,11 @@ export function cpuid(c: Cpu, leaf: number, sub: number): [number, number, numbe
     case 0x80000001: {
       const ecx = A.CPUID81_ECX_LAHF | A.CPUID81_ECX_ABM;
       const edx = A.CPUID81_EDX_SYSCALL | A.CPUID81_EDX_NX | A.CPUID81_EDX_RDTSCP | A.CPUID81_EDX_LM;
-      return [0, 0, ecx, edx];
+      if (intel) return [0, 0, ecx, edx]; // EAX reserved on Intel (SDM Vol. 2A CPUID, leaf 80000001H)
+      // AMD repeats the processor signature and the leaf-1 feature bits it aliases (AMD APM Vol. 3 E.4.2;
+      // QEMU x86_cpu_realizefn copies CPUID_EXT2_AMD_ALIASES from leaf 1 for AMD vendors).
+      const [sig, , , edx1] = cpuid(c, 1, 0);
+      return [sig, 0, ecx, edx | (edx1 & A.CPUID81_EDX_AMD_ALIASES)];
     }
     case 0x80000008: return [0x3028, 0, 0, 0]; // 40-bit physical, 48-bit linear
     default: return [0, 0, 0, 0];
