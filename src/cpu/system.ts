@@ -570,8 +570,19 @@ export function writeMsr(c: Cpu, idx: number, v: bigint, external: boolean): boo
     case A.MSR_IA32_PAT: c.pat = v; return true;
     case A.MSR_IA32_APIC_BASE: c.apicBase = v; return true;
     case A.MSR_IA32_SYSENTER_CS: c.sysenterCs = v; return true;
-    case A.MSR_IA32_SYSENTER_ESP: c.sysenterEsp = v; return true;
-    case A.MSR_IA32_SYSENTER_EIP: c.sysenterEip = v; return true;
+    // Intel: a guest's non-canonical value is #GP(0) (SDM Vol. 4, the MSRs' descriptions; KVM's __kvm_set_msr comment).
+    // AMD: SYSENTER is a legacy-mode instruction there and the MSRs hold 32 bits; the upper half is dropped
+    // (KVM svm_set_msr stores (u32)data for an AMD guest; kvm-unit-tests' unittests.cfg runs msr.flat as
+    // GenuineIntel "to ensure SYSENTER MSRs are fully preserved"). KVM passes these MSRs through to the guest on both
+    // vendors, so kvm mode gets the same silicon rule.
+    case A.MSR_IA32_SYSENTER_ESP:
+    case A.MSR_IA32_SYSENTER_EIP: {
+      // A host write (KVM_SET_MSRS) is made canonical instead, as __kvm_set_msr does for every writer.
+      if (c.vendor === 'intel' && !canonicalBig(v) && !external) return false;
+      const kept = c.vendor === 'intel' ? BigInt.asUintN(64, BigInt.asIntN(48, v)) : v & 0xffffffffn;
+      if (idx === A.MSR_IA32_SYSENTER_ESP) c.sysenterEsp = kept; else c.sysenterEip = kept;
+      return true;
+    }
     default: return c.modelMsrs.write(c.vendor, idx, v) === 'ok';
   }
 }
