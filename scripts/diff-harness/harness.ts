@@ -46,11 +46,15 @@ export function prepareSs16(opts: GenOptions, code16 = false): Prepared {
 export function prepareSse(opts: GenOptions, forms: readonly SseForm[] = SSE_FORMS): Prepared {
   return rerunHostGlitches(prepareCases(generateSse(opts, forms), false));
 }
+/** Indices of native results whose fault RIP is outside the snippet's page: the host's, not the instruction's. */
+export function hostGlitches(native: readonly { vector: number; rip: bigint }[]): number[] {
+  return native.map((r, i) => (r.vector >= 0 && (r.rip < BigInt(CODE_ADDR) || r.rip >= BigInt(CODE_ADDR + 0x1000)) ? i : -1)).filter((i) => i >= 0);
+}
 /** 64-bit samples: a native fault whose RIP is outside the snippet's page is the host's, not the instruction's
  *  (seen under heavy load on this PVM host, about once in 20000 cases: a #UD reported inside the runner
  *  itself, once on a CWD case of the CI run): run such cases again. */
 function rerunHostGlitches(p: Prepared): Prepared {
-  const odd = p.native.map((r, i) => (r.vector >= 0 && (r.rip < BigInt(CODE_ADDR) || r.rip >= BigInt(CODE_ADDR + 0x1000)) ? i : -1)).filter((i) => i >= 0);
+  const odd = hostGlitches(p.native);
   if (odd.length) {
     const again = runNative(odd.map((i) => p.inputs[i]!));
     odd.forEach((i, k) => { p.native[i] = again[k]!; });

@@ -5,6 +5,7 @@ import { assembleMany } from '../../../scripts/diff-harness/asm.js';
 import { FORMS, generate } from '../../../scripts/diff-harness/gen.js';
 import { AF, CF, CODE_ADDR, type CaseInput, OF, PF, SCRATCH_ADDR, SF, ZF, fillWindow } from '../../../scripts/diff-harness/layout.js';
 import { hostCanRunNative, runNative } from '../../../scripts/diff-harness/native.js';
+import { hostGlitches } from '../../../scripts/diff-harness/harness.js';
 
 const regs = (over: Record<number, bigint>): bigint[] => Array.from({ length: 16 }, (_, i) => over[i] ?? 0x1111111111111111n * BigInt(i));
 
@@ -46,7 +47,12 @@ describe.runIf(hostCanRunNative())('native runner', () => {
     expect(a.map((g) => g.asm)).toEqual(b.map((g) => g.asm));
     expect(new Set(a.map((g) => g.family))).toEqual(new Set(FORMS.map((f) => f.family)));
     const code = assembleMany(a.map((g) => g.asm));
-    const res = runNative(a.map((g, i) => ({ gpr: g.gpr, rflags: g.rflags, memSeed: g.memSeed, patch: g.patch, code: code[i]! })));
+    const inputs = a.map((g, i) => ({ gpr: g.gpr, rflags: g.rflags, memSeed: g.memSeed, patch: g.patch, code: code[i]! }));
+    const res = runNative(inputs);
+    // A fault reported outside the snippet's page is this PVM host's (a #UD inside the runner under load, as
+    // the samples see it): run those cases again, as the harness does (scripts/diff-harness/harness.ts).
+    const odd = hostGlitches(res);
+    if (odd.length) runNative(odd.map((i) => inputs[i]!)).forEach((r, k) => { res[odd[k]!] = r; });
     const stray: string[] = [];
     res.forEach((r, i) => {
       const g = a[i]!;
@@ -55,7 +61,7 @@ describe.runIf(hostCanRunNative())('native runner', () => {
       // always raise #PF; any other #PF or #GP would mean the generator
       // addressed memory outside the shared window.
       const ok = g.family === 'lock-ud' || g.family === 'invalid64' ? r.vector === 6 : g.family === 'prefixes' || g.family === 'cmpxchg8b' ? r.vector === -1 || r.vector === 13 : g.family === 'pagecross' ? r.vector === 14 : g.family === 'div' ? r.vector === -1 || r.vector === 0 : r.vector === -1;
-      if (!ok) stray.push(`${g.asm}: vector ${r.vector}`);
+      if (!ok) stray.push(`${g.asm}: vector ${r.vector} at rip 0x${r.rip.toString(16)}`);
     });
     expect(stray).toEqual([]);
     // The division generator mostly produces valid divisions but also #DE cases.
