@@ -87,8 +87,9 @@ export abstract class CpuAddressing extends CpuMemoryAccess {
     const at = this.segAttr[s]!;
     if (!(at & A.ATTR_P)) this.raise(vec, 0);
     // A read through an execute-only code segment (only reachable with a CS override: loads of DS/ES/FS/GS
-    // refuse such a segment) is #GP(0) (SDM Vol. 3 5.4; Vol. 2 MOV "Protected Mode Exceptions").
-    if ((at & (SEG_TYPE_CODE | SEG_TYPE_READABLE)) === SEG_TYPE_CODE) this.raise(vec, 0);
+    // refuse such a segment) is #GP(0) (SDM Vol. 3 5.4; Vol. 2 MOV "Protected Mode Exceptions"); not in
+    // real-address mode (segLinearW).
+    if ((at & (SEG_TYPE_CODE | SEG_TYPE_READABLE)) === SEG_TYPE_CODE && !this.realMode) this.raise(vec, 0);
     const last = off + size - 1;
     if ((at & (SEG_TYPE_CODE | SEG_TYPE_EXPAND_DOWN)) === SEG_TYPE_EXPAND_DOWN) {
       // Expand-down data segment (SDM Vol. 3 3.4.5.1, 5.3): valid offsets run from limit+1 to FFFFH
@@ -103,7 +104,9 @@ export abstract class CpuAddressing extends CpuMemoryAccess {
    *  non-writable segment"). */
   segLinearW(s: number, off: number, size: number): number {
     const at = this.segAttr[s]!;
-    if ((at & (SEG_TYPE_CODE | SEG_TYPE_WRITABLE)) !== SEG_TYPE_WRITABLE) this.raise(s === 2 ? A.VEC_SS : A.VEC_GP, 0);
+    // Real-address mode checks limits only: code and data segments are all readable and writable there (a
+    // CS override writes, as 8086 code does; SDM Vol. 3 20.1.1), whatever type protected mode left in the cache.
+    if ((at & (SEG_TYPE_CODE | SEG_TYPE_WRITABLE)) !== SEG_TYPE_WRITABLE && !this.realMode) this.raise(s === 2 ? A.VEC_SS : A.VEC_GP, 0);
     return this.segLinear(s, off, size);
   }
   /** Linear address of a data access at `off` (wrapped to the address size) in segment s outside 64-bit mode,

@@ -24,9 +24,9 @@ export const enum Gpr {
   R8 = 8, R9 = 9, R10 = 10, R11 = 11, R12 = 12, R13 = 13, R14 = 14, R15 = 15,
 }
 
-/** Operating modes (SDM Vol. 3 2.2 / Vol. 1 3.1): real-address, 16/32-bit protected, IA-32e compatibility
- *  (16/32-bit code segment) and 64-bit. virtual-8086 is not modelled (reported as unsupported). */
-export type CpuMode = 'real' | 'protected16' | 'protected32' | 'compat16' | 'compat32' | 'long64';
+/** Operating modes (SDM Vol. 3 2.2 / Vol. 1 3.1): real-address, 16/32-bit protected, virtual-8086, IA-32e
+ *  compatibility (16/32-bit code segment) and 64-bit. */
+export type CpuMode = 'real' | 'protected16' | 'protected32' | 'virtual8086' | 'compat16' | 'compat32' | 'long64';
 
 /** Segment register numbers in encoding order. */
 export const enum Seg { ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5 }

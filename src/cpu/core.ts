@@ -203,7 +203,11 @@ export abstract class CpuCore {
 
   /** CS base used by instruction fetch (0 in 64-bit mode): RIP holds the offset (EIP) in CS. */
   csBase = 0;
-  /** Why the current mode cannot execute (real / virtual-8086 mode), '' when it can. */
+  /** Real-address mode (CR0.PE=0, SDM Vol. 3 20.1): segment registers hold paragraphs, CPL 0, no descriptors. */
+  realMode = false;
+  /** Virtual-8086 mode (EFLAGS.VM=1 outside IA-32e mode, SDM Vol. 3 20.2): paragraphs as in real mode, CPL 3. */
+  v86Mode = false;
+  /** Why the current mode cannot execute, '' when it can (mode.ts unsupportedModeReason). */
   unsupported = '';
   /** api.ts unsupportedMode: the reason of the last unsupported-mode stop ('' after any other stop). */
   lastUnsupported = '';

@@ -86,13 +86,6 @@ export class Cpu extends CpuEvents implements GuestCpu {
 
   get instructionsRetired(): number { return this.retired; }
   get unsupportedMode(): string { return this.lastUnsupported; }
-  /** Stop before an instruction completes that would enter a mode the CPU does not model (IRET or a task
-   *  switch to EFLAGS.VM=1): RIP stays on it, a 'cpu-unsupported-mode' event names the mode. */
-  stopForUnsupportedMode(why: string): void {
-    this.lastUnsupported = why;
-    this.log('error', 'cpu-unsupported-mode', { reason: why });
-    this.stopReason = { kind: 'stop-requested', why: `unsupported CPU mode: ${why}` };
-  }
   /** CR8 (TPR[7:4]): the interrupt controller's when it implements it (api.ts), else a plain register. */
   readCr8(): number {
     const ic = this.interrupts;
@@ -143,7 +136,18 @@ export class Cpu extends CpuEvents implements GuestCpu {
     this.rip = r;
   }
   getRflags(): bigint { return BigInt(this.getFlags() >>> 0); }
-  setRflags(v: bigint): void { this.setFlagsAll(Number(BigInt.asUintN(32, v))); }
+  setRflags(v: bigint): void {
+    const before = this.fl & A.RFLAGS_VM;
+    this.setFlagsAll(Number(BigInt.asUintN(32, v)));
+    // EFLAGS.VM selects virtual-8086 mode: CPL and the mode summary follow it.
+    if ((this.fl & A.RFLAGS_VM) !== before) { this.cpl = this.cplOfState(); this.updateCplMasks(); updateMode(this); }
+  }
+  /** CPL as the state implies it: 0 in real-address mode (CR0.PE=0), 3 in virtual-8086 mode, else CS.RPL. */
+  private cplOfState(): number {
+    if (!(this.cr0 & A.CR0_PE)) return 0;
+    if ((this.fl & A.RFLAGS_VM) && !(this.efer & A.EFER_LMA)) return 3;
+    return this.segSel[1]! & 3;
+  }
   getCpl(): number { return this.cpl; }
 
   private segState(n: number): SegmentState {
@@ -191,9 +195,10 @@ export class Cpu extends CpuEvents implements GuestCpu {
     // authority (the descriptor base is 32-bit), outside it the segment state is.
     if (this.efer & A.EFER_LMA) { this.segBase[4] = bigToLa(s.fsBase); this.segBase[5] = bigToLa(s.gsBase); }
     this.kernelGsBase = bigToLa(s.kernelGsBase);
-    // CPL is CS.RPL (SS.DPL equals it for well-formed state).
-    this.cpl = this.segSel[1]! & 3;
     this.setFlagsAll(Number(BigInt.asUintN(32, s.rflags)));
+    // CPL is CS.RPL (SS.DPL equals it for well-formed state); a real-mode CS selector's low bits are not a
+    // privilege level.
+    this.cpl = this.cplOfState();
     this.flushTlb();
     P.reloadPdptesNoFault(this);
     this.updateCplMasks();

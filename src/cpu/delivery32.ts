@@ -2,14 +2,15 @@
 // (SDM Vol. 3 6.10-6.12). Same privilege: EFLAGS, CS, EIP [, error code] are pushed on the current stack.
 // Inner privilege: SS:ESP for the new CPL come from the 32-bit TSS (SS0:ESP0 at offsets 8 and 4, SDM 8.2.1)
 // and the old SS, ESP are pushed first. Interrupt gates clear IF; every gate clears TF, NT, RF and VM
-// (SDM 6.12.1.2). 16-bit gates push 2-byte slots; task gates switch tasks (tasks.ts).
+// (SDM 6.12.1.2). 16-bit gates push 2-byte slots; task gates switch tasks (tasks.ts). From virtual-8086 mode
+// the frame also holds GS, FS, DS, ES and the handler runs at CPL 0 (SDM Vol. 3 20.3.1.1).
 // In IA-32e mode (also from compatibility mode) Cpu.deliverIdt uses the 16-byte 64-bit gates instead.
 
 import type { Cpu } from './cpu.js';
 import { updateMode } from './mode.js';
 import { commitSegment, markAccessed, offsetInLimit } from './segments.js';
 import {
-  DESC_CODE, DESC_CONFORMING, DESC_WRITABLE, SEG_CS, SEG_SS, SYS_INT_GATE16, SYS_INT_GATE32, SYS_TASK_GATE, SYS_TRAP_GATE16,
+  DESC_CODE, DESC_CONFORMING, DESC_WRITABLE, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS, SYS_INT_GATE16, SYS_INT_GATE32, SYS_TASK_GATE, SYS_TRAP_GATE16,
   SYS_TRAP_GATE32, attrsOf, baseOf, limitOf,
 } from './descriptor.js';
 import { taskSwitch } from './tasks.js';
@@ -55,6 +56,10 @@ export function deliverIdt32(c: Cpu, vec: number, err: number, pushEip: number, 
   if (offset > limitOf(cLo, cHi)) c.raise(A.VEC_GP, e);
   const oldCpl = c.cpl;
   const newCpl = (cAttr & DESC_CONFORMING) ? oldCpl : cdpl;
+  // From virtual-8086 mode the handler must run at CPL 0 on the TSS stack (SDM Vol. 3 20.3.1.1; Vol. 2 INT n
+  // INTERRUPT-FROM-VIRTUAL-8086-MODE; QEMU do_interrupt_protected): a conforming or DPL > 0 target is #GP(selector).
+  const fromV86 = c.v86Mode;
+  if (fromV86 && newCpl !== 0) c.raise(A.VEC_GP, (sel & 0xfffc) | e);
   const flags = c.getFlags();
   let pushedFlags = flags & ~A.RFLAGS_RF;
   if (pushRf === true || (pushRf === undefined && (flags & A.RFLAGS_RF))) pushedFlags |= A.RFLAGS_RF;
@@ -79,13 +84,22 @@ export function deliverIdt32(c: Cpu, vec: number, err: number, pushEip: number, 
     const ssBase = baseOf(sLo, sHi), ssLimit = limitOf(sLo, sHi);
     const big = (sAttr & A.ATTR_DB) !== 0;
     const wrap = (v: number): number => (big ? v >>> 0 : v & 0xffff);
+    // From virtual-8086 mode GS, FS, DS, ES go first: the frame IRET pops to return there (SDM 20.3.1.1).
+    const segSlots = fromV86 ? 4 : 0;
+    const slots = n + 2 + segSlots;
     // The whole frame must fit in the new stack segment: #SS(new SS) otherwise (SDM 6.12.1).
-    const frameLow = wrap(newEsp - w * (n + 2));
-    if (!offsetInLimit(sAttr, ssLimit, frameLow, w * (n + 2))) c.raise(A.VEC_SS, (newSs & 0xfffc) | e);
-    const at = (k: number): number => (ssBase + wrap(newEsp - w * k)) >>> 0;
+    const frameLow = wrap(newEsp - w * slots);
+    if (!offsetInLimit(sAttr, ssLimit, frameLow, w * slots)) c.raise(A.VEC_SS, (newSs & 0xfffc) | e);
+    const at = (k: number): number => (ssBase + wrap(newEsp - w * (k + segSlots))) >>> 0;
     // The pushes are supervisor accesses at the new CPL; nothing is committed until all of them succeeded.
     c.cpl = newCpl; c.updateCplMasks();
     try {
+      if (fromV86) {
+        put(at(-3), c.segSel[SEG_GS]!);
+        put(at(-2), c.segSel[SEG_FS]!);
+        put(at(-1), c.segSel[SEG_DS]!);
+        put(at(0), c.segSel[SEG_ES]!);
+      }
       put(at(1), oldSs);
       put(at(2), oldEsp);
       put(at(3), pushedFlags);
@@ -99,8 +113,10 @@ export function deliverIdt32(c: Cpu, vec: number, err: number, pushEip: number, 
     c.dLo = sLo; c.dHi = sHi;
     markAccessed(c, newSs);
     commitSegment(c, SEG_SS, newSs);
-    const top = wrap(newEsp - w * (n + 2));
+    const top = wrap(newEsp - w * slots);
     if (big) { c.rl[4] = top | 0; c.rh[4] = 0; } else c.rl[4] = (c.rl[4]! & ~0xffff) | top;
+    // The handler starts with null data segments: their paragraphs mean nothing in protected mode (SDM 20.3.1.1).
+    if (fromV86) for (const s of [SEG_ES, SEG_DS, SEG_FS, SEG_GS]) { c.segSel[s] = 0; c.segAttr[s] = 0; c.segBase[s] = 0; c.segLimit[s] = 0; }
   } else {
     // Same privilege: push on the current stack (ESP or SP per SS.B), with the SS limit check (#SS(0)).
     const wrap = (v: number): number => (c.ss32 ? v >>> 0 : v & 0xffff);

@@ -5,6 +5,7 @@ import type { Cpu } from './cpu.js';
 import type { Insn } from './decoder.js';
 import * as A from './arch.js';
 import { attrsOf, limitOf } from './descriptor.js';
+import { refuseDescriptorInsn8086 } from './mode8086.js';
 
 // ---------------------------------------------------------------------------------------------
 // LAR / LSL / VERR / VERW (SDM Vol. 2): descriptor inspection without faults for a bad selector; the
@@ -40,6 +41,7 @@ function systemTypeOk(c: Cpu, type: number, lar: boolean): boolean {
   }
 }
 export function larLsl(c: Cpu, i: Insn, lsl: boolean): void {
+  refuseDescriptorInsn8086(c);
   if (i.lock) c.raiseUD();
   const sel = i.mem ? c.rd16(c.ea(i)) : c.rl[i.rm]! & 0xffff;
   let ok = peekDescriptor(c, sel);

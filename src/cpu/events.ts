@@ -9,6 +9,7 @@
 import type { EventClass, ExceptionEvent, StopReason } from './api.js';
 import { updateMode } from './mode.js';
 import { deliverIdt32 } from './delivery32.js';
+import { deliverIvt } from './mode8086.js';
 import { attrsOf, limitOf } from './descriptor.js';
 import { CANON_LIMIT, TWO32, big64, bigToLa, laToBig } from './canonical.js';
 import { FAULT, SHADOW_MOVSS, SHADOW_NONE, SL_EVENT } from './state.js';
@@ -216,6 +217,14 @@ export abstract class CpuEvents extends CpuAddressing {
   /** Deliver through a 64-bit IDT gate (SDM Vol. 3 6.14.1-6.14.4). */
   deliverIdt(vec: number, err: number, pushRip: number, pushRf: boolean | undefined, soft: boolean, ext: number): void {
     const e = soft ? 0 : ext;
+    if (this.realMode) {
+      // Real-address mode: the interrupt vector table, no error code, no privilege checks (mode8086.ts).
+      deliverIvt(this as unknown as Cpu, vec, pushRip);
+      this.dbBranch = true;
+      this.shadow = SHADOW_NONE; this.shadowNew = SHADOW_NONE;
+      this.recomputeSlow();
+      return;
+    }
     if (!(this.efer & A.EFER_LMA)) {
       // Protected mode: 8-byte gates, 32-bit frames, TSS SS0:ESP0 (delivery32.ts).
       deliverIdt32(this as unknown as Cpu, vec, err, pushRip, pushRf, soft, ext);

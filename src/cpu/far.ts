@@ -7,12 +7,12 @@
 // and logs why.
 
 import type { Cpu } from './cpu.js';
-import { STOP } from './state.js';
 import { TWO32 } from './canonical.js';
 import type { Insn } from './decoder.js';
 import { updateMode } from './mode.js';
 import { commitSegment, markAccessed, offsetInLimit } from './segments.js';
 import { taskSwitch } from './tasks.js';
+import { farCall8086, farJump8086, farReturn8086, iretToV86, paragraphSegments } from './mode8086.js';
 import {
   DESC_CODE, DESC_CONFORMING, DESC_WRITABLE, SEG_CS, SEG_SS, SYS_TASK_GATE, SYS_TSS32_AVAIL, SYS_TSS32_BUSY, attrsOf, baseOf, limitOf,
 } from './descriptor.js';
@@ -81,6 +81,7 @@ function throughSystemDescriptor(c: Cpu, sel: number, call: boolean): boolean {
 
 /** JMP far to sel:offset (same privilege; conforming code keeps CPL), through a call gate, or to a task. */
 export function farJump(c: Cpu, sel: number, offset: number): void {
+  if (paragraphSegments(c)) { farJump8086(c, sel, offset); return; }
   if (throughSystemDescriptor(c, sel, false)) return;
   const at = checkJumpTarget(c, sel);
   checkOffset(c, at, offset);
@@ -107,6 +108,7 @@ function peek(c: Cpu, k: number, sz: number): number {
 /** CALL far to sel:offset: push CS and the return (E/R)IP with the operand size, then jump; or through a
  *  call gate. */
 export function farCall(c: Cpu, sel: number, offset: number, sz: number): void {
+  if (paragraphSegments(c)) { farCall8086(c, sel, offset, sz); return; }
   if (throughSystemDescriptor(c, sel, true)) return;
   const at = checkJumpTarget(c, sel);
   checkOffset(c, at, offset);
@@ -303,6 +305,7 @@ function loadStack(c: Cpu, ss: number, desc: [number, number] | undefined, sp: n
 
 /** RETF / RETF imm16 (CB / CA): same privilege, or to an outer level popping SS:(E/R)SP as well. */
 export function farReturn(c: Cpu, i: Insn): void {
+  if (paragraphSegments(c)) { farReturn8086(c, i); return; }
   const sz = i.osz;
   const imm = (i.op & 0xff) === 0xca ? i.imm & 0xffff : 0;
   const offset = peek(c, 0, sz);
@@ -339,9 +342,9 @@ export function farReturn(c: Cpu, i: Insn): void {
   updateMode(c);
 }
 
-/** IRET/IRETD outside IA-32e mode (SDM Vol. 2 IRET, "PROTECTED-MODE"). NT=1 returns to the task in the
- *  TSS back-link (tasks.ts). A return to virtual-8086 mode is not modelled: it stops the CPU with the
- *  unsupported-mode reason (RIP stays at the IRET). */
+/** IRET/IRETD in protected mode outside IA-32e mode (SDM Vol. 2 IRET, "PROTECTED-MODE"). NT=1 returns to the
+ *  task in the TSS back-link (tasks.ts); an IRETD at CPL 0 whose EFLAGS image has VM=1 returns to
+ *  virtual-8086 mode (mode8086.ts). Real-address and virtual-8086 mode's own IRET is mode8086.ts iret8086. */
 export function iretProtected(c: Cpu, i: Insn): void {
   const sz = i.osz === 2 ? 2 : 4;
   if (c.fl & A.RFLAGS_NT) {
@@ -352,12 +355,7 @@ export function iretProtected(c: Cpu, i: Insn): void {
   const eip = peek(c, 0, sz);
   const cs = peek(c, sz, sz) & 0xffff;
   const flags = peek(c, 2 * sz, sz);
-  if (sz === 4 && (flags & A.RFLAGS_VM) && c.cpl === 0) {
-    const why = 'virtual-8086 mode (IRET to EFLAGS.VM=1) is not modelled';
-    c.stopForUnsupportedMode(why);
-    c.nextRip = c.insnRip;
-    throw STOP;
-  }
+  if (sz === 4 && (flags & A.RFLAGS_VM) && c.cpl === 0) { iretToV86(c); return; }
   const at = checkReturnCs(c, cs);
   const csDesc: [number, number] = [c.dLo, c.dHi];
   const rpl = cs & 3;

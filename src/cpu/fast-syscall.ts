@@ -76,7 +76,8 @@ function sysFlat(c: Cpu, s: number, sel: number, attrs: number): void {
 export function sysenter(c: Cpu): void {
   if (c.vendor === 'amd' && (c.efer & A.EFER_LMA)) c.raiseUD();
   const cs = Number(c.sysenterCs & 0xffffn);
-  if ((cs & 0xfffc) === 0) c.raiseGP0();
+  // Real-address mode: #GP(0) (SDM Vol. 2B SYSENTER, "IF CR0.PE = 0 THEN #GP(0)").
+  if ((cs & 0xfffc) === 0 || !(c.cr0 & A.CR0_PE)) c.raiseGP0();
   const ia32e = (c.efer & A.EFER_LMA) !== 0;
   const eip = Number(BigInt.asIntN(64, c.sysenterEip)), esp = Number(BigInt.asIntN(64, c.sysenterEsp));
   c.fl &= ~(A.RFLAGS_VM | A.RFLAGS_IF | A.RFLAGS_RF);
@@ -95,7 +96,7 @@ export function sysenter(c: Cpu): void {
 export function sysexit(c: Cpu, i: Insn): void {
   if (c.vendor === 'amd' && (c.efer & A.EFER_LMA)) c.raiseUD();
   const cs = Number(c.sysenterCs & 0xffffn);
-  if ((cs & 0xfffc) === 0 || c.cpl !== 0) c.raiseGP0();
+  if ((cs & 0xfffc) === 0 || c.cpl !== 0 || !(c.cr0 & A.CR0_PE)) c.raiseGP0(); // SDM Vol. 2B SYSEXIT
   const to64 = i.rexW;
   let eip: number, esp: number;
   if (to64) { eip = c.regLa(2); esp = c.regLa(1); }

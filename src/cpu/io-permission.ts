@@ -7,9 +7,10 @@ import * as A from './arch.js';
 export function iopl(c: Cpu): number { return (c.fl >> A.RFLAGS_IOPL_SHIFT) & 3; }
 
 /** #GP(0) unless CPL <= IOPL or the TSS I/O permission bitmap clears every bit of the `size` ports from
- *  `port` (SDM Vol. 1 19.5.2). The bitmap base is the word at offset 102 of the TSS. */
+ *  `port` (SDM Vol. 1 19.5.2). The bitmap base is the word at offset 102 of the TSS. In virtual-8086 mode IOPL
+ *  grants nothing: the bitmap alone decides (SDM Vol. 3 20.2.8.1); real-address mode is CPL 0, always allowed. */
 export function ioPermitted(c: Cpu, port: number, size: number): void {
-  if (c.cpl <= iopl(c)) return;
+  if (c.cpl <= iopl(c) && !c.v86Mode) return;
   if (c.trLimit < 103) c.raiseGP0();
   const base = c.sysRd32(c.trBase + 100) >>> 16;
   const byte = base + (port >>> 3);

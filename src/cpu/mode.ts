@@ -22,6 +22,11 @@ const FLAT_CHECKED: readonly number[] = [SEG_ES, SEG_CS, SEG_SS, SEG_DS];
 /** Recompute the mode summary from CR0.PE, EFER.LMA, CS.L/CS.D and SS.B. */
 export function updateMode(c: Cpu): void {
   const lma = (c.efer & A.EFER_LMA) !== 0;
+  // Real-address mode is CR0.PE=0; virtual-8086 mode is EFLAGS.VM=1 in protected mode (IA-32e mode has no
+  // virtual-8086 mode: SDM Vol. 3 2.2). The decode mode still follows CS.D below, as the hidden part of CS
+  // does on silicon (a 16-bit CS is what real-mode code normally runs in).
+  c.realMode = (c.cr0 & A.CR0_PE) === 0;
+  c.v86Mode = !c.realMode && !lma && (c.fl & A.RFLAGS_VM) !== 0;
   const csAttr = c.segAttr[SEG_CS]!;
   const long64 = lma && (csAttr & A.ATTR_L) !== 0;
   const dm: DecodeMode = long64 ? MODE_LONG64 : (csAttr & A.ATTR_DB) !== 0 ? MODE_DEF32 : MODE_DEF16;
@@ -52,9 +57,10 @@ export function updateMode(c: Cpu): void {
   }
 }
 
-/** CpuMode as api.ts names it. virtual-8086 is reported through unsupportedModeReason(). */
+/** CpuMode as api.ts names it. */
 export function cpuMode(c: Cpu): CpuMode {
   if (!(c.cr0 & A.CR0_PE)) return 'real';
+  if (c.v86Mode) return 'virtual8086';
   const csAttr = c.segAttr[SEG_CS]!;
   const d = (csAttr & A.ATTR_DB) !== 0;
   if (c.efer & A.EFER_LMA) {
@@ -64,9 +70,10 @@ export function cpuMode(c: Cpu): CpuMode {
   return d ? 'protected32' : 'protected16';
 }
 
-/** A precise message when the CPU is in a mode this model does not execute, else undefined. */
+/** A precise message when the CPU is in a mode this model does not execute, else undefined. Real-address and
+ *  virtual-8086 mode are modelled (mode8086.ts); the virtual-8086 mode extensions are not (CPUID does not offer
+ *  VME and MOV CR4 refuses the bit), so only a state handed in from outside can reach them. */
 export function unsupportedModeReason(c: Cpu): string | undefined {
-  if (!(c.cr0 & A.CR0_PE)) return 'real-address mode (CR0.PE=0) is not modelled: enter protected mode before handing the CPU over';
-  if ((c.fl & A.RFLAGS_VM) && !(c.efer & A.EFER_LMA)) return 'virtual-8086 mode (EFLAGS.VM=1) is not modelled';
+  if (c.v86Mode && (c.cr4 & A.CR4_VME)) return 'virtual-8086 mode extensions (CR4.VME=1) are not modelled';
   return undefined;
 }

@@ -15,6 +15,7 @@ import { Imm, type Insn, OpF, def32, defGroup32, farOps } from './decoder.js';
 import { alu, checkLock, incdec, opGrp1, popfApply, rmRead, rmReadRmw, rmWrite, setResultFlags } from './ops.js';
 import * as S from './system.js';
 import { loadSegment } from './segments.js';
+import { checkV86Iopl, refuseDescriptorInsn8086 } from './mode8086.js';
 
 type H = (c: Cpu, i: Insn) => void;
 
@@ -43,8 +44,9 @@ const opPopE: H = (c, i) => {
     if (i.mem) c.wrSized(c.ea(i), i.osz, v, 0); else c.setReg(i.rm, i.osz, 0, v, 0);
   } catch (e) { c.rl[ESP] = sp; c.rh[ESP] = sph; throw e; }
 };
-const opPushf: H = (c, i) => c.pushLeg(c.getFlags() & ~(A.RFLAGS_RF | A.RFLAGS_VM) & osMask(i.osz), i.osz);
-const opPopf: H = (c, i) => popfApply(c, i.osz, c.popLeg(i.osz));
+// IOPL-sensitive in virtual-8086 mode (mode8086.ts checkV86Iopl).
+const opPushf: H = (c, i) => { checkV86Iopl(c); c.pushLeg(c.getFlags() & ~(A.RFLAGS_RF | A.RFLAGS_VM) & osMask(i.osz), i.osz); };
+const opPopf: H = (c, i) => { checkV86Iopl(c); popfApply(c, i.osz, c.popLeg(i.osz)); };
 
 /** PUSHA/PUSHAD: EAX, ECX, EDX, EBX, original ESP, EBP, ESI, EDI; all eight stores before ESP moves. */
 const opPusha: H = (c, i) => {
@@ -348,6 +350,7 @@ const opBound: H = (c, i) => {
 };
 /** ARPL Ew, Gw: raise the destination's RPL to the source's, ZF = whether it changed (SDM Vol. 2 ARPL). */
 const opArpl: H = (c, i) => {
+  refuseDescriptorInsn8086(c);
   checkLock(c, i);
   const d = rmReadRmw(c, i, 2);
   const src = c.getReg(i.reg, 2, 0);

@@ -16,6 +16,7 @@ import * as D from './debug.js';
 import * as S from './system.js';
 import { stringIo } from './string-io.js';
 import { iopl, ioPermitted } from './io-permission.js';
+import { checkV86Iopl } from './mode8086.js';
 import * as X87 from './x87.js';
 import { AMD_LEGACY_PERF_COUNTERS } from './model-msrs.js';
 
@@ -880,7 +881,8 @@ const opHlt: H = (c, i) => {
   S.requestHltStop(c);
 };
 const opInt3: H = (c, i) => S.softwareInterrupt(c, i, A.VEC_BP, true);
-const opIntN: H = (c, i) => S.softwareInterrupt(c, i, i.imm & 0xff, false);
+// INT n is IOPL-sensitive in virtual-8086 mode; INT3, INTO and INT1 are not (SDM Vol. 2 INT n, mode8086.ts).
+const opIntN: H = (c, i) => { checkV86Iopl(c); S.softwareInterrupt(c, i, i.imm & 0xff, false); };
 const opIcebp: H = (c, i) => D.icebp(c, i);
 const opUd2: H = (c) => c.raiseUD();
 const opNop: H = () => { /* NOP / hint NOP / ENDBR64 */ };

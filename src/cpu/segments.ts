@@ -6,6 +6,7 @@ import type { Cpu } from './cpu.js';
 import { updateMode } from './mode.js';
 import * as A from './arch.js';
 import { DESC_CODE, DESC_CONFORMING, DESC_EXPAND_DOWN, DESC_READABLE, DESC_WRITABLE, SEG_CS, SEG_SS, attrsOf, baseOf, limitOf } from './descriptor.js';
+import { loadSegment8086, paragraphSegments } from './mode8086.js';
 
 /** The accessed bit as it sits in the descriptor's high dword (bit 8 = type bit 0). */
 const DESC_HI_ACCESSED = 1 << 8;
@@ -61,6 +62,7 @@ function loadNull(c: Cpu, s: number, sel: number): void {
 export function loadSegment(c: Cpu, s: number, selector: number): void {
   const sel = selector & 0xffff;
   if (s === SEG_CS || s < 0 || s > 5) c.raiseUD(); // MOV CS / POP CS are invalid opcodes
+  if (paragraphSegments(c)) { loadSegment8086(c, s, sel); return; } // real-address / virtual-8086 mode
   const err = sel & 0xfffc;
   if (err === 0) {
     if (s === SEG_SS) {

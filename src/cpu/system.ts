@@ -12,6 +12,7 @@ import { loadSegment } from './segments.js';
 import { attrsOf, baseOf, limitOf } from './descriptor.js';
 import { updateMode } from './mode.js';
 import * as P from './paging32.js';
+import { iret8086, paragraphSegments, refuseDescriptorInsn8086 } from './mode8086.js';
 import { farCall, farCallIndirect, farJump, farJumpIndirect, farReturn, iretProtected } from './far.js';
 import { Imm, OpF, def, farOps } from './decoder.js';
 import { sysenter, sysexit } from './fast-syscall.js';
@@ -75,6 +76,7 @@ export function iret(c: Cpu, i: Insn): void {
 }
 
 function iretBody(c: Cpu, i: Insn): void {
+  if (paragraphSegments(c)) { iret8086(c, i); return; }
   if (!(c.efer & A.EFER_LMA)) { iretProtected(c, i); return; }
   // No task return in IA-32e mode: #GP(0) when the IRET runs with EFLAGS.NT=1 (SDM Vol. 2A IRET,
   // IA-32e-MODE; AMD APM Vol. 3 IRET; QEMU helper_iret_protected tests env->eflags). The NT bit of the
@@ -261,9 +263,10 @@ function movToCr0(c: Cpu, hi: number, lo: number): void {
 /** MOV to CR4 (SDM Vol. 2 MOV CRn; Vol. 3 2.5). */
 /** CR4 bits whose feature CPUID does not advertise here: setting one is #GP(0) (SDM Vol. 3 2.5: "Setting a
  *  reserved bit or a bit for an unsupported feature" ... KVM __cr4_reserved_bits derives the same from
- *  guest CPUID). OSXSAVE needs CPUID.1:ECX.XSAVE, FSGSBASE CPUID.(7,0):EBX[0]; neither is advertised. (UMIP is:
+ *  guest CPUID). OSXSAVE needs CPUID.1:ECX.XSAVE, FSGSBASE CPUID.(7,0):EBX[0], VME and PVI CPUID.1:EDX.VME (the
+ *  virtual-8086 mode extensions are not modelled: mode8086.ts); none is advertised. (UMIP is:
  *  SGDT/SIDT/SLDT/SMSW/STR check it.) */
-const CR4_UNADVERTISED = A.CR4_OSXSAVE | A.CR4_FSGSBASE;
+const CR4_UNADVERTISED = A.CR4_OSXSAVE | A.CR4_FSGSBASE | A.CR4_VME | A.CR4_PVI;
 
 function movToCr4(c: Cpu, hi: number, lo: number): void {
   if (hi !== 0 || (lo & ~A.CR4_SUPPORTED) || (lo & CR4_UNADVERTISED)) c.raiseGP0();
@@ -283,6 +286,7 @@ function movToCr4(c: Cpu, hi: number, lo: number): void {
 // Descriptor tables: 0F 00 (SLDT/STR/LLDT/LTR/VERR/VERW), 0F 01 (SGDT/SIDT/LGDT/LIDT/SMSW/LMSW/INVLPG/SWAPGS/RDTSCP)
 // ---------------------------------------------------------------------------------------------
 export function grp6(c: Cpu, i: Insn): void {
+  refuseDescriptorInsn8086(c);
   const k = i.reg & 7;
   const la = i.mem ? c.ea(i) : 0;
   const store = (v: number): void => {
@@ -361,7 +365,9 @@ export function grp7(c: Cpu, i: Insn): void {
     }
     if (k === 4) { // SMSW r: UMIP applies to the register form too (SDM Vol. 2B SMSW)
       if ((c.cr4 & A.CR4_UMIP) && c.cpl > 0) c.raiseGP0();
-      c.setReg(i.rm, i.osz, i.rex, c.cr0 & 0xffff, 0);
+      // A 32/64-bit destination receives all of CR0: the SDM leaves bits 31:16 undefined, silicon, QEMU
+      // (gen_op_ld_v of cr[0]) and KVM's emulator (em_smsw) store CR0 (kvm-unit-tests realmode "smsw").
+      c.setReg(i.rm, i.osz, i.rex, i.osz === 2 ? c.cr0 & 0xffff : c.cr0, 0);
       return;
     }
     if (k === 6) { lmsw(c, c.rl[i.rm]! & 0xffff); return; }

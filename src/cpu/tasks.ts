@@ -8,10 +8,10 @@
 import type { TaskSwitchSource } from './api.js';
 import type { Cpu } from './cpu.js';
 import { laToBig } from './canonical.js';
-import { STOP } from './state.js';
 import { updateMode } from './mode.js';
 import * as P from './paging32.js';
 import { commitSegment } from './segments.js';
+import { enterV86Task } from './mode8086.js';
 import {
   DESC_CODE, DESC_CONFORMING, DESC_READABLE, DESC_WRITABLE, SEG_CS, SEG_SS, SYS_TSS16_AVAIL, SYS_TSS16_BUSY,
   SYS_TSS32_AVAIL, SYS_TSS32_BUSY, attrsOf, baseOf, limitOf,
@@ -98,15 +98,28 @@ export function taskSwitch(c: Cpu, sel: number, src: TaskSwitchSource, savedEip:
   }
   for (let k = 0; k < 8; k++) { c.rl[k] = nGpr[k]!; c.rh[k] = 0; }
   c.setFlagsAll(nFlags);
+  updateMode(c); // EFLAGS.VM of the new task decides how its selectors load
   // RF comes from the new task's EFLAGS image and survives the end of the JMP/CALL/IRET/INT n that switched
   // (SDM Vol. 3 18.3.1.1: "copied into the RF flag ... by IRETD/IRETQ or a task switch that causes the return").
   c.rfKeep = (nFlags & A.RFLAGS_RF) !== 0;
   c.dr7 = A.dr7AfterTaskSwitch(c.dr7);
   c.rip = nEip; c.nextRip = nEip;
   if (nFlags & A.RFLAGS_VM) {
-    const why = 'virtual-8086 mode (a task switch to a TSS with EFLAGS.VM=1) is not modelled';
-    c.stopForUnsupportedMode(why);
-    throw STOP;
+    // The new task runs in virtual-8086 mode: its selectors are paragraphs, no descriptor checks (mode8086.ts).
+    try {
+      loadLdt(c, nLdt);
+      enterV86Task(c, nSeg);
+    } catch (e) {
+      if (src !== 'event') c.insnRip = nEip;
+      updateMode(c);
+      throw e;
+    }
+    c.fLin0 = NaN;
+    c.dbBranch = true;
+    if (nTrap) c.taskSwitchTrap = true;
+    c.recomputeSlow();
+    if (err >= 0) c.pushLeg(err, 4);
+    return;
   }
   // Selectors are loaded first, then their descriptors are checked; a bad one is #TS(selector). Such a
   // fault belongs to the new task: for a JMP/CALL/IRET it reports the new task's EIP (SDM 8.3 step 12).

@@ -30,6 +30,9 @@ import {
 import { KvmClock, kvmGuestCpuid } from './kvm-clock.js';
 import { KvmVcpuState } from './kvm-state.js';
 
+/** CS in ArchState.seg (encoding order ES, CS, SS, ...). */
+const SEG_CS_INDEX = 1;
+
 // KVM hypercalls (include/uapi/linux/kvm_para.h) and their error returns (include/uapi/linux/kvm_para.h KVM_E*).
 const KVM_HC_VAPIC_POLL_IRQ = 1n, KVM_HC_KICK_CPU = 5n, KVM_HC_CLOCK_PAIRING = 9n, KVM_HC_SEND_IPI = 10n, KVM_HC_SCHED_YIELD = 11n;
 const KVM_ENOSYS = 1000n, KVM_EPERM = 1n, KVM_EINVAL = 22n, KVM_EOPNOTSUPP = 95n;
@@ -401,9 +404,16 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
     return undefined;
   }
 
+  /** kvm_get_linear_rip: CS.base + RIP outside 64-bit mode (real-address and virtual-8086 code runs in a
+   *  segment with a base), the address the emulator fetches from and the guest's DR0-DR3 compare with. */
+  private linearRip(rip: bigint): bigint {
+    if (this.cpu.mode === 'long64') return rip;
+    return (rip + this.cpu.getState().seg[SEG_CS_INDEX]!.base) & 0xffffffffn;
+  }
+
   /** Decode a MOV to/from DRn at rip: 0F 21 /r (read) or 0F 23 /r (write), optional REX. */
   private decodeMovDr(rip: bigint): { write: boolean; dr: number; gpr: number } | undefined {
-    const b = this.cpu.readVirtual(rip, 6);
+    const b = this.cpu.readVirtual(this.linearRip(rip), 6);
     if (!b) return undefined;
     let i = 0;
     let rex = 0;
@@ -465,7 +475,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
     const cpu = this.cpu;
     // kvm_vcpu_check_code_breakpoint: the debugger's DRs first, then the guest's own.
     if (this.guestDebug & KVM_GUESTDBG_USE_HW_BP && this.guestDebugDr7 & DR7_ENABLE_MASK) {
-      const hits = codeBreakpointHits(rip, this.guestDebugDr7, this.debugDb);
+      const hits = codeBreakpointHits(this.linearRip(rip), this.guestDebugDr7, this.debugDb);
       if (hits) {
         this.runArea.setDr6((hits | DR6_ACTIVE_LOW) >>> 0);
         this.runArea.setPc(rip);
@@ -475,7 +485,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
     }
     const inhibited = (cpu.getRflags() & RFLAGS_RF) !== 0n || (cpu.interruptShadow === 'mov-ss' && this.vmx);
     if (this.dr7 & DR7_ENABLE_MASK && !inhibited) {
-      const hits = codeBreakpointHits(rip, this.dr7, this.db);
+      const hits = codeBreakpointHits(this.linearRip(rip), this.dr7, this.db);
       if (hits) {
         this.queue(VEC_DB, hits, 'emulator-code-bp');
         return undefined; // fault-like: RIP stays on the instruction

@@ -8,7 +8,7 @@
 // createAccel; the monitor table (MONITOR_COMMANDS, MonitorCommand, MonitorHost); DbRoute/RouteCounts;
 // QEMU's pure helpers kvmHandleDebug, HwBreakpointTable, encodeGuestDebug.
 
-import type { GuestCpu, PhysicalMemory } from '../cpu/index.js';
+import { CR0_PE, RFLAGS_VM, type GuestCpu, type PhysicalMemory } from '../cpu/index.js';
 import type { MachineConfig, QemuDbRouting } from '../config/config.js';
 import type { BreakpointResult, BreakpointType, GdbTarget, RegisterInfo, ResumeAction, StopEvent } from '../gdbstub/index.js';
 import type { Logger } from '../log.js';
@@ -58,6 +58,14 @@ const SIGILL = 4;
 /** CS in ArchState.seg (encoding order); the CPL is CS.RPL. */
 const SEG_CS = 1;
 const SELECTOR_RPL_MASK = 3;
+
+/** The CPL QEMU's hflags carry: 0 in real-address mode, 3 in virtual-8086 mode (x86_update_hflags takes SS.DPL,
+ *  which a virtual-8086 segment load makes 3), else CS.RPL. */
+function cplOf(s: { cr0: bigint; rflags: bigint; seg: readonly { selector: number }[] }): number {
+  if ((s.cr0 & BigInt(CR0_PE)) === 0n) return 0;
+  if ((s.rflags & BigInt(RFLAGS_VM)) !== 0n) return 3;
+  return s.seg[SEG_CS]!.selector & SELECTOR_RPL_MASK;
+}
 /** Range stepping: steps taken inside one event-loop turn before yielding (so a Ctrl-C gets in promptly). */
 const RANGE_STEPS_PER_SLICE = 1000;
 
@@ -417,7 +425,7 @@ export class Vmm implements GdbTarget, MonitorHost {
     const mp = a.getMpState();
     return {
       state,
-      cpl: state.seg[SEG_CS]!.selector & SELECTOR_RPL_MASK,
+      cpl: cplOf(state),
       halted: mp.halted,
       interruptShadow: mp.interruptShadow,
       dr: [...g.db, g.dr6, g.dr7],

@@ -1,9 +1,9 @@
-/* modes: leaves protected mode for the modes dbstub does not run, so that the difference shows.
+/* modes: leaves protected mode for real-address or virtual-8086 mode and runs 16-bit code there.
  * Multiboot enters in 32-bit protected mode (Multiboot Specification 0.6.96, 3.2). The kernel command
  * line picks the target: "real" goes back to real-address mode the way SDM Vol. 3 10.9.2 (Switching
  * Back to Real-Address Mode) lays out; "v86" enters virtual-8086 mode with IRETD and EFLAGS.VM=1 (SDM
  * Vol. 3 20.2.5 (Entering Virtual-8086 Mode)). Either way 16-bit code copied to STUB_BASE prints one
- * line on COM1 and exits through isa-debug-exit: QEMU runs it; dbstub stops and names the mode. */
+ * line on COM1 and exits through isa-debug-exit: QEMU and dbstub print the same line. */
 #include "../common/entry32.h"
 
 #define CR0_PE 0x1

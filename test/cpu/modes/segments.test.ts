@@ -1,7 +1,7 @@
 // Segment-register loads outside 64-bit mode (SDM Vol. 2 MOV Sreg; Vol. 3 5.4-5.6): hidden base/limit with
 // G scaling, the accessed bit, and the faults: #GP(selector) beyond the table / wrong type / privilege,
 // #NP(selector) and #SS(selector) for not-present segments, #GP(0) for a null SS; a null DS is legal.
-// Also the unsupported modes (real address, virtual-8086) and the debug unit in 32-bit code.
+// Also the switches to real-address and virtual-8086 mode and the debug unit in 32-bit code.
 import { describe, expect, it } from 'vitest';
 import { loadSegment } from '../../../src/cpu/segments.js';
 import { A_DATA32, A_TSS32, CODE, EXTRA, GDT, KCS, KDS, descriptor, makeSys } from '../support/sys.js';
@@ -151,41 +151,50 @@ describe('LAR / LSL / VERR / VERW', () => {
   });
 });
 
-describe('unsupported modes and the debug unit in 32-bit code', () => {
-  it('real-address mode is reported as a stop with a precise reason and a log event; the CPU keeps serving', () => {
+describe('real-address and virtual-8086 mode (mode8086.ts), and the debug unit in 32-bit code', () => {
+  it('a state with CR0.PE=0 runs in real-address mode at CPL 0, whatever the CS selector\'s low bits say', () => {
     const s = makeSys();
     const st = s.cpu.getState();
     st.cr0 = 0x10n;
+    st.seg[1] = { ...st.seg[1]!, selector: (CODE >> 4) | 3, base: BigInt(CODE), limit: 0xffff, attrs: 0x9b };
+    st.rip = 0n;
     s.cpu.setState(st);
+    s.load('.code16\n  mov $0x1234, %ax\n  mov %ax, %ds\n  hlt');
     expect(s.cpu.mode).toBe('real');
-    const r = s.cpu.run(10);
-    expect(r.kind).toBe('stop-requested');
-    expect(r.kind === 'stop-requested' && r.why).toMatch(/real-address mode \(CR0\.PE=0\) is not modelled/);
-    expect(s.logs.filter((l) => l.event === 'cpu-unsupported-mode').length).toBe(1);
-    expect(s.cpu.instructionsRetired).toBe(0);
-    st.cr0 = 0x11n;
-    s.cpu.setState(st);
-    s.load('.code32\n  nop\n  hlt');
+    expect(s.cpu.getCpl()).toBe(0);
     expect(s.cpu.run(10).kind).toBe('hlt');
+    // MOV DS in real-address mode: base = selector * 16, no descriptor read, no fault.
+    const ds = s.cpu.getState().seg[DS]!;
+    expect([ds.selector, ds.base]).toEqual([0x1234, 0x12340n]);
+    expect(s.logs.filter((l) => l.event === 'cpu-unsupported-mode')).toEqual([]);
   });
 
-  it('clearing CR0.PE from running code stops at the next boundary; IRET to virtual-8086 mode stops at the IRET', () => {
+  it('clearing CR0.PE from running code continues in real-address mode with the segment caches kept', () => {
     const s = makeSys();
     s.load(`.code32\n  mov %cr0, %eax\n  and $~1, %eax\n  mov %eax, %cr0\n  nop\n  hlt`);
-    const r = s.cpu.run(10);
-    expect(r.kind === 'stop-requested' && r.why).toMatch(/real-address mode/);
-    expect(s.cpu.instructionsRetired).toBe(3);
+    expect(s.cpu.run(10).kind).toBe('hlt');
+    expect(s.cpu.instructionsRetired).toBe(5);
     expect(s.cpu.mode).toBe('real');
-    expect(s.logs.filter((l) => l.event === 'cpu-unsupported-mode').map((l) => l.data.reason)).toEqual([expect.stringMatching(/real-address/)]);
-    expect(s.cpu.run(10).kind).toBe('stop-requested'); // still refused, logged once
-    expect(s.logs.filter((l) => l.event === 'cpu-unsupported-mode').length).toBe(1);
+    expect(s.cpu.getState().seg[1]!.selector).toBe(KCS); // CS still holds what protected mode loaded
+  });
 
+  it('IRETD at CPL 0 with EFLAGS.VM=1 enters virtual-8086 mode at CPL 3 with paragraph segments', () => {
     const t = makeSys();
-    t.load(`.code32\n  pushl $0\n  pushl $0\n  pushl $0x20002\n  pushl $0\n  pushl $0x1000\n  iret`);
-    const r2 = t.cpu.run(10);
-    expect(r2.kind === 'stop-requested' && r2.why).toMatch(/virtual-8086 mode/);
-    expect(t.cpu.getRip()).toBe(BigInt(CODE + 16)); // at the IRET (5 pushes: 2+2+5+2+5 bytes)
-    expect(t.cpu.mode).toBe('protected32');
+    const seg = (CODE + 0x100) >> 4;
+    // GS, FS, DS, ES, SS, ESP, EFLAGS (VM), CS, EIP: the frame IRET pops to return to virtual-8086 mode.
+    t.load(`.code32\n  pushl $0x30\n  pushl $0x40\n  pushl $0x50\n  pushl $0x60\n  pushl $0x70\n  pushl $0x800\n  pushl $0x20002\n  pushl $${seg}\n  pushl $0\n  iret`);
+    t.load('.code16\n  nop\n  hlt', CODE + 0x100);
+    t.cpu.run(20);
+    // HLT at CPL 3 is #GP(0), offered to the host at the HLT.
+    expect(t.exc.map((e) => [e.vector, e.errorCode, e.rip])).toEqual([[13, 0, 1n]]);
+    expect(t.cpu.mode).toBe('virtual8086');
+    expect(t.cpu.getCpl()).toBe(3);
+    const st = t.cpu.getState();
+    expect(st.seg.map((x) => [x.selector, Number(x.base), x.limit, x.attrs])).toEqual([
+      [0x60, 0x600, 0xffff, 0xf3], [seg, seg * 16, 0xffff, 0xf3], [0x70, 0x700, 0xffff, 0xf3],
+      [0x50, 0x500, 0xffff, 0xf3], [0x40, 0x400, 0xffff, 0xf3], [0x30, 0x300, 0xffff, 0xf3],
+    ]);
+    expect(st.gpr[4]).toBe(0x800n);
   });
 
   it('an instruction breakpoint in 32-bit code uses CS.base + EIP as the linear address', () => {

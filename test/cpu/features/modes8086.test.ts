@@ -1,0 +1,132 @@
+// Real-address mode and virtual-8086 mode with real guest code (issue 15: kvm-unit-tests' realmode and
+// taskswitch2). Each guest (test/guest-src/modes8086/<name>) prints what its 16-bit code and its handlers
+// recorded; the values below come from the manuals: SDM Vol. 3 chapter 20 (real-address mode: the IVT, FLAGS/CS/IP
+// frames, IF/TF/AC cleared; virtual-8086 mode: IOPL-sensitive instructions, the I/O bitmap, the virtual-8086
+// frame on the ring-0 stack, null data segments in the handler), Vol. 2 DAA/AAM/AAD/SALC/XLAT/LOOP/IRET, and
+// the debug unit (DR0-DR3 match linear addresses: segment base + offset; DR6 B0/B1/BS; ICEBP reports no cause).
+// Every mode, vendor and engine must agree (the block compiler leaves 16-bit code to the interpreter).
+import { describe, expect, it } from 'vitest';
+import { Machine } from '../../../src/machine/machine.js';
+import { Vmm } from '../../../src/vmm/index.js';
+
+const STUB_SEG = 0x700;
+const SERIAL = 'serial: lcr=0x3 lsr=0x60 scratch=0x5a';
+const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
+
+const RUNS = [['bare', 'interp'], ['kvm', 'interp'], ['bare', 'jit'], ['kvm', 'jit']] as const;
+
+async function run(guest: string, mode: 'bare' | 'kvm', vendor: 'intel' | 'amd', engine: 'interp' | 'jit'): Promise<{ m: Machine; lines: string[]; result: unknown }> {
+  const m = Machine.fromFile(`build/guests/modes8086/${guest}.elf`, { config: { mode, vendor, engine } });
+  const result = mode === 'kvm' ? (await new Vmm(m).runToCompletion(5_000_000)).result : await m.runToCompletion({ maxInsns: 5_000_000 });
+  return { m, lines: m.serialOutput.split('\n').filter((l) => l !== ''), result };
+}
+/** The offset of a stub label in its 16-bit segment (the stub is copied to STUB_SEG:0). */
+const off = (m: Machine, label: string): number => Number(m.symbol(label) - m.symbol('stub_start'));
+
+describe.each(['intel', 'amd'] as const)('real-address mode guest (%s)', (vendor) => {
+  it.each(RUNS)('%s mode, %s', async (mode, engine) => {
+    const { m, lines, result } = await run('real', mode, vendor, engine);
+    const o = (l: string): string => hex(off(m, l));
+    expect(lines).toEqual([
+      SERIAL,
+      'real: entering real-address mode',
+      'real: back in protected mode',
+      'cr0=0x10', // ET; PE clear
+      'daa_ax=0x14', // 79H + 35H = AEH; DAA: +06H (low nibble > 9), +60H (AL > 99H) -> 14H
+      'daa_flags=0x15', // CF (decimal carry), AF, PF (14H has two bits set)
+      'aam_ax=0x709', // 4FH = 79: AH = 7, AL = 9
+      'aad_ax=0x4f', // AL = 9 + 7 * 10, AH = 0
+      'salc_eax=0x12ff', // CF=1: AL = FFH, the rest of EAX kept
+      'xlat_ax=0x30', // table[2]
+      'loop_ax_cx=0x5', // five iterations, CX = 0
+      'unreal_pm=0x1badb002', // GS kept protected mode's 4-GiB limit: the Multiboot magic at 1 MiB
+      'unreal_rm=0x1badb002', // a real-mode load of GS changes the base only
+      `int40_ip=${o('int40_ret')}`, // INT n pushes the next IP
+      `int40_cs=${hex(STUB_SEG)}`,
+      'int40_flags=0x2', // 16-bit FLAGS image: AC (bit 18) is not in it
+      'int40_handler_eflags=0x2', // IF, TF, AC cleared by the delivery
+      'int40_after_eflags=0x2', // a 16-bit IRET restores FLAGS[15:0] only: AC stays 0
+      `de_ip=${o('de_insn')}`, // #DE is a fault: the DIV's IP
+      `de_cs=${hex(STUB_SEG)}`,
+      `gp_ip=${o('gp_insn')}`, // a word at DS:FFFFH crosses the limit: #GP (no error code in real mode)
+      `bp_ip=${o('bp_ret')}`, // INT3 is a trap
+      'db0_dr6=0xffff0ff1', // B0: instruction breakpoint at STUB_BASE + offset, a fault at the instruction
+      `db0_ip=${o('ibp_target')}`,
+      'db1_dr6=0xffff4ff0', // BS: the single step after the instruction following POPF
+      `db1_ip=${o('tf_after')}`,
+      'db2_dr6=0xffff0ff2', // B1: data write at DS.base + offset, a trap after the MOV
+      `db2_ip=${o('watch_after')}`,
+      'db3_dr6=0xffff0ff0', // ICEBP: no DR6 cause bit
+      `db3_ip=${o('icebp_after')}`,
+      'db_count=0x4',
+      'esp=0x6ff0',
+    ]);
+    expect(result).toMatchObject({ kind: 'exit' });
+    expect(m.exitCode).toBe(33);
+  });
+});
+
+describe.each(['intel', 'amd'] as const)('virtual-8086 mode guest (%s)', (vendor) => {
+  it.each(RUNS)('%s mode, %s', async (mode, engine) => {
+    const { m, lines, result } = await run('v86', mode, vendor, engine);
+    const o = (l: string): string => hex(off(m, l));
+    const frame = (prefix: string, eip: string, eflags: number, err: boolean): string[] => [
+      `${prefix}entry_ds=0x0`, // the handler starts with null DS (and ES, FS, GS)
+      ...(err ? [`${prefix}err=0x0`] : []),
+      `${prefix}eip=${eip}`,
+      `${prefix}cs=${hex(STUB_SEG)}`,
+      `${prefix}eflags=${hex(eflags)}`,
+      `${prefix}esp=0x6ff0`,
+      `${prefix}ss=0x0`,
+      `${prefix}es=${hex(STUB_SEG)}`,
+      `${prefix}ds=${hex(STUB_SEG)}`,
+      `${prefix}fs=0x600`,
+      `${prefix}gs=0x0`,
+    ];
+    const VM = 0x20000, RF = 0x10000, IOPL3 = 0x3000, TF = 0x100;
+    expect(lines).toEqual([
+      SERIAL,
+      'v86: entering virtual-8086 mode',
+      'v86: back in protected mode',
+      // CLI at IOPL 0: #GP(0), a fault (RF=1 in the image); the monitor sets IOPL 3
+      ...frame('gp0.', o('v86_cli'), VM | RF | 2, true),
+      // OUT to port 80H: the I/O bitmap denies it whatever IOPL says
+      ...frame('gp1.', o('v86_out'), VM | RF | IOPL3 | 2, true),
+      // INT 30H at IOPL 3: through the DPL-3 gate to the CPL-0 handler, the next IP pushed
+      ...frame('int30.', o('v86_int_ret'), VM | IOPL3 | 2, false),
+      'pushf=0x3002', // PUSHF at IOPL 3: the 16-bit image (VM and RF are never pushed)
+      'lsr=0x60', // IN from COM1: allowed by the bitmap
+      'db.dr6=0xffff4ff0', // BS
+      `db.eip=${o('v86_tf_after')}`,
+      `db.cs=${hex(STUB_SEG)}`,
+      `db.eflags=${hex(VM | IOPL3 | TF | 2)}`,
+      'gp_count=0x2',
+    ]);
+    expect(result).toMatchObject({ kind: 'exit' });
+    expect(m.exitCode).toBe(33);
+  });
+});
+
+describe("the debugger's view in real-address and virtual-8086 mode", () => {
+  it.each(['bare', 'kvm'] as const)('monitor info registers shows the paragraph segments and the CPL (%s mode)', (mode) => {
+    const m = Machine.fromFile('build/guests/modes8086/real.elf', { config: { mode } });
+    const vmm = new Vmm(m);
+    const st = m.cpu.getState();
+    st.cr0 = 0x10n;
+    st.seg[1] = { selector: STUB_SEG, base: BigInt(STUB_SEG * 16), limit: 0xffff, attrs: 0x9b };
+    st.rip = 0x1234n;
+    st.rflags = 2n;
+    m.cpu.setState(st);
+    expect(m.cpu.mode).toBe('real');
+    const real = vmm.monitor('info registers');
+    expect(real).toMatch(/^EIP=00001234 EFL=00000002 \[-------\] CPL=0 /m);
+    expect(real).toMatch(/^CS =0700 00007000 0000ffff 00009b00$/m);
+    // Virtual-8086 mode: EFLAGS.VM in protected mode, CPL 3.
+    st.cr0 = 0x11n;
+    st.rflags = 0x20002n;
+    st.seg[1] = { selector: STUB_SEG, base: BigInt(STUB_SEG * 16), limit: 0xffff, attrs: 0xf3 };
+    m.cpu.setState(st);
+    expect(m.cpu.mode).toBe('virtual8086');
+    expect(vmm.monitor('info registers')).toMatch(/^EIP=00001234 EFL=00020002 \[-------\] CPL=3 /m);
+  });
+});
