@@ -60,6 +60,7 @@ describe.each(['intel', 'amd'] as const)('real-address mode guest (%s)', (vendor
       `db3_ip=${o('icebp_after')}`,
       'db_count=0x4',
       'esp=0x6ff0',
+      'smsw_eax=0x40000010', // SMSW r32: all of CR0 (CD set for the test), as silicon, QEMU and KVM store it
     ]);
     expect(result).toMatchObject({ kind: 'exit' });
     expect(m.exitCode).toBe(33);

@@ -79,6 +79,37 @@ describe('task switching', () => {
     ]);
   });
 
+  it('JMP to a TSS whose EFLAGS has VM=1 enters virtual-8086 mode; a #UD there switches back through a task gate', () => {
+    // kvm-unit-tests taskswitch2 test_vm86_switch, with a JMP instead of its IRET: the new task's selectors are
+    // paragraphs (base = selector * 16, limit FFFFH), CPL 3 (SDM Vol. 3 8.3, 20.2.5).
+    const s = setup();
+    const V86_CS = CODE_B >> 4;
+    task(s, TSS_B, 0, 0x800, 0xb0b);
+    s.w32(TSS_B + 0x24, 0x20002); // EFLAGS: VM
+    [0x2345, V86_CS, 0, 0x1234, 0, 0].forEach((sel, k) => s.w32(TSS_B + 0x48 + 4 * k, sel));
+    s.load('.code16\n  ud2', CODE_B);
+    s.dv.setBigUint64(IDT + 6 * 8, BigInt((TSS_SEL << 16) >>> 0) | (BigInt(0x8500) << 32n), true); // #UD: task gate
+    s.load(`.code32\n  ljmp $${SEL_B}, $0\n  mov $0x43, %cl\n  hlt`);
+    s.intercept = true;
+    // Stop at the #UD, still in virtual-8086 mode.
+    expect(s.cpu.run(10).kind).toBe('intercept');
+    expect(s.exc.map((e) => [e.vector, e.rip])).toEqual([[6, 0n]]);
+    expect(s.cpu.mode).toBe('virtual8086');
+    expect(s.cpu.getCpl()).toBe(3);
+    const st = s.cpu.getState();
+    expect(st.seg.map((g) => [g.selector, Number(g.base), g.limit, g.attrs])).toEqual([
+      [0x2345, 0x23450, 0xffff, 0xf3], [V86_CS, CODE_B, 0xffff, 0xf3], [0, 0, 0xffff, 0xf3],
+      [0x1234, 0x12340, 0xffff, 0xf3], [0, 0, 0xffff, 0xf3], [0, 0, 0xffff, 0xf3],
+    ]);
+    // Deliver it: the task gate switches back to the first task (saving the virtual-8086 one with VM=1).
+    s.intercept = false;
+    expect(s.cpu.run(10).kind).toBe('hlt');
+    expect(s.cpu.mode).toBe('protected32');
+    expect(Number(s.cpu.getGpr(1)) & 0xff).toBe(0x43);
+    expect(s.r32(TSS_B + 0x24) & 0x20000).toBe(0x20000);
+    expect([s.r32(TSS_B + 0x48 + 4), s.r32(TSS_B + 0x48 + 12)].map((v) => v & 0xffff)).toEqual([V86_CS, 0x1234]);
+  });
+
   it('a #GP delivered through a task gate runs the handler task with the error code on its stack', () => {
     const s = setup();
     s.dv.setBigUint64(IDT + 13 * 8, BigInt((SEL_C << 16) >>> 0) | (BigInt(0x8500) << 32n), true); // task gate, P, DPL 0

@@ -8,6 +8,7 @@ static const char *const NAMES[] = {
   "cr0", "daa_ax", "daa_flags", "aam_ax", "aad_ax", "salc_eax", "xlat_ax", "loop_ax_cx", "unreal_pm", "unreal_rm",
   "int40_ip", "int40_cs", "int40_flags", "int40_handler_eflags", "int40_after_eflags", "de_ip", "de_cs", "gp_ip",
   "bp_ip", "db0_dr6", "db0_ip", "db1_dr6", "db1_ip", "db2_dr6", "db2_ip", "db3_dr6", "db3_ip", "db_count", "esp",
+  "smsw_eax",
 };
 
 void real_main(u32 magic, u32 info) {

@@ -192,6 +192,14 @@ icebp_after:
         rec     27
         mov     %esp, %eax
         rec     28
+        /* SMSW r32 stores all of CR0 (kvm-unit-tests realmode "smsw"): set CD for a bit above 15 */
+        mov     %cr0, %ebx
+        mov     %ebx, %ecx
+        or      $0x40000000, %ebx
+        mov     %ebx, %cr0
+        smsw    %eax
+        mov     %ecx, %cr0
+        rec     29
         /* back to protected mode */
         mov     %cr0, %eax
         or      $1, %eax
