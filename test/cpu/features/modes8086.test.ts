@@ -51,6 +51,11 @@ describe.each(['intel', 'amd'] as const)('real-address mode guest (%s)', (vendor
       `de_cs=${hex(STUB_SEG)}`,
       `gp_ip=${o('gp_insn')}`, // a word at DS:FFFFH crosses the limit: #GP (no error code in real mode)
       `bp_ip=${o('bp_ret')}`, // INT3 is a trap
+      'db_count=0x5',
+      'esp=0x6ff0',
+      'smsw_eax=0x40000010', // SMSW r32: all of CR0 (CD set for the test), as silicon, QEMU and KVM store it
+      'rf_passes=0x2',
+      'db_last_di=0x1', // IRETD loaded RF=1: the DR2 breakpoint let the first pass run and hit the second
       'db0_dr6=0xffff0ff1', // B0: instruction breakpoint at STUB_BASE + offset, a fault at the instruction
       `db0_ip=${o('ibp_target')}`,
       'db1_dr6=0xffff4ff0', // BS: the single step after the instruction following POPF
@@ -59,9 +64,8 @@ describe.each(['intel', 'amd'] as const)('real-address mode guest (%s)', (vendor
       `db2_ip=${o('watch_after')}`,
       'db3_dr6=0xffff0ff0', // ICEBP: no DR6 cause bit
       `db3_ip=${o('icebp_after')}`,
-      'db_count=0x4',
-      'esp=0x6ff0',
-      'smsw_eax=0x40000010', // SMSW r32: all of CR0 (CD set for the test), as silicon, QEMU and KVM store it
+      'db4_dr6=0xffff0ff4', // B2 at the IRETD's target, on the second pass
+      `db4_ip=${o('rf_target')}`,
     ]);
     expect(result).toMatchObject({ kind: 'exit' });
     expect(m.exitCode).toBe(33);
@@ -148,6 +152,7 @@ describe('the guests under QEMU 7.2 TCG next to dbstub', () => {
     expect(d.status).toBe(EXIT_OK_STATUS);
     expect(d.lines).toContain('gp_ip=0xdeadbeef'); // the subset ran: no limit #GP
     expect(d.lines).toContain('db_count=0x1'); // only the TF single step
+    expect(d.lines).toContain('rf_passes=0x0');
     expect(q.lines).toEqual(d.lines);
     expect(q.status).toBe(EXIT_OK_STATUS);
   });

@@ -21,9 +21,12 @@
 #define DR7_FIXED 0x400
 #define DR7_L0 0x1
 #define DR7_L1 0x4
+#define DR7_L2 0x10
+#define EFLAGS_RF 0x10000
 #define DR7_RW1_WRITE 0x100000
 #define DR6_INIT 0xffff0ff0
 #define SLOT_QEMU_SUBSET 31            /* set by main.c: skip what QEMU TCG does not model */
+#define SLOT_DB 40                      /* #DB records: DR6, IP pairs */
 
         multiboot32_entry boot_stack_top
         push    %ebx
@@ -199,6 +202,29 @@ watch_after:
         .byte   0xf1
         .globl  icebp_after
 icebp_after:
+        /* RF: an IRETD that loads RF=1 lets the instruction at its target run once past a DR2 breakpoint there
+         * (SDM Vol. 3 18.3.1.1; the IRET pseudo-code loads RF in real-address mode); the next time the
+         * breakpoint hits. Skipped in the QEMU subset (TCG 7.2 and real-mode instruction breakpoints, above). */
+        xor     %edi, %edi
+        cmpl    $0, %es:R(SLOT_QEMU_SUBSET)
+        jne     rf_done
+        mov     $(STUB_BASE + OFF(rf_target)), %eax
+        mov     %eax, %dr2
+        mov     $(DR7_FIXED | DR7_L2), %eax
+        mov     %eax, %dr7
+        pushfl
+        orl     $EFLAGS_RF, (%esp)
+        pushl   $STUB_SEG
+        pushl   $OFF(rf_target)
+        iretl
+        .globl  rf_target
+rf_target:
+        inc     %di
+        cmp     $2, %di
+        jb      rf_target
+rf_done:
+        movzwl  %di, %eax
+        rec     30
         movzwl  OFF(db_count), %eax
         rec     27
         mov     %esp, %eax
@@ -258,7 +284,7 @@ h_int40:
         rec     12
         pop     %bp
         iret
-/* #DB: record DR6 and the frame's IP in the next pair of slots from 19 on; clear TF in the frame, disarm
+/* #DB: record DR6 and the frame's IP in the next pair of slots from SLOT_DB on; clear TF in the frame, disarm
  * DR0-DR3 (a 16-bit frame cannot carry RF) and reset DR6 */
 h_db:
         push    %bp
@@ -267,10 +293,12 @@ h_db:
         mov     %cs:OFF(db_count), %bx
         shl     $3, %bx
         mov     %dr6, %eax
-        mov     %eax, %es:R(19)(%bx)
+        mov     %eax, %es:R(SLOT_DB)(%bx)
         movzwl  2(%bp), %eax
-        mov     %eax, %es:R(20)(%bx)
+        mov     %eax, %es:R(SLOT_DB + 1)(%bx)
         incw    %cs:OFF(db_count)
+        movzwl  %di, %eax                       /* the RF case tells its passes apart by DI */
+        rec     32
         andw    $~EFLAGS_TF, 6(%bp)
         mov     $DR7_FIXED, %eax
         mov     %eax, %dr7
