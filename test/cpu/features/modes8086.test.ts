@@ -102,10 +102,14 @@ describe.each(['intel', 'amd'] as const)('virtual-8086 mode guest (%s)', (vendor
       ...frame('int30.', o('v86_int_ret'), VM | IOPL3 | 2, false),
       'pushf=0x3002', // PUSHF at IOPL 3: the 16-bit image (VM and RF are never pushed)
       'lsr=0x60', // IN from COM1: allowed by the bitmap
-      'db.dr6=0xffff4ff0', // BS
-      `db.eip=${o('v86_tf_after')}`,
-      `db.cs=${hex(STUB_SEG)}`,
-      `db.eflags=${hex(VM | IOPL3 | TF | 2)}`,
+      'db0.dr6=0xffff4ff0', // BS: the single step after the NOP that follows POPF
+      `db0.eip=${o('v86_tf_after')}`,
+      `db0.cs=${hex(STUB_SEG)}`,
+      `db0.eflags=${hex(VM | IOPL3 | TF | 2)}`,
+      'db1.dr6=0xffff0ff1', // B0: DR0 = CS.base + IP of v86_ibp, a fault (pushed RF=0)
+      `db1.eip=${o('v86_ibp')}`,
+      `db1.cs=${hex(STUB_SEG)}`,
+      `db1.eflags=${hex(VM | IOPL3 | 2)}`, // the monitor's IRETD set RF: the breakpoint faults once
       'gp_count=0x2',
     ]);
     expect(result).toMatchObject({ kind: 'exit' });
@@ -141,7 +145,8 @@ describe("the debugger's view in real-address and virtual-8086 mode", () => {
 // reference (the SDM is, above); this pins where TCG agrees, which cross-checks the BCD, SALC, XLAT, LOOP, INT and
 // TF values, and where it deviates. The real-mode guest's `qemu-subset` word skips what TCG 7.2 does not model: the
 // segment-limit #GP (TCG checks no limits), a DR0 instruction breakpoint in real mode (TCG 7.2 dies of SIGSEGV),
-// the DR1 watch and ICEBP (#UD under TCG 7.2 there). Skips visibly without QEMU.
+// the DR1 watch and ICEBP (#UD under TCG 7.2 there), the RF case; the virtual-8086 guest's skips its DR0
+// breakpoint. Skips visibly without QEMU.
 if (!hasQemu) console.warn('test/cpu/features/modes8086.test.ts: qemu-system-x86_64 not found: the QEMU comparisons are skipped');
 const SKIP_NOTE = hasQemu ? '' : ' (skipped: qemu-system-x86_64 not found)';
 describe('the guests under QEMU 7.2 TCG next to dbstub', () => {
@@ -156,11 +161,12 @@ describe('the guests under QEMU 7.2 TCG next to dbstub', () => {
     expect(q.lines).toEqual(d.lines);
     expect(q.status).toBe(EXIT_OK_STATUS);
   });
-  it.skipIf(!hasQemu)(`virtual-8086 mode: identical but for RF in the #GP frames${SKIP_NOTE}`, async () => {
-    const inp = { ...makeInputs(64, ''), modules: [] };
+  it.skipIf(!hasQemu)(`virtual-8086 mode, qemu-subset: identical but for RF in the #GP frames${SKIP_NOTE}`, async () => {
+    const inp = { ...makeInputs(64, 'qemu-subset'), modules: [] };
     const elf = 'build/guests/modes8086/v86.elf';
     const [q, d] = [await runQemu(elf, inp), await runDbstub(elf, inp, 'amd')];
     expect(d.status).toBe(EXIT_OK_STATUS);
+    expect(d.lines).toContain('db1.dr6=0xdeadbeef'); // the subset ran: no DR0 breakpoint
     // A fault's frame carries RF=1 (SDM Vol. 3 18.3.1.1); TCG 7.2 pushes the EFLAGS of the moment.
     const RF = 0x10000;
     const tcg = d.lines.map((l) => {

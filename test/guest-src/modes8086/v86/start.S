@@ -28,8 +28,11 @@
 #define SLOT_INT30 22
 #define SLOT_PUSHF 32
 #define SLOT_LSR 33
-#define SLOT_DB 34
-#define SLOT_GP_COUNT 38
+#define SLOT_DB 34                      /* two #DB records of 4 dwords: DR6, EIP, CS, EFLAGS */
+#define SLOT_GP_COUNT 42
+#define EFLAGS_RF 0x10000
+#define DR7_FIXED 0x400
+#define DR7_L0 0x1
 
         multiboot32_entry boot_stack_top
         push    %ebx
@@ -80,6 +83,11 @@ run_v86:
         mov     %ah, gdt_tss + 7
         mov     $SEL_TSS, %ax
         ltr     %ax
+        /* DR0 on the stub's v86_ibp: linear = CS.base + IP (not in the QEMU subset: main.c clears qemu_dr7) */
+        mov     $(STUB_BASE + OFF(v86_ibp)), %eax
+        mov     %eax, %dr0
+        mov     qemu_dr7, %eax
+        mov     %eax, %dr7
         pushl   $0                      /* GS */
         pushl   $RES_SEG                /* FS */
         pushl   $STUB_SEG               /* DS */
@@ -143,22 +151,29 @@ h_int30:
         pop     %eax
         iret
 
-/* #DB (single step) from virtual-8086 mode: DR6, EIP, CS, EFLAGS; TF cleared in the frame, DR6 reset */
+/* #DB from virtual-8086 mode: DR6, EIP, CS, EFLAGS in the next record; TF cleared and RF set in the frame (the
+ * IRETD back to virtual-8086 mode loads RF, so an instruction breakpoint does not fault again), DR6 reset */
 h_db:
         push    %eax
+        push    %ebx
         mov     $SEL_DATA32, %eax
         mov     %eax, %ds
+        mov     db_count, %ebx
+        shl     $4, %ebx
         mov     %dr6, %eax
-        mov     %eax, R(SLOT_DB)
-        mov     4(%esp), %eax
-        mov     %eax, R(SLOT_DB + 1)
+        mov     %eax, R(SLOT_DB)(%ebx)
         mov     8(%esp), %eax
-        mov     %eax, R(SLOT_DB + 2)
+        mov     %eax, R(SLOT_DB + 1)(%ebx)
         mov     12(%esp), %eax
-        mov     %eax, R(SLOT_DB + 3)
-        andl    $~EFLAGS_TF, 12(%esp)
+        mov     %eax, R(SLOT_DB + 2)(%ebx)
+        mov     16(%esp), %eax
+        mov     %eax, R(SLOT_DB + 3)(%ebx)
+        incl    db_count
+        andl    $~EFLAGS_TF, 16(%esp)
+        orl     $EFLAGS_RF, 16(%esp)
         mov     $DR6_INIT, %eax
         mov     %eax, %dr6
+        pop     %ebx
         pop     %eax
         iret
 
@@ -205,6 +220,10 @@ v86_out:
         nop
         .globl  v86_tf_after
 v86_tf_after:
+        nop
+        .globl  v86_ibp
+v86_ibp:
+        nop
         int     $0x31
 stub_end:
         .code32
@@ -233,6 +252,11 @@ saved_esp:
         .long   0
 gp_count:
         .long   0
+db_count:
+        .long   0
+        .globl  qemu_dr7
+qemu_dr7:                               /* DR7 for the stub: L0, or nothing in the QEMU subset (main.c) */
+        .long   DR7_FIXED | DR7_L0
         .align  16
 tss:    .space  104
 tss_iomap:
