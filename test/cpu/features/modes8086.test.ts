@@ -7,7 +7,7 @@
 // Every mode, vendor and engine must agree (the block compiler leaves 16-bit code to the interpreter).
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../../src/machine/machine.js';
-import { Vmm } from '../../../src/vmm/index.js';
+import { Vmm, registerIndex } from '../../../src/vmm/index.js';
 import { EXIT_OK_STATUS, hasQemu, makeInputs, runDbstub, runQemu } from '../../multiboot/transcript.js';
 
 const STUB_SEG = 0x700;
@@ -128,6 +128,9 @@ describe("the debugger's view in real-address and virtual-8086 mode", () => {
     st.rflags = 2n;
     m.cpu.setState(st);
     expect(m.cpu.mode).toBe('real');
+    // gdb's register file (i386:x86-64 layout): rip is the offset in CS, cs the selector, eflags as is.
+    expect([vmm.readRegister(registerIndex('rip')), vmm.readRegister(registerIndex('cs')), vmm.readRegister(registerIndex('eflags'))])
+      .toEqual([0x1234n, BigInt(STUB_SEG), 2n]);
     const real = vmm.monitor('info registers');
     expect(real).toMatch(/^EIP=00001234 EFL=00000002 \[-------\] CPL=0 /m);
     expect(real).toMatch(/^CS =0700 00007000 0000ffff 00009b00$/m);
