@@ -169,6 +169,28 @@ describe('real-address and virtual-8086 mode (mode8086.ts), and the debug unit i
     expect(s.logs.filter((l) => l.event === 'cpu-unsupported-mode')).toEqual([]);
   });
 
+  it('descriptor instructions are #UD and SYSENTER is #GP(0) in real-address mode; virtual-8086 mode refuses the same #UD ones', () => {
+    const run = (v86: boolean, src: string): Array<[number, number | undefined]> => {
+      const s = makeSys();
+      const st = s.cpu.getState();
+      if (v86) st.rflags = 0x20002n; else st.cr0 = 0x10n;
+      st.seg[1] = { ...st.seg[1]!, selector: CODE >> 4, base: BigInt(CODE), limit: 0xffff, attrs: v86 ? 0xf3 : 0x9b };
+      st.rip = 0n;
+      s.cpu.setState(st);
+      s.cpu.setMsr(0x174, BigInt(KCS)); // IA32_SYSENTER_CS: not the reason for SYSENTER's #GP below
+      s.load(`.code16\n  ${src}\n  hlt`);
+      s.cpu.run(5);
+      return s.exc.map((e) => [e.vector, e.errorCode]);
+    };
+    // SDM Vol. 2 LAR/LSL/VERR/VERW/SLDT/STR/LLDT/LTR/ARPL: "not recognized in real-address mode" (and in
+    // virtual-8086 mode); SYSENTER: #GP(0) when CR0.PE = 0.
+    for (const insn of ['lar %ax, %bx', 'lsl %ax, %bx', 'verr %ax', 'sldt %ax', 'str %ax', 'lldt %ax', 'ltr %ax', 'arpl %ax, %bx']) {
+      expect(run(false, insn), insn).toEqual([[6, undefined]]);
+      expect(run(true, insn), insn).toEqual([[6, undefined]]);
+    }
+    expect(run(false, 'sysenter')).toEqual([[13, 0]]);
+  });
+
   it('clearing CR0.PE from running code continues in real-address mode with the segment caches kept', () => {
     const s = makeSys();
     s.load(`.code32\n  mov %cr0, %eax\n  and $~1, %eax\n  mov %eax, %cr0\n  nop\n  hlt`);
