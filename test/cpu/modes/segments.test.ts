@@ -191,6 +191,22 @@ describe('real-address and virtual-8086 mode (mode8086.ts), and the debug unit i
     expect(run(false, 'sysenter')).toEqual([[13, 0]]);
   });
 
+  it('the virtual-8086 mode extensions are not offered: MOV CR4 refuses VME/PVI, and a VME state handed in stops the run', () => {
+    const s = makeSys();
+    s.load('.code32\n  mov $1, %eax\n  mov %eax, %cr4\n  hlt');
+    s.cpu.run(5);
+    expect(s.exc.map((e) => [e.vector, e.errorCode])).toEqual([[13, 0]]); // CPUID.1:EDX.VME is 0
+    const t = makeSys();
+    const st = t.cpu.getState();
+    st.cr4 = 1n;
+    st.rflags = 0x20002n;
+    t.cpu.setState(st);
+    const r = t.cpu.run(5);
+    expect(r.kind === 'stop-requested' && r.why).toMatch(/virtual-8086 mode extensions \(CR4\.VME=1\) are not modelled/);
+    expect(t.cpu.unsupportedMode).toMatch(/CR4\.VME/);
+    expect(t.logs.filter((l) => l.event === 'cpu-unsupported-mode').length).toBe(1);
+  });
+
   it('clearing CR0.PE from running code continues in real-address mode with the segment caches kept', () => {
     const s = makeSys();
     s.load(`.code32\n  mov %cr0, %eax\n  and $~1, %eax\n  mov %eax, %cr0\n  nop\n  hlt`);
