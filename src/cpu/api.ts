@@ -136,7 +136,7 @@ export type StopReason =
   | { kind: 'triple-fault'; detail: string }             // shutdown; machine must be reset
   | { kind: 'intercept'; what: 'exception'; event: ExceptionEvent }
   | { kind: 'intercept'; what: 'instruction'; instruction: InterceptableInstruction; rip: bigint; length: number }
-  | { kind: 'ext-breakpoint'; rip: bigint }              // debugger code breakpoint outside the architecture (bare mode)
+  | { kind: 'ext-breakpoint'; rip: bigint }              // debugger code breakpoint outside the architecture (bare mode); rip: its linear address (CS.base + RIP)
   | { kind: 'ext-watchpoint'; addr: bigint; write: boolean; rip: bigint }; // debugger watchpoint (bare mode), after the access completed
 
 /** A segment register: selector plus the hidden descriptor cache. */
@@ -362,7 +362,8 @@ export interface GuestCpu {
    *  { kind: 'stop-requested', why: 'unsupported CPU mode: ...' }. */
   readonly unsupportedMode: string;
 
-  /** Debugger breakpoints outside the architecture (bare mode, QEMU-TCG style). */
+  /** Debugger breakpoints outside the architecture (bare mode, QEMU-TCG style), at linear addresses (CS.base + RIP
+   *  outside 64-bit mode, as TCG compares them). */
   setExternalBreakpoints(addrs: readonly bigint[]): void;
   setExternalWatchpoints(list: readonly ExternalWatchpoint[]): void;
   /** Skip the external breakpoint at the current RIP for the next instruction (resume after a stop there). */

@@ -304,13 +304,13 @@ export abstract class CpuCore {
    *  engines' instruction counts agree only if they agree on these bits. */
   breakpointPageBits(rip: number): number {
     let s = 0;
+    // Both kinds match linear addresses: CS.base + EIP outside 64-bit mode (debug.ts before).
+    const page = Math.floor((this.csBase === 0 ? rip : (rip + this.csBase) >>> 0) / 4096);
     if (this.execBpPages !== 0) {
-      const page = Math.floor((this.csBase === 0 ? rip : (rip + this.csBase) >>> 0) / 4096);
       for (let k = 0; k < this.execBpPages; k++) if (this.execBpPage[k] === page) s |= SL_EXEC_BP;
     }
     const ext = this.extBps;
     if (ext.length !== 0) {
-      const page = Math.floor(rip / 4096);
       for (let k = 0; k < ext.length; k++) if (Math.floor(ext[k]! / 4096) === page) s |= SL_EXTBP;
     }
     return s;

@@ -107,9 +107,13 @@ export function before(c: Cpu): boolean {
     c.dbRfStart = (fl & A.RFLAGS_RF) !== 0;
     c.dbHits = 0; c.dbBusLock = false; c.dbBranch = false; c.dbExtWpHit = -1; c.rfKeep = false;
     if (c.extBps.length) {
+      // The debugger's breakpoints are linear addresses too, as QEMU's TCG compares them with CS.base + EIP
+      // (tb pc) and KVM reports CS.base + RIP (kvm_get_linear_rip): they differ from RIP only outside 64-bit
+      // mode with a code segment base (real-address and virtual-8086 mode).
+      const la = c.csBase === 0 ? rip : (rip + c.csBase) >>> 0;
       if (c.suppressExtBpOnce) c.suppressExtBpOnce = false;
-      else if (c.extBps.indexOf(rip) >= 0) {
-        c.stopReason = { kind: 'ext-breakpoint', rip: laToBig(rip) };
+      else if (c.extBps.indexOf(la) >= 0) {
+        c.stopReason = { kind: 'ext-breakpoint', rip: laToBig(la) };
         c.dbBeforeRan = false;
         return true;
       }

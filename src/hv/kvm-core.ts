@@ -190,7 +190,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
       case 'hlt':
         return { reason: 'hlt' };
       case 'stop-requested':
-        // A mode the CPU model cannot run (real-address / virtual-8086) ends KVM_RUN as an emulation failure.
+        // A mode the CPU model cannot run (virtual-8086 mode with CR4.VME) ends KVM_RUN as an emulation failure.
         return this.cpu.unsupportedMode ? { reason: 'internal-error', why: stop.why } : { reason: 'intr', why: stop.why };
       case 'triple-fault':
         return { reason: 'shutdown', detail: stop.detail };
@@ -215,7 +215,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
       cpu.setRip(ev.instructionRip);
       this.eventExitInstLen = Number(ev.rip - ev.instructionRip);
       this.runArea.setException(VEC_BP);
-      this.runArea.setPc(ev.instructionRip);
+      this.runArea.setPc(this.linearRip(ev.instructionRip));
       // dr6/dr7 not written: stale.
       return this.debugExit('bp-intercept');
     }
@@ -271,7 +271,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
       this.runArea.setDr6((qual | DR6_ACTIVE_LOW) >>> 0); // BLD and RTM forced to 1: lost on VMX
       this.runArea.setDr7(this.effectiveDr7());
       this.runArea.setException(VEC_DB);
-      this.runArea.setPc(cpu.getRip());
+      this.runArea.setPc(this.linearRip(cpu.getRip()));
       return this.debugExit('vmx-db-intercept');
     }
     // SVM: the VMCB DR6 holds the CPU's write of this event's causes over what KVM loaded before VMRUN.
@@ -287,7 +287,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
     this.runArea.setDr6(vmcbDr6);
     this.runArea.setDr7(Number(BigInt.asUintN(32, cpu.getDr(DR_CONTROL))));
     this.runArea.setException(VEC_DB);
-    this.runArea.setPc(cpu.getRip());
+    this.runArea.setPc(this.linearRip(cpu.getRip()));
     return this.debugExit('svm-db-intercept');
   }
 
@@ -395,7 +395,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
   private doSingleStep(): KvmExit | undefined {
     if (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) {
       this.runArea.setDr6(DR6_BS | DR6_ACTIVE_LOW);
-      this.runArea.setPc(this.cpu.getRip());
+      this.runArea.setPc(this.linearRip(this.cpu.getRip()));
       this.runArea.setException(VEC_DB);
       // dr7 not written: stale
       return this.debugExit('emulator-singlestep');
@@ -405,7 +405,8 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
   }
 
   /** kvm_get_linear_rip: CS.base + RIP outside 64-bit mode (real-address and virtual-8086 code runs in a
-   *  segment with a base), the address the emulator fetches from and the guest's DR0-DR3 compare with. */
+   *  segment with a base), the address the emulator fetches from, the guest's DR0-DR3 compare with and KVM
+   *  reports in kvm_run->debug.arch.pc (VMX handle_exception_nmi, SVM db/bp_interception, kvm_vcpu_do_singlestep). */
   private linearRip(rip: bigint): bigint {
     if (this.cpu.mode === 'long64') return rip;
     return (rip + this.cpu.getState().seg[SEG_CS_INDEX]!.base) & 0xffffffffn;
@@ -453,7 +454,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
         if (this.guestDebug & KVM_GUESTDBG_USE_HW_BP) {
           this.runArea.setDr6(DR6_BD | DR6_ACTIVE_LOW);
           this.runArea.setDr7(dr7);
-          this.runArea.setPc(rip);
+          this.runArea.setPc(this.linearRip(rip));
           this.runArea.setException(VEC_DB);
           return this.debugExit('vmx-handle-dr-gd');
         }
@@ -478,7 +479,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
       const hits = codeBreakpointHits(this.linearRip(rip), this.guestDebugDr7, this.debugDb);
       if (hits) {
         this.runArea.setDr6((hits | DR6_ACTIVE_LOW) >>> 0);
-        this.runArea.setPc(rip);
+        this.runArea.setPc(this.linearRip(rip));
         this.runArea.setException(VEC_DB);
         return this.debugExit('emulator-code-bp');
       }

@@ -14,6 +14,8 @@ class FakeCpu {
   msr = new Map<number, bigint>();
   rip = 0x1000n;
   rflags = 2n;
+  /** 64-bit mode: RIP is the linear address KVM reports in kvm_run->debug.arch.pc. */
+  readonly mode = 'long64';
   gpr: bigint[] = new Array(16).fill(0n);
   instructionsRetired = 0;
   pendingDebugExceptions = 0;

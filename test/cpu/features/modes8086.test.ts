@@ -6,6 +6,7 @@
 // the debug unit (DR0-DR3 match linear addresses: segment base + offset; DR6 B0/B1/BS; ICEBP reports no cause).
 // Every mode, vendor and engine must agree (the block compiler leaves 16-bit code to the interpreter).
 import { describe, expect, it } from 'vitest';
+import { BreakpointType, type StopEvent } from '../../../src/gdbstub/target.js';
 import { Machine } from '../../../src/machine/machine.js';
 import { Vmm, registerIndex } from '../../../src/vmm/index.js';
 import { EXIT_OK_STATUS, hasQemu, makeInputs, runDbstub, runQemu } from '../../multiboot/transcript.js';
@@ -180,4 +181,35 @@ describe('the guests under QEMU 7.2 TCG next to dbstub', () => {
     expect(q.lines).toEqual(tcg);
     expect(q.status).toBe(EXIT_OK_STATUS);
   });
+});
+
+// The debugger's breakpoints are linear addresses, as QEMU's TCG (tb pc = CS.base + EIP) and KVM
+// (kvm_run->debug.arch.pc = kvm_get_linear_rip) use them: in real-address mode a `break *0x7122` in gdb means
+// linear 0x7122, i.e. 0700:0122 here, and the stop shows the offset in CS (gdb's pc is EIP).
+describe('debugger breakpoints in real-address mode', () => {
+  for (const mode of ['bare', 'kvm'] as const)
+    for (const type of [BreakpointType.Software, BreakpointType.Hardware])
+      it(`${mode} mode, ${type === BreakpointType.Software ? 'software' : 'hardware'} breakpoint at CS.base + IP`, async () => {
+        const m = Machine.fromFile('build/guests/modes8086/real.elf', { config: { mode, qemuDbRouting: 'corrected' } });
+        const vmm = new Vmm(m);
+        const cont = (): Promise<StopEvent> => new Promise<StopEvent>((res) => vmm.resume({ kind: 'continue' }, res));
+        // First to the stub (copied below 1 MiB at run time: a software breakpoint written before the copy would
+        // be overwritten, under KVM as under QEMU), with a hardware breakpoint on its first real-mode #GP.
+        const early = BigInt(STUB_SEG * 16 + off(m, 'gp_insn'));
+        expect(vmm.insertBreakpoint(BreakpointType.Hardware, early, 1)).toBe('ok');
+        expect(await cont()).toMatchObject({ kind: 'signal', signal: 5 });
+        expect(vmm.readRegister(registerIndex('rip'))).toBe(BigInt(off(m, 'gp_insn')));
+        expect(vmm.removeBreakpoint(BreakpointType.Hardware, early, 1)).toBe('ok');
+        const target = off(m, 'de_insn');
+        expect(vmm.insertBreakpoint(type, BigInt(STUB_SEG * 16 + target), 1)).toBe('ok');
+        const stop = await cont();
+        expect(stop).toMatchObject({ kind: 'signal', signal: 5 });
+        expect(vmm.readRegister(registerIndex('rip'))).toBe(BigInt(target));
+        expect(vmm.readRegister(registerIndex('cs'))).toBe(BigInt(STUB_SEG));
+        expect(vmm.removeBreakpoint(type, BigInt(STUB_SEG * 16 + target), 1)).toBe('ok');
+        expect(await cont()).toEqual({ kind: 'exited', code: 33 });
+        // The guest saw none of it: its #DE handler still reports the DIV, its #DB handler its own four causes.
+        expect(m.serialOutput).toContain(`de_ip=0x${target.toString(16)}\n`);
+        expect(m.serialOutput).toContain('db_count=0x5\n');
+      });
 });
