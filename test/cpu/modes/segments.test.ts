@@ -207,6 +207,34 @@ describe('real-address and virtual-8086 mode (mode8086.ts), and the debug unit i
     expect(t.logs.filter((l) => l.event === 'cpu-unsupported-mode').length).toBe(1);
   });
 
+  it('an IVT entry beyond IDTR.limit is #GP, and #GP beyond it a double fault; beyond that, shutdown', () => {
+    // IDTR.limit 23H covers vectors 0-8: INT 10H finds no entry (#GP), the #GP none either (#DF, SDM Vol. 3
+    // 6.15 Table 6-5: contributory after contributory), the #DF handler at IVT[8] runs (no error code pushed).
+    const run = (limit: number): { s: ReturnType<typeof makeSys>; kind: string } => {
+      const s = makeSys();
+      s.intercept = false;
+      const st = s.cpu.getState();
+      st.cr0 = 0x10n;
+      st.idtr = { base: 0n, limit };
+      st.seg[1] = { ...st.seg[1]!, selector: CODE >> 4, base: BigInt(CODE), limit: 0xffff, attrs: 0x9b };
+      st.seg[2] = { ...st.seg[2]!, selector: 0, base: 0n, limit: 0xffff, attrs: 0x93 };
+      st.rip = 0n;
+      st.gpr[4] = 0x8000n;
+      s.cpu.setState(st);
+      s.w32(8 * 4, ((CODE >> 4) << 16) | 0x100); // IVT[8] = CODE_SEG:0100
+      s.load('.code16\n  int $0x10\n  hlt');
+      s.load('.code16\n  hlt', CODE + 0x100);
+      return { s, kind: s.cpu.run(10).kind };
+    };
+    const { s, kind } = run(0x23);
+    expect(kind).toBe('hlt');
+    expect(s.exc.map((e) => e.vector)).toEqual([0x10, 13, 8]);
+    expect(s.cpu.getRip()).toBe(0x101n); // after the handler's HLT
+    expect(s.cpu.getGpr(4)).toBe(0x8000n - 6n); // one FLAGS/CS/IP frame: the #DF's (the others were not delivered)
+    expect(s.r32(0x8000 - 6) & 0xffff).toBe(0); // the IP of the INT: #DF is an abort delivered at the faulting instruction
+    expect(run(0x1f).kind).toBe('triple-fault'); // IVT[8] beyond the limit too: shutdown
+  });
+
   it('clearing CR0.PE from running code continues in real-address mode with the segment caches kept', () => {
     const s = makeSys();
     s.load(`.code32\n  mov %cr0, %eax\n  and $~1, %eax\n  mov %eax, %cr0\n  nop\n  hlt`);
