@@ -84,13 +84,14 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
       if (!this.injectEvents()) return { reason: 'shutdown', detail: 'triple fault while KVM injected an exception' };
       if (left <= 0) return { reason: 'budget' };
       this.enterGuest();
-      let stop: StopReason;
+      let stop: StopReason | undefined;
       try {
         this.inGuest = true;
         stop = cpu.run(left);
       } finally {
         this.inGuest = false;
-        this.exitGuest();
+        // A run that only used up the VMM's slice is not a VM exit the guest could see (budgetPause).
+        this.exitGuest(stop !== undefined && stop.kind === 'budget');
       }
       this.stats.exits++;
       // run() ended on its REP allowance (Cpu.repWork, a REP string op with a huge count): give the slice

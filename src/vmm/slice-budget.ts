@@ -8,7 +8,9 @@
 //
 // A slice boundary is not visible to the guest: the CPU stops at an instruction boundary and the next
 // KVM_RUN / run() continues from there with the same virtual clock (interrupts are timed by instructions
-// retired, not by slices), so this changes when the server listens, never what the guest computes.
+// retired, not by slices), so this changes when the server listens, never what the guest computes. In kvm
+// mode a slice end is a pause of KVM_RUN, not a VM exit (src/hv/kvm-state.ts exitGuest's budgetPause): before
+// that, an SVM guest owning its debug registers saw DR6.BLD set again at every slice end.
 
 /** The largest slice (the fixed budget before the adaptation). */
 export const SLICE_MAX = 100_000;
