@@ -6,13 +6,48 @@
 import { TWO32 } from '../canonical.js';
 import { RFLAGS_CF, RFLAGS_OF, VEC_SS } from '../arch.js';
 import type { Insn } from '../decoder.js';
+import { TLB_SIZE } from '../state.js';
 import { CLEAN, DIRTY, type Gen, lit } from './gen.js';
 
-const CANON_LIMIT = 140737488355328; // 2^47: RIP outside [-2^47, 2^47) is not canonical
 const TWO62 = 4611686018427387904, TWO64 = 18446744073709551616;
 
 // ALU kinds (ModRM.reg / opcode bits 5:3): 0 ADD 1 OR 4 AND 5 SUB 6 XOR 7 CMP; 8 = TEST (fast.ts RR64/RI64).
 const LOGIC_OP: Record<number, string> = { 1: '|', 4: '&', 6: '^', 8: '&' };
+
+/** Inline the TLB-hit RAM path of the data accessors (set false to measure the accessors alone). */
+export const TLB_INLINE = false;
+
+/** Cpu.rd8/rd16/rd32/rd64 at linear `la` into mlo_k (and mhi_k for 8 bytes): inline, exactly the accessor's own
+ *  fast path of memory-access.ts when no data breakpoint or watchpoint range covers the access, it stays in
+ *  its page, the TLB entry for the page grants the access and RAM backs it; anything else calls the accessor
+ *  (walk, #PF, MMIO, page crossing, the debug unit). Returns the names of the low and high dwords. */
+export function rd(g: Gen, k: number, la: string, size: 1 | 2 | 4 | 8): [string, string] {
+  const lo = `mlo_${k}`, hi = size === 8 ? `mhi_${k}` : '0';
+  const call = `${lo} = c.rd${size * 8}(${la});${size === 8 ? ` ${hi} = c.th;` : ''}`;
+  g.emit(`var ${lo} = 0${size === 8 ? `, ${hi} = 0` : ''};`);
+  if (!TLB_INLINE) { g.emit(call); return [lo, hi]; }
+  const get = size === 1 ? `U8[pp_${k}]` : size === 2 ? `DV.getUint16(pp_${k}, true)` : `DV.getInt32(pp_${k}, true)`;
+  g.emit(`${tlbHit(k, la, size, 'c.needR')} { ${lo} = ${get};${size === 8 ? ` ${hi} = DV.getInt32(pp_${k} + 4, true);` : ''} } else { ${call} }`);
+  return [lo, hi];
+}
+
+/** Cpu.wr8/wr16/wr32/wr64 of (lo, hi) at linear `la`, the TLB-hit RAM path inline (as rd), with the accessor's
+ *  code-page invalidation. */
+export function wr(g: Gen, k: number, la: string, size: 1 | 2 | 4 | 8, lo: string, hi: string): void {
+  const call = `c.wr${size * 8}(${la}, ${lo}${size === 8 ? `, ${hi}` : ''});`;
+  if (!TLB_INLINE) { g.emit(call); return; }
+  const set = size === 1 ? `U8[pp_${k}] = ${lo};` : size === 2 ? `DV.setUint16(pp_${k}, ${lo}, true);` : size === 4 ?
+    `DV.setInt32(pp_${k}, ${lo}, true);` : `DV.setInt32(pp_${k}, ${lo}, true); DV.setInt32(pp_${k} + 4, ${hi}, true);`;
+  g.emit(`${tlbHit(k, la, size, 'c.needW')} { ${set} if (CP[pp_${k} >>> 12] !== 0) c.invalidateCodePage(pp_${k} >>> 12); } else { ${call} }`);
+}
+
+/** The condition of the accessors' fast path (memory-access.ts: the data-breakpoint range test, the page-crossing
+ *  test, Cpu.xl's TLB hit with the rights, RAM); leaves the RAM offset in pp_k. */
+function tlbHit(k: number, la: string, size: number, need: string): string {
+  return `const pg_${k} = Math.floor(${la} / 4096), ix_${k} = (pg_${k} ^ (pg_${k} >>> 8)) & ${TLB_SIZE - 1}, po_${k} = ${la} & 0xfff; var pp_${k} = 0;\n` +
+    `if ((${la} >= c.dbHi || ${la} + ${size} <= c.dbLo) && ${size === 1 ? '' : `po_${k} <= ${4096 - size} && `}TT[ix_${k}] === pg_${k} && ` +
+    `(TP[ix_${k}] & ${need}) === ${need} && (pp_${k} = TX[ix_${k}] + po_${k}) + ${size} <= MS)`;
+}
 
 /** fast.ts add64/sub64/logic64/add32/sub32/logic32; the source is register `s` or the immediate (imm, immHi). */
 function alu(g: Gen, k: number, w: boolean, kind: number, d: number, s: number, imm: number, immHi: number): boolean {
@@ -98,8 +133,8 @@ export function inline(g: Gen, k: number): boolean {
       // ops.ts opAluGE with a memory source: the operand is read first (rmRead), then the ALU op as above.
       g.faultPoint(k);
       const la = ea(g, i, k, nextRip);
-      g.emit(`const m_${k} = ${w ? 'c.rd64' : 'c.rd32'}(${la}); const mh_${k} = ${w ? 'c.th' : '0'};`);
-      aluMem(g, k, w, kind, i.reg, `m_${k}`, `mh_${k}`);
+      const [ml, mh] = rd(g, k, la, w ? 8 : 4);
+      aluMem(g, k, w, kind, i.reg, ml, mh);
       g.checkAfter(k);
       return true;
     }
@@ -129,8 +164,7 @@ export function inline(g: Gen, k: number): boolean {
       if (i.mem) {
         g.faultPoint(k);
         const la = ea(g, i, k, nextRip);
-        g.emit(`const v_${k} = ${ssz === 1 ? 'c.rd8' : 'c.rd16'}(${la});`);
-        v = `v_${k}`;
+        v = rd(g, k, la, ssz === 1 ? 1 : 2)[0];
       } else if (ssz === 1) {
         v = i.rex === 0 && i.rm >= 4 && i.rm < 8 ? `((${g.lo(i.rm - 4)} >> 8) & 0xff)` : `(${g.lo(i.rm)} & 0xff)`;
       } else v = `(${g.lo(i.rm)} & 0xffff)`;
@@ -151,7 +185,8 @@ export function inline(g: Gen, k: number): boolean {
       g.faultPoint(k);
       g.emit(`var ps_${k} = (${g.lo(4)} >>> 0) - 8; const psh_${k} = (${g.hi(4)} + Math.floor(ps_${k} / ${TWO32})) | 0; ps_${k} = ps_${k} >>> 0;`);
       g.emit(`if (((psh_${k} << 16) >> 16) !== psh_${k}) c.raise(${VEC_SS}, 0);`);
-      g.emit(`c.wr64(psh_${k} * ${TWO32} + ps_${k}, pl_${k}, ph_${k});`);
+      g.emit(`const pa_${k} = psh_${k} * ${TWO32} + ps_${k};`);
+      wr(g, k, `pa_${k}`, 8, `pl_${k}`, `ph_${k}`);
       g.setLo(4, `ps_${k} | 0`); g.setHi(4, `psh_${k}`);
       g.checkAfter(k);
       return true;
@@ -161,10 +196,11 @@ export function inline(g: Gen, k: number): boolean {
       if (!w) return false;
       g.faultPoint(k);
       g.emit(`const qh_${k} = ${g.hi(4)}; if (((qh_${k} << 16) >> 16) !== qh_${k}) c.raise(${VEC_SS}, 0);`);
-      g.emit(`const ql_${k} = c.rd64(qh_${k} * ${TWO32} + (${g.lo(4)} >>> 0)); const qv_${k} = c.th;`);
+      g.emit(`const qa_${k} = qh_${k} * ${TWO32} + (${g.lo(4)} >>> 0);`);
+      const [ql, qv] = rd(g, k, `qa_${k}`, 8);
       g.emit(`const qs_${k} = (${g.lo(4)} >>> 0) + 8;`);
       g.setHi(4, `(${g.hi(4)} + Math.floor(qs_${k} / ${TWO32})) | 0`); g.setLo(4, `qs_${k} | 0`);
-      g.setLo(i.rm, `ql_${k}`); g.setHi(i.rm, `qv_${k}`);
+      g.setLo(i.rm, ql); g.setHi(i.rm, qv);
       g.checkAfter(k);
       return true;
     }
@@ -185,7 +221,7 @@ export function inline(g: Gen, k: number): boolean {
       const vl = g.lo(s), vh = w ? g.hi(s) : '';
       g.faultPoint(k);
       const la = ea(g, i, k, nextRip);
-      g.emit(w ? `c.wr64(${la}, ${vl}, ${vh});` : `c.wr32(${la}, ${vl});`);
+      wr(g, k, la, w ? 8 : 4, vl, vh);
       g.checkAfter(k);
       return true;
     }
@@ -197,8 +233,8 @@ export function inline(g: Gen, k: number): boolean {
       }
       g.faultPoint(k);
       const la = ea(g, i, k, nextRip);
-      g.emit(`const v_${k} = ${w ? 'c.rd64' : 'c.rd32'}(${la});`);
-      g.setLo(d, `v_${k}`); g.setHi(d, w ? 'c.th' : '0');
+      const [vl, vh] = rd(g, k, la, w ? 8 : 4);
+      g.setLo(d, vl); g.setHi(d, vh);
       g.checkAfter(k);
       return true;
     }
@@ -308,23 +344,4 @@ export function inline(g: Gen, k: number): boolean {
     }
   }
   return false;
-}
-
-/** Branch at the end of a block, inlined: Jcc rel and JMP rel in 64-bit mode (operand size 64). */
-export function branch(g: Gen, k: number): boolean {
-  const i = g.insns[k]!;
-  if (i.leg || i.osz !== 8) return false;
-  const op = i.op;
-  const r = g.rips[k]!, nr = r + i.len, t = nr + i.imm;
-  if (t >= CANON_LIMIT || t < -CANON_LIMIT) return false; // #GP(0): the handler raises it
-  const isJcc = (op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f);
-  if (!isJcc && op !== 0xe9 && op !== 0xeb) return false;
-  if (isJcc) {
-    const cond = g.cond(op & 15);
-    g.emit(`if (${cond}) { c.dbBranch = true; ${g.exitCode(k + 1, r, lit(t))} }`);
-    g.emit(g.exitCode(k + 1, r, lit(nr)));
-  } else {
-    g.emit(`c.dbBranch = true; ${g.exitCode(k + 1, r, lit(t))}`);
-  }
-  return true;
 }

@@ -18,20 +18,23 @@ import { SL_PER_INSN } from '../state.js';
 import { DEC_OK, DEC_TOO_LONG, Insn, MODE_LONG64, decode, type ByteSource } from '../decoder.js';
 import { opUndefined } from '../ops.js';
 import { specialize } from '../fast.js';
-import { MAX_BLOCK, translate, type Block } from './block.js';
-import { isStraight } from './straight.js';
+import { translate, type Block, type RecordAt } from './block.js';
 
 /** Longest instruction (SDM Vol. 2 2.3.11). */
 const MAX_INSN = 15;
 const PAGE = 4096;
 
 /** Marks an offset whose instruction cannot start a block (it is interpreted). */
-const NO_BLOCK: Block = Object.freeze({ rip: NaN, n: Infinity, inlined: 0, endsInHandler: true, fn: () => 0 });
+const NO_BLOCK: Block = Object.freeze({ rip: NaN, n: Infinity, inlined: 0, size: 0, loops: false, fn: () => 0 });
 
 export interface JitStats {
+  /** Regions translated. */
   blocks: number;
+  /** Instruction instances translated (an instruction on two paths of a region counts twice). */
   instructions: number;
   inlined: number;
+  /** Regions that loop back to their entry inside the function. */
+  loops: number;
   /** Blocks thrown away because the same page was entered at another linear address. */
   retranslated: number;
 }
@@ -44,7 +47,7 @@ interface PageBlocks {
 
 export class JitEngine implements CodeEngine {
   thrown: unknown = null;
-  readonly stats: JitStats = { blocks: 0, instructions: 0, inlined: 0, retranslated: 0 };
+  readonly stats: JitStats = { blocks: 0, instructions: 0, inlined: 0, loops: 0, retranslated: 0 };
   /** Executions of an entry point (interpreted) before it is translated: cold code, code that is modified
    *  again and again and start-up pay no translation (`new Function` of a block costs about as much as
    *  interpreting a few thousand instructions). Tests set 1 to translate at once. */
@@ -95,9 +98,13 @@ export class JitEngine implements CodeEngine {
         this.lastBlocks[off] = b;
       }
       if (b.n > budget - done) break;
-      const k = b.fn(c);
+      const k = b.fn(c, budget - done);
+      // Negative: the last instruction ran through its handler (the run loop takes over). A region that left
+      // early (a fault, the slow word set, the code page changed) is seen by the tests below and by the
+      // page compare at the top (an invalidation sets fLin0 to NaN).
+      if (k < 0) { done -= k; break; }
       done += k;
-      if (k !== b.n || b.endsInHandler || this.thrown !== null || (c.slow & SL_PER_INSN) !== 0) break;
+      if (this.thrown !== null || (c.slow & SL_PER_INSN) !== 0) break;
       rip = c.rip;
     }
     return done === 0 && this.thrown === null ? -1 : done;
@@ -122,29 +129,17 @@ export class JitEngine implements CodeEngine {
   }
 
   private build(c: Cpu, arr: (Insn | undefined)[], off: number, rip: number): Block | null {
-    const insns: Insn[] = [];
-    const rips: number[] = [];
-    let o = off;
-    while (insns.length < MAX_BLOCK) {
-      const ins = this.record(c, arr, o);
-      if (ins === undefined) {
-        // The first record: crossing into the next page (never cached: always interpreted), or too close
-        // to the page end to decode here (the interpreter decodes it; try again then).
-        if (insns.length === 0) return arr[o] === undefined && o + MAX_INSN > PAGE ? null : NO_BLOCK;
-        break;
-      }
-      if (o + ins.len > PAGE) break;
-      insns.push(ins);
-      rips.push(rip + (o - off));
-      if (!isStraight(ins)) break;
-      o += ins.len;
-      if (o >= PAGE) break;
-    }
-    if (insns.length === 0) return NO_BLOCK;
-    const b = translate(insns, rips, c.fLin0, this);
+    const first = this.record(c, arr, off);
+    // Crossing into the next page (never cached: always interpreted), or too close to the page end to decode
+    // here (the interpreter decodes it; try again then).
+    if (first === undefined) return arr[off] === undefined && off + MAX_INSN > PAGE ? null : NO_BLOCK;
+    const at: RecordAt = (o) => this.record(c, arr, o);
+    const b = translate(at, off, rip, c.fLin0, this);
+    if (b === null) return NO_BLOCK;
     this.stats.blocks++;
-    this.stats.instructions += b.n;
+    this.stats.instructions += b.size;
     this.stats.inlined += b.inlined;
+    if (b.loops) this.stats.loops++;
     return b;
   }
 }

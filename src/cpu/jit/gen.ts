@@ -1,6 +1,6 @@
-// The code generator state of one block under translation (block.ts): which registers sit in JS locals and
+// The code generator state of one region under translation (block.ts): which registers sit in JS locals and
 // whether they are dirty, the pending lazy-flag record of the last flag-setting inlined instruction, the
-// catch-clause cases of the instructions that can fault, and the exits. The per-instruction emitters
+// fault points and the exits. The per-instruction emitters
 // (emit.ts) write through it; Gen decides when state must be stored so that a handler, an exit or a fault
 // sees registers and flags exactly as the interpreter would leave them.
 
@@ -14,101 +14,179 @@ export function lit(v: number): string { return v < 0 ? `(${v})` : String(v); }
 /** Register local states: not loaded, loaded and unchanged, changed since loaded. */
 export const NONE = 0, CLEAN = 1, DIRTY = 2;
 
-/** The pending (not yet stored) lazy-flag record of the last flag-setting inlined instruction. */
+/** The pending (not yet stored) lazy-flag record of the last flag-setting inlined instruction. Its values live in
+ *  the fixed locals FK (the kind: the value lf[0] gets, EAGER for eager flags, 0 when nothing is pending), FZ
+ *  (operand size), FR/FH (result), FA/FAH, FB/FBH (operands), FC (carry-in of INC/DEC), FV (eager flag bits): the
+ *  exit tail and the catch clause store the record from those alone, whichever instruction set it. */
 interface Flags {
-  /** Statements that store it (as the interpreter's handler would have). */
-  store: string;
-  kind: 'add' | 'sub' | 'logic' | 'incdec' | 'eager';
+  kind: 'add' | 'sub' | 'logic' | 'incdec' | 'eager' | 'dyn';
   w: boolean;
-  /** Names of the locals holding result / operands / carry-in / eager value (suffix per instruction). */
+  /** Expressions of result / operands / carry-in / eager value (the fixed locals, or constants). */
   r: string; h: string; a: string; ah: string; b: string; bh: string; cin: string; v: string;
 }
+
+/** FK for eager flags (RFLAGS written, lf[0] = 0). */
+const EAGER = 100;
+/** A record of unknown kind may be pending (FK says which): at a loop head. */
+const DYN: Flags = { kind: 'dyn', w: false, r: '', h: '', a: '', ah: '', b: '', bh: '', cin: '', v: '' };
+/** Declarations of the flag locals (block.ts). */
+export const FLAG_LOCALS = 'FK = 0, FZ = 0, FR = 0, FH = 0, FA = 0, FAH = 0, FB = 0, FBH = 0, FC = 0, FV = 0';
+/** Store whatever record FK says is pending (the interpreter's handlers' lf layout, core.ts). */
+export const STORE_PENDING_FLAGS = `switch (FK) { case 0: break; case ${EAGER}: lf[0] = 0; c.fl = (c.fl & ${~RFLAGS_ARITH}) | FV; break; ` +
+  'case 5: lf[0] = 5; lf[1] = FZ; lf[2] = FR; lf[3] = FH; break; ' +
+  'case 6: case 7: lf[0] = FK; lf[1] = FZ; lf[2] = FR; lf[3] = FH; lf[4] = FA; lf[5] = FAH; lf[6] = 1; lf[7] = 0; lf[8] = FC; break; ' +
+  'default: lf[0] = FK; lf[1] = FZ; lf[2] = FR; lf[3] = FH; lf[4] = FA; lf[5] = FAH; lf[6] = FB; lf[7] = FBH; } FK = 0;';
+
+/** What Gen.snapshot saves: the register-local states and the pending flags at one point of the code. */
+export interface GenState { regL: Uint8Array; regH: Uint8Array; flags: Flags | null }
+
+/** Registers (low and high halves) a region keeps in locals from its entry on, and those it writes. */
+export interface RegSets { useL: Uint8Array; useH: Uint8Array }
 
 export class Gen {
   readonly out: string[] = [];
   readonly regL = new Uint8Array(16);
   readonly regH = new Uint8Array(16);
+  /** Halves used (1) and written (2) anywhere in the region (bit mask per register). */
+  readonly useL = new Uint8Array(16);
+  readonly useH = new Uint8Array(16);
   flags: Flags | null = null;
-  /** Catch-clause cases: for each instruction index that can fault, what must be stored. */
-  readonly faultCases: string[] = [];
   inlined = 0;
-  constructor(readonly insns: Insn[], readonly rips: number[], readonly lin0: number) {}
+  /** Per instruction instance (an instruction reached on two paths of a region is emitted twice): the
+   *  decoded record, its linear RIP, the instructions retired in the current pass before it, 1 when inlined. */
+  readonly insns: Insn[] = [];
+  readonly rips: number[] = [];
+  readonly depths: number[] = [];
+  readonly inl: number[] = [];
+  /** Deepest pass (instructions from the entry to an exit or back to the entry). */
+  maxDepth = 0;
+  /**
+   * pre: the registers loaded into locals at the entry (block.ts, from a first emission's useL/useH); they stay
+   * valid everywhere (reloaded after every handler call), so every exit and fault stores the written ones
+   * unconditionally. null: the first emission (registers loaded on first use; its code is discarded).
+   * loopHead: the entry is also a loop head: written registers count as modified and a record of any kind
+   * may be pending there.
+   */
+  constructor(readonly lin0: number, readonly pre: RegSets | null = null, loopHead = false) {
+    if (pre !== null) {
+      for (let r = 0; r < 16; r++) {
+        if (pre.useL[r]) this.regL[r] = loopHead && (pre.useL[r]! & 2) ? DIRTY : CLEAN;
+        if (pre.useH[r]) this.regH[r] = loopHead && (pre.useH[r]! & 2) ? DIRTY : CLEAN;
+      }
+      if (loopHead) this.flags = DYN;
+    }
+  }
 
+  /** A new instruction instance; returns its index k (the suffix of its temporaries). */
+  add(i: Insn, rip: number, depth: number): number {
+    this.insns.push(i); this.rips.push(rip); this.depths.push(depth); this.inl.push(0);
+    return this.insns.length - 1;
+  }
   emit(s: string): void { this.out.push(s); }
   lo(r: number): string {
+    this.useL[r]! |= 1;
     if (this.regL[r] === NONE) { this.emit(`L${r} = rl[${r}];`); this.regL[r] = CLEAN; }
     return `L${r}`;
   }
   hi(r: number): string {
+    this.useH[r]! |= 1;
     if (this.regH[r] === NONE) { this.emit(`H${r} = rh[${r}];`); this.regH[r] = CLEAN; }
     return `H${r}`;
   }
-  setLo(r: number, e: string): void { this.emit(`L${r} = ${e};`); this.regL[r] = DIRTY; }
-  setHi(r: number, e: string): void { this.emit(`H${r} = ${e};`); this.regH[r] = DIRTY; }
-  /** Statements that store the dirty registers and the pending flags (state unchanged). */
-  writeBack(): string {
+  setLo(r: number, e: string): void { this.emit(`L${r} = ${e};`); this.regL[r] = DIRTY; this.useL[r]! |= 3; }
+  setHi(r: number, e: string): void { this.emit(`H${r} = ${e};`); this.regH[r] = DIRTY; this.useH[r]! |= 3; }
+  snapshot(): GenState { return { regL: this.regL.slice(), regH: this.regH.slice(), flags: this.flags }; }
+  restore(s: GenState): void { this.regL.set(s.regL); this.regH.set(s.regH); this.flags = s.flags; }
+  /** Retired-count expression after `d` instructions of the current pass (t: instructions of the passes
+   *  before, in a region that loops). */
+  static done(d: number): string { return `t + ${d}`; }
+  /** Store the dirty registers and the pending flags now (before a handler call); registers stay cached. */
+  flush(): void {
     let s = '';
     for (let r = 0; r < 16; r++) {
-      if (this.regL[r] === DIRTY) s += `rl[${r}] = L${r}; `;
-      if (this.regH[r] === DIRTY) s += `rh[${r}] = H${r}; `;
+      if (this.regL[r] === DIRTY) { s += `rl[${r}] = L${r}; `; this.regL[r] = CLEAN; }
+      if (this.regH[r] === DIRTY) { s += `rh[${r}] = H${r}; `; this.regH[r] = CLEAN; }
     }
-    if (this.flags !== null) s += this.flags.store + ' ';
-    return s;
-  }
-  /** Store registers and flags now; registers stay cached (clean). */
-  flush(): void {
-    const s = this.writeBack();
     if (s !== '') this.emit(s);
-    for (let r = 0; r < 16; r++) {
-      if (this.regL[r] === DIRTY) this.regL[r] = CLEAN;
-      if (this.regH[r] === DIRTY) this.regH[r] = CLEAN;
-    }
-    this.flags = null;
+    this.flushFlags();
   }
   /** Store the pending flags only. */
   flushFlags(): void {
-    if (this.flags !== null) { this.emit(this.flags.store); this.flags = null; }
+    const f = this.flags;
+    if (f === null) return;
+    this.flags = null;
+    switch (f.kind) {
+      case 'add': case 'sub':
+        this.emit(`lf[0] = FK; lf[1] = FZ; lf[2] = FR; lf[3] = FH; lf[4] = FA; lf[5] = FAH; lf[6] = FB; lf[7] = FBH; FK = 0;`); return;
+      case 'logic': this.emit('lf[0] = 5; lf[1] = FZ; lf[2] = FR; lf[3] = FH; FK = 0;'); return;
+      case 'incdec': this.emit('lf[0] = FK; lf[1] = FZ; lf[2] = FR; lf[3] = FH; lf[4] = FA; lf[5] = FAH; lf[6] = 1; lf[7] = 0; lf[8] = FC; FK = 0;'); return;
+      case 'eager': this.emit(`lf[0] = 0; c.fl = (c.fl & ${~RFLAGS_ARITH}) | FV; FK = 0;`); return;
+      default: this.emit(STORE_PENDING_FLAGS);
+    }
   }
-  /** After a handler call: every register may have changed. */
-  forget(): void { this.regL.fill(NONE); this.regH.fill(NONE); }
-  /** Instruction k may fault from here on: the catch stores what is modified so far. */
+  /** After a handler call: every register may have changed (reloaded at once when they are kept from the entry). */
+  forget(): void {
+    const pre = this.pre;
+    if (pre === null) { this.regL.fill(NONE); this.regH.fill(NONE); return; }
+    let s = '';
+    for (let r = 0; r < 16; r++) {
+      if (pre.useL[r]) { s += `L${r} = rl[${r}]; `; this.regL[r] = CLEAN; }
+      if (pre.useH[r]) { s += `H${r} = rh[${r}]; `; this.regH[r] = CLEAN; }
+    }
+    if (s !== '') this.emit(s);
+  }
+  /** Instruction instance k may fault from here on (the catch clause stores the written registers and the
+   *  pending flags, as they are before k). Also makes c.retired exact for what follows: a handler such as
+   *  RDTSC, or a memory access a device answers from the virtual clock (the LAPIC timer's current count),
+   *  must see the interpreter's count. */
   faultPoint(k: number): void {
-    this.emit(`n = ${k};`);
-    this.faultCases.push(`case ${k}: ${this.writeBack()}break;`);
+    this.emit(`n = ${k}; c.retired = R0 + ${Gen.done(this.depths[k]!)};`);
   }
-  /** Leave the block after `k` instructions, the last at `insnRip`, continuing at `next`. */
-  exitCode(k: number, insnRip: number, next: string): string {
-    return `${this.writeBack()}c.insnRip = ${lit(insnRip)}; c.nextRip = ${next}; c.rip = ${next}; c.retired += ${k}; return ${k};`;
+  /** Leave the region after `d` instructions of this pass, the last at `insnRip`, continuing at `next`: to the
+   *  exit tail (block.ts), which stores the written registers and the pending flags. */
+  exitCode(d: number, insnRip: number, next: string): string {
+    if (d > this.maxDepth) this.maxDepth = d;
+    return `XI = ${lit(insnRip)}; XN = ${next}; XD = ${d}; break out;`;
   }
-  /** After instruction k (inlined, may have accessed memory): leave if the slow word or the code page says so. */
-  checkAfter(k: number): void {
+  /** After instance k (may have accessed memory): leave if the slow word or the code page says so, continuing
+   *  at `next` (default: the next instruction). */
+  checkAfter(k: number, next?: string): void {
     const r = this.rips[k]!, nr = r + this.insns[k]!.len;
-    this.emit(`if ((c.slow & ${SL_PER_INSN}) !== 0 || c.fLin0 !== ${lit(this.lin0)}) { ${this.exitCode(k + 1, r, lit(nr))} }`);
+    this.emit(`if ((c.slow & ${SL_PER_INSN}) !== 0 || c.fLin0 !== ${lit(this.lin0)}) { ${this.exitCode(this.depths[k]! + 1, r, next ?? lit(nr))} }`);
   }
 
   // ---- lazy flags ----
+  /** Instruction k set the flags: the record into the fixed locals (free in optimised code). */
   setFlags(f: Omit<Flags, 'store'>, k: number): void {
-    let store: string;
+    void k;
     const sz = f.w ? 8 : 4;
+    let s: string;
+    let g: Flags;
     switch (f.kind) {
       case 'add': case 'sub':
-        store = `lf[0] = ${f.kind === 'add' ? 1 : 3}; lf[1] = ${sz}; lf[2] = ${f.r}; lf[3] = ${f.h}; lf[4] = ${f.a}; lf[5] = ${f.ah}; lf[6] = ${f.b}; lf[7] = ${f.bh};`;
+        s = `FK = ${f.kind === 'add' ? 1 : 3}; FZ = ${sz}; FR = ${f.r}; FH = ${f.h}; FA = ${f.a}; FAH = ${f.ah}; FB = ${f.b}; FBH = ${f.bh};`;
+        g = { kind: f.kind, w: f.w, r: 'FR', h: 'FH', a: 'FA', ah: 'FAH', b: 'FB', bh: 'FBH', cin: '0', v: '' };
         break;
       case 'logic':
-        store = `lf[0] = 5; lf[1] = ${sz}; lf[2] = ${f.r}; lf[3] = ${f.h};`;
+        s = `FK = 5; FZ = ${sz}; FR = ${f.r}; FH = ${f.h};`;
+        g = { kind: 'logic', w: f.w, r: 'FR', h: 'FH', a: '', ah: '', b: '', bh: '', cin: '0', v: '' };
         break;
       case 'incdec':
-        store = `lf[0] = ${f.v}; lf[1] = ${sz}; lf[2] = ${f.r}; lf[3] = ${f.h}; lf[4] = ${f.a}; lf[5] = ${f.ah}; lf[6] = 1; lf[7] = 0; lf[8] = ${f.cin};`;
+        s = `FK = ${f.v}; FZ = ${sz}; FR = ${f.r}; FH = ${f.h}; FA = ${f.a}; FAH = ${f.ah}; FC = ${f.cin};`;
+        g = { kind: 'incdec', w: f.w, r: 'FR', h: 'FH', a: 'FA', ah: 'FAH', b: '1', bh: '0', cin: 'FC', v: '' };
         break;
       default:
-        store = `lf[0] = 0; c.fl = (c.fl & ${~RFLAGS_ARITH}) | v_${k};`;
+        s = `FK = ${EAGER}; FV = ${f.v};`;
+        g = { kind: 'eager', w: f.w, r: '', h: '', a: '', ah: '', b: '', bh: '', cin: '', v: 'FV' };
     }
-    this.flags = { ...f, store };
+    this.emit(s);
+    this.flags = g;
   }
   /** CF as a 0/1 expression (Cpu.getCF). */
   cf(): string {
     const f = this.flags;
-    if (f !== null) {
+    if (f !== null && f.kind === 'dyn') this.flushFlags();
+    else if (f !== null) {
       if (f.kind === 'logic') return '0';
       if (f.kind === 'eager') return `(${f.v} & 1)`;
       if (f.kind === 'incdec') return f.cin;

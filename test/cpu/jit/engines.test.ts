@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExternalWatchpoint, GuestCpu } from '../../../src/cpu/api.js';
 import { asm } from '../support/asm.js';
 import { big, bytesDiffer, CODE, DATA, makeEngineMachine, snapshot } from './machine.js';
-import { DATA_SPAN, program, Rng } from './gen.js';
+import { DATA_SPAN, loopForm, program, Rng, type Program } from './gen.js';
 
 const SEEDS = Number(process.env.JIT_DIFF_SEEDS ?? 24);
 const FIRST = Number(process.env.JIT_DIFF_SEED ?? 1);
@@ -64,8 +64,8 @@ function randomArming(r: Rng, rips: bigint[]): { arm: Arm; what: string[] } {
   return { arm, what };
 }
 
-function compareSeed(seed: number, armDebug: boolean): void {
-  const p = program(seed, 40, 30);
+/** Returns the block compiler's statistics of the jit machine. */
+function compareSeed(seed: number, armDebug: boolean, p: Program = program(seed, 40, 30)): { loops: number } {
   const code = asm(p.source, CODE);
   const r = new Rng(seed * 7919);
   const a = makeEngineMachine('interp', code, p.regs);
@@ -93,8 +93,9 @@ function compareSeed(seed: number, armDebug: boolean): void {
     const cm = bytesDiffer(a.mem.readPhys(CODE, code.length), b.mem.readPhys(CODE, code.length));
     if (cm >= 0) expect.fail(ctx(slice, `code byte ${cm} differs`));
     if (sa.kind === 'ext-breakpoint') { a.cpu.suppressExternalBreakpointOnce(); b.cpu.suppressExternalBreakpointOnce(); continue; }
-    if (sa.kind !== 'budget' && sa.kind !== 'ext-watchpoint') return;
+    if (sa.kind !== 'budget' && sa.kind !== 'ext-watchpoint') break;
   }
+  return (b.cpu as unknown as { jit: { stats: { loops: number } } }).jit.stats;
 }
 
 describe('engines: jit vs interpreter on random instruction streams', () => {
@@ -103,5 +104,16 @@ describe('engines: jit vs interpreter on random instruction streams', () => {
   });
   it(`${SEEDS} streams with random DR0-DR3, gdb breakpoints/watchpoints and single-steps: identical, same #DB sequence`, { timeout: 300_000 }, () => {
     for (let s = FIRST; s < FIRST + SEEDS; s++) compareSeed(s + 100000, true);
+  });
+  // Short bodies without self-modifying code: the loop fits one region, which then iterates inside its function
+  // (registers in locals across iterations, the budget checked per iteration); with CALL/RET, RDTSC and stack
+  // and memory forms in the body.
+  it(`${SEEDS} short loops (one looping region), idle and armed: identical`, { timeout: 300_000 }, () => {
+    let loops = 0;
+    for (let s = FIRST; s < FIRST + SEEDS; s++) {
+      const len = 3 + (s % 9);
+      loops += compareSeed(s + 200000, s % 2 === 0, program(s + 200000, len, 500, { form: loopForm, share: 0.4 }, false)).loops;
+    }
+    expect(loops, 'regions that loop inside their function').toBeGreaterThan(SEEDS / 2);
   });
 });

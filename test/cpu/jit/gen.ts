@@ -178,6 +178,28 @@ export function memoryPathForm(r: Rng, labels: { n: number }): string {
   }
 }
 
+/** Forms for short loops that the block compiler turns into one looping region (test/cpu/jit/engines.test.ts): near
+ *  CALL/RET (the compiler inlines both), a backward-free JMP, RDTSC (reads the virtual clock: the instruction count
+ *  must be exact at a handler in the middle of a region), PUSH/POP and loads/stores (the count must be exact at
+ *  every memory access too). */
+export function loopForm(r: Rng, labels: { n: number }): string {
+  switch (r.int(6)) {
+    case 0: {
+      const l = ++labels.n, m = ++labels.n;
+      return `call ${l}f; jmp ${m}f; ${l}: addq $3, %r${8 + r.int(8)}; ret; ${m}:`;
+    }
+    case 1: return 'rdtsc; xorq %rax, %r14; addq %rdx, %r15';
+    case 2: return `pushq %${r.pick(R64)}; popq %${r.pick(R64)}`;
+    case 3: { const l = ++labels.n; return `jmp ${l}f; ${l}:`; }
+    default: return instrNoSmc(r, labels);
+  }
+}
+
+/** instr() without the store into the code (a loop that rewrites itself is retranslated every iteration). */
+function instrNoSmc(r: Rng, labels: { n: number }): string {
+  for (;;) { const s = instr(r, labels); if (!s.includes('smc')) return s; }
+}
+
 export interface Program {
   source: string;
   regs: bigint[];
@@ -185,7 +207,8 @@ export interface Program {
 
 /** A loop of `iters` iterations over a random body of `len` instructions, then HLT. With `extra`, that share of the
  *  body's instructions comes from extra.form instead (same Rng, so a seed still names one program). */
-export function program(seed: number, len: number, iters: number, extra?: { form: (r: Rng, labels: { n: number }) => string; share: number }): Program {
+export function program(seed: number, len: number, iters: number, extra?: { form: (r: Rng, labels: { n: number }) => string; share: number },
+  smc = true): Program {
   const r = new Rng(seed);
   const labels = { n: 0 };
   const body: string[] = [];
@@ -193,8 +216,8 @@ export function program(seed: number, len: number, iters: number, extra?: { form
   // middle of a block, after the inlined SHL left RAX and the flags modified and not yet stored.
   const faultAt = r.chance(0.33) ? r.int(len) : -1;
   for (let k = 0; k < len; k++) {
-    body.push(extra !== undefined && r.chance(extra.share) ? extra.form(r, labels) : instr(r, labels));
-    if (k === len >> 1) body.push('smc: addl $1, %eax');
+    body.push(extra !== undefined && r.chance(extra.share) ? extra.form(r, labels) : smc ? instr(r, labels) : instrNoSmc(r, labels));
+    if (smc && k === len >> 1) body.push('smc: addl $1, %eax');
     if (k === faultAt) body.push('cmpl $3, %ebp; sete %al; movzbl %al, %eax; addq %rax, %r9; shlq $25, %rax; shlq $25, %rax; movq (%rbx,%rax,1), %rcx');
   }
   const source = [
