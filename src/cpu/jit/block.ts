@@ -83,6 +83,11 @@ const CANON_LIMIT = 140737488355328; // 2^47: RIP outside [-2^47, 2^47) is not c
 /** Helpers the generated code calls (fast.ts imul64's rare exact-overflow case). */
 const HELPERS = {
   mulhu32,
+  /** fast.ts imul64's overflow: the product of the operands as doubles decides below 2^62 and from 2^64 on. */
+  ov64m(a: number, ah: number, b: number, bh: number): boolean {
+    const m = Math.abs((ah * TWO32 + (a >>> 0)) * (bh * TWO32 + (b >>> 0)));
+    return m < 4611686018427387904 ? false : m >= 18446744073709551616 ? true : HELPERS.ov64(a, ah, b, bh);
+  },
   /** Signed 64x64 product overflows 64 bits (fast.ts imul64, for |product| in [2^62, 2^64)). */
   ov64(a: number, ah: number, b: number, bh: number): boolean {
     muls64(a, ah, b, bh);

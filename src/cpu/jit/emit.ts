@@ -4,18 +4,17 @@
 // emitted statements into one function; gen.ts holds the registers-in-locals and lazy-flag bookkeeping.
 
 import { TWO32 } from '../canonical.js';
-import { RFLAGS_CF, RFLAGS_OF, VEC_SS } from '../arch.js';
+import { VEC_SS } from '../arch.js';
 import type { Insn } from '../decoder.js';
 import { TLB_SIZE } from '../state.js';
 import { CLEAN, DIRTY, type Gen, lit } from './gen.js';
 
-const TWO62 = 4611686018427387904, TWO64 = 18446744073709551616;
 
 // ALU kinds (ModRM.reg / opcode bits 5:3): 0 ADD 1 OR 4 AND 5 SUB 6 XOR 7 CMP; 8 = TEST (fast.ts RR64/RI64).
 const LOGIC_OP: Record<number, string> = { 1: '|', 4: '&', 6: '^', 8: '&' };
 
 /** Inline the TLB-hit RAM path of the data accessors (set false to measure the accessors alone). */
-export const TLB_INLINE = false;
+export const TLB_INLINE = true;
 
 /** Cpu.rd8/rd16/rd32/rd64 at linear `la` into mlo_k (and mhi_k for 8 bytes): inline, exactly the accessor's own
  *  fast path of memory-access.ts when no data breakpoint or watchpoint range covers the access, it stays in
@@ -86,11 +85,10 @@ function aluWith(g: Gen, k: number, w: boolean, kind: number, d: number, b: stri
   g.setFlags({ kind: kindName, w, r, h: w ? h : '0', a, ah: w ? ah : '0', b, bh: w ? bh : '0', cin: '0', v: '' }, k);
 }
 
-/** fast.ts shiftFlags: all six status flags eagerly, kept pending as the value v_k. */
-function shiftFlags(g: Gen, k: number, w: boolean, r: string, zero: string, sign: string, cf: string, of: string): void {
-  g.emit(`let p_${k} = ${r} & 0xff; p_${k} ^= p_${k} >> 4; p_${k} ^= p_${k} >> 2; p_${k} ^= p_${k} >> 1;`);
-  g.emit(`const v_${k} = ${cf} | (((~p_${k}) & 1) << 2) | ((${zero} ? 1 : 0) << 6) | (${sign} << 7) | (${of} << 11);`);
-  g.setFlags({ kind: 'eager', w, r: '', h: '', a: '', ah: '', b: '', bh: '', cin: '', v: `v_${k}` }, k);
+/** fast.ts shiftFlags, kept lazy: the result (r, h: 0 for 32 bits), CF and OF go into the flag locals and the six
+ *  status flags are assembled only where they are stored (gen.ts SHIFT; zero and sign from the result). */
+function shiftFlags(g: Gen, k: number, w: boolean, r: string, h: string, cf: string, of: string): void {
+  g.setFlags({ kind: 'shift', w, r, h, a: '', ah: '', b: '', bh: '', cin: '', v: `${cf} | (${of} << 11)` }, k);
 }
 
 /** The memory operand's linear address into la_k (fast.ts eaLow for the plain 64-bit forms, else Cpu.ea). */
@@ -270,13 +268,13 @@ export function inline(g: Gen, k: number): boolean {
         g.emit(`const ${a} = ${g.lo(d)};`);
         if (kind === 4 || kind === 6) {
           g.emit(`const ${r} = ${a} << ${n}, cf_${k} = (${a} >>> ${32 - n}) & 1;`);
-          shiftFlags(g, k, w, r, `${r} === 0`, `(${r} >>> 31)`, `cf_${k}`, `((${r} >>> 31) ^ cf_${k})`);
+          shiftFlags(g, k, w, r, '0', `cf_${k}`, `((${r} >>> 31) ^ cf_${k})`);
         } else if (kind === 5) {
           g.emit(`const ${r} = (${a} >>> ${n}) | 0, cf_${k} = (${a} >>> ${n - 1}) & 1;`);
-          shiftFlags(g, k, w, r, `${r} === 0`, `(${r} >>> 31)`, `cf_${k}`, `(${a} >>> 31)`);
+          shiftFlags(g, k, w, r, '0', `cf_${k}`, `(${a} >>> 31)`);
         } else {
           g.emit(`const ${r} = ${a} >> ${n}, cf_${k} = (${a} >> ${n - 1}) & 1;`);
-          shiftFlags(g, k, w, r, `${r} === 0`, `(${r} >>> 31)`, `cf_${k}`, '0');
+          shiftFlags(g, k, w, r, '0', `cf_${k}`, '0');
         }
         g.setLo(d, r); g.setHi(d, '0');
         return true;
@@ -284,13 +282,13 @@ export function inline(g: Gen, k: number): boolean {
       g.emit(`const ${a} = ${g.lo(d)}, ${ah} = ${g.hi(d)};`);
       if (kind === 4 || kind === 6) {
         g.emit(`const ${r} = ${a} << ${n}, ${h} = (${ah} << ${n}) | (${a} >>> ${32 - n}), cf_${k} = (${ah} >>> ${32 - n}) & 1;`);
-        shiftFlags(g, k, w, r, `(${r} | ${h}) === 0`, `(${h} >>> 31)`, `cf_${k}`, `((${h} >>> 31) ^ cf_${k})`);
+        shiftFlags(g, k, w, r, h, `cf_${k}`, `((${h} >>> 31) ^ cf_${k})`);
       } else if (kind === 5) {
         g.emit(`const ${r} = (${a} >>> ${n}) | (${ah} << ${32 - n}), ${h} = ${ah} >>> ${n}, cf_${k} = (${a} >>> ${n - 1}) & 1;`);
-        shiftFlags(g, k, w, r, `(${r} | ${h}) === 0`, '0', `cf_${k}`, `(${ah} >>> 31)`);
+        shiftFlags(g, k, w, r, h, `cf_${k}`, `(${ah} >>> 31)`);
       } else {
         g.emit(`const ${r} = (${a} >>> ${n}) | (${ah} << ${32 - n}), ${h} = ${ah} >> ${n}, cf_${k} = (${a} >>> ${n - 1}) & 1;`);
-        shiftFlags(g, k, w, r, `(${r} | ${h}) === 0`, `(${h} >>> 31)`, `cf_${k}`, '0');
+        shiftFlags(g, k, w, r, h, `cf_${k}`, '0');
       }
       g.setLo(d, r); g.setHi(d, h);
       return true;
@@ -325,21 +323,22 @@ export function inline(g: Gen, k: number): boolean {
       if (i.mem) return false;
       const d = i.reg, s = i.rm, rr = op === 0x1af;
       const a = `a_${k}`, b = `b_${k}`;
+      // fast.ts imul64/imul32; CF = OF = the product overflows, SF/ZF/AF/PF cleared: kept lazy (gen.ts IMUL64 /
+      // IMUL32: the operands go into the flag locals, the overflow test runs only where the flags are stored).
       if (w) {
         const ah = `ah_${k}`, bh = `bh_${k}`;
         if (rr) g.emit(`const ${a} = ${g.lo(d)}, ${ah} = ${g.hi(d)}, ${b} = ${g.lo(s)}, ${bh} = ${g.hi(s)};`);
         else g.emit(`const ${a} = ${g.lo(s)}, ${ah} = ${g.hi(s)}, ${b} = ${lit(i.imm)}, ${bh} = ${lit(i.immHi)};`);
         g.emit(`const lo_${k} = Math.imul(${a}, ${b}), hi_${k} = (X.mulhu32(${a}, ${b}) + Math.imul(${a}, ${bh}) + Math.imul(${ah}, ${b})) | 0;`);
-        g.emit(`const m_${k} = Math.abs((${ah} * ${TWO32} + (${a} >>> 0)) * (${bh} * ${TWO32} + (${b} >>> 0)));`);
-        g.emit(`const v_${k} = (m_${k} < ${TWO62} ? false : m_${k} >= ${TWO64} ? true : X.ov64(${a}, ${ah}, ${b}, ${bh})) ? ${RFLAGS_CF | RFLAGS_OF} : 0;`);
         g.setLo(d, `lo_${k}`); g.setHi(d, `hi_${k}`);
+        g.setFlags({ kind: 'imul', w, r: '', h: '', a, ah, b, bh, cin: '', v: '' }, k);
       } else {
         if (rr) g.emit(`const ${a} = ${g.lo(d)}, ${b} = ${g.lo(s)};`);
         else g.emit(`const ${a} = ${g.lo(s)}, ${b} = ${lit(i.imm)};`);
-        g.emit(`const lo_${k} = Math.imul(${a}, ${b}); const v_${k} = ${a} * ${b} !== lo_${k} ? ${RFLAGS_CF | RFLAGS_OF} : 0;`);
+        g.emit(`const lo_${k} = Math.imul(${a}, ${b});`);
         g.setLo(d, `lo_${k}`); g.setHi(d, '0');
+        g.setFlags({ kind: 'imul', w, r: '', h: '', a, ah: '0', b, bh: '0', cin: '', v: '' }, k);
       }
-      g.setFlags({ kind: 'eager', w, r: '', h: '', a: '', ah: '', b: '', bh: '', cin: '', v: `v_${k}` }, k);
       return true;
     }
   }

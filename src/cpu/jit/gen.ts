@@ -5,7 +5,7 @@
 // sees registers and flags exactly as the interpreter would leave them.
 
 import { SL_PER_INSN } from '../state.js';
-import { RFLAGS_ARITH } from '../arch.js';
+import { RFLAGS_ARITH, RFLAGS_CF, RFLAGS_OF } from '../arch.js';
 import type { Insn } from '../decoder.js';
 
 /** JS literal of a number (negative ones parenthesised). */
@@ -19,23 +19,40 @@ export const NONE = 0, CLEAN = 1, DIRTY = 2;
  *  (operand size), FR/FH (result), FA/FAH, FB/FBH (operands), FC (carry-in of INC/DEC), FV (eager flag bits): the
  *  exit tail and the catch clause store the record from those alone, whichever instruction set it. */
 interface Flags {
-  kind: 'add' | 'sub' | 'logic' | 'incdec' | 'eager' | 'dyn';
+  kind: 'add' | 'sub' | 'logic' | 'incdec' | 'eager' | 'shift' | 'imul' | 'dyn';
   w: boolean;
   /** Expressions of result / operands / carry-in / eager value (the fixed locals, or constants). */
   r: string; h: string; a: string; ah: string; b: string; bh: string; cin: string; v: string;
 }
 
-/** FK for eager flags (RFLAGS written, lf[0] = 0). */
+/** FK for eager flags (RFLAGS written, lf[0] = 0: FV the arithmetic flags). */
 const EAGER = 100;
+/** FK for a shift's flags (fast.ts shiftFlags, assembled when stored): FR/FH the result (FH 0 for 32 bits), FZ
+ *  the size, FC = CF | OF << 11. */
+const SHIFT = 101;
+/** FK for IMUL's flags (fast.ts imul64/imul32: CF = OF = overflow, the others 0), tested when stored: FA/FAH and
+ *  FB/FBH the operands, FZ the size. */
+const IMUL = 102;
 /** A record of unknown kind may be pending (FK says which): at a loop head. */
 const DYN: Flags = { kind: 'dyn', w: false, r: '', h: '', a: '', ah: '', b: '', bh: '', cin: '', v: '' };
 /** Declarations of the flag locals (block.ts). */
 export const FLAG_LOCALS = 'FK = 0, FZ = 0, FR = 0, FH = 0, FA = 0, FAH = 0, FB = 0, FBH = 0, FC = 0, FV = 0';
+const ARITH_KEEP = ~RFLAGS_ARITH;
+/** The flag bits of a shift record (fast.ts shiftFlags: CF, PF of the low byte, ZF, SF, OF). */
+const SHIFT_BITS = '(FC | (((0x6996 >> ((FR ^ (FR >> 4)) & 15)) & 1) === 0 ? 4 : 0) | ((FZ === 8 ? (FR | FH) === 0 : FR === 0) ? 64 : 0) | (((FZ === 8 ? FH : FR) >>> 31) << 7))';
+/** IMUL's CF | OF (fast.ts imul64: the product as doubles decides below 2^62 and from 2^64 on). */
+const IMUL_BITS = `((FZ === 8 ? (X.ov64m(FA, FAH, FB, FBH)) : FA * FB !== Math.imul(FA, FB)) ? ${RFLAGS_CF | RFLAGS_OF} : 0)`;
+const STORE = {
+  addsub: 'lf[0] = FK; lf[1] = FZ; lf[2] = FR; lf[3] = FH; lf[4] = FA; lf[5] = FAH; lf[6] = FB; lf[7] = FBH;',
+  logic: 'lf[0] = 5; lf[1] = FZ; lf[2] = FR; lf[3] = FH;',
+  incdec: 'lf[0] = FK; lf[1] = FZ; lf[2] = FR; lf[3] = FH; lf[4] = FA; lf[5] = FAH; lf[6] = 1; lf[7] = 0; lf[8] = FC;',
+  eager: `lf[0] = 0; c.fl = (c.fl & ${ARITH_KEEP}) | FV;`,
+  shift: `lf[0] = 0; c.fl = (c.fl & ${ARITH_KEEP}) | ${SHIFT_BITS};`,
+  imul: `lf[0] = 0; c.fl = (c.fl & ${ARITH_KEEP}) | ${IMUL_BITS};`,
+};
 /** Store whatever record FK says is pending (the interpreter's handlers' lf layout, core.ts). */
-export const STORE_PENDING_FLAGS = `switch (FK) { case 0: break; case ${EAGER}: lf[0] = 0; c.fl = (c.fl & ${~RFLAGS_ARITH}) | FV; break; ` +
-  'case 5: lf[0] = 5; lf[1] = FZ; lf[2] = FR; lf[3] = FH; break; ' +
-  'case 6: case 7: lf[0] = FK; lf[1] = FZ; lf[2] = FR; lf[3] = FH; lf[4] = FA; lf[5] = FAH; lf[6] = 1; lf[7] = 0; lf[8] = FC; break; ' +
-  'default: lf[0] = FK; lf[1] = FZ; lf[2] = FR; lf[3] = FH; lf[4] = FA; lf[5] = FAH; lf[6] = FB; lf[7] = FBH; } FK = 0;';
+export const STORE_PENDING_FLAGS = `switch (FK) { case 0: break; case ${EAGER}: ${STORE.eager} break; case ${SHIFT}: ${STORE.shift} break; ` +
+  `case ${IMUL}: ${STORE.imul} break; case 5: ${STORE.logic} break; case 6: case 7: ${STORE.incdec} break; default: ${STORE.addsub} } FK = 0;`;
 
 /** What Gen.snapshot saves: the register-local states and the pending flags at one point of the code. */
 export interface GenState { regL: Uint8Array; regH: Uint8Array; flags: Flags | null }
@@ -116,11 +133,12 @@ export class Gen {
     if (f === null) return;
     this.flags = null;
     switch (f.kind) {
-      case 'add': case 'sub':
-        this.emit(`lf[0] = FK; lf[1] = FZ; lf[2] = FR; lf[3] = FH; lf[4] = FA; lf[5] = FAH; lf[6] = FB; lf[7] = FBH; FK = 0;`); return;
-      case 'logic': this.emit('lf[0] = 5; lf[1] = FZ; lf[2] = FR; lf[3] = FH; FK = 0;'); return;
-      case 'incdec': this.emit('lf[0] = FK; lf[1] = FZ; lf[2] = FR; lf[3] = FH; lf[4] = FA; lf[5] = FAH; lf[6] = 1; lf[7] = 0; lf[8] = FC; FK = 0;'); return;
-      case 'eager': this.emit(`lf[0] = 0; c.fl = (c.fl & ${~RFLAGS_ARITH}) | FV; FK = 0;`); return;
+      case 'add': case 'sub': this.emit(`${STORE.addsub} FK = 0;`); return;
+      case 'logic': this.emit(`${STORE.logic} FK = 0;`); return;
+      case 'incdec': this.emit(`${STORE.incdec} FK = 0;`); return;
+      case 'eager': this.emit(`${STORE.eager} FK = 0;`); return;
+      case 'shift': this.emit(`${STORE.shift} FK = 0;`); return;
+      case 'imul': this.emit(`${STORE.imul} FK = 0;`); return;
       default: this.emit(STORE_PENDING_FLAGS);
     }
   }
@@ -175,6 +193,14 @@ export class Gen {
         s = `FK = ${f.v}; FZ = ${sz}; FR = ${f.r}; FH = ${f.h}; FA = ${f.a}; FAH = ${f.ah}; FC = ${f.cin};`;
         g = { kind: 'incdec', w: f.w, r: 'FR', h: 'FH', a: 'FA', ah: 'FAH', b: '1', bh: '0', cin: 'FC', v: '' };
         break;
+      case 'shift':
+        s = `FK = ${SHIFT}; FZ = ${sz}; FR = ${f.r}; FH = ${f.h}; FC = ${f.v};`;
+        g = { kind: 'shift', w: f.w, r: 'FR', h: 'FH', a: '', ah: '', b: '', bh: '', cin: '', v: 'FC' };
+        break;
+      case 'imul':
+        s = `FK = ${IMUL}; FZ = ${sz}; FA = ${f.a}; FAH = ${f.ah}; FB = ${f.b}; FBH = ${f.bh};`;
+        g = { kind: 'imul', w: f.w, r: '', h: '', a: 'FA', ah: 'FAH', b: 'FB', bh: 'FBH', cin: '', v: '' };
+        break;
       default:
         s = `FK = ${EAGER}; FV = ${f.v};`;
         g = { kind: 'eager', w: f.w, r: '', h: '', a: '', ah: '', b: '', bh: '', cin: '', v: 'FV' };
@@ -185,7 +211,8 @@ export class Gen {
   /** CF as a 0/1 expression (Cpu.getCF). */
   cf(): string {
     const f = this.flags;
-    if (f !== null && f.kind === 'dyn') this.flushFlags();
+    if (f !== null && (f.kind === 'dyn' || f.kind === 'imul')) this.flushFlags();
+    else if (f !== null && f.kind === 'shift') return '(FC & 1)';
     else if (f !== null) {
       if (f.kind === 'logic') return '0';
       if (f.kind === 'eager') return `(${f.v} & 1)`;
@@ -230,6 +257,17 @@ export class Gen {
         case 2: case 3: e = zero; break;
         case 4: case 6: e = sign; break; // SF ^ OF = SF
         case 7: e = `(${zero} || ${sign})`; break;
+      }
+    } else if (f !== null && f.kind === 'shift' && c2 !== 3 && c2 !== 5) {
+      const zero = f.w ? '((FR | FH) === 0)' : '(FR === 0)';
+      const sign = f.w ? '(FH < 0)' : '(FR < 0)';
+      switch (c2) {
+        case 0: e = '((FC & 2048) !== 0)'; break;
+        case 1: e = '((FC & 1) !== 0)'; break;
+        case 2: e = zero; break;
+        case 4: e = sign; break;
+        case 6: e = `(${sign} !== ((FC & 2048) !== 0))`; break;
+        case 7: e = `(${zero} || ${sign} !== ((FC & 2048) !== 0))`; break;
       }
     } else if (f !== null && (f.kind === 'add' || f.kind === 'incdec') && (c2 === 2 || c2 === 4)) {
       e = c2 === 2 ? (f.w ? `((${f.r} | ${f.h}) === 0)` : `(${f.r} === 0)`) : (f.w ? `(${f.h} < 0)` : `(${f.r} < 0)`);
