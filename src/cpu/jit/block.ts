@@ -156,7 +156,7 @@ class Walker {
         else {
           this.handlerCall(k, rip, nr);
           g.forget();
-          if (!registerOnly(ins)) g.checkAfter(k);
+          if (!registerOnly(ins)) g.checkAfter(k, undefined, true);
         }
         d++; prev = rip; rip = nr; off += ins.len;
         continue;
@@ -184,9 +184,8 @@ class Walker {
       if (kind === 'jmp') { this.goTo(target, d + 1, rip, true); return; }
       if (kind === 'call') {
         // ops.ts opCallRel: the target is canonical (checked above), then Cpu.push64 of the return address.
-        g.faultPoint(k);
         g.emit(`var cs_${k} = (${g.lo(4)} >>> 0) - 8; const csh_${k} = (${g.hi(4)} + Math.floor(cs_${k} / ${TWO32})) | 0; cs_${k} = cs_${k} >>> 0;`);
-        g.emit(`if (((csh_${k} << 16) >> 16) !== csh_${k}) c.raise(${VEC_SS}, 0);`);
+        g.emit(`if (((csh_${k} << 16) >> 16) !== csh_${k}) { ${g.fp(k)} c.raise(${VEC_SS}, 0); }`);
         g.emit(`const ca_${k} = csh_${k} * ${TWO32} + cs_${k};`);
         wr(g, k, `ca_${k}`, 8, lit(nr | 0), lit(Math.floor(nr / TWO32) | 0));
         g.setLo(4, `cs_${k} | 0`); g.setHi(4, `csh_${k}`);
@@ -195,11 +194,10 @@ class Walker {
         return;
       }
       // RET: ops.ts opRet (C3): RSP canonical (#SS), the 8-byte read, the target canonical (#GP), RSP += 8.
-      g.faultPoint(k);
-      g.emit(`const qh_${k} = ${g.hi(4)}; if (((qh_${k} << 16) >> 16) !== qh_${k}) c.raise(${VEC_SS}, 0);`);
+      g.emit(`const qh_${k} = ${g.hi(4)}; if (((qh_${k} << 16) >> 16) !== qh_${k}) { ${g.fp(k)} c.raise(${VEC_SS}, 0); }`);
       g.emit(`const qa_${k} = qh_${k} * ${TWO32} + (${g.lo(4)} >>> 0);`);
       const [ql, qv] = rd(g, k, `qa_${k}`, 8);
-      g.emit(`if (((${qv} << 16) >> 16) !== ${qv}) c.raise(${VEC_GP}, 0);`);
+      g.emit(`if (((${qv} << 16) >> 16) !== ${qv}) { ${g.fp(k)} c.raise(${VEC_GP}, 0); }`);
       g.emit(`const tg_${k} = ${qv} * ${TWO32} + (${ql} >>> 0); const qs_${k} = (${g.lo(4)} >>> 0) + 8;`);
       g.setHi(4, `(${g.hi(4)} + Math.floor(qs_${k} / ${TWO32})) | 0`); g.setLo(4, `qs_${k} | 0`);
       g.emit(`c.dbBranch = true; ${g.exitCode(d + 1, rip, `tg_${k}`)}`);
@@ -273,6 +271,7 @@ export function translate(at: RecordAt, off0: number, rip0: number, lin0: number
     'const rl = c.rl, rh = c.rh, lf = c.lf, R0 = c.retired;',
     // The accessors' state (memory-access.ts), for the inline TLB-hit paths (emit.ts rd/wr): never replaced.
     'const TT = c.tlbTag, TP = c.tlbPerm, TX = c.tlbPhys, DV = c.dv, U8 = c.u8, MS = c.memSize, CP = c.mem.codePages;',
+    'let DBL = c.dbLo, DBH = c.dbHi, NR = c.needR, NW = c.needW;',
     `let n = 0, t = 0, XI = 0, XN = 0, XD = 0, ${FLAG_LOCALS}${decl.length ? ', ' + decl.join(', ') : ''};`,
     'try {',
     `${load}`,

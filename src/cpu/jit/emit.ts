@@ -22,29 +22,30 @@ export const TLB_INLINE = true;
  *  (walk, #PF, MMIO, page crossing, the debug unit). Returns the names of the low and high dwords. */
 export function rd(g: Gen, k: number, la: string, size: 1 | 2 | 4 | 8): [string, string] {
   const lo = `mlo_${k}`, hi = size === 8 ? `mhi_${k}` : '0';
-  const call = `${lo} = c.rd${size * 8}(${la});${size === 8 ? ` ${hi} = c.th;` : ''}`;
+  const call = `${g.fp(k)} ${lo} = c.rd${size * 8}(${la});${size === 8 ? ` ${hi} = c.th;` : ''} SQ = 1;`;
   g.emit(`var ${lo} = 0${size === 8 ? `, ${hi} = 0` : ''};`);
   if (!TLB_INLINE) { g.emit(call); return [lo, hi]; }
   const get = size === 1 ? `U8[pp_${k}]` : size === 2 ? `DV.getUint16(pp_${k}, true)` : `DV.getInt32(pp_${k}, true)`;
-  g.emit(`${tlbHit(k, la, size, 'c.needR')} { ${lo} = ${get};${size === 8 ? ` ${hi} = DV.getInt32(pp_${k} + 4, true);` : ''} } else { ${call} }`);
+  g.emit(`${tlbHit(k, la, size, 'NR')} { ${lo} = ${get};${size === 8 ? ` ${hi} = DV.getInt32(pp_${k} + 4, true);` : ''} } else { ${call} }`);
   return [lo, hi];
 }
 
 /** Cpu.wr8/wr16/wr32/wr64 of (lo, hi) at linear `la`, the TLB-hit RAM path inline (as rd), with the accessor's
  *  code-page invalidation. */
 export function wr(g: Gen, k: number, la: string, size: 1 | 2 | 4 | 8, lo: string, hi: string): void {
-  const call = `c.wr${size * 8}(${la}, ${lo}${size === 8 ? `, ${hi}` : ''});`;
+  const call = `${g.fp(k)} c.wr${size * 8}(${la}, ${lo}${size === 8 ? `, ${hi}` : ''}); SQ = 1;`;
   if (!TLB_INLINE) { g.emit(call); return; }
   const set = size === 1 ? `U8[pp_${k}] = ${lo};` : size === 2 ? `DV.setUint16(pp_${k}, ${lo}, true);` : size === 4 ?
     `DV.setInt32(pp_${k}, ${lo}, true);` : `DV.setInt32(pp_${k}, ${lo}, true); DV.setInt32(pp_${k} + 4, ${hi}, true);`;
-  g.emit(`${tlbHit(k, la, size, 'c.needW')} { ${set} if (CP[pp_${k} >>> 12] !== 0) c.invalidateCodePage(pp_${k} >>> 12); } else { ${call} }`);
+  g.emit(`${tlbHit(k, la, size, 'NW')} { ${set} if (CP[pp_${k} >>> 12] !== 0) { c.invalidateCodePage(pp_${k} >>> 12); SQ = 1; } } else { ${call} }`);
 }
 
 /** The condition of the accessors' fast path (memory-access.ts: the data-breakpoint range test, the page-crossing
- *  test, Cpu.xl's TLB hit with the rights, RAM); leaves the RAM offset in pp_k. */
+ *  test, Cpu.xl's TLB hit with the rights, RAM); leaves the RAM offset in pp_k. DBL/DBH/NR/NW: c.dbLo, c.dbHi,
+ *  c.needR, c.needW, loaded at the entry and again after anything that may change them (block.ts). */
 function tlbHit(k: number, la: string, size: number, need: string): string {
   return `const pg_${k} = Math.floor(${la} / 4096), ix_${k} = (pg_${k} ^ (pg_${k} >>> 8)) & ${TLB_SIZE - 1}, po_${k} = ${la} & 0xfff; var pp_${k} = 0;\n` +
-    `if ((${la} >= c.dbHi || ${la} + ${size} <= c.dbLo) && ${size === 1 ? '' : `po_${k} <= ${4096 - size} && `}TT[ix_${k}] === pg_${k} && ` +
+    `if ((${la} >= DBH || ${la} + ${size} <= DBL) && ${size === 1 ? '' : `po_${k} <= ${4096 - size} && `}TT[ix_${k}] === pg_${k} && ` +
     `(TP[ix_${k}] & ${need}) === ${need} && (pp_${k} = TX[ix_${k}] + po_${k}) + ${size} <= MS)`;
 }
 
@@ -98,7 +99,7 @@ function ea(g: Gen, i: Insn, k: number, nextRip: number): string {
   if (!lowForm) {
     // Cpu.ea reads the base/index registers from the register file and RIP-relative forms read nextRip.
     for (const r of [i.base, i.index]) if (r >= 0) { if (g.regL[r] === DIRTY) { g.emit(`rl[${r}] = L${r};`); g.regL[r] = CLEAN; } if (g.regH[r] === DIRTY) { g.emit(`rh[${r}] = H${r};`); g.regH[r] = CLEAN; } }
-    g.emit(`${i.ripRel ? `c.nextRip = ${lit(nextRip)}; ` : ''}const ${la} = c.ea(I[${k}]);`);
+    g.emit(`${g.fp(k)} ${i.ripRel ? `c.nextRip = ${lit(nextRip)}; ` : ''}const ${la} = c.ea(I[${k}]);`);
     return la;
   }
   let sum = lit(i.disp), hs = '';
@@ -108,7 +109,7 @@ function ea(g: Gen, i: Insn, k: number, nextRip: number): string {
   const regs = [i.base, i.index].filter((r) => r >= 0);
   const store = regs.map((r) => `rl[${r}] = L${r}; rh[${r}] = H${r};`).join(' ');
   g.emit(`const s_${k} = ${sum}; let ${la} = s_${k};`);
-  g.emit(`if (${hs} !== 0 || s_${k} < 0 || s_${k} >= ${TWO32}) { ${store} ${la} = c.ea(I[${k}]); }`);
+  g.emit(`if (${hs} !== 0 || s_${k} < 0 || s_${k} >= ${TWO32}) { ${store} ${g.fp(k)} ${la} = c.ea(I[${k}]); }`);
   return la;
 }
 
@@ -129,7 +130,6 @@ export function inline(g: Gen, k: number): boolean {
     if (form === 5) return alu(g, k, w, kind, 0, -1, i.imm, i.immHi);
     if (form === 3 && i.mem && LOGIC_OP[kind] !== undefined || form === 3 && i.mem && (kind === 0 || kind === 5 || kind === 7)) {
       // ops.ts opAluGE with a memory source: the operand is read first (rmRead), then the ALU op as above.
-      g.faultPoint(k);
       const la = ea(g, i, k, nextRip);
       const [ml, mh] = rd(g, k, la, w ? 8 : 4);
       aluMem(g, k, w, kind, i.reg, ml, mh);
@@ -160,8 +160,7 @@ export function inline(g: Gen, k: number): boolean {
       const ssz = (op & 1) ? 2 : 1, d = i.reg;
       let v: string;
       if (i.mem) {
-        g.faultPoint(k);
-        const la = ea(g, i, k, nextRip);
+          const la = ea(g, i, k, nextRip);
         v = rd(g, k, la, ssz === 1 ? 1 : 2)[0];
       } else if (ssz === 1) {
         v = i.rex === 0 && i.rm >= 4 && i.rm < 8 ? `((${g.lo(i.rm - 4)} >> 8) & 0xff)` : `(${g.lo(i.rm)} & 0xff)`;
@@ -180,9 +179,8 @@ export function inline(g: Gen, k: number): boolean {
       if (!w) return false;
       const vl = g.lo(i.rm), vh = g.hi(i.rm);
       g.emit(`const pl_${k} = ${vl}, ph_${k} = ${vh};`);
-      g.faultPoint(k);
       g.emit(`var ps_${k} = (${g.lo(4)} >>> 0) - 8; const psh_${k} = (${g.hi(4)} + Math.floor(ps_${k} / ${TWO32})) | 0; ps_${k} = ps_${k} >>> 0;`);
-      g.emit(`if (((psh_${k} << 16) >> 16) !== psh_${k}) c.raise(${VEC_SS}, 0);`);
+      g.emit(`if (((psh_${k} << 16) >> 16) !== psh_${k}) { ${g.fp(k)} c.raise(${VEC_SS}, 0); }`);
       g.emit(`const pa_${k} = psh_${k} * ${TWO32} + ps_${k};`);
       wr(g, k, `pa_${k}`, 8, `pl_${k}`, `ph_${k}`);
       g.setLo(4, `ps_${k} | 0`); g.setHi(4, `psh_${k}`);
@@ -192,8 +190,7 @@ export function inline(g: Gen, k: number): boolean {
     case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f: {
       // Cpu.pop64 then the register write (POP RSP ends with the popped value).
       if (!w) return false;
-      g.faultPoint(k);
-      g.emit(`const qh_${k} = ${g.hi(4)}; if (((qh_${k} << 16) >> 16) !== qh_${k}) c.raise(${VEC_SS}, 0);`);
+      g.emit(`const qh_${k} = ${g.hi(4)}; if (((qh_${k} << 16) >> 16) !== qh_${k}) { ${g.fp(k)} c.raise(${VEC_SS}, 0); }`);
       g.emit(`const qa_${k} = qh_${k} * ${TWO32} + (${g.lo(4)} >>> 0);`);
       const [ql, qv] = rd(g, k, `qa_${k}`, 8);
       g.emit(`const qs_${k} = (${g.lo(4)} >>> 0) + 8;`);
@@ -217,7 +214,6 @@ export function inline(g: Gen, k: number): boolean {
         return true;
       }
       const vl = g.lo(s), vh = w ? g.hi(s) : '';
-      g.faultPoint(k);
       const la = ea(g, i, k, nextRip);
       wr(g, k, la, w ? 8 : 4, vl, vh);
       g.checkAfter(k);
@@ -229,7 +225,6 @@ export function inline(g: Gen, k: number): boolean {
         g.setLo(d, g.lo(i.rm)); g.setHi(d, w ? g.hi(i.rm) : '0');
         return true;
       }
-      g.faultPoint(k);
       const la = ea(g, i, k, nextRip);
       const [vl, vh] = rd(g, k, la, w ? 8 : 4);
       g.setLo(d, vl); g.setHi(d, vh);

@@ -36,7 +36,7 @@ const IMUL = 102;
 /** A record of unknown kind may be pending (FK says which): at a loop head. */
 const DYN: Flags = { kind: 'dyn', w: false, r: '', h: '', a: '', ah: '', b: '', bh: '', cin: '', v: '' };
 /** Declarations of the flag locals (block.ts). */
-export const FLAG_LOCALS = 'FK = 0, FZ = 0, FR = 0, FH = 0, FA = 0, FAH = 0, FB = 0, FBH = 0, FC = 0, FV = 0';
+export const FLAG_LOCALS = 'SQ = 0, FK = 0, FZ = 0, FR = 0, FH = 0, FA = 0, FAH = 0, FB = 0, FBH = 0, FC = 0, FV = 0';
 const ARITH_KEEP = ~RFLAGS_ARITH;
 /** The flag bits of a shift record (fast.ts shiftFlags: CF, PF of the low byte, ZF, SF, OF). */
 const SHIFT_BITS = '(FC | (((0x6996 >> ((FR ^ (FR >> 4)) & 15)) & 1) === 0 ? 4 : 0) | ((FZ === 8 ? (FR | FH) === 0 : FR === 0) ? 64 : 0) | (((FZ === 8 ? FH : FR) >>> 31) << 7))';
@@ -144,6 +144,7 @@ export class Gen {
   }
   /** After a handler call: every register may have changed (reloaded at once when they are kept from the entry). */
   forget(): void {
+    this.emit(Gen.ACCESS_STATE);
     const pre = this.pre;
     if (pre === null) { this.regL.fill(NONE); this.regH.fill(NONE); return; }
     let s = '';
@@ -153,24 +154,30 @@ export class Gen {
     }
     if (s !== '') this.emit(s);
   }
-  /** Instruction instance k may fault from here on (the catch clause stores the written registers and the
-   *  pending flags, as they are before k). Also makes c.retired exact for what follows: a handler such as
+  /** Statements before a call that may throw for instance k (an accessor's slow path, Cpu.raise, Cpu.ea, a
+   *  handler): the catch clause learns which instance faulted (it stores the written registers and the pending
+   *  flags as they are before k), and c.retired is made exact for what the call may do: a handler such as
    *  RDTSC, or a memory access a device answers from the virtual clock (the LAPIC timer's current count),
-   *  must see the interpreter's count. */
-  faultPoint(k: number): void {
-    this.emit(`n = ${k}; c.retired = R0 + ${Gen.done(this.depths[k]!)};`);
-  }
+   *  sees the interpreter's count. */
+  fp(k: number): string { return `n = ${k}; c.retired = R0 + ${Gen.done(this.depths[k]!)};`; }
+  faultPoint(k: number): void { this.emit(this.fp(k)); }
+  /** The accessor state the inline TLB paths keep in locals (emit.ts tlbHit), reloaded after calls. */
+  static readonly ACCESS_STATE = 'DBL = c.dbLo; DBH = c.dbHi; NR = c.needR; NW = c.needW;';
   /** Leave the region after `d` instructions of this pass, the last at `insnRip`, continuing at `next`: to the
    *  exit tail (block.ts), which stores the written registers and the pending flags. */
   exitCode(d: number, insnRip: number, next: string): string {
     if (d > this.maxDepth) this.maxDepth = d;
     return `XI = ${lit(insnRip)}; XN = ${next}; XD = ${d}; break out;`;
   }
-  /** After instance k (may have accessed memory): leave if the slow word or the code page says so, continuing
-   *  at `next` (default: the next instruction). */
-  checkAfter(k: number, next?: string): void {
+  /** After instance k: leave if the slow word asks for the per-instruction path (a data breakpoint or
+   *  watchpoint matched, a device armed the timer) or the code page changed (a write invalidated it),
+   *  continuing at `next` (default: the next instruction). `always`: after a handler call; otherwise after
+   *  an inlined access, whose TLB-hit path changes neither: tested only when an accessor ran or a code page
+   *  was written (SQ set by emit.ts rd/wr). */
+  checkAfter(k: number, next?: string, always = false): void {
     const r = this.rips[k]!, nr = r + this.insns[k]!.len;
-    this.emit(`if ((c.slow & ${SL_PER_INSN}) !== 0 || c.fLin0 !== ${lit(this.lin0)}) { ${this.exitCode(this.depths[k]! + 1, r, next ?? lit(nr))} }`);
+    const test = `if ((c.slow & ${SL_PER_INSN}) !== 0 || c.fLin0 !== ${lit(this.lin0)}) { ${this.exitCode(this.depths[k]! + 1, r, next ?? lit(nr))} }`;
+    this.emit(always ? test : `if (SQ !== 0) { SQ = 0; ${Gen.ACCESS_STATE} ${test} }`);
   }
 
   // ---- lazy flags ----
