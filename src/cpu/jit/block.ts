@@ -75,8 +75,12 @@ export type RecordAt = (off: number) => Insn | undefined;
 
 /** Longest pass (instructions); a longer straight run is split in several regions. */
 export const MAX_BLOCK = 64;
-/** Instruction instances per region (paths after a branch are emitted separately). */
-const MAX_EMIT = 96;
+/** Instruction instances per region (paths after a branch are emitted separately): a region that loops back to
+ *  its entry may have MAX_EMIT_LOOP, any other MAX_EMIT. V8 compiles each region function on its own and its
+ *  optimising compile costs about 0.3 ms per instance here, paid again when code is only run a few thousand
+ *  times (a boot), so regions that do not loop stay short. */
+const MAX_EMIT_LOOP = 64;
+const MAX_EMIT = 24;
 const PAGE = 4096;
 const CANON_LIMIT = 140737488355328; // 2^47: RIP outside [-2^47, 2^47) is not canonical
 
@@ -131,7 +135,8 @@ class Walker {
   loops = false;
   /** RIPs of the instructions on the path being emitted (a branch back to one of them ends the path). */
   private readonly onPath = new Set<number>();
-  constructor(private readonly at: RecordAt, private readonly rip0: number, lin0: number, pre: RegSets | null, loopHead: boolean) {
+  constructor(private readonly at: RecordAt, private readonly rip0: number, lin0: number, pre: RegSets | null, loopHead: boolean,
+    private readonly maxEmit: number) {
     this.g = new Gen(lin0, pre, loopHead);
   }
 
@@ -145,7 +150,7 @@ class Walker {
   private walk(off: number, rip: number, d: number, prev: number, added: number[]): void {
     const g = this.g;
     for (;;) {
-      if (d >= MAX_BLOCK || g.insns.length >= MAX_EMIT || off >= PAGE) { this.exit(d, prev, rip); return; }
+      if (d >= MAX_BLOCK || g.insns.length >= this.maxEmit || off >= PAGE) { this.exit(d, prev, rip); return; }
       const ins = this.at(off);
       if (ins === undefined || off + ins.len > PAGE) { this.exit(d, prev, rip); return; }
       this.onPath.add(rip); added.push(rip);
@@ -212,7 +217,7 @@ class Walker {
     const off = target - g.lin0;
     if (target === this.rip0) { this.backEdge(d, prev); return; }
     if (taken) g.emit('c.dbBranch = true;');
-    if (off >= 0 && off < PAGE && !this.onPath.has(target) && d < MAX_BLOCK && g.insns.length < MAX_EMIT) {
+    if (off >= 0 && off < PAGE && !this.onPath.has(target) && d < MAX_BLOCK && g.insns.length < this.maxEmit) {
       this.path(off, target, d, prev);
       return;
     }
@@ -250,12 +255,18 @@ export function translate(at: RecordAt, off0: number, rip0: number, lin0: number
   const first = at(off0);
   if (first === undefined || off0 + first.len > PAGE) return null;
   // First emission: which registers the region reads and writes, whether it loops (its code is discarded).
-  const w0 = new Walker(at, rip0, lin0, null, false);
+  let maxEmit = MAX_EMIT_LOOP;
+  let w0 = new Walker(at, rip0, lin0, null, false, maxEmit);
   w0.path(off0, rip0, 0, rip0);
+  if (!w0.loops && w0.g.insns.length > MAX_EMIT) {
+    maxEmit = MAX_EMIT;
+    w0 = new Walker(at, rip0, lin0, null, false, maxEmit);
+    w0.path(off0, rip0, 0, rip0);
+  }
   const pre: RegSets = { useL: w0.g.useL, useH: w0.g.useH };
   // The emission kept: those registers in locals from the entry on (so every exit and fault stores the same
   // written ones: one exit tail, one catch clause, whatever the path).
-  const w = new Walker(at, rip0, lin0, pre, w0.loops);
+  const w = new Walker(at, rip0, lin0, pre, w0.loops, maxEmit);
   w.path(off0, rip0, 0, rip0);
   const g = w.g;
   const maxd = Math.max(1, g.maxDepth);
