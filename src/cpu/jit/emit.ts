@@ -71,8 +71,10 @@ function aluWith(g: Gen, k: number, w: boolean, kind: number, d: number, b: stri
   const a = `a_${k}`, ah = `ah_${k}`, r = `r_${k}`, h = `h_${k}`;
   if (w) {
     g.emit(`const ${a} = ${g.lo(d)}, ${ah} = ${g.hi(d)};`);
-    if (kind === 0) g.emit(`const s_${k} = (${a} >>> 0) + (${b} >>> 0); const ${r} = s_${k} | 0, ${h} = (${ah} + ${bh} + (s_${k} >= ${TWO32} ? 1 : 0)) | 0;`);
-    else if (kind === 5 || kind === 7) g.emit(`const s_${k} = (${a} >>> 0) - (${b} >>> 0); const ${r} = s_${k} | 0, ${h} = (${ah} - ${bh} - (s_${k} < 0 ? 1 : 0)) | 0;`);
+    // 32-bit integer operations only (no doubles): the carry out of the low dword is "sum below an operand",
+    // the borrow "minuend below subtrahend", both unsigned.
+    if (kind === 0) g.emit(`const ${r} = (${a} + ${b}) | 0, ${h} = (${ah} + ${bh} + ((${r} >>> 0) < (${a} >>> 0) ? 1 : 0)) | 0;`);
+    else if (kind === 5 || kind === 7) g.emit(`const ${r} = (${a} - ${b}) | 0, ${h} = (${ah} - ${bh} - ((${a} >>> 0) < (${b} >>> 0) ? 1 : 0)) | 0;`);
     else g.emit(`const ${r} = ${a} ${o} ${b}, ${h} = ${ah} ${o} ${bh};`);
     if (write) { g.setLo(d, r); g.setHi(d, h); }
   } else {
@@ -243,8 +245,8 @@ export function inline(g: Gen, k: number): boolean {
       const a = `a_${k}`, ah = `ah_${k}`, r = `r_${k}`, h = `h_${k}`;
       g.emit(`const cf_${k} = ${cf};`);
       if (w) {
-        g.emit(`const ${a} = ${g.lo(d)}, ${ah} = ${g.hi(d)}; const s_${k} = (${a} >>> 0) ${dec ? '-' : '+'} 1;`);
-        g.emit(`const ${r} = s_${k} | 0, ${h} = (${ah} ${dec ? `- (s_${k} < 0 ? 1 : 0)` : `+ (s_${k} >= ${TWO32} ? 1 : 0)`}) | 0;`);
+        g.emit(`const ${a} = ${g.lo(d)}, ${ah} = ${g.hi(d)};`);
+        g.emit(`const ${r} = (${a} ${dec ? '-' : '+'} 1) | 0, ${h} = (${ah} ${dec ? `- (${a} === 0 ? 1 : 0)` : `+ (${r} === 0 ? 1 : 0)`}) | 0;`);
         g.setLo(d, r); g.setHi(d, h);
       } else {
         g.emit(`const ${a} = ${g.lo(d)}, ${r} = (${a} ${dec ? '-' : '+'} 1) | 0;`);
