@@ -118,7 +118,7 @@ type Factory = (I: Insn[], RIPS: number[], INL: Uint8Array, D: Int32Array, S: Fa
  *  V8's work for it: its feedback and optimised code are shared by every closure it makes (the constants a
  *  closure captures differ per machine, the code does not depend on them). */
 const FACTORIES = new Map<string, Factory>();
-const MAX_FACTORIES = 8192;
+const MAX_FACTORIES = 2048;
 
 function compile(body: string): Factory {
   let f = FACTORIES.get(body);
