@@ -50,29 +50,9 @@ export function prepareSse(opts: GenOptions, forms: readonly SseForm[] = SSE_FOR
 export function hostGlitches(native: readonly { vector: number; rip: bigint }[]): number[] {
   return native.map((r, i) => (r.vector >= 0 && (r.rip < BigInt(CODE_ADDR) || r.rip >= BigInt(CODE_ADDR + 0x1000)) ? i : -1)).filter((i) => i >= 0);
 }
-/** 64-bit samples: this PVM host now and then reports a fault that the instruction did not raise, under heavy
- *  load about once in 3000-20000 cases: a #UD inside the runner itself (RIP outside the snippet's page, once on
- *  a CWD case of a CI run) or on a valid instruction of the snippet (MOVQ2DQ in a CI run of session 7). A real
- *  fault repeats; a glitch does not. So every case that faulted natively runs again, and where the two runs
- *  disagree a third decides. */
+/** 64-bit samples: runNative already runs every faulting case again (a host glitch does not repeat); a fault
+ *  still reported outside the snippet's page is the runner's own glitch twice over: run it once more. */
 function rerunHostGlitches(p: Prepared): Prepared {
-  const faulted = p.native.map((r, i) => (r.vector >= 0 ? i : -1)).filter((i) => i >= 0);
-  if (faulted.length === 0) return p;
-  const second = runNative(faulted.map((i) => p.inputs[i]!));
-  const disputed: number[] = [];
-  faulted.forEach((i, k) => {
-    const a = p.native[i]!, b = second[k]!;
-    if (a.vector !== b.vector || a.rip !== b.rip) disputed.push(k);
-  });
-  if (disputed.length) {
-    const third = runNative(disputed.map((k) => p.inputs[faulted[k]!]!));
-    disputed.forEach((k, j) => {
-      const i = faulted[k]!, b = second[k]!, c = third[j]!;
-      // The first run is the odd one out when the second and third agree; otherwise keep the first.
-      if (b.vector === c.vector && b.rip === c.rip) p.native[i] = b;
-    });
-  }
-  // A fault still reported outside the snippet's page is the runner's own glitch twice over: run it once more.
   const odd = hostGlitches(p.native);
   if (odd.length) {
     const again = runNative(odd.map((i) => p.inputs[i]!));

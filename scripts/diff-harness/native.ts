@@ -110,7 +110,25 @@ export function nativeModeUnavailable(mode: NativeMode): string | undefined {
 }
 
 export function runNative(cases: readonly CaseInput[], compat32: NativeMode = false): CaseResult[] {
-  const exe = buildNativeRunner();
-  const stdout = execFileSync(exe, typeof compat32 === 'string' ? compat32.split('+').map((f) => `--${f}`) : compat32 ? ['--compat32'] : [], { input: encodeCases(cases), maxBuffer: 1 << 30 });
-  return decodeResults(stdout, cases.length);
+  const once = (cs: readonly CaseInput[]): CaseResult[] => {
+    const exe = buildNativeRunner();
+    const stdout = execFileSync(exe, typeof compat32 === 'string' ? compat32.split('+').map((f) => `--${f}`) : compat32 ? ['--compat32'] : [], { input: encodeCases(cs), maxBuffer: 1 << 30 });
+    return decodeResults(stdout, cs.length);
+  };
+  const res = once(cases);
+  // This PVM host now and then reports a fault the instruction did not raise (a #UD on a plain MOV, MOVQ2DQ,
+  // RCL, inside the runner or the snippet; seen in CI runs at load ~5, about once in thousands of cases). A real
+  // fault repeats, a glitch does not: every faulting case runs again, and where the two runs disagree a third
+  // decides (the first run is the odd one out only when the second and third agree).
+  const faulted = res.map((r, i) => (r.vector >= 0 ? i : -1)).filter((i) => i >= 0);
+  if (faulted.length === 0) return res;
+  const second = once(faulted.map((i) => cases[i]!));
+  const same = (a: CaseResult, b: CaseResult) => a.vector === b.vector && a.rip === b.rip;
+  const disputed = faulted.map((i, k) => (same(res[i]!, second[k]!) ? -1 : k)).filter((k) => k >= 0);
+  if (disputed.length === 0) return res;
+  const third = once(disputed.map((k) => cases[faulted[k]!]!));
+  disputed.forEach((k, j) => {
+    if (same(second[k]!, third[j]!)) res[faulted[k]!] = second[k]!;
+  });
+  return res;
 }

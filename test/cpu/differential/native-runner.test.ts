@@ -49,8 +49,8 @@ describe.runIf(hostCanRunNative())('native runner', () => {
     const code = assembleMany(a.map((g) => g.asm));
     const inputs = a.map((g, i) => ({ gpr: g.gpr, rflags: g.rflags, memSeed: g.memSeed, patch: g.patch, code: code[i]! }));
     const res = runNative(inputs);
-    // A fault reported outside the snippet's page is this PVM host's (a #UD inside the runner under load, as
-    // the samples see it): run those cases again, as the harness does (scripts/diff-harness/harness.ts).
+    // runNative re-runs faulting cases (host glitches); one still outside the snippet's page gets one more run,
+    // as the harness does (scripts/diff-harness/harness.ts).
     const odd = hostGlitches(res);
     if (odd.length) runNative(odd.map((i) => inputs[i]!)).forEach((r, k) => { res[odd[k]!] = r; });
     const stray: string[] = [];
