@@ -112,7 +112,7 @@ export class Vmm implements GdbTarget, MonitorHost {
   private _running = false;
   private halted = false;
   private interruptRequested = false;
-  /** Instructions the next slice may retire (slice-budget.ts: short while the server is cold or slow). */
+  /** Instructions the next slice may retire (slice-budget.ts: a short first slice, doubling to 100k). */
   private sliceBudget = SLICE_MIN;
   /** True only while the accelerator runs synchronously inside a slice. */
   private inSlice = false;
@@ -211,6 +211,7 @@ export class Vmm implements GdbTarget, MonitorHost {
     this._running = true;
     this.halted = false;
     this.interruptRequested = false;
+    this.sliceBudget = SLICE_MIN;
     this.pendingStop = onStop;
     this.singlestep = action.kind === 'step';
     this.stepRange = action.kind === 'step' ? action.range : undefined;
@@ -266,13 +267,12 @@ export class Vmm implements GdbTarget, MonitorHost {
     for (let steps = 1; ; steps++) {
       this.inSlice = true;
       let exit: AccelExit;
-      const t0 = performance.now();
       try {
         exit = this.accel.run(this.sliceBudget);
       } finally {
         this.inSlice = false;
       }
-      this.sliceBudget = nextSliceBudget(this.sliceBudget, performance.now() - t0, exit.kind === 'continue');
+      this.sliceBudget = nextSliceBudget(this.sliceBudget, exit.kind === 'continue');
       this.plainStep = exit.kind === 'debug' && exit.plainStep;
       const ev = this.stopFor(exit);
       if (ev && this.keepRangeStepping()) {
@@ -322,15 +322,15 @@ export class Vmm implements GdbTarget, MonitorHost {
     const accel = this.accel;
     const start = accel.instructionsRetired;
     this.interruptRequested = false;
+    this.sliceBudget = SLICE_MIN;
     let result: RunSummary['result'] | undefined;
     while (!result) {
       const done = accel.instructionsRetired - start;
       if (this.machine.exitCode !== undefined) result = { kind: 'exit', code: this.machine.exitCode };
       else if (done >= maxInsns) result = { kind: 'budget' };
       else {
-        const t0 = performance.now();
         const e = accel.run(Math.min(this.sliceBudget, maxInsns - done));
-        this.sliceBudget = nextSliceBudget(this.sliceBudget, performance.now() - t0, e.kind === 'continue');
+        this.sliceBudget = nextSliceBudget(this.sliceBudget, e.kind === 'continue');
         if (this.machine.exitCode !== undefined) result = { kind: 'exit', code: this.machine.exitCode };
         else if (e.kind === 'hlt') result = { kind: 'hlt' };
         else if (e.kind === 'shutdown') result = { kind: 'triple-fault', detail: e.detail };
