@@ -2,8 +2,8 @@
 // inputs, one instruction per case (scripts/diff-harness/gen-sse.ts); every XMM register, MXCSR, the GPRs,
 // flags, the scratch window and any exception (#GP for a misaligned operand, #XM for an unmasked SIMD
 // floating-point exception) must agree with silicon. Seed: DIFF_SEED; count: DIFF_SSE_CASES.
-import { writeFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe } from 'vitest';
+import { familyChecks, statsSummary, writeDiffReport } from './family-checks.js';
 import { SSE_FORMS } from '../../../scripts/diff-harness/gen-sse.js';
 import { type FamilyStats, prepareSse, type Prepared, runSim, seedFromEnv } from '../../../scripts/diff-harness/harness.js';
 import { hostCanRunNative } from '../../../scripts/diff-harness/native.js';
@@ -19,22 +19,9 @@ describe.runIf(hostCanRunNative())(`SSE cpu vs host (${hostVendor()}), seed ${se
   beforeAll(() => {
     prepared = prepareSse({ seed, count });
     stats = runSim({ createCpu, createPhysicalMemory }, prepared);
-    const lines = [...stats].sort().map(([f, s]) => `${f.padEnd(10)} ${String(s.cases).padStart(5)} cases ${String(s.forms.size).padStart(4)} forms ${String(s.faults).padStart(4)} faults ${s.failures.length} mismatches`);
-    console.log(lines.join('\n'));
-    if (process.env.DIFF_REPORT) {
-      const all = [...stats.values()].flatMap((s) => s.failures.map((f) => f.text));
-      writeFileSync(process.env.DIFF_REPORT, all.join('\n\n') + '\n');
-    }
+    console.log(statsSummary(stats, 10));
+    writeDiffReport(stats);
   }, 300_000);
 
-  for (const f of [...new Set(SSE_FORMS.map((x) => x.family))]) {
-    it(`${f}: simulator matches the host CPU`, () => {
-      const s = stats.get(f);
-      expect(s?.cases ?? 0).toBeGreaterThan(0);
-      if (s!.failures.length) {
-        const shown = s!.failures.slice(0, 6).map((x) => x.text).join('\n\n');
-        throw new Error(`${s!.failures.length} of ${s!.cases} ${f} cases differ from the host CPU:\n\n${shown}`);
-      }
-    });
-  }
+  familyChecks(SSE_FORMS.map((x) => x.family), () => stats);
 });

@@ -7,8 +7,8 @@
 //
 // Seed: DIFF_SEED (default fixed for CI), count: DIFF_CASES. DIFF_REPORT=<file> writes every
 // mismatch there. DIFF_INCLUDE_KNOWN_BUGS=1 also generates the input classes of KNOWN_SIM_BUGS. The generator lives in scripts/diff-harness/gen.ts.
-import { writeFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe } from 'vitest';
+import { familyChecks, statsSummary, writeDiffReport } from './family-checks.js';
 import { FORMS } from '../../../scripts/diff-harness/gen.js';
 import { countFromEnv, type FamilyStats, prepare, type Prepared, runSim, seedFromEnv } from '../../../scripts/diff-harness/harness.js';
 import { hostCanRunNative } from '../../../scripts/diff-harness/native.js';
@@ -41,23 +41,11 @@ describe.runIf(hostCanRunNative())(`cpu vs host (${hostVendor()}), seed ${seed},
     const t1 = performance.now();
     stats = runSim({ createCpu, createPhysicalMemory }, prepared);
     const t2 = performance.now();
-    const lines = [...stats].sort().map(([f, s]) => `${f.padEnd(8)} ${String(s.cases).padStart(5)} cases ${String(s.forms.size).padStart(4)} forms ${String(s.faults).padStart(4)} faults ${s.failures.length} mismatches`);
+    const lines = statsSummary(stats, 8);
     const skipped = [...avoided].map(([t, n]) => `  ${n} cases avoided (${t}): ${KNOWN_SIM_BUGS[t]}`);
-    console.log(`generate+assemble+native ${(t1 - t0).toFixed(0)} ms, simulator ${(t2 - t1).toFixed(0)} ms\n${lines.join('\n')}\n${skipped.join('\n')}`);
-    if (process.env.DIFF_REPORT) {
-      const all = [...stats.values()].flatMap((s) => s.failures.map((f) => f.text));
-      writeFileSync(process.env.DIFF_REPORT, all.join('\n\n') + '\n');
-    }
+    console.log(`generate+assemble+native ${(t1 - t0).toFixed(0)} ms, simulator ${(t2 - t1).toFixed(0)} ms\n${lines}\n${skipped.join('\n')}`);
+    writeDiffReport(stats);
   });
 
-  for (const f of [...new Set(FORMS.map((x) => x.family))]) {
-    it(`${f}: simulator matches the host CPU`, () => {
-      const s = stats.get(f);
-      expect(s?.cases ?? 0).toBeGreaterThan(0);
-      if (s!.failures.length) {
-        const shown = s!.failures.slice(0, 6).map((x) => x.text).join('\n\n');
-        throw new Error(`${s!.failures.length} of ${s!.cases} ${f} cases differ from the host CPU:\n\n${shown}`);
-      }
-    });
-  }
+  familyChecks(FORMS.map((x) => x.family), () => stats);
 });

@@ -14,8 +14,8 @@
 //
 // Seed: DIFF_SEED, count: DIFF32_CASES / DIFF16_CASES / DIFF_SS16_CASES (default 3000 / 3000 / 1000 here; the sweep: `DIFF32_CASES=100000 npx vitest run
 // test/cpu/differential/diff32.test.ts`; a count of 0 leaves that sample out). DIFF_REPORT=<file> writes every mismatch to <file>.32, .16, .32-ss16, .16-ss16.
-import { writeFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, it } from 'vitest';
+import { familyChecks, statsSummary, writeDiffReport } from './family-checks.js';
 import { FORMS32 } from '../../../scripts/diff-harness/gen32.js';
 import { type FamilyStats, prepare16, prepare32, prepareSs16, type Prepared, runSim, seedFromEnv } from '../../../scripts/diff-harness/harness.js';
 import { type NativeMode, nativeModeUnavailable } from '../../../scripts/diff-harness/native.js';
@@ -51,23 +51,11 @@ for (const { name, n, mode, prep, families } of SAMPLES) {
     const t1 = performance.now();
     stats = runSim({ createCpu, createPhysicalMemory }, prepared);
     const t2 = performance.now();
-    const lines = [...stats].sort().map(([f, s]) => `${f.padEnd(16)} ${String(s.cases).padStart(5)} cases ${String(s.forms.size).padStart(4)} forms ${String(s.faults).padStart(4)} faults ${s.failures.length} mismatches`);
-    console.log(`generate+assemble+native ${(t1 - t0).toFixed(0)} ms, simulator ${(t2 - t1).toFixed(0)} ms\n${lines.join('\n')}`);
-    if (process.env.DIFF_REPORT) {
-      const all = [...stats.values()].flatMap((s) => s.failures.map((f) => f.text));
-      writeFileSync(`${process.env.DIFF_REPORT}.${bits}`, all.join('\n\n') + '\n');
-    }
+    const lines = statsSummary(stats, 16);
+    console.log(`generate+assemble+native ${(t1 - t0).toFixed(0)} ms, simulator ${(t2 - t1).toFixed(0)} ms\n${lines}`);
+    writeDiffReport(stats, `.${bits}`);
   });
 
-  for (const f of [...new Set(families)]) {
-    it(`${f}: simulator matches the host CPU`, () => {
-      const s = stats.get(f);
-      expect(s?.cases ?? 0).toBeGreaterThan(0);
-      if (s!.failures.length) {
-        const shown = s!.failures.slice(0, 6).map((x) => x.text).join('\n\n');
-        throw new Error(`${s!.failures.length} of ${s!.cases} ${f} cases differ from the host CPU:\n\n${shown}`);
-      }
-    });
-  }
+  familyChecks(families, () => stats);
   });
 }
