@@ -5,7 +5,7 @@ import { compare, report } from './compare.js';
 import { type GenCase, generate, type GenOptions } from './gen.js';
 import { generate32 } from './gen32.js';
 import { generateSse, SSE_FORMS, type SseForm } from './gen-sse.js';
-import { type CaseInput, type CaseResult, CODE_ADDR } from './layout.js';
+import { type CaseInput, type CaseResult } from './layout.js';
 import { runNative } from './native.js';
 import { type CpuFactory, hostVendor, SimMachine } from './sim.js';
 
@@ -28,7 +28,7 @@ export interface Prepared {
 }
 
 export function prepare(opts: GenOptions): Prepared {
-  return rerunHostGlitches(prepareCases(generate(opts), false));
+  return prepareCases(generate(opts), false);
 }
 /** The 32-bit (compatibility-mode) sample: gen32.ts forms, `as --32`, native runner --compat32. */
 export function prepare32(opts: GenOptions): Prepared {
@@ -44,21 +44,7 @@ export function prepareSs16(opts: GenOptions, code16 = false): Prepared {
 }
 /** The SSE sample (gen-sse.ts; `forms`: SSE_FORMS or MMX_FORMS): XMM0-15 and MXCSR are inputs and compared outputs. */
 export function prepareSse(opts: GenOptions, forms: readonly SseForm[] = SSE_FORMS): Prepared {
-  return rerunHostGlitches(prepareCases(generateSse(opts, forms), false));
-}
-/** Indices of native results whose fault RIP is outside the snippet's page: the host's, not the instruction's. */
-export function hostGlitches(native: readonly { vector: number; rip: bigint }[]): number[] {
-  return native.map((r, i) => (r.vector >= 0 && (r.rip < BigInt(CODE_ADDR) || r.rip >= BigInt(CODE_ADDR + 0x1000)) ? i : -1)).filter((i) => i >= 0);
-}
-/** 64-bit samples: runNative already runs every faulting case again (a host glitch does not repeat); a fault
- *  still reported outside the snippet's page is the runner's own glitch twice over: run it once more. */
-function rerunHostGlitches(p: Prepared): Prepared {
-  const odd = hostGlitches(p.native);
-  if (odd.length) {
-    const again = runNative(odd.map((i) => p.inputs[i]!));
-    odd.forEach((i, k) => { p.native[i] = again[k]!; });
-  }
-  return p;
+  return prepareCases(generateSse(opts, forms), false);
 }
 function prepareCases(gen: GenCase[], compat32: boolean | 'code16' | 'ss16' | 'code16+ss16'): Prepared {
   const codes = assembleMany(gen.map((g) => g.asm), compat32 === 'code16' || compat32 === 'code16+ss16' ? 16 : compat32 ? 32 : 64);
