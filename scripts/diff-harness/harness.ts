@@ -5,7 +5,7 @@ import { compare, report } from './compare.js';
 import { type GenCase, generate, type GenOptions } from './gen.js';
 import { generate32 } from './gen32.js';
 import { generateSse, SSE_FORMS, type SseForm } from './gen-sse.js';
-import { type CaseInput, type CaseResult } from './layout.js';
+import type { CaseInput, CaseResult } from './layout.js';
 import { runNative } from './native.js';
 import { type CpuFactory, hostVendor, SimMachine } from './sim.js';
 
