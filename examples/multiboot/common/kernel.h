@@ -110,6 +110,19 @@ static void check(int ok, const char *what) {
   if (!ok) fail(what);
 }
 
+/* Whether the command line (after QEMU's "KERNEL-PATH ") holds `word` as a whole word. */
+static __attribute__((unused)) int has_word(const char *s, const char *word) {
+  while (*s) {
+    while (*s == ' ') s++;
+    const char *w = word;
+    const char *p = s;
+    while (*w && *p == *w) p++, w++;
+    if (!*w && (*p == ' ' || !*p)) return 1;
+    while (*s && *s != ' ') s++;
+  }
+  return 0;
+}
+
 /* ---- Multiboot information structure (Multiboot Specification 0.6.96, section 3.3) ---- */
 #define MB_BOOTLOADER_MAGIC 0x2badb002
 #define MBI_FLAG_MEM (1u << 0)

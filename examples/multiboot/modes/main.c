@@ -5,19 +5,6 @@
 extern __attribute__((noreturn)) void enter_real(void);
 extern __attribute__((noreturn)) void enter_v86(void);
 
-/* Whether the command line (after QEMU's "KERNEL-PATH ") holds `word` as a whole word. */
-static int has_word(const char *s, const char *word) {
-  while (*s) {
-    while (*s == ' ') s++;
-    const char *w = word;
-    const char *p = s;
-    while (*w && *p == *w) p++, w++;
-    if (!*w && (*p == ' ' || !*p)) return 1;
-    while (*s && *s != ' ') s++;
-  }
-  return 0;
-}
-
 void modes_main(u32 magic, u32 info) {
   serial_init();
   const struct mb_info *mbi = (const struct mb_info *)(uptr)info;

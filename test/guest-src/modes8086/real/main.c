@@ -3,19 +3,6 @@
 
 extern void run_real(void);
 
-/* Whether the command line (after QEMU's "KERNEL-PATH ") holds `word` as a whole word. */
-static int has_word(const char *s, const char *word) {
-  while (*s) {
-    while (*s == ' ') s++;
-    const char *w = word;
-    const char *p = s;
-    while (*w && *p == *w) p++, w++;
-    if (!*w && (*p == ' ' || !*p)) return 1;
-    while (*s && *s != ' ') s++;
-  }
-  return 0;
-}
-
 #define RES ((volatile u32 *)0x6000)
 /* Slot the stub reads: nonzero skips the parts QEMU 7.2 TCG does not model (--append qemu-subset). */
 #define SLOT_QEMU_SUBSET 31

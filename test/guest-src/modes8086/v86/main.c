@@ -4,19 +4,6 @@
 extern void run_v86(void);
 extern u32 qemu_dr7;
 
-/* Whether the command line (after QEMU's "KERNEL-PATH ") holds `word` as a whole word. */
-static int has_word(const char *s, const char *word) {
-  while (*s) {
-    while (*s == ' ') s++;
-    const char *w = word;
-    const char *p = s;
-    while (*w && *p == *w) p++, w++;
-    if (!*w && (*p == ' ' || !*p)) return 1;
-    while (*s && *s != ' ') s++;
-  }
-  return 0;
-}
-
 #define RES ((volatile u32 *)0x6000)
 static const char *const FRAME[] = { "entry_ds", "err", "eip", "cs", "eflags", "esp", "ss", "es", "ds", "fs", "gs" };
 
