@@ -38,6 +38,13 @@ function causesOf(payload: number, kind: 'fault' | 'trap', btf: boolean, icebp: 
  * or if delivery ended in shutdown.
  */
 export function raiseDb(c: Cpu, payload: number, kind: 'fault' | 'trap', pushRip: number, instrRip: number, icebp: boolean): boolean {
+  // A fault-class #DB (instruction breakpoint, general detect) on the instruction in a MOV-SS shadow: that
+  // instruction does not complete, and a fault drops the traps MOV SS held back (Linux 6.1 mov_ss_trap.c's
+  // observed rules "Any fault: drop the pending #DB trap", "breakpoint: only one #DB is delivered"; Cpu.handleThrow
+  // does the same for the other faults). Kept, the held trap came as a second #DB at the handler's first
+  // instruction, on Linux's #DB IST stack (mov_ss_trap_64 looped forever on AMD, where instruction breakpoints are
+  // recognised in the shadow).
+  if (kind === 'fault' && c.shadow === SHADOW_MOVSS) c.pendingDebugExceptions = 0;
   const ev = c.makeEvent(A.VEC_DB, -1, kind, pushRip, instrRip, payload, icebp);
   const dr6Before = c.dr6;
   const btf = (c.debugctl & A.DEBUGCTL_BTF) !== 0;
@@ -131,12 +138,6 @@ export function before(c: Cpu): boolean {
       if (hits) {
         c.insnRip = rip;
         c.dbBeforeRan = false;
-        // Reached only on AMD in a MOV-SS shadow (Intel skips the check there): the instruction-breakpoint #DB
-        // is a fault on the shadowed instruction, and a fault drops the data-breakpoint trap MOV SS held back
-        // (Linux 6.1 mov_ss_trap.c's observed rules: "Any fault: drop the pending #DB trap"; "breakpoint: only
-        // one #DB is delivered"). Kept, it was delivered again at the #DB handler's first instruction, on the
-        // handler's own IST stack: Linux's mov_ss_trap_64 looped there forever on `--vendor amd`.
-        if (c.shadow === SHADOW_MOVSS) c.pendingDebugExceptions = 0;
         if (raiseDb(c, hits, 'fault', rip, rip, false)) return true;
         continue; // now at the handler: check again
       }
@@ -286,9 +287,8 @@ export function movDr(c: Cpu, i: Insn): void {
   if (c.dr7 & A.DR7_GD) {
     // General detect: fault-like #DB before the access, RIP at the MOV (not deferred by MOV SS).
     c.stopReason = null;
-    // The faulting MOV DR does not complete: a single-step or data trap held back by a preceding
-    // MOV SS is discarded with it, and nothing of this instruction is reported after it.
-    if (c.shadow === SHADOW_MOVSS) c.pendingDebugExceptions = 0;
+    // The faulting MOV DR does not complete (raiseDb drops what a preceding MOV SS held back); nothing of
+    // this instruction is reported after it.
     c.dbBeforeRan = false; c.dbTfStart = false; c.dbHits = 0;
     if (raiseDb(c, A.DR6_BD, 'fault', c.insnRip, c.insnRip, false)) { throw STOP; }
     throw DELIVERED;
