@@ -136,12 +136,11 @@ export abstract class CpuCore {
 
   // ---- run state ----
   retired = 0;
-  /** REP string iterations the current run() may still spend (string-io.ts, ops.ts stringOp; a delivered
-   *  fault costs FAULT_WORK of them). One REP
-   *  execution can move megabytes yet counts as one instruction, so a run() is bounded by this work too:
-   *  when it is spent the REP stops at an iteration boundary (RIP on the instruction, as an interrupted REP
-   *  leaves it, SDM Vol. 2 REP) and run() returns 'budget', so the caller serves Ctrl-C, signals and
-   *  sockets within milliseconds whatever the guest runs (issue 18 item 1). */
+  /** REP string iterations the current run() may still spend (rep-chunk.ts; a delivered fault costs
+   *  FAULT_WORK of them). One REP chunk can move megabytes yet counts as one instruction, so a run() is
+   *  bounded by this work too: when it is spent the REP stops at an iteration boundary (RIP on the
+   *  instruction, as an interrupted REP leaves it, SDM Vol. 2 REP) and run() returns 'budget', so the caller
+   *  serves Ctrl-C, signals and sockets within milliseconds whatever the guest runs (issue 18 item 1). */
   repWork = 0;
   shutdown = false;
   shutdownDetail = '';

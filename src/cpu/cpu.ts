@@ -303,6 +303,9 @@ export class Cpu extends CpuEvents implements GuestCpu {
     if (this.unsupported) return this.unsupportedStop();
     this.lastUnsupported = '';
     this.stopReason = null;
+    // The slow bits from state, not left over from the last run's stop (its stopReason kept SL_TRAP set): a
+    // stale bit would end the next REP chunk early, making the instruction count depend on where runs end.
+    this.recomputeSlow();
     this.repWork = REP_WORK_PER_RUN;
     this.inRun = true;
     try {

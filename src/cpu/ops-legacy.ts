@@ -16,6 +16,7 @@ import { alu, checkLock, incdec, opGrp1, popfApply, rmRead, rmReadRmw, rmWrite, 
 import * as S from './system.js';
 import { loadSegment } from './segments.js';
 import { checkV86Iopl, refuseDescriptorInsn8086 } from './mode8086.js';
+import { repContinues } from './rep-chunk.js';
 
 type H = (c: Cpu, i: Insn) => void;
 
@@ -214,8 +215,6 @@ function countDec(c: Cpu, a16: boolean): void {
   if (a16) c.rl[ECX] = (c.rl[ECX]! & ~0xffff) | ((c.rl[ECX]! - 1) & 0xffff);
   else { c.rl[ECX] = (c.rl[ECX]! - 1) | 0; c.rh[ECX] = 0; }
 }
-/** Iterations per execution before returning to the run loop (as the 64-bit stringOp). */
-const REP_CHUNK = 4096;
 const stringOp: H = (c, i) => {
   if (i.lock) c.raiseUD();
   const op = i.op;
@@ -223,7 +222,6 @@ const stringOp: H = (c, i) => {
   const rep = i.rep !== 0;
   const a16 = i.asz === 2;
   const src = i.seg >= 0 ? i.seg : SEG_DS;
-  let n = 0;
   for (;;) {
     if (rep && countZero(c, a16)) return;
     switch (op & 0xfe) {
@@ -257,19 +255,12 @@ const stringOp: H = (c, i) => {
     }
     if (!rep) return;
     countDec(c, a16);
-    c.repWork--; // run()'s work bound (Cpu.repWork)
     if ((op & 0xf6) === 0xa6) { // CMPS/SCAS: REPE/REPNE termination
       const zf = c.getZF();
       if (i.rep === 0xf3 && zf === 0) return;
       if (i.rep === 0xf2 && zf === 1) return;
     }
-    if (++n >= REP_CHUNK || c.repWork <= 0 || c.slow !== 0) {
-      if (!countZero(c, a16)) {
-        c.nextRip = c.insnRip;
-        if (c.repWork <= 0 && c.slow === 0) c.endRunForRepWork();
-      }
-      return;
-    }
+    if (!repContinues(c, c.rl[ECX]!, countZero(c, a16))) return;
   }
 };
 

@@ -15,6 +15,7 @@ import { R, divu128, mulu32, muls64, mulu64, neg64, sar64, shl64, shr64, bit64 }
 import * as D from './debug.js';
 import * as S from './system.js';
 import { stringIo } from './string-io.js';
+import { repContinues } from './rep-chunk.js';
 import { iopl, ioPermitted } from './io-permission.js';
 import { checkV86Iopl } from './mode8086.js';
 import * as X87 from './x87.js';
@@ -802,17 +803,12 @@ function decRcx(c: Cpu, i: Insn): void {
   if (i.asz === 8) { const s = (c.rl[1]! >>> 0) - 1; c.rl[1] = s | 0; c.rh[1] = (c.rh[1]! - (s < 0 ? 1 : 0)) | 0; }
   else { c.rl[1] = (c.rl[1]! - 1) | 0; c.rh[1] = 0; }
 }
-/** Iterations done per instruction execution before yielding back to the loop (an interruptible
- *  REP stays on the same RIP, SDM Vol. 2 REP: "interrupted ... at the iteration boundary"). */
-const REP_CHUNK = 4096;
-
 function stringOp(c: Cpu, i: Insn): void {
   if (i.lock) c.raiseUD();
   const op = i.op;
   const sz = (op & 1) ? i.osz : 1;
   const rep = i.rep !== 0;
   const srcSeg = i.seg >= 0 ? i.seg : 3;
-  let n = 0;
   for (;;) {
     if (rep && rcxZero(c, i)) return;
     switch (op & 0xfe) {
@@ -832,19 +828,12 @@ function stringOp(c: Cpu, i: Insn): void {
     }
     if (!rep) return;
     decRcx(c, i);
-    c.repWork--; // run()'s work bound (Cpu.repWork)
     if ((op & 0xf6) === 0xa6) { // CMPS/SCAS: REPE/REPNE termination
       const zf = c.getZF();
       if (i.rep === 0xf3 && zf === 0) return;
       if (i.rep === 0xf2 && zf === 1) return;
     }
-    if (++n >= REP_CHUNK || c.repWork <= 0 || c.slow !== 0) {
-      if (!rcxZero(c, i)) {
-        c.nextRip = c.insnRip;
-        if (c.repWork <= 0 && c.slow === 0) c.endRunForRepWork();
-      } // continue this instruction on the next step
-      return;
-    }
+    if (!repContinues(c, c.rl[1]!, rcxZero(c, i))) return;
   }
 }
 

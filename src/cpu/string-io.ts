@@ -22,11 +22,10 @@ import * as A from './arch.js';
 import * as D from './debug.js';
 import type { Insn } from './decoder.js';
 import { ioPermitted } from './io-permission.js';
+import { repContinues } from './rep-chunk.js';
 
 const SEG_ES = 0, SEG_DS = 3;
 const ECX = 1, EDX = 2, ESI = 6, EDI = 7;
-/** Iterations per execution before the run loop gets control back (as the other string instructions). */
-const REP_CHUNK = 4096;
 
 /** Offset held in index register r at address size asz (2, 4 or 8 bytes); a signed number for 8. */
 function indexOffset(c: Cpu, r: number, asz: number): number {
@@ -72,7 +71,6 @@ export function stringIo(c: Cpu, i: Insn): void {
   const port = c.rl[EDX]! & 0xffff;
   ioPermitted(c, port, sz);
   const srcSeg = i.seg >= 0 ? i.seg : SEG_DS;
-  let n = 0;
   for (;;) {
     if (rep && countIsZero(c, asz)) return;
     if (input) {
@@ -92,15 +90,7 @@ export function stringIo(c: Cpu, i: Insn): void {
     }
     if (!rep) return;
     countDown(c, asz);
-    c.repWork--; // run()'s work bound (Cpu.repWork)
-    // A pending trap (I/O breakpoint), a stop request or any other slow-path work ends the chunk; an
-    // unfinished REP resumes on the next step (RIP stays on the instruction).
-    if (++n >= REP_CHUNK || c.repWork <= 0 || c.slow !== 0) {
-      if (!countIsZero(c, asz)) {
-        c.nextRip = c.insnRip;
-        if (c.repWork <= 0 && c.slow === 0) c.endRunForRepWork();
-      }
-      return;
-    }
+    // A pending trap (I/O breakpoint) is slow-path work: it ends the step (rep-chunk.ts).
+    if (!repContinues(c, c.rl[ECX]!, countIsZero(c, asz))) return;
   }
 }
