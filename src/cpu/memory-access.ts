@@ -10,7 +10,7 @@ import { DEC_OK, DEC_TOO_LONG, Insn, MODE_DEF16, MODE_DEF32, MODE_LONG64, decode
 import { opUndefined } from './ops.js';
 import { specialize } from './fast.js';
 import { TWO32 } from './canonical.js';
-import { ACC_R, ACC_W, ACC_X, MMIO_BIAS, P_ALL, P_D, P_RS, P_RS_AC, P_RU, P_WS, P_WS_AC, P_WU, P_XS, P_XU, SL_EXEC_BP, SL_EXTBP, TLB_SIZE } from './state.js';
+import { ACC_R, ACC_W, ACC_X, MMIO_BIAS, P_ALL, P_D, P_RS, P_RS_AC, P_RU, P_WS, P_WS_AC, P_WS_WP0, P_WS_WP0_AC, P_WU, P_XS, P_XU, SL_EXEC_BP, SL_EXTBP, TLB_SIZE } from './state.js';
 import * as A from './arch.js';
 import * as D from './debug.js';
 import * as P from './paging32.js';
@@ -57,9 +57,14 @@ export abstract class CpuMemoryAccess extends CpuCore {
   updateCplMasks(): void {
     const user = this.cpl === 3;
     this.needR = user ? P_RU : P_RS;
-    this.needW = (user ? P_WU : P_WS) | P_D;
     this.needX = user ? P_XU : P_XS;
+    this.updateWriteMask();
     this.fLin0 = NaN;
+  }
+  /** The write right an access needs at this CPL under CR0.WP (state.ts P_WS_WP0). A change of WP alone
+   *  needs only this: the fetch page and the read and execute rights stay valid. */
+  updateWriteMask(): void {
+    this.needW = (this.cpl === 3 ? P_WU : (this.cr0 & A.CR0_WP) !== 0 ? P_WS : P_WS_WP0) | P_D;
   }
   pagingOn(): boolean { return (this.cr0 & A.CR0_PG) !== 0; }
 
@@ -74,7 +79,7 @@ export abstract class CpuMemoryAccess extends CpuCore {
       // SMAP's override (SDM Vol. 3 4.6.1): an explicit data access at CPL < 3 with EFLAGS.AC = 1 may use a
       // user-mode page. Tested only once the common rights failed, so AC needs no tracking.
       if (acc !== ACC_X && this.cpl !== 3 && (this.fl & A.RFLAGS_AC) !== 0 && !this.implicitAccess) {
-        const needAc = acc === ACC_R ? P_RS_AC : P_WS_AC | P_D;
+        const needAc = acc === ACC_R ? P_RS_AC : ((this.cr0 & A.CR0_WP) !== 0 ? P_WS_AC : P_WS_WP0_AC) | P_D;
         if ((perm & needAc) === needAc) return this.tlbPhys[idx]! + (la & 0xfff);
       }
     }
@@ -180,13 +185,14 @@ export abstract class CpuMemoryAccess extends CpuCore {
     const leaf = entries[entries.length - 1]!;
     let dirty = leaf < 0 || (this.dv.getInt32(leaf, true) & A.PTE_D) !== 0;
     if (acc === ACC_W && !dirty) { this.physWrite32(leaf, this.dv.getInt32(leaf, true) | A.PTE_D); dirty = true; }
-    const pkW = !pkAd && !(pkWd && wp); // a supervisor write the key allows
+    // Supervisor writes under either CR0.WP (state.ts P_WS_WP0): with WP=1 the page's R/W and the key's WD
+    // refuse them, with WP=0 neither does.
     let perm = 0;
     if (u && !pkAd) perm |= P_RU;
     if (!pkAd) perm |= P_RS_AC;
     if (!pkAd && !smap) perm |= P_RS;
-    if ((w || !wp) && pkW) perm |= P_WS_AC;
-    if ((w || !wp) && pkW && !smap) perm |= P_WS;
+    if (w && !pkAd && !pkWd) perm |= smap ? P_WS_AC : P_WS_AC | P_WS;
+    if (!pkAd) perm |= smap ? P_WS_WP0_AC : P_WS_WP0_AC | P_WS_WP0;
     if (u && w && !pkAd && !pkWd) perm |= P_WU;
     if (x && !smep) perm |= P_XS;
     if (x && u) perm |= P_XU;

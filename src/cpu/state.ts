@@ -22,10 +22,14 @@ export const ACC_R = 0, ACC_W = 1, ACC_X = 2;
 // SMAP and the protection-key rights of the moment folded in): read by user, write by supervisor / user,
 // execute by supervisor / user, dirty, read by supervisor; and the supervisor read / write an explicit access
 // with EFLAGS.AC=1 may do where SMAP forbids P_RS / P_WS (SDM Vol. 3 4.6.1). Changing anything folded in
-// (CR0.WP, CR4.SMEP/SMAP/PKE/PKS, PKRU, IA32_PKRS) flushes the TLB.
-export const P_RU = 1, P_WS = 2, P_WU = 4, P_XS = 8, P_XU = 16, P_D = 32, P_RS = 64, P_RS_AC = 128, P_WS_AC = 256;
+// (CR4.SMEP/SMAP/PKE/PKS, PKRU, IA32_PKRS) flushes the TLB. CR0.WP is not folded in: the supervisor write
+// rights are kept for both of its values (P_WS/P_WS_AC with WP=1, P_WS_WP0/P_WS_WP0_AC with WP=0) and the
+// access picks one (Cpu.needW), so toggling WP flushes nothing, as on silicon (SDM Vol. 3 4.10.4.1: MOV to
+// CR0 invalidates the TLB only when it changes CR0.PG).
+export const P_RU = 1, P_WS = 2, P_WU = 4, P_XS = 8, P_XU = 16, P_D = 32, P_RS = 64, P_RS_AC = 128, P_WS_AC = 256,
+  P_WS_WP0 = 512, P_WS_WP0_AC = 1024;
 /** Every right: paging off. */
-export const P_ALL = P_RU | P_WS | P_WU | P_XS | P_XU | P_D | P_RS | P_RS_AC | P_WS_AC;
+export const P_ALL = P_RU | P_WS | P_WU | P_XS | P_XU | P_D | P_RS | P_RS_AC | P_WS_AC | P_WS_WP0 | P_WS_WP0_AC;
 export const TLB_SIZE = 256;
 /** Added to the physical address of a device (MMIO) frame by the walk: no RAM lies that high, so every
  *  access fails the fast paths' `p + n <= memSize` test and is routed to the device (memory slow path). */

@@ -253,7 +253,9 @@ function movToCr0(c: Cpu, hi: number, lo: number): void {
   if (enablingPg && P.paeLegacyActive(c)) {
     try { P.loadPdptes(c); } catch (e) { c.cr0 = old; c.efer = oldEfer; throw e; }
   }
-  if ((old ^ v) & (A.CR0_PG | A.CR0_WP | A.CR0_PE)) c.flushTlb();
+  if ((old ^ v) & (A.CR0_PG | A.CR0_PE)) c.flushTlb();
+  // CR0.WP picks which supervisor write right the TLB's entries are checked against (state.ts P_WS_WP0).
+  if ((old ^ v) & A.CR0_WP) c.updateWriteMask();
   if (efer !== oldEfer || ((old ^ v) & A.CR0_PE)) {
     c.log('debug', 'cpu-mode-change', { cr0: '0x' + (v >>> 0).toString(16), efer: '0x' + (efer >>> 0).toString(16) });
     updateMode(c);

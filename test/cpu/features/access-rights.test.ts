@@ -1,5 +1,5 @@
 // SMEP, SMAP (STAC/CLAC, implicit supervisor accesses), PKU (CR4.PKE, PKRU, RDPKRU/WRPKRU) and PKS (CR4.PKS,
-// IA32_PKRS) as SDM Vol. 3 4.6.1-4.6.2 and 4.7 (#PF error code: I/D with SMEP, PK) define them; CPUID offers
+// IA32_PKRS), and CR0.WP on a cached translation, as SDM Vol. 3 4.6.1-4.6.2 and 4.7 (#PF error code: I/D with SMEP, PK) define them; CPUID offers
 // each because it is modelled (issue 15: kvm-unit-tests' smap, pku and pks were skipped). The guest
 // (test/guest-src/platform/access-rights) prints one line per probe; every engine and mode must agree.
 import { describe, expect, it } from 'vitest';
@@ -28,6 +28,11 @@ smap-implicit-ldt-ac1 pf 0x1
 nosmap-implicit-ldt ok
 nosmap-read-user ok
 cpl3-stac ud
+ro-read-supervisor ok
+ro-write-supervisor-wp1 pf 0x3
+ro-write-supervisor-wp0 ok
+ro-write-supervisor-wp1-again pf 0x3
+ro-value 0xb
 rdpkru-pke0 ud
 wrpkru-pke0 ud
 cpuid-ospke-pke1 1

@@ -158,6 +158,20 @@ int main(void) {
   reload_cr3();
   puts(run_at_cpl3(user_stac, 0) ? "cpl3-stac ud\n" : "cpl3-stac ok\n");
 
+  /* ---- CR0.WP on a read-only supervisor page, its translation cached: WP takes effect at once, with no
+   * INVLPG or CR3 load in between (SDM Vol. 3 4.6.1; MOV to CR0 flushes nothing unless PG changes, 4.10.4.1) */
+  PD0[2] &= ~PTE_RW;
+  reload_cr3();
+  rd(SUP); result("ro-read-supervisor");
+  wr(SUP, 10); result("ro-write-supervisor-wp1");
+  wr_cr0(rd_cr0() & ~CR0_WP);
+  wr(SUP, 11); result("ro-write-supervisor-wp0");
+  wr_cr0(rd_cr0() | CR0_WP);
+  wr(SUP, 12); result("ro-write-supervisor-wp1-again");
+  puts("ro-value "); put_hex(*(volatile u32 *)SUP); puts("\n");
+  PD0[2] |= PTE_RW;
+  reload_cr3();
+
   /* ---- PKU ---- */
   u32 edx;
   rdpkru(0, &edx); fault_line("rdpkru-pke0");
