@@ -106,6 +106,9 @@ export class AcpiPm implements PortDevice {
   }
 
   in(port: number, size: 1 | 2 | 4): number {
+    // The timer read as one dword, as operating systems (and kvm-unit-tests' vmexit inl_from_pmtimer) read
+    // it: one conversion of the clock instead of one per byte.
+    if (port === ACPI_PM_TMR && size === 4) return (this.ticks() & PM_TIMER_MASK) >>> 0;
     let v = 0;
     for (let i = size - 1; i >= 0; i--) v = (v << 8) | this.readByte(port + i);
     return v >>> 0;
