@@ -7,6 +7,7 @@ import { readInputFile } from './guest-file.js';
 import type { PhysicalMemory, Vendor } from '../cpu/index.js';
 import type { BootProtocol } from '../config/config.js';
 import { writeAcpiTables } from './acpi.js';
+import { writeFirmwareIvt } from './bios-ivt.js';
 import { buildBootEnvironment, BOOT_RESERVED_HIGH, BOOT_RESERVED_LOW, type BootInfo } from './boot.js';
 import { ElfError, loadElf, parseElf, PF_R, PF_W, PF_X, type ElfImage } from './elf.js';
 import { isLinuxBzImage, loadLinux, planLinux, type LinuxImage } from './linux.js';
@@ -137,6 +138,7 @@ export function loadBootImage(b: BootImage, memory: PhysicalMemory): BootInfo {
     // SeaBIOS installs the ACPI tables before QEMU's Multiboot option ROM runs, so a -kernel Multiboot guest finds
     // them too (kvm-unit-tests' lib/acpi.c: s3 wants the FACS, vmexit's inl_pmtimer the FADT's PM_TMR_BLK). The
     // kernel and modules are written after them: where they overlap, the kernel's bytes win, as under QEMU.
+    writeFirmwareIvt(memory);
     writeAcpiTables(memory, memory.size);
     loadMultiboot(b.multiboot, memory);
     // IA32_STAR keeps its reset value 0: nothing set up SYSCALL for a Multiboot kernel.
