@@ -6,8 +6,9 @@
 // finishWalk), so every write to PKRU or IA32_PKRS that changes it flushes the TLB. EFLAGS.AC is not folded
 // in: xl() consults it only when the common rights refuse, so STAC/CLAC flush nothing.
 //
-// PKRU is XSAVE state component 9 on silicon; dbstub does not offer XSAVE, so PKRU is read and written only
-// by RDPKRU/WRPKRU (which need CR4.PKE, not XSAVE), and an OS cannot switch it with XSAVES/XRSTOR.
+// PKRU is XSAVE state component 9 on silicon; dbstub's XSAVE supports components 0 and 1 only (xsave.ts), so
+// PKRU is read and written only by RDPKRU/WRPKRU (which need CR4.PKE, not XSAVE), and an OS cannot switch it
+// with XSAVE/XRSTOR.
 
 import type { Cpu } from './cpu.js';
 import type { Insn } from './decoder.js';

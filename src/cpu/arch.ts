@@ -224,6 +224,8 @@ export const CPUID1_ECX_CX16 = 1 << 13;
 export const CPUID1_ECX_X2APIC = 1 << 21;
 export const CPUID1_ECX_POPCNT = 1 << 23;
 export const CPUID1_ECX_TSC_DEADLINE = 1 << 24;
+export const CPUID1_ECX_XSAVE = 1 << 26;
+export const CPUID1_ECX_OSXSAVE = 1 << 27;
 export const CPUID7_EBX_TSC_ADJUST = 1 << 1;
 /** CLFLUSHOPT and CLWB (SDM Vol. 2A): executed as CLFLUSH is (ops.ts grp15). */
 export const CPUID7_EBX_CLFLUSHOPT = 1 << 23;

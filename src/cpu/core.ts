@@ -21,6 +21,7 @@ import {
 import * as A from './arch.js';
 import { hostBare } from './host.js';
 import { X87State } from './x87.js';
+import { XCR0_RESET } from './xsave.js';
 
 export abstract class CpuCore {
   readonly vendor: Vendor;
@@ -77,6 +78,8 @@ export abstract class CpuCore {
   readonly xmmF = new Float32Array(this.xmm.buffer);
   readonly xmmD = new Float64Array(this.xmm.buffer);
   mxcsr = 0x1f80;
+  /** XCR0, the enabled XSAVE state components (xsave.ts). */
+  xcr0 = XCR0_RESET;
   /** x87 FPU state (x87.ts): CPUID advertises FPU and FXSR. */
   readonly x87 = new X87State();
 

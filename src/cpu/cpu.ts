@@ -16,6 +16,7 @@ import { cpuMode, updateMode } from './mode.js';
 import { CANON_LIMIT, big64, bigToLa, laToBig } from './canonical.js';
 import { ACC_R, FAULT, SHADOW_MOVSS, SHADOW_NONE, SHADOW_STI, SL_EVENT, SL_EXEC_BP, SL_EXTBP, SL_PER_INSN, STOP } from './state.js';
 import * as A from './arch.js';
+import { XCR0_RESET } from './xsave.js';
 import * as D from './debug.js';
 import * as S from './system.js';
 import * as P from './paging32.js';
@@ -66,7 +67,7 @@ export class Cpu extends CpuEvents implements GuestCpu {
     this.kernelGsBase = 0; this.star = 0n; this.lstar = 0n; this.cstar = 0n; this.sfmask = 0; this.tscAux = 0; this.tscAdjust = 0;
     this.pkru = 0; this.pkrs = 0; // SDM Vol. 3 Table 10-1 / XSAVE init value of PKRU
     this.modelMsrs.reset();
-    this.xmm.fill(0); this.mxcsr = 0x1f80; this.x87.reset();
+    this.xmm.fill(0); this.mxcsr = 0x1f80; this.x87.reset(); this.xcr0 = XCR0_RESET;
     // SDM Vol. 3 10.1.1, Table 10-1: DR0-DR3 = 0, DR6 = FFFF0FF0H, DR7 = 00000400H, DEBUGCTL = 0.
     for (let n = 0; n < A.DR_COUNT; n++) { this.drRaw[n] = 0n; this.drLin[n] = 0; }
     this.dr6 = A.DR6_RESET; this.dr7 = A.DR7_RESET; this.debugctl = 0;

@@ -19,6 +19,7 @@ import { repContinues } from './rep-chunk.js';
 import { iopl, ioPermitted } from './io-permission.js';
 import { checkV86Iopl } from './mode8086.js';
 import * as X87 from './x87.js';
+import { xrstor, xsave } from './xsave.js';
 import { AMD_LEGACY_PERF_COUNTERS } from './model-msrs.js';
 
 type H = (c: Cpu, i: Insn) => void;
@@ -934,8 +935,10 @@ const grp15: H = (c, i) => {
     case 1: X87.fxrstor(c, i); return;
     case 2: X87.ldmxcsr(c, i); return;
     case 3: X87.stmxcsr(c, i); return;
+    case 4: xsave(c, i); return;
+    case 5: xrstor(c, i); return;
   }
-  c.raiseUD(); // XSAVE/XRSTOR/XSAVEOPT: CPUID does not offer XSAVE
+  c.raiseUD(); // XSAVEOPT: CPUID.(0DH,1) does not offer it
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { SHADOW_MOVSS, SL_SHADOW, SL_TRAP, STOP } from './state.js';
 import { TWO32, bigToLa, laToBig } from './canonical.js';
 import type { Insn } from './decoder.js';
 import * as A from './arch.js';
+import { XCR0_SUPPORTED, XSAVE_AREA_SIZE, xgetbv, xsetbv } from './xsave.js';
 import { loadSegment } from './segments.js';
 import { attrsOf, baseOf, limitOf } from './descriptor.js';
 import { updateMode } from './mode.js';
@@ -265,10 +266,10 @@ function movToCr0(c: Cpu, hi: number, lo: number): void {
 /** MOV to CR4 (SDM Vol. 2 MOV CRn; Vol. 3 2.5). */
 /** CR4 bits whose feature CPUID does not advertise here: setting one is #GP(0) (SDM Vol. 3 2.5: "Setting a
  *  reserved bit or a bit for an unsupported feature" ... KVM __cr4_reserved_bits derives the same from
- *  guest CPUID). OSXSAVE needs CPUID.1:ECX.XSAVE, FSGSBASE CPUID.(7,0):EBX[0], VME and PVI CPUID.1:EDX.VME (the
- *  virtual-8086 mode extensions are not modelled: mode8086.ts); none is advertised. (UMIP is:
- *  SGDT/SIDT/SLDT/SMSW/STR check it.) */
-const CR4_UNADVERTISED = A.CR4_OSXSAVE | A.CR4_FSGSBASE | A.CR4_VME | A.CR4_PVI;
+ *  guest CPUID). FSGSBASE needs CPUID.(7,0):EBX[0], VME and PVI CPUID.1:EDX.VME (the virtual-8086 mode
+ *  extensions are not modelled: mode8086.ts); none is advertised. (UMIP is: SGDT/SIDT/SLDT/SMSW/STR check it;
+ *  OSXSAVE is: CPUID offers XSAVE, xsave.ts.) */
+const CR4_UNADVERTISED = A.CR4_FSGSBASE | A.CR4_VME | A.CR4_PVI;
 
 function movToCr4(c: Cpu, hi: number, lo: number): void {
   if (hi !== 0 || (lo & ~A.CR4_SUPPORTED) || (lo & CR4_UNADVERTISED)) c.raiseGP0();
@@ -357,14 +358,8 @@ export function grp7(c: Cpu, i: Insn): void {
       c.rl[1] = c.tscAux; c.rh[1] = 0;
       return;
     }
-    if (modrm === 0xd0) { // XGETBV
-      // CR4.OSXSAVE cannot be set while CPUID does not offer XSAVE (movCr: CR4_UNADVERTISED), so this
-      // is always #UD today, as on a part without XSAVE (SDM Vol. 2C XGETBV: #UD if CR4.OSXSAVE = 0).
-      if (!(c.cr4 & A.CR4_OSXSAVE)) c.raiseUD();
-      if (c.rl[1] !== 0) c.raiseGP0();
-      c.rl[0] = 3; c.rh[0] = 0; c.rl[2] = 0; c.rh[2] = 0;
-      return;
-    }
+    if (modrm === 0xd0) { xgetbv(c); return; } // xsave.ts
+    if (modrm === 0xd1) { xsetbv(c); return; }
     if (k === 4) { // SMSW r: UMIP applies to the register form too (SDM Vol. 2B SMSW)
       if ((c.cr4 & A.CR4_UMIP) && c.cpl > 0) c.raiseGP0();
       // A 32/64-bit destination receives all of CR0: the SDM leaves bits 31:16 undefined, silicon, QEMU
@@ -634,8 +629,10 @@ export function cpuid(c: Cpu, leaf: number, sub: number): [number, number, numbe
     case 1: {
       const eax = intel ? 0x000906ea : 0x00a20f10; // family/model/stepping of a plausible part
       const ebx = (0 << 24) | (1 << 16) | (8 << 8); // APIC ID 0, 1 logical processor, CLFLUSH 64 bytes
+      // XSAVE for the x87 and SSE components (xsave.ts); OSXSAVE mirrors CR4.OSXSAVE (SDM Vol. 2A CPUID).
       const ecx = A.CPUID1_ECX_SSE3 | A.CPUID1_ECX_CX16 | A.CPUID1_ECX_POPCNT | (c.interrupts?.x2apic === true ? A.CPUID1_ECX_X2APIC : 0) |
-        (c.interrupts?.tscDeadline === true ? A.CPUID1_ECX_TSC_DEADLINE : 0);
+        (c.interrupts?.tscDeadline === true ? A.CPUID1_ECX_TSC_DEADLINE : 0) | A.CPUID1_ECX_XSAVE |
+        ((c.cr4 & A.CR4_OSXSAVE) ? A.CPUID1_ECX_OSXSAVE : 0);
       // The APIC flag follows IA32_APIC_BASE.EN: with the APIC globally disabled the processor is one
       // without an on-chip APIC and CPUID says so (SDM Vol. 3 11.4.3; KVM kvm_update_cpuid_runtime).
       const apic = c.interrupts === undefined || ((c.interrupts.readMsr(A.MSR_IA32_APIC_BASE) ?? 0n) & APIC_BASE_EN) !== 0n ? A.CPUID1_EDX_APIC : 0;
@@ -655,6 +652,13 @@ export function cpuid(c: Cpu, leaf: number, sub: number): [number, number, numbe
       const ecx = (c.features.busLockDetect ? A.CPUID7_ECX_BUS_LOCK_DETECT : 0) | A.CPUID7_ECX_RDPID |
         A.CPUID7_ECX_PKU | ((c.cr4 & A.CR4_PKE) ? A.CPUID7_ECX_OSPKE : 0) | A.CPUID7_ECX_PKS | A.CPUID7_ECX_UMIP;
       return [0, ebx, ecx, 0];
+    }
+    case 0xd: {
+      // XSAVE state enumeration (SDM Vol. 1 13.2): sub-leaf 0 the components XCR0 may hold and the standard-form
+      // sizes (enabled and all supported: the legacy region and header, both 576 here); sub-leaf 1 offers none of
+      // XSAVEOPT, XSAVEC, XGETBV1, XSAVES; no component of its own from 2 on.
+      if (sub === 0) return [XCR0_SUPPORTED, XSAVE_AREA_SIZE, XSAVE_AREA_SIZE, 0];
+      return [0, 0, 0, 0];
     }
     case 0x80000000: return [maxExt, intel ? 0 : str4(vendor, 0), intel ? 0 : str4(vendor, 8), intel ? 0 : str4(vendor, 4)];
     case 0x80000001: {

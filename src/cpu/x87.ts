@@ -283,12 +283,36 @@ function fxCheck(c: Cpu, i: Insn): number {
 export function fxsave(c: Cpu, i: Insn): void {
   const la = fxCheck(c, i);
   c.probeWrite(la, FXSAVE_SIZE);
+  storeX87Image(c, la, i.rexW && c.long64);
+  if (c.cr4 & A.CR4_OSFXSR) storeSseImage(c, la, true, true);
+}
+
+export function fxrstor(c: Cpu, i: Insn): void {
+  const la = fxCheck(c, i);
+  const sse = (c.cr4 & A.CR4_OSFXSR) !== 0;
+  // Read everything before changing anything: a fault or a reserved MXCSR bit (#GP(0)) leaves the state intact.
+  const x87 = readX87Image(c, la, i.rexW && c.long64);
+  const img = sse ? readSseImage(c, la, true, true) : undefined;
+  applyX87Image(c, x87);
+  if (img) applySseImage(c, img);
+}
+
+// The legacy region FXSAVE and XSAVE share (SDM Vol. 1 13.4.1): the x87 state in bytes 0-23 and 32-159, MXCSR
+// and MXCSR_MASK in 24-31, the XMM registers from 160 (XMM8-15 only in 64-bit mode). `rex64`: REX.W in 64-bit
+// mode, the 64-bit FIP/FDP layout (Table 3-56) instead of FIP/FCS and FDP/FDS (Tables 3-53, 3-55).
+
+/** The x87 part of a legacy region read from memory, not yet applied. */
+export interface X87Image { fcw: number; fsw: number; ftwx: number; fop: number; fip: number; fcs: number; fdp: number; fds: number; st: Uint8Array }
+/** The SSE part of a legacy region read from memory, not yet applied (undefined: not read). */
+export interface SseImage { mxcsr: number | undefined; xmm: Int32Array | undefined }
+
+export function storeX87Image(c: Cpu, la: number, rex64: boolean): void {
   const f = c.x87;
   c.wr16(la + FX_FCW, f.fcw);
   c.wr16(la + FX_FSW, f.fsw);
   c.wr16(la + FX_FTW, f.abridgedTag()); // byte 5 is reserved: written 0
   c.wr16(la + FX_FOP, f.fop & FOP_MASK);
-  if (i.rexW && c.long64) {
+  if (rex64) {
     c.wr64(la + FX_FIP, f.fip, 0);
     c.wr64(la + FX_FDP, f.fdp, 0);
   } else {
@@ -299,38 +323,58 @@ export function fxsave(c: Cpu, i: Insn): void {
     const o = f.phys(s) * 10, d = la + FX_ST0 + 16 * s;
     for (let b = 0; b < 10; b++) c.wr8(d + b, f.regs[o + b]!);
   }
-  if (c.cr4 & A.CR4_OSFXSR) {
+}
+
+/** MXCSR (and MXCSR_MASK) and/or the XMM registers into the legacy region at la. */
+export function storeSseImage(c: Cpu, la: number, mxcsr: boolean, xmm: boolean): void {
+  if (mxcsr) {
     c.wr32(la + FX_MXCSR, c.mxcsr);
     c.wr32(la + FX_MXCSR_MASK, A.MXCSR_MASK);
+  }
+  if (xmm) {
     const n = c.long64 ? 16 : 8, x = c.xmm;
     for (let r = 0; r < n; r++) for (let d = 0; d < 4; d++) c.wr32(la + FX_XMM0 + 16 * r + 4 * d, x[4 * r + d]!);
   }
 }
 
-export function fxrstor(c: Cpu, i: Insn): void {
-  const la = fxCheck(c, i);
-  const f = c.x87, sse = (c.cr4 & A.CR4_OSFXSR) !== 0;
-  // Read everything before changing anything: a fault or a reserved MXCSR bit (#GP(0)) leaves the state intact.
+export function readX87Image(c: Cpu, la: number, rex64: boolean): X87Image {
   const fcw = c.rd16(la + FX_FCW), fsw = c.rd16(la + FX_FSW), ftwx = c.rd8(la + FX_FTW), fop = c.rd16(la + FX_FOP) & FOP_MASK;
   let fip: number, fcs: number, fdp: number, fds: number;
-  if (i.rexW && c.long64) {
+  if (rex64) {
     fip = c.rd32(la + FX_FIP) >>> 0; fcs = 0; fdp = c.rd32(la + FX_FDP) >>> 0; fds = 0;
   } else {
     fip = c.rd32(la + FX_FIP) >>> 0; fcs = c.rd16(la + FX_FCS); fdp = c.rd32(la + FX_FDP) >>> 0; fds = c.rd16(la + FX_FDS);
   }
   const st = new Uint8Array(80);
   for (let s = 0; s < 8; s++) for (let b = 0; b < 10; b++) st[10 * s + b] = c.rd8(la + FX_ST0 + 16 * s + b);
-  let mxcsr = c.mxcsr;
-  const n = c.long64 ? 16 : 8, xmm = new Int32Array(4 * n);
-  if (sse) {
-    mxcsr = c.rd32(la + FX_MXCSR) >>> 0;
-    if (mxcsr & ~A.MXCSR_MASK) c.raiseGP0();
-    for (let r = 0; r < 4 * n; r++) xmm[r] = c.rd32(la + FX_XMM0 + 4 * r);
+  return { fcw, fsw, ftwx, fop, fip, fcs, fdp, fds, st };
+}
+
+/** Reads MXCSR (#GP(0) for a reserved bit) and/or the XMM registers; changes nothing. */
+export function readSseImage(c: Cpu, la: number, mxcsr: boolean, xmm: boolean): SseImage {
+  let m: number | undefined, x: Int32Array | undefined;
+  if (mxcsr) {
+    m = c.rd32(la + FX_MXCSR) >>> 0;
+    if (m & ~A.MXCSR_MASK) c.raiseGP0();
   }
-  f.fcw = fcw; f.fsw = fsw; f.fop = fop; f.fip = fip; f.fcs = fcs; f.fdp = fdp; f.fds = fds;
-  for (let s = 0; s < 8; s++) { const o = f.phys(s) * 10; for (let b = 0; b < 10; b++) f.regs[o + b] = st[10 * s + b]!; }
-  f.ftw = f.fullTagFrom(ftwx);
-  if (sse) { c.mxcsr = mxcsr; c.xmm.set(xmm); }
+  if (xmm) {
+    const n = c.long64 ? 16 : 8;
+    x = new Int32Array(4 * n);
+    for (let r = 0; r < 4 * n; r++) x[r] = c.rd32(la + FX_XMM0 + 4 * r);
+  }
+  return { mxcsr: m, xmm: x };
+}
+
+export function applyX87Image(c: Cpu, img: X87Image): void {
+  const f = c.x87;
+  f.fcw = img.fcw; f.fsw = img.fsw; f.fop = img.fop; f.fip = img.fip; f.fcs = img.fcs; f.fdp = img.fdp; f.fds = img.fds;
+  for (let s = 0; s < 8; s++) { const o = f.phys(s) * 10; for (let b = 0; b < 10; b++) f.regs[o + b] = img.st[10 * s + b]!; }
+  f.ftw = f.fullTagFrom(img.ftwx);
+}
+
+export function applySseImage(c: Cpu, img: SseImage): void {
+  if (img.mxcsr !== undefined) c.mxcsr = img.mxcsr;
+  if (img.xmm !== undefined) c.xmm.set(img.xmm);
 }
 
 /** LDMXCSR / STMXCSR (SDM Vol. 2B): #UD with CR0.EM or CR4.OSFXSR=0, #NM with CR0.TS; LDMXCSR #GP(0) for a

@@ -138,7 +138,8 @@ int main(void) {
   show_rd("x2apic-lvt-cmci", MSR_X2APIC_LVT_CMCI);
   show_wr("x2apic-lvt-cmci-write", MSR_X2APIC_LVT_CMCI, 0x10000);
   show_rd("x2apic-lvt-lint0", MSR_X2APIC_LVT_LINT0);
-  /* CR4 bits of features CPUID does not advertise: #GP. UMIP is advertised (test/guest-src/platform/umip). */
+  /* CR4 bits of features CPUID does not advertise: #GP (FSGSBASE). UMIP and XSAVE are advertised
+   * (test/guest-src/platform/umip, test/guest-src/platform/xsave): their bits can be set. */
   puts("cr4-osxsave "); puts(set_cr4_bit(CR4_OSXSAVE) ? "ok\n" : "gp\n");
   puts("cr4-umip "); puts(set_cr4_bit(CR4_UMIP) ? "ok\n" : "gp\n");
   puts("cr4-fsgsbase "); puts(set_cr4_bit(CR4_FSGSBASE) ? "ok\n" : "gp\n");

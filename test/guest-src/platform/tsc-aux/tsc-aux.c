@@ -1,8 +1,8 @@
 /* Truthful CPUID for the TSC_AUX readers and XGETBV (issue 15): CPUID offers RDTSCP
  * (80000001h:EDX[27]) and RDPID (07h:ECX[22]) because IA32_TSC_AUX and both instructions are modelled;
- * kvm-unit-tests' x86/tsc.c runs test_rdtscp/test_rdpid only when they are advertised. XSAVE is not
- * offered (01h:ECX[26] = 0), so CR4.OSXSAVE cannot be set and XGETBV is #UD (SDM Vol. 2C XGETBV). Each
- * probe prints "name value" or "name ud". Then IA32_TSC_ADJUST (below). */
+ * kvm-unit-tests' x86/tsc.c runs test_rdtscp/test_rdpid only when they are advertised. XSAVE is offered
+ * (01h:ECX[26], test/guest-src/platform/xsave), but with CR4.OSXSAVE = 0 XGETBV is #UD (SDM Vol. 2C XGETBV).
+ * Each probe prints "name value" or "name ud". Then IA32_TSC_ADJUST (below). */
 #include "runtime.h"
 
 #define MSR_TSC_AUX 0xc0000103
