@@ -42,10 +42,6 @@ static void on_pf(struct frame *f) {
 static void on_ud(struct frame *f) { uds++; f->rip += 3; }
 static void on_gp(struct frame *f) { gps++; f->rip += skip; }
 
-static u64 rd_cr0(void) { u64 v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
-static void wr_cr0(u64 v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
-static u64 rd_cr4(void) { u64 v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
-static void wr_cr4(u64 v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
 static void reload_cr3(void) { u64 v; __asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(v) : : "memory"); }
 static void stac(void) { __asm__ volatile(".byte 0x0f, 0x01, 0xcb" : : : "memory", "cc"); }
 static void clac(void) { __asm__ volatile(".byte 0x0f, 0x01, 0xca" : : : "memory", "cc"); }

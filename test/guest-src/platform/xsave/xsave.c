@@ -12,10 +12,6 @@ static void show(const char *name, u64 v) { puts(name); putc(' '); put_hex(v); p
 static const char *vname(u64 v) { return v == 0xff ? "ok" : v == VEC_UD ? "ud" : v == VEC_NM ? "nm" : v == VEC_GP ? "gp" : "other"; }
 static void showf(const char *name) { puts(name); putc(' '); puts(vname(vec_seen)); putc('\n'); vec_seen = 0xff; }
 
-static u64 rd_cr0(void) { u64 v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
-static void wr_cr0(u64 v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v)); }
-static u64 rd_cr4(void) { u64 v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
-static void wr_cr4(u64 v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v)); }
 #define CR0_TS (1ul << 3)
 #define CR4_OSFXSR (1ul << 9)
 #define CR4_OSXSAVE (1ul << 18)
