@@ -24,14 +24,20 @@ function rig(cfg: Record<string, unknown>): { machine: Machine; vmm: Vmm } {
   return { machine, vmm: new Vmm(machine) };
 }
 
-/** A machine whose guest spins in `spin`, continued and then stopped with a Ctrl-C as the RSP server does. */
+/** A machine whose guest spins in `spin`, continued and then stopped with a Ctrl-C as the RSP server does. On a
+ *  loaded machine 20 ms may end before the guest reaches its loop: continue and stop again until it is there. */
 async function stoppedInSpin(mode: 'kvm' | 'bare'): Promise<{ machine: Machine; vmm: Vmm }> {
   const { machine, vmm } = rig({ mode, qemuDbRouting: 'corrected' });
   poke32(machine, 'spin_enabled', 1);
-  const first = resume(vmm, 'continue');
-  await new Promise((r) => setTimeout(r, 20));
-  vmm.interrupt();
-  await first;
+  const spin = machine.symbol('spin');
+  for (let tries = 0; tries < 100; tries++) {
+    const running = resume(vmm, 'continue');
+    await new Promise((r) => setTimeout(r, 20));
+    vmm.interrupt();
+    await running;
+    const pc = vmm.readRegister(RIP)!;
+    if (pc >= spin && pc < spin + 0x30n) break;
+  }
   return { machine, vmm };
 }
 
