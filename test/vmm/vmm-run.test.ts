@@ -64,14 +64,18 @@ describe('Vmm: resume after an interrupt', () => {
     it(`${mode}: a continue after a Ctrl-C stop runs on to the guest exit`, async () => {
       const { machine, vmm } = rig({ mode, qemuDbRouting: 'corrected' });
       poke32(machine, 'spin_enabled', 1);
-      const first = resume(vmm, 'continue');
-      // Let a few slices run, then interrupt from the event loop as the RSP server does on 0x03.
-      await new Promise((r) => setTimeout(r, 30));
-      expect(vmm.running).toBe(true);
-      vmm.interrupt();
-      expect(await first).toMatchObject({ kind: 'signal', signal: 2 });
       const spin = machine.symbol('spin');
-      const pc = vmm.readRegister(RIP)!;
+      let pc = 0n;
+      // Let a few slices run, then interrupt from the event loop as the RSP server does on 0x03 (again while the
+      // guest has not reached its spin loop yet: a loaded machine may need more than 30 ms for its start-up).
+      for (let tries = 0; tries < 100 && !(pc >= spin && pc < spin + 0x30n); tries++) {
+        const first = resume(vmm, 'continue');
+        await new Promise((r) => setTimeout(r, 30));
+        expect(vmm.running).toBe(true);
+        vmm.interrupt();
+        expect(await first).toMatchObject({ kind: 'signal', signal: 2 });
+        pc = vmm.readRegister(RIP)!;
+      }
       expect(pc >= spin && pc < spin + 0x30n).toBe(true);
       // Before the fix the CPU's stop request was still pending here: this resume stopped at once with SIGINT.
       const retired = machine.cpu.instructionsRetired;
