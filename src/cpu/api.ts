@@ -57,7 +57,8 @@ export interface ExceptionEvent {
 
 /** Instructions a hypervisor may intercept (VM exit before the instruction executes). */
 /** 'vmcall' / 'vmmcall': #UD on a CPU that is not a guest; a hypervisor model takes them as hypercalls. */
-export type InterceptableInstruction = 'cpuid' | 'hlt' | 'rdmsr' | 'wrmsr' | 'mov-dr' | 'in' | 'out' | 'invlpg' | 'vmcall' | 'vmmcall';
+/** 'xsetbv': asked after the faults that have priority over a VM exit (#UD without CR4.OSXSAVE, #GP at CPL > 0). */
+export type InterceptableInstruction = 'cpuid' | 'hlt' | 'rdmsr' | 'wrmsr' | 'mov-dr' | 'in' | 'out' | 'invlpg' | 'vmcall' | 'vmmcall' | 'xsetbv';
 
 /** What started a hardware task switch (SDM Vol. 3A 8.3): JMP or CALL to a TSS or task gate, IRET with
  *  EFLAGS.NT=1, or an interrupt/exception through a task gate in the IDT ('event'). KVM's exit handlers name

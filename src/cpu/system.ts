@@ -359,7 +359,7 @@ export function grp7(c: Cpu, i: Insn): void {
       return;
     }
     if (modrm === 0xd0) { xgetbv(c); return; } // xsave.ts
-    if (modrm === 0xd1) { xsetbv(c); return; }
+    if (modrm === 0xd1) { xsetbv(c, i); return; }
     if (k === 4) { // SMSW r: UMIP applies to the register form too (SDM Vol. 2B SMSW)
       if ((c.cr4 & A.CR4_UMIP) && c.cpl > 0) c.raiseGP0();
       // A 32/64-bit destination receives all of CR0: the SDM leaves bits 31:16 undefined, silicon, QEMU

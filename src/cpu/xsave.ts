@@ -18,8 +18,8 @@
 //   XMM registers 0). MXCSR is loaded from memory whenever RFBM[1] or RFBM[2] is set (the standard form's
 //   rule, SDM 13.8.1), with #GP(0) for a reserved bit.
 //
-// In kvm mode XSETBV runs natively here, where VMX and SVM exit to KVM (kvm_emulate_xsetbv); KVM's
-// __kvm_set_xcr applies the same rules to the guest's CPUID, so only the exit count differs.
+// In kvm mode XSETBV is a VM exit to the KVM model (VMX exits on it unconditionally; KVM's SVM init_vmcb sets the
+// XSETBV intercept), which completes it with the same rules (kvm_emulate_xsetbv -> __kvm_set_xcr).
 import type { Cpu } from './cpu.js';
 import type { Insn } from './decoder.js';
 import * as A from './arch.js';
@@ -45,10 +45,14 @@ export function xgetbv(c: Cpu): void {
   c.rl[0] = c.xcr0; c.rh[0] = 0; c.rl[2] = 0; c.rh[2] = 0;
 }
 
-/** 0F 01 D1. */
-export function xsetbv(c: Cpu): void {
+/** 0F 01 D1. Under a hypervisor XSETBV is a VM exit, taken after #UD and the CPL check (SDM Vol. 3C 26.1.1:
+ *  invalid-opcode and privilege-level faults have priority over VM exits); KVM then applies the same rules
+ *  (kvm_emulate_xsetbv -> __kvm_set_xcr) and the instruction completes as below. */
+export function xsetbv(c: Cpu, i: Insn): void {
   if (!(c.cr4 & A.CR4_OSXSAVE)) c.raiseUD();
-  if (c.cpl !== 0 || c.rl[1] !== 0) c.raiseGP0();
+  if (c.cpl !== 0) c.raiseGP0();
+  c.intercept('xsetbv', i);
+  if (c.rl[1] !== 0) c.raiseGP0();
   const lo = c.rl[0]! >>> 0, hi = c.rl[2]! >>> 0;
   // x87 must stay enabled; a component that is not supported (or AVX without SSE) is #GP(0).
   if (hi !== 0 || (lo & ~XCR0_SUPPORTED) || !(lo & XFEATURE_X87)) c.raiseGP0();

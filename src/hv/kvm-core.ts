@@ -132,6 +132,10 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
       case 'mov-dr':
         // MOV-DR exiting (VMX) / the DR intercepts (SVM) are on unless the guest owns the DRs.
         return !this.wontExit;
+      case 'xsetbv':
+        // VMX exits on XSETBV unconditionally (exit reason 55); KVM sets INTERCEPT_XSETBV on SVM (init_vmcb). KVM
+        // completes it (kvm_emulate_xsetbv): the default case below runs the instruction with the same checks.
+        return true;
       case 'rdmsr':
       case 'wrmsr': {
         const msr = Number(this.cpu.getGpr(1 /* RCX */) & 0xffffffffn);

@@ -82,3 +82,24 @@ describe.each(['intel', 'amd'] as const)('XSAVE, XRSTOR, XGETBV, XSETBV (%s)', (
     expect(r).toMatchObject({ kind: 'exit', code: 1 });
   });
 });
+
+describe('XSETBV in kvm mode is a VM exit (VMX exit reason 55; KVM sets the SVM XSETBV intercept)', () => {
+  it.each(['intel', 'amd'] as const)('%s: every XSETBV that passes the #UD and CPL checks asks the KVM model, which takes the exit', async (vendor) => {
+    const m = Machine.fromFile(GUEST, { config: { mode: 'kvm', vendor } });
+    const vmm = new Vmm(m);
+    const host = m.cpu.host;
+    const orig = host.interceptInstruction.bind(host);
+    const taken: boolean[] = [];
+    host.interceptInstruction = (kind, rip) => {
+      const r = orig(kind, rip);
+      if (kind === 'xsetbv') taken.push(r);
+      return r;
+    };
+    const r = (await vmm.runToCompletion(5_000_000)).result;
+    expect(r).toMatchObject({ kind: 'exit', code: 1 });
+    expect(m.serialOutput).toBe(EXPECTED); // the exit changes nothing the guest sees
+    // The guest's XSETBVs with CR4.OSXSAVE at CPL 0: ten (the one before OSXSAVE is #UD, the CPL-3 one #GP, both
+    // before any exit).
+    expect(taken).toEqual(new Array(10).fill(true));
+  });
+});
