@@ -26,4 +26,34 @@ _start:
         mov     $\stack_top, %esp
 .endm
 
+/* The GDT pieces the kernels that leave protected mode share (modes, test/guest-src/modes8086): write `gdt:`,
+ * `gdt_flat32` (selectors 0, 0x08 flat 32-bit code, 0x10 flat 32-bit data), then their own descriptors
+ * (`gdt_code16_data16`, `gdt_tss32`, ...), then `gdt_end:` and `gdt_pointer` (the LGDT operand `gdt_ptr`). */
+.macro gdt_flat32
+        .quad   0
+        .quad   0x00cf9a000000ffff      /* 32-bit code, base 0, limit 4 GiB */
+        .quad   0x00cf92000000ffff      /* 32-bit data, base 0, limit 4 GiB */
+.endm
+/* 16-bit code and data, base 0, limit 0xffff, byte granular: what real-address mode's segments look like. */
+.macro gdt_code16_data16
+        .quad   0x00009a000000ffff
+        .quad   0x000092000000ffff
+.endm
+/* `gdt_tss`: a 32-bit available TSS (type 9) for the table from `tss` to `tss_end`; the kernel fills in the
+ * base at run time (bytes 2-4 and 7). */
+.macro gdt_tss32
+gdt_tss:
+        .word   tss_end - tss - 1
+        .word   0                       /* base 15:0 */
+        .byte   0                       /* base 23:16 */
+        .byte   0x89
+        .byte   0
+        .byte   0                       /* base 31:24 */
+.endm
+.macro gdt_pointer
+gdt_ptr:
+        .word   gdt_end - gdt - 1
+        .long   gdt
+.endm
+
 #endif

@@ -131,23 +131,11 @@ stub_end:
         .data
         .align  8
 gdt:
-        .quad   0
-        .quad   0x00cf9a000000ffff      /* 0x08: 32-bit code */
-        .quad   0x00cf92000000ffff      /* 0x10: 32-bit data */
-        .quad   0x00009a000000ffff      /* 0x18: 16-bit code, base 0, limit 0xffff, byte granular */
-        .quad   0x000092000000ffff      /* 0x20: 16-bit data, base 0, limit 0xffff */
-        /* 0x28: 32-bit available TSS (type 9), limit = its size - 1; enter_v86 fills in the base */
-gdt_tss:
-        .word   tss_end - tss - 1
-        .word   0                       /* base 15:0 */
-        .byte   0                       /* base 23:16 */
-        .byte   0x89
-        .byte   0
-        .byte   0                       /* base 31:24 */
+        gdt_flat32                      /* 0x08: 32-bit code, 0x10: 32-bit data */
+        gdt_code16_data16               /* 0x18: 16-bit code, 0x20: 16-bit data, base 0, limit 0xffff */
+        gdt_tss32                       /* 0x28: 32-bit available TSS; enter_v86 fills in the base */
 gdt_end:
-gdt_ptr:
-        .word   gdt_end - gdt - 1
-        .long   gdt
+        gdt_pointer
 
         .align  16
 tss:    .space  104

@@ -323,16 +323,11 @@ stub_end:
         .data
         .align  8
 gdt:
-        .quad   0
-        .quad   0x00cf9a000000ffff      /* 0x08: 32-bit code */
-        .quad   0x00cf92000000ffff      /* 0x10: 32-bit data */
-        .quad   0x00009a000000ffff      /* 0x18: 16-bit code, base 0, limit 0xffff */
-        .quad   0x000092000000ffff      /* 0x20: 16-bit data, base 0, limit 0xffff */
+        gdt_flat32                      /* 0x08: 32-bit code, 0x10: 32-bit data */
+        gdt_code16_data16               /* 0x18: 16-bit code, 0x20: 16-bit data */
         .quad   0x008f92000000ffff      /* 0x28: data, base 0, limit 4 GiB, B=0 */
 gdt_end:
-gdt_ptr:
-        .word   gdt_end - gdt - 1
-        .long   gdt
+        gdt_pointer
 saved_esp:
         .long   0
 

@@ -231,20 +231,10 @@ stub_end:
         .data
         .align  8
 gdt:
-        .quad   0
-        .quad   0x00cf9a000000ffff      /* 0x08: 32-bit code */
-        .quad   0x00cf92000000ffff      /* 0x10: 32-bit data */
-gdt_tss:                                /* 0x18: 32-bit available TSS (type 9); run_v86 fills in the base */
-        .word   tss_end - tss - 1
-        .word   0
-        .byte   0
-        .byte   0x89
-        .byte   0
-        .byte   0
+        gdt_flat32                      /* 0x08: 32-bit code, 0x10: 32-bit data */
+        gdt_tss32                       /* 0x18: 32-bit available TSS; run_v86 fills in the base */
 gdt_end:
-gdt_ptr:
-        .word   gdt_end - gdt - 1
-        .long   gdt
+        gdt_pointer
 idt_ptr:
         .word   idt_end - idt - 1
         .long   idt
