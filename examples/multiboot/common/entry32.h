@@ -26,6 +26,32 @@ _start:
         mov     $\stack_top, %esp
 .endm
 
+/* Copy the 16-bit stub (stub_start .. stub_end, assembled at its link address) to `dest`, below 1 MiB. */
+.macro copy_stub dest
+        mov     $stub_start, %esi
+        mov     $\dest, %edi
+        mov     $(stub_end - stub_start), %ecx
+        cld
+        rep movsb
+.endm
+/* DS, ES, SS, FS and GS all loaded with the flat 32-bit data selector `sel` (protected mode again). */
+.macro load_flat_data sel
+        mov     $\sel, %eax
+        mov     %eax, %ds
+        mov     %eax, %es
+        mov     %eax, %ss
+        mov     %eax, %fs
+        mov     %eax, %gs
+.endm
+/* Put the address of `tss` into the base fields of the `gdt_tss` descriptor (gdt_tss32 below). */
+.macro fill_tss_base
+        mov     $tss, %eax
+        mov     %ax, gdt_tss + 2
+        shr     $16, %eax
+        mov     %al, gdt_tss + 4
+        mov     %ah, gdt_tss + 7
+.endm
+
 /* The GDT pieces the kernels that leave protected mode share (modes, test/guest-src/modes8086): write `gdt:`,
  * `gdt_flat32` (selectors 0, 0x08 flat 32-bit code, 0x10 flat 32-bit data), then their own descriptors
  * (`gdt_code16_data16`, `gdt_tss32`, ...), then `gdt_end:` and `gdt_pointer` (the LGDT operand `gdt_ptr`). */

@@ -33,11 +33,7 @@
 
 /* Copy the 16-bit stub below 1 MiB and load our GDT. */
 prepare:
-        mov     $stub_start, %esi
-        mov     $STUB_BASE, %edi
-        mov     $(stub_end - stub_start), %ecx
-        cld
-        rep movsb
+        copy_stub STUB_BASE
         lgdt    gdt_ptr
         ret
 
@@ -58,11 +54,7 @@ enter_v86:
         movl    $tss_stack_top, tss + 4
         movl    $SEL_DATA32, tss + 8
         movw    $(tss_iomap - tss), tss + 102
-        mov     $tss, %eax
-        mov     %ax, gdt_tss + 2
-        shr     $16, %eax
-        mov     %al, gdt_tss + 4
-        mov     %ah, gdt_tss + 7
+        fill_tss_base
         mov     $SEL_TSS, %ax
         ltr     %ax
         pushl   $0                      /* GS */

@@ -39,20 +39,11 @@
 run_real:
         pushal
         mov     %esp, saved_esp
-        mov     $stub_start, %esi
-        mov     $STUB_BASE, %edi
-        mov     $(stub_end - stub_start), %ecx
-        cld
-        rep movsb
+        copy_stub STUB_BASE
         lgdt    gdt_ptr
         ljmp    $SEL_CODE16, $(STUB_BASE + OFF(pm16_entry))
 back32:                                 /* protected mode again, from the stub's far jump */
-        mov     $SEL_DATA32, %eax
-        mov     %eax, %ds
-        mov     %eax, %es
-        mov     %eax, %ss
-        mov     %eax, %fs
-        mov     %eax, %gs
+        load_flat_data SEL_DATA32
         mov     saved_esp, %esp
         popal
         ret

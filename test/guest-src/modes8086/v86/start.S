@@ -54,19 +54,11 @@
 run_v86:
         pushal
         mov     %esp, saved_esp
-        mov     $stub_start, %esi
-        mov     $STUB_BASE, %edi
-        mov     $(stub_end - stub_start), %ecx
-        cld
-        rep movsb
+        copy_stub STUB_BASE
         lgdt    gdt_ptr
         ljmp    $SEL_CODE32, $1f
-1:      mov     $SEL_DATA32, %eax
-        mov     %eax, %ds
-        mov     %eax, %es
-        mov     %eax, %ss
-        mov     %eax, %fs
-        mov     %eax, %gs
+1:
+        load_flat_data SEL_DATA32
         set_gate 1, h_db, GATE_INT_DPL0
         set_gate 13, h_gp, GATE_INT_DPL0
         set_gate 0x30, h_int30, GATE_INT_DPL3
@@ -76,11 +68,7 @@ run_v86:
         movl    $SEL_DATA32, tss + 8            /* SS0 */
         movw    $(tss_iomap - tss), tss + 102
         movb    $0x01, tss_iomap + (0x80 / 8)   /* port 80H denied */
-        mov     $tss, %eax
-        mov     %ax, gdt_tss + 2
-        shr     $16, %eax
-        mov     %al, gdt_tss + 4
-        mov     %ah, gdt_tss + 7
+        fill_tss_base
         mov     $SEL_TSS, %ax
         ltr     %ax
         /* DR0 on the stub's v86_ibp: linear = CS.base + IP (not in the QEMU subset: main.c clears qemu_dr7) */
