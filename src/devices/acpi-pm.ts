@@ -100,17 +100,17 @@ export class AcpiPm implements PortDevice {
     return pmTimerTicks(this.o.timer.clock);
   }
 
-  private status(): number {
-    if (this.ticks() >= this.overflowAt) this.pm1Sts |= ACPI_TMR_STS;
+  private status(now = this.ticks()): number {
+    if (now >= this.overflowAt) this.pm1Sts |= ACPI_TMR_STS;
     return this.pm1Sts;
   }
 
   in(port: number, size: 1 | 2 | 4): number {
-    // The timer read as one dword, as operating systems (and kvm-unit-tests' vmexit inl_from_pmtimer) read
-    // it: one conversion of the clock instead of one per byte.
-    if (port === ACPI_PM_TMR && size === 4) return (this.ticks() & PM_TIMER_MASK) >>> 0;
+    // Every byte of one access sees the same instant: the clock is converted once per access, not once per
+    // byte (a dword read of the timer is what operating systems and kvm-unit-tests' inl_from_pmtimer do).
+    const now = this.ticks();
     let v = 0;
-    for (let i = size - 1; i >= 0; i--) v = (v << 8) | this.readByte(port + i);
+    for (let i = size - 1; i >= 0; i--) v = (v << 8) | this.readByte(port + i, now);
     return v >>> 0;
   }
 
@@ -150,11 +150,11 @@ export class AcpiPm implements PortDevice {
     // The PM timer is read-only.
   }
 
-  private readByte(port: number): number {
-    if (port >= ACPI_PM1_EVT && port < ACPI_PM1_EVT + 2) return (this.status() >> (8 * (port - ACPI_PM1_EVT))) & 0xff;
+  private readByte(port: number, now: number): number {
+    if (port >= ACPI_PM1_EVT && port < ACPI_PM1_EVT + 2) return (this.status(now) >> (8 * (port - ACPI_PM1_EVT))) & 0xff;
     if (port >= ACPI_PM1_EVT + 2 && port < ACPI_PM1_EVT + 4) return (this.pm1En >> (8 * (port - ACPI_PM1_EVT - 2))) & 0xff;
     if (port >= ACPI_PM1_CNT && port < ACPI_PM1_CNT + 2) return (this.pm1Cnt >> (8 * (port - ACPI_PM1_CNT))) & 0xff;
-    if (port >= ACPI_PM_TMR && port < ACPI_PM_TMR + 4) return ((this.ticks() & PM_TIMER_MASK) >>> (8 * (port - ACPI_PM_TMR))) & 0xff;
+    if (port >= ACPI_PM_TMR && port < ACPI_PM_TMR + 4) return ((now & PM_TIMER_MASK) >>> (8 * (port - ACPI_PM_TMR))) & 0xff;
     if (port >= ACPI_GPE0_BLK && port < ACPI_GPE0_BLK + ACPI_GPE0_BLK_LEN) {
       const off = port - ACPI_GPE0_BLK;
       return off < this.gpeSts.length ? this.gpeSts[off]! : this.gpeEn[off - this.gpeSts.length]!;

@@ -50,7 +50,7 @@ const INT08 = [
 ];
 
 /** The IVT entry (offset, then segment: SDM Vol. 3 20.1.4) of each vector. */
-export function firmwareVector(v: number): { seg: number; off: number } {
+function firmwareVector(v: number): { seg: number; off: number } {
   if (ZERO_VECTORS.includes(v)) return { seg: 0, off: 0 };
   if (v === MASTER_BASE) return { seg: BIOS_SEG, off: INT08_OFF };
   if (v > MASTER_BASE && v < MASTER_BASE + 8) return { seg: BIOS_SEG, off: HWPIC1_OFF };
