@@ -288,6 +288,11 @@ export interface GuestCpu {
   setState(s: ArchState): void;
   getGpr(r: Gpr): bigint;
   setGpr(r: Gpr, v: bigint): void;
+  /** Bits 31:0 of a GPR as an unsigned number, and a write of a 32-bit value that clears bits 63:32 (as a
+   *  32-bit destination does in 64-bit mode): the KVM model's per-exit register traffic (CPUID results, the
+   *  MSR index) without a BigInt per access. */
+  getGpr32(r: Gpr): number;
+  setGpr32(r: Gpr, v: number): void;
   getRip(): bigint;
   setRip(v: bigint): void;
   getRflags(): bigint;
@@ -297,6 +302,12 @@ export interface GuestCpu {
   /** Raw hardware debug registers (n = 0-3, 6, 7). No privilege/GD checks: for the hypervisor and debugger. */
   getDr(n: number): bigint;
   setDr(n: number, v: bigint): void;
+  /** DR6 and DR7 (32-bit registers) as unsigned numbers, with getDr/setDr's semantics: the loads the KVM model
+   *  makes on every VM entry and exit. */
+  getDr32(n: 6 | 7): number;
+  setDr32(n: 6 | 7, v: number): void;
+  /** RFLAGS bits 31:0 (bits 63:32 are reserved, always zero). */
+  getRflags32(): number;
   /** XMM0-15 as unsigned 128-bit values, and MXCSR: the SSE state the CPU executes with (for the debugger).
    *  setMxcsr returns false for a value with a bit outside MXCSR_MASK set (LDMXCSR would #GP). */
   getXmm(n: number): bigint;

@@ -151,6 +151,8 @@ export abstract class CpuCore {
   stopWhy = '';
   /** Instruction intercept bypass for executeIntercepted(). */
   bypassIntercept = false;
+  /** intercept() handed the current instruction to the host; the run loop un-retires it (Cpu.dropIntercepted). */
+  intercepted = false;
   // pending exception set by raise()
   excVec = 0;
   excErr = -1;

@@ -14,7 +14,7 @@ import type { Insn } from './decoder.js';
 import { installHandlers } from './handlers.js';
 import { cpuMode, updateMode } from './mode.js';
 import { CANON_LIMIT, big64, bigToLa, laToBig } from './canonical.js';
-import { ACC_R, FAULT, SHADOW_MOVSS, SHADOW_NONE, SHADOW_STI, SL_EVENT, SL_EXEC_BP, SL_EXTBP, SL_PER_INSN, STOP } from './state.js';
+import { ACC_R, FAULT, SHADOW_MOVSS, SHADOW_NONE, SHADOW_STI, SL_EVENT, SL_EXEC_BP, SL_EXTBP, SL_PER_INSN, SL_TRAP, STOP } from './state.js';
 import * as A from './arch.js';
 import { XCR0_RESET } from './xsave.js';
 import * as D from './debug.js';
@@ -123,9 +123,15 @@ export class Cpu extends CpuEvents implements GuestCpu {
     this.recomputeSlow();
   }
   get hostSingleStep(): boolean { return this.hostSS; }
-  set hostSingleStep(v: boolean) { this.hostSS = v; this.recomputeSlow(); }
+  set hostSingleStep(v: boolean) {
+    if (v === this.hostSS) return; // set on every VM entry: only a change re-arms the slow path
+    this.hostSS = v;
+    this.recomputeSlow();
+  }
 
   getGpr(r: Gpr): bigint { return big64(this.rl[r]!, this.rh[r]!); }
+  getGpr32(r: Gpr): number { return this.rl[r]! >>> 0; }
+  setGpr32(r: Gpr, v: number): void { this.rl[r] = v | 0; this.rh[r] = 0; }
   setGpr(r: Gpr, v: bigint): void {
     const u = BigInt.asUintN(64, v);
     this.rl[r] = Number(u & 0xffffffffn) | 0; this.rh[r] = Number(u >> 32n) | 0;
@@ -137,6 +143,7 @@ export class Cpu extends CpuEvents implements GuestCpu {
     this.rip = r;
   }
   getRflags(): bigint { return BigInt(this.getFlags() >>> 0); }
+  getRflags32(): number { return this.getFlags() >>> 0; }
   setRflags(v: bigint): void {
     const before = this.fl & A.RFLAGS_VM;
     this.setFlagsAll(Number(BigInt.asUintN(32, v)));
@@ -260,14 +267,16 @@ export class Cpu extends CpuEvents implements GuestCpu {
       this.drRaw[n] = u;
       const s = BigInt.asIntN(64, u);
       this.drLin[n] = s >= -(1n << 47n) && s < (1n << 47n) ? Number(s) : NaN;
-    } else if (n === 6 || n === 4) {
-      this.dr6 = Number(BigInt.asUintN(32, v)) >>> 0; // raw, like KVM_SET_DEBUGREGS
-      return;
-    } else if (n === 7 || n === 5) {
-      const d = Number(BigInt.asUintN(32, v)) >>> 0;
-      if (d === this.dr7) return;
-      this.dr7 = d;
-    } else return;
+      this.recomputeSlow();
+    } else if (n === 6 || n === 4) this.setDr32(6, Number(BigInt.asUintN(32, v)));
+    else if (n === 7 || n === 5) this.setDr32(7, Number(BigInt.asUintN(32, v)));
+  }
+  getDr32(n: 6 | 7): number { return (n === 6 ? this.dr6 : this.dr7) >>> 0; }
+  setDr32(n: 6 | 7, v: number): void {
+    const d = v >>> 0;
+    if (n === 6) { this.dr6 = d; return; } // raw, like KVM_SET_DEBUGREGS; DR6 arms nothing
+    if (d === this.dr7) return;
+    this.dr7 = d;
     this.recomputeSlow();
   }
 
@@ -304,6 +313,7 @@ export class Cpu extends CpuEvents implements GuestCpu {
     if (this.unsupported) return this.unsupportedStop();
     this.lastUnsupported = '';
     this.stopReason = null;
+    this.intercepted = false;
     // The slow bits from state, not left over from the last run's stop (its stopReason kept SL_TRAP set): a
     // stale bit would end the next REP chunk early, making the instruction count depend on where runs end.
     this.recomputeSlow();
@@ -384,6 +394,7 @@ export class Cpu extends CpuEvents implements GuestCpu {
               count++;
               if (this.fLin0 !== lin0) { lin0 = this.fLin0; arr = this.fArr; }
               if ((this.slow & SL_PER_INSN) !== 0) {
+                if (this.intercepted) { this.dropIntercepted(); count--; stopped = true; break; }
                 if (D.after(this, ins)) stopped = true;
                 break;
               }
@@ -417,6 +428,7 @@ export class Cpu extends CpuEvents implements GuestCpu {
               }
               if (this.fLin0 !== lin0) { lin0 = this.fLin0; arr = this.fArr; }
               if ((this.slow & SL_PER_INSN) !== 0) {
+                if (this.intercepted) { this.dropIntercepted(); count--; stopped = true; break; }
                 if (D.after(this, ins)) stopped = true;
                 break;
               }
@@ -484,13 +496,28 @@ export class Cpu extends CpuEvents implements GuestCpu {
     return false;
   }
 
-  /** Offer an interceptable instruction to the host before it executes (throws STOP when intercepted). */
-  intercept(kind: InterceptableInstruction, i: Insn): void {
-    if (this.bypassIntercept) { this.bypassIntercept = false; return; }
-    if (this.interceptInstruction(kind, this.insnRip)) {
-      this.stopReason = { kind: 'intercept', what: 'instruction', instruction: kind, rip: laToBig(this.insnRip), length: i.len };
-      throw STOP;
-    }
+  /**
+   * Offer an interceptable instruction to the host before it executes. True: the host took it (a VM exit), and
+   * the caller returns at once without executing it; the run loop then un-retires it and ends the run with RIP
+   * on it (dropIntercepted). Returning instead of throwing STOP matters in kvm mode, where every CPUID, port
+   * access and MSR is an exit: V8 unwinds a throw through the handler's never-optimised frame (a function that
+   * always throws never returns, so it never tiers up), which cost ~0.4 us per exit (perf, kvm-unit-tests
+   * vmexit cpuid).
+   */
+  intercept(kind: InterceptableInstruction, i: Insn): boolean {
+    if (this.bypassIntercept) { this.bypassIntercept = false; return false; }
+    if (!this.interceptInstruction(kind, this.insnRip)) return false;
+    this.stopReason = { kind: 'intercept', what: 'instruction', instruction: kind, rip: laToBig(this.insnRip), length: i.len };
+    this.intercepted = true;
+    this.slow |= SL_TRAP;
+    return true;
+  }
+
+  /** The instruction just offered to the host was taken by it: it did not retire, RIP stays on it. */
+  private dropIntercepted(): void {
+    this.intercepted = false;
+    this.retired--;
+    this.rip = this.insnRip;
   }
 
   executeIntercepted(): StopReason {

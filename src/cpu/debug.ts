@@ -283,7 +283,7 @@ export function movDr(c: Cpu, i: Insn): void {
   }
   // VMX: MOV-DR exiting has priority over the general-detect #DB (SDM Vol. 3C 26.1.1 lists the faults that win over
   // VM exits; #DB is not one; KVM's vmx.c handle_dr emulates GD itself because of it). SVM keeps GD first.
-  if (c.vendor === 'intel') c.intercept('mov-dr', i);
+  if (c.vendor === 'intel' && c.intercept('mov-dr', i)) return;
   if (c.dr7 & A.DR7_GD) {
     // General detect: fault-like #DB before the access, RIP at the MOV (not deferred by MOV SS).
     c.stopReason = null;
@@ -293,7 +293,7 @@ export function movDr(c: Cpu, i: Insn): void {
     if (raiseDb(c, A.DR6_BD, 'fault', c.insnRip, c.insnRip, false)) { throw STOP; }
     throw DELIVERED;
   }
-  if (c.vendor !== 'intel') c.intercept('mov-dr', i);
+  if (c.vendor !== 'intel' && c.intercept('mov-dr', i)) return;
   const toDr = (i.op & 0xff) === 0x23;
   const r = i.rm;
   if (!toDr) {

@@ -844,7 +844,7 @@ function stringOp(c: Cpu, i: Insn): void {
 function doIn(c: Cpu, i: Insn, port: number): void {
   const sz = (i.op & 1) ? (i.osz === 2 ? 2 : 4) : 1;
   ioPermitted(c, port, sz);
-  c.intercept('in', i);
+  if (c.intercept('in', i)) return;
   D.ioAccess(c, port, sz);
   const v = c.io.in(port, sz as 1 | 2 | 4);
   c.setReg(0, sz, 0, v | 0, 0);
@@ -852,7 +852,7 @@ function doIn(c: Cpu, i: Insn, port: number): void {
 function doOut(c: Cpu, i: Insn, port: number): void {
   const sz = (i.op & 1) ? (i.osz === 2 ? 2 : 4) : 1;
   ioPermitted(c, port, sz);
-  c.intercept('out', i);
+  if (c.intercept('out', i)) return;
   D.ioAccess(c, port, sz);
   const v = c.getReg(0, sz, 0);
   c.io.out(port, sz as 1 | 2 | 4, sz === 4 ? v >>> 0 : v);
@@ -867,7 +867,7 @@ const opOutD: H = (c, i) => doOut(c, i, c.rl[2]! & 0xffff);
 // ---------------------------------------------------------------------------------------------
 const opHlt: H = (c, i) => {
   if (c.cpl !== 0) c.raiseGP0();
-  c.intercept('hlt', i);
+  if (c.intercept('hlt', i)) return;
   S.requestHltStop(c);
 };
 const opInt3: H = (c, i) => S.softwareInterrupt(c, i, A.VEC_BP, true);
@@ -881,7 +881,7 @@ const opIret: H = (c, i) => S.iret(c, i);
 const opSyscall: H = (c) => syscall(c);
 const opSysret: H = (c, i) => sysret(c, i);
 const opCpuid: H = (c, i) => {
-  c.intercept('cpuid', i);
+  if (c.intercept('cpuid', i)) return;
   const r = c.cpuid(c.rl[0]! >>> 0, c.rl[1]! >>> 0);
   c.rl[0] = r[0]; c.rl[3] = r[1]; c.rl[1] = r[2]; c.rl[2] = r[3];
   c.rh[0] = 0; c.rh[3] = 0; c.rh[1] = 0; c.rh[2] = 0;
@@ -902,8 +902,8 @@ const opRdtsc: H = (c) => {
   const t = S.tsc(c);
   c.rl[0] = t % TWO32 | 0; c.rh[0] = 0; c.rl[2] = Math.floor(t / TWO32) | 0; c.rh[2] = 0;
 };
-const opRdmsr: H = (c, i) => { if (c.cpl !== 0) c.raiseGP0(); c.intercept('rdmsr', i); S.rdmsrInsn(c); };
-const opWrmsr: H = (c, i) => { if (c.cpl !== 0) c.raiseGP0(); c.intercept('wrmsr', i); S.wrmsrInsn(c); };
+const opRdmsr: H = (c, i) => { if (c.cpl !== 0) c.raiseGP0(); if (!c.intercept('rdmsr', i)) S.rdmsrInsn(c); };
+const opWrmsr: H = (c, i) => { if (c.cpl !== 0) c.raiseGP0(); if (!c.intercept('wrmsr', i)) S.wrmsrInsn(c); };
 const opMovCr: H = (c, i) => S.movCr(c, i);
 const opMovDr: H = (c, i) => D.movDr(c, i);
 const opClts: H = (c) => { if (c.cpl !== 0) c.raiseGP0(); c.cr0 &= ~A.CR0_TS; };

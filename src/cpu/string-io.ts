@@ -76,14 +76,14 @@ export function stringIo(c: Cpu, i: Insn): void {
     if (input) {
       const la = stringLinear(c, SEG_ES, indexOffset(c, EDI, asz), sz, true);
       c.probeWrite(la, sz);
-      c.intercept('in', i);
+      if (c.intercept('in', i)) return;
       D.ioAccess(c, port, sz);
       const v = c.io.in(port, sz as 1 | 2 | 4);
       c.wrSized(la, sz, v | 0, 0);
       step(c, EDI, asz, sz);
     } else {
       const v = c.rdSized(stringLinear(c, srcSeg, indexOffset(c, ESI, asz), sz, false), sz);
-      c.intercept('out', i);
+      if (c.intercept('out', i)) return;
       D.ioAccess(c, port, sz);
       c.io.out(port, sz as 1 | 2 | 4, sz === 4 ? v >>> 0 : v);
       step(c, ESI, asz, sz);

@@ -175,7 +175,7 @@ function invlpg64(c: Cpu, i: Insn): void {
   else { const h = (hi + Math.floor(lo / TWO32)) | 0; la = h * TWO32 + (lo >>> 0); }
   if (i.seg >= 4) la += c.segBase[i.seg]!;
   const canonical = la < CANONICAL_LIMIT && la >= -CANONICAL_LIMIT;
-  c.intercept('invlpg', i);
+  if (c.intercept('invlpg', i)) return;
   if (canonical) c.invlpg(la);
 }
 const CANONICAL_LIMIT = 2 ** 47;
@@ -340,7 +340,7 @@ export function grp7(c: Cpu, i: Insn): void {
     if (modrm === 0xc1 || modrm === 0xd9) {
       // VMCALL (0F 01 C1) / VMMCALL (0F 01 D9): #UD outside VMX non-root operation / without an SVM intercept
       // (SDM Vol. 2C VMCALL, APM Vol. 3 VMMCALL); in kvm mode the KVM model takes them as hypercalls.
-      c.intercept(modrm === 0xc1 ? 'vmcall' : 'vmmcall', i);
+      if (c.intercept(modrm === 0xc1 ? 'vmcall' : 'vmmcall', i)) return;
       c.raiseUD();
     }
     if (modrm === 0xca || modrm === 0xcb) { stacClac(c, i, modrm === 0xcb); return; } // CLAC / STAC
@@ -406,7 +406,7 @@ export function grp7(c: Cpu, i: Insn): void {
     case 6: lmsw(c, c.rd16(la)); return;
     case 7: // INVLPG
       if (c.cpl !== 0) c.raiseGP0();
-      c.intercept('invlpg', i);
+      if (c.intercept('invlpg', i)) return;
       c.invlpg(la);
       return;
     default: c.raiseUD();

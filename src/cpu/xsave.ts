@@ -51,7 +51,7 @@ export function xgetbv(c: Cpu): void {
 export function xsetbv(c: Cpu, i: Insn): void {
   if (!(c.cr4 & A.CR4_OSXSAVE)) c.raiseUD();
   if (c.cpl !== 0) c.raiseGP0();
-  c.intercept('xsetbv', i);
+  if (c.intercept('xsetbv', i)) return;
   if (c.rl[1] !== 0) c.raiseGP0();
   const lo = c.rl[0]! >>> 0, hi = c.rl[2]! >>> 0;
   // x87 must stay enabled; a component that is not supported (or AVX without SSE) is #GP(0).

@@ -15,8 +15,8 @@ export const VEC_DB = 1;
 export const VEC_BP = 3;
 
 // ---- RFLAGS ----
-export const RFLAGS_TF = 1n << 8n;
-export const RFLAGS_RF = 1n << 16n;
+export const RFLAGS_TF = 1 << 8;
+export const RFLAGS_RF = 1 << 16;
 
 /**
  * KVM's kvm_deliver_exception_payload for #DB (x86.c): merge a payload (pending-debug format) into the

@@ -112,7 +112,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
     if (ev.cls === 'software-interrupt') return false;
     if (ev.vector === VEC_DB) {
       // #DB is always intercepted (VMX exception bitmap; SVM init_vmcb).
-      this.hwDr6AtDb = Number(BigInt.asUintN(32, this.cpu.getDr(DR_STATUS))) >>> 0;
+      this.hwDr6AtDb = this.cpu.getDr32(DR_STATUS);
       return true;
     }
     if (ev.vector === VEC_BP) return (this.guestDebug & KVM_GUESTDBG_USE_SW_BP) !== 0;
@@ -138,7 +138,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
         return true;
       case 'rdmsr':
       case 'wrmsr': {
-        const msr = Number(this.cpu.getGpr(1 /* RCX */) & 0xffffffffn);
+        const msr = this.cpu.getGpr32(1 /* RCX */);
         // IA32_TSC_DEADLINE is never passed through: KVM emulates the LAPIC timer, and a write takes the exit
         // fastpath on both vendors (vmx_exit_handlers_fastpath / svm_exit_handlers_fastpath ->
         // handle_fastpath_set_msr_irqoff).
@@ -153,7 +153,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
         // Every port access to a VMM device is a KVM_EXIT_IO round trip: its trace stays in the union, and, as after
         // any VM exit, guest-owned DRs are synced back and the intercepts return (the devices run inside the CPU's
         // port bus here, so the exit and the re-entry are modelled in place).
-        this.runArea.recordIo(kind === 'out', 1, Number(this.cpu.getGpr(2 /* RDX */) & 0xffffn));
+        this.runArea.recordIo(kind === 'out', 1, (this.cpu.getGpr32(2 /* RDX */) & 0xffff));
         if (this.wontExit) {
           this.syncDirtyDebugRegs();
           this.loadDr6();
@@ -256,7 +256,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
         qual = 0;
       }
       if (!exitToUser) {
-        const tfInShadow = (cpu.getRflags() & RFLAGS_TF) !== 0n && cpu.interruptShadow !== 'none';
+        const tfInShadow = (cpu.getRflags32() & RFLAGS_TF) !== 0 && cpu.interruptShadow !== 'none';
         // Seed 003 as posted moves the "TF in an STI/MOV-SS shadow -> BS in the pending debug exceptions" block ahead of
         // the ICEBP skip, so it also runs for INT1 and its merge then reports BS, which INT1 never sets (the reviewers'
         // objection, docs/semantics.md §6). Current KVM (handle_exception_nmi, v6.15+) runs it for non-ICEBP #DBs only.
@@ -282,7 +282,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
     // SVM: the VMCB DR6 holds the CPU's write of this event's causes over what KVM loaded before VMRUN.
     if (ev.icebp) cpu.setRip(ev.rip);
     const vmcbDr6 = dr6AfterDb(this.hwDr6AtDb, ev.dbPayload);
-    cpu.setDr(DR_STATUS, BigInt(vmcbDr6));
+    cpu.setDr32(DR_STATUS, vmcbDr6);
     if (this.ownedAtExit) this.dr6 = vmcbDr6; // svm_sync_dirty_debug_regs ran before the handler
     if (!exitToUser) {
       this.stats.reflectedDb++;
@@ -290,7 +290,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
       return undefined;
     }
     this.runArea.setDr6(vmcbDr6);
-    this.runArea.setDr7(Number(BigInt.asUintN(32, cpu.getDr(DR_CONTROL))));
+    this.runArea.setDr7(cpu.getDr32(DR_CONTROL));
     this.runArea.setException(VEC_DB);
     this.runArea.setPc(this.linearRip(cpu.getRip()));
     return this.debugExit('svm-db-intercept');
@@ -307,15 +307,15 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
     const cpu = this.cpu;
     switch (kind) {
       case 'cpuid': {
-        const leaf = Number(cpu.getGpr(0) & 0xffffffffn);
-        const sub = Number(cpu.getGpr(1) & 0xffffffffn);
+        const leaf = cpu.getGpr32(0);
+        const sub = cpu.getGpr32(1);
         // kvm_emulate_cpuid answers from the CPUID table the VMM set (KVM_SET_CPUID2), which QEMU fills with the
         // CPU's leaves plus the hypervisor bit and KVM's own leaves.
         const [a, b, c, d] = kvmGuestCpuid(cpu, leaf, sub);
-        cpu.setGpr(0, BigInt(a >>> 0));
-        cpu.setGpr(3, BigInt(b >>> 0));
-        cpu.setGpr(1, BigInt(c >>> 0));
-        cpu.setGpr(2, BigInt(d >>> 0));
+        cpu.setGpr32(0, a);
+        cpu.setGpr32(3, b);
+        cpu.setGpr32(1, c);
+        cpu.setGpr32(2, d);
         return this.skipEmulatedInstruction(length);
       }
       case 'mov-dr':
@@ -327,8 +327,8 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
         return this.vmx || (this.opts.svmDecodeAssists ?? this.cfg.svmDecodeAssists) ? this.handleDr(rip, length) : this.emulateMovDr(rip, length);
       case 'rdmsr':
       case 'wrmsr':
-        if (kind === 'wrmsr' && Number(cpu.getGpr(1) & 0xffffffffn) === MSR_IA32_TSC_DEADLINE) return this.fastpathSetTscDeadline(length);
-        if (KvmClock.handles(Number(cpu.getGpr(1) & 0xffffffffn))) return this.kvmClockMsr(kind === 'wrmsr', length);
+        if (kind === 'wrmsr' && cpu.getGpr32(1) === MSR_IA32_TSC_DEADLINE) return this.fastpathSetTscDeadline(length);
+        if (KvmClock.handles(cpu.getGpr32(1))) return this.kvmClockMsr(kind === 'wrmsr', length);
         return this.svmDebugctlMsr(kind === 'wrmsr', length);
       case 'vmcall':
       case 'vmmcall':
@@ -390,7 +390,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
 
   /** kvm_skip_emulated_instruction: skip, then single-step if the *old* raw RFLAGS had TF. */
   private skipEmulatedInstruction(length: number): KvmExit | undefined {
-    const tf = (this.cpu.getRflags() & RFLAGS_TF) !== 0n || (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
+    const tf = (this.cpu.getRflags32() & RFLAGS_TF) !== 0 || (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
     this.cpu.skipInstruction(length);
     if (tf) return this.doSingleStep();
     return undefined;
@@ -454,7 +454,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
     if (this.vmx) {
       // The MOV-DR exit takes priority over general detect, so KVM emulates it, against GUEST_DR7 (the
       // effective DR7: the debugger's while USE_HW_BP, which never has GD).
-      const dr7 = Number(BigInt.asUintN(32, cpu.getDr(DR_CONTROL)));
+      const dr7 = cpu.getDr32(DR_CONTROL);
       if (dr7 & DR7_GD) {
         if (this.guestDebug & KVM_GUESTDBG_USE_HW_BP) {
           this.runArea.setDr6(DR6_BD | DR6_ACTIVE_LOW);
@@ -489,7 +489,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
         return this.debugExit('emulator-code-bp');
       }
     }
-    const inhibited = (cpu.getRflags() & RFLAGS_RF) !== 0n || (cpu.interruptShadow === 'mov-ss' && this.vmx);
+    const inhibited = (cpu.getRflags32() & RFLAGS_RF) !== 0 || (cpu.interruptShadow === 'mov-ss' && this.vmx);
     if (this.dr7 & DR7_ENABLE_MASK && !inhibited) {
       const hits = codeBreakpointHits(this.linearRip(rip), this.dr7, this.db);
       if (hits) {
@@ -509,11 +509,11 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
       if (this.cfg.emulatorDbFaultLike) return undefined; // seed 002 fix: fault-like, nothing else happens
       // Before the fix the #DB was handled as a trap: the post-instruction single-step check still ran
       // (kvm_vcpu_do_singlestep), replacing the queued #DB or exiting to userspace with RIP on the MOV.
-      const tf = (cpu.getRflags() & RFLAGS_TF) !== 0n || (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
+      const tf = (cpu.getRflags32() & RFLAGS_TF) !== 0 || (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
       return tf ? this.doSingleStep() : undefined;
     }
     this.movDr(d.write, dr, d.gpr);
-    const tf = (cpu.getRflags() & RFLAGS_TF) !== 0n || (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
+    const tf = (cpu.getRflags32() & RFLAGS_TF) !== 0 || (this.guestDebug & KVM_GUESTDBG_SINGLESTEP) !== 0;
     cpu.skipInstruction(length);
     return tf ? this.doSingleStep() : undefined;
   }
@@ -562,7 +562,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
    *  KVM_CAP_ENFORCE_PV_FEATURE_CPUID, so the MSRs work whatever the guest CPUID says; every value is accepted). */
   private kvmClockMsr(write: boolean, length: number): KvmExit | undefined {
     const cpu = this.cpu;
-    const msr = Number(cpu.getGpr(1) & 0xffffffffn);
+    const msr = cpu.getGpr32(1);
     if (write) {
       // The structure's guest time is the time after the WRMSR retires, as KVM writes it on the next entry.
       const r = this.skipEmulatedInstruction(length);
@@ -583,7 +583,7 @@ export abstract class KvmVcpuCore extends KvmVcpuState implements CpuHost {
       cpu.setGpr(2, 0n);
       return this.skipEmulatedInstruction(length);
     }
-    const v = Number(cpu.getGpr(0) & 0xffffffffn) >>> 0;
+    const v = cpu.getGpr32(0) >>> 0;
     const hi = cpu.getGpr(2) & 0xffffffffn;
     // Sean's 2025 series (the kernels with the seed-001 fix): bits 5:2 reserved (bit 2 allowed with BUSLOCKTRAP in
     // the guest CPUID), BTF suppressed. Before it (svmZeroDebugctl off), svm_set_msr checked only

@@ -110,8 +110,8 @@ export abstract class KvmVcpuState {
     if (this.vmx && cpu.hostSingleStep) cpu.interruptShadow = 'none';
     const hwBp = (this.guestDebug & KVM_GUESTDBG_USE_HW_BP) !== 0;
     for (let i = 0; i < DR_COUNT; i++) cpu.setDr(i, hwBp ? this.debugDb[i]! : this.db[i]!);
-    cpu.setDr(DR_CONTROL, BigInt(this.effectiveDr7()));
-    this.hwDr7AtEntry = Number(BigInt.asUintN(32, cpu.getDr(DR_CONTROL)));
+    cpu.setDr32(DR_CONTROL, this.effectiveDr7());
+    this.hwDr7AtEntry = cpu.getDr32(DR_CONTROL);
     // USE_HW_BP: the hardware DR7 is the debugger's, so a task switch shows only as a new TR (a debugger is
     // attached: exits are frequent and this getState per entry is off the instruction path).
     this.trAtEntry = hwBp ? cpu.getState().tr.selector : -1;
@@ -128,15 +128,15 @@ export abstract class KvmVcpuState {
   /** vcpu_enter_guest loads arch.dr6 only while WONT_EXIT; otherwise svm_vcpu_run sets vmcb.dr6 = DR6_ACTIVE_LOW so
    *  the VMCB DR6 at a #DB exit holds only that event's causes (VMX does not write DR6 on a #DB exit). */
   protected loadDr6(): void {
-    this.cpu.setDr(DR_STATUS, BigInt(this.wontExit ? this.dr6 : DR6_ACTIVE_LOW));
+    this.cpu.setDr32(DR_STATUS, this.wontExit ? this.dr6 : DR6_ACTIVE_LOW);
   }
 
   /** vmx_sync_dirty_debug_regs / svm_sync_dirty_debug_regs: copy the guest-owned hardware DRs back, clear WONT_EXIT. */
   protected syncDirtyDebugRegs(): void {
     const cpu = this.cpu;
     for (let i = 0; i < DR_COUNT; i++) this.db[i] = cpu.getDr(i);
-    this.dr6 = Number(BigInt.asUintN(32, cpu.getDr(DR_STATUS))) >>> 0;
-    this.dr7 = Number(BigInt.asUintN(32, cpu.getDr(DR_CONTROL))) >>> 0;
+    this.dr6 = cpu.getDr32(DR_STATUS);
+    this.dr7 = cpu.getDr32(DR_CONTROL);
     this.wontExit = false;
   }
 
@@ -154,7 +154,7 @@ export abstract class KvmVcpuState {
     } else if (
       this.trAtEntry >= 0
         ? cpu.getState().tr.selector !== this.trAtEntry
-        : Number(BigInt.asUintN(32, cpu.getDr(DR_CONTROL))) !== this.hwDr7AtEntry
+        : cpu.getDr32(DR_CONTROL) !== this.hwDr7AtEntry
     ) {
       // The guest does not own the DRs. Without USE_HW_BP the hardware DR7 held arch.dr7, every guest MOV DR
       // exits and every #DB is intercepted before delivery (which would clear GD), so only a JMP/CALL/IRET task
@@ -220,7 +220,7 @@ export abstract class KvmVcpuState {
     }
     // Deferred debug causes do not survive an injected event on VMX (the merge above is the only way in).
     if (this.vmx) cpu.pendingDebugExceptions = 0;
-    let rf = (cpu.getRflags() & RFLAGS_RF) !== 0n;
+    let rf = (cpu.getRflags32() & RFLAGS_RF) !== 0;
     let cls: 'fault' | 'trap' = 'trap';
     if (e.vector === VEC_BP) {
       // Soft exception re-injected: the pushed RIP is after the INT3.

@@ -47,14 +47,19 @@ class FakeCpu {
   }
   getDr(n: number) { return this.dr[n]!; }
   setDr(n: number, v: bigint) { this.dr[n] = v; }
+  getDr32(n: 6 | 7) { return Number(this.dr[n]! & 0xffffffffn); }
+  setDr32(n: 6 | 7, v: number) { this.dr[n] = BigInt(v >>> 0); }
   getMsr(i: number) { return this.msr.get(i) ?? 0n; }
   setMsr(i: number, v: bigint) { this.msr.set(i, v); return true; }
   getRip() { return this.rip; }
   setRip(v: bigint) { this.rip = v; }
   getRflags() { return this.rflags; }
+  getRflags32() { return Number(this.rflags & 0xffffffffn); }
   setRflags(v: bigint) { this.rflags = v; }
   getGpr(r: number) { return this.gpr[r]!; }
   setGpr(r: number, v: bigint) { this.gpr[r] = v; }
+  getGpr32(r: number) { return Number(this.gpr[r]! & 0xffffffffn); }
+  setGpr32(r: number, v: number) { this.gpr[r] = BigInt(v >>> 0); }
   getCpl() { return 0; }
   cpuid(): [number, number, number, number] { return [1, 2, 3, 4]; }
   skipInstruction(len: number) { this.rip += BigInt(len); this.interruptShadow = 'none'; }
