@@ -262,6 +262,7 @@ export class Cpu extends CpuEvents implements GuestCpu {
     // The KVM model reloads all six registers on every VM entry: only a changed DR0-3/DR7 re-arms the slow
     // path (DR6 arms nothing).
     if (n >= 0 && n < 4) {
+      if (v === this.drRaw[n]) return; // the common reload of an unchanged value: no BigInt work
       const u = BigInt.asUintN(64, v);
       if (u === this.drRaw[n]) return;
       this.drRaw[n] = u;

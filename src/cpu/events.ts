@@ -340,8 +340,10 @@ export abstract class CpuEvents extends CpuAddressing {
 
   skipInstruction(length: number): void {
     this.rip = this.rip + length;
+    // Only RF and the shadow arm slow bits here; most skips (a CPUID exit) clear neither.
+    const armed = (this.fl & A.RFLAGS_RF) !== 0 || this.shadow !== SHADOW_NONE || this.shadowNew !== SHADOW_NONE;
     this.fl &= ~A.RFLAGS_RF;
     this.shadow = SHADOW_NONE; this.shadowNew = SHADOW_NONE;
-    this.recomputeSlow();
+    if (armed) this.recomputeSlow();
   }
 }
