@@ -2,7 +2,7 @@
 // Every behaviour switch lives here; the CLI, config files and the library API all produce a MachineConfig
 // through parseConfig(), which rejects unknown keys and invalid values with a message naming the valid ones.
 
-import type { CpuEngine, Vendor } from '../cpu/index.js';
+import { JIT_THRESHOLD_DEFAULT, JIT_THRESHOLD_MAX, type CpuEngine, type Vendor } from '../cpu/index.js';
 
 export type Mode = 'bare' | 'kvm';
 /** How the guest file is booted (docs/boot.md "Choosing the boot protocol"): auto = Multiboot when the
@@ -49,6 +49,8 @@ export interface MachineConfig {
   initrd: string;
   /** CPU execution engine: the interpreter, or the block compiler (same results, issue 14). */
   engine: CpuEngine;
+  /** --engine jit: times an entry point is interpreted before the block compiler translates it. */
+  jitThreshold: number;
 }
 
 /** The engine default: 'interp', or DBSTUB_ENGINE from the environment (interp|jit) so a test run or CI pass
@@ -56,6 +58,14 @@ export interface MachineConfig {
 function defaultEngine(): CpuEngine {
   const e = typeof process !== 'undefined' ? process.env.DBSTUB_ENGINE : undefined;
   return e === 'jit' ? 'jit' : 'interp';
+}
+
+/** The block compiler's translation threshold (src/cpu/jit/engine.ts JIT_THRESHOLD_DEFAULT says why it is high).
+ *  DBSTUB_JIT_THRESHOLD from the environment sets the default: the CI pass under the block compiler uses a low one
+ *  so that the short test guests run compiled code. */
+function defaultJitThreshold(): number {
+  const v = typeof process !== 'undefined' ? Number(process.env.DBSTUB_JIT_THRESHOLD) : NaN;
+  return Number.isInteger(v) && v >= 1 && v <= JIT_THRESHOLD_MAX ? v : JIT_THRESHOLD_DEFAULT;
 }
 
 export const DEFAULT_CONFIG: Readonly<MachineConfig> = Object.freeze({
@@ -77,6 +87,7 @@ export const DEFAULT_CONFIG: Readonly<MachineConfig> = Object.freeze({
   append: '',
   initrd: '',
   engine: defaultEngine(),
+  jitThreshold: defaultJitThreshold(),
 });
 
 type Kind = { type: 'enum'; values: readonly string[] } | { type: 'bool' } | { type: 'int'; min: number; max: number } | { type: 'string' };
@@ -101,6 +112,7 @@ export const CONFIG_SCHEMA: Record<keyof MachineConfig, Kind & { flag: string; d
   append: { type: 'string', flag: 'append', doc: 'kernel command line, as QEMU -append (Linux: the command line as given; Multiboot: QEMU puts the kernel path in front)' },
   initrd: { type: 'string', flag: 'initrd', doc: 'as QEMU -initrd: for Linux one initramfs file; for Multiboot the modules "file1 arg1 arg2,file2" (,, for a comma)' },
   engine: { type: 'enum', values: ['interp', 'jit', 'reference'], flag: 'engine', doc: 'CPU engine: interp interprets every instruction; jit compiles 64-bit code into JavaScript blocks (same results; the debug unit falls back to interp per instruction); reference is interp with every specialisation off (the differential tests\' oracle; slower)' },
+  jitThreshold: { type: 'int', min: 1, max: JIT_THRESHOLD_MAX, flag: 'jit-threshold', doc: 'with --engine jit: executions of a code address before the block compiler translates the region starting there (default 20000, or DBSTUB_JIT_THRESHOLD; lower translates more code sooner, each translation costs ~1 ms of V8 compiling)' },
 };
 
 export class ConfigError extends Error {}

@@ -15,11 +15,12 @@ export * from './api.js';
 export * from './arch.js';
 /** The PC memory map a guest's RAM follows (QEMU's pc machine: RAM above PC_LOWMEM_SPLIT moves above 4 GiB). */
 export { FOUR_GIB, MAX_RAM_BYTES, lowRamSize } from './memory.js';
+export { JIT_THRESHOLD_DEFAULT, JIT_THRESHOLD_MAX } from './jit/engine.js';
 
 /** Create a guest CPU (power-on reset state) over the given physical memory and I/O bus. */
 export function createCpu(opts: CpuOptions): GuestCpu {
   const c = new Cpu(opts);
-  if (opts.engine === 'jit') c.jit = new JitEngine();
+  if (opts.engine === 'jit') c.jit = new JitEngine(opts.jitThreshold);
   return c;
 }
 /** Guest RAM: one ArrayBuffer of sizeBytes (a multiple of 4096). */

@@ -169,6 +169,7 @@ export class Machine {
       ...(opts.host && { host: opts.host }),
       observers: [this.logObserver(), ...(opts.observers ?? [])],
       engine: this.config.engine,
+      jitThreshold: this.config.jitThreshold,
       ...this.devices.cpuOptions(),
     });
     this.devices.attachCpu(this.cpu);
