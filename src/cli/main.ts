@@ -8,10 +8,11 @@ import { ElfError } from '../loader/elf.js';
 import { InputFileError } from '../loader/guest-file.js';
 import { LinuxBootError } from '../loader/linux.js';
 import { MultibootError } from '../loader/multiboot.js';
+import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { kernelAsPositional } from './kernel-flag.js';
-import { fastServeArgv } from './serve-fast.js';
+import { fastArgv } from './fast-argv.js';
 
 export type { CliCommand } from './commands/index.js';
 export { EXIT, CliError } from './exit-codes.js';
@@ -81,11 +82,12 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<numb
   } catch (e) {
     return reportError(e);
   }
-  // `serve` with a plain command line skips yargs (serve-fast.ts: start-up time); anything else goes through it.
-  const fast = fastServeArgv(joined);
+  // `serve` and `run` with a plain command line skip yargs (fast-argv.ts: start-up time); anything else goes
+  // through it.
+  const fast = fastArgv(joined);
   if (fast !== undefined) {
     try {
-      await serveCommand.handler(fast);
+      await (fast.command === 'serve' ? serveCommand : runCommand).handler(fast.argv);
     } catch (e) {
       return reportError(e);
     }

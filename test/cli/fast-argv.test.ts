@@ -1,26 +1,29 @@
-// The `serve` fast path (src/cli/serve-fast.ts) must hand serve's handler exactly the argv yargs would, and
-// leave every line it does not fully understand to yargs.
+// The `serve` and `run` fast path (src/cli/fast-argv.ts) must hand the command's handler exactly the argv yargs
+// would, and leave every line it does not fully understand to yargs.
 import yargs from 'yargs';
 import { describe, expect, it } from 'vitest';
+import { runCommand } from '../../src/cli/commands/run.js';
 import { serveCommand } from '../../src/cli/commands/serve.js';
 import { joinDashValues } from '../../src/cli/main.js';
-import { fastServeArgv } from '../../src/cli/serve-fast.js';
+import { fastArgv } from '../../src/cli/fast-argv.js';
 import { dbstub } from './cli-inproc.js';
 
-/** The argv yargs gives serve's handler for `args` (main.ts's setup: strict, the same builder). */
+/** The argv yargs gives the command's handler for `args` (main.ts's setup: strict, the same builders). */
 function yargsArgv(args: string[]): Record<string, unknown> {
   let got: Record<string, unknown> | undefined;
-  yargs(args)
+  const y = yargs(args)
     .strict()
     .exitProcess(false)
     .fail((msg, err) => {
       throw err ?? new Error(msg);
-    })
-    .command(serveCommand.command, serveCommand.describe, serveCommand.builder, (argv) => {
+    });
+  for (const c of [serveCommand, runCommand]) {
+    y.command(c.command, c.describe, c.builder, (argv) => {
       got = argv as Record<string, unknown>;
-    })
-    .parse();
-  if (got === undefined) throw new Error('serve handler not called');
+    });
+  }
+  y.parse();
+  if (got === undefined) throw new Error('handler not called');
   return got;
 }
 
@@ -32,6 +35,11 @@ const ACCEPTED: string[][] = [
   ['serve', 'g.elf', '--append', '-foo', '--initrd', 'a b,c'],
   ['serve', 'g.elf', '--host', ''],
   ['serve', 'g.elf', '--memory', '-5', '--port', '99999'],
+  // kvm-unit-tests' runner (scripts/kvm-unit-tests.mjs) and the README's lines
+  ['run', 'x.flat', '--boot', 'multiboot', '--mode', 'kvm', '--vendor', 'amd', '--no-bus-lock-detect', '--memory', '512', '--append=cpuid'],
+  ['run', 'g.elf'],
+  ['run', 'g.elf', '--max-insns', '200000000', '--success-code', '1', '--no-serial', '--progress', '--engine', 'jit', '--jit-threshold', '8'],
+  ['run', 'g.elf', '--max-insns=5', '--no-progress', '--initrd', 'i.cpio', '--append', '-- a b'],
 ];
 
 const REFUSED: string[][] = [
@@ -51,14 +59,23 @@ const REFUSED: string[][] = [
   ['serve', 'g.elf', '--bogus'],
   ['serve', 'g.elf', '--no-port'],
   ['serve', 'g.elf', '--', '--run'],
-  ['run', 'g.elf'],
+  ['run', 'g.elf', '--max-insns', '0x10'],
+  ['run', 'g.elf', '--max-insns', '1e9'],
+  ['run', 'g.elf', '--success-code', 'abc'],
+  ['run', 'g.elf', '--max-insns'],
+  ['run', 'g.elf', '--port', '1'],
+  ['run', 'g.elf', '--serial', 'false'],
+  ['run', 'g.elf', '--maxInsns', '5'],
+  ['run'],
+  ['seed', '000'],
 ];
 
-describe('dbstub serve fast path', () => {
+describe('dbstub serve and run fast path', () => {
   it.each(ACCEPTED.map((l) => [l.join(' '), l] as const))('gives the handler what yargs gives it: %s', (_, line) => {
     const args = joinDashValues([...line]);
-    const fast = fastServeArgv(args);
-    expect(fast).toBeDefined();
+    const got = fastArgv(args);
+    expect(got?.command).toBe(line[0]);
+    const fast = got?.argv;
     const slow = yargsArgv(args);
     for (const [k, v] of Object.entries(fast!)) expect([k, slow[k]]).toEqual([k, v]);
     // Every dashed or lower-case key yargs sets (not the camelCase twins, $0 and _) is in the fast argv.
@@ -66,7 +83,7 @@ describe('dbstub serve fast path', () => {
   });
 
   it.each(REFUSED.map((l) => [l.join(' '), l] as const))('leaves the line to yargs: %s', (_, line) => {
-    expect(fastServeArgv(joinDashValues([...line]))).toBeUndefined();
+    expect(fastArgv(joinDashValues([...line]))).toBeUndefined();
   });
 
   it('a refused line still gets yargs\u2019 usage error and status 64', async () => {
