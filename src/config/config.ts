@@ -112,7 +112,7 @@ export const CONFIG_SCHEMA: Record<keyof MachineConfig, Kind & { flag: string; d
   append: { type: 'string', flag: 'append', doc: 'kernel command line, as QEMU -append (Linux: the command line as given; Multiboot: QEMU puts the kernel path in front)' },
   initrd: { type: 'string', flag: 'initrd', doc: 'as QEMU -initrd: for Linux one initramfs file; for Multiboot the modules "file1 arg1 arg2,file2" (,, for a comma)' },
   engine: { type: 'enum', values: ['interp', 'jit', 'reference'], flag: 'engine', doc: 'CPU engine: interp interprets every instruction; jit compiles 64-bit code into JavaScript blocks (same results; the debug unit falls back to interp per instruction); reference is interp with every specialisation off (the differential tests\' oracle; slower)' },
-  jitThreshold: { type: 'int', min: 1, max: JIT_THRESHOLD_MAX, flag: 'jit-threshold', doc: 'with --engine jit: executions of a code address before the block compiler translates the region starting there (default 20000, or DBSTUB_JIT_THRESHOLD; lower translates more code sooner, each translation costs ~1 ms of V8 compiling)' },
+  jitThreshold: { type: 'int', min: 1, max: JIT_THRESHOLD_MAX, flag: 'jit-threshold', doc: 'with --engine jit: executions of a code address before the block compiler translates the region starting there (default 65535, or DBSTUB_JIT_THRESHOLD; lower translates more code sooner, each translation costs ~1 ms of V8 compiling)' },
 };
 
 export class ConfigError extends Error {}

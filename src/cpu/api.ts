@@ -256,7 +256,7 @@ export interface CpuOptions {
    *  checks on every legacy-mode data access (no flat shortcut), every data access offered to the debug unit
    *  (no bounding-range filter), no block compiler. Slower; it is the oracle the others are compared with. */
   engine?: CpuEngine;
-  /** 'jit': executions of an entry point (interpreted) before its region is translated (default 20000). */
+  /** 'jit': executions of an entry point (interpreted) before its region is translated (default 65535). */
   jitThreshold?: number;
 }
 
