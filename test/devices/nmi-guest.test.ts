@@ -26,7 +26,7 @@ const EXPECTED = [
 describe('NMI guest (self-NMI, nesting, IRET unblocking, I/O APIC NMI mode)', () => {
   for (const [vendor, mode, engine] of [['intel', 'bare', 'interp'], ['amd', 'bare', 'jit'], ['intel', 'kvm', 'interp'], ['amd', 'kvm', 'interp']] as const) {
     it(`${vendor}, ${mode} mode (${engine})`, async () => {
-      const m = Machine.fromFile(GUEST, { config: { vendor, mode, engine } });
+      const m = Machine.fromFile(GUEST, { config: { vendor, mode, engine, jitThreshold: 8 } });
       const r = mode === 'kvm' ? (await new Vmm(m).runToCompletion(5_000_000)).result : await m.runToCompletion({ maxInsns: 5_000_000 });
       expect(r, m.serialOutput).toMatchObject({ kind: 'exit', code: 1 });
       expect(m.serialOutput.trim().split('\n')).toEqual(EXPECTED);

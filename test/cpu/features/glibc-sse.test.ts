@@ -49,7 +49,7 @@ describe.runIf(available)('glibc SSE2 string functions and gcc SSE code: dbstub 
   });
 
   it.each([['bare', 'interp'], ['kvm', 'interp'], ['bare', 'jit']] as const)('%s mode, %s engine: the guest prints what the host CPU printed', async (mode, engine) => {
-    const m = Machine.fromFile(guest, { config: { mode, engine } });
+    const m = Machine.fromFile(guest, { config: { mode, engine, jitThreshold: 8 } });
     const r = mode === 'kvm' ? (await new Vmm(m).runToCompletion(200_000_000)).result : await m.runToCompletion({ maxInsns: 200_000_000 });
     expect(m.serialOutput.trim().split('\n')).toEqual(expected);
     expect(r).toMatchObject({ kind: 'exit', code: 1 }); // exit(0): isa-debug-exit status (0 << 1) | 1

@@ -18,7 +18,7 @@ const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
 const RUNS = [['bare', 'interp'], ['kvm', 'interp'], ['bare', 'jit'], ['kvm', 'jit']] as const;
 
 async function run(guest: string, mode: 'bare' | 'kvm', vendor: 'intel' | 'amd', engine: 'interp' | 'jit'): Promise<{ m: Machine; lines: string[]; result: unknown }> {
-  const m = Machine.fromFile(`build/guests/modes8086/${guest}.elf`, { config: { mode, vendor, engine } });
+  const m = Machine.fromFile(`build/guests/modes8086/${guest}.elf`, { config: { mode, vendor, engine, jitThreshold: 8 } });
   const result = mode === 'kvm' ? (await new Vmm(m).runToCompletion(5_000_000)).result : await m.runToCompletion({ maxInsns: 5_000_000 });
   return { m, lines: m.serialOutput.split('\n').filter((l) => l !== ''), result };
 }

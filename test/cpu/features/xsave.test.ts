@@ -76,7 +76,7 @@ done
 
 describe.each(['intel', 'amd'] as const)('XSAVE, XRSTOR, XGETBV, XSETBV (%s)', (vendor) => {
   it.each([['bare', 'interp'], ['kvm', 'interp'], ['bare', 'jit']] as const)('%s mode, %s', async (mode, engine) => {
-    const m = Machine.fromFile(GUEST, { config: { mode, vendor, engine } });
+    const m = Machine.fromFile(GUEST, { config: { mode, vendor, engine, jitThreshold: 8 } });
     const r = mode === 'kvm' ? (await new Vmm(m).runToCompletion(5_000_000)).result : await m.runToCompletion({ maxInsns: 5_000_000 });
     expect(m.serialOutput).toBe(EXPECTED);
     expect(r).toMatchObject({ kind: 'exit', code: 1 });
