@@ -3,8 +3,7 @@
 // each because it is modelled (issue 15: kvm-unit-tests' smap, pku and pks were skipped). The guest
 // (test/guest-src/platform/access-rights) prints one line per probe; every engine and mode must agree.
 import { describe, expect, it } from 'vitest';
-import { Machine } from '../../../src/machine/machine.js';
-import { Vmm } from '../../../src/vmm/index.js';
+import { MODE_ENGINES, runGuestFile } from '../support/guest-run.js';
 
 const GUEST = 'build/guests/platform/access-rights.elf';
 
@@ -70,9 +69,8 @@ done
 `;
 
 describe.each(['intel', 'amd'] as const)('SMEP, SMAP, PKU, PKS (%s)', (vendor) => {
-  it.each([['bare', 'interp'], ['kvm', 'interp'], ['bare', 'jit']] as const)('%s mode, %s', async (mode, engine) => {
-    const m = Machine.fromFile(GUEST, { config: { mode, vendor, engine, jitThreshold: 8 } });
-    const r = mode === 'kvm' ? (await new Vmm(m).runToCompletion(5_000_000)).result : await m.runToCompletion({ maxInsns: 5_000_000 });
+  it.each(MODE_ENGINES)('%s mode, %s', async (mode, engine) => {
+    const { m, result: r } = await runGuestFile(GUEST, mode, engine, 5_000_000, vendor);
     expect(m.serialOutput).toBe(EXPECTED);
     expect(r).toMatchObject({ kind: 'exit', code: 1 });
   });

@@ -10,8 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Machine } from '../../../src/machine/machine.js';
-import { Vmm } from '../../../src/vmm/index.js';
+import { MODE_ENGINES, runGuestFile } from '../support/guest-run.js';
 // @ts-expect-error: plain ESM script without types
 import { CFLAGS } from '../../../scripts/build-guests.mjs';
 
@@ -48,9 +47,8 @@ describe.runIf(available)('glibc SSE2 string functions and gcc SSE code: dbstub 
     expect(expected.at(-1)).toBe('done');
   });
 
-  it.each([['bare', 'interp'], ['kvm', 'interp'], ['bare', 'jit']] as const)('%s mode, %s engine: the guest prints what the host CPU printed', async (mode, engine) => {
-    const m = Machine.fromFile(guest, { config: { mode, engine, jitThreshold: 8 } });
-    const r = mode === 'kvm' ? (await new Vmm(m).runToCompletion(200_000_000)).result : await m.runToCompletion({ maxInsns: 200_000_000 });
+  it.each(MODE_ENGINES)('%s mode, %s engine: the guest prints what the host CPU printed', async (mode, engine) => {
+    const { m, result: r } = await runGuestFile(guest, mode, engine, 200_000_000);
     expect(m.serialOutput.trim().split('\n')).toEqual(expected);
     expect(r).toMatchObject({ kind: 'exit', code: 1 }); // exit(0): isa-debug-exit status (0 << 1) | 1
   }, 300_000);

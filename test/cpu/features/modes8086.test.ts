@@ -10,6 +10,7 @@ import { BreakpointType, type StopEvent } from '../../../src/gdbstub/target.js';
 import { Machine } from '../../../src/machine/machine.js';
 import { Vmm, registerIndex } from '../../../src/vmm/index.js';
 import { EXIT_OK_STATUS, hasQemu, makeInputs, runDbstub, runQemu } from '../../multiboot/transcript.js';
+import { runGuestFile } from '../support/guest-run.js';
 
 const STUB_SEG = 0x700;
 const SERIAL = 'serial: lcr=0x3 lsr=0x60 scratch=0x5a';
@@ -18,8 +19,7 @@ const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
 const RUNS = [['bare', 'interp'], ['kvm', 'interp'], ['bare', 'jit'], ['kvm', 'jit']] as const;
 
 async function run(guest: string, mode: 'bare' | 'kvm', vendor: 'intel' | 'amd', engine: 'interp' | 'jit'): Promise<{ m: Machine; lines: string[]; result: unknown }> {
-  const m = Machine.fromFile(`build/guests/modes8086/${guest}.elf`, { config: { mode, vendor, engine, jitThreshold: 8 } });
-  const result = mode === 'kvm' ? (await new Vmm(m).runToCompletion(5_000_000)).result : await m.runToCompletion({ maxInsns: 5_000_000 });
+  const { m, result } = await runGuestFile(`build/guests/modes8086/${guest}.elf`, mode, engine, 5_000_000, vendor);
   return { m, lines: m.serialOutput.split('\n').filter((l) => l !== ''), result };
 }
 /** The offset of a stub label in its 16-bit segment (the stub is copied to STUB_SEG:0). */

@@ -5,6 +5,7 @@
 // exceptions). Where the SDM leaves a choice, QEMU's: XSAVE sets XSTATE_BV[i] for every saved component
 // (get_xinuse reports every component in use; the SDM allows XINUSE[i] = 1 at any time).
 import { describe, expect, it } from 'vitest';
+import { MODE_ENGINES, runGuestFile } from '../support/guest-run.js';
 import { Machine } from '../../../src/machine/machine.js';
 import { Vmm } from '../../../src/vmm/index.js';
 
@@ -75,9 +76,8 @@ done
 `;
 
 describe.each(['intel', 'amd'] as const)('XSAVE, XRSTOR, XGETBV, XSETBV (%s)', (vendor) => {
-  it.each([['bare', 'interp'], ['kvm', 'interp'], ['bare', 'jit']] as const)('%s mode, %s', async (mode, engine) => {
-    const m = Machine.fromFile(GUEST, { config: { mode, vendor, engine, jitThreshold: 8 } });
-    const r = mode === 'kvm' ? (await new Vmm(m).runToCompletion(5_000_000)).result : await m.runToCompletion({ maxInsns: 5_000_000 });
+  it.each(MODE_ENGINES)('%s mode, %s', async (mode, engine) => {
+    const { m, result: r } = await runGuestFile(GUEST, mode, engine, 5_000_000, vendor);
     expect(m.serialOutput).toBe(EXPECTED);
     expect(r).toMatchObject({ kind: 'exit', code: 1 });
   });
