@@ -12,7 +12,7 @@
 // nor are the guest's own serial lines and the run summaries.
 
 import { createRequire } from 'node:module';
-import { pino, type Logger, type DestinationStream, type LoggerOptions as PinoOptions } from 'pino';
+import type { Logger, DestinationStream, LoggerOptions as PinoOptions, pino as PinoFn } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -122,6 +122,15 @@ class RepeatLimiter {
 
 const limiters = new WeakMap<Logger, RepeatLimiter>();
 
+const requireHere = createRequire(import.meta.url);
+let pinoModule: typeof PinoFn | undefined;
+/** pino, loaded at the first logger rather than with this module: `dbstub serve` checks its command line (which
+ *  needs LOG_LEVELS) and opens its port before it loads the rest (docs/performance.md, "Start-up"). */
+function pino(): typeof PinoFn {
+  pinoModule ??= (requireHere('pino') as { pino: typeof PinoFn }).pino;
+  return pinoModule;
+}
+
 /** Write the pending `log.suppressed` report now (end of a run, before the summary). */
 export function flushSuppressed(log: Logger): void {
   limiters.get(log)?.rollover(Date.now());
@@ -131,8 +140,7 @@ function prettyStream(fd: number | string, colorize: boolean): DestinationStream
   try {
     // pino-pretty is a dependency; loaded on demand so a JSON-only run (CI, --log-file) never pays for it,
     // and a trimmed install without it still logs (JSON).
-    const req = createRequire(import.meta.url);
-    const build = req('pino-pretty') as (o: Record<string, unknown>) => DestinationStream;
+    const build = requireHere('pino-pretty') as (o: Record<string, unknown>) => DestinationStream;
     return build({ destination: fd, sync: true, colorize, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l', singleLine: true });
   } catch {
     return undefined;
@@ -143,10 +151,10 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? 'info';
   let dest: DestinationStream;
   if (opts.destination) dest = opts.destination;
-  else if (opts.file) dest = (opts.format === 'pretty' ? prettyStream(opts.file, false) : undefined) ?? pino.destination({ dest: opts.file, sync: true, mkdir: true });
+  else if (opts.file) dest = (opts.format === 'pretty' ? prettyStream(opts.file, false) : undefined) ?? pino().destination({ dest: opts.file, sync: true, mkdir: true });
   else {
     const pretty = opts.format === 'pretty' || (opts.format === undefined && process.stderr.isTTY === true);
-    dest = (pretty ? prettyStream(2, process.stderr.isTTY === true) : undefined) ?? pino.destination({ dest: 2, sync: true });
+    dest = (pretty ? prettyStream(2, process.stderr.isTTY === true) : undefined) ?? pino().destination({ dest: 2, sync: true });
   }
   const rate = opts.rateLimit ?? { burst: LOG_BURST, windowMs: LOG_WINDOW_MS };
   const limiter = rate.burst > 0 ? new RepeatLimiter(rate.burst, rate.windowMs) : undefined;
@@ -166,7 +174,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       },
     };
   }
-  const log = pino(options, dest);
+  const log = pino()(options, dest);
   if (limiter) {
     limiter.report = (suppressed, windowMs) =>
       log.warn({ event: EV.LOG_SUPPRESSED, suppressed, windowMs }, `repeated log lines suppressed: ${Object.entries(suppressed).map(([k, n]) => `${k} x${n}`).join(', ')}`);
@@ -177,5 +185,5 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 
 /** A logger that drops everything (library default, tests). */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return pino()({ level: 'silent' });
 }

@@ -3,16 +3,16 @@
 // Commands live in src/cli/commands/ (see index.ts); this file only wires yargs and maps errors to
 // the exit statuses of exit-codes.ts.
 
-import { CONFIG_SCHEMA, ConfigError } from '../config/config.js';
-import { ElfError } from '../loader/elf.js';
-import { InputFileError } from '../loader/guest-file.js';
-import { LinuxBootError } from '../loader/linux.js';
-import { MultibootError } from '../loader/multiboot.js';
-import { runCommand } from './commands/run.js';
-import { serveCommand } from './commands/serve.js';
+import { statSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { CONFIG_SCHEMA, ConfigError, type MachineConfig } from '../config/config.js';
+import { ElfError, InputFileError, LinuxBootError, MultibootError } from '../loader/errors.js';
+import type { ServeArgs } from './commands/serve.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { kernelAsPositional } from './kernel-flag.js';
 import { fastArgv } from './fast-argv.js';
+import { checkServeAddress, openEarlyListener, serveBanner, type OpenedPort } from './listen.js';
+import { configFromArgv } from './options.js';
 
 export type { CliCommand } from './commands/index.js';
 export { EXIT, CliError } from './exit-codes.js';
@@ -83,17 +83,43 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<numb
     return reportError(e);
   }
   // `serve` and `run` with a plain command line skip yargs (fast-argv.ts: start-up time); anything else goes
-  // through it.
+  // through it. The commands' modules (the machine and everything under it) load only once a command runs.
   const fast = fastArgv(joined);
   if (fast !== undefined) {
     try {
-      await (fast.command === 'serve' ? serveCommand : runCommand).handler(fast.argv);
+      if (fast.command === 'serve') await serveEarly(fast.argv as ServeArgs);
+      else await (await import('./commands/run.js')).runCommand.handler(fast.argv);
     } catch (e) {
       return reportError(e);
     }
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   }
   return mainYargs(joined);
+}
+
+/** `dbstub serve` with its port open before the machine's modules load (listen.ts says why): the command line
+ *  and the config are checked first, so their errors come as before, with no banner; so is the guest file's
+ *  existence (a guest that is not a readable regular file takes the ordinary path, which reports it). A guest
+ *  that fails to load is reported after the banner, and the port closes. */
+async function serveEarly(argv: ServeArgs): Promise<void> {
+  checkServeAddress(argv.port, argv.host);
+  const config = configFromArgv(argv);
+  let early: { port: OpenedPort; config: MachineConfig } | undefined;
+  if (isRegularFile(argv.guest)) {
+    const port = await openEarlyListener(argv.host, argv.port);
+    process.stderr.write(serveBanner(argv.host, (port.server.address() as AddressInfo).port, argv.guest, argv.run));
+    early = { port, config };
+  }
+  const { serve } = await import('./commands/serve.js');
+  await serve(argv, early);
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 async function mainYargs(joined: string[]): Promise<number> {

@@ -2,7 +2,8 @@
 // Every behaviour switch lives here; the CLI, config files and the library API all produce a MachineConfig
 // through parseConfig(), which rejects unknown keys and invalid values with a message naming the valid ones.
 
-import { JIT_THRESHOLD_DEFAULT, JIT_THRESHOLD_MAX, type CpuEngine, type Vendor } from '../cpu/index.js';
+import type { CpuEngine, Vendor } from '../cpu/index.js';
+import { JIT_THRESHOLD_DEFAULT, JIT_THRESHOLD_MAX } from '../cpu/constants.js';
 
 export type Mode = 'bare' | 'kvm';
 /** How the guest file is booted (docs/boot.md "Choosing the boot protocol"): auto = Multiboot when the

@@ -15,7 +15,7 @@ export * from './api.js';
 export * from './arch.js';
 /** The PC memory map a guest's RAM follows (QEMU's pc machine: RAM above PC_LOWMEM_SPLIT moves above 4 GiB). */
 export { FOUR_GIB, MAX_RAM_BYTES, lowRamSize } from './memory.js';
-export { JIT_THRESHOLD_DEFAULT, JIT_THRESHOLD_MAX } from './jit/engine.js';
+export { JIT_THRESHOLD_DEFAULT, JIT_THRESHOLD_MAX } from './constants.js';
 
 /** Create a guest CPU (power-on reset state) over the given physical memory and I/O bus. */
 export function createCpu(opts: CpuOptions): GuestCpu {

@@ -5,5 +5,5 @@
 //    BreakpointResult, ResumeAction and StopEvent.
 // The codec, the session, the packet features and the target description are internal.
 
-export { startGdbServer, type GdbServer, type GdbServerOptions } from './server.js';
+export { startGdbServer, type EarlyListener, type GdbServer, type GdbServerOptions } from './server.js';
 export { BreakpointType, type BreakpointResult, type GdbTarget, type RegisterInfo, type ResumeAction, type StopEvent } from './target.js';

@@ -49,6 +49,17 @@ export interface GdbServerOptions {
   busyReplyMs?: number;
   /** Stop reading a client's requests while this many reply bytes wait to be sent (default 1 MiB). */
   maxUnsentBytes?: number;
+  /** A port already listening on `host` (`port` is then ignored): the CLI opens it before loading the machine so
+   *  that gdb can connect while the rest starts up (cli/listen.ts; docs/performance.md, "Start-up"). */
+  listener?: EarlyListener;
+}
+
+/** A listening port opened before this server existed, holding the connections it accepted meanwhile. */
+export interface EarlyListener {
+  /** Listening already; created with `pauseOnConnect`, so a held connection's bytes wait in the kernel. */
+  readonly server: net.Server;
+  /** Give every held connection, and each later one, to `onSocket`. Called once. */
+  adopt(onSocket: (socket: net.Socket) => void): void;
 }
 
 export interface GdbServer {
@@ -293,7 +304,7 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
     if (socket.isPaused()) socket.resume();
   };
 
-  const server = net.createServer((socket) => {
+  const onSocket = (socket: net.Socket): void => {
     const id = nextId++;
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     sockets.add(socket);
@@ -327,6 +338,8 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
       if (active === c) pump(c);
     });
     socket.on('drain', () => pump(c));
+    // An EarlyListener's connections start paused (pauseOnConnect); others flow once 'data' has a listener.
+    if (socket.isPaused()) socket.resume();
     // A connection that never completes a packet exchange is not a debugger: it must not hold the session.
     later(c, handshakeMs, () => {
       if (c.exchanged) return;
@@ -346,15 +359,22 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
     log.info({ event: 'rsp.wait', conn: id, peer, attached: active.id }, `${peer} waits: conn ${active.id} holds the session`);
     waiting.push(c);
     arbitrate(c);
-  });
+  };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  let server: net.Server;
+  if (opts.listener) {
+    server = opts.listener.server;
+    opts.listener.adopt(onSocket);
+  } else {
+    server = net.createServer(onSocket);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  }
   server.on('error', (err) => log.error({ event: 'rsp.server-error', err: err.message }, 'gdb server error'));
   const addr = server.address() as net.AddressInfo;
   log.info({ event: 'rsp.listen', host, port: addr.port }, `gdb server listening on ${host}:${addr.port}`);

@@ -5,6 +5,9 @@
 
 import { Parser } from 'binary-parser';
 import type { PhysicalMemory } from '../cpu/index.js';
+import { ElfError } from './errors.js';
+
+export { ElfError };
 
 // e_ident indices and values (gABI "ELF Identification").
 const ELFMAG = [0x7f, 0x45, 0x4c, 0x46]; // "\x7fELF"
@@ -58,15 +61,6 @@ export type ElfErrorCode =
   | 'segment-outside-memory'
   | 'overlapping-segments';
 
-export class ElfError extends Error {
-  constructor(
-    readonly code: ElfErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ElfError';
-  }
-}
 
 /** Width of the class-dependent header fields: Elf32_Addr/Elf32_Off and the section flags/sizes are 4 bytes,
  *  their Elf64 counterparts (and Elf64_Xword) 8 (gABI "Data Representation"). */

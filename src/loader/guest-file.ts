@@ -5,18 +5,10 @@
 // between the check and the read), refused unless it is a regular file no larger than its bound, then read.
 
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { InputFileError } from './errors.js';
 
-/** A file dbstub refuses to read; `exitCode` is EX_NOINPUT (66) for a file that is not something to read,
- *  EX_DATAERR (65) for one whose size cannot be a valid input. */
-export class InputFileError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: 65 | 66,
-  ) {
-    super(message);
-    this.name = 'InputFileError';
-  }
-}
+export { InputFileError };
+
 
 function kindOf(st: import('node:fs').Stats): string {
   if (st.isFIFO()) return 'a FIFO';

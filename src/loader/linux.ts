@@ -31,6 +31,9 @@ import {
   type BootInfo,
 } from './boot.js';
 import { e820Map, lowMemorySize, SEABIOS_HIGH_RESERVED } from './multiboot.js';
+import { LinuxBootError } from './errors.js';
+
+export { LinuxBootError };
 
 // ---- struct setup_header (boot.rst "The Real-Mode Kernel Header"), offsets in the file and the zero page ----
 export const HDR_SETUP_SECTS = 0x1f1;
@@ -102,15 +105,6 @@ const TR_RESET_ATTRS = 0x8b;
 
 export type LinuxBootErrorCode = 'not-bzimage' | 'old-protocol' | 'no-64bit-entry' | 'cmdline-too-long' | 'too-big' | 'initrd-too-big';
 
-export class LinuxBootError extends Error {
-  constructor(
-    readonly code: LinuxBootErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'LinuxBootError';
-  }
-}
 
 export interface LinuxImage {
   /** Boot protocol version, e.g. 0x20f. */

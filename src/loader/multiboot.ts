@@ -18,6 +18,9 @@ import {
   FOUR_GIB, lowRamSize, type ArchState, type SegmentState, type Vendor, type PhysicalMemory,
 } from '../cpu/index.js';
 import { EM_386, EM_X86_64, parseElf, PF_X, type ElfImage } from './elf.js';
+import { MultibootError } from './errors.js';
+
+export { MultibootError };
 
 // ---- Header (Multiboot 3.1.1, 3.1.2) ----
 export const MULTIBOOT_HEADER_MAGIC = 0x1badb002;
@@ -123,15 +126,6 @@ export type MultibootErrorCode =
   | 'overlap'
   | 'bad-module';
 
-export class MultibootError extends Error {
-  constructor(
-    readonly code: MultibootErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'MultibootError';
-  }
-}
 
 export interface MultibootHeader {
   /** File offset of the magic. */

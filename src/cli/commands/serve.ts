@@ -4,20 +4,18 @@
 // Owned by the gdbstub helper; registered in index.ts by the integrator.
 
 import type { Argv } from 'yargs';
-import { isIP } from 'node:net';
-import { resolve } from 'node:path';
 import { Machine } from '../../machine/index.js';
 import { Vmm } from '../../vmm/index.js';
-import { startGdbServer, type GdbServer, type StopEvent } from '../../gdbstub/index.js';
+import { startGdbServer, type EarlyListener, type GdbServer, type StopEvent } from '../../gdbstub/index.js';
 import type { MachineConfig } from '../../config/config.js';
 import type { Logger } from '../../log.js';
-import { CliError, EXIT } from '../exit-codes.js';
 import { batchedSerial } from '../serial-out.js';
 import { COMMON_EXIT_HELP, configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
 import type { CliCommand } from './index.js';
 import { KERNEL_FLAG_HELP } from '../kernel-flag.js';
+import { checkServeAddress, listenError, serveBanner, type OpenedPort } from '../listen.js';
 
-interface ServeArgs {
+export interface ServeArgs {
   guest: string;
   port: number;
   host: string;
@@ -45,6 +43,8 @@ export interface ServeOptions {
   onStop?: (ev: StopEvent) => void;
   /** A gdb `detach` leaves the guest paused instead of letting it run on (QEMU's and gdbserver's behaviour). */
   detachPaused?: boolean;
+  /** The port, opened already (listen.ts): `host` must be its address; `port` is ignored. */
+  listener?: EarlyListener;
 }
 
 /** The machine, its VMM and the gdb server, as `dbstub serve` runs them (exported for tests and embedding). */
@@ -57,7 +57,7 @@ export async function startServe(o: ServeOptions): Promise<{ machine: Machine; v
   vmm.onUnattendedStop = o.onStop;
   let server: GdbServer;
   try {
-    server = await startGdbServer({ target: vmm, host: o.host, port: o.port, logger: o.logger });
+    server = await startGdbServer({ target: vmm, host: o.host, port: o.port, logger: o.logger, listener: o.listener });
   } catch (e) {
     throw listenError(e, o.host, o.port);
   }
@@ -71,41 +71,6 @@ export async function startServe(o: ServeOptions): Promise<{ machine: Machine; v
       await server.close();
     },
   };
-}
-
-/** A listen failure as the user error it is: what went wrong and how to fix it (issue 18 item 10). */
-export function listenError(e: unknown, host: string, port: number): Error {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'EADDRINUSE':
-      return new CliError(`port ${port} on ${host} is in use (another dbstub, gdbserver or QEMU -s?); choose another with --port N, or --port 0 for a free one`, EXIT.UNAVAILABLE);
-    case 'EADDRNOTAVAIL':
-      return new CliError(`--host ${host} is not an address of this machine; use 127.0.0.1 (the default) or one of its interfaces' addresses`, EXIT.USAGE);
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EAI_FAIL':
-    case 'EAI_NONAME':
-      return new CliError(`--host ${host}: no such host name (cannot resolve it); give an address such as 127.0.0.1`, EXIT.USAGE);
-    case 'EACCES':
-    case 'EPERM':
-      return new CliError(`not allowed to listen on port ${port} (ports below 1024 need privileges); use --port 1234, or --port 0 for a free one`, EXIT.USAGE);
-    default:
-      return e instanceof Error ? e : new Error(String(e));
-  }
-}
-
-/** True for an address that only this machine can reach. */
-export function isLoopback(address: string): boolean {
-  if (address === 'localhost' || address === '::1' || address === '::ffff:127.0.0.1') return true;
-  return isIP(address) === 4 && address.startsWith('127.');
-}
-
-/** What to type after `target remote` for a server bound to `address`:`port` (a wildcard address is reached
- *  through loopback; an IPv6 literal needs brackets in gdb's HOST:PORT syntax). */
-export function connectHint(address: string, port: number): string {
-  if (address === '0.0.0.0') return `127.0.0.1:${port}`;
-  if (address === '::') return `[::1]:${port}`;
-  return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 export const serveCommand: CliCommand = {
@@ -124,37 +89,36 @@ export const serveCommand: CliCommand = {
         .epilog(`Exit status: 0 after Ctrl-C or SIGTERM closed the server; ${COMMON_EXIT_HELP}`),
       'info',
     ),
-  handler: async (raw) => {
-    const argv = raw as ServeArgs;
-    if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new CliError(`--port must be 0..65535, got ${argv.port}`, EXIT.USAGE);
-    // An empty --host (an unset shell variable: --host "$HOST") would make Node listen on every interface.
-    if (argv.host.trim() === '') throw new CliError('--host is empty (an unset shell variable?); give an address to listen on, e.g. --host 127.0.0.1 (the default)', EXIT.USAGE);
-    const config = configFromArgv(argv);
-    const log = loggerFromArgv(argv, 'info');
-    const serial = batchedSerial((t) => void process.stdout.write(t));
-    const served = await startServe({ guest: argv.guest, port: argv.port, host: argv.host, run: argv.run, detachPaused: argv.detachPaused, config, logger: log, onSerial: argv.serial ? serial : undefined, onStop: (ev) => process.stderr.write(`dbstub: ${describeStop(ev)}\n`) });
-    const { server } = served;
-    if (!isLoopback(server.host)) {
-      const where = server.host === '0.0.0.0' || server.host === '::' ? 'every network interface' : server.host;
-      process.stderr.write(
-        `dbstub: WARNING: listening on ${where}: the gdb protocol has no authentication, so anyone who can reach this port can read and write guest memory and run the guest; use --host 127.0.0.1 unless you mean it\n`,
-      );
-    }
-    process.stderr.write(
-      `dbstub: gdb server on ${server.host}:${server.port}, guest ${argv.run ? 'running' : 'halted at its entry'}\n` +
-        `dbstub: connect with: gdb -ex 'target remote ${connectHint(server.host, server.port)}' ${resolve(argv.guest)}\n`,
-    );
-    await new Promise<void>((done) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        done();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
-    await served.stop();
-    serial.flush();
-    process.stderr.write('dbstub: server closed\n');
-  },
+  handler: (raw) => serve(raw as ServeArgs),
 };
+
+/** The serve command. Given `early` (main.ts's fast path: the port open, the banner printed, the config checked
+ *  before either), it builds the machine and hands it the port; otherwise it checks, builds, listens, prints. */
+export async function serve(argv: ServeArgs, early?: { port: OpenedPort; config: MachineConfig }): Promise<void> {
+  if (!early) checkServeAddress(argv.port, argv.host);
+  const config = early?.config ?? configFromArgv(argv);
+  const log = loggerFromArgv(argv, 'info');
+  const serial = batchedSerial((t) => void process.stdout.write(t));
+  let served: Awaited<ReturnType<typeof startServe>>;
+  try {
+    served = await startServe({ guest: argv.guest, port: argv.port, host: argv.host, run: argv.run, detachPaused: argv.detachPaused, config, logger: log, onSerial: argv.serial ? serial : undefined, onStop: (ev) => process.stderr.write(`dbstub: ${describeStop(ev)}\n`), listener: early?.port });
+  } catch (e) {
+    // The banner promised a server that will not come: close the port and any connection it holds.
+    early?.port.abandon();
+    throw e;
+  }
+  const { server } = served;
+  if (!early) process.stderr.write(serveBanner(server.host, server.port, argv.guest, argv.run));
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await served.stop();
+  serial.flush();
+  process.stderr.write('dbstub: server closed\n');
+}
