@@ -377,7 +377,8 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
   }
   server.on('error', (err) => log.error({ event: 'rsp.server-error', err: err.message }, 'gdb server error'));
   const addr = server.address() as net.AddressInfo;
-  log.info({ event: 'rsp.listen', host, port: addr.port }, `gdb server listening on ${host}:${addr.port}`);
+  // With an EarlyListener the port was open already (the CLI printed it): this is the moment it is served.
+  log.info({ event: 'rsp.listen', host, port: addr.port }, `gdb server ${opts.listener ? 'ready' : 'listening'} on ${host}:${addr.port}`);
 
   return {
     port: addr.port,

@@ -4,8 +4,8 @@
 // `W` + exit code when the guest exited.
 
 import { THREAD_ID } from './context.js';
-import { hex2 } from './hex.js';
-import { regHex, regIndex } from './features/registers.js';
+import { hex2, leHex } from './hex.js';
+import { regBytes, regHex, regIndex } from './features/registers.js';
 import type { GdbTarget, StopEvent } from './target.js';
 
 // Expedited registers: all sixteen GPRs and rip, not only gdbserver's rbp/rsp/rip (QEMU sends none). When gdb
@@ -36,8 +36,16 @@ export function buildStopReply(target: GdbTarget, ev: StopEvent, gdbFeatures: Re
     else if (r.type === 'hwbreak' && gdbFeatures.has('hwbreak')) s += 'hwbreak:;';
   }
   s += `thread:${hex2(THREAD_ID)};`;
-  for (const i of expediteIndices(target)) {
-    const v = regHex(target, i);
+  const idx = expediteIndices(target);
+  let values: readonly bigint[] | undefined;
+  try {
+    values = target.readRegisterList?.(idx);
+  } catch {
+    values = undefined; // one register at a time below: an unreadable one is left out, not the whole list
+  }
+  for (let k = 0; k < idx.length; k++) {
+    const i = idx[k]!;
+    const v = values ? leHex(values[k]!, regBytes(target, i)) : regHex(target, i);
     if (v.startsWith('xx')) continue;
     s += `${i.toString(16)}:${v};`;
   }

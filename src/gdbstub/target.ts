@@ -53,6 +53,9 @@ export interface GdbTarget {
   /** Optional: every register at once, in `registers` order (the `g` reply). A target whose registers come
    *  from one state snapshot implements it so `g` takes one snapshot rather than one per register. */
   readRegisters?(): readonly bigint[];
+  /** Optional: the registers at `indices`, in that order, from one snapshot (the stop reply's expedited
+   *  registers: one state read per stop instead of one per register). */
+  readRegisterList?(indices: readonly number[]): readonly bigint[];
   /** Returns false when the value cannot be written (the stub replies E..). */
   writeRegister(index: number, value: bigint): boolean;
   /** Optional: several registers (index -> value) all or nothing, for `G`; false = nothing was written. */

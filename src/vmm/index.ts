@@ -168,6 +168,15 @@ export class Vmm implements GdbTarget, MonitorHost {
     return REGISTERS.map((def) => r.value(def));
   }
 
+  /** Several registers from one read of each group they belong to (the stop reply's expedited registers). */
+  readRegisterList(indices: readonly number[]): bigint[] {
+    const r = new RegisterReader(this.accel);
+    return indices.map((i) => {
+      const def = REGISTERS[i] as RegDef | undefined;
+      return def ? r.value(def) : 0n;
+    });
+  }
+
   /** gdb's `P`: one register, refused (nothing written) when the accelerator refuses the new state. */
   writeRegister(index: number, value: bigint): boolean {
     if (this._running) return false;

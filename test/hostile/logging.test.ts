@@ -40,8 +40,8 @@ describe('log format', () => {
     expect(jsonLines(a.cli.stderr).some((l) => l.event === 'rsp.listen')).toBe(true);
     const b = await serve(join(ROOT, 'examples', 'prebuilt', 'hello.elf'), ['--log-format', 'pretty']);
     clis.push(b.cli);
-    await until(() => b.cli.stderr.includes('gdb server listening'), 10_000, 'the listen log line');
-    expect(b.cli.stderr).toMatch(/INFO.*gdb server listening on 127\.0\.0\.1:\d+/);
+    await until(() => b.cli.stderr.includes('gdb server ready'), 10_000, 'the listen log line');
+    expect(b.cli.stderr).toMatch(/INFO.*gdb server ready on 127\.0\.0\.1:\d+/);
     expect(b.cli.stderr).not.toMatch(/^\{"level"/m);
   });
 

@@ -172,7 +172,7 @@ describe('Vmm.runToCompletion for `dbstub run`', () => {
   });
 });
 
-describe('Vmm.readRegisters (the bulk g read)', () => {
+describe('Vmm.readRegisters / readRegisterList (the bulk g read, the stop reply)', () => {
   for (const mode of ['kvm', 'bare'] as const)
     it(`${mode}: equals readRegister for every register after the guest ran and stopped`, async () => {
       const { machine, vmm } = rig({ mode, qemuDbRouting: 'corrected' });
@@ -182,6 +182,9 @@ describe('Vmm.readRegisters (the bulk g read)', () => {
       expect(bulk).toHaveLength(vmm.registers.length);
       for (let i = 0; i < vmm.registers.length; i++) expect(bulk[i], vmm.registers[i]!.name).toBe(vmm.readRegister(i));
       expect(bulk[RIP]).toBe(machine.cpu.getRip());
+      // The stop reply's list read (one snapshot per group): any subset, in the order asked, the same values.
+      const some = [RIP, 7, 0, vmm.registers.length - 1, 3, RIP];
+      expect(vmm.readRegisterList(some)).toEqual(some.map((i) => vmm.readRegister(i)));
     });
 });
 
