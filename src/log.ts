@@ -12,14 +12,12 @@
 // nor are the guest's own serial lines and the run summaries.
 
 import { createRequire } from 'node:module';
-import type { Logger, DestinationStream, LoggerOptions as PinoOptions, pino as PinoFn } from 'pino';
+import { pino, type Logger, type DestinationStream, type LoggerOptions as PinoOptions } from 'pino';
+import type { LogFormat, LogLevel } from './log-levels.js';
 
 export type { Logger } from 'pino';
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-export type LogFormat = 'pretty' | 'json';
-export const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json'];
+export { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log-levels.js';
 
 /** Stable event names. Add new ones here and in README's event reference; never rename. */
 export const EV = {
@@ -122,15 +120,6 @@ class RepeatLimiter {
 
 const limiters = new WeakMap<Logger, RepeatLimiter>();
 
-const requireHere = createRequire(import.meta.url);
-let pinoModule: typeof PinoFn | undefined;
-/** pino, loaded at the first logger rather than with this module: `dbstub serve` checks its command line (which
- *  needs LOG_LEVELS) and opens its port before it loads the rest (docs/performance.md, "Start-up"). */
-function pino(): typeof PinoFn {
-  pinoModule ??= (requireHere('pino') as { pino: typeof PinoFn }).pino;
-  return pinoModule;
-}
-
 /** Write the pending `log.suppressed` report now (end of a run, before the summary). */
 export function flushSuppressed(log: Logger): void {
   limiters.get(log)?.rollover(Date.now());
@@ -140,7 +129,8 @@ function prettyStream(fd: number | string, colorize: boolean): DestinationStream
   try {
     // pino-pretty is a dependency; loaded on demand so a JSON-only run (CI, --log-file) never pays for it,
     // and a trimmed install without it still logs (JSON).
-    const build = requireHere('pino-pretty') as (o: Record<string, unknown>) => DestinationStream;
+    const req = createRequire(import.meta.url);
+    const build = req('pino-pretty') as (o: Record<string, unknown>) => DestinationStream;
     return build({ destination: fd, sync: true, colorize, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l', singleLine: true });
   } catch {
     return undefined;
@@ -151,10 +141,10 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? 'info';
   let dest: DestinationStream;
   if (opts.destination) dest = opts.destination;
-  else if (opts.file) dest = (opts.format === 'pretty' ? prettyStream(opts.file, false) : undefined) ?? pino().destination({ dest: opts.file, sync: true, mkdir: true });
+  else if (opts.file) dest = (opts.format === 'pretty' ? prettyStream(opts.file, false) : undefined) ?? pino.destination({ dest: opts.file, sync: true, mkdir: true });
   else {
     const pretty = opts.format === 'pretty' || (opts.format === undefined && process.stderr.isTTY === true);
-    dest = (pretty ? prettyStream(2, process.stderr.isTTY === true) : undefined) ?? pino().destination({ dest: 2, sync: true });
+    dest = (pretty ? prettyStream(2, process.stderr.isTTY === true) : undefined) ?? pino.destination({ dest: 2, sync: true });
   }
   const rate = opts.rateLimit ?? { burst: LOG_BURST, windowMs: LOG_WINDOW_MS };
   const limiter = rate.burst > 0 ? new RepeatLimiter(rate.burst, rate.windowMs) : undefined;
@@ -174,7 +164,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       },
     };
   }
-  const log = pino()(options, dest);
+  const log = pino(options, dest);
   if (limiter) {
     limiter.report = (suppressed, windowMs) =>
       log.warn({ event: EV.LOG_SUPPRESSED, suppressed, windowMs }, `repeated log lines suppressed: ${Object.entries(suppressed).map(([k, n]) => `${k} x${n}`).join(', ')}`);
@@ -185,5 +175,5 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 
 /** A logger that drops everything (library default, tests). */
 export function silentLogger(): Logger {
-  return pino()({ level: 'silent' });
+  return pino({ level: 'silent' });
 }

@@ -11,7 +11,7 @@
 // test/cli/fast-argv.test.ts checks that both parsers give the handler the same argv for the lines this one takes.
 
 import { CONFIG_SCHEMA } from '../config/config.js';
-import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../log-levels.js';
 
 type Opt = { kind: 'bool' } | { kind: 'string'; choices?: readonly string[] } | { kind: 'port' } | { kind: 'number' };
 type Command = 'serve' | 'run';

@@ -12,7 +12,7 @@ import { CliError, EXIT } from './exit-codes.js';
 import { kernelAsPositional } from './kernel-flag.js';
 import { fastArgv } from './fast-argv.js';
 import { checkServeAddress, openEarlyListener, serveBanner, type OpenedPort } from './listen.js';
-import { configFromArgv } from './options.js';
+import { checkLogFile, configFromArgv } from './options.js';
 
 export type { CliCommand } from './commands/index.js';
 export { EXIT, CliError } from './exit-codes.js';
@@ -104,14 +104,22 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<numb
 async function serveEarly(argv: ServeArgs): Promise<void> {
   checkServeAddress(argv.port, argv.host);
   const config = configFromArgv(argv);
+  checkLogFile(argv);
   let early: { port: OpenedPort; config: MachineConfig } | undefined;
   if (isRegularFile(argv.guest)) {
     const port = await openEarlyListener(argv.host, argv.port);
     process.stderr.write(serveBanner(argv.host, (port.server.address() as AddressInfo).port, argv.guest, argv.run));
     early = { port, config };
   }
-  const { serve } = await import('./commands/serve.js');
-  await serve(argv, early);
+  try {
+    const { serve } = await import('./commands/serve.js');
+    await serve(argv, early);
+  } catch (e) {
+    // The banner promised a server that will not come: close the port and the connections it holds, or they
+    // would keep the process (and a gdb waiting on them) alive.
+    early?.port.abandon();
+    throw e;
+  }
 }
 
 function isRegularFile(path: string): boolean {

@@ -2,11 +2,13 @@
 // CONFIG_SCHEMA so a new switch appears on the CLI without touching this file, plus --config FILE and
 // the logging flags.
 
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import type { Argv, Options } from 'yargs';
 import { CONFIG_SCHEMA, ConfigError, DEFAULT_CONFIG, parseConfig, type MachineConfig } from '../config/config.js';
 import { InputFileError, readInputFile } from '../loader/guest-file.js';
-import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../log.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogLevel } from '../log-levels.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 /** The yaml package (~30 modules) is loaded only for a .yaml/.yml config: most runs have none, and every
@@ -90,10 +92,15 @@ export function configFromArgv(argv: Record<string, unknown>): MachineConfig {
   return parseConfig(flags, base);
 }
 
-export function loggerFromArgv(argv: Record<string, unknown>, defaultLevel: LogLevel = 'warn'): Logger {
-  return createLogger({
-    level: (argv['log-level'] as LogLevel | undefined) ?? defaultLevel,
-    file: argv['log-file'] as string | undefined,
-    format: (argv['log-format'] as LogFormat | undefined) ?? (argv['log-pretty'] === true ? 'pretty' : undefined),
-  });
+/** A --log-file that cannot be written is a usage error, reported before anything runs (pino's file stream
+ *  would otherwise drop every line without a word). Creates the file, and its directory, as pino would. */
+export function checkLogFile(argv: Record<string, unknown>): void {
+  const file = argv['log-file'];
+  if (typeof file !== 'string' || file === '') return;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    closeSync(openSync(file, 'a'));
+  } catch (e) {
+    throw new CliError(`cannot write --log-file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, EXIT.USAGE);
+  }
 }

@@ -1,7 +1,7 @@
 // `dbstub serve` opens its port before the machine's modules load (src/cli/listen.ts): a connection made in that
 // window is held, unanswered, until the gdb server adopts the port, then served like any other; a guest that
 // fails to load after the banner closes the port and exits with the loader's status; errors found before the
-// port opens (command line, config, a missing guest) print no banner.
+// port opens (command line, config, an unwritable --log-file, a missing guest) print no banner.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,10 +67,19 @@ describe('serve: the port opens before the machine is built', () => {
   it('errors found before the port opens print no banner', async () => {
     const missing = new Cli(['serve', join(ROOT, 'no-such-guest.elf'), '--port', '0']);
     const usage = new Cli(['serve', HELLO, '--port', '0', '--memory', '3']);
-    cleanups.push(() => missing.kill(), () => usage.kill());
+    // A log path under a regular file cannot be created (pino alone would drop every line without a word).
+    const notDir = join(mkdtempSync(join(tmpdir(), 'dbstub-early-')), 'file');
+    writeFileSync(notDir, '');
+    const badLog = join(notDir, 'x.log');
+    const logFile = new Cli(['serve', HELLO, '--port', '0', '--log-file', badLog]);
+    const logFileRun = new Cli(['run', HELLO, '--log-file', badLog]);
+    cleanups.push(() => missing.kill(), () => usage.kill(), () => logFile.kill(), () => logFileRun.kill());
     expect(await missing.exited()).toBe(EXIT.NO_INPUT);
     expect(await usage.exited()).toBe(EXIT.USAGE);
-    for (const c of [missing, usage]) expect(c.stderr).not.toContain('gdb server on');
+    expect(await logFile.exited()).toBe(EXIT.USAGE);
+    expect(await logFileRun.exited()).toBe(EXIT.USAGE);
+    for (const c of [missing, usage, logFile]) expect(c.stderr).not.toContain('gdb server on');
     expect(missing.stderr).toMatch(/no such file/);
+    for (const c of [logFile, logFileRun]) expect(c.stderr).toContain(`dbstub: cannot write --log-file ${badLog}: E`);
   });
 });

@@ -10,7 +10,8 @@ import { startGdbServer, type EarlyListener, type GdbServer, type StopEvent } fr
 import type { MachineConfig } from '../../config/config.js';
 import type { Logger } from '../../log.js';
 import { batchedSerial } from '../serial-out.js';
-import { COMMON_EXIT_HELP, configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
+import { COMMON_EXIT_HELP, configFromArgv, withMachineOptions } from '../options.js';
+import { loggerFromArgv } from '../log-args.js';
 import type { CliCommand } from './index.js';
 import { KERNEL_FLAG_HELP } from '../kernel-flag.js';
 import { checkServeAddress, listenError, serveBanner, type OpenedPort } from '../listen.js';
@@ -99,14 +100,7 @@ export async function serve(argv: ServeArgs, early?: { port: OpenedPort; config:
   const config = early?.config ?? configFromArgv(argv);
   const log = loggerFromArgv(argv, 'info');
   const serial = batchedSerial((t) => void process.stdout.write(t));
-  let served: Awaited<ReturnType<typeof startServe>>;
-  try {
-    served = await startServe({ guest: argv.guest, port: argv.port, host: argv.host, run: argv.run, detachPaused: argv.detachPaused, config, logger: log, onSerial: argv.serial ? serial : undefined, onStop: (ev) => process.stderr.write(`dbstub: ${describeStop(ev)}\n`), listener: early?.port });
-  } catch (e) {
-    // The banner promised a server that will not come: close the port and any connection it holds.
-    early?.port.abandon();
-    throw e;
-  }
+  const served = await startServe({ guest: argv.guest, port: argv.port, host: argv.host, run: argv.run, detachPaused: argv.detachPaused, config, logger: log, onSerial: argv.serial ? serial : undefined, onStop: (ev) => process.stderr.write(`dbstub: ${describeStop(ev)}\n`), listener: early?.port });
   const { server } = served;
   if (!early) process.stderr.write(serveBanner(server.host, server.port, argv.guest, argv.run));
   await new Promise<void>((done) => {

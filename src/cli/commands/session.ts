@@ -11,7 +11,8 @@ import { Vmm } from '../../vmm/index.js';
 import { startGdbServer } from '../../gdbstub/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { batchedSerial } from '../serial-out.js';
-import { COMMON_EXIT_HELP, configFromArgv, loggerFromArgv, withMachineOptions } from '../options.js';
+import { COMMON_EXIT_HELP, configFromArgv, withMachineOptions } from '../options.js';
+import { loggerFromArgv } from '../log-args.js';
 import type { CliCommand } from './index.js';
 import { KERNEL_FLAG_HELP } from '../kernel-flag.js';
 
