@@ -2,7 +2,7 @@
 // CONFIG_SCHEMA so a new switch appears on the CLI without touching this file, plus --config FILE and
 // the logging flags.
 
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type { Argv, Options } from 'yargs';
@@ -98,7 +98,10 @@ export function checkLogFile(argv: Record<string, unknown>): void {
   const file = argv['log-file'];
   if (typeof file !== 'string' || file === '') return;
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    // Missing directories one at a time: Node 20's recursive mkdirSync never returns for a path under /proc.
+    const missing: string[] = [];
+    for (let d = dirname(file); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
+    for (const d of missing) mkdirSync(d);
     closeSync(openSync(file, 'a'));
   } catch (e) {
     throw new CliError(`cannot write --log-file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, EXIT.USAGE);
