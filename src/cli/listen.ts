@@ -114,3 +114,30 @@ export async function openEarlyListener(host: string, port: number): Promise<Ope
     },
   };
 }
+
+/** Ctrl-C / SIGTERM between the banner and the moment serve waits for them: remembered, so the server still
+ *  closes cleanly (exit 0, "server closed") instead of dying of the signal while the machine loads. */
+export interface HeldSignals {
+  readonly signalled: boolean;
+  /** Stop holding (serve's own handlers take over). */
+  release(): void;
+}
+
+export function holdStopSignals(): HeldSignals {
+  let signalled = false;
+  const note = (): void => {
+    signalled = true;
+  };
+  process.on('SIGINT', note);
+  process.on('SIGTERM', note);
+  return {
+    get signalled() {
+      return signalled;
+    },
+    release() {
+      process.off('SIGINT', note);
+      process.off('SIGTERM', note);
+    },
+  };
+}
+

@@ -11,7 +11,7 @@ import type { ServeArgs } from './commands/serve.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { kernelAsPositional } from './kernel-flag.js';
 import { fastArgv } from './fast-argv.js';
-import { checkServeAddress, openEarlyListener, serveBanner, type OpenedPort } from './listen.js';
+import { checkServeAddress, holdStopSignals, openEarlyListener, serveBanner, type HeldSignals, type OpenedPort } from './listen.js';
 import { checkLogFile, configFromArgv } from './options.js';
 
 export type { CliCommand } from './commands/index.js';
@@ -105,11 +105,11 @@ async function serveEarly(argv: ServeArgs): Promise<void> {
   checkServeAddress(argv.port, argv.host);
   const config = configFromArgv(argv);
   checkLogFile(argv);
-  let early: { port: OpenedPort; config: MachineConfig } | undefined;
+  let early: { port: OpenedPort; config: MachineConfig; signals: HeldSignals } | undefined;
   if (isRegularFile(argv.guest)) {
     const port = await openEarlyListener(argv.host, argv.port);
     process.stderr.write(serveBanner(argv.host, (port.server.address() as AddressInfo).port, argv.guest, argv.run));
-    early = { port, config };
+    early = { port, config, signals: holdStopSignals() };
   }
   try {
     const { serve } = await import('./commands/serve.js');
@@ -118,6 +118,7 @@ async function serveEarly(argv: ServeArgs): Promise<void> {
     // The banner promised a server that will not come: close the port and the connections it holds, or they
     // would keep the process (and a gdb waiting on them) alive.
     early?.port.abandon();
+    early?.signals.release();
     throw e;
   }
 }

@@ -64,6 +64,17 @@ describe('serve: the port opens before the machine is built', () => {
     expect(status).toBe(EXIT.BAD_ELF);
   });
 
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    it(`${signal} the moment the banner appears (the machine still loading) closes the server cleanly`, async () => {
+      const cli = new Cli(['serve', HELLO, '--port', '0', '--no-serial']);
+      cleanups.push(() => cli.kill());
+      await until(() => cli.stderr.includes('gdb server on') || cli.exit !== undefined, 30_000, 'the banner');
+      cli.child.kill(signal);
+      expect(await cli.exited()).toBe(0);
+      expect(cli.exit!.signal).toBeNull();
+      expect(cli.stderr).toContain('dbstub: server closed');
+    });
+
   it('errors found before the port opens print no banner', async () => {
     const missing = new Cli(['serve', join(ROOT, 'no-such-guest.elf'), '--port', '0']);
     const usage = new Cli(['serve', HELLO, '--port', '0', '--memory', '3']);

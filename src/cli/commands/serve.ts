@@ -14,7 +14,7 @@ import { COMMON_EXIT_HELP, configFromArgv, withMachineOptions } from '../options
 import { loggerFromArgv } from '../log-args.js';
 import type { CliCommand } from './index.js';
 import { KERNEL_FLAG_HELP } from '../kernel-flag.js';
-import { checkServeAddress, listenError, serveBanner, type OpenedPort } from '../listen.js';
+import { checkServeAddress, listenError, serveBanner, type HeldSignals, type OpenedPort } from '../listen.js';
 
 export interface ServeArgs {
   guest: string;
@@ -95,7 +95,7 @@ export const serveCommand: CliCommand = {
 
 /** The serve command. Given `early` (main.ts's fast path: the port open, the banner printed, the config checked
  *  before either), it builds the machine and hands it the port; otherwise it checks, builds, listens, prints. */
-export async function serve(argv: ServeArgs, early?: { port: OpenedPort; config: MachineConfig }): Promise<void> {
+export async function serve(argv: ServeArgs, early?: { port: OpenedPort; config: MachineConfig; signals: HeldSignals }): Promise<void> {
   if (!early) checkServeAddress(argv.port, argv.host);
   const config = early?.config ?? configFromArgv(argv);
   const log = loggerFromArgv(argv, 'info');
@@ -111,6 +111,9 @@ export async function serve(argv: ServeArgs, early?: { port: OpenedPort; config:
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    // A signal while the machine loaded (after the early banner) closes the server now.
+    early?.signals.release();
+    if (early?.signals.signalled) stop();
   });
   await served.stop();
   serial.flush();
