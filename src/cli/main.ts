@@ -99,7 +99,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<numb
 
 /** `dbstub serve` with its port open before the machine's modules load (listen.ts says why): the command line
  *  and the config are checked first, so their errors come as before, with no banner; so is the guest file's
- *  existence (a guest that is not a readable regular file takes the ordinary path, which reports it). A guest
+ *  existence (a guest that is not a regular file takes the ordinary path, which reports it). A guest
  *  that fails to load is reported after the banner, and the port closes. */
 async function serveEarly(argv: ServeArgs): Promise<void> {
   checkServeAddress(argv.port, argv.host);
