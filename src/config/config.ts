@@ -62,7 +62,7 @@ function defaultEngine(): CpuEngine {
   return e === 'interp' ? 'interp' : 'jit';
 }
 
-/** The block compiler's translation threshold (src/cpu/jit/engine.ts JIT_THRESHOLD_DEFAULT says why it is high).
+/** The block compiler's translation threshold (src/cpu/constants.ts JIT_THRESHOLD_DEFAULT says why it is high).
  *  DBSTUB_JIT_THRESHOLD from the environment sets the default: the CI pass under the block compiler uses a low one
  *  so that the short test guests run compiled code. */
 function defaultJitThreshold(): number {

@@ -40,7 +40,6 @@ export interface JitStats {
   retranslated: number;
 }
 
-
 interface PageBlocks {
   blocks: (Block | undefined)[];
   /** Times each offset was reached without a block (stops at `hot`, at most 65535). */
@@ -52,7 +51,7 @@ export class JitEngine implements CodeEngine {
   readonly stats: JitStats = { blocks: 0, instructions: 0, inlined: 0, loops: 0, retranslated: 0 };
   /** Executions of an entry point (interpreted) before it is translated: cold code, code that is modified
    *  again and again and start-up pay no translation (a region's JavaScript costs V8 ~1 ms to compile and runs
-   *  unoptimised at first; config.ts JIT_THRESHOLD_DEFAULT has the measurements). Tests set 1 to translate at once. */
+   *  unoptimised at first; cpu/constants.ts JIT_THRESHOLD_DEFAULT has the measurements). Tests set 1 to translate at once. */
   hot: number;
   constructor(threshold: number = JIT_THRESHOLD_DEFAULT) {
     this.hot = Math.min(JIT_THRESHOLD_MAX, Math.max(1, Math.floor(threshold)));
