@@ -108,8 +108,9 @@ async function serveEarly(argv: ServeArgs): Promise<void> {
   let early: { port: OpenedPort; config: MachineConfig; signals: HeldSignals } | undefined;
   if (isRegularFile(argv.guest)) {
     const port = await openEarlyListener(argv.host, argv.port);
-    process.stderr.write(serveBanner(argv.host, (port.server.address() as AddressInfo).port, argv.guest, argv.run));
+    // Signals are held before the banner is out: a script may send one the moment it reads the banner.
     early = { port, config, signals: holdStopSignals() };
+    process.stderr.write(serveBanner(argv.host, (port.server.address() as AddressInfo).port, argv.guest, argv.run));
   }
   try {
     const { serve } = await import('./commands/serve.js');

@@ -102,8 +102,8 @@ export async function serve(argv: ServeArgs, early?: { port: OpenedPort; config:
   const serial = batchedSerial((t) => void process.stdout.write(t));
   const served = await startServe({ guest: argv.guest, port: argv.port, host: argv.host, run: argv.run, detachPaused: argv.detachPaused, config, logger: log, onSerial: argv.serial ? serial : undefined, onStop: (ev) => process.stderr.write(`dbstub: ${describeStop(ev)}\n`), listener: early?.port });
   const { server } = served;
-  if (!early) process.stderr.write(serveBanner(server.host, server.port, argv.guest, argv.run));
-  await new Promise<void>((done) => {
+  // The handlers are in place before the banner is out: a script may send a signal the moment it reads it.
+  const stopped = new Promise<void>((done) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -115,6 +115,8 @@ export async function serve(argv: ServeArgs, early?: { port: OpenedPort; config:
     early?.signals.release();
     if (early?.signals.signalled) stop();
   });
+  if (!early) process.stderr.write(serveBanner(server.host, server.port, argv.guest, argv.run));
+  await stopped;
   await served.stop();
   serial.flush();
   process.stderr.write('dbstub: server closed\n');
