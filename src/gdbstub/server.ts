@@ -25,6 +25,7 @@ import { silentLogger, type RspLogger } from './logger.js';
 import { GdbSession } from './session.js';
 import type { GdbTarget } from './target.js';
 import { tuneV8ForRsp } from './v8-tuning.js';
+import { directReadSocket, directWriter } from './direct-io.js';
 
 export interface GdbServerOptions {
   target: GdbTarget;
@@ -49,6 +50,10 @@ export interface GdbServerOptions {
   busyReplyMs?: number;
   /** Stop reading a client's requests while this many reply bytes wait to be sent (default 1 MiB). */
   maxUnsentBytes?: number;
+  /** Read each connection through Node's `onread` buffer instead of 'data' events, and write a reply straight
+   *  to the socket when nothing is queued (direct-io.ts; default true). Either falls back to the stream by itself
+   *  where this Node cannot; false keeps the stream for both. */
+  directIo?: boolean;
   /** A port already listening on `host` (`port` is then ignored): the CLI opens it before loading the machine so
    *  that gdb can connect while the rest starts up (cli/listen.ts; docs/performance.md, "Start-up"). */
   listener?: EarlyListener;
@@ -131,6 +136,7 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
   const takeoverIdleMs = opts.takeoverIdleMs ?? 5000;
   const busyReplyMs = opts.busyReplyMs ?? 1500;
   const maxUnsent = opts.maxUnsentBytes ?? 1 << 20;
+  const directIo = opts.directIo ?? true;
   const target = opts.target;
   let active: Conn | undefined;
   const waiting: Conn[] = [];
@@ -227,9 +233,10 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
     // would otherwise be optimised under the lower budget too, compile time spent for nothing.
     if (tuneV8) tuneV8ForRsp();
     log.info({ event: 'rsp.connect', conn: id, peer }, `gdb connected from ${peer}`);
+    const write = directIo ? directWriter(socket) : (bytes: Uint8Array) => void socket.write(bytes);
     const link = new RspLink(
       (bytes) => {
-        if (!socket.destroyed) socket.write(bytes);
+        if (!socket.destroyed) write(bytes);
       },
       {
         maxPacketSize: packetSize,
@@ -304,7 +311,11 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
     if (socket.isPaused()) socket.resume();
   };
 
-  const onSocket = (socket: net.Socket): void => {
+  const onSocket = (accepted: net.Socket): void => {
+    // Bytes straight to onData (direct-io.ts) where this Node allows it; 'data' events otherwise.
+    let onData: (data: Buffer) => void = () => {};
+    const direct = directIo ? directReadSocket(accepted, (data) => onData(data)) : undefined;
+    const socket = direct ?? accepted;
     const id = nextId++;
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     sockets.add(socket);
@@ -319,7 +330,7 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
       socket.destroy();
       return;
     }
-    socket.on('data', (data: Buffer) => {
+    onData = (data: Buffer): void => {
       if (c.gone) return;
       c.lastRx = Date.now();
       c.inbox.push(data);
@@ -336,9 +347,10 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
         c.inbox = [all];
       }
       if (active === c) pump(c);
-    });
+    };
+    if (direct === undefined) socket.on('data', onData);
     socket.on('drain', () => pump(c));
-    // An EarlyListener's connections start paused (pauseOnConnect); others flow once 'data' has a listener.
+    // Connections are accepted paused (pauseOnConnect): one read through 'data' events starts here.
     if (socket.isPaused()) socket.resume();
     // A connection that never completes a packet exchange is not a debugger: it must not hold the session.
     later(c, handshakeMs, () => {
@@ -366,7 +378,8 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
     server = opts.listener.server;
     opts.listener.adopt(onSocket);
   } else {
-    server = net.createServer(onSocket);
+    // Accepted paused, so a connection's first bytes are read by the socket direct-io.ts builds for it.
+    server = net.createServer({ pauseOnConnect: true }, onSocket);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port ?? 0, host, () => {
