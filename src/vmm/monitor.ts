@@ -160,6 +160,10 @@ function evalAddress(h: MonitorHost, expr: string): bigint | undefined {
 export function runMonitorCommand(host: MonitorHost, command: string): string {
   const words = command.trim().split(/\s+/).filter((w) => w !== '');
   if (words.length === 0) return helpText();
+  // QEMU's HMP ends a command name at '/' as at a space (monitor/hmp.c, get_command_name), so QEMU users type
+  // `x/4xg $rsp` as often as `x /4xg $rsp`.
+  const slash = words[0]!.indexOf('/');
+  if (slash > 0) words.splice(0, 1, words[0]!.slice(0, slash), words[0]!.slice(slash));
   let best: MonitorCommand | undefined;
   let bestLen = 0;
   for (const c of MONITOR_COMMANDS) {

@@ -17,6 +17,8 @@ const SESSION = [
   'monitor x /4xg $pc', 'monitor x /2xw 0x100000', 'monitor x /4c 0x100000', 'monitor x /2d 0x100000',
   'monitor x /2o 0x100000', 'monitor x 0x100000', 'monitor xp /2xg 0x100000', 'monitor x /20xb 0x100000',
   'monitor x /2xg 0xffffffff80000000',
+  // QEMU's spelling without the space (HMP ends a command name at '/').
+  'monitor x/3xw $pc', 'monitor xp/2xh 0x100000',
   // Disassembly: 64-bit code at kmain; the 32-bit entry decoded as 64-bit (a 9-byte movabs continues on a
   // second line); physical; unmapped.
   'monitor x /20i $pc', 'monitor x /2i 0x100020', 'monitor xp /3i $pc', 'monitor x /1i 0x100000', 'monitor x /2i 0xffffffff80000000',
@@ -55,6 +57,10 @@ describe('QEMU monitor commands through gdb (lm64 kernel, kvm mode)', () => {
     expect(out).toContain('0000000000100000:  464367618'); // /2d: QEMU's %10d columns
     expect(out).toContain('0000000000100000: 03353330002     0200003\n0000000000100000: 03353330002\n'); // x reuses the last format
     expect(out).toContain('ffffffff80000000: Cannot access memory');
+    const w32 = (i: number) => `0x${code.readUInt32LE(4 * i).toString(16).padStart(8, '0')}`;
+    expect(out).toContain(`${h16(kmain)}: ${w32(0)} ${w32(1)} ${w32(2)}\n`); // x/3xw $pc
+    expect(out).toContain('0000000000100000: 0xb002 0x1bad\n'); // xp/2xh: the Multiboot magic's halves
+    expect(out).not.toContain('unknown monitor command');
     // x /Ni: one line per instruction, its bytes read from this machine, AT&T mnemonics as QEMU's Capstone.
     const insnLines = out.match(/^0x[0-9a-f]{8}: {2}[0-9a-f ]{23} {2}\S.*$/gm) ?? [];
     expect(insnLines.length).toBeGreaterThanOrEqual(20 + 2 + 3 + 1);

@@ -26,6 +26,15 @@ describe('monitor command table', () => {
     expect(vmm.monitor('frobnicate')).toBe('unknown monitor command: frobnicate\n');
   });
 
+  it("x/fmt without a space is x /fmt, as in QEMU's HMP; a '/' elsewhere is not a command name", () => {
+    const vmm = vmmFor('bare');
+    expect(vmm.monitor('x/2xb 0x100000')).toBe(vmm.monitor('x /2xb 0x100000'));
+    expect(vmm.monitor('xp/4xh 0x100000')).toBe(vmm.monitor('xp /4xh 0x100000'));
+    expect(vmm.monitor('x/2xb 0x100000')).toMatch(/^0000000000100000: 0x[0-9a-f]{2} 0x[0-9a-f]{2}\n$/);
+    expect(vmm.monitor('/2xb 0x100000')).toBe('unknown monitor command: /2xb 0x100000\n');
+    expect(vmm.monitor('info/dr')).toBe('unknown monitor command: info/dr\n');
+  });
+
   it('bare mode shows the TCG-like breakpoint lists; reset answers and keeps serving', () => {
     const vmm = vmmFor('bare');
     expect(vmm.insertBreakpoint(0, 0x1234n, 1)).toBe('ok');
