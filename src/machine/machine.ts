@@ -368,6 +368,8 @@ export class Machine {
         log[lvl]({ ...stringifyBigints(data), event: name, cpuEvent: event }, event);
       },
       onDebugEvent: (ev) => {
+        // Every stepi and watchpoint hit is a #DB: build the record (four BigInts to hex) only when it is kept.
+        if (!log.isLevelEnabled('debug')) return;
         log.debug(
           {
             event: EV.DB_EVENT,
