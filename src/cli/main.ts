@@ -139,6 +139,10 @@ async function mainYargs(joined: string[]): Promise<number> {
   let thrown: unknown;
   const cli = yargs(joined)
     .scriptName('dbstub')
+    // An option given twice takes its last value (getopt's rule, and what a script that appends an override to a
+    // shared command line means); yargs' default makes it an array, which every scalar option then rejected with
+    // a confusing message, and --log-level turned into an internal error.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .usage('$0 <command> [options]\n\ngdb RSP stub in front of a simulated x86-64 machine')
     .strict()
     .demandCommand(1, 'name a command (see the list above)')

@@ -12,6 +12,7 @@ import { dbstub } from './cli-inproc.js';
 function yargsArgv(args: string[]): Record<string, unknown> {
   let got: Record<string, unknown> | undefined;
   const y = yargs(args)
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .strict()
     .exitProcess(false)
     .fail((msg, err) => {
@@ -90,6 +91,20 @@ describe('dbstub serve and run fast path', () => {
     const r = await dbstub(['serve', 'g.elf', '--vendor', 'via']);
     expect(r.status).toBe(64);
     expect(r.stderr).toMatch(/Invalid values:[\s\S]*vendor/);
+  });
+
+  it('an option given twice takes its last value (yargs path), for every kind of option', async () => {
+    const hello = 'examples/prebuilt/hello.elf';
+    // --max-insns 5 alone stops the guest (72); given last, 10^8 lets it run to its exit (status 1).
+    expect((await dbstub(['run', hello, '--max-insns', '5'])).status).toBe(72);
+    expect((await dbstub(['run', hello, '--max-insns', '5', '--max-insns', '100000000'])).status).toBe(1);
+    expect((await dbstub(['run', hello, '--max-insns', '100000000', '--max-insns', '5'])).status).toBe(72);
+    // --log-level twice used to reach pino as an array: an internal error (70).
+    const levels = await dbstub(['run', hello, '--log-level', 'warn', '--log-level', 'error', '--mode', 'kvm', '--mode', 'bare', '--memory', '64', '--memory', '32']);
+    expect(levels.status).toBe(1);
+    expect(levels.stderr).not.toMatch(/internal error|invalid value/);
+    expect(levels.stderr).not.toContain('#DB routing (kvm mode'); // bare mode prints no KVM routing summary
+    expect((await dbstub(['run', hello, '--mode', 'bare', '--mode', 'kvm'])).stderr).toContain('#DB routing (kvm mode');
   });
 
   it('an accepted line with a bad value fails as the handler says (no such guest: exit 66)', async () => {
