@@ -107,6 +107,13 @@ describe('dbstub serve and run fast path', () => {
     expect((await dbstub(['run', hello, '--mode', 'bare', '--mode', 'kvm'])).stderr).toContain('#DB routing (kvm mode');
   });
 
+  it('a --port that is not a port number is a usage error that says so', async () => {
+    const word = await dbstub(['serve', 'examples/prebuilt/hello.elf', '--port', 'abc']);
+    expect([word.status, word.stderr]).toEqual([64, 'dbstub: --port must be a number 0..65535, got something that is not a number\n']);
+    const big = await dbstub(['serve', 'examples/prebuilt/hello.elf', '--port', '70000']);
+    expect([big.status, big.stderr]).toEqual([64, 'dbstub: --port must be a number 0..65535, got 70000\n']);
+  });
+
   it('an accepted line with a bad value fails as the handler says (no such guest: exit 66)', async () => {
     const r = await dbstub(['serve', '/nonexistent/guest.elf', '--port', '0']);
     expect(r.status).toBe(66);
