@@ -1,12 +1,12 @@
 // Reading and writing a debugger's bytes without Node's stream machinery around each packet.
 //
 // Every RSP round trip is one read and one write of a few dozen bytes. Measured on the bench machine (a Node
-// echo server against a blocking client, `docs/performance.md`, "Session 11: the socket's read path"), the
-// 'data' event path costs ~110 us of CPU per round trip over a fresh process's first 300 round trips and ~39 us
-// once V8 has optimised it; Node's `onread` option for net.Socket (documented under socket.connect(): bytes
-// land in one reused buffer and a callback gets them, no push/addChunk/emit) costs ~69 and ~32 us. A fresh
-// `dbstub serve` lives most of a gdb session in that cold phase, so this is the larger part of what a stepi or
-// a watchpoint hit costs the server there.
+// echo server against a blocking client; docs/performance.md, "Session 11: a fresh server's round trip, and
+// Node's socket path"), the 'data' event path costs ~110 us of CPU per round trip over a fresh process's first
+// 300 round trips and ~39 us once V8 has optimised it; Node's `onread` option for net.Socket (documented under
+// socket.connect(): bytes land in one reused buffer and a callback gets them, no push/addChunk/emit) costs ~69
+// and ~32 us. A fresh `dbstub serve` lives most of a gdb session in that cold phase, where Node's stream code was
+// about two thirds of what a packet cost the server.
 //
 // Node offers `onread` only to sockets it creates for a connect(), not to the ones a net.Server accepts. So an
 // accepted connection (accepted paused: `pauseOnConnect`, nothing read yet) is handed to a new net.Socket built
