@@ -221,6 +221,11 @@ export class BareAccel implements Accelerator {
     return this.cpu.writeVirtual(addr, data);
   }
 
+  translate(addr: bigint): bigint | undefined {
+    const p = this.cpu.translate(addr, false);
+    return p === undefined ? undefined : BigInt(p);
+  }
+
   // ---- monitor, reset ----
 
   debugRegisterView(): DebugRegisterView {

@@ -323,6 +323,11 @@ export class KvmAccel implements Accelerator {
     return writeLinear((la, w) => this.vcpu.translate(la, w), this.memory, addr, data);
   }
 
+  translate(addr: bigint): bigint | undefined {
+    const p = this.vcpu.translate(addr, false);
+    return p === undefined ? undefined : BigInt(p);
+  }
+
   /** The debugger sees the original bytes under its int3s (not under a byte the guest has since rewritten). */
   readMemory(addr: bigint, len: number): Uint8Array | undefined {
     const data = this.readGuest(addr, len);

@@ -85,6 +85,9 @@ export interface Accelerator {
    *  byte is unmapped or outside RAM. Software breakpoints are invisible to both. */
   readMemory(addr: bigint, len: number): Uint8Array | undefined;
   writeMemory(addr: bigint, data: Uint8Array): boolean;
+  /** The guest-physical address a linear address maps to by the guest's page tables, as the debugger's reads
+   *  see it (KVM_TRANSLATE in kvm mode; no accessed/dirty bits set), or undefined when it is not mapped. */
+  translate(addr: bigint): bigint | undefined;
 
   /** `monitor info dr`. */
   debugRegisterView(): DebugRegisterView;

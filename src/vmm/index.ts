@@ -449,6 +449,10 @@ export class Vmm implements GdbTarget, MonitorHost {
     return { cr0: s.cr0, cr3: s.cr3, cr4: s.cr4, efer: s.efer, readPhys: (a, n) => this.readPhysical(a, n) };
   }
 
+  translate(addr: bigint): bigint | undefined {
+    return this.accel.translate(addr);
+  }
+
   readPhysical(addr: bigint, len: number): Uint8Array | undefined {
     const mem = this.machine.memory;
     if (!mem || addr < 0n || addr + BigInt(len) > BigInt(mem.size)) return undefined;

@@ -52,6 +52,8 @@ export interface MonitorHost extends Pick<GdbTarget, 'registers' | 'readRegister
   pagingView(): PagingView;
   /** Guest-physical memory (`xp`); undefined outside RAM. */
   readPhysical(addr: bigint, len: number): Uint8Array | undefined;
+  /** The guest-physical address of a virtual one (`gva2gpa`); undefined when unmapped. */
+  translate(addr: bigint): bigint | undefined;
 }
 
 export interface MonitorCommand {
@@ -89,6 +91,7 @@ export const MONITOR_COMMANDS: readonly MonitorCommand[] = [
   { name: 'x', args: '/fmt addr', help: "virtual memory dump starting at 'addr' (fmt: count, x/d/u/o/c/i, b/h/w/g)", run: (h, a) => dump(h, a, false) },
   { name: 'xp', args: '/fmt addr', help: "physical memory dump starting at 'addr'", run: (h, a) => dump(h, a, true) },
   { name: 'info tlb', help: 'virtual to physical memory mappings', run: (h) => qemuInfoTlb(h.pagingView()) },
+  { name: 'gva2gpa', args: 'addr', help: 'print the guest physical address corresponding to a guest virtual address', run: (h, a) => gva2gpa(h, a) },
   { name: 'info mem', help: 'the active virtual memory mappings', run: (h) => qemuInfoMem(h.pagingView()) },
   // One vCPU, run by the process's main thread (on Linux its thread id is the pid).
   { name: 'info cpus', help: 'infos for each CPU', run: () => `* CPU #0: thread_id=${process.pid}\n` },
@@ -140,6 +143,16 @@ function dump(h: MonitorHost, args: readonly string[], physical: boolean): strin
   const read = physical ? (a: bigint, n: number) => h.readPhysical(a, n) : (a: bigint, n: number) => h.readMemory(a, n);
   if (f.format === 'i') return qemuDisassemble(f.count, addr, codeBits(h.qemuCpuView().state), read);
   return qemuMemoryDump(f, addr, read);
+}
+
+/** QEMU 7.2's hmp_gva2gpa: the page's translation plus the offset, printed with C's `%#` (0 has no 0x). */
+function gva2gpa(h: MonitorHost, args: readonly string[]): string {
+  const expr = args.join('');
+  const addr = evalAddress(h, expr);
+  if (addr === undefined) return `invalid address expression: '${expr}'\n`;
+  const gpa = h.translate(addr);
+  if (gpa === undefined) return 'Unmapped\n';
+  return gpa === 0n ? 'gpa: 0\n' : `gpa: 0x${gpa.toString(16)}\n`;
 }
 
 function evalAddress(h: MonitorHost, expr: string): bigint | undefined {

@@ -19,6 +19,7 @@ const SESSION = [
   'monitor x /2xg 0xffffffff80000000',
   // QEMU's spelling without the space (HMP ends a command name at '/').
   'monitor x/3xw $pc', 'monitor xp/2xh 0x100000',
+  'monitor gva2gpa $pc', 'monitor gva2gpa 0x100004', 'monitor gva2gpa 0xffffffff80000000',
   // Disassembly: 64-bit code at kmain; the 32-bit entry decoded as 64-bit (a 9-byte movabs continues on a
   // second line); physical; unmapped.
   'monitor x /20i $pc', 'monitor x /2i 0x100020', 'monitor xp /3i $pc', 'monitor x /1i 0x100000', 'monitor x /2i 0xffffffff80000000',
@@ -61,6 +62,8 @@ describe('QEMU monitor commands through gdb (lm64 kernel, kvm mode)', () => {
     expect(out).toContain(`${h16(kmain)}: ${w32(0)} ${w32(1)} ${w32(2)}\n`); // x/3xw $pc
     expect(out).toContain('0000000000100000: 0xb002 0x1bad\n'); // xp/2xh: the Multiboot magic's halves
     expect(out).not.toContain('unknown monitor command');
+    // gva2gpa: the lm64 kernel maps its low memory 1:1.
+    expect(out).toContain(`gpa: 0x${kmain.toString(16)}\ngpa: 0x100004\nUnmapped\n`);
     // x /Ni: one line per instruction, its bytes read from this machine, AT&T mnemonics as QEMU's Capstone.
     const insnLines = out.match(/^0x[0-9a-f]{8}: {2}[0-9a-f ]{23} {2}\S.*$/gm) ?? [];
     expect(insnLines.length).toBeGreaterThanOrEqual(20 + 2 + 3 + 1);
@@ -72,7 +75,7 @@ describe('QEMU monitor commands through gdb (lm64 kernel, kvm mode)', () => {
     expect(out).toContain('0000000000000000-0000000100000000 0000000100000000 urw\n');
     expect(out.match(/^[0-9a-f]{16}: [0-9a-f]{16} [-X][-G]P[-D][-A][-C][-T]UW$/gm)).toHaveLength(2048);
     expect(out).toContain(`* CPU #0: thread_id=${process.pid}`);
-    for (const c of ['info registers', 'x /fmt addr', 'xp /fmt addr', 'info tlb', 'info mem', 'info cpus', 'system_reset', 'info dr', 'info db']) expect(out).toContain(`  ${c} `);
+    for (const c of ['info registers', 'x /fmt addr', 'xp /fmt addr', 'info tlb', 'gva2gpa addr', 'info mem', 'info cpus', 'system_reset', 'info dr', 'info db']) expect(out).toContain(`  ${c} `);
   });
 
   it('system_reset resets the machine and says how to refresh gdb’s register cache; after it gdb shows the entry', async () => {

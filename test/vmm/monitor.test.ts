@@ -2,7 +2,7 @@
 // table, unknown commands and stray arguments refused with a helpful text. Driven through a real Vmm.
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../src/machine/machine.js';
-import { MONITOR_COMMANDS, Vmm } from '../../src/vmm/index.js';
+import { MONITOR_COMMANDS, registerIndex, Vmm } from '../../src/vmm/index.js';
 import { watchGuest } from '../gdb/guest.js';
 
 function vmmFor(mode: 'kvm' | 'bare'): Vmm {
@@ -34,6 +34,19 @@ describe('monitor command table', () => {
     expect(vmm.monitor('/2xb 0x100000')).toBe('unknown monitor command: /2xb 0x100000\n');
     expect(vmm.monitor('info/dr')).toBe('unknown monitor command: info/dr\n');
   });
+
+  for (const mode of ['bare', 'kvm'] as const) {
+    it(`gva2gpa (${mode}): the physical address by the guest's page tables, Unmapped, or a bad expression`, () => {
+      const vmm = vmmFor(mode);
+      const rip = vmm.readRegister(registerIndex('rip'));
+      // The ELF boot environment maps RAM 1:1 (docs/boot.md).
+      expect(vmm.monitor('gva2gpa $pc')).toBe(`gpa: 0x${rip.toString(16)}\n`);
+      expect(vmm.monitor('gva2gpa $pc+0x10')).toBe(`gpa: 0x${(rip + 16n).toString(16)}\n`);
+      expect(vmm.monitor('gva2gpa 0')).toBe('gpa: 0\n'); // QEMU 7.2 prints with C's %#: no 0x for zero
+      expect(vmm.monitor('gva2gpa 0xffff800000000000')).toBe('Unmapped\n');
+      expect(vmm.monitor('gva2gpa $nosuch')).toBe("invalid address expression: '$nosuch'\n");
+    });
+  }
 
   it('bare mode shows the TCG-like breakpoint lists; reset answers and keeps serving', () => {
     const vmm = vmmFor('bare');
