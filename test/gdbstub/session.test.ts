@@ -467,6 +467,17 @@ describe('target description', () => {
     expect(t.one('qXfer:threads:read:annex:0,10')).toBe('E02');
     expect(t.one('qXfer:threads:read::zz,10')).toBe('E22');
   });
+  it('qXfer:threads:read after every stop: the same reply while the thread state is the same, the new text when it changes', () => {
+    const t = setup();
+    const running = t.one('qXfer:threads:read::0,1000');
+    expect(t.one('qXfer:threads:read::0,1000')).toBe(running);
+    t.target.cpuHalted = true;
+    const halted = t.one('qXfer:threads:read::0,1000');
+    expect(s(unescapeBinary(b(halted).subarray(1))!)).toContain('CPU#0 [halted]');
+    t.target.cpuHalted = false;
+    expect(t.one('qXfer:threads:read::0,1000')).toBe(running);
+    expect(s(unescapeBinary(b(running).subarray(1))!)).toContain('CPU#0 [running]');
+  });
 });
 
 describe('robustness', () => {

@@ -35,12 +35,23 @@ export function threadsXml(ctx: SessionContext): Uint8Array {
   return doc;
 }
 
+/** Replies to the request gdb repeats after every stop (`read::0,1000`), per thread state and packet size: the
+ *  escaped list is the same each time, and escaping it was a visible part of a fresh server's first hits. */
+const THREADS_REPLY = new Map<string, Reply>();
+
 export function xferThreads(ctx: SessionContext, args: string): Reply {
   // args: "read::OFF,LEN" (after "qXfer:threads:"; the annex is empty)
+  const halted = ctx.target.cpuHalted;
+  const key = `${halted ? 1 : 0}:${ctx.packetSize}:${args}`;
+  const cached = THREADS_REPLY.get(key);
+  if (cached !== undefined) return cached;
   const m = /^read:([^:]*):([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(args);
   if (m === null) return args.startsWith('read:') ? E_INVAL : '';
   if (m[1] !== '') return E_NOENT;
-  return xferSlice(ctx, threadsXml(ctx), m[2]!, m[3]!);
+  const reply = xferSlice(ctx, threadsXml(ctx), m[2]!, m[3]!);
+  // Only the whole-list request is kept (a handful of keys at most; other offsets are rare and not remembered).
+  if (/^read::0+,/.test(args) && THREADS_REPLY.size < 16) THREADS_REPLY.set(key, reply);
+  return reply;
 }
 
 function xferSlice(ctx: SessionContext, data: Uint8Array, offHex: string, lenHex: string): Reply {
