@@ -65,10 +65,16 @@ describe('directWriter', () => {
     client.pause();
     const s = directReadSocket(accepted, () => {})!;
     const write = directWriter(s);
-    // 64 replies of 64 KiB: far more than loopback's send and receive buffers hold, so the kernel stops
-    // taking bytes part way and the writer must queue the rest behind what it wrote directly.
-    const replies = Array.from({ length: 64 }, (_, k) => Buffer.alloc(65536, k));
-    for (const r of replies) write(r);
+    // 64 KiB replies until the kernel's send and receive buffers are full (a few MiB on loopback, more where the
+    // sysctls allow), then 8 more: the writer must queue them behind what it wrote directly.
+    const replies: Buffer[] = [];
+    let extra = 8;
+    while (extra > 0 && replies.length < 4096) {
+      const r = Buffer.alloc(65536, replies.length & 0xff);
+      replies.push(r);
+      write(r);
+      if (s.writableLength > 0) extra--;
+    }
     expect(s.writableLength).toBeGreaterThan(0); // backpressure is visible to the server (pump checks it)
     const got: Buffer[] = [];
     client.on('data', (d: Buffer) => got.push(d));
