@@ -24,6 +24,12 @@ export const EXIT = {
   INTERRUPTED: 130,
 } as const;
 
+/** A numeric option's value in a usage error: yargs reads a word given to a number option as NaN, which would
+ *  only confuse ("got NaN"). */
+export function shownValue(v: number): string {
+  return Number.isNaN(v) ? 'something that is not a number' : String(v);
+}
+
 /** An error that carries the process exit status it should produce. */
 export class CliError extends Error {
   constructor(

@@ -8,14 +8,11 @@
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import type { EarlyListener } from '../gdbstub/index.js';
-import { CliError, EXIT } from './exit-codes.js';
+import { CliError, EXIT, shownValue } from './exit-codes.js';
 
 /** The checks on --port and --host the serve command makes before anything else. */
 export function checkServeAddress(port: number, host: string): void {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    // yargs reads a word as NaN: say that it is not a number rather than echo "NaN".
-    throw new CliError(`--port must be a number 0..65535, got ${Number.isNaN(port) ? 'something that is not a number' : port}`, EXIT.USAGE);
-  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be a number 0..65535, got ${shownValue(port)}`, EXIT.USAGE);
   // An empty --host (an unset shell variable: --host "$HOST") would make Node listen on every interface.
   if (host.trim() === '') throw new CliError('--host is empty (an unset shell variable?); give an address to listen on, e.g. --host 127.0.0.1 (the default)', EXIT.USAGE);
 }

@@ -107,6 +107,15 @@ describe('dbstub serve and run fast path', () => {
     expect((await dbstub(['run', hello, '--mode', 'bare', '--mode', 'kvm'])).stderr).toContain('#DB routing (kvm mode');
   });
 
+  it('--max-insns and --success-code that are not numbers are usage errors that say so', async () => {
+    const hello = 'examples/prebuilt/hello.elf';
+    const insns = await dbstub(['run', hello, '--max-insns', 'abc']);
+    expect([insns.status, insns.stderr]).toEqual([64, 'dbstub: --max-insns must be a positive integer, got something that is not a number\n']);
+    const code = await dbstub(['run', hello, '--success-code', 'one']);
+    expect([code.status, code.stderr]).toEqual([64, 'dbstub: --success-code must be an integer, got something that is not a number\n']);
+    expect((await dbstub(['run', hello, '--success-code', '1'])).status).toBe(0); // hello exits with status 1
+  });
+
   it('a --port that is not a port number is a usage error that says so', async () => {
     const word = await dbstub(['serve', 'examples/prebuilt/hello.elf', '--port', 'abc']);
     expect([word.status, word.stderr]).toEqual([64, 'dbstub: --port must be a number 0..65535, got something that is not a number\n']);

@@ -9,7 +9,7 @@ import { INTERNAL_ERROR_STOP, type DbEvent } from '../../cpu/index.js';
 import { Machine, hltForeverDetail, type RunResult } from '../../machine/index.js';
 import { EV, flushSuppressed } from '../../log.js';
 import { Vmm, type RunSummary } from '../../vmm/index.js';
-import { CliError, EXIT } from '../exit-codes.js';
+import { CliError, EXIT, shownValue } from '../exit-codes.js';
 import { batchedSerial } from '../serial-out.js';
 import { COMMON_EXIT_HELP, configFromArgv, withMachineOptions } from '../options.js';
 import { loggerFromArgv } from '../log-args.js';
@@ -48,7 +48,12 @@ export const runCommand: CliCommand = {
     const log = loggerFromArgv(argv);
     const maxInsns = argv['max-insns'];
     if (maxInsns !== undefined && (!Number.isSafeInteger(maxInsns) || maxInsns <= 0)) {
-      throw new CliError(`--max-insns must be a positive integer, got ${argv['max-insns']}`, EXIT.USAGE);
+      throw new CliError(`--max-insns must be a positive integer, got ${shownValue(maxInsns)}`, EXIT.USAGE);
+    }
+    const successCode = argv['success-code'];
+    if (successCode !== undefined && !Number.isSafeInteger(successCode)) {
+      // A word here used to be NaN, which no status equals: the guest's status went through without a word.
+      throw new CliError(`--success-code must be an integer, got ${shownValue(successCode)}`, EXIT.USAGE);
     }
 
     const dbEvents: DbEvent[] = [];
