@@ -14,7 +14,12 @@ import { CliError, EXIT } from './exit-codes.js';
 /** The yaml package (~30 modules) is loaded only for a .yaml/.yml config: most runs have none, and every
  *  `dbstub serve` start-up would pay for it (issue 17: spawn -> gdb prompt). */
 function parseYaml(text: string): unknown {
-  return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
+  const doc = (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parseDocument(text);
+  // yaml's parse() would print a warning (an unknown tag such as !!js/function, read as a plain string) as a Node
+  // process warning on the terminal and go on; a config file with one is as wrong as one with an error.
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem !== undefined) throw problem;
+  return doc.toJS();
 }
 
 /** A config file is a few dozen keys; anything this large is not one. */

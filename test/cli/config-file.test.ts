@@ -26,5 +26,7 @@ describe('--config FILE', () => {
   });
   it('rejects YAML that is not a mapping', () => {
     expect(() => configFromArgv({ config: file('c.yaml', '- intel\n- amd\n') })).toThrow(/must hold a YAML object/);
+    // An unknown tag was a Node process warning on the terminal, then the value taken as a string.
+    expect(() => configFromArgv({ config: file('t.yaml', 'vendor: !!js/function "amd"\n') })).toThrow(/config file .*t\.yaml is not valid YAML: .*Unresolved tag: tag:yaml\.org,2002:js\/function/s);
   });
 });
