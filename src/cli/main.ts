@@ -17,6 +17,10 @@ import { checkLogFile, configFromArgv } from './options.js';
 export type { CliCommand } from './commands/index.js';
 export { EXIT, CliError } from './exit-codes.js';
 
+/** open(2) failures that mean "this path names no file we can read" (the user's input, exit 66), not a bug:
+ *  a symlink loop, a path through a regular file, a name too long, ... */
+const FILE_ACCESS_ERRORS = new Set(['ENOENT', 'EACCES', 'EISDIR', 'ELOOP', 'ENOTDIR', 'ENAMETOOLONG', 'EPERM']);
+
 /** Map any error thrown by a command to [message, exit status]. */
 export function classifyError(err: unknown): [string, number] {
   if (err instanceof CliError) return [err.message, err.exitCode];
@@ -28,7 +32,7 @@ export function classifyError(err: unknown): [string, number] {
   // yargs' own parse errors are usage errors, whatever path they take out of it.
   if (err instanceof Error && err.name === 'YError') return [err.message, EXIT.USAGE];
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+  if (code !== undefined && FILE_ACCESS_ERRORS.has(code)) {
     return [`cannot read ${(err as NodeJS.ErrnoException).path ?? 'file'}: ${code === 'ENOENT' ? 'no such file' : code}`, EXIT.NO_INPUT];
   }
   // A message, never a stack trace (the brief's rule for internal errors); DBSTUB_DEBUG=1 shows the stack.

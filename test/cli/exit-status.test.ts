@@ -1,7 +1,7 @@
 // `dbstub run` through a real child process: exit statuses and messages (README "Exit codes").
 // The CLI is compiled into a private directory so this test never races another test's build of dist/.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -65,6 +65,23 @@ describe('dbstub run', () => {
     const r = dbstub('run', join(TMP, 'nope.elf'));
     expect(r.status).toBe(66);
     expect(r.stderr).toMatch(/no such file/);
+  });
+
+  it('exits 66, not 70, for a path no file can be read through: a symlink loop, a path through a file, a name too long', () => {
+    const a = join(TMP, 'loop-a');
+    const b = join(TMP, 'loop-b');
+    rmSync(a, { force: true });
+    rmSync(b, { force: true });
+    symlinkSync(b, a);
+    symlinkSync(a, b);
+    const file = join(TMP, 'plain.txt');
+    writeFileSync(file, 'x');
+    for (const [path, code] of [[a, 'ELOOP'], [join(file, 'guest.elf'), 'ENOTDIR'], [join(TMP, 'n'.repeat(300)), 'ENAMETOOLONG']] as const) {
+      for (const cmd of ['run', 'serve']) {
+        const r = dbstub(cmd, path, ...(cmd === 'serve' ? ['--port', '0'] : []));
+        expect([cmd, path.slice(-20), r.status, r.stderr]).toEqual([cmd, path.slice(-20), 66, `dbstub: cannot read ${path}: ${code}\n`]);
+      }
+    }
   });
 
   it('exits 64 for bad usage and invalid config values, naming the valid ones', () => {
