@@ -54,7 +54,9 @@ export function joinDashValues(args: readonly string[]): string[] {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--') {
-      out.push(...args.slice(i));
+      // POSIX: what follows `--` is operands only. yargs fills no command positional from there, so an operand is
+      // passed on as one (a guest file named "-x.elf" as "./-x.elf", the same file; no flag starts with '.').
+      for (const rest of args.slice(i + 1)) out.push(rest.startsWith('-') ? `./${rest}` : rest);
       break;
     }
     const next = args[i + 1];

@@ -1,7 +1,7 @@
 // `dbstub run` through a real child process: exit statuses and messages (README "Exit codes").
 // The CLI is compiled into a private directory so this test never races another test's build of dist/.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -18,11 +18,12 @@ beforeAll(() => {
   mkdirSync(TMP, { recursive: true });
 });
 
-function dbstub(...args: string[]) {
+function dbstubIn(cwd: string, ...args: string[]) {
   const entry = `import(${JSON.stringify(join(OUT, 'cli/main.js'))}).then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', entry, '--', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', entry, '--', ...args], { encoding: 'utf8', timeout: 60_000, cwd });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+const dbstub = (...args: string[]) => dbstubIn(process.cwd(), ...args);
 
 describe('dbstub run', () => {
   it('prints the guest serial output and exits with its isa-debug-exit status', () => {
@@ -65,6 +66,14 @@ describe('dbstub run', () => {
     const r = dbstub('run', join(TMP, 'nope.elf'));
     expect(r.status).toBe(66);
     expect(r.stderr).toMatch(/no such file/);
+  });
+
+  it('a guest file whose name starts with "-" is given after `--`, as POSIX tools take operands', () => {
+    copyFileSync(resolve('examples/prebuilt/hello.elf'), join(TMP, '-dash.elf'));
+    const r = dbstubIn(TMP, 'run', '--no-serial', '--', '-dash.elf');
+    expect([r.status, r.stderr]).toEqual([1, expect.stringContaining('guest exited: isa-debug-exit value 0 -> status 1')]);
+    // Without `--` it is taken for a flag, as before.
+    expect(dbstubIn(TMP, 'run', '-dash.elf').status).toBe(64);
   });
 
   it('exits 66, not 70, for a path no file can be read through: a symlink loop, a path through a file, a name too long', () => {
