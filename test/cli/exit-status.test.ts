@@ -90,7 +90,12 @@ describe('dbstub run', () => {
         const r = dbstub(cmd, path, ...(cmd === 'serve' ? ['--port', '0'] : []));
         expect([cmd, path.slice(-20), r.status, r.stderr]).toEqual([cmd, path.slice(-20), 66, `dbstub: cannot read ${path}: ${code}\n`]);
       }
+      // The same path as a session's gdb script (it said "no such file" for all of them).
+      const s = dbstub('session', resolve('examples/prebuilt/hello.elf'), path);
+      expect([path.slice(-20), s.status, s.stderr]).toEqual([path.slice(-20), 66, `dbstub: cannot read ${path}: ${code}\n`]);
     }
+    const dir = dbstub('session', resolve('examples/prebuilt/hello.elf'), TMP);
+    expect([dir.status, dir.stderr]).toEqual([66, `dbstub: cannot read ${TMP}: not a regular file\n`]);
   });
 
   it('exits 64 for bad usage and invalid config values, naming the valid ones', () => {

@@ -4,7 +4,7 @@
 
 import type { Argv } from 'yargs';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Machine } from '../../machine/index.js';
 import { Vmm } from '../../vmm/index.js';
@@ -44,7 +44,7 @@ export const sessionCommand: CliCommand = {
     ),
   handler: async (raw) => {
     const argv = raw as SessionArgs;
-    if (!existsSync(argv.script)) throw new CliError(`cannot read ${argv.script}: no such file`, EXIT.NO_INPUT);
+    checkScript(argv.script);
     const config = configFromArgv(argv);
     const log = loggerFromArgv(argv);
     const machine = Machine.fromFile(argv.guest, { config, logger: log });
@@ -71,3 +71,16 @@ export const sessionCommand: CliCommand = {
     }
   },
 };
+
+/** The gdb script must be a file gdb can read: say why not (a missing file, a symlink loop, a directory) before
+ *  the machine starts, in the words `run` uses for its guest. */
+function checkScript(path: string): void {
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new CliError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code}`, EXIT.NO_INPUT);
+  }
+  if (!isFile) throw new CliError(`cannot read ${path}: not a regular file`, EXIT.NO_INPUT);
+}
