@@ -11,7 +11,8 @@
 //   silent (no byte for `takeoverIdleMs`, no continue in flight) gives it up to a newcomer, as a user who
 //   restarts gdb expects (issue 18 item 3).
 // - Backpressure: requests are parsed in small pieces and reading stops while more than `maxUnsentBytes` of
-//   replies wait to be sent, so a client that sends without reading costs bounded memory (issue 18 item 2).
+//   replies wait to be sent, so a client that sends without reading costs bounded memory (issue 18 item 2);
+//   a connection whose input is not being served (it waits for the session) is read only up to MAX_HELD_BYTES.
 // - A connection whose first bytes are HTTP (a request line, or a Host: header anywhere in the opening text)
 //   is dropped: a web page can make a browser send HTTP to a localhost port, and a stub that treats the text
 //   as garbage and keeps reading would be a cross-protocol target (OpenOCD CVE-2018-5704, docs/protocol.md "Robustness").
@@ -83,6 +84,11 @@ const HTTP_SNIFF_BYTES = 4096;
 const FEED_PIECE = 1024;
 /** Connections waiting for the session beyond this are closed at once. */
 const MAX_WAITING = 8;
+/** Bytes held for a connection whose input is not being handled (it waits for the session, or its guest is being
+ *  paused): past this, reading from it stops until the session takes it (the kernel and TCP hold the rest). A
+ *  debugger sends one packet and waits for its reply; a client flooding while it waited grew the server by
+ *  hundreds of MiB per second. */
+const MAX_HELD_BYTES = 64 * 1024;
 
 /** True when the opening bytes of a connection are HTTP rather than RSP (gdb opens with `+` or `$`). */
 export function looksLikeHttp(first: string): boolean {
@@ -347,6 +353,10 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
         c.inbox = [all];
       }
       if (active === c) pump(c);
+      if ((active !== c || c.pausing) && !socket.isPaused() && c.inbox.reduce((n, b) => n + b.length, 0) > MAX_HELD_BYTES) {
+        socket.pause(); // pump resumes it once the session has taken what is held
+        log.debug({ event: 'rsp.held', conn: id, bytes: MAX_HELD_BYTES }, 'input held for a connection not being served; reading paused');
+      }
     };
     if (direct === undefined) socket.on('data', onData);
     socket.on('drain', () => pump(c));

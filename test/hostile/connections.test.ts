@@ -119,6 +119,37 @@ describe('a client that sends without reading', () => {
   });
 });
 
+describe('a client that floods while it waits for the session', () => {
+  it('is read only up to a bound (its sends stall) and costs bounded memory; the holder is served throughout', async () => {
+    const { cli, port } = await serve(HELLO);
+    clis.push(cli);
+    const holder = await client(port);
+    expect(await holder.request('?')).toMatch(/^T05/);
+    const before = rssKiB(cli.child.pid!);
+    const waiter = await client(port);
+    // As fast as the kernel takes it, for 600 ms. Unbounded, the server held it all (~400 MiB in 1.5 s here).
+    const junk = Buffer.alloc(64 * 1024, 0x78);
+    let accepted = 0;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 600) {
+      if (waiter.sock.write(junk)) accepted += junk.length;
+      else {
+        accepted += junk.length;
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, 50);
+          waiter.sock.once('drain', () => (clearTimeout(t), r()));
+        });
+      }
+    }
+    const queued = waiter.sock.writableLength;
+    // What left the client: the server's held bytes plus the kernel's socket buffers (a few MiB on loopback).
+    expect(accepted - queued).toBeLessThan(48 * 1024 * 1024);
+    expect(rssKiB(cli.child.pid!) - before).toBeLessThan(96 * 1024);
+    // The holder is served throughout.
+    expect(await holder.request('qC')).toBe('QC1');
+  });
+});
+
 describe('opening bytes', () => {
   it('an HTTP request whose Host: line comes after byte 64 is dropped unanswered', async () => {
     const port = await served();
