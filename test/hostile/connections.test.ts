@@ -148,6 +148,19 @@ describe('a client that floods while it waits for the session', () => {
     // The holder is served throughout.
     expect(await holder.request('qC')).toBe('QC1');
   });
+
+  it('a waiter paused that way is read again when it gets the session: its packet behind the flood is answered', async () => {
+    const port = await served();
+    const holder = await client(port);
+    expect(await holder.request('?')).toMatch(/^T05/);
+    const waiter = await client(port);
+    // 2 MiB of bytes that are not a packet (the server skips them as garbage), then a real request.
+    waiter.send(Buffer.alloc(2 * 1024 * 1024, 0x78));
+    waiter.send(frame('qC'));
+    await new Promise((r) => setTimeout(r, 200)); // the server holds 64 KiB of it and stops reading
+    holder.close(); // the session is free: the waiter is promoted, its held bytes parsed, reading resumed
+    await waiter.until((d) => d.includes('$QC1#'), 10_000, 'the reply to qC');
+  });
 });
 
 describe('opening bytes', () => {
