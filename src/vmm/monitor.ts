@@ -137,9 +137,8 @@ function dump(h: MonitorHost, args: readonly string[], physical: boolean): strin
   const f = parseDumpFormat(fmtArg, lastDumpFormat.get(h));
   if (typeof f === 'string') return `${f}\nTry "help ${physical ? 'xp' : 'x'}" for more information\n`;
   lastDumpFormat.set(h, { format: f.format, size: f.size });
-  const expr = args.slice(fmtArg ? 1 : 0).join('');
-  const addr = evalAddress(h, expr);
-  if (addr === undefined) return `invalid address expression: '${expr}'\n`;
+  const addr = addressArg(h, args.slice(fmtArg ? 1 : 0));
+  if (typeof addr === 'string') return addr;
   const read = physical ? (a: bigint, n: number) => h.readPhysical(a, n) : (a: bigint, n: number) => h.readMemory(a, n);
   if (f.format === 'i') return qemuDisassemble(f.count, addr, codeBits(h.qemuCpuView().state), read);
   return qemuMemoryDump(f, addr, read);
@@ -147,12 +146,17 @@ function dump(h: MonitorHost, args: readonly string[], physical: boolean): strin
 
 /** QEMU 7.2's hmp_gva2gpa: the page's translation plus the offset, printed with C's `%#` (0 has no 0x). */
 function gva2gpa(h: MonitorHost, args: readonly string[]): string {
-  const expr = args.join('');
-  const addr = evalAddress(h, expr);
-  if (addr === undefined) return `invalid address expression: '${expr}'\n`;
+  const addr = addressArg(h, args);
+  if (typeof addr === 'string') return addr;
   const gpa = h.translate(addr);
   if (gpa === undefined) return 'Unmapped\n';
   return gpa === 0n ? 'gpa: 0\n' : `gpa: 0x${gpa.toString(16)}\n`;
+}
+
+/** An address argument (its words joined, as QEMU's HMP reads `$pc + 4`), or the message refusing it. */
+function addressArg(h: MonitorHost, words: readonly string[]): bigint | string {
+  const expr = words.join('');
+  return evalAddress(h, expr) ?? `invalid address expression: '${expr}'\n`;
 }
 
 function evalAddress(h: MonitorHost, expr: string): bigint | undefined {

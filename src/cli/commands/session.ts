@@ -72,15 +72,8 @@ export const sessionCommand: CliCommand = {
   },
 };
 
-/** The gdb script must be a file gdb can read: say why not (a missing file, a symlink loop, a directory) before
- *  the machine starts, in the words `run` uses for its guest. */
+/** The gdb script must be a file gdb can read, checked before the machine starts: statSync's errno errors (a
+ *  missing file, a symlink loop, ...) reach main.ts's classifyError, which words them as for a guest. */
 function checkScript(path: string): void {
-  let isFile: boolean;
-  try {
-    isFile = statSync(path).isFile();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new CliError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code}`, EXIT.NO_INPUT);
-  }
-  if (!isFile) throw new CliError(`cannot read ${path}: not a regular file`, EXIT.NO_INPUT);
+  if (!statSync(path).isFile()) throw new CliError(`cannot read ${path}: not a regular file`, EXIT.NO_INPUT);
 }
